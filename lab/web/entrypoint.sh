@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Moodle HA Lab — web node: env for PHP, Gluster FUSE mount of moodledata, Apache in the foreground.
+set -euo pipefail
+
+log() { printf '[web-entrypoint] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+for name in LAB_NODE GLUSTER_SERVERS GLUSTER_VOLUME MOODLEDATA; do
+  [ -n "${!name:-}" ] || die "environment variable $name is required"
+done
+for name in DB_HOST DB_PORT DB_READ_PORT DB_NAME DB_USER DB_PASSWORD PROBE_DB_NAME REDIS_HOST REDIS_PASSWORD; do
+  [ -n "${!name:-}" ] || log "warning: $name is not set"
+done
+
+# 1. The environment as a PHP array, readable by www-data only: PHP never depends on Apache
+#    passing the environment through. var_export quotes every value safely.
+install -d -o root -g www-data -m 0750 /etc/moodle-lab
+tmp=$(mktemp /etc/moodle-lab/.env.XXXXXX)
+php -n -r '
+  $keys = ["LAB_NODE", "DB_HOST", "DB_PORT", "DB_READ_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD",
+           "PROBE_DB_NAME", "REDIS_HOST", "REDIS_PASSWORD", "GLUSTER_SERVERS", "GLUSTER_VOLUME",
+           "MOODLEDATA"];
+  $env = [];
+  foreach ($keys as $k) { $v = getenv($k); $env[$k] = $v === false ? "" : $v; }
+  echo "<?php\n// Written by web-entrypoint at container start.\nreturn ", var_export($env, true), ";\n";
+' >"$tmp"
+chown root:www-data "$tmp"
+chmod 0640 "$tmp"
+mv -f "$tmp" /etc/moodle-lab/env.php
+
+# 2. Mount the Gluster volume (FUSE): first server, the others as backup volfile servers.
+IFS=',' read -r -a servers <<<"$GLUSTER_SERVERS"
+[ ${#servers[@]} -ge 1 ] || die "GLUSTER_SERVERS is empty"
+primary=${servers[0]}
+backups=$(IFS=':'; echo "${servers[*]:1}")
+opts="log-level=WARNING"
+[ -n "$backups" ] && opts="backup-volfile-servers=$backups,$opts"
+src="$primary:/$GLUSTER_VOLUME"
+
+mkdir -p "$MOODLEDATA"
+timeout_s=${LAB_MOUNT_TIMEOUT:-90}
+deadline=$((SECONDS + timeout_s))
+attempt=0
+# Mounted AND usable: with client quorum not met yet the mount exists but is read-only.
+until mountpoint -q "$MOODLEDATA" && timeout 10 chown www-data:www-data "$MOODLEDATA" 2>/dev/null; do
+  [ $SECONDS -lt $deadline ] || {
+    tail -n 20 /var/log/glusterfs/*.log >&2 2>/dev/null || true
+    die "could not mount $src on $MOODLEDATA within ${timeout_s}s"
+  }
+  if ! mountpoint -q "$MOODLEDATA"; then
+    attempt=$((attempt + 1))
+    log "mounting $src on $MOODLEDATA (-o $opts), attempt $attempt"
+    timeout 30 mount -t glusterfs -o "$opts" "$src" "$MOODLEDATA" >&2 || true
+    mountpoint -q "$MOODLEDATA" && continue
+  fi
+  sleep 1
+done
+chmod 0770 "$MOODLEDATA"
+log "$src mounted on $MOODLEDATA"
+
+# 3. Apache in the foreground as PID 1 (SIGTERM stops it).
+# shellcheck disable=SC1091
+. /etc/apache2/envvars
+install -d -o "$APACHE_RUN_USER" -g "$APACHE_RUN_GROUP" "$APACHE_RUN_DIR" "$APACHE_LOCK_DIR"
+rm -f "$APACHE_PID_FILE"
+exec apache2 -DFOREGROUND

@@ -1,0 +1,26 @@
+// Bundles the CLI and (when present) the extension and the webview with esbuild.
+//   node scripts/build.mjs [--quiet] [--only cli]
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const quiet = args.includes('--quiet');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+
+// ssh2's native helpers are optional (it falls back to JS when they are absent).
+const node = { external: ['cpu-features', '*.node'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: quiet ? 'error' : 'info', absWorkingDir: root };
+const targets = {
+  cli: { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+  extension: { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  webview: { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, minify: true, logLevel: quiet ? 'error' : 'info', absWorkingDir: root, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js' },
+};
+
+const names = only ? [only] : Object.keys(targets);
+await Promise.all(
+  names
+    .filter((n) => existsSync(path.join(root, targets[n].entryPoints[0])))
+    .map((n) => esbuild.build(targets[n])),
+);

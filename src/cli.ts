@@ -1,0 +1,151 @@
+/**
+ * `npm run lab -- <command>`: the same engine the extension drives.
+ * Progress goes to stderr, results (and --json) to stdout. Exit 0 on success; otherwise one
+ * clear line on stderr (plus, for a failed node, its last log lines) and a non-zero code.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDockerClient } from './docker/dockerode-client';
+import type { DockerClient } from './docker/types';
+import { HAPROXY_PROFILES, HaproxyProfile } from './engine/haproxy';
+import { LabEngine, NodeFailedError, Reporter } from './engine/lab';
+import { DEFAULT_LAB, validateLabName } from './engine/labels';
+import { StateStore } from './engine/state';
+import { collectStatus } from './engine/status';
+import { PRESET_NAMES, PresetName } from './engine/topology';
+import type { LabStatus } from './protocol/status';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface CliDeps {
+  docker?: DockerClient;
+  store?: StateStore;
+  labRoot?: string;
+}
+
+export class UsageError extends Error {}
+
+const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, default ${DEFAULT_LAB})
+  up [--no-moodle] [--moodle-source <dir|archive|url>] [--topology ha|single] [--web N]
+     [--base-image IMAGE] [--haproxy tuned|defaults] [--port N]
+  status [--json]
+  down                      stop everything, keep data
+  destroy                   remove every labelled object of the lab
+  fault <kind> <node> ...   | heal | maintenance | load | scenario | dashboard  (not in this version yet)`;
+
+const PLANNED = new Set(['fault', 'heal', 'maintenance', 'load', 'scenario', 'dashboard', 'recover']);
+
+function stderrReporter(io: CliIo, verbose: boolean): Reporter {
+  const t0 = Date.now();
+  const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
+  return {
+    step: (m) => io.err(`${stamp()} ${m}\n`),
+    detail: (m) => {
+      if (verbose) io.err(`${stamp()}   ${m}\n`);
+    },
+  };
+}
+
+function formatStatus(s: LabStatus): string {
+  const lines = [`lab ${s.lab}: ${s.state}${s.preset ? ` (${s.preset})` : ''}`];
+  if (s.endpoints.moodle) lines.push(`  moodle        ${s.endpoints.moodle}`);
+  if (s.endpoints.haproxyStats) lines.push(`  haproxy stats ${s.endpoints.haproxyStats}`);
+  for (const n of s.nodes) {
+    const hap = s.haproxy.servers.filter((x) => x.server === n.name).map((x) => `${x.backend}:${x.status}`).join(' ');
+    lines.push(`  ${n.name.padEnd(9)} ${n.role.padEnd(8)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}`);
+  }
+  if (s.galera.nodes.length) lines.push(`  galera: ${s.galera.status}, size ${s.galera.clusterSize}`);
+  if (s.gluster.volume) lines.push(`  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals`);
+  return lines.join('\n') + '\n';
+}
+
+export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    io.out(USAGE + '\n');
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      lab: { type: 'string' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+      'no-moodle': { type: 'boolean' },
+      'moodle-source': { type: 'string' },
+      topology: { type: 'string' },
+      web: { type: 'string' },
+      'base-image': { type: 'string' },
+      haproxy: { type: 'string' },
+      port: { type: 'string' },
+    },
+  });
+  const lab = validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB);
+  if (PLANNED.has(command)) throw new UsageError(`"${command}" is not available in this version of the lab yet`);
+  const docker = deps.docker ?? createDockerClient();
+  const store = deps.store ?? new StateStore(io.env.MOODLE_LAB_HOME ?? undefined);
+  const labRoot = deps.labRoot ?? path.resolve(__dirname, '..', 'lab');
+  const engine = new LabEngine({ docker, store, labRoot, reporter: stderrReporter(io, Boolean(values.verbose)) }, lab);
+
+  switch (command) {
+    case 'up': {
+      if (positionals.length) throw new UsageError(`up takes no arguments (got "${positionals.join(' ')}")`);
+      const preset = values.topology as PresetName | undefined;
+      if (preset !== undefined && !PRESET_NAMES.includes(preset)) throw new UsageError(`--topology must be one of ${PRESET_NAMES.join(', ')}`);
+      const profile = values.haproxy as HaproxyProfile | undefined;
+      if (profile !== undefined && !HAPROXY_PROFILES.includes(profile)) throw new UsageError(`--haproxy must be one of ${HAPROXY_PROFILES.join(', ')}`);
+      const webCount = values.web !== undefined ? Number(values.web) : undefined;
+      const port = values.port !== undefined ? Number(values.port) : undefined;
+      if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new UsageError('--port must be a TCP port number');
+      if (values['moodle-source'] && values['no-moodle']) throw new UsageError('--moodle-source and --no-moodle exclude each other');
+      if (!values['no-moodle']) {
+        throw new UsageError('Moodle itself is not in this version of the lab yet: run `up --no-moodle` (the cluster with the lab\'s own probes)');
+      }
+      await engine.up({ preset, webCount, baseImage: values['base-image'], haproxyProfile: profile, ports: port ? { moodle: port } : undefined });
+      const status = await collectStatus({ docker }, lab, engine.state());
+      io.out(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+      return 0;
+    }
+    case 'status': {
+      await docker.ping();
+      const status = await collectStatus({ docker }, lab, engine.state());
+      io.out(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+      return 0;
+    }
+    case 'down':
+      await engine.down();
+      io.out(`lab ${lab}: stopped (data kept; \`up\` resumes it)\n`);
+      return 0;
+    case 'destroy': {
+      const removed = await engine.destroy();
+      io.out(`lab ${lab}: removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} images\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<number> {
+  const io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env: process.env };
+  try {
+    return await runCli(argv, io);
+  } catch (err) {
+    if (err instanceof NodeFailedError) {
+      io.err(`error: ${err.message}\n--- last log lines of ${err.node} ---\n${err.logs.trimEnd()}\n---\n(the lab can be cleaned with \`npm run lab -- destroy\`)\n`);
+    } else {
+      io.err(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    return err instanceof UsageError || (err instanceof TypeError && 'code' in err) ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => process.exit(code));
+}

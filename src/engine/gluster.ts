@@ -1,0 +1,34 @@
+/** The replicated Gluster volume: created idempotently by the image's helper, read back as JSON. */
+import type { ContainerClient } from '../docker/types';
+
+export interface VolumeStatus {
+  volume: string;
+  exists: boolean;
+  started: boolean;
+  bricks: { host: string; online: boolean }[];
+  healPending: number;
+}
+
+export function parseVolumeStatus(text: string): VolumeStatus {
+  const line = text.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (!line) throw new Error(`lab-volume-status printed no JSON: ${text.trim().slice(0, 200)}`);
+  const v = JSON.parse(line) as Partial<VolumeStatus>;
+  return {
+    volume: String(v.volume ?? ''),
+    exists: Boolean(v.exists),
+    started: Boolean(v.started),
+    bricks: Array.isArray(v.bricks) ? v.bricks.map((b) => ({ host: String(b.host), online: Boolean(b.online) })) : [],
+    healPending: Number(v.healPending ?? 0),
+  };
+}
+
+export async function setupVolume(containers: ContainerClient, onNode: string, volume: string, hosts: string[]): Promise<void> {
+  const r = await containers.exec(onNode, ['lab-volume-setup', volume, ...hosts], { timeoutMs: 180_000 });
+  if (r.exitCode !== 0) throw new Error(`gluster volume setup failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
+}
+
+export async function volumeStatus(containers: ContainerClient, onNode: string, volume: string): Promise<VolumeStatus> {
+  const r = await containers.exec(onNode, ['lab-volume-status', volume], { timeoutMs: 15_000 });
+  if (r.exitCode !== 0 && !r.stdout.includes('{')) throw new Error((r.stderr || r.stdout).trim() || `lab-volume-status exited ${r.exitCode}`);
+  return parseVolumeStatus(r.stdout);
+}

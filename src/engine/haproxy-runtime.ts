@@ -1,0 +1,69 @@
+/** HAProxy's runtime API over TCP (published on 127.0.0.1 only): `show stat`, `set server`. */
+import * as net from 'node:net';
+import type { HaproxyServerStatus } from '../protocol/status';
+
+export type RuntimeTransport = (command: string) => Promise<string>;
+
+export function tcpRuntime(port: number, host = '127.0.0.1', timeoutMs = 2000): RuntimeTransport {
+  return (command) =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host });
+      const chunks: Buffer[] = [];
+      socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`HAProxy runtime API on ${host}:${port} did not answer in ${timeoutMs} ms`)));
+      socket.on('connect', () => socket.write(`${command}\n`));
+      socket.on('data', (c) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+}
+
+const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+
+/** Parses `show stat` CSV into per-server rows (FRONTEND/BACKEND aggregate rows are skipped). */
+export function parseShowStat(csv: string): HaproxyServerStatus[] {
+  const lines = csv.split('\n').filter((l) => l.trim() !== '');
+  const header = lines.shift()?.replace(/^# /, '').split(',');
+  if (!header) return [];
+  const idx = (name: string) => header.indexOf(name);
+  const out: HaproxyServerStatus[] = [];
+  for (const line of lines) {
+    const f = line.split(',');
+    const get = (name: string) => (idx(name) >= 0 ? f[idx(name)] : undefined);
+    const server = get('svname');
+    if (!server || server === 'FRONTEND' || server === 'BACKEND') continue;
+    out.push({
+      backend: get('pxname') ?? '',
+      server,
+      status: get('status') ?? '',
+      checkStatus: get('check_status') || undefined,
+      checkDurationMs: num(get('check_duration')),
+      lastChangeS: num(get('lastchg')),
+      checkFailures: num(get('chkfail')),
+      downtimeS: num(get('downtime')),
+      sessions: num(get('scur')),
+      queue: num(get('qcur')),
+      requestRate: num(get('req_rate')),
+      http5xx: num(get('hrsp_5xx')),
+      connErrors: num(get('econ')),
+      respErrors: num(get('eresp')),
+      retries: num(get('wretr')),
+      redispatches: num(get('wredis')),
+      responseTimeMs: num(get('rtime')),
+      totalTimeMs: num(get('ttime')),
+    });
+  }
+  return out;
+}
+
+export class HaproxyRuntime {
+  constructor(private readonly send: RuntimeTransport) {}
+
+  async servers(): Promise<HaproxyServerStatus[]> {
+    return parseShowStat(await this.send('show stat'));
+  }
+
+  async setServerState(backend: string, server: string, state: 'ready' | 'drain' | 'maint'): Promise<void> {
+    const reply = (await this.send(`set server ${backend}/${server} state ${state}`)).trim();
+    if (reply !== '') throw new Error(`HAProxy refused "set server ${backend}/${server} state ${state}": ${reply}`);
+  }
+}

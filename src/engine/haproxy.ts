@@ -1,0 +1,119 @@
+/**
+ * HAProxy's configuration, rendered from the topology. Two profiles:
+ * - `tuned` (default): fast active checks, passive layer-7 observation, retries that redispatch
+ *   to another server on every retry, L7 retries for idempotent requests only.
+ * - `defaults`: HAProxy's stock check timing and retry behaviour, for side-by-side lessons.
+ * Facts and sources: shared/docs/HA-NOTES.md.
+ */
+import type { Topology } from './topology';
+import { nodesOf } from './topology';
+
+export type HaproxyProfile = 'tuned' | 'defaults';
+export const HAPROXY_PROFILES: readonly HaproxyProfile[] = ['tuned', 'defaults'];
+
+export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+export const HAPROXY_PORTS = { web: 80, dbWriter: 3306, dbReader: 3307, stats: 8404, runtime: 9999 } as const;
+export const HAPROXY_STATS_PATH = '/stats';
+/** Backend names as they appear in `show stat`. */
+export const BACKENDS = { web: 'web', dbWriter: 'db_writer', dbReader: 'db_reader' } as const;
+
+function checkTiming(profile: HaproxyProfile): string {
+  return profile === 'tuned' ? 'inter 1s fastinter 250ms downinter 2s fall 2 rise 2' : 'inter 2s fall 3 rise 2';
+}
+
+export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile = 'tuned'): string {
+  const web = nodesOf(topology, 'web');
+  const db = nodesOf(topology, 'db');
+  const tuned = profile === 'tuned';
+  const lines: string[] = [];
+  const add = (...l: string[]) => lines.push(...l);
+
+  add(
+    `# Rendered by Moodle HA Lab (profile: ${profile}). Do not edit: the lab rewrites it.`,
+    'global',
+    '    log stdout format short local0 notice',
+    '    maxconn 4096',
+    `    stats socket ipv4@0.0.0.0:${HAPROXY_PORTS.runtime} level admin`,
+    '    stats timeout 30s',
+    '',
+    // Docker's embedded DNS: a restarted container may come back with another address.
+    'resolvers docker',
+    '    nameserver dns 127.0.0.11:53',
+    '    resolve_retries 3',
+    '    timeout resolve 1s',
+    '    timeout retry 1s',
+    '    hold valid 5s',
+    '    hold nx 5s',
+    '    hold obsolete 5s',
+    '',
+    'defaults',
+    '    log global',
+    '    mode http',
+    '    option dontlognull',
+    `    timeout connect ${tuned ? '1s' : '5s'}`,
+    '    timeout client 60s',
+    '    timeout server 60s',
+    `    timeout check ${tuned ? '500ms' : '2s'}`,
+    // init-addr none: HAProxy starts even while a server's name does not resolve yet.
+    '    default-server init-addr last,libc,none resolvers docker',
+    '',
+    'frontend web',
+    `    bind :${HAPROXY_PORTS.web}`,
+    '    option forwardfor',
+    `    default_backend ${BACKENDS.web}`,
+    '',
+    `backend ${BACKENDS.web}`,
+    '    balance roundrobin',
+    // Light check only: a DB-deep check would pull every web node out when the DB fails.
+    '    option httpchk GET /lab/health.php',
+    '    http-check expect status 200',
+  );
+  if (tuned) {
+    add(
+      '    retries 3',
+      '    option redispatch 1',
+      '    retry-on conn-failure empty-response response-timeout 502 504',
+      // Replaying a POST is unsafe: only idempotent requests are retried at layer 7.
+      '    http-request disable-l7-retry if METH_POST',
+      `    default-server check ${checkTiming(profile)} observe layer7 error-limit 5 on-error mark-down`,
+    );
+  } else {
+    add(`    default-server check ${checkTiming(profile)}`);
+  }
+  for (const n of web) add(`    server ${n.name} ${n.name}:80`);
+
+  // Galera behind a single writer (others backup) and a leastconn reader, checked through the
+  // HTTP clustercheck (200 only when Synced): a plain mysql-check passes on a non-Primary node.
+  const dbListener = (name: string, port: number, writer: boolean) => {
+    add(
+      '',
+      `listen ${name}`,
+      '    mode tcp',
+      `    bind :${port}`,
+      '    timeout client 1h',
+      '    timeout server 1h',
+      `    balance ${writer ? 'first' : 'leastconn'}`,
+      '    option httpchk',
+      '    http-check expect status 200',
+      `    default-server check port 9200 ${checkTiming(profile)} on-marked-down shutdown-sessions`,
+    );
+    db.forEach((n, i) => add(`    server ${n.name} ${n.name}:3306${writer && i > 0 ? ' backup' : ''}`));
+  };
+  if (db.length > 0) {
+    dbListener(BACKENDS.dbWriter, HAPROXY_PORTS.dbWriter, true);
+    dbListener(BACKENDS.dbReader, HAPROXY_PORTS.dbReader, false);
+  }
+
+  add(
+    '',
+    'listen stats',
+    `    bind :${HAPROXY_PORTS.stats}`,
+    '    mode http',
+    '    stats enable',
+    `    stats uri ${HAPROXY_STATS_PATH}`,
+    '    stats refresh 2s',
+    '    stats show-legends',
+    '',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,77 @@
+/**
+ * Images from the build contexts under lab/<role>/, all FROM one base image, tagged by a
+ * content hash of the context (and the base image name), so an unchanged context is never
+ * rebuilt. Builds go through the Engine API; a failed build rejects with the build's own error.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DockerClient } from '../docker/types';
+import { labLabels } from './labels';
+
+export const DEFAULT_BASE_IMAGE = 'debian:trixie-slim';
+
+/** Every file of a context, relative, sorted (stable across machines). */
+export function contextFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(r);
+      else if (entry.isFile()) out.push(r);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+/** sha256 over names, modes and contents of the context plus the build arguments. */
+export function contextHash(dir: string, files: string[], buildArgs: Record<string, string>): string {
+  const h = createHash('sha256');
+  for (const f of files) {
+    const full = path.join(dir, f);
+    const executable = (fs.statSync(full).mode & 0o111) !== 0;
+    h.update(`${f}\0${executable ? 'x' : '-'}\0`);
+    h.update(fs.readFileSync(full));
+    h.update('\0');
+  }
+  for (const [k, v] of Object.entries(buildArgs).sort()) h.update(`arg:${k}=${v}\0`);
+  return h.digest('hex').slice(0, 16);
+}
+
+export function imageTag(lab: string, name: string, hash: string): string {
+  return `${lab}/${name}:${hash}`;
+}
+
+export interface ImageRequest {
+  /** Folder name under lab/. */
+  name: string;
+  buildArgs?: Record<string, string>;
+}
+
+export class ImageBuilder {
+  constructor(
+    private readonly docker: DockerClient,
+    private readonly labRoot: string,
+  ) {}
+
+  /** The tag for the context as it is now, building it only when that tag does not exist yet. */
+  async ensure(lab: string, req: ImageRequest, baseImage: string, progress: (line: string) => void): Promise<{ tag: string; built: boolean }> {
+    const dir = path.join(this.labRoot, req.name);
+    if (!fs.existsSync(path.join(dir, 'Dockerfile'))) throw new Error(`no build context for "${req.name}" at ${dir}`);
+    const buildArgs = { BASE_IMAGE: baseImage, ...(req.buildArgs ?? {}) };
+    const files = contextFiles(dir);
+    const tag = imageTag(lab, req.name, contextHash(dir, files, buildArgs));
+    if (await this.docker.images.exists(tag)) return { tag, built: false };
+    if (!(await this.docker.images.exists(baseImage))) {
+      throw new Error(`base image ${baseImage} is missing: run \`docker pull ${baseImage}\` (or lab/base/build-base-image.sh where no registry is reachable)`);
+    }
+    progress(`building image ${tag}`);
+    try {
+      await this.docker.images.build(dir, files, { tag, labels: labLabels(lab), buildArgs }, (line) => progress(`[${req.name}] ${line}`));
+    } catch (err) {
+      throw new Error(`building the ${req.name} image failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { tag, built: true };
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * The lab's lifecycle: up (create or resume), down (stop, keep data), destroy (remove every
+ * object labelled for the lab, and nothing else). Everything goes through the DockerClient
+ * interface; everything the lab creates carries its labels.
+ */
+import type { ContainerInfo, DockerClient } from '../docker/types';
+import { BOOTSTRAP_REQUEST_PATH, BootstrapCandidate, chooseBootstrapNode, GRASTATE_PATH, parseGrastate } from './galera';
+import { setupVolume, volumeStatus } from './gluster';
+import { HAPROXY_CONFIG_PATH, HaproxyProfile, renderHaproxyConfig } from './haproxy';
+import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
+import { LABEL_LAB, LABEL_NODE, labLabels, nodeLabels, objectName, validateLabName } from './labels';
+import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
+import { HttpGet, waitReady } from './readiness';
+import { LabState, newSecrets, StateStore } from './state';
+import { buildTopology, NodeSpec, nodesOf, PresetName, Role, ROLES, Topology } from './topology';
+import { GLUSTER_VOLUME, nodeEnv as nodeEnvFor } from './env';
+import { Clock, notYet, ready, realClock, waitFor } from './wait';
+
+export interface Reporter {
+  /** A step a user would want to see ("starting galera2"). */
+  step(message: string): void;
+  /** Build output and other detail (shown in logs, not in progress UIs). */
+  detail(message: string): void;
+}
+
+export const silentReporter: Reporter = { step: () => undefined, detail: () => undefined };
+
+export interface UpOptions {
+  preset?: PresetName;
+  webCount?: number;
+  baseImage?: string;
+  haproxyProfile?: HaproxyProfile;
+  /** Preferred host ports by name (`moodle`, `stats`, `runtime`). */
+  ports?: Partial<Record<string, number>>;
+  signal?: AbortSignal;
+}
+
+export interface EngineDeps {
+  docker: DockerClient;
+  store: StateStore;
+  /** The folder holding the build contexts (lab/). */
+  labRoot: string;
+  reporter?: Reporter;
+  clock?: Clock;
+  portProbe?: PortProbe;
+  http?: HttpGet;
+}
+
+/** `up` failed on one node: the message names it, `logs` holds its last lines. */
+export class NodeFailedError extends Error {
+  constructor(public readonly node: string, cause: string, public readonly logs: string) {
+    super(`${node} failed: ${cause}`);
+    this.name = 'NodeFailedError';
+  }
+}
+
+export const NETWORK_SUFFIX = 'net';
+
+export class LabEngine {
+  private readonly docker: DockerClient;
+  private readonly store: StateStore;
+  private readonly images: ImageBuilder;
+  private readonly reporter: Reporter;
+  private readonly clock: Clock;
+  private readonly portProbe: PortProbe;
+
+  constructor(private readonly deps: EngineDeps, public readonly lab: string) {
+    validateLabName(lab);
+    this.docker = deps.docker;
+    this.store = deps.store;
+    this.images = new ImageBuilder(deps.docker, deps.labRoot);
+    this.reporter = deps.reporter ?? silentReporter;
+    this.clock = deps.clock ?? realClock;
+    this.portProbe = deps.portProbe ?? isLoopbackPortFree;
+  }
+
+  state(): LabState | undefined {
+    return this.store.load(this.lab);
+  }
+
+  topology(state: LabState): Topology {
+    return buildTopology(state.preset, state.webCount);
+  }
+
+  async containers(): Promise<Map<string, ContainerInfo>> {
+    const list = await this.docker.containers.list(labLabels(this.lab));
+    return new Map(list.map((c) => [c.labels[LABEL_NODE] ?? c.name, c]));
+  }
+
+  /** Creates the lab, or resumes it with its data; returns when every node is ready. */
+  async up(opts: UpOptions = {}): Promise<LabState> {
+    await this.docker.ping();
+    const existing = await this.containers();
+    let state = this.state();
+    if (existing.size > 0 && !state) {
+      throw new Error(`lab "${this.lab}" has containers but no state directory (${this.store.dir(this.lab)}): run \`destroy\` first`);
+    }
+    if (state) {
+      if (opts.preset && opts.preset !== state.preset) {
+        throw new Error(`lab "${this.lab}" exists with topology "${state.preset}": destroy it first, or use another --lab name`);
+      }
+      if (opts.webCount !== undefined && opts.webCount !== state.webCount) {
+        throw new Error(`lab "${this.lab}" exists with ${state.webCount} web nodes: destroy it first to change --web`);
+      }
+    } else {
+      state = await this.newState(opts);
+    }
+    const topology = this.topology(state);
+    const baseImage = state.baseImage;
+
+    // Images: one per role folder, built only when its context changed.
+    const tags = new Map<Role, string>();
+    for (const role of new Set(topology.nodes.map((n) => n.role))) {
+      const image = ROLES[role].image;
+      this.reporter.step(`image ${image}`);
+      const { tag, built } = await this.images.ensure(this.lab, { name: image }, baseImage, (l) => this.reporter.detail(l));
+      if (built) this.reporter.step(`built ${tag}`);
+      tags.set(role, tag);
+    }
+
+    const network = await this.ensureNetwork();
+    for (const stage of topology.stages) {
+      await Promise.all(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
+    }
+    return state;
+  }
+
+  private async newState(opts: UpOptions): Promise<LabState> {
+    const preset = opts.preset ?? 'ha';
+    const topology = buildTopology(preset, opts.webCount);
+    const ports: Record<string, number> = {};
+    const taken = new Set<number>();
+    for (const n of topology.nodes) {
+      for (const p of n.ports) {
+        if (p.publish !== 'preferred') continue;
+        const wanted = opts.ports?.[p.name] ?? p.defaultHostPort ?? 0;
+        ports[p.name] = await choosePort(wanted, taken, this.portProbe);
+        taken.add(ports[p.name]!);
+      }
+    }
+    const state: LabState = {
+      lab: this.lab,
+      createdAt: new Date(this.clock.now()).toISOString(),
+      preset,
+      webCount: nodesOf(topology, 'web').length,
+      baseImage: opts.baseImage ?? DEFAULT_BASE_IMAGE,
+      secrets: newSecrets(),
+      ports,
+      extra: { haproxyProfile: opts.haproxyProfile ?? 'tuned' },
+    };
+    this.store.save(state);
+    return state;
+  }
+
+  private async ensureNetwork(): Promise<string> {
+    const name = objectName(this.lab, NETWORK_SUFFIX);
+    const found = (await this.docker.networks.list(labLabels(this.lab))).find((n) => n.name === name);
+    if (found) return name;
+    await this.docker.networks.create(name, labLabels(this.lab));
+    return name;
+  }
+
+  private async ensureVolumes(node: NodeSpec): Promise<{ volume: string; path: string }[]> {
+    const existing = new Set((await this.docker.volumes.list(labLabels(this.lab))).map((v) => v.name));
+    const out: { volume: string; path: string }[] = [];
+    for (const v of node.spec.volumes) {
+      const name = objectName(this.lab, `${node.name}-${v.suffix}`);
+      if (!existing.has(name)) await this.docker.volumes.create(name, nodeLabels(this.lab, node.name, node.role));
+      out.push({ volume: name, path: v.path });
+    }
+    return out;
+  }
+
+  private async ensureContainer(node: NodeSpec, topology: Topology, state: LabState, image: string, network: string, existing: Map<string, ContainerInfo>): Promise<{ id: string; created: boolean }> {
+    const found = existing.get(node.name);
+    if (found) return { id: found.id, created: false };
+    const volumes = await this.ensureVolumes(node);
+    const id = await this.docker.containers.create({
+      name: objectName(this.lab, node.name),
+      image,
+      hostname: node.name,
+      labels: nodeLabels(this.lab, node.name, node.role),
+      env: nodeEnvFor(node, topology, state),
+      network,
+      aliases: [node.name],
+      ports: node.ports.map((p) => ({
+        containerPort: p.container,
+        hostPort: p.publish === 'preferred' ? (state.ports[p.name] ?? 0) : 0,
+        hostIp: '127.0.0.1',
+      })),
+      volumes,
+      capAdd: node.spec.capAdd,
+      devices: node.spec.devices,
+      stopTimeoutS: node.spec.stopTimeoutS,
+    });
+    if (node.role === 'lb') {
+      await this.docker.containers.putFile(id, HAPROXY_CONFIG_PATH, renderHaproxyConfig(topology, (state.extra.haproxyProfile as HaproxyProfile) ?? 'tuned'));
+    }
+    return { id, created: true };
+  }
+
+  private async startRole(role: Role, topology: Topology, state: LabState, image: string, network: string, existing: Map<string, ContainerInfo>, opts: UpOptions): Promise<void> {
+    const nodes = nodesOf(topology, role);
+    const spec = ROLES[role];
+    const ids = new Map<string, string>();
+    const created = new Set<string>();
+    for (const node of nodes) {
+      const c = await this.ensureContainer(node, topology, state, image, network, existing);
+      ids.set(node.name, c.id);
+      if (c.created) created.add(node.name);
+    }
+    let order = nodes;
+    if (role === 'db') order = await this.galeraStartOrder(nodes, ids, existing, created);
+    const startOne = async (node: NodeSpec) => {
+      const id = ids.get(node.name)!;
+      const before = existing.get(node.name)?.state;
+      try {
+        if (before === 'paused') await this.docker.containers.unpause(id);
+        else if (before !== 'running') {
+          this.reporter.step(`starting ${node.name}`);
+          await this.docker.containers.start(id);
+        }
+        const info = await this.docker.containers.inspect(id);
+        const hostPort = spec.readinessPort ? info.ports[spec.readinessPort] : undefined;
+        await waitReady({ docker: this.docker, state, clock: this.clock, http: this.deps.http, signal: opts.signal }, node.name, id, spec.readiness, hostPort);
+        this.reporter.step(`${node.name} ready`);
+      } catch (err) {
+        const logs = await this.docker.containers.logs(id, 25).catch(() => '(no logs)');
+        throw new NodeFailedError(node.name, err instanceof Error ? err.message : String(err), logs);
+      }
+    };
+    if (spec.sequential) for (const n of order) await startOne(n);
+    else await Promise.all(order.map(startOne));
+
+    if (role === 'storage') await this.ensureGlusterVolume(nodes, ids);
+  }
+
+  /**
+   * Galera start order. With a node already running, the others simply join it. Otherwise one
+   * node must bootstrap a new Primary component: chosen from grastate.dat, and told so through
+   * the one-shot request file the entrypoint consumes.
+   */
+  private async galeraStartOrder(nodes: NodeSpec[], ids: Map<string, string>, existing: Map<string, ContainerInfo>, created: Set<string>): Promise<NodeSpec[]> {
+    const running = nodes.filter((n) => existing.get(n.name)?.state === 'running' || existing.get(n.name)?.state === 'paused');
+    if (running.length > 0) return [...running, ...nodes.filter((n) => !running.includes(n))];
+    const candidates: BootstrapCandidate[] = [];
+    for (const n of nodes) {
+      const text = created.has(n.name) ? undefined : await this.docker.containers.getFile(ids.get(n.name)!, GRASTATE_PATH);
+      candidates.push({ node: n.name, grastate: text ? parseGrastate(text.toString('utf8')) : undefined });
+    }
+    const choice = chooseBootstrapNode(candidates);
+    this.reporter.step(`galera: ${choice.node} bootstraps the cluster (${choice.reason})`);
+    await this.docker.containers.putFile(ids.get(choice.node)!, BOOTSTRAP_REQUEST_PATH, `${choice.reason}\n`);
+    const first = nodes.find((n) => n.name === choice.node)!;
+    return [first, ...nodes.filter((n) => n !== first)];
+  }
+
+  private async ensureGlusterVolume(nodes: NodeSpec[], ids: Map<string, string>): Promise<void> {
+    const first = ids.get(nodes[0]!.name)!;
+    this.reporter.step(`gluster: volume ${GLUSTER_VOLUME} (replica ${nodes.length})`);
+    await setupVolume(this.docker.containers, first, GLUSTER_VOLUME, nodes.map((n) => n.name));
+    await waitFor(
+      async () => {
+        const s = await volumeStatus(this.docker.containers, first, GLUSTER_VOLUME);
+        const online = s.bricks.filter((b) => b.online).length;
+        return s.started && online === nodes.length ? ready(s) : notYet(`started=${s.started}, bricks online ${online}/${nodes.length}`);
+      },
+      { what: `gluster volume ${GLUSTER_VOLUME}`, timeoutMs: 60_000, intervalMs: 1000, clock: this.clock },
+    );
+  }
+
+  /** Stops every node, keeping all data. Galera nodes stop one after another, the first node last. */
+  async down(): Promise<void> {
+    await this.docker.ping();
+    const state = this.state();
+    const existing = await this.containers();
+    if (existing.size === 0) return;
+    const topology = state ? this.topology(state) : undefined;
+    const stages = topology ? [...topology.stages].reverse() : [[...new Set([...existing.values()].map((c) => c.labels['io.moodle-lab.role'] as Role))]];
+    for (const stage of stages) {
+      await Promise.all(
+        stage.map(async (role) => {
+          const nodes = [...existing.values()].filter((c) => c.labels['io.moodle-lab.role'] === role).sort((a, b) => a.name.localeCompare(b.name)).reverse();
+          const stopOne = async (c: ContainerInfo) => {
+            if (c.state === 'exited' || c.state === 'created') return;
+            this.reporter.step(`stopping ${c.labels[LABEL_NODE]}`);
+            if (c.state === 'paused') await this.docker.containers.unpause(c.id);
+            await this.docker.containers.stop(c.id, ROLES[role]?.stopTimeoutS ?? 10);
+          };
+          if (ROLES[role]?.sequential) for (const c of nodes) await stopOne(c);
+          else await Promise.all(nodes.map(stopOne));
+        }),
+      );
+    }
+  }
+
+  /** Removes every container, network, volume and image labelled for this lab, then its state. */
+  async destroy(): Promise<{ containers: number; networks: number; volumes: number; images: number }> {
+    await this.docker.ping();
+    const labels = labLabels(this.lab);
+    const containers = await this.docker.containers.list(labels);
+    await Promise.all(containers.map((c) => this.docker.containers.remove(c.id)));
+    const networks = await this.docker.networks.list(labels);
+    for (const n of networks) await this.docker.networks.remove(n.id);
+    const volumes = await this.docker.volumes.list(labels);
+    for (const v of volumes) await this.docker.volumes.remove(v.name);
+    const images = await this.docker.images.list(labels);
+    for (const i of images) await this.docker.images.remove(i.id);
+    this.store.remove(this.lab);
+    return { containers: containers.length, networks: networks.length, volumes: volumes.length, images: images.length };
+  }
+
+  /** Every object still carrying the lab's label (destroy's postcondition: all zero). */
+  async leftovers(): Promise<{ containers: number; networks: number; volumes: number; images: number }> {
+    const labels = { [LABEL_LAB]: this.lab };
+    return {
+      containers: (await this.docker.containers.list(labels)).length,
+      networks: (await this.docker.networks.list(labels)).length,
+      volumes: (await this.docker.volumes.list(labels)).length,
+      images: (await this.docker.images.list(labels)).length,
+    };
+  }
+}

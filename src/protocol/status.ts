@@ -1,0 +1,75 @@
+/**
+ * The lab's state as `status --json` prints it and as the dashboard renders it.
+ * Field names are a contract (shared/docs/ARCHITECTURE.md): checks rely on them.
+ * No node or vscode imports here: the webview imports this module too.
+ */
+
+export type Role = 'lb' | 'web' | 'db' | 'storage' | 'cache';
+export type LabState = 'running' | 'partial' | 'stopped' | 'absent';
+export type ContainerStatus = 'running' | 'paused' | 'exited' | 'missing' | 'created' | 'restarting' | 'dead';
+
+export interface NodeStatus {
+  name: string;
+  role: Role;
+  container: ContainerStatus;
+  healthy: boolean;
+  /** Why the node is not healthy, in a few words. */
+  detail?: string;
+  /** Direct URL of a web node (bypassing HAProxy), when published. */
+  url?: string;
+}
+
+export interface HaproxyServerStatus {
+  backend: string;
+  server: string;
+  /** UP, DOWN, MAINT, DRAIN, NOLB, or a transition such as "UP 1/2". */
+  status: string;
+  checkStatus?: string;
+  checkDurationMs?: number;
+  lastChangeS?: number;
+  checkFailures?: number;
+  downtimeS?: number;
+  sessions?: number;
+  queue?: number;
+  requestRate?: number;
+  http5xx?: number;
+  connErrors?: number;
+  respErrors?: number;
+  retries?: number;
+  redispatches?: number;
+  responseTimeMs?: number;
+  totalTimeMs?: number;
+}
+
+export interface GaleraNodeStatus {
+  name: string;
+  state: string;
+  ready: boolean;
+  clusterSize?: number;
+  clusterStatus?: string;
+  connected?: boolean;
+  flowControlPaused?: number;
+  recvQueueAvg?: number;
+  error?: string;
+}
+
+export interface LabStatus {
+  lab: string;
+  state: LabState;
+  preset?: string;
+  revision?: number;
+  collectedAt: string;
+  nodes: NodeStatus[];
+  haproxy: { up: boolean; servers: HaproxyServerStatus[]; error?: string };
+  galera: { clusterSize: number; status: string; nodes: GaleraNodeStatus[] };
+  gluster: { volume?: string; started: boolean; bricks: { name: string; online: boolean }[]; healPending: number; error?: string };
+  redis: { up: boolean; keys?: number; usedMemoryBytes?: number; error?: string };
+  moodle: {
+    installed: boolean;
+    url?: string;
+    maintenance: boolean;
+    admin?: { username: string; password: string };
+    users: { username: string; password: string }[];
+  };
+  endpoints: { moodle?: string; haproxyStats?: string; haproxyRuntime?: string };
+}
