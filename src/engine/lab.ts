@@ -56,6 +56,14 @@ export class NodeFailedError extends Error {
 
 export const NETWORK_SUFFIX = 'net';
 
+/** Like Promise.all, but waits for every promise before rejecting with the first failure. */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 export class LabEngine {
   private readonly docker: DockerClient;
   private readonly store: StateStore;
@@ -120,7 +128,8 @@ export class LabEngine {
 
     const network = await this.ensureNetwork();
     for (const stage of topology.stages) {
-      await Promise.all(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
+      // Let every role of the stage finish (or fail) before reporting: no start left running behind our back.
+      await settleAll(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
     }
     return state;
   }
@@ -230,7 +239,7 @@ export class LabEngine {
       }
     };
     if (spec.sequential) for (const n of order) await startOne(n);
-    else await Promise.all(order.map(startOne));
+    else await settleAll(order.map(startOne));
 
     if (role === 'storage') await this.ensureGlusterVolume(nodes, ids);
   }

@@ -1,0 +1,99 @@
+/**
+ * Integration helpers: run the real CLI as a subprocess (the contract users and checks call),
+ * and look at the real engine through the lab's DockerClient. Cleanup goes by label.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createDockerClient } from '../../src/docker/dockerode-client';
+import type { DockerClient } from '../../src/docker/types';
+import { LABEL_LAB, LABEL_NODE } from '../../src/engine/labels';
+import type { LabStatus } from '../../src/protocol/status';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class LabUnderTest {
+  readonly home = fs.mkdtempSync(path.join(os.tmpdir(), 'moodle-lab-it-'));
+  readonly docker: DockerClient = createDockerClient();
+
+  constructor(public readonly lab: string) {}
+
+  /** `npm run lab -- <args> --lab <lab>`, run as `node scripts/lab.mjs` (what npm runs). */
+  cli(args: string[], timeoutMs = 1_200_000): Promise<CliRun> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), ...args, '--lab', this.lab], {
+        cwd: ROOT,
+        env: { ...process.env, MOODLE_LAB_HOME: this.home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        if (process.env.LAB_TEST_VERBOSE) process.stderr.write(c);
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
+    });
+  }
+
+  async cliOk(args: string[]): Promise<CliRun> {
+    const r = await this.cli(args);
+    if (r.code !== 0) throw new Error(`lab ${args.join(' ')} exited ${r.code}\n${r.stderr.slice(-4000)}`);
+    return r;
+  }
+
+  async status(): Promise<LabStatus> {
+    return JSON.parse((await this.cliOk(['status', '--json'])).stdout) as LabStatus;
+  }
+
+  async containerId(node: string): Promise<string> {
+    const [c] = await this.docker.containers.list({ [LABEL_LAB]: this.lab, [LABEL_NODE]: node });
+    if (!c) throw new Error(`no container for ${node}`);
+    return c.id;
+  }
+
+  async leftovers(): Promise<Record<string, number>> {
+    const labels = { [LABEL_LAB]: this.lab };
+    return {
+      containers: (await this.docker.containers.list(labels)).length,
+      networks: (await this.docker.networks.list(labels)).length,
+      volumes: (await this.docker.volumes.list(labels)).length,
+      images: (await this.docker.images.list(labels)).length,
+    };
+  }
+}
+
+/** True when a Docker engine answers; otherwise the reason, for the skip message. */
+export async function dockerAvailable(): Promise<string | true> {
+  try {
+    await createDockerClient().ping();
+    return true;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; setCookie: string | null }> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`${url}: HTTP ${res.status}, not JSON: ${text.slice(0, 300)}`);
+  }
+  return { status: res.status, json, setCookie: res.headers.get('set-cookie') };
+}

@@ -1,0 +1,43 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CliIo, runCli, UsageError } from '../../src/cli';
+import { StateStore } from '../../src/engine/state';
+import { FakeDocker } from './fakes/fake-docker';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const x: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t), env: {} };
+  return { x, out, err };
+}
+
+describe('CLI', () => {
+  const deps = () => ({ docker: new FakeDocker(), store: new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'))), labRoot: path.resolve(__dirname, '../../lab') });
+
+  it('status --json of a lab that does not exist: state absent, contract fields present', async () => {
+    const { x, out } = io();
+    assert.equal(await runCli(['status', '--json'], x, deps()), 0);
+    const s = JSON.parse(out.join(''));
+    assert.equal(s.lab, 'moodle-lab');
+    assert.equal(s.state, 'absent');
+    for (const key of ['nodes', 'haproxy', 'galera', 'gluster', 'redis', 'moodle', 'endpoints']) assert.ok(key in s, key);
+  });
+
+  it('bad input is a usage error, before Docker is touched', async () => {
+    const d = deps();
+    await assert.rejects(runCli(['up', '--no-moodle', '--topology', 'mesh'], io().x, d), (e: unknown) => e instanceof UsageError && /--topology must be one of ha, single/.test(e.message));
+    await assert.rejects(runCli(['up', '--no-moodle', '--haproxy', 'fast'], io().x, d), /--haproxy must be one of tuned, defaults/);
+    await assert.rejects(runCli(['up', '--no-moodle', '--lab', 'Bad Name'], io().x, d), /invalid lab name/);
+    await assert.rejects(runCli(['frobnicate'], io().x, d), /unknown command "frobnicate"/);
+    await assert.rejects(runCli(['status', '--colour'], io().x, d), /Unknown option '--colour'/);
+    assert.equal(d.docker.calls.length, 0);
+  });
+
+  it('Docker not running: status fails with the engine\'s message', async () => {
+    const d = deps();
+    d.docker.running = false;
+    await assert.rejects(runCli(['status'], io().x, d), /Docker is not running/);
+  });
+});

@@ -1,0 +1,75 @@
+import { strict as assert } from 'node:assert';
+import { renderHaproxyConfig } from '../../src/engine/haproxy';
+import { parseShowStat } from '../../src/engine/haproxy-runtime';
+import { buildTopology } from '../../src/engine/topology';
+
+const section = (cfg: string, header: string) => {
+  const start = cfg.indexOf(`\n${header}\n`);
+  assert.ok(start >= 0, `no section ${header}`);
+  const rest = cfg.slice(start + header.length + 2);
+  const end = rest.search(/\n(?:\S)/);
+  return end >= 0 ? rest.slice(0, end) : rest;
+};
+
+describe('HAProxy configuration', () => {
+  it('tuned: checks, retries with redispatch, L7 retries for idempotent requests only', () => {
+    const cfg = renderHaproxyConfig(buildTopology('ha'));
+    const web = section(cfg, 'backend web');
+    for (const line of ['retries 3', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout 502 504', 'http-request disable-l7-retry if METH_POST', 'option httpchk GET /lab/health.php']) {
+      assert.ok(web.includes(line), `backend web lacks "${line}"`);
+    }
+    assert.match(web, /default-server check inter 1s fastinter 250ms downinter 2s fall 2 rise 2 observe layer7 error-limit 5 on-error mark-down/);
+    assert.deepEqual(web.match(/server web\d web\d:80/g), ['server web1 web1:80', 'server web2 web2:80', 'server web3 web3:80']);
+  });
+
+  it('DB: a single writer with backups and a leastconn reader, both through the clustercheck', () => {
+    const cfg = renderHaproxyConfig(buildTopology('ha'));
+    const writer = section(cfg, 'listen db_writer');
+    assert.match(writer, /server galera1 galera1:3306\n/);
+    assert.match(writer, /server galera2 galera2:3306 backup/);
+    assert.match(writer, /server galera3 galera3:3306 backup/);
+    assert.match(writer, /check port 9200/);
+    assert.match(writer, /on-marked-down shutdown-sessions/);
+    const reader = section(cfg, 'listen db_reader');
+    assert.match(reader, /balance leastconn/);
+    assert.doesNotMatch(reader, /backup/);
+  });
+
+  it('defaults profile keeps HAProxy stock timing and no redispatch (for side-by-side lessons)', () => {
+    const cfg = renderHaproxyConfig(buildTopology('ha'), 'defaults');
+    const web = section(cfg, 'backend web');
+    assert.doesNotMatch(web, /redispatch|retry-on/);
+    assert.match(web, /default-server check inter 2s fall 3 rise 2/);
+  });
+
+  it('the runtime API and stats are configured; servers resolve through Docker DNS', () => {
+    const cfg = renderHaproxyConfig(buildTopology('ha', 4));
+    assert.match(cfg, /stats socket ipv4@0\.0\.0\.0:9999 level admin/);
+    assert.match(cfg, /nameserver dns 127\.0\.0\.11:53/);
+    assert.match(cfg, /server web4 web4:80/);
+  });
+});
+
+describe('show stat parsing', () => {
+  const csv = [
+    '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,',
+    'web,FRONTEND,,,0,1,4096,3,0,0,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,0,0,1,,,,0,3,0,0,0,0,,0,1,3,,,0,0,0,0,,,,,,,,,',
+    'web,web1,0,0,2,3,,10,0,0,,0,,0,0,1,0,UP,1,1,0,0,0,120,0,,1,3,1,,10,,2,0,,3,L7OK,200,1,0,10,0,0,0,0,,,,,0,0,,,,,1,,,0,0,4,9,',
+    'web,web2,0,0,0,0,,5,0,0,,0,,3,0,2,1,DOWN,1,1,0,4,1,3,3,,1,3,2,,5,,2,0,,2,L4CON,,0,0,5,0,0,1,0,,,,,0,0,,,,,5,,,0,0,0,0,',
+    'web,BACKEND,0,0,2,3,410,15,0,0,0,0,,3,0,3,1,UP,1,1,0,,1,120,3,,1,3,0,,15,,1,0,,3,,,,0,15,0,0,1,0,,,,,0,0,0,0,0,0,1,,,0,0,4,9,',
+  ].join('\n');
+
+  it('keeps server rows with the fields worth charting', () => {
+    const rows = parseShowStat(csv);
+    assert.equal(rows.length, 2);
+    assert.deepEqual(
+      { server: rows[0]!.server, status: rows[0]!.status, check: rows[0]!.checkStatus, scur: rows[0]!.sessions, retries: rows[0]!.retries },
+      { server: 'web1', status: 'UP', check: 'L7OK', scur: 2, retries: 1 },
+    );
+    assert.equal(rows[1]!.status, 'DOWN');
+    assert.equal(rows[1]!.checkStatus, 'L4CON');
+    assert.equal(rows[1]!.connErrors, 3);
+    assert.equal(rows[1]!.redispatches, 1);
+    assert.equal(rows[1]!.http5xx, 1);
+  });
+});

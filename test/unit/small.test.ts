@@ -1,0 +1,77 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tarOneFile, untarFirstFile } from '../../src/docker/tar';
+import { choosePort } from '../../src/engine/ports';
+import { StateStore, newSecrets } from '../../src/engine/state';
+import { waitFor, WaitTimeoutError } from '../../src/engine/wait';
+import { fakeClock } from './fakes/clock';
+import { parseVolumeStatus } from '../../src/engine/gluster';
+
+
+describe('tar', () => {
+  it('round-trips one file, including sizes that are not a multiple of 512', () => {
+    for (const size of [0, 1, 511, 512, 513, 4000]) {
+      const content = Buffer.alloc(size, 7);
+      const archive = tarOneFile('haproxy.cfg', content);
+      assert.equal(archive.length % 512, 0);
+      assert.deepEqual(untarFirstFile(archive), content);
+    }
+  });
+});
+
+describe('ports', () => {
+  it('takes the preferred port when free, else the next free one, never one already given out', async () => {
+    const busy = new Set([8080, 8081]);
+    const probe = async (p: number) => !busy.has(p);
+    assert.equal(await choosePort(9000, new Set(), probe), 9000);
+    assert.equal(await choosePort(8080, new Set(), probe), 8082);
+    assert.equal(await choosePort(8080, new Set([8082]), probe), 8083);
+    await assert.rejects(choosePort(8080, new Set(), async () => false, 3), /no free port on 127\.0\.0\.1 between 8080 and 8082/);
+  });
+});
+
+describe('wait strategies', () => {
+  it('polls until ready, without real sleeping', async () => {
+    const clock = fakeClock();
+    let n = 0;
+    const v = await waitFor(async () => (++n >= 4 ? { ok: true as const, value: 'up' } : { ok: false as const, problem: `try ${n}` }), { what: 'x', timeoutMs: 10_000, intervalMs: 100, clock });
+    assert.equal(v, 'up');
+    assert.equal(clock.slept, 300);
+  });
+
+  it('times out naming what it waited for and the last problem seen', async () => {
+    const clock = fakeClock();
+    await assert.rejects(
+      waitFor(async () => { throw new Error('connection refused'); }, { what: 'galera2 (galera-synced)', timeoutMs: 5000, intervalMs: 1000, clock }),
+      (err: unknown) => err instanceof WaitTimeoutError && /galera2 \(galera-synced\): not ready after 5 s \(last: connection refused\)/.test(err.message),
+    );
+  });
+});
+
+describe('state store', () => {
+  it('keeps secrets private (0600) and round-trips the state', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-state-'));
+    const store = new StateStore(home);
+    const state = { lab: 'x', createdAt: 'now', preset: 'ha' as const, webCount: 3, baseImage: 'b', secrets: newSecrets(), ports: { moodle: 8080 }, extra: {} };
+    store.save(state);
+    assert.deepEqual(store.load('x'), state);
+    assert.equal(fs.statSync(path.join(home, 'x', 'state.json')).mode & 0o777, 0o600);
+    const s = newSecrets();
+    assert.notEqual(s.dbPassword, s.dbRootPassword);
+    assert.ok(s.dbPassword.length >= 20);
+    store.remove('x');
+    assert.equal(store.load('x'), undefined);
+  });
+});
+
+describe('gluster volume status', () => {
+  it('reads the helper\'s JSON line, ignoring other output', () => {
+    const s = parseVolumeStatus('warning: something\n{"volume":"moodledata","exists":true,"started":true,"bricks":[{"host":"gluster1","online":true},{"host":"gluster2","online":false}],"healPending":4}\n');
+    assert.equal(s.started, true);
+    assert.deepEqual(s.bricks.map((b) => b.online), [true, false]);
+    assert.equal(s.healPending, 4);
+    assert.throws(() => parseVolumeStatus('Connection failed'), /printed no JSON/);
+  });
+});
