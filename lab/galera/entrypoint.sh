@@ -75,6 +75,7 @@ initialise_cluster_data() {
 SET SESSION sql_log_bin = 0;
 ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD($(sql_str "$MARIADB_ROOT_PASSWORD"));
 DELETE FROM mysql.global_priv WHERE User = '' OR (User = 'root' AND Host NOT IN ('localhost'));
+DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';
 CREATE DATABASE IF NOT EXISTS $(sql_id "$DB_NAME") CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE DATABASE IF NOT EXISTS $(sql_id "$PROBE_DB_NAME") CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS $(sql_str "$DB_USER")@'%' IDENTIFIED BY $(sql_str "$DB_PASSWORD");

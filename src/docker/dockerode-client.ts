@@ -215,6 +215,14 @@ class Containers implements ContainerClient {
     await this.docker.getContainer(id).putArchive(archive, { path: path.posix.dirname(filePath) });
   }
 
+  async memoryBytes(id: string): Promise<number> {
+    const s = (await this.docker.getContainer(id).stats({ stream: false })) as unknown as MemoryStats;
+    const usage = s.memory_stats?.usage ?? 0;
+    const st = s.memory_stats?.stats ?? {};
+    // What `docker stats` shows: cgroup v1 subtracts total_inactive_file, v2 inactive_file.
+    return Math.max(0, usage - (st.total_inactive_file ?? st.inactive_file ?? 0));
+  }
+
   async getFile(id: string, filePath: string): Promise<Buffer | undefined> {
     try {
       const stream = await this.docker.getContainer(id).getArchive({ path: filePath });
@@ -224,6 +232,10 @@ class Containers implements ContainerClient {
       throw new Error(engineMessage(err));
     }
   }
+}
+
+interface MemoryStats {
+  memory_stats?: { usage?: number; stats?: Record<string, number> };
 }
 
 class Images implements ImageClient {
@@ -239,9 +251,10 @@ class Images implements ImageClient {
     }
   }
 
-  async build(contextDir: string, files: string[], opts: { tag: string; labels: Labels; buildArgs: Record<string, string> }, progress?: (line: string) => void): Promise<void> {
+  async build(contextDir: string, files: string[], opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean }, progress?: (line: string) => void): Promise<void> {
     const stream = await this.docker.buildImage({ context: contextDir, src: files }, {
       t: opts.tag,
+      nocache: Boolean(opts.noCache),
       labels: opts.labels,
       buildargs: opts.buildArgs,
       rm: true,

@@ -67,12 +67,14 @@ export interface ContainerClient {
   putFile(id: string, path: string, content: Buffer | string, mode?: number): Promise<void>;
   /** Reads one file; works on stopped containers too. undefined when it does not exist. */
   getFile(id: string, path: string): Promise<Buffer | undefined>;
+  /** Memory in use (as `docker stats` counts it: usage less inactive page cache), bytes. */
+  memoryBytes(id: string): Promise<number>;
 }
 
 export interface ImageClient {
   exists(tag: string): Promise<boolean>;
   /** Builds the folder's Dockerfile; rejects with the build's own error message when it fails. */
-  build(contextDir: string, files: string[], opts: { tag: string; labels: Labels; buildArgs: Record<string, string> }, progress?: BuildProgress): Promise<void>;
+  build(contextDir: string, files: string[], opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean }, progress?: BuildProgress): Promise<void>;
   list(labels: Labels): Promise<{ id: string; tags: string[] }[]>;
   remove(id: string): Promise<void>;
 }

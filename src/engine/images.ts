@@ -56,19 +56,19 @@ export class ImageBuilder {
   ) {}
 
   /** The tag for the context as it is now, building it only when that tag does not exist yet. */
-  async ensure(lab: string, req: ImageRequest, baseImage: string, progress: (line: string) => void): Promise<{ tag: string; built: boolean }> {
+  async ensure(lab: string, req: ImageRequest, baseImage: string, progress: (line: string) => void, opts: { rebuild?: boolean } = {}): Promise<{ tag: string; built: boolean }> {
     const dir = path.join(this.labRoot, req.name);
     if (!fs.existsSync(path.join(dir, 'Dockerfile'))) throw new Error(`no build context for "${req.name}" at ${dir}`);
     const buildArgs = { BASE_IMAGE: baseImage, ...(req.buildArgs ?? {}) };
     const files = contextFiles(dir);
     const tag = imageTag(lab, req.name, contextHash(dir, files, buildArgs));
-    if (await this.docker.images.exists(tag)) return { tag, built: false };
+    if (!opts.rebuild && (await this.docker.images.exists(tag))) return { tag, built: false };
     if (!(await this.docker.images.exists(baseImage))) {
       throw new Error(`base image ${baseImage} is missing: run \`docker pull ${baseImage}\` (or lab/base/build-base-image.sh where no registry is reachable)`);
     }
     progress(`building image ${tag}`);
     try {
-      await this.docker.images.build(dir, files, { tag, labels: labLabels(lab), buildArgs }, (line) => progress(`[${req.name}] ${line}`));
+      await this.docker.images.build(dir, files, { tag, labels: labLabels(lab), buildArgs, noCache: opts.rebuild }, (line) => progress(`[${req.name}] ${line}`));
     } catch (err) {
       throw new Error(`building the ${req.name} image failed: ${err instanceof Error ? err.message : String(err)}`);
     }

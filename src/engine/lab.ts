@@ -114,17 +114,8 @@ export class LabEngine {
       state = await this.newState(opts);
     }
     const topology = this.topology(state);
-    const baseImage = state.baseImage;
 
-    // Images: one per role folder, built only when its context changed.
-    const tags = new Map<Role, string>();
-    for (const role of new Set(topology.nodes.map((n) => n.role))) {
-      const image = ROLES[role].image;
-      this.reporter.step(`image ${image}`);
-      const { tag, built } = await this.images.ensure(this.lab, { name: image }, baseImage, (l) => this.reporter.detail(l));
-      if (built) this.reporter.step(`built ${tag}`);
-      tags.set(role, tag);
-    }
+    const tags = await this.ensureImages(topology, state.baseImage);
 
     const network = await this.ensureNetwork();
     for (const stage of topology.stages) {
@@ -132,6 +123,19 @@ export class LabEngine {
       await settleAll(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
     }
     return state;
+  }
+
+  /** One image per role folder, built only when its context changed (or always, with `rebuild`: no layer cache). */
+  async ensureImages(topology: Topology, baseImage: string, opts: { rebuild?: boolean } = {}): Promise<Map<Role, string>> {
+    const tags = new Map<Role, string>();
+    for (const role of new Set(topology.nodes.map((n) => n.role))) {
+      const image = ROLES[role].image;
+      this.reporter.step(`image ${image}`);
+      const { tag, built } = await this.images.ensure(this.lab, { name: image }, baseImage, (l) => this.reporter.detail(l), opts);
+      if (built) this.reporter.step(`built ${tag}`);
+      tags.set(role, tag);
+    }
+    return tags;
   }
 
   private async newState(opts: UpOptions): Promise<LabState> {

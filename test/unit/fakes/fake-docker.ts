@@ -98,6 +98,7 @@ export class FakeDocker implements DockerClient {
       c.files.set(path, Buffer.from(content));
     },
     getFile: async (id, path) => this.byIdOrName(id).files.get(path),
+    memoryBytes: async () => 64 * 1024 * 1024,
   };
 
   images: ImageClient = {

@@ -1,0 +1,103 @@
+/**
+ * Lab lifecycle benchmark: cold image build (no layer cache), cold `up`, warm resume
+ * (`down` then `up`), and the whole lab's memory (sum over its containers, idle).
+ *
+ *   npm run bench:lab                 (uses its own lab name, destroys it at the end)
+ *   BENCH_KEEP_CACHE=1 npm run bench:lab   (build with Docker's layer cache: a warm build)
+ *
+ * Targets (issue "Lab engine"): resume ≤ 60 s, whole HA lab ≤ 3 GB.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createDockerClient } from '../src/docker/dockerode-client';
+import { LabEngine } from '../src/engine/lab';
+import { labLabels } from '../src/engine/labels';
+import { StateStore } from '../src/engine/state';
+import { collectStatus } from '../src/engine/status';
+import { buildTopology } from '../src/engine/topology';
+import { realClock, waitFor } from '../src/engine/wait';
+
+const LAB = process.env.BENCH_LAB ?? 'mlb-bench';
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const v = await fn();
+  return [v, (performance.now() - t0) / 1000];
+}
+
+async function main() {
+  const docker = createDockerClient();
+  await docker.ping();
+  const home = path.join(os.tmpdir(), 'moodle-lab-bench');
+  const engine = new LabEngine(
+    {
+      docker,
+      store: new StateStore(home),
+      labRoot: path.resolve(__dirname, '..', 'lab'),
+      reporter: { step: (m) => process.stderr.write(`  ${m}\n`), detail: () => undefined },
+    },
+    LAB,
+  );
+  await engine.destroy();
+  const topology = buildTopology('ha');
+  const rebuild = !process.env.BENCH_KEEP_CACHE;
+
+  process.stderr.write(`build (${rebuild ? 'no layer cache' : 'layer cache allowed'})\n`);
+  const [, buildS] = await timed(() => engine.ensureImages(topology, 'debian:trixie-slim', { rebuild }));
+
+  process.stderr.write('cold up\n');
+  const [, upS] = await timed(() => engine.up({ preset: 'ha' }));
+  const status = await collectStatus({ docker }, LAB, engine.state());
+  const unhealthy = status.nodes.filter((n) => !n.healthy).map((n) => n.name);
+  if (unhealthy.length) throw new Error(`after up, unhealthy: ${unhealthy.join(', ')}`);
+
+  // Idle memory: let start-up transients (SST, opcache warm-up) settle: sample until two
+  // consecutive samples 2 s apart differ by < 2 %, at most 60 s.
+  const sample = async () => {
+    const list = await docker.containers.list(labLabels(LAB));
+    const per = await Promise.all(list.map(async (c) => [c.labels['io.moodle-lab.node'] ?? c.name, await docker.containers.memoryBytes(c.id)] as const));
+    return { total: per.reduce((s, [, b]) => s + b, 0), per };
+  };
+  let last = await sample();
+  const mem = await waitFor(
+    async () => {
+      await realClock.sleep(2000);
+      const now = await sample();
+      const stable = Math.abs(now.total - last.total) / last.total < 0.02;
+      last = now;
+      return stable ? { ok: true as const, value: now } : { ok: false as const, problem: 'memory still moving' };
+    },
+    { what: 'idle memory', timeoutMs: 60_000, intervalMs: 0 },
+  ).catch(() => last);
+
+  process.stderr.write('down\n');
+  const [, downS] = await timed(() => engine.down());
+  process.stderr.write('warm resume\n');
+  const [, resumeS] = await timed(() => engine.up());
+  const after = await collectStatus({ docker }, LAB, engine.state());
+  const unhealthyAfter = after.nodes.filter((n) => !n.healthy).map((n) => n.name);
+  if (unhealthyAfter.length) throw new Error(`after resume, unhealthy: ${unhealthyAfter.join(', ')}`);
+
+  if (!process.env.BENCH_KEEP_LAB) await engine.destroy();
+
+  const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
+  const lines = [
+    `machine: ${os.cpus().length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}, node ${process.version}`,
+    '',
+    '| measure | value | target |',
+    '|---|---|---|',
+    `| cold build, 5 images (${rebuild ? 'no layer cache' : 'layer cache'}) | ${buildS.toFixed(1)} s | — |`,
+    `| cold \`up\` (images present, 11 nodes ready) | ${upS.toFixed(1)} s | — |`,
+    `| \`down\` | ${downS.toFixed(1)} s | — |`,
+    `| warm resume (\`up\` after \`down\`) | ${resumeS.toFixed(1)} s | ≤ 60 s |`,
+    `| whole lab memory, idle (sum of 11 containers) | ${mib(mem.total)} MiB | ≤ 3072 MiB |`,
+    '',
+    'per container (MiB): ' + mem.per.sort((a, b) => a[0].localeCompare(b[0])).map(([n, b]) => `${n} ${mib(b)}`).join(', '),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
