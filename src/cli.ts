@@ -14,6 +14,14 @@ import { StateStore } from './engine/state';
 import { collectStatus } from './engine/status';
 import { PRESET_NAMES, PresetName } from './engine/topology';
 import type { LabStatus } from './protocol/status';
+import { checkPluginDependencies, resolveMoodleSource } from './moodle/source';
+import type { MoodleSource } from './moodle/types';
+import { setMaintenance, WEB_PHP_VERSION } from './moodle/install';
+import { BACKENDS } from './engine/haproxy';
+import { HaproxyRuntime, tcpRuntime } from './engine/haproxy-runtime';
+import { fetchGet } from './engine/readiness';
+import { waitFor, notYet, ready } from './engine/wait';
+import { LABEL_NODE } from './engine/labels';
 
 export interface CliIo {
   out(text: string): void;
@@ -35,9 +43,10 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
   status [--json]
   down                      stop everything, keep data
   destroy                   remove every labelled object of the lab
-  fault <kind> <node> ...   | heal | maintenance | load | scenario | dashboard  (not in this version yet)`;
+  maintenance on|off [--node <web>]   site-wide Moodle maintenance, or HAProxy drain of one node
+  fault <kind> <node> ...   | heal | load | scenario | dashboard  (not in this version yet)`;
 
-const PLANNED = new Set(['fault', 'heal', 'maintenance', 'load', 'scenario', 'dashboard', 'recover']);
+const PLANNED = new Set(['fault', 'heal', 'load', 'scenario', 'dashboard', 'recover']);
 
 function stderrReporter(io: CliIo, verbose: boolean): Reporter {
   const t0 = Date.now();
@@ -84,6 +93,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       'base-image': { type: 'string' },
       haproxy: { type: 'string' },
       port: { type: 'string' },
+      node: { type: 'string' },
     },
   });
   const lab = validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB);
@@ -104,10 +114,18 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       const port = values.port !== undefined ? Number(values.port) : undefined;
       if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new UsageError('--port must be a TCP port number');
       if (values['moodle-source'] && values['no-moodle']) throw new UsageError('--moodle-source and --no-moodle exclude each other');
-      if (!values['no-moodle']) {
-        throw new UsageError('Moodle itself is not in this version of the lab yet: run `up --no-moodle` (the cluster with the lab\'s own probes)');
+      await docker.ping();
+      // A new lab gets Moodle unless --no-moodle (the pinned release when no source is given);
+      // an existing lab resumes as it is unless a source is given explicitly.
+      const existing = engine.state();
+      let moodle: MoodleSource | undefined;
+      if (values['moodle-source'] !== undefined || (!existing && !values['no-moodle'])) {
+        const reporter = stderrReporter(io, Boolean(values.verbose));
+        moodle = await resolveMoodleSource(values['moodle-source'], { cacheDir: path.join(store.home, 'cache'), phpVersion: WEB_PHP_VERSION, progress: (m) => reporter.step(m) });
+        await checkPluginDependencies(moodle);
+        reporter.step(`moodle source: ${moodle.release} (${moodle.layout === 'public' ? 'public/ docroot' : 'classic layout'}) from ${moodle.origin}`);
       }
-      await engine.up({ preset, webCount, baseImage: values['base-image'], haproxyProfile: profile, ports: port ? { moodle: port } : undefined });
+      await engine.up({ preset, webCount, baseImage: values['base-image'], haproxyProfile: profile, ports: port ? { moodle: port } : undefined, moodle });
       const status = await collectStatus({ docker }, lab, engine.state());
       io.out(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
       return 0;
@@ -116,6 +134,12 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       await docker.ping();
       const status = await collectStatus({ docker }, lab, engine.state());
       io.out(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+      return 0;
+    }
+    case 'maintenance': {
+      const [mode, ...extra] = positionals;
+      if ((mode !== 'on' && mode !== 'off') || extra.length) throw new UsageError('usage: maintenance on|off [--node <web node>]');
+      await maintenance(engine, docker, mode === 'on', values.node, io);
       return 0;
     }
     case 'down':
@@ -130,6 +154,42 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }
+}
+
+/** Site-wide Moodle maintenance (CLI maintenance mode), or HAProxy drain/ready of one web node. */
+async function maintenance(engine: LabEngine, docker: DockerClient, on: boolean, node: string | undefined, io: CliIo): Promise<void> {
+  await docker.ping();
+  const state = engine.state();
+  if (!state) throw new Error(`lab "${engine.lab}" does not exist: run \`up\` first`);
+  const topology = engine.topology(state);
+  const webNodes = topology.nodes.filter((n) => n.role === 'web').map((n) => n.name);
+  if (node !== undefined) {
+    if (!webNodes.includes(node)) throw new Error(`unknown web node "${node}": this lab has ${webNodes.join(', ')}`);
+    if (!state.ports.runtime) throw new Error('this topology has no HAProxy: per-node maintenance needs the ha topology');
+    const runtime = new HaproxyRuntime(tcpRuntime(state.ports.runtime));
+    await runtime.setServerState(BACKENDS.web, node, on ? 'drain' : 'ready');
+    const row = (await runtime.servers()).find((s) => s.backend === BACKENDS.web && s.server === node);
+    io.out(`${node}: ${row?.status ?? '?'} in HAProxy (${on ? 'draining: no new requests, current ones finish' : 'ready again'})\n`);
+    return;
+  }
+  if (!(state.extra.moodle as { installed?: boolean } | undefined)?.installed) throw new Error('Moodle is not installed on this lab (it was started with --no-moodle)');
+  const containers = await engine.containers();
+  const web = webNodes.map((n) => containers.get(n)).find((c) => c?.state === 'running');
+  if (!web) throw new Error('no web node is running');
+  await setMaintenance(docker.containers, web.id, on);
+  // Every node reads the same flag file on the shared dataroot: wait until the URL users type says so.
+  const url = `http://127.0.0.1:${state.ports.moodle}/`;
+  const t0 = Date.now();
+  const status = await waitFor(
+    async () => {
+      const r = await fetchGet(url, 3000);
+      // On: 503 from every node. Off: anything but a 5xx (Moodle may redirect 127.0.0.1 to its wwwroot).
+      const done = on ? r.status === 503 : r.status < 500;
+      return done ? ready(r.status) : notYet(`HTTP ${r.status}`);
+    },
+    { what: `maintenance ${on ? 'on' : 'off'} through ${url}`, timeoutMs: 30_000, intervalMs: 100 },
+  );
+  io.out(`moodle maintenance ${on ? 'on' : 'off'} (set on ${web.labels[LABEL_NODE]}; ${url} answers ${status} after ${Date.now() - t0} ms)\n`);
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {

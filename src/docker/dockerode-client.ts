@@ -234,6 +234,8 @@ class Containers implements ContainerClient {
   }
 }
 
+type BuildOptions = { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean };
+
 interface MemoryStats {
   memory_stats?: { usage?: number; stats?: Record<string, number> };
 }
@@ -251,16 +253,21 @@ class Images implements ImageClient {
     }
   }
 
-  async build(contextDir: string, files: string[], opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean }, progress?: (line: string) => void): Promise<void> {
-    const stream = await this.docker.buildImage({ context: contextDir, src: files }, {
-      t: opts.tag,
-      nocache: Boolean(opts.noCache),
-      labels: opts.labels,
-      buildargs: opts.buildArgs,
-      rm: true,
-      forcerm: true,
-    });
-    await new Promise<void>((resolve, reject) => {
+  async build(contextDir: string, files: string[], opts: BuildOptions, progress?: (line: string) => void): Promise<void> {
+    await this.follow(await this.docker.buildImage({ context: contextDir, src: files }, this.buildParams(opts)), progress);
+  }
+
+  async buildContext(tar: NodeJS.ReadableStream, opts: BuildOptions, progress?: (line: string) => void): Promise<void> {
+    await this.follow(await this.docker.buildImage(tar, this.buildParams(opts)), progress);
+  }
+
+  private buildParams(opts: BuildOptions) {
+    return { t: opts.tag, nocache: Boolean(opts.noCache), labels: opts.labels, buildargs: opts.buildArgs, rm: true, forcerm: true };
+  }
+
+  /** dockerode reports a failed build only as an `{error, errorDetail}` event: turn it into a rejection. */
+  private follow(stream: NodeJS.ReadableStream, progress?: (line: string) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       let failure: string | undefined;
       this.docker.modem.followProgress(
         stream,

@@ -75,6 +75,8 @@ export interface ImageClient {
   exists(tag: string): Promise<boolean>;
   /** Builds the folder's Dockerfile; rejects with the build's own error message when it fails. */
   build(contextDir: string, files: string[], opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean }, progress?: BuildProgress): Promise<void>;
+  /** Builds from a build context given as a tar stream (for contexts assembled on the fly). */
+  buildContext(tar: NodeJS.ReadableStream, opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean }, progress?: BuildProgress): Promise<void>;
   list(labels: Labels): Promise<{ id: string; tags: string[] }[]>;
   remove(id: string): Promise<void>;
 }

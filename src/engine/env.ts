@@ -10,6 +10,11 @@ export const PROBE_DB_NAME = 'labprobe';
 export const GLUSTER_VOLUME = 'moodledata';
 export const MOODLEDATA = '/var/moodledata';
 
+/** The URL users type: Moodle's wwwroot, exactly (`localhost`, not 127.0.0.1). */
+export function moodleUrl(state: LabState): string {
+  return `http://localhost:${state.ports.moodle}`;
+}
+
 export function galeraClusterAddress(topology: Topology): string {
   return `gcomm://${nodesOf(topology, 'db').map((n) => n.name).join(',')}`;
 }
@@ -50,6 +55,8 @@ export function nodeEnv(node: NodeSpec, topology: Topology, state: LabState): Re
         GLUSTER_SERVERS: storage.map((n) => n.name).join(','),
         GLUSTER_VOLUME,
         MOODLEDATA,
+        MOODLE_WWWROOT: moodleUrl(state),
+        MOODLE_USERS_PASSWORD: s.moodleUsersPassword,
       };
     }
     default:

@@ -11,7 +11,12 @@ import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
 import { LABEL_LAB, LABEL_NODE, labLabels, nodeLabels, objectName, validateLabName } from './labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
 import { HttpGet, waitReady } from './readiness';
-import { LabState, newSecrets, StateStore } from './state';
+import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
+import type { MoodleSource } from '../moodle/types';
+import { ensureMoodleImage } from '../moodle/image';
+import { installMoodle, makeTestContent, MoodleLabState, TEST_COURSE } from '../moodle/install';
+import { DB_NAME } from './env';
+import { sql } from './galera';
 import { buildTopology, NodeSpec, nodesOf, PresetName, Role, ROLES, Topology } from './topology';
 import { GLUSTER_VOLUME, nodeEnv as nodeEnvFor } from './env';
 import { Clock, notYet, ready, realClock, waitFor } from './wait';
@@ -32,6 +37,8 @@ export interface UpOptions {
   haproxyProfile?: HaproxyProfile;
   /** Preferred host ports by name (`moodle`, `stats`, `runtime`). */
   ports?: Partial<Record<string, number>>;
+  /** Bake this Moodle source into the web nodes and install it (once). */
+  moodle?: MoodleSource;
   signal?: AbortSignal;
 }
 
@@ -113,15 +120,23 @@ export class LabEngine {
     } else {
       state = await this.newState(opts);
     }
+    state = withAllSecrets(state);
+    this.store.save(state);
     const topology = this.topology(state);
-
     const tags = await this.ensureImages(topology, state.baseImage);
+    const moodle = await this.moodleImage(state, tags.get('web')!, opts.moodle);
+    if (moodle) {
+      tags.set('web', moodle.image);
+      state.extra.moodle = moodle;
+      this.store.save(state);
+    }
 
     const network = await this.ensureNetwork();
     for (const stage of topology.stages) {
       // Let every role of the stage finish (or fail) before reporting: no start left running behind our back.
       await settleAll(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
     }
+    if (moodle && (!moodle.installed || !moodle.course)) await this.installMoodle(state, topology, moodle);
     return state;
   }
 
@@ -136,6 +151,57 @@ export class LabEngine {
       tags.set(role, tag);
     }
     return tags;
+  }
+
+  /**
+   * Which Moodle image the web nodes run: a newly given source is built into one (unless the lab
+   * already installed another source: upgrades are not a lab feature); without a source, a lab
+   * that has Moodle keeps the image it was installed with.
+   */
+  private async moodleImage(state: LabState, webTag: string, source: MoodleSource | undefined): Promise<MoodleLabState | undefined> {
+    const current = state.extra.moodle as MoodleLabState | undefined;
+    if (!source) {
+      if (!current) return undefined;
+      if (!(await this.docker.images.exists(current.image))) {
+        throw new Error(`the lab's Moodle image ${current.image} is gone: run \`up --moodle-source <the same source>\` to rebuild it`);
+      }
+      return current;
+    }
+    if (current?.installed && current.fingerprint !== source.fingerprint) {
+      throw new Error(`lab "${this.lab}" runs Moodle ${current.release} from ${current.origin}; a different source needs a new lab (destroy it first, or use another --lab name)`);
+    }
+    const image = await ensureMoodleImage(this.docker, this.lab, this.deps.labRoot, webTag, source, this.reporter);
+    return { ...current, installed: current?.installed ?? false, image, release: source.release, origin: source.origin, fingerprint: source.fingerprint, layout: source.layout };
+  }
+
+  /** The one install: on the first web node, only into an empty database, recorded in the state. */
+  private async installMoodle(state: LabState, topology: Topology, moodle: MoodleLabState): Promise<void> {
+    const running = await this.containers();
+    const db = nodesOf(topology, 'db').map((n) => running.get(n.name)).find((c) => c?.state === 'running');
+    const web = running.get(nodesOf(topology, 'web')[0]!.name);
+    if (!db || !web) throw new Error('the Moodle install needs a running DB node and web node');
+    let t0: number;
+    if (!moodle.installed) {
+      const tables = Number((await sql(this.docker.containers, db.id, state.secrets.dbRootPassword, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='${DB_NAME}'`)).trim());
+      if (tables > 0) {
+        throw new Error(`the database "${DB_NAME}" already holds ${tables} tables but the lab has no finished install (an interrupted install?): destroy the lab and bring it up again`);
+      }
+      this.reporter.step(`moodle: installing ${moodle.release} on ${web.labels[LABEL_NODE]} (a minute or two)`);
+      t0 = this.clock.now();
+      await installMoodle(this.docker.containers, web.id, { adminPassword: state.secrets.moodleAdminPassword, siteName: `Moodle HA Lab (${this.lab})` });
+      moodle.installSeconds = (this.clock.now() - t0) / 1000;
+      moodle.installed = true;
+      this.store.save(state);
+      this.reporter.step(`moodle: installed in ${moodle.installSeconds.toFixed(0)} s`);
+    }
+    // The test content is made once too (a failed attempt is retried by the next `up`).
+    this.reporter.step(`moodle: creating the test course "${TEST_COURSE}" (size S: 100 enrolled users, pages, forum, files)`);
+    t0 = this.clock.now();
+    await makeTestContent(this.docker.containers, web.id, moodle.layout === 'public');
+    moodle.contentSeconds = (this.clock.now() - t0) / 1000;
+    moodle.course = TEST_COURSE;
+    this.store.save(state);
+    this.reporter.step(`moodle: test course ready in ${moodle.contentSeconds.toFixed(0)} s`);
   }
 
   private async newState(opts: UpOptions): Promise<LabState> {
@@ -186,7 +252,12 @@ export class LabEngine {
 
   private async ensureContainer(node: NodeSpec, topology: Topology, state: LabState, image: string, network: string, existing: Map<string, ContainerInfo>): Promise<{ id: string; created: boolean }> {
     const found = existing.get(node.name);
-    if (found) return { id: found.id, created: false };
+    if (found && node.role === 'web' && found.image !== image) {
+      // Web nodes are stateless: a new image (a Moodle source baked in) means new containers.
+      this.reporter.step(`${node.name}: new image, recreating the container`);
+      await this.docker.containers.remove(found.id);
+      existing.delete(node.name);
+    } else if (found) return { id: found.id, created: false };
     const volumes = await this.ensureVolumes(node);
     const id = await this.docker.containers.create({
       name: objectName(this.lab, node.name),

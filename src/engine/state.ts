@@ -12,6 +12,9 @@ export interface LabSecrets {
   dbRootPassword: string;
   dbPassword: string;
   redisPassword: string;
+  moodleAdminPassword: string;
+  /** Password of the generated test users (tool_generator). */
+  moodleUsersPassword: string;
 }
 
 export interface LabState {
@@ -32,7 +35,12 @@ export function newSecret(bytes = 18): string {
 }
 
 export function newSecrets(): LabSecrets {
-  return { dbRootPassword: newSecret(), dbPassword: newSecret(), redisPassword: newSecret() };
+  return { dbRootPassword: newSecret(), dbPassword: newSecret(), redisPassword: newSecret(), moodleAdminPassword: newSecret(), moodleUsersPassword: newSecret() };
+}
+
+/** A state written by an older version may lack newer secrets: add them (never change existing ones). */
+export function withAllSecrets(state: LabState): LabState {
+  return { ...state, secrets: { ...newSecrets(), ...state.secrets } };
 }
 
 export function defaultLabHome(): string {
@@ -40,7 +48,7 @@ export function defaultLabHome(): string {
 }
 
 export class StateStore {
-  constructor(private readonly home: string = defaultLabHome()) {}
+  constructor(readonly home: string = defaultLabHome()) {}
 
   dir(lab: string): string {
     return path.join(this.home, lab);

@@ -7,7 +7,8 @@ import type { ContainerInfo, DockerClient } from '../docker/types';
 import type { ContainerStatus, GaleraNodeStatus, HaproxyServerStatus, LabStatus, NodeStatus } from '../protocol/status';
 import { wsrepStatus } from './galera';
 import { volumeStatus, VolumeStatus } from './gluster';
-import { GLUSTER_VOLUME } from './env';
+import { GLUSTER_VOLUME, MOODLEDATA, moodleUrl } from './env';
+import { ADMIN_USER, maintenanceOn, MoodleLabState, testUsernames } from '../moodle/install';
 import { HAPROXY_STATS_PATH } from './haproxy';
 import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
 import { LABEL_NODE, labLabels } from './labels';
@@ -193,6 +194,28 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
         }
       })(),
     );
+  }
+
+  // Moodle: what the lab installed, and whether CLI maintenance mode is on (a file on the shared dataroot).
+  const moodle = state.extra.moodle as MoodleLabState | undefined;
+  if (moodle?.installed) {
+    status.moodle.installed = true;
+    status.moodle.url = moodleUrl(state);
+    status.moodle.release = moodle.release;
+    status.moodle.admin = { username: ADMIN_USER, password: state.secrets.moodleAdminPassword };
+    if (moodle.course) {
+      status.moodle.course = moodle.course;
+      status.moodle.users = testUsernames().map((username) => ({ username, password: state.secrets.moodleUsersPassword }));
+    }
+    const web = topology.nodes.filter((n) => n.role === 'web').map((n) => byNode.get(n.name)).find((c) => c?.state === 'running');
+    if (web) {
+      tasks.push(
+        maintenanceOn(docker.containers, web.id, MOODLEDATA).then(
+          (on) => void (status.moodle.maintenance = on),
+          () => undefined,
+        ),
+      );
+    }
   }
 
   await Promise.all(tasks);

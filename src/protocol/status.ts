@@ -67,6 +67,9 @@ export interface LabStatus {
   moodle: {
     installed: boolean;
     url?: string;
+    release?: string;
+    /** Short name of the generated test course the journeys use. */
+    course?: string;
     maintenance: boolean;
     admin?: { username: string; password: string };
     users: { username: string; password: string }[];
