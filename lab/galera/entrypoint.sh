@@ -44,7 +44,10 @@ recover_position() {
   uuid=$(grastate_field uuid); seqno=$(grastate_field seqno); safe=$(grastate_field safe_to_bootstrap)
   if [ "${seqno:--1}" = "-1" ] && [ -d "$DATADIR/mysql" ]; then
     # Unclean shutdown: ask InnoDB for the last committed position.
-    out=$(mariadbd --user=mysql --wsrep-recover --log-error=/dev/stdout 2>&1 || true)
+    # The rsync SST check wants some cluster address even though recovery never connects.
+    out=$(mariadbd --user=mysql --wsrep-recover \
+      "--wsrep-cluster-address=${GALERA_CLUSTER_ADDRESS:-gcomm://recover}" \
+      --log-error=/dev/stdout 2>&1 || true)
     pos=$(printf '%s\n' "$out" | sed -n 's/.*Recovered position: *//p' | tail -n1)
     if [ -n "$pos" ]; then uuid=${pos%%:*}; seqno=${pos##*:}; fi
   fi
@@ -124,7 +127,8 @@ start_node() {
   fi
 
   # HTTP clustercheck on 9200 (one forked clustercheck per connection).
-  socat -T 5 TCP-LISTEN:9200,reuseaddr,fork,backlog=64 EXEC:/usr/local/bin/clustercheck &
+  # -d0: errors only (HAProxy closes its check connections with a reset: no warnings for that).
+  socat -d0 -T 5 TCP-LISTEN:9200,reuseaddr,fork,backlog=64 EXEC:/usr/local/bin/clustercheck &
 
   exec mariadbd "${args[@]}"
 }

@@ -5,10 +5,10 @@ set -euo pipefail
 log() { printf '[web-entrypoint] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-for name in LAB_NODE GLUSTER_SERVERS GLUSTER_VOLUME MOODLEDATA; do
+for name in LAB_NODE MOODLEDATA; do
   [ -n "${!name:-}" ] || die "environment variable $name is required"
 done
-for name in DB_HOST DB_PORT DB_READ_PORT DB_NAME DB_USER DB_PASSWORD PROBE_DB_NAME REDIS_HOST REDIS_PASSWORD; do
+for name in DB_HOST DB_PORT DB_READ_PORT DB_NAME DB_USER DB_PASSWORD PROBE_DB_NAME; do
   [ -n "${!name:-}" ] || log "warning: $name is not set"
 done
 
@@ -19,7 +19,7 @@ tmp=$(mktemp /etc/moodle-lab/.env.XXXXXX)
 php -n -r '
   $keys = ["LAB_NODE", "DB_HOST", "DB_PORT", "DB_READ_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD",
            "PROBE_DB_NAME", "REDIS_HOST", "REDIS_PASSWORD", "GLUSTER_SERVERS", "GLUSTER_VOLUME",
-           "MOODLEDATA"];
+           "MOODLEDATA", "MOODLE_WWWROOT", "MOODLE_USERS_PASSWORD"];
   $env = [];
   foreach ($keys as $k) { $v = getenv($k); $env[$k] = $v === false ? "" : $v; }
   echo "<?php\n// Written by web-entrypoint at container start.\nreturn ", var_export($env, true), ";\n";
@@ -29,8 +29,12 @@ chmod 0640 "$tmp"
 mv -f "$tmp" /etc/moodle-lab/env.php
 
 # 2. Mount the Gluster volume (FUSE): first server, the others as backup volfile servers.
+#    Without GLUSTER_SERVERS (the `single` topology) moodledata is a local folder.
+if [ -z "${GLUSTER_SERVERS:-}" ]; then
+  install -d -o www-data -g www-data -m 0770 "$MOODLEDATA"
+  log "no GLUSTER_SERVERS: $MOODLEDATA is a local folder"
+else
 IFS=',' read -r -a servers <<<"$GLUSTER_SERVERS"
-[ ${#servers[@]} -ge 1 ] || die "GLUSTER_SERVERS is empty"
 primary=${servers[0]}
 backups=$(IFS=':'; echo "${servers[*]:1}")
 opts="log-level=WARNING"
@@ -57,10 +61,14 @@ until mountpoint -q "$MOODLEDATA" && timeout 10 chown www-data:www-data "$MOODLE
 done
 chmod 0770 "$MOODLEDATA"
 log "$src mounted on $MOODLEDATA"
+fi
 
 # 3. Apache in the foreground as PID 1 (SIGTERM stops it).
+# envvars reads optional variables (APACHE_CONFDIR, ...): source it without `set -u`.
+set +u
 # shellcheck disable=SC1091
 . /etc/apache2/envvars
+set -u
 install -d -o "$APACHE_RUN_USER" -g "$APACHE_RUN_GROUP" "$APACHE_RUN_DIR" "$APACHE_LOCK_DIR"
 rm -f "$APACHE_PID_FILE"
 exec apache2 -DFOREGROUND

@@ -82,26 +82,36 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
   }
   for (const n of web) add(`    server ${n.name} ${n.name}:80`);
 
-  // Galera behind a single writer (others backup) and a leastconn reader, checked through the
-  // HTTP clustercheck (200 only when Synced): a plain mysql-check passes on a non-Primary node.
-  const dbListener = (name: string, port: number, writer: boolean) => {
+  // Galera behind a single writer (others backup) and a leastconn reader. Checked through the HTTP
+  // clustercheck (200 only when Synced): a plain mysql-check passes on a non-Primary node.
+  // The reader's servers track the writer's checks (each clustercheck forks a client on the node).
+  if (db.length > 0) {
     add(
       '',
-      `listen ${name}`,
+      `listen ${BACKENDS.dbWriter}`,
       '    mode tcp',
-      `    bind :${port}`,
-      '    timeout client 1h',
-      '    timeout server 1h',
-      `    balance ${writer ? 'first' : 'leastconn'}`,
+      `    bind :${HAPROXY_PORTS.dbWriter}`,
+      '    timeout client 30m',
+      '    timeout server 30m',
       '    option httpchk',
+      '    http-check send meth GET uri /',
       '    http-check expect status 200',
       `    default-server check port 9200 ${checkTiming(profile)} on-marked-down shutdown-sessions`,
     );
-    db.forEach((n, i) => add(`    server ${n.name} ${n.name}:3306${writer && i > 0 ? ' backup' : ''}`));
-  };
-  if (db.length > 0) {
-    dbListener(BACKENDS.dbWriter, HAPROXY_PORTS.dbWriter, true);
-    dbListener(BACKENDS.dbReader, HAPROXY_PORTS.dbReader, false);
+    // When the first node comes back, the writes move back to it: cut the backup's sessions so
+    // there is never more than one writer.
+    db.forEach((n, i) => add(`    server ${n.name} ${n.name}:3306${i === 0 ? ' on-marked-up shutdown-backup-sessions' : ' backup'}`));
+    add(
+      '',
+      `listen ${BACKENDS.dbReader}`,
+      '    mode tcp',
+      `    bind :${HAPROXY_PORTS.dbReader}`,
+      '    balance leastconn',
+      '    timeout client 30m',
+      '    timeout server 30m',
+      '    default-server on-marked-down shutdown-sessions',
+    );
+    db.forEach((n) => add(`    server ${n.name} ${n.name}:3306 track ${BACKENDS.dbWriter}/${n.name}`));
   }
 
   add(

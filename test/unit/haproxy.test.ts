@@ -25,7 +25,7 @@ describe('HAProxy configuration', () => {
   it('DB: a single writer with backups and a leastconn reader, both through the clustercheck', () => {
     const cfg = renderHaproxyConfig(buildTopology('ha'));
     const writer = section(cfg, 'listen db_writer');
-    assert.match(writer, /server galera1 galera1:3306\n/);
+    assert.match(writer, /server galera1 galera1:3306 on-marked-up shutdown-backup-sessions\n/);
     assert.match(writer, /server galera2 galera2:3306 backup/);
     assert.match(writer, /server galera3 galera3:3306 backup/);
     assert.match(writer, /check port 9200/);
@@ -33,6 +33,7 @@ describe('HAProxy configuration', () => {
     const reader = section(cfg, 'listen db_reader');
     assert.match(reader, /balance leastconn/);
     assert.doesNotMatch(reader, /backup/);
+    assert.match(reader, /server galera2 galera2:3306 track db_writer\/galera2/);
   });
 
   it('defaults profile keeps HAProxy stock timing and no redispatch (for side-by-side lessons)', () => {

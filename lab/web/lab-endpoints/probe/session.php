@@ -6,13 +6,20 @@ declare(strict_types=1);
 require __DIR__ . '/../_lib.php';
 
 $set = isset($_GET['set']) ? lab_param_value('set') : null;
-
-$query = ['timeout' => '2', 'read_timeout' => '2', 'prefix' => 'LABSESS_'];
-if (lab_get_env('REDIS_PASSWORD') !== '') {
-    $query['auth'] = lab_get_env('REDIS_PASSWORD');
+if ($set === null && !isset($_COOKIE['LABSESSID'])) {
+    // Nothing to read: do not create an empty session in Redis for every cookie-less probe.
+    lab_ok(['action' => 'get', 'sessionId' => null, 'value' => null, 'setBy' => null, 'setAt' => null]);
 }
-ini_set('session.save_handler', 'redis');
-ini_set('session.save_path', 'tcp://' . lab_get_env('REDIS_HOST', 'redis') . ':6379?' . http_build_query($query));
+
+// Without Redis (the `single` topology) sessions stay in local files: one node, nothing to share.
+if (lab_get_env('REDIS_HOST') !== '') {
+    $query = ['timeout' => '2', 'read_timeout' => '2', 'prefix' => 'LABSESS_'];
+    if (lab_get_env('REDIS_PASSWORD') !== '') {
+        $query['auth'] = lab_get_env('REDIS_PASSWORD');
+    }
+    ini_set('session.save_handler', 'redis');
+    ini_set('session.save_path', 'tcp://' . lab_get_env('REDIS_HOST') . ':6379?' . http_build_query($query));
+}
 ini_set('session.use_strict_mode', '1');
 ini_set('session.use_only_cookies', '1');
 ini_set('session.cookie_httponly', '1');
