@@ -67,6 +67,8 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
     // Light check only: a DB-deep check would pull every web node out when the DB fails.
     '    option httpchk GET /lab/health.php',
     '    http-check expect status 200',
+    // Which node answered: learners (and the tests) can see the balancing and the failover.
+    '    http-response set-header X-Served-By %s',
   );
   if (tuned) {
     add(

@@ -6,7 +6,8 @@
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import { BOOTSTRAP_REQUEST_PATH, BootstrapCandidate, chooseBootstrapNode, GRASTATE_PATH, parseGrastate } from './galera';
 import { setupVolume, volumeStatus } from './gluster';
-import { HAPROXY_CONFIG_PATH, HaproxyProfile, renderHaproxyConfig } from './haproxy';
+import { BACKENDS, HAPROXY_CONFIG_PATH, HaproxyProfile, renderHaproxyConfig } from './haproxy';
+import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
 import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
 import { LABEL_LAB, LABEL_NODE, labLabels, nodeLabels, objectName, validateLabName } from './labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
@@ -51,6 +52,8 @@ export interface EngineDeps {
   clock?: Clock;
   portProbe?: PortProbe;
   http?: HttpGet;
+  /** HAProxy's runtime API on a host port (tests pass a fake). */
+  runtime?: (port: number) => HaproxyRuntime;
 }
 
 /** `up` failed on one node: the message names it, `logs` holds its last lines. */
@@ -136,8 +139,31 @@ export class LabEngine {
       // Let every role of the stage finish (or fail) before reporting: no start left running behind our back.
       await settleAll(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
     }
+    await this.waitBalanced(state, topology, opts.signal);
     if (moodle && (!moodle.installed || !moodle.course)) await this.installMoodle(state, topology, moodle);
     return state;
+  }
+
+  /**
+   * `up` returns when the lab serves: HAProxy's own checks must see every web node and the DB
+   * writer UP (with `rise 2` that lags the nodes' readiness by a few seconds).
+   */
+  private async waitBalanced(state: LabState, topology: Topology, signal?: AbortSignal): Promise<void> {
+    if (!state.ports.runtime || nodesOf(topology, 'lb').length === 0) return;
+    const runtime = (this.deps.runtime ?? ((p: number) => new HaproxyRuntime(tcpRuntime(p))))(state.ports.runtime);
+    const expected = [
+      ...nodesOf(topology, 'web').map((n) => `${BACKENDS.web}/${n.name}`),
+      ...nodesOf(topology, 'db').map((n) => `${BACKENDS.dbWriter}/${n.name}`),
+    ];
+    this.reporter.step('haproxy: waiting for its checks to see every server UP');
+    await waitFor(
+      async () => {
+        const rows = await runtime.servers();
+        const notUp = expected.filter((e) => rows.find((r) => `${r.backend}/${r.server}` === e)?.status !== 'UP');
+        return notUp.length === 0 ? ready(undefined) : notYet(`not UP yet: ${notUp.join(', ')}`);
+      },
+      { what: 'HAProxy servers', timeoutMs: 60_000, intervalMs: 250, clock: this.clock, signal },
+    );
   }
 
   /** One image per role folder, built only when its context changed (or always, with `rebuild`: no layer cache). */

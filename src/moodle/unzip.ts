@@ -111,8 +111,13 @@ export function extractZipBuffer(zip: Buffer, dest: string): number {
     const raw = zip.subarray(start, start + compressed);
     let data: Buffer;
     if (method === 0) data = raw;
-    else if (method === 8) data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(size, 1) });
-    else fail(`${name} uses compression method ${method}`);
+    else if (method === 8) {
+      try {
+        data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(size, 1) });
+      } catch (err) {
+        fail(`${name} is corrupt: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    } else fail(`${name} uses compression method ${method}`);
     if (data.length !== size || zlib.crc32(data) !== crc) fail(`${name} is corrupt`);
     const rel = safeEntryName(name);
     if (!rel) continue;

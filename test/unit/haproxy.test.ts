@@ -15,7 +15,7 @@ describe('HAProxy configuration', () => {
   it('tuned: checks, retries with redispatch, L7 retries for idempotent requests only', () => {
     const cfg = renderHaproxyConfig(buildTopology('ha'));
     const web = section(cfg, 'backend web');
-    for (const line of ['retries 3', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout 502 504', 'http-request disable-l7-retry if METH_POST', 'option httpchk GET /lab/health.php']) {
+    for (const line of ['retries 3', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout 502 504', 'http-request disable-l7-retry if METH_POST', 'option httpchk GET /lab/health.php', 'http-response set-header X-Served-By %s']) {
       assert.ok(web.includes(line), `backend web lacks "${line}"`);
     }
     assert.match(web, /default-server check inter 1s fastinter 250ms downinter 2s fall 2 rise 2 observe layer7 error-limit 5 on-error mark-down/);

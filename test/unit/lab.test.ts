@@ -6,8 +6,12 @@ import { LabEngine, NodeFailedError } from '../../src/engine/lab';
 import { BOOTSTRAP_REQUEST_PATH, GRASTATE_PATH } from '../../src/engine/galera';
 import { HAPROXY_CONFIG_PATH } from '../../src/engine/haproxy';
 import { StateStore } from '../../src/engine/state';
+import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
 import { fakeClock } from './fakes/clock';
 import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
+
+// HAProxy's `show stat` with every server of the ha topology UP.
+const allUpStat = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
 
 const LAB_ROOT = path.resolve(__dirname, '..', '..', 'lab');
 
@@ -26,6 +30,7 @@ function setup(lab = 'unit-lab') {
       clock: fakeClock(),
       portProbe: async () => true,
       http: async () => ({ status: 200, body: 'ok' }),
+      runtime: () => new HaproxyRuntime(async () => allUpStat),
       reporter: { step: (m) => steps.push(m), detail: () => undefined },
     },
     lab,

@@ -108,6 +108,13 @@ export class FakeDocker implements DockerClient {
       progress?.('Step 1/1 : FROM base');
       this.imageMap.set(opts.tag, { id: `sha256:${opts.tag}`, tags: [opts.tag], labels: opts.labels });
     },
+    buildContext: async (tar, opts) => {
+      this.calls.push(`build-context ${opts.tag}`);
+      for await (const _chunk of tar) {
+        // drain the context like the engine would
+      }
+      this.imageMap.set(opts.tag, { id: `sha256:${opts.tag}`, tags: [opts.tag], labels: opts.labels });
+    },
     list: async (labels) => [...this.imageMap.values()].filter((i) => matches(i.labels, labels)),
     remove: async (id) => {
       for (const [k, v] of this.imageMap) if (v.id === id) this.imageMap.delete(k);

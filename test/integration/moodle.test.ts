@@ -1,0 +1,148 @@
+/**
+ * Real Moodle on the real cluster. Needs a Moodle 5.x source tree (folder or archive):
+ *   MOODLE_LAB_TEST_SOURCE=/path/to/moodle npm run test:integration
+ * Without it these tests are skipped with a message saying so (no Moodle source ships with the
+ * repository, and the default download needs the internet).
+ */
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import { dockerAvailable, LabUnderTest } from './helpers';
+import { isLoggedIn, MoodleClient, scrapeSesskey } from '../../src/moodle/client';
+import type { LabStatus } from '../../src/protocol/status';
+
+const SOURCE = process.env.MOODLE_LAB_TEST_SOURCE;
+const LAB = process.env.LAB_TEST_MOODLE_NAME ?? 'mlt-moodle';
+
+function directTo(status: LabStatus, node: string): { host: string; port: number } {
+  const url = status.nodes.find((n) => n.name === node)?.url;
+  assert.ok(url, `${node} has no direct URL`);
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
+async function coursePage(c: MoodleClient) {
+  return c.get('/course/view.php?name=halab');
+}
+
+/** Uploads a file to the user's private files through `c` (Moodle's own file picker endpoints). */
+async function uploadPrivateFile(c: MoodleClient, name: string, content: Buffer): Promise<number> {
+  const page = (await c.get('/user/files.php')).text();
+  const sesskey = scrapeSesskey(page);
+  const itemid = /name="files_filemanager"[^>]*value="(\d+)"/.exec(page)?.[1] ?? /value="(\d+)"[^>]*name="files_filemanager"/.exec(page)?.[1];
+  const ctx = /"context":\{"id":(\d+)/.exec(page)?.[1];
+  const uploadRepo = /\{[^{}]*"type":"upload"[^{}]*\}/.exec(page)?.[0];
+  const repoId = uploadRepo ? /"id":"?(\d+)/.exec(uploadRepo)?.[1] : undefined;
+  assert.ok(sesskey && itemid && ctx && repoId, `file picker fields found (sesskey ${sesskey}, itemid ${itemid}, ctx ${ctx}, repo ${repoId})`);
+  const up = await c.postMultipart(
+    '/repository/repository_ajax.php?action=upload',
+    { sesskey, repo_id: repoId, itemid, ctx_id: ctx, savepath: '/', title: name, author: 'lab', license: 'allrightsreserved' },
+    { field: 'repo_upload_file', name, content, type: 'text/plain' },
+  );
+  assert.match(up.text(), new RegExp(`"file":"${name}"|${name}`), `upload answered: ${up.text().slice(0, 300)}`);
+  const save = await c.postForm('/user/files.php', { returnurl: '', sesskey, _qf__user_files_form: '1', files_filemanager: itemid, submitbutton: 'Save changes' });
+  assert.ok(save.status < 400, `saving private files: HTTP ${save.status}`);
+  return Number(ctx);
+}
+
+describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
+  this.timeout(2_400_000);
+  const lab = new LabUnderTest(LAB);
+  let status: LabStatus;
+
+  before(async function () {
+    if (!SOURCE) {
+      console.log('    skipped: set MOODLE_LAB_TEST_SOURCE to a Moodle 5.x source folder or archive to run the Moodle tier (none ships with the repository).');
+      this.skip();
+    }
+    const ok = await dockerAvailable();
+    if (ok !== true) {
+      console.log(`    skipped: no Docker engine answers (${ok}).`);
+      this.skip();
+    }
+    await lab.cli(['destroy']);
+  });
+
+  after(async function () {
+    if (SOURCE && !process.env.LAB_TEST_KEEP) await lab.cli(['destroy']);
+  });
+
+  it('`up --moodle-source` installs Moodle once; status --json lists the admin and the generated users', async () => {
+    await lab.cliOk(['up', '--moodle-source', SOURCE!]);
+    status = await lab.status();
+    assert.equal(status.moodle.installed, true);
+    assert.equal(status.moodle.url, status.endpoints.moodle);
+    assert.match(status.moodle.url!, /^http:\/\/localhost:\d+$/);
+    assert.ok(status.moodle.users.length >= 30, 'enough users for 30 virtual users');
+    assert.equal(status.moodle.course, 'halab');
+    assert.ok(status.nodes.every((n) => n.healthy));
+  });
+
+  it('a generated user logs in through HAProxy (logintoken scraped) and the course page loads', async () => {
+    const c = new MoodleClient({ wwwroot: status.moodle.url! });
+    const user = status.moodle.users[0]!;
+    await c.login(user.username, user.password);
+    const page = await coursePage(c);
+    assert.equal(page.status, 200);
+    assert.ok(isLoggedIn(page.text()), 'logged in on the course page');
+    assert.match(page.text(), /Moodle HA Lab course/);
+  });
+
+  it('the session survives the death of the web node that served the login (sessions in Redis)', async () => {
+    const c = new MoodleClient({ wwwroot: status.moodle.url! });
+    const user = status.moodle.users[1]!;
+    const login = await c.login(user.username, user.password);
+    const victim = login.servedBy;
+    assert.ok(victim && /^web\d$/.test(victim), `HAProxy names the node that served the login (${victim})`);
+    await lab.docker.containers.kill(await lab.containerId(victim));
+    const page = await coursePage(c);
+    assert.equal(page.status, 200);
+    assert.ok(isLoggedIn(page.text()), 'still logged in after the node died');
+    assert.notEqual(page.servedBy, victim);
+    // `up` brings the killed node back.
+    await lab.cliOk(['up']);
+    status = await lab.status();
+    assert.ok(status.nodes.every((n) => n.healthy));
+  });
+
+  it('a file uploaded through web1 downloads through web2 (moodledata on Gluster)', async () => {
+    const viaHaproxy = new MoodleClient({ wwwroot: status.moodle.url! });
+    const user = status.moodle.users[2]!;
+    await viaHaproxy.login(user.username, user.password);
+    const name = `lab-${randomUUID().slice(0, 8)}.txt`;
+    const content = Buffer.from(`uploaded through web1 at ${new Date().toISOString()}\n`);
+    const ctx = await uploadPrivateFile(viaHaproxy.via(directTo(status, 'web1')), name, content);
+    const dl = await viaHaproxy.via(directTo(status, 'web2')).get(`/pluginfile.php/${ctx}/user/private/${name}`);
+    assert.equal(dl.status, 200);
+    assert.deepEqual(dl.body, content);
+  });
+
+  it('`maintenance on` → every web node answers 503 through HAProxy within 2 s; `off` → 200 again', async () => {
+    const on = await lab.cliOk(['maintenance', 'on']);
+    // From the moment Moodle's CLI switched it on to the first 503 through HAProxy:
+    const ms = Number(/answers 503 after (\d+) ms/.exec(on.stdout)?.[1]);
+    assert.ok(ms <= 2000, `503 within 2 s (${on.stdout.trim()})`);
+    const c = new MoodleClient({ wwwroot: status.moodle.url! });
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 12 && seen.size < 3; i++) {
+      const r = await c.get('/');
+      seen.set(r.servedBy ?? '?', r.status);
+    }
+    assert.deepEqual([...seen.keys()].sort(), ['web1', 'web2', 'web3']);
+    assert.ok([...seen.values()].every((s) => s === 503), `every node 503: ${JSON.stringify([...seen])}`);
+    assert.equal((await lab.status()).moodle.maintenance, true);
+    await lab.cliOk(['maintenance', 'off']);
+    assert.equal((await c.get('/')).status, 200);
+    assert.equal((await lab.status()).moodle.maintenance, false);
+  });
+
+  it('`down` then `up` with the same source: no reinstall, the same users still log in', async () => {
+    await lab.cliOk(['down']);
+    const r = await lab.cliOk(['up', '--moodle-source', SOURCE!]);
+    assert.doesNotMatch(r.stderr, /installing/);
+    const s = await lab.status();
+    assert.equal(s.moodle.users[0]!.password, status.moodle.users[0]!.password);
+    const c = new MoodleClient({ wwwroot: s.moodle.url! });
+    await c.login(s.moodle.users[0]!.username, s.moodle.users[0]!.password);
+    assert.ok(isLoggedIn((await coursePage(c)).text()));
+  });
+});
