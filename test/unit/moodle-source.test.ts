@@ -350,16 +350,17 @@ describe('Moodle source: URLs (127.0.0.1 only)', () => {
     await assert.rejects(resolveMoodleSource(url, options()), isSourceError(/^cannot download http:\/\/127\.0\.0\.1:\d+\/moodle\.tgz: .*ECONNREFUSED.*; give a local folder or archive with --moodle-source for offline use$/));
   });
 
-  it('no source given: the pinned default release, checked against its pinned sha256', async () => {
+  it('no source given: the pinned default release, checked against the sha256 published next to it', async () => {
     const asked: string[] = [];
     const fake: typeof fetch = async (input) => {
       asked.push(String(input));
+      if (String(input) === DEFAULT_MOODLE.sha256Url) return new Response(`${'0'.repeat(64)}  moodle.tgz\n`, { status: 200 });
       return new Response(new Uint8Array(archive), { status: 200, headers: { 'content-length': String(archive.length) } });
     };
     assert.match(DEFAULT_MOODLE.url, /^https:\/\/download\.moodle\.org\/download\.php\/direct\/stable501\/moodle-5\.1\.\d+\.tgz$/);
-    // The synthetic archive is not the real release, so the pinned checksum must refuse it.
-    await assert.rejects(resolveMoodleSource(undefined, options({ fetchImpl: fake })), isSourceError(/does not match its sha256 \(pinned in the lab\)/));
-    assert.deepEqual(asked, [DEFAULT_MOODLE.url]);
+    // The synthetic archive is not the real release: the published checksum must refuse it.
+    await assert.rejects(resolveMoodleSource(undefined, options({ fetchImpl: fake })), isSourceError(/does not match its sha256/));
+    assert.deepEqual(asked.sort(), [DEFAULT_MOODLE.url, DEFAULT_MOODLE.sha256Url].sort());
   });
 });
 
