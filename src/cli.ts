@@ -8,20 +8,12 @@ import { parseArgs } from 'node:util';
 import { createDockerClient } from './docker/dockerode-client';
 import type { DockerClient } from './docker/types';
 import { HAPROXY_PROFILES, HaproxyProfile } from './engine/haproxy';
-import { LabEngine, NodeFailedError, Reporter } from './engine/lab';
+import { NodeFailedError, Reporter } from './engine/lab';
+import { LabController } from './controller/lab-controller';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
-import { collectStatus } from './engine/status';
 import { PRESET_NAMES, PresetName } from './engine/topology';
 import type { LabStatus } from './protocol/status';
-import { checkPluginDependencies, resolveMoodleSource } from './moodle/source';
-import type { MoodleSource } from './moodle/types';
-import { setMaintenance, WEB_PHP_VERSION } from './moodle/install';
-import { BACKENDS } from './engine/haproxy';
-import { HaproxyRuntime, tcpRuntime } from './engine/haproxy-runtime';
-import { fetchGet } from './engine/readiness';
-import { waitFor, notYet, ready } from './engine/wait';
-import { LABEL_NODE } from './engine/labels';
 
 export interface CliIo {
   out(text: string): void;
@@ -101,7 +93,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
   const docker = deps.docker ?? createDockerClient();
   const store = deps.store ?? new StateStore(io.env.MOODLE_LAB_HOME ?? undefined);
   const labRoot = deps.labRoot ?? path.resolve(__dirname, '..', 'lab');
-  const engine = new LabEngine({ docker, store, labRoot, reporter: stderrReporter(io, Boolean(values.verbose)) }, lab);
+  const controller = new LabController({ docker, store, labRoot, reporter: stderrReporter(io, Boolean(values.verbose)) }, lab);
+  const print = (status: LabStatus) => io.out(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
 
   switch (command) {
     case 'up': {
@@ -110,86 +103,43 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       if (preset !== undefined && !PRESET_NAMES.includes(preset)) throw new UsageError(`--topology must be one of ${PRESET_NAMES.join(', ')}`);
       const profile = values.haproxy as HaproxyProfile | undefined;
       if (profile !== undefined && !HAPROXY_PROFILES.includes(profile)) throw new UsageError(`--haproxy must be one of ${HAPROXY_PROFILES.join(', ')}`);
-      const webCount = values.web !== undefined ? Number(values.web) : undefined;
       const port = values.port !== undefined ? Number(values.port) : undefined;
       if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new UsageError('--port must be a TCP port number');
       if (values['moodle-source'] && values['no-moodle']) throw new UsageError('--moodle-source and --no-moodle exclude each other');
-      await docker.ping();
-      // A new lab gets Moodle unless --no-moodle (the pinned release when no source is given);
-      // an existing lab resumes as it is unless a source is given explicitly.
-      const existing = engine.state();
-      let moodle: MoodleSource | undefined;
-      if (values['moodle-source'] !== undefined || (!existing && !values['no-moodle'])) {
-        const reporter = stderrReporter(io, Boolean(values.verbose));
-        moodle = await resolveMoodleSource(values['moodle-source'], { cacheDir: path.join(store.home, 'cache'), phpVersion: WEB_PHP_VERSION, progress: (m) => reporter.step(m) });
-        await checkPluginDependencies(moodle);
-        reporter.step(`moodle source: ${moodle.release} (${moodle.layout === 'public' ? 'public/ docroot' : 'classic layout'}) from ${moodle.origin}`);
-      }
-      await engine.up({ preset, webCount, baseImage: values['base-image'], haproxyProfile: profile, ports: port ? { moodle: port } : undefined, moodle });
-      const status = await collectStatus({ docker }, lab, engine.state());
-      io.out(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+      print(
+        await controller.up({
+          preset,
+          webCount: values.web !== undefined ? Number(values.web) : undefined,
+          baseImage: values['base-image'],
+          haproxyProfile: profile,
+          port,
+          moodleSource: values['moodle-source'],
+          noMoodle: values['no-moodle'],
+        }),
+      );
       return 0;
     }
-    case 'status': {
-      await docker.ping();
-      const status = await collectStatus({ docker }, lab, engine.state());
-      io.out(values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+    case 'status':
+      print(await controller.status());
       return 0;
-    }
     case 'maintenance': {
       const [mode, ...extra] = positionals;
       if ((mode !== 'on' && mode !== 'off') || extra.length) throw new UsageError('usage: maintenance on|off [--node <web node>]');
-      await maintenance(engine, docker, mode === 'on', values.node, io);
+      io.out(`${await controller.maintenance(mode === 'on', values.node)}\n`);
       return 0;
     }
     case 'down':
-      await engine.down();
+      await controller.down();
       io.out(`lab ${lab}: stopped (data kept; \`up\` resumes it)\n`);
       return 0;
     case 'destroy': {
-      const removed = await engine.destroy();
+      const removed = await controller.destroy();
       io.out(`lab ${lab}: removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} images\n`);
       return 0;
     }
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }
-}
-
-/** Site-wide Moodle maintenance (CLI maintenance mode), or HAProxy drain/ready of one web node. */
-async function maintenance(engine: LabEngine, docker: DockerClient, on: boolean, node: string | undefined, io: CliIo): Promise<void> {
-  await docker.ping();
-  const state = engine.state();
-  if (!state) throw new Error(`lab "${engine.lab}" does not exist: run \`up\` first`);
-  const topology = engine.topology(state);
-  const webNodes = topology.nodes.filter((n) => n.role === 'web').map((n) => n.name);
-  if (node !== undefined) {
-    if (!webNodes.includes(node)) throw new Error(`unknown web node "${node}": this lab has ${webNodes.join(', ')}`);
-    if (!state.ports.runtime) throw new Error('this topology has no HAProxy: per-node maintenance needs the ha topology');
-    const runtime = new HaproxyRuntime(tcpRuntime(state.ports.runtime));
-    await runtime.setServerState(BACKENDS.web, node, on ? 'drain' : 'ready');
-    const row = (await runtime.servers()).find((s) => s.backend === BACKENDS.web && s.server === node);
-    io.out(`${node}: ${row?.status ?? '?'} in HAProxy (${on ? 'draining: no new requests, current ones finish' : 'ready again'})\n`);
-    return;
-  }
-  if (!(state.extra.moodle as { installed?: boolean } | undefined)?.installed) throw new Error('Moodle is not installed on this lab (it was started with --no-moodle)');
-  const containers = await engine.containers();
-  const web = webNodes.map((n) => containers.get(n)).find((c) => c?.state === 'running');
-  if (!web) throw new Error('no web node is running');
-  await setMaintenance(docker.containers, web.id, on);
-  // Every node reads the same flag file on the shared dataroot: wait until the URL users type says so.
-  const url = `http://127.0.0.1:${state.ports.moodle}/`;
-  const t0 = Date.now();
-  const status = await waitFor(
-    async () => {
-      const r = await fetchGet(url, 3000);
-      // On: 503 from every node. Off: anything but a 5xx (Moodle may redirect 127.0.0.1 to its wwwroot).
-      const done = on ? r.status === 503 : r.status < 500;
-      return done ? ready(r.status) : notYet(`HTTP ${r.status}`);
-    },
-    { what: `maintenance ${on ? 'on' : 'off'} through ${url}`, timeoutMs: 30_000, intervalMs: 100 },
-  );
-  io.out(`moodle maintenance ${on ? 'on' : 'off'} (set on ${web.labels[LABEL_NODE]}; ${url} answers ${status} after ${Date.now() - t0} ms)\n`);
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {

@@ -1,0 +1,130 @@
+/**
+ * The composition root's one object: every user intent (CLI command, VS Code command, dashboard
+ * click) goes through a LabController, so the CLI, the extension and the browser dashboard drive
+ * the same code. It owns no UI: it throws, the caller tells the user.
+ */
+import * as path from 'node:path';
+import type { DockerClient } from '../docker/types';
+import { BACKENDS, HaproxyProfile } from '../engine/haproxy';
+import { HaproxyRuntime, tcpRuntime } from '../engine/haproxy-runtime';
+import { LabEngine, Reporter, silentReporter } from '../engine/lab';
+import { LABEL_NODE } from '../engine/labels';
+import { fetchGet } from '../engine/readiness';
+import { StateStore } from '../engine/state';
+import { collectStatus } from '../engine/status';
+import type { PresetName } from '../engine/topology';
+import { notYet, ready, waitFor } from '../engine/wait';
+import { setMaintenance, WEB_PHP_VERSION } from '../moodle/install';
+import { checkPluginDependencies, resolveMoodleSource } from '../moodle/source';
+import type { MoodleSource } from '../moodle/types';
+import type { LabStatus } from '../protocol/status';
+
+export interface ControllerDeps {
+  docker: DockerClient;
+  store: StateStore;
+  /** The folder holding the build contexts (lab/). */
+  labRoot: string;
+  reporter?: Reporter;
+}
+
+export interface UpRequest {
+  preset?: PresetName;
+  webCount?: number;
+  baseImage?: string;
+  haproxyProfile?: HaproxyProfile;
+  /** Preferred host port of the Moodle URL. */
+  port?: number;
+  /** A folder, archive or URL; undefined = the pinned release for a new lab, as-is for an existing one. */
+  moodleSource?: string;
+  noMoodle?: boolean;
+  signal?: AbortSignal;
+}
+
+export class LabController {
+  readonly engine: LabEngine;
+  private readonly reporter: Reporter;
+
+  constructor(private readonly deps: ControllerDeps, readonly lab: string) {
+    this.reporter = deps.reporter ?? silentReporter;
+    this.engine = new LabEngine({ docker: deps.docker, store: deps.store, labRoot: deps.labRoot, reporter: this.reporter }, lab);
+  }
+
+  get docker(): DockerClient {
+    return this.deps.docker;
+  }
+
+  async status(): Promise<LabStatus> {
+    await this.deps.docker.ping();
+    return collectStatus({ docker: this.deps.docker }, this.lab, this.engine.state());
+  }
+
+  async up(req: UpRequest = {}): Promise<LabStatus> {
+    if (req.moodleSource && req.noMoodle) throw new Error('a Moodle source and "no Moodle" exclude each other');
+    await this.deps.docker.ping();
+    // A new lab gets Moodle unless told not to (the pinned release when no source is given);
+    // an existing lab resumes as it is unless a source is given explicitly.
+    let moodle: MoodleSource | undefined;
+    if (req.moodleSource !== undefined || (!this.engine.state() && !req.noMoodle)) {
+      moodle = await resolveMoodleSource(req.moodleSource, {
+        cacheDir: path.join(this.deps.store.home, 'cache'),
+        phpVersion: WEB_PHP_VERSION,
+        progress: (m) => this.reporter.step(m),
+        signal: req.signal,
+      });
+      await checkPluginDependencies(moodle);
+      this.reporter.step(`moodle source: ${moodle.release} (${moodle.layout === 'public' ? 'public/ docroot' : 'classic layout'}) from ${moodle.origin}`);
+    }
+    await this.engine.up({
+      preset: req.preset,
+      webCount: req.webCount,
+      baseImage: req.baseImage,
+      haproxyProfile: req.haproxyProfile,
+      ports: req.port ? { moodle: req.port } : undefined,
+      moodle,
+      signal: req.signal,
+    });
+    return collectStatus({ docker: this.deps.docker }, this.lab, this.engine.state());
+  }
+
+  down(): Promise<void> {
+    return this.engine.down();
+  }
+
+  destroy() {
+    return this.engine.destroy();
+  }
+
+  /** Site-wide Moodle maintenance (CLI maintenance mode), or HAProxy drain/ready of one web node. Returns a sentence for the user. */
+  async maintenance(on: boolean, node?: string): Promise<string> {
+    await this.deps.docker.ping();
+    const state = this.engine.state();
+    if (!state) throw new Error(`lab "${this.lab}" does not exist: run \`up\` first`);
+    const webNodes = this.engine.topology(state).nodes.filter((n) => n.role === 'web').map((n) => n.name);
+    if (node !== undefined) {
+      if (!webNodes.includes(node)) throw new Error(`unknown web node "${node}": this lab has ${webNodes.join(', ')}`);
+      if (!state.ports.runtime) throw new Error('this topology has no HAProxy: per-node maintenance needs the ha topology');
+      const runtime = new HaproxyRuntime(tcpRuntime(state.ports.runtime));
+      await runtime.setServerState(BACKENDS.web, node, on ? 'drain' : 'ready');
+      const row = (await runtime.servers()).find((s) => s.backend === BACKENDS.web && s.server === node);
+      return `${node}: ${row?.status ?? '?'} in HAProxy (${on ? 'draining: no new requests, current ones finish' : 'ready again'})`;
+    }
+    if (!(state.extra.moodle as { installed?: boolean } | undefined)?.installed) throw new Error('Moodle is not installed on this lab (it was started with --no-moodle)');
+    const containers = await this.engine.containers();
+    const web = webNodes.map((n) => containers.get(n)).find((c) => c?.state === 'running');
+    if (!web) throw new Error('no web node is running');
+    await setMaintenance(this.deps.docker.containers, web.id, on);
+    // Every node reads the same flag file on the shared dataroot: wait until the URL users type says so.
+    const url = `http://127.0.0.1:${state.ports.moodle}/`;
+    const t0 = Date.now();
+    const code = await waitFor(
+      async () => {
+        const r = await fetchGet(url, 3000);
+        // On: 503 from every node. Off: anything but a 5xx (Moodle may redirect 127.0.0.1 to its wwwroot).
+        const done = on ? r.status === 503 : r.status < 500;
+        return done ? ready(r.status) : notYet(`HTTP ${r.status}`);
+      },
+      { what: `maintenance ${on ? 'on' : 'off'} through ${url}`, timeoutMs: 30_000, intervalMs: 100 },
+    );
+    return `moodle maintenance ${on ? 'on' : 'off'} (set on ${web.labels[LABEL_NODE]}; ${url} answers ${code} after ${Date.now() - t0} ms)`;
+  }
+}
