@@ -18,6 +18,7 @@ import { setMaintenance, WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies, resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
 import type { LabStatus } from '../protocol/status';
+import type { ActiveFault, FaultRequest } from '../protocol/faults';
 
 export interface ControllerDeps {
   docker: DockerClient;
@@ -126,5 +127,20 @@ export class LabController {
       { what: `maintenance ${on ? 'on' : 'off'} through ${url}`, timeoutMs: 30_000, intervalMs: 100 },
     );
     return `moodle maintenance ${on ? 'on' : 'off'} (set on ${web.labels[LABEL_NODE]}; ${url} answers ${code} after ${Date.now() - t0} ms)`;
+  }
+
+  /** Injects a fault (see src/faults/). Returns a sentence for the user. */
+  async fault(_req: FaultRequest): Promise<string> {
+    throw new Error('faults are not available in this version of the lab yet');
+  }
+
+  /** Reverts every active fault, or one node's. Returns a sentence for the user. */
+  async heal(_node?: string): Promise<string> {
+    throw new Error('heal is not available in this version of the lab yet');
+  }
+
+  /** Faults in force (remembered in the lab's state across restarts of the CLI or extension). */
+  activeFaults(): ActiveFault[] {
+    return [];
   }
 }
