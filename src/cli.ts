@@ -10,6 +10,8 @@ import type { DockerClient } from './docker/types';
 import { HAPROXY_PROFILES, HaproxyProfile } from './engine/haproxy';
 import { NodeFailedError, Reporter } from './engine/lab';
 import { LabController } from './controller/lab-controller';
+import { runDashboard } from './dashboard/run';
+import type { FaultKind, FaultRequest } from './protocol/faults';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
 import { PRESET_NAMES, PresetName } from './engine/topology';
@@ -36,9 +38,14 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
   down                      stop everything, keep data
   destroy                   remove every labelled object of the lab
   maintenance on|off [--node <web>]   site-wide Moodle maintenance, or HAProxy drain of one node
-  fault <kind> <node> ...   | heal | load | scenario | dashboard  (not in this version yet)`;
+  fault stop|start|kill|pause|unpause|disconnect|connect <node> [--for 10s]
+  fault delay <node> --ms N [--jitter N] [--for 10s]     fault loss <node> --percent N
+  fault partition <nodes> --from <nodes>
+  heal [<node>]             undo every active fault (or one node's), start what is down, wait until ready
+  dashboard [--port N]      the live dashboard in a browser (127.0.0.1, tokenised URL; Ctrl-C stops it)
+  load | scenario           (not in this version yet)`;
 
-const PLANNED = new Set(['fault', 'heal', 'load', 'scenario', 'dashboard', 'recover']);
+const PLANNED = new Set(['load', 'scenario']);
 
 function stderrReporter(io: CliIo, verbose: boolean): Reporter {
   const t0 = Date.now();
@@ -86,6 +93,11 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       haproxy: { type: 'string' },
       port: { type: 'string' },
       node: { type: 'string' },
+      from: { type: 'string' },
+      for: { type: 'string' },
+      ms: { type: 'string' },
+      jitter: { type: 'string' },
+      percent: { type: 'string' },
     },
   });
   const lab = validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB);
@@ -128,10 +140,50 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       io.out(`${await controller.maintenance(mode === 'on', values.node)}\n`);
       return 0;
     }
+    case 'fault': {
+      const [kind, nodes, ...extra] = positionals;
+      if (!kind || !nodes || extra.length) throw new UsageError('usage: fault <kind> <node> [--ms N] [--jitter N] [--percent N] [--for 10s] | fault partition <nodes> --from <nodes>');
+      const num = (v: string | undefined, name: string) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
+        return n;
+      };
+      const req: FaultRequest = {
+        kind: kind as FaultKind,
+        nodes: nodes.split(',').filter(Boolean),
+        from: values.from?.split(',').filter(Boolean),
+        delayMs: num(values.ms, 'ms'),
+        jitterMs: num(values.jitter, 'jitter'),
+        lossPct: num(values.percent, 'percent'),
+        forMs: values.for !== undefined ? parseDuration(values.for) : undefined,
+      };
+      const fault = await controller.fault(req);
+      io.out(fault ? `fault: ${fault.detail}${fault.expiresAt ? ` (reverts by itself at ${fault.expiresAt})` : ' (`heal` reverts it)'}\n` : `${req.kind} ${req.nodes.join(',')}: done\n`);
+      if (fault?.expiresAt) {
+        io.err(`waiting ${values.for} to revert it (Ctrl-C leaves it for \`heal\`)\n`);
+        await controller.settled();
+        io.out(`reverted: ${fault.detail}\n`);
+      }
+      return 0;
+    }
+    case 'heal':
+    case 'recover': {
+      if (positionals.length > 1) throw new UsageError('usage: heal [<node>]');
+      const { reverted, status } = await controller.heal(positionals[0]);
+      io.out(reverted.length ? `reverted: ${reverted.map((f) => f.detail).join('; ')}\n` : 'no active fault recorded; every node started and ready\n');
+      print(status);
+      return 0;
+    }
     case 'down':
       await controller.down();
       io.out(`lab ${lab}: stopped (data kept; \`up\` resumes it)\n`);
       return 0;
+    case 'dashboard': {
+      const port = values.port !== undefined ? Number(values.port) : undefined;
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port must be a TCP port number');
+      return runDashboard({ controller, port, root: path.resolve(__dirname, '..'), out: io.out, err: io.err });
+    }
     case 'destroy': {
       const removed = await controller.destroy();
       io.out(`lab ${lab}: removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} images\n`);
@@ -140,6 +192,14 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }
+}
+
+/** `10s`, `500ms`, `2m`, or a plain number of seconds → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`"${text}" is not a duration (e.g. 10s, 500ms, 2m)`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {

@@ -19,6 +19,7 @@ import { checkPluginDependencies, resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
 import type { LabStatus } from '../protocol/status';
 import type { ActiveFault, FaultRequest } from '../protocol/faults';
+import { FaultInjector } from '../faults/injector';
 
 export interface ControllerDeps {
   docker: DockerClient;
@@ -43,11 +44,14 @@ export interface UpRequest {
 
 export class LabController {
   readonly engine: LabEngine;
+  readonly faults: FaultInjector;
   private readonly reporter: Reporter;
+  private readonly timers: Promise<void>[] = [];
 
   constructor(private readonly deps: ControllerDeps, readonly lab: string) {
     this.reporter = deps.reporter ?? silentReporter;
     this.engine = new LabEngine({ docker: deps.docker, store: deps.store, labRoot: deps.labRoot, reporter: this.reporter }, lab);
+    this.faults = new FaultInjector({ docker: deps.docker, engine: this.engine, reporter: this.reporter });
   }
 
   get docker(): DockerClient {
@@ -129,18 +133,53 @@ export class LabController {
     return `moodle maintenance ${on ? 'on' : 'off'} (set on ${web.labels[LABEL_NODE]}; ${url} answers ${code} after ${Date.now() - t0} ms)`;
   }
 
-  /** Injects a fault (see src/faults/). Returns a sentence for the user. */
-  async fault(_req: FaultRequest): Promise<string> {
-    throw new Error('faults are not available in this version of the lab yet');
+  /**
+   * Injects a fault (see src/faults/). With `forMs` the fault reverts itself after that long
+   * (a timer in this process; `settled()` resolves when every such timer has fired; a fault whose
+   * time ran out while no process watched is reverted by the next controller call).
+   */
+  async fault(req: FaultRequest): Promise<ActiveFault | undefined> {
+    await this.faults.expire();
+    const fault = await this.faults.apply(req);
+    if (fault?.expiresAt) {
+      const delay = Math.max(0, Date.parse(fault.expiresAt) - Date.now());
+      this.timers.push(
+        new Promise<void>((resolve) => {
+          setTimeout(() => {
+            this.revertOne(fault).then(resolve, (err) => {
+              this.reporter.step(`could not revert "${fault.detail}": ${err instanceof Error ? err.message : String(err)}`);
+              resolve();
+            });
+          }, delay);
+        }),
+      );
+    }
+    return fault;
   }
 
-  /** Reverts every active fault, or one node's. Returns a sentence for the user. */
-  async heal(_node?: string): Promise<string> {
-    throw new Error('heal is not available in this version of the lab yet');
+  private async revertOne(fault: ActiveFault): Promise<void> {
+    const reverted = await this.faults.heal(undefined, (f) => f.id === fault.id);
+    if (reverted.some((f) => f.kind === 'stop' || f.kind === 'kill')) await this.engine.up({});
+    this.reporter.step(`reverted by itself: ${fault.detail}`);
+  }
+
+  /** Resolves when every `forMs` fault set by this controller has reverted itself. */
+  async settled(): Promise<void> {
+    await Promise.all(this.timers);
+  }
+
+  /**
+   * Reverts every active fault (or one node's), then brings every node back and waits until it
+   * is ready (`up`: stopped or killed nodes start, Galera regains a Primary component).
+   */
+  async heal(node?: string): Promise<{ reverted: ActiveFault[]; status: LabStatus }> {
+    const reverted = await this.faults.heal(node);
+    await this.engine.up({});
+    return { reverted, status: await this.status() };
   }
 
   /** Faults in force (remembered in the lab's state across restarts of the CLI or extension). */
   activeFaults(): ActiveFault[] {
-    return [];
+    return this.faults.active();
   }
 }

@@ -83,7 +83,9 @@ class Containers implements ContainerClient {
       if (hostPort) ports[parseInt(key, 10)] = parseInt(hostPort, 10);
     }
     const state = c.State.Paused ? 'paused' : c.State.Status;
-    return toInfo(c.Id, c.Name, c.Config.Image, state, c.Config.Labels, ports, c.State.Health?.Status);
+    const info = toInfo(c.Id, c.Name, c.Config.Image, state, c.Config.Labels, ports, c.State.Health?.Status);
+    info.ips = Object.fromEntries(Object.entries(c.NetworkSettings.Networks ?? {}).map(([n, v]) => [n, v.IPAddress]).filter(([, ip]) => ip));
+    return info;
   }
 
   async create(spec: ContainerSpec): Promise<string> {
@@ -96,7 +98,7 @@ class Containers implements ContainerClient {
     const c = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
-      Hostname: spec.hostname,
+      Hostname: spec.hostname || undefined,
       Labels: spec.labels,
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       Cmd: spec.cmd,
@@ -110,7 +112,7 @@ class Containers implements ContainerClient {
         NetworkMode: spec.network,
         Init: true,
       },
-      NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases } } },
+      NetworkingConfig: spec.network.startsWith('container:') ? undefined : { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases } } },
     });
     return c.id;
   }
@@ -131,6 +133,11 @@ class Containers implements ContainerClient {
       if (statusCode(err) === 304) return; // already stopped
       throw new Error(engineMessage(err));
     }
+  }
+
+  async wait(id: string): Promise<number> {
+    const r = (await this.docker.getContainer(id).wait()) as { StatusCode?: number };
+    return r.StatusCode ?? -1;
   }
 
   async kill(id: string, signal = 'SIGKILL'): Promise<void> {

@@ -24,6 +24,7 @@ export interface ContainerSpec {
   hostname: string;
   labels: Labels;
   env: Record<string, string>;
+  /** A network name, or `container:<id>` to share another container's network namespace. */
   network: string;
   aliases: string[];
   ports: PortBinding[];
@@ -44,6 +45,8 @@ export interface ContainerInfo {
   labels: Labels;
   /** container port → host port (published ones only) */
   ports: Record<number, number>;
+  /** Address on each network it is attached to (inspect only). */
+  ips?: Record<string, string>;
   /** Docker's own HEALTHCHECK verdict, when the image has one and the container runs. */
   health?: 'starting' | 'healthy' | 'unhealthy';
 }
@@ -62,6 +65,8 @@ export interface ContainerClient {
   pause(id: string): Promise<void>;
   unpause(id: string): Promise<void>;
   remove(id: string): Promise<void>;
+  /** Waits until the container exits; its exit code. */
+  wait(id: string): Promise<number>;
   exec(id: string, argv: string[], opts?: { env?: string[]; user?: string; timeoutMs?: number }): Promise<ExecResult>;
   logs(id: string, tail: number): Promise<string>;
   putFile(id: string, path: string, content: Buffer | string, mode?: number): Promise<void>;

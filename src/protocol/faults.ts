@@ -31,6 +31,7 @@ export interface ActiveFault {
   appliedAt: string;
   /** When it reverts by itself, if `--for` was given. */
   expiresAt?: string;
+  params?: { delayMs?: number; jitterMs?: number; lossPct?: number };
 }
 
 export function describeFault(f: FaultRequest): string {

@@ -34,6 +34,8 @@ export class FakeDocker implements DockerClient {
   execHandlers: ExecHandler[] = [];
   /** Files a container "writes" when it starts, e.g. grastate.dat. */
   onStart?: (c: FakeContainer) => void;
+  /** Exit code of a one-shot container (sidecars); 0 by default. */
+  onWait?: (c: FakeContainer) => number;
   private seq = 0;
 
   async ping(): Promise<void> {
@@ -55,7 +57,7 @@ export class FakeDocker implements DockerClient {
       const id = `c${++this.seq}`;
       const ports: Record<number, number> = {};
       for (const p of spec.ports) ports[p.containerPort] = p.hostPort || 40000 + this.seq;
-      this.containerMap.set(id, { id, name: spec.name, image: spec.image, state: 'created', labels: spec.labels, ports, spec, files: new Map() });
+      this.containerMap.set(id, { id, name: spec.name, image: spec.image, state: 'created', labels: spec.labels, ports, ips: { [spec.network]: `10.9.0.${this.seq}` }, spec, files: new Map() });
       return id;
     },
     start: async (id) => {
@@ -70,13 +72,24 @@ export class FakeDocker implements DockerClient {
       c.state = 'exited';
     },
     kill: async (id) => {
-      this.byIdOrName(id).state = 'exited';
+      const c = this.byIdOrName(id);
+      this.calls.push(`kill ${c.spec.hostname}`);
+      c.state = 'exited';
+    },
+    wait: async (id) => {
+      const c = this.byIdOrName(id);
+      c.state = 'exited';
+      return this.onWait?.(c) ?? 0;
     },
     pause: async (id) => {
-      this.byIdOrName(id).state = 'paused';
+      const c = this.byIdOrName(id);
+      this.calls.push(`pause ${c.spec.hostname}`);
+      c.state = 'paused';
     },
     unpause: async (id) => {
-      this.byIdOrName(id).state = 'running';
+      const c = this.byIdOrName(id);
+      this.calls.push(`unpause ${c.spec.hostname}`);
+      c.state = 'running';
     },
     remove: async (id) => {
       this.calls.push(`remove ${this.byIdOrName(id).name}`);
@@ -131,8 +144,12 @@ export class FakeDocker implements DockerClient {
     remove: async (id) => {
       this.networkMap.delete(id);
     },
-    connect: async () => undefined,
-    disconnect: async () => undefined,
+    connect: async (network, container) => {
+      this.calls.push(`connect ${this.byIdOrName(container).spec.hostname} ${network}`);
+    },
+    disconnect: async (network, container) => {
+      this.calls.push(`disconnect ${this.byIdOrName(container).spec.hostname} ${network}`);
+    },
   };
 
   volumes: VolumeClient = {

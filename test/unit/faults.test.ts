@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LabEngine } from '../../src/engine/lab';
+import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
+import { StateStore } from '../../src/engine/state';
+import { FaultInjector, netemArgs, partitionRules } from '../../src/faults/injector';
+import type { ActiveFault } from '../../src/protocol/faults';
+import { fakeClock } from './fakes/clock';
+import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
+
+const allUpStat = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
+
+async function upLab() {
+  const docker = new FakeDocker();
+  docker.addImage('debian:trixie-slim');
+  docker.execHandlers = healthyClusterHandlers();
+  const engine = new LabEngine(
+    {
+      docker,
+      store: new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'))),
+      labRoot: path.resolve(__dirname, '../../lab'),
+      clock: fakeClock(),
+      portProbe: async () => true,
+      http: async () => ({ status: 200, body: 'ok' }),
+      runtime: () => new HaproxyRuntime(async () => allUpStat),
+    },
+    'unit-faults',
+  );
+  await engine.up();
+  docker.calls = [];
+  const faults = new FaultInjector({ docker, engine, reporter: { step: () => undefined, detail: () => undefined } });
+  return { docker, engine, faults };
+}
+
+const sidecars = (docker: FakeDocker) => [...docker.containerMap.values()].filter((c) => c.labels['io.moodle-lab.tool'] === 'netem');
+
+describe('faults (fake engine)', () => {
+  it('bad input is refused before anything changes', async () => {
+    const { docker, faults } = await upLab();
+    await assert.rejects(faults.apply({ kind: 'kill', nodes: ['web9'] }), /unknown node "web9": this lab has haproxy, web1, web2, web3, galera1/);
+    await assert.rejects(faults.apply({ kind: 'partition', nodes: ['galera1'], from: ['other-lab-db'] }), /unknown node "other-lab-db"/);
+    await assert.rejects(faults.apply({ kind: 'partition', nodes: ['galera1'], from: ['galera1', 'galera2'] }), /both sides/);
+    await assert.rejects(faults.apply({ kind: 'partition', nodes: ['galera1'] }), /needs --from/);
+    await assert.rejects(faults.apply({ kind: 'delay', nodes: ['web3'] }), /delay needs --ms/);
+    await assert.rejects(faults.apply({ kind: 'loss', nodes: ['web3'], lossPct: 120 }), /--percent between 0 and 100/);
+    await assert.rejects(faults.apply({ kind: 'explode' as never, nodes: ['web3'] }), /unknown fault "explode"/);
+    await assert.rejects(faults.apply({ kind: 'start', nodes: ['web3'], forMs: 1000 }), /--for applies to faults that break something/);
+    assert.deepEqual(docker.calls.filter((c) => !c.startsWith('exec')), []);
+    assert.deepEqual(faults.active(), []);
+  });
+
+  it('kill is recorded and remembered in the state; heal forgets it', async () => {
+    const { docker, faults, engine } = await upLab();
+    const f = await faults.apply({ kind: 'kill', nodes: ['web2'] });
+    assert.ok(docker.calls.includes('kill web2'));
+    assert.equal(f?.detail, 'kill web2');
+    // A new injector (a restarted CLI) sees it.
+    const again = new FaultInjector({ docker, engine, reporter: { step: () => undefined, detail: () => undefined } });
+    assert.deepEqual(again.active().map((x) => x.detail), ['kill web2']);
+    assert.deepEqual((await again.heal()).map((x) => x.detail), ['kill web2']);
+    assert.deepEqual(again.active(), []);
+  });
+
+  it('pause then heal of that node unpauses it; other faults stay', async () => {
+    const { docker, faults } = await upLab();
+    await faults.apply({ kind: 'pause', nodes: ['web1'] });
+    await faults.apply({ kind: 'stop', nodes: ['gluster2'] });
+    await faults.heal('web1');
+    assert.ok(docker.calls.includes('unpause web1'));
+    assert.deepEqual(faults.active().map((f) => f.detail), ['stop gluster2']);
+  });
+
+  it('delay runs tc netem in a sidecar sharing the node\'s namespace with NET_ADMIN only, and is removed on heal', async () => {
+    const { docker, faults } = await upLab();
+    const seen: string[][] = [];
+    docker.onWait = (c) => {
+      seen.push(c.spec.cmd ?? []);
+      assert.deepEqual(c.spec.capAdd, ['NET_ADMIN']);
+      assert.match(c.spec.network, /^container:c\d+$/);
+      return 0;
+    };
+    await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 300 });
+    assert.deepEqual(seen.pop(), ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'netem', 'delay', '300ms']);
+    await faults.heal('web3');
+    assert.deepEqual(seen.pop(), ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root']);
+    assert.equal(sidecars(docker).length, 0, 'sidecars are removed');
+  });
+
+  it('a failing sidecar surfaces its exit code and leaves no container behind', async () => {
+    const { docker, faults } = await upLab();
+    docker.onWait = () => 2;
+    await assert.rejects(faults.apply({ kind: 'loss', nodes: ['web1'], lossPct: 10 }), /tc in web1's network namespace failed \(exit 2\)/);
+    assert.equal(sidecars(docker).length, 0);
+    assert.deepEqual(faults.active(), []);
+  });
+
+  it('partition: the first side drops traffic from and to every node of the other side', async () => {
+    const { docker, faults } = await upLab();
+    const rules: string[] = [];
+    docker.onWait = (c) => {
+      const r = c.files.get('/rules');
+      if (r) rules.push(`${c.spec.network} ${r.toString()}`);
+      return 0;
+    };
+    const ip = async (node: string) => (await docker.containers.list({ 'io.moodle-lab.node': node }))[0]!.ips!['unit-faults-net'];
+    await faults.apply({ kind: 'partition', nodes: ['galera1'], from: ['galera2', 'galera3'] });
+    assert.equal(rules.length, 1);
+    for (const peer of ['galera2', 'galera3']) {
+      assert.ok(rules[0]!.includes(`-A MLAB-PARTITION -s ${await ip(peer)} -j DROP`));
+      assert.ok(rules[0]!.includes(`-A MLAB-PARTITION -d ${await ip(peer)} -j DROP`));
+    }
+    await faults.heal();
+    assert.doesNotMatch(rules[1]!, /DROP/);
+    assert.match(rules[1]!, /-F MLAB-PARTITION/);
+  });
+
+  it('netem arguments combine a node\'s delay and loss; rules without peers only flush', () => {
+    const f = (kind: 'delay' | 'loss', params: ActiveFault['params']): ActiveFault => ({ id: kind, kind, nodes: ['web1'], detail: '', appliedAt: '', params });
+    assert.deepEqual(netemArgs([f('delay', { delayMs: 300, jitterMs: 50 }), f('loss', { lossPct: 5 })]), ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'netem', 'delay', '300ms', '50ms', 'loss', '5%']);
+    assert.equal(netemArgs([]), undefined);
+    assert.doesNotMatch(partitionRules([]), /-I INPUT/);
+  });
+});
