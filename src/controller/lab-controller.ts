@@ -20,6 +20,8 @@ import type { MoodleSource } from '../moodle/types';
 import type { LabStatus } from '../protocol/status';
 import type { ActiveFault, FaultRequest } from '../protocol/faults';
 import { FaultInjector } from '../faults/injector';
+import { triggerHeal, volumeStatus } from '../engine/gluster';
+import { GLUSTER_VOLUME } from '../engine/env';
 
 export interface ControllerDeps {
   docker: DockerClient;
@@ -175,7 +177,30 @@ export class LabController {
   async heal(node?: string): Promise<{ reverted: ActiveFault[]; status: LabStatus }> {
     const reverted = await this.faults.heal(node);
     await this.engine.up({});
+    await this.healStorage();
     return { reverted, status: await this.status() };
+  }
+
+  /** After brick loss: trigger Gluster's self-heal and report it until nothing is pending. */
+  private async healStorage(): Promise<void> {
+    const state = this.engine.state();
+    const storage = state ? this.engine.topology(state).nodes.filter((n) => n.role === 'storage') : [];
+    if (storage.length === 0) return;
+    const first = (await this.engine.containers()).get(storage[0]!.name);
+    if (!first) return;
+    const pending = async () => (await volumeStatus(this.deps.docker.containers, first.id, GLUSTER_VOLUME)).healPending;
+    if ((await pending()) === 0) return;
+    await triggerHeal(this.deps.docker.containers, first.id, GLUSTER_VOLUME);
+    this.reporter.step('gluster: self-heal triggered');
+    await waitFor(
+      async () => {
+        const n = await pending();
+        this.reporter.detail(`gluster: ${n} entries pending heal`);
+        return n === 0 ? ready(undefined) : notYet(`${n} entries pending heal`);
+      },
+      { what: 'gluster self-heal', timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    this.reporter.step('gluster: heal complete, nothing pending');
   }
 
   /** Faults in force (remembered in the lab's state across restarts of the CLI or extension). */

@@ -32,3 +32,9 @@ export async function volumeStatus(containers: ContainerClient, onNode: string, 
   if (r.exitCode !== 0 && !r.stdout.includes('{')) throw new Error((r.stderr || r.stdout).trim() || `lab-volume-status exited ${r.exitCode}`);
   return parseVolumeStatus(r.stdout);
 }
+
+/** Asks the self-heal daemon to heal now (it otherwise waits up to 600 s). */
+export async function triggerHeal(containers: ContainerClient, onNode: string, volume: string): Promise<void> {
+  const r = await containers.exec(onNode, ['gluster', '--mode=script', 'volume', 'heal', volume], { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw new Error(`gluster volume heal ${volume} failed: ${(r.stderr || r.stdout).trim()}`);
+}

@@ -487,8 +487,22 @@ export class LabEngine {
     for (const n of networks) await this.docker.networks.remove(n.id);
     const volumes = await this.docker.volumes.list(labels);
     for (const v of volumes) await this.docker.volumes.remove(v.name);
+    // The Moodle image is a child of the web image: remove children first, i.e. retry what
+    // failed while each round still removes something.
     const images = await this.docker.images.list(labels);
-    for (const i of images) await this.docker.images.remove(i.id);
+    let left = images;
+    while (left.length > 0) {
+      const failed: typeof left = [];
+      let lastError: unknown;
+      for (const i of left) {
+        await this.docker.images.remove(i.id).catch((err: unknown) => {
+          failed.push(i);
+          lastError = err;
+        });
+      }
+      if (failed.length === left.length) throw lastError instanceof Error ? lastError : new Error(String(lastError));
+      left = failed;
+    }
     this.store.remove(this.lab);
     return { containers: containers.length, networks: networks.length, volumes: volumes.length, images: images.length };
   }

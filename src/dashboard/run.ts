@@ -1,0 +1,53 @@
+/** The CLI's `dashboard` command: serve the browser dashboard until Ctrl-C. */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LabController } from '../controller/lab-controller';
+import { SnapshotStore } from '../state/snapshot-store';
+import { controllerActions } from './actions';
+import { startDashboardServer } from './server';
+
+export interface RunDashboardOptions {
+  controller: LabController;
+  port?: number;
+  /** Package root (holds dist/ and media/). */
+  root: string;
+  out(text: string): void;
+  err(text: string): void;
+  /** Resolves when the server should stop (default: SIGINT/SIGTERM). */
+  until?: Promise<void>;
+}
+
+function ensureWebviewBundle(root: string, err: (t: string) => void): void {
+  if (fs.existsSync(path.join(root, 'dist', 'webview', 'main.js'))) return;
+  const build = path.join(root, 'scripts', 'build.mjs');
+  if (!fs.existsSync(build)) throw new Error('the dashboard bundle (dist/webview/main.js) is missing');
+  err('building the dashboard bundle…\n');
+  execFileSync(process.execPath, [build, '--quiet', '--only', 'webview'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export async function runDashboard(o: RunDashboardOptions): Promise<number> {
+  const { controller } = o;
+  await controller.docker.ping();
+  ensureWebviewBundle(o.root, o.err);
+  const store = new SnapshotStore({
+    lab: controller.lab,
+    docker: controller.docker,
+    collect: () => controller.status(),
+    activeFaults: () => controller.activeFaults(),
+    log: (l) => o.err(`${l}\n`),
+  });
+  const server = await startDashboardServer({ lab: controller.lab, store, actions: controllerActions(controller), root: o.root, port: o.port, log: (l) => o.err(`${l}\n`) });
+  o.out(`dashboard of lab ${controller.lab}: ${server.url}\n(127.0.0.1 only; the token in the URL is required; Ctrl-C stops it)\n`);
+  const until =
+    o.until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  await until;
+  await server.close();
+  store.dispose();
+  o.err('dashboard stopped\n');
+  return 0;
+}

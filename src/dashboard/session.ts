@@ -1,0 +1,158 @@
+/**
+ * One host-side handler for one dashboard view, whatever carries its messages (a VS Code webview
+ * or a WebSocket). It waits for `ready`, then sends snapshots as they change; every intent gets a
+ * reply, invalid or unknown ones an error; an intent quoting a revision older than the last change
+ * of the node it targets is refused as stale and answered with a fresh snapshot.
+ */
+import type { FaultRequest } from '../protocol/faults';
+import { describeFault } from '../protocol/faults';
+import {
+  FaultIntent,
+  HealIntent,
+  MaintenanceIntent,
+  OpenNodeIntent,
+  Ready,
+  RefreshIntent,
+  Reply,
+  ReplyParams,
+  SnapshotMessage,
+  validateIncoming,
+  WireMessage,
+} from '../protocol/messages';
+import type { LabSnapshot } from '../protocol/snapshot';
+import type { SnapshotStore } from '../state/snapshot-store';
+
+export interface Transport {
+  post(message: WireMessage): void;
+  /** Returns an unsubscribe function. */
+  onMessage(listener: (raw: unknown) => void): () => void;
+}
+
+/** What the dashboard may ask the lab to do (LabController satisfies it). */
+export interface LabActions {
+  fault(req: FaultRequest): Promise<string>;
+  heal(node?: string): Promise<string>;
+  maintenance(on: boolean, node?: string): Promise<string>;
+}
+
+export interface SessionDeps {
+  store: SnapshotStore;
+  actions: LabActions;
+  /** Opens a node's logs/shell/page in the host UI; absent in the plain browser. */
+  openNode?: (node: string, what: 'logs' | 'shell' | 'browser') => Promise<string | void> | string | void;
+  log?: (line: string) => void;
+  /** Periodic refresh while this view is open. */
+  intervalMs?: number;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class DashboardSession {
+  private ready = false;
+  private unsubscribeStore: (() => void) | undefined;
+  private readonly unsubscribeTransport: () => void;
+  private lastSent = -1;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly deps: SessionDeps,
+  ) {
+    this.unsubscribeTransport = transport.onMessage((raw) => void this.handle(raw));
+  }
+
+  dispose(): void {
+    this.unsubscribeTransport();
+    this.unsubscribeStore?.();
+    this.unsubscribeStore = undefined;
+  }
+
+  /** Handles one incoming message; resolves once its reply was posted (tests await it). */
+  async handle(raw: unknown): Promise<void> {
+    const check = validateIncoming(raw);
+    if (!check.ok) {
+      this.deps.log?.(`dashboard: rejected message: ${check.error}`);
+      this.reply(check.id ?? '', { ok: false, error: check.error });
+      return;
+    }
+    const m = check.message;
+    if (Ready.is(m)) {
+      this.onReady();
+      return;
+    }
+    const id = m.id ?? '';
+    try {
+      const stale = this.staleness(m);
+      if (stale) {
+        this.reply(id, { ok: false, stale: true, error: stale });
+        this.sendSnapshot(this.deps.store.current(), true);
+        return;
+      }
+      const detail = await this.run(m);
+      this.reply(id, { ok: true, detail: detail || undefined });
+    } catch (err) {
+      this.reply(id, { ok: false, error: errorText(err) });
+    }
+  }
+
+  private onReady(): void {
+    if (this.ready) {
+      this.sendSnapshot(this.deps.store.current(), true);
+      return;
+    }
+    this.ready = true;
+    this.unsubscribeStore = this.deps.store.subscribe((s) => this.sendSnapshot(s, false), { intervalMs: this.deps.intervalMs ?? 1000 });
+  }
+
+  /** A node-targeted intent based on a view older than the node's last change is stale. */
+  private staleness(m: WireMessage): string | undefined {
+    if (m.revision === undefined) return undefined;
+    let node: string | undefined;
+    if (FaultIntent.is(m)) node = m.params.request.nodes[0];
+    else if (MaintenanceIntent.is(m)) node = m.params.node;
+    if (!node) return undefined;
+    const changed = this.deps.store.nodeChangedAt(node);
+    return changed > m.revision ? `${node} changed since you looked (revision ${m.revision} < ${changed}): here is the fresh state, try again` : undefined;
+  }
+
+  private async run(m: WireMessage): Promise<string | void> {
+    const { store, actions } = this.deps;
+    const act = async (what: string, fn: () => Promise<string>) => {
+      store.note({ source: 'action', severity: 'info', text: `dashboard: ${what}` });
+      try {
+        const detail = await fn();
+        store.note({ source: 'action', severity: 'ok', text: detail });
+        return detail;
+      } catch (err) {
+        store.note({ source: 'action', severity: 'error', text: `${what} failed: ${errorText(err)}` });
+        throw err;
+      } finally {
+        void store.refresh().catch(() => undefined);
+      }
+    };
+    if (FaultIntent.is(m)) return act(`fault ${describeFault(m.params.request)}`, () => actions.fault(m.params.request));
+    if (HealIntent.is(m)) return act(`heal ${m.params.node ?? 'all'}`, () => actions.heal(m.params.node));
+    if (MaintenanceIntent.is(m)) {
+      const { on, node } = m.params;
+      return act(`maintenance ${on ? 'on' : 'off'}${node ? ` ${node}` : ''}`, () => actions.maintenance(on, node));
+    }
+    if (OpenNodeIntent.is(m)) {
+      if (!this.deps.openNode) throw new Error('opening logs or a shell works in VS Code only');
+      return this.deps.openNode(m.params.node, m.params.what ?? 'logs');
+    }
+    if (RefreshIntent.is(m)) {
+      this.sendSnapshot(await store.refresh(), true);
+      return;
+    }
+    throw new Error(`unhandled message "${m.method}"`);
+  }
+
+  private sendSnapshot(s: LabSnapshot | undefined, force: boolean): void {
+    if (!s || !this.ready || (!force && s.revision === this.lastSent)) return;
+    this.lastSent = s.revision;
+    this.transport.post(SnapshotMessage.create({ snapshot: s }));
+  }
+
+  private reply(id: string, params: ReplyParams): void {
+    this.transport.post({ ...Reply.create(params), id });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Faults on a load run's timeline: `--fault "kill web2@20s"` (repeatable) and `--heal-at 40s`.
+ * The injector is anything with LabController's fault/heal (the benches pass a Docker-direct one).
+ */
+import { describeFault, FAULT_KINDS, FaultKind, FaultRequest } from '../protocol/faults';
+
+export interface FaultInjector {
+  fault(req: FaultRequest): Promise<unknown>;
+  heal(node?: string): Promise<unknown>;
+}
+
+export interface ScheduledFault {
+  req: FaultRequest;
+  /** ms after the run's start. */
+  atMs: number;
+  text: string;
+}
+
+/** '60s', '1.5s', '500ms', '2m', or a bare number of seconds → ms. */
+export function parseDuration(text: string, what = 'duration'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new Error(`invalid ${what} "${text}": expected e.g. 60s, 500ms, 2m`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+/** "kill web2@20s", "pause galera1@10s", "stop web1,web2@5s", "delay web1 200@3s" (ms). */
+export function parseFaultSpec(spec: string): ScheduledFault {
+  const at = spec.lastIndexOf('@');
+  if (at < 0) throw new Error(`invalid --fault "${spec}": expected "<kind> <node>@<time>", e.g. "kill web2@20s"`);
+  const [kind, nodes, arg, ...extra] = spec.slice(0, at).trim().split(/\s+/);
+  if (!kind || !nodes || extra.length) throw new Error(`invalid --fault "${spec}": expected "<kind> <node>@<time>", e.g. "kill web2@20s"`);
+  if (!(FAULT_KINDS as readonly string[]).includes(kind) || kind === 'partition') throw new Error(`invalid --fault "${spec}": kind must be one of ${FAULT_KINDS.filter((k) => k !== 'partition').join(', ')}`);
+  const req: FaultRequest = { kind: kind as FaultKind, nodes: nodes.split(',') };
+  if (kind === 'delay') req.delayMs = Number(arg ?? 200);
+  else if (kind === 'loss') req.lossPct = Number(arg ?? 10);
+  else if (arg !== undefined) throw new Error(`invalid --fault "${spec}": "${kind}" takes no value`);
+  return { req, atMs: parseDuration(spec.slice(at + 1), '--fault time'), text: describeFault(req) };
+}

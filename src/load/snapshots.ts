@@ -1,0 +1,68 @@
+/**
+ * Status snapshots polled during a run, for failover detection: HAProxy's servers (cheap: one
+ * runtime-API command, polled fast) and the Galera/Gluster view (docker exec into the nodes:
+ * heavier, polled about once a second, only when a fault targets them).
+ * Each snapshot is stamped when its poll completed.
+ */
+import { HaproxyRuntime, tcpRuntime } from '../engine/haproxy-runtime';
+import type { ComponentSnapshot } from '../metrics/types';
+import type { LabStatus } from '../protocol/status';
+
+export interface SnapshotSource {
+  name: string;
+  intervalMs: number;
+  poll(): Promise<Omit<ComponentSnapshot, 'atMs'>>;
+}
+
+export function haproxySource(runtimeEndpoint: string, intervalMs = 100): SnapshotSource {
+  const m = /:(\d+)$/.exec(runtimeEndpoint);
+  if (!m) throw new Error(`unexpected HAProxy runtime endpoint "${runtimeEndpoint}"`);
+  const runtime = new HaproxyRuntime(tcpRuntime(Number(m[1])));
+  return {
+    name: 'haproxy',
+    intervalMs,
+    poll: async () => ({ haproxy: (await runtime.servers()).map((s) => ({ backend: s.backend, server: s.server, status: s.status })) }),
+  };
+}
+
+export function clusterSource(status: () => Promise<LabStatus>, intervalMs = 1000): SnapshotSource {
+  return {
+    name: 'cluster',
+    intervalMs,
+    poll: async () => {
+      const s = await status();
+      return { galeraSize: s.galera.clusterSize, bricks: s.gluster.bricks.map((b) => ({ name: b.name, online: b.online })) };
+    },
+  };
+}
+
+/** Polls every source on its own interval (never overlapping itself) until stopped. */
+export class SnapshotPoller {
+  readonly snapshots: ComponentSnapshot[] = [];
+  readonly errors = new Map<string, string>();
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly sources: SnapshotSource[], private readonly now: () => number = Date.now) {}
+
+  start(): void {
+    this.loops = this.sources.map(async (src) => {
+      while (!this.stopped) {
+        const t0 = this.now();
+        try {
+          const part = await src.poll();
+          this.snapshots.push({ atMs: this.now(), ...part });
+        } catch (err) {
+          this.errors.set(src.name, err instanceof Error ? err.message : String(err));
+        }
+        const wait = src.intervalMs - (this.now() - t0);
+        if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+  }
+}

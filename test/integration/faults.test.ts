@@ -1,0 +1,190 @@
+/**
+ * Faults on a real `ha` lab (no Moodle needed: the lab's own probes), each followed by `heal`.
+ * What is asserted is what the cluster itself reports (HAProxy, Galera, Gluster), not what our
+ * code predicts.
+ */
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { dockerAvailable, getJson, LabUnderTest } from './helpers';
+import { sql } from '../../src/engine/galera';
+import { HaproxyRuntime, tcpRuntime } from '../../src/engine/haproxy-runtime';
+import type { LabStatus } from '../../src/protocol/status';
+
+const LAB = process.env.LAB_TEST_FAULTS_NAME ?? 'mlt-faults';
+
+describe(`faults on a real lab (lab "${LAB}")`, function () {
+  this.timeout(1_800_000);
+  const lab = new LabUnderTest(LAB);
+  let status: LabStatus;
+  let runtime: HaproxyRuntime;
+  let rootPw = '';
+
+  const url = (node: string) => status.nodes.find((n) => n.name === node)!.url!;
+  const haproxyStatus = async (backend: string, server: string) => (await runtime.servers()).find((s) => s.backend === backend && s.server === server)?.status ?? '?';
+  const galera = (s: LabStatus, node: string) => s.galera.nodes.find((n) => n.name === node)!;
+  /** Polls HAProxy's own view every 100 ms; the elapsed ms until `want` matches. */
+  async function until(backend: string, server: string, want: RegExp, timeoutMs: number): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+      const st = await haproxyStatus(backend, server);
+      if (want.test(st)) return Date.now() - t0;
+      if (Date.now() - t0 > timeoutMs) throw new Error(`${backend}/${server} still ${st} after ${timeoutMs} ms (wanted ${want})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  async function writeRow(value: string): Promise<{ id: number; dbNode: string }> {
+    const r = await getJson(`${url('web1')}/lab/probe/db.php?write=${value}`);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    return { id: Number(r.json.id), dbNode: String(r.json.dbNode) };
+  }
+
+  before(async function () {
+    const ok = await dockerAvailable();
+    if (ok !== true) {
+      console.log(`    skipped: no Docker engine answers (${ok}).`);
+      this.skip();
+    }
+    await lab.cli(['destroy']);
+    await lab.cliOk(['up', '--no-moodle']);
+    status = await lab.status();
+    const state = JSON.parse(fs.readFileSync(`${lab.home}/${LAB}/state.json`, 'utf8'));
+    rootPw = state.secrets.dbRootPassword;
+    runtime = new HaproxyRuntime(tcpRuntime(state.ports.runtime));
+  });
+
+  after(async function () {
+    if (!process.env.LAB_TEST_KEEP) await lab.cli(['destroy']);
+  });
+
+  it('bad input: unknown node, missing option → one clear error, nothing changed', async () => {
+    const r = await lab.cli(['fault', 'kill', 'web7']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unknown node "web7": this lab has haproxy, web1/);
+    const p = await lab.cli(['fault', 'partition', 'galera1', '--from', 'db-of-another-lab']);
+    assert.match(p.stderr, /unknown node "db-of-another-lab"/);
+    assert.equal((await lab.status()).state, 'running');
+  });
+
+  it('kill web2 → DOWN in HAProxy within 2 s; heal → running and UP', async () => {
+    await lab.cliOk(['fault', 'kill', 'web2']);
+    const ms = await until('web', 'web2', /^DOWN/, 5000);
+    assert.ok(ms <= 2000, `DOWN after ${ms} ms`);
+    const s = await lab.status();
+    assert.match(s.haproxy.servers.find((x) => x.server === 'web2' && x.backend === 'web')!.status, /^DOWN/);
+    assert.equal(s.nodes.find((n) => n.name === 'web2')!.container, 'exited');
+    await lab.cliOk(['heal']);
+    assert.equal(await haproxyStatus('web', 'web2'), 'UP');
+    assert.equal((await lab.status()).nodes.find((n) => n.name === 'web2')!.container, 'running');
+  });
+
+  it('pause web1 --for 10s → DOWN, then UP again by itself', async () => {
+    const t0 = Date.now();
+    const run = lab.cliOk(['fault', 'pause', 'web1', '--for', '10s']);
+    await until('web', 'web1', /^DOWN/, 8000);
+    await run; // returns once the fault has reverted itself
+    assert.ok(Date.now() - t0 >= 10_000);
+    await until('web', 'web1', /^UP$/, 8000);
+  });
+
+  it('partition galera1 from galera2,galera3 → galera1 non-Primary, the others Primary size 2, writes continue; heal → size 3 Synced', async () => {
+    await lab.cliOk(['fault', 'partition', 'galera1', '--from', 'galera2,galera3']);
+    let s = await lab.status();
+    for (let i = 0; i < 30 && (galera(s, 'galera1').clusterStatus === 'Primary' || galera(s, 'galera2').clusterSize !== 2); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      s = await lab.status();
+    }
+    assert.notEqual(galera(s, 'galera1').clusterStatus, 'Primary');
+    assert.equal(galera(s, 'galera1').ready, false);
+    for (const n of ['galera2', 'galera3']) {
+      assert.equal(galera(s, n).clusterStatus, 'Primary');
+      assert.equal(galera(s, n).clusterSize, 2);
+    }
+    // The writer listener moved to a backup: writes keep being accepted.
+    await until('db_writer', 'galera1', /^DOWN/, 10_000);
+    const w = await writeRow(`part-${randomUUID().slice(0, 6)}`);
+    assert.notEqual(w.dbNode, 'galera1');
+    await lab.cliOk(['heal']);
+    s = await lab.status();
+    assert.equal(s.galera.clusterSize, 3);
+    assert.ok(s.galera.nodes.every((n) => n.state === 'Synced'));
+  });
+
+  it('kill galera2 then galera3 → galera1 non-Primary; heal → size 3 Primary with every acknowledged row on all nodes', async () => {
+    const rows = [];
+    for (let i = 0; i < 5; i++) rows.push(await writeRow(`crash-${i}-${randomUUID().slice(0, 6)}`));
+    await lab.cliOk(['fault', 'kill', 'galera2']);
+    await lab.cliOk(['fault', 'kill', 'galera3']);
+    let s = await lab.status();
+    for (let i = 0; i < 30 && galera(s, 'galera1').clusterStatus === 'Primary'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      s = await lab.status();
+    }
+    assert.equal(s.galera.status, 'non-Primary');
+    assert.equal(galera(s, 'galera1').ready, false);
+    await lab.cliOk(['heal']);
+    s = await lab.status();
+    assert.equal(s.galera.status, 'Primary');
+    assert.equal(s.galera.clusterSize, 3);
+    for (const node of ['galera1', 'galera2', 'galera3']) {
+      const id = await lab.containerId(node);
+      const out = await sql(lab.docker.containers, id, rootPw, `SELECT COUNT(*) FROM labprobe.probes WHERE id IN (${rows.map((r) => r.id).join(',')})`);
+      assert.equal(Number(out.trim()), rows.length, `every acknowledged row on ${node}`);
+    }
+  });
+
+  it('stop gluster2 → 2 bricks online, files still readable and writable on every web node; heal → 3 online, nothing pending', async () => {
+    await lab.cliOk(['fault', 'stop', 'gluster2']);
+    let s = await lab.status();
+    assert.equal(s.gluster.bricks.filter((b) => b.online).length, 2);
+    const name = `brick-${randomUUID().slice(0, 6)}`;
+    for (const web of ['web1', 'web2', 'web3']) {
+      const w = await getJson(`${url(web)}/lab/probe/file.php?write=${name}-${web}&value=${web}`);
+      assert.equal(w.status, 200, JSON.stringify(w.json));
+    }
+    for (const web of ['web1', 'web2', 'web3']) {
+      const r = await getJson(`${url(web)}/lab/probe/file.php?read=${name}-web1`);
+      assert.equal(r.json.value, 'web1');
+    }
+    await lab.cliOk(['heal']);
+    s = await lab.status();
+    assert.equal(s.gluster.bricks.filter((b) => b.online).length, 3);
+    assert.equal(s.gluster.healPending, 0);
+  });
+
+  it('delay web3 --ms 300 → web3\'s own probe latency rises by ≈300 ms; heal clears it', async () => {
+    const probe = async () => {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        await getJson(`${url('web3')}/lab/health.php`).catch(() => undefined);
+        times.push(performance.now() - t0);
+      }
+      return times.sort((a, b) => a - b)[2]!;
+    };
+    const before = await probe();
+    await lab.cliOk(['fault', 'delay', 'web3', '--ms', '300']);
+    const during = await probe();
+    assert.ok(during - before >= 250 && during - before <= 700, `median ${before.toFixed(0)} → ${during.toFixed(0)} ms`);
+    await lab.cliOk(['heal', 'web3']);
+    const after = await probe();
+    assert.ok(after < before + 100, `after heal ${after.toFixed(0)} ms`);
+  });
+
+  it('maintenance on --node web2 → DRAIN with no failed request; off → UP', async () => {
+    const on = await lab.cliOk(['maintenance', 'on', '--node', 'web2']);
+    assert.match(on.stdout, /web2: DRAIN/);
+    const proxy = status.endpoints.moodle!;
+    let failed = 0;
+    const served = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(`${proxy}/lab/health.php`);
+      if (r.status !== 200) failed++;
+      served.add((await r.text()).trim());
+    }
+    assert.equal(failed, 0);
+    assert.ok(![...served].some((b) => b.includes('web2')), `drained web2 got no new requests: ${[...served].join(', ')}`);
+    await lab.cliOk(['maintenance', 'off', '--node', 'web2']);
+    assert.equal(await haproxyStatus('web', 'web2'), 'UP');
+  });
+});
