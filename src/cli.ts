@@ -11,6 +11,7 @@ import { HAPROXY_PROFILES, HaproxyProfile } from './engine/haproxy';
 import { NodeFailedError, Reporter } from './engine/lab';
 import { LabController } from './controller/lab-controller';
 import { runDashboard } from './dashboard/run';
+import { loadCommand, LOAD_OPTIONS } from './load/command';
 import type { FaultKind, FaultRequest } from './protocol/faults';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
@@ -43,9 +44,11 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
   fault partition <nodes> --from <nodes>
   heal [<node>]             undo every active fault (or one node's), start what is down, wait until ready
   dashboard [--port N]      the live dashboard in a browser (127.0.0.1, tokenised URL; Ctrl-C stops it)
-  load | scenario           (not in this version yet)`;
+  load [--users N] [--duration 60s] [--ramp-up 5s] [--journey moodle|probe] [--think 500ms-1s]
+       [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]
+  scenario                  (not in this version yet)`;
 
-const PLANNED = new Set(['load', 'scenario']);
+const PLANNED = new Set(['scenario']);
 
 function stderrReporter(io: CliIo, verbose: boolean): Reporter {
   const t0 = Date.now();
@@ -98,6 +101,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       ms: { type: 'string' },
       jitter: { type: 'string' },
       percent: { type: 'string' },
+      ...LOAD_OPTIONS,
     },
   });
   const lab = validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB);
@@ -189,6 +193,9 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       io.out(`lab ${lab}: removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} images\n`);
       return 0;
     }
+    case 'load':
+      if (positionals.length) throw new UsageError(`load takes no arguments (got "${positionals.join(' ')}")`);
+      return loadCommand(controller, values, io, (m) => new UsageError(m));
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }

@@ -297,10 +297,15 @@ class Images implements ImageClient {
     return rows.map((r) => ({ id: r.Id, tags: r.RepoTags ?? [] }));
   }
 
-  async remove(id: string): Promise<void> {
+  async listAll(): Promise<{ id: string; parentId: string; tags: string[] }[]> {
+    const rows = await this.docker.listImages({ all: true });
+    return rows.map((r) => ({ id: r.Id, parentId: r.ParentId, tags: (r.RepoTags ?? []).filter((t) => t !== '<none>:<none>') }));
+  }
+
+  async remove(id: string, opts: { prune?: boolean } = {}): Promise<void> {
     try {
-      // noprune: the untagged parent layers stay as Docker's build cache (they carry no lab label).
-      await this.docker.getImage(id).remove({ force: true, noprune: true });
+      // noprune by default: the untagged parent layers stay as Docker's build cache (no lab label on them).
+      await this.docker.getImage(id).remove({ force: true, noprune: !opts.prune });
     } catch (err) {
       if (statusCode(err) === 404) return;
       throw new Error(engineMessage(err));

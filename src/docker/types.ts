@@ -83,7 +83,10 @@ export interface ImageClient {
   /** Builds from a build context given as a tar stream (for contexts assembled on the fly). */
   buildContext(tar: NodeJS.ReadableStream, opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean }, progress?: BuildProgress): Promise<void>;
   list(labels: Labels): Promise<{ id: string; tags: string[] }[]>;
-  remove(id: string): Promise<void>;
+  /** Every image, intermediate layers included, with its parent (for untagged build leftovers). */
+  listAll(): Promise<{ id: string; parentId: string; tags: string[] }[]>;
+  /** `prune`: also remove the untagged parent layers nothing else uses (else they stay as build cache). */
+  remove(id: string, opts?: { prune?: boolean }): Promise<void>;
 }
 
 export interface NetworkClient {

@@ -15,7 +15,7 @@ import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
 import { HttpGet, waitReady } from './readiness';
 import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
 import type { MoodleSource } from '../moodle/types';
-import { ensureMoodleImage } from '../moodle/image';
+import { ensureMoodleImage, MOODLE_CONTEXT } from '../moodle/image';
 import { installMoodle, makeTestContent, MoodleLabState, TEST_COURSE } from '../moodle/install';
 import { DB_NAME } from './env';
 import { buildTopology, NodeSpec, nodesOf, PresetName, Role, ROLES, Topology } from './topology';
@@ -490,7 +490,12 @@ export class LabEngine {
     // The Moodle image is a child of the web image: remove children first, i.e. retry what
     // failed while each round still removes something.
     const images = await this.docker.images.list(labels);
-    let left = images;
+    // The Moodle image's own layer (the source) is pruned with it: as a child of the web image it
+    // would otherwise keep that image from being removed.
+    for (const i of images.filter((x) => x.tags.some((t) => t.startsWith(`${this.lab}/${MOODLE_CONTEXT}:`)))) {
+      await this.docker.images.remove(i.id, { prune: true });
+    }
+    let left = images.filter((x) => !x.tags.some((t) => t.startsWith(`${this.lab}/${MOODLE_CONTEXT}:`)));
     while (left.length > 0) {
       const failed: typeof left = [];
       let lastError: unknown;
@@ -500,7 +505,16 @@ export class LabEngine {
           lastError = err;
         });
       }
-      if (failed.length === left.length) throw lastError instanceof Error ? lastError : new Error(String(lastError));
+      if (failed.length === left.length) {
+        // Untagged build leftovers (e.g. the layer of a Moodle image removed by an older version)
+        // still hang below: remove those descendants, then try once more.
+        const all = await this.docker.images.listAll();
+        const untaggedChildren = (id: string): string[] =>
+          all.filter((x) => x.parentId === id && x.tags.length === 0).flatMap((x) => [...untaggedChildren(x.id), x.id]);
+        const orphans = failed.flatMap((i) => untaggedChildren(i.id));
+        if (orphans.length === 0) throw lastError instanceof Error ? lastError : new Error(String(lastError));
+        for (const o of orphans) await this.docker.images.remove(o, { prune: true });
+      }
       left = failed;
     }
     this.store.remove(this.lab);

@@ -129,6 +129,7 @@ export class FakeDocker implements DockerClient {
       this.imageMap.set(opts.tag, { id: `sha256:${opts.tag}`, tags: [opts.tag], labels: opts.labels });
     },
     list: async (labels) => [...this.imageMap.values()].filter((i) => matches(i.labels, labels)),
+    listAll: async () => [...this.imageMap.values()].map((i) => ({ id: i.id, parentId: '', tags: i.tags })),
     remove: async (id) => {
       for (const [k, v] of this.imageMap) if (v.id === id) this.imageMap.delete(k);
     },

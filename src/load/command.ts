@@ -1,0 +1,134 @@
+/**
+ * `npm run lab -- load [--users N] [--duration 60s] [--ramp-up 5s] [--journey moodle|probe]
+ *  [--think 500ms-1s] [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]`
+ * on the lab from its status. Progress on stderr; the summary (or, with --json, only the
+ * contract JSON) on stdout.
+ */
+import * as fs from 'node:fs';
+import { formatSummary, toJtl } from '../metrics/export';
+import type { LabStatus } from '../protocol/status';
+import { FaultInjector, parseDuration, parseFaultSpec } from './faults';
+import { probeTargets } from './node-probes';
+import { DEFAULT_LOAD, JourneyName, LoadOptions, runLoad } from './run';
+import { clusterSource, haproxySource, SnapshotSource } from './snapshots';
+import { componentOf } from '../metrics/failover';
+
+export interface LoadArgs {
+  users?: string;
+  duration?: string;
+  'ramp-up'?: string;
+  journey?: string;
+  think?: string;
+  fault?: string[];
+  'heal-at'?: string;
+  'probe-hz'?: string;
+  json?: boolean;
+  jtl?: string;
+}
+
+/** parseArgs options for the load command (merged into the CLI's). */
+export const LOAD_OPTIONS = {
+  users: { type: 'string' },
+  duration: { type: 'string' },
+  'ramp-up': { type: 'string' },
+  journey: { type: 'string' },
+  think: { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  'heal-at': { type: 'string' },
+  'probe-hz': { type: 'string' },
+  jtl: { type: 'string' },
+} as const;
+
+export interface LoadController extends FaultInjector {
+  status(): Promise<LabStatus>;
+}
+
+export interface LoadIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Options from the command line; throws `usage(message)` on bad input. */
+export function loadOptions(args: LoadArgs, status: LabStatus | undefined, usage: (m: string) => Error): LoadOptions {
+  const wrap = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      throw usage(err instanceof Error ? err.message : String(err));
+    }
+  };
+  const users = args.users !== undefined ? Number(args.users) : DEFAULT_LOAD.users;
+  if (!Number.isInteger(users) || users < 1 || users > 1000) throw usage('--users must be a whole number from 1 to 1000');
+  const journey = (args.journey ?? (status?.moodle.installed ? 'moodle' : 'probe')) as JourneyName;
+  if (journey !== 'moodle' && journey !== 'probe') throw usage('--journey must be moodle or probe');
+  let thinkMinMs = DEFAULT_LOAD.thinkMinMs;
+  let thinkMaxMs = DEFAULT_LOAD.thinkMaxMs;
+  if (args.think !== undefined) {
+    const [a, b] = args.think.split('-');
+    thinkMinMs = wrap(() => parseDuration(a!, '--think'));
+    thinkMaxMs = b !== undefined ? wrap(() => parseDuration(b, '--think')) : thinkMinMs;
+    if (thinkMaxMs < thinkMinMs) throw usage('--think: the range must go up, e.g. 500ms-1s');
+  }
+  const probeHz = args['probe-hz'] !== undefined ? Number(args['probe-hz']) : DEFAULT_LOAD.probeHz;
+  if (!(probeHz === 0 || (probeHz >= 1 && probeHz <= 5))) throw usage('--probe-hz must be 0 (off) or 1 to 5');
+  const faults = (args.fault ?? []).map((f) => wrap(() => parseFaultSpec(f)));
+  const durationMs = args.duration !== undefined ? wrap(() => parseDuration(args.duration!, '--duration')) : DEFAULT_LOAD.durationMs;
+  const healAtMs = args['heal-at'] !== undefined ? wrap(() => parseDuration(args['heal-at']!, '--heal-at')) : undefined;
+  if (healAtMs !== undefined && !faults.length) throw usage('--heal-at needs at least one --fault');
+  return {
+    ...DEFAULT_LOAD,
+    journey,
+    users,
+    durationMs,
+    rampUpMs: args['ramp-up'] !== undefined ? wrap(() => parseDuration(args['ramp-up']!, '--ramp-up')) : Math.min(DEFAULT_LOAD.rampUpMs, durationMs / 4),
+    thinkMinMs,
+    thinkMaxMs,
+    faults,
+    healAtMs,
+    probeHz,
+  };
+}
+
+export async function loadCommand(controller: LoadController, args: LoadArgs, io: LoadIo, usage: (m: string) => Error): Promise<number> {
+  loadOptions(args, undefined, usage); // bad input fails before the lab is asked anything
+  const status = await controller.status();
+  if (status.state === 'absent') throw new Error(`lab "${status.lab}" does not exist: run \`up\` first`);
+  if (!status.endpoints.moodle) throw new Error(`lab "${status.lab}" has no published entry point (state ${status.state})`);
+  const opts = loadOptions(args, status, usage);
+  if (opts.journey === 'moodle' && !status.moodle.installed) throw new Error('the moodle journey needs Moodle installed on the lab (it was started with --no-moodle): use --journey probe');
+  if (opts.journey === 'moodle' && (!status.moodle.course || !status.moodle.users.length)) throw new Error('the moodle journey needs the test course and users (status.moodle.course is empty)');
+
+  const sources: SnapshotSource[] = [];
+  if (status.endpoints.haproxyRuntime) sources.push(haproxySource(status.endpoints.haproxyRuntime));
+  if (opts.faults.some((f) => f.req.nodes.some((n) => componentOf(n) === 'db' || componentOf(n) === 'storage'))) sources.push(clusterSource(() => controller.status()));
+
+  const stamp = Date.now();
+  const progress = (line: string) => io.err(`[${((Date.now() - stamp) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  progress(`load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`);
+  const run = await runLoad(
+    {
+      entry: status.endpoints.moodle,
+      wwwroot: status.moodle.url ?? status.endpoints.moodle,
+      course: status.moodle.course,
+      users: status.moodle.users,
+      probeTargets: probeTargets(status),
+    },
+    opts,
+    { injector: controller, sources, progress },
+  );
+  if (args.jtl) {
+    fs.writeFileSync(args.jtl, toJtl(run.recorder.samples));
+    progress(`JTL: ${run.recorder.samples.length} samples written to ${args.jtl}`);
+  }
+  if (run.probes) {
+    const p = run.probes.summary();
+    progress(`node probes (/lab/health.php): ${Object.entries(p).map(([k, v]) => `${k} p50 ${v.p50} ms, p99 ${v.p99} ms, ${v.failures}/${v.probes} failed`).join('; ')}`);
+  }
+  io.out(args.json ? JSON.stringify(run.result, null, 2) + '\n' : formatSummary(run.result));
+  const failedFaults = run.result.faults.filter((f) => f.error);
+  if (failedFaults.length) {
+    io.err(`error: ${failedFaults.map((f) => `${f.fault}: ${f.error}`).join('; ')}\n`);
+    return 1;
+  }
+  return 0;
+}
