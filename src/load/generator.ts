@@ -132,5 +132,5 @@ export async function runUsers(journey: Journey, opts: GeneratorOptions, sink: S
     }
   };
   await Promise.all(Array.from({ length: opts.users }, (_, i) => user(i + 1)));
-  return { startMs, endMs: Math.max(clock.now(), deadline) };
+  return { startMs, endMs: signal?.aborted ? clock.now() : Math.max(clock.now(), deadline) };
 }

@@ -74,6 +74,8 @@ export interface LoadRun {
   recorder: MetricsRecorder;
   probes?: NodeProbes;
   faultEvents: FaultEvent[];
+  /** Every acknowledged write of the run (to read back again later, e.g. after a node rejoined). */
+  ledger: IntegrityLedger;
 }
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -186,7 +188,7 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions, deps: LoadD
 
   const analyses = analyseFaults(recorder.samples, faultEvents, poller.snapshots, endMs);
   const result = loadResult({ recorder, users: opts.users, durationMs: opts.durationMs, startMs, faults: analyses, journey: opts.journey, integrity: integrityReport });
-  return { result, recorder, probes, faultEvents };
+  return { result, recorder, probes, faultEvents, ledger };
 }
 
 /** A DB row and a file written every 1/hz s through HAProxy; acknowledged ones go in the ledger. */

@@ -114,6 +114,32 @@ export class MoodleClient {
     return this.fetch('POST', path, Buffer.concat(parts), `multipart/form-data; boundary=${boundary}`);
   }
 
+  /**
+   * Uploads a file into the logged-in user's private files, the way the browser's file picker and
+   * the (dynamic, AJAX-submitted) private files form do. Returns the download path.
+   */
+  async uploadPrivateFile(name: string, content: Buffer, type = 'text/plain'): Promise<string> {
+    const page = (await this.get('/user/files.php')).text();
+    const sesskey = scrapeSesskey(page);
+    const hidden = scrapeHiddenInputs(page);
+    const itemid = hidden.files_filemanager;
+    const ctx = /"context":\{"id":(\d+)/.exec(page)?.[1];
+    const uploadRepo = /\{[^{}]*"type":"upload"[^{}]*\}/.exec(page)?.[0];
+    const repoId = uploadRepo ? /"id":"?(\d+)/.exec(uploadRepo)?.[1] : undefined;
+    if (!sesskey || !itemid || !ctx || !repoId) throw new MoodleHttpError('the private files page lacks the file picker fields (logged in?)');
+    const up = await this.postMultipart(
+      '/repository/repository_ajax.php?action=upload',
+      { sesskey, repo_id: repoId, itemid, ctx_id: ctx, savepath: '/', title: name, author: 'lab', license: 'allrightsreserved' },
+      { field: 'repo_upload_file', name, content, type },
+    );
+    if (!up.text().includes(`"file":"${name}"`)) throw new MoodleHttpError(`upload of ${name} refused: ${up.text().slice(0, 200)}`);
+    const formdata = new URLSearchParams(hidden).toString();
+    const call = [{ index: 0, methodname: 'core_form_dynamic_form', args: { formdata, form: 'core_user\\form\\private_files' } }];
+    const save = await this.fetch('POST', `/lib/ajax/service.php?sesskey=${sesskey}&info=core_form_dynamic_form`, Buffer.from(JSON.stringify(call)), 'application/json');
+    if (!/"submitted":true/.test(save.text())) throw new MoodleHttpError(`saving private files failed: ${save.text().slice(0, 200)}`);
+    return `/pluginfile.php/${ctx}/user/private/${encodeURIComponent(name)}`;
+  }
+
   /** Logs in through the real login form (the form's `logintoken` is required by current Moodle). */
   async login(username: string, password: string): Promise<MoodleResponse> {
     const page = await this.get('/login/index.php');
@@ -136,4 +162,15 @@ export function scrapeSesskey(html: string): string | undefined {
 /** Logged-in pages carry a logout link with the session key. */
 export function isLoggedIn(html: string): boolean {
   return /login\/logout\.php\?sesskey=/.test(html);
+}
+
+/** Every hidden input of the page's forms (name → value): what a browser posts back unchanged. */
+export function scrapeHiddenInputs(html: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const tag of html.match(/<input[^>]*type="hidden"[^>]*>/g) ?? []) {
+    const name = /name="([^"]+)"/.exec(tag)?.[1];
+    const value = /value="([^"]*)"/.exec(tag)?.[1];
+    if (name && value !== undefined && !(name in out)) out[name] = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#039;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  }
+  return out;
 }

@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { dockerAvailable, LabUnderTest } from './helpers';
-import { isLoggedIn, MoodleClient, scrapeSesskey } from '../../src/moodle/client';
+import { isLoggedIn, MoodleClient } from '../../src/moodle/client';
 import type { LabStatus } from '../../src/protocol/status';
 
 const SOURCE = process.env.MOODLE_LAB_TEST_SOURCE;
@@ -22,26 +22,6 @@ function directTo(status: LabStatus, node: string): { host: string; port: number
 
 async function coursePage(c: MoodleClient) {
   return c.get('/course/view.php?name=halab');
-}
-
-/** Uploads a file to the user's private files through `c` (Moodle's own file picker endpoints). */
-async function uploadPrivateFile(c: MoodleClient, name: string, content: Buffer): Promise<number> {
-  const page = (await c.get('/user/files.php')).text();
-  const sesskey = scrapeSesskey(page);
-  const itemid = /name="files_filemanager"[^>]*value="(\d+)"/.exec(page)?.[1] ?? /value="(\d+)"[^>]*name="files_filemanager"/.exec(page)?.[1];
-  const ctx = /"context":\{"id":(\d+)/.exec(page)?.[1];
-  const uploadRepo = /\{[^{}]*"type":"upload"[^{}]*\}/.exec(page)?.[0];
-  const repoId = uploadRepo ? /"id":"?(\d+)/.exec(uploadRepo)?.[1] : undefined;
-  assert.ok(sesskey && itemid && ctx && repoId, `file picker fields found (sesskey ${sesskey}, itemid ${itemid}, ctx ${ctx}, repo ${repoId})`);
-  const up = await c.postMultipart(
-    '/repository/repository_ajax.php?action=upload',
-    { sesskey, repo_id: repoId, itemid, ctx_id: ctx, savepath: '/', title: name, author: 'lab', license: 'allrightsreserved' },
-    { field: 'repo_upload_file', name, content, type: 'text/plain' },
-  );
-  assert.match(up.text(), new RegExp(`"file":"${name}"|${name}`), `upload answered: ${up.text().slice(0, 300)}`);
-  const save = await c.postForm('/user/files.php', { returnurl: '', sesskey, _qf__user_files_form: '1', files_filemanager: itemid, submitbutton: 'Save changes' });
-  assert.ok(save.status < 400, `saving private files: HTTP ${save.status}`);
-  return Number(ctx);
 }
 
 describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
@@ -110,8 +90,8 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
     await viaHaproxy.login(user.username, user.password);
     const name = `lab-${randomUUID().slice(0, 8)}.txt`;
     const content = Buffer.from(`uploaded through web1 at ${new Date().toISOString()}\n`);
-    const ctx = await uploadPrivateFile(viaHaproxy.via(directTo(status, 'web1')), name, content);
-    const dl = await viaHaproxy.via(directTo(status, 'web2')).get(`/pluginfile.php/${ctx}/user/private/${name}`);
+    const path = await viaHaproxy.via(directTo(status, 'web1')).uploadPrivateFile(name, content);
+    const dl = await viaHaproxy.via(directTo(status, 'web2')).get(path);
     assert.equal(dl.status, 200);
     assert.deepEqual(dl.body, content);
   });

@@ -1,0 +1,113 @@
+/**
+ * What the failover benchmarks (bench/) share: the machine line, a lab opened like the CLI
+ * opens it, a fault injector that talks to the Docker API directly (SIGKILL / pause, and
+ * start / unpause to heal), and a few waits on HAProxy and Galera.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createDockerClient } from '../docker/dockerode-client';
+import type { DockerClient } from '../docker/types';
+import { LabController } from '../controller/lab-controller';
+import { HaproxyRuntime, tcpRuntime } from '../engine/haproxy-runtime';
+import { LABEL_NODE, labLabels } from '../engine/labels';
+import { StateStore } from '../engine/state';
+import { waitFor, ready, notYet } from '../engine/wait';
+import type { FaultRequest } from '../protocol/faults';
+import type { LabStatus } from '../protocol/status';
+import type { FaultInjector } from './faults';
+import { probeTargets } from './node-probes';
+import type { LoadTarget } from './run';
+
+export function machineLine(): string {
+  const cpu = os.cpus()[0]?.model.trim() ?? '?';
+  return `machine: ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, ${os.type()} ${os.release()}`;
+}
+
+export function openLab(lab: string, home = process.env.MOODLE_LAB_HOME): { controller: LabController; docker: DockerClient } {
+  const docker = createDockerClient();
+  const controller = new LabController({ docker, store: new StateStore(home), labRoot: path.resolve(__dirname, '..', '..', 'lab') }, lab);
+  return { controller, docker };
+}
+
+export function loadTarget(status: LabStatus): LoadTarget {
+  if (!status.endpoints.moodle) throw new Error(`lab ${status.lab} has no entry point (state ${status.state})`);
+  return { entry: status.endpoints.moodle, wwwroot: status.moodle.url, course: status.moodle.course, users: status.moodle.users, probeTargets: probeTargets(status) };
+}
+
+/** Faults straight through the Docker API: kill = SIGKILL, stop, pause; heal = start / unpause what this injector broke. */
+export class DockerFaults implements FaultInjector {
+  private readonly broken: { node: string; id: string; how: 'start' | 'unpause' }[] = [];
+
+  constructor(private readonly docker: DockerClient, private readonly lab: string) {}
+
+  private async id(node: string): Promise<string> {
+    const c = (await this.docker.containers.list(labLabels(this.lab))).find((x) => x.labels[LABEL_NODE] === node);
+    if (!c) throw new Error(`no container for ${node} in lab ${this.lab}`);
+    return c.id;
+  }
+
+  async fault(req: FaultRequest): Promise<void> {
+    for (const node of req.nodes) {
+      const id = await this.id(node);
+      if (req.kind === 'kill') await this.docker.containers.kill(id, 'SIGKILL');
+      else if (req.kind === 'stop') await this.docker.containers.stop(id, 10);
+      else if (req.kind === 'pause') await this.docker.containers.pause(id);
+      else throw new Error(`the Docker-direct injector does ${req.kind} not (kill, stop, pause only)`);
+      this.broken.push({ node, id, how: req.kind === 'pause' ? 'unpause' : 'start' });
+    }
+  }
+
+  async heal(): Promise<void> {
+    for (const b of this.broken.splice(0)) {
+      if (b.how === 'unpause') await this.docker.containers.unpause(b.id);
+      else await this.docker.containers.start(b.id);
+    }
+  }
+}
+
+export function runtimeOf(status: LabStatus): HaproxyRuntime {
+  const port = /:(\d+)$/.exec(status.endpoints.haproxyRuntime ?? '')?.[1];
+  if (!port) throw new Error('the lab has no HAProxy runtime endpoint');
+  return new HaproxyRuntime(tcpRuntime(Number(port)));
+}
+
+/** Until every server of `backend` is UP in HAProxy. */
+export async function waitAllUp(runtime: HaproxyRuntime, backend: string, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const rows = (await runtime.servers()).filter((s) => s.backend === backend);
+      const down = rows.filter((s) => !/^UP/.test(s.status));
+      return rows.length && !down.length ? ready(true) : notYet(down.map((s) => `${s.server} ${s.status}`).join(', ') || 'no servers');
+    },
+    { what: `every ${backend} server UP`, timeoutMs, intervalMs: 500 },
+  );
+}
+
+/** Until Galera's Primary component has `size` nodes, all Synced. */
+export async function waitGalera(controller: LabController, size = 3, timeoutMs = 180_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const s = await controller.status();
+      const synced = s.galera.nodes.filter((n) => n.state === 'Synced').length;
+      return s.galera.clusterSize === size && synced === size ? ready(true) : notYet(`size ${s.galera.clusterSize}, ${synced} Synced`);
+    },
+    { what: `Galera size ${size}`, timeoutMs, intervalMs: 1000 },
+  );
+}
+
+/** Until every brick is online. */
+export async function waitBricks(controller: LabController, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const s = await controller.status();
+      const off = s.gluster.bricks.filter((b) => !b.online).map((b) => b.name);
+      return s.gluster.bricks.length && !off.length ? ready(true) : notYet(`offline: ${off.join(', ')}`);
+    },
+    { what: 'every Gluster brick online', timeoutMs, intervalMs: 1000 },
+  );
+}
+
+export function pad(rows: (string | number)[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join('  ')).join('\n');
+}

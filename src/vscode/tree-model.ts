@@ -1,0 +1,104 @@
+/**
+ * Snapshot → tree items, as plain data (no vscode import): tiers, then nodes with an icon, a
+ * description (container state, HAProxy status, Galera state, brick online) and a tooltip.
+ * The TreeDataProvider only maps these to vscode.TreeItem. Unit-tested directly.
+ */
+import type { LabSnapshot } from '../protocol/snapshot';
+import type { NodeStatus, Role } from '../protocol/status';
+
+export interface NodeItemModel {
+  kind: 'node';
+  node: string;
+  role: Role;
+  label: string;
+  description: string;
+  tooltip: string;
+  /** codicon id and theme colour id */
+  icon: { id: string; color?: string };
+  /** contextValue: drives which context actions show (package.json menus). */
+  contextValue: string;
+}
+
+export interface TierItemModel {
+  kind: 'tier';
+  id: string;
+  label: string;
+  description: string;
+  icon: { id: string; color?: string };
+  children: NodeItemModel[];
+}
+
+export const TIERS: { role: Role; label: string; icon: string }[] = [
+  { role: 'lb', label: 'Load balancer', icon: 'server-process' },
+  { role: 'web', label: 'Moodle web', icon: 'globe' },
+  { role: 'db', label: 'Database (Galera)', icon: 'database' },
+  { role: 'storage', label: 'Storage (Gluster)', icon: 'files' },
+  { role: 'cache', label: 'Cache (Redis)', icon: 'zap' },
+];
+
+const OK = 'testing.iconPassed';
+const BAD = 'testing.iconFailed';
+const WARN = 'list.warningForeground';
+
+function nodeItem(s: LabSnapshot, n: NodeStatus): NodeItemModel {
+  const parts: string[] = [n.container];
+  const tip: string[] = [`${n.name} — ${n.role}`, `container: ${n.container}`, `health: ${n.healthy ? 'healthy' : `unhealthy${n.detail ? ` (${n.detail})` : ''}`}`];
+  let icon = n.container === 'running' ? (n.healthy ? { id: 'pass-filled', color: OK } : { id: 'warning', color: WARN }) : n.container === 'paused' ? { id: 'debug-pause', color: WARN } : { id: 'error', color: BAD };
+  const hap = s.haproxy.servers.find((x) => x.server === n.name && (n.role !== 'db' || x.backend === 'db_writer'));
+  if (hap) {
+    parts.push(`HAProxy ${hap.status}`);
+    tip.push(`HAProxy ${hap.backend}/${hap.server}: ${hap.status}${hap.checkStatus ? ` (check ${hap.checkStatus})` : ''}${hap.sessions !== undefined ? `, ${hap.sessions} sessions` : ''}`);
+    if (n.container === 'running' && /^(DRAIN|MAINT)/.test(hap.status)) icon = { id: 'circle-slash', color: WARN };
+    if (n.container === 'running' && /^DOWN/.test(hap.status) && n.role === 'web') icon = { id: 'error', color: BAD };
+  }
+  const g = s.galera.nodes.find((x) => x.name === n.name);
+  if (g) {
+    parts.push(g.state);
+    tip.push(`wsrep: ${g.state}${g.clusterSize !== undefined ? `, cluster size ${g.clusterSize}` : ''}${g.clusterStatus ? `, ${g.clusterStatus}` : ''}`);
+  }
+  const b = s.gluster.bricks.find((x) => x.name === n.name);
+  if (b) {
+    parts.push(b.online ? 'brick online' : 'brick offline');
+    tip.push(`brick: ${b.online ? 'online' : 'OFFLINE'}; pending heals on the volume: ${s.gluster.healPending}`);
+    if (!b.online && n.container === 'running') icon = { id: 'warning', color: WARN };
+  }
+  if (n.role === 'cache') tip.push(`redis: ${s.redis.up ? 'answers' : 'does not answer'}${s.redis.keys !== undefined ? `, ${s.redis.keys} keys` : ''}`);
+  if (n.url) tip.push(`direct URL: ${n.url}`);
+  const faults = s.activeFaults.filter((f) => f.nodes.includes(n.name));
+  if (faults.length) {
+    parts.push(`⚡ ${faults.map((f) => f.kind).join(',')}`);
+    tip.push(`active faults: ${faults.map((f) => f.detail).join('; ')}`);
+  }
+  // contextValue: "node role-web state-running [hap-drain] [openable]" (menus match with regex)
+  const ctx = ['node', `role-${n.role}`, `state-${n.container}`];
+  if (hap && /^(DRAIN|MAINT)/.test(hap.status)) ctx.push('hap-drain');
+  if (n.role === 'web' && n.url) ctx.push('openable');
+  if (n.role === 'lb' && s.endpoints.haproxyStats) ctx.push('openable');
+  return { kind: 'node', node: n.name, role: n.role, label: n.name, description: parts.join(' · '), tooltip: tip.join('\n'), icon, contextValue: ctx.join(' ') };
+}
+
+export function treeModel(s: LabSnapshot | undefined): TierItemModel[] {
+  if (!s || s.state === 'absent') return [];
+  return TIERS.map((t) => {
+    const children = s.nodes.filter((n) => n.role === t.role).map((n) => nodeItem(s, n));
+    const healthy = children.filter((c) => c.icon.color === OK).length;
+    return {
+      kind: 'tier' as const,
+      id: t.role,
+      label: t.label,
+      description: `${healthy}/${children.length} healthy`,
+      icon: { id: t.icon, color: healthy === children.length ? undefined : healthy === 0 ? BAD : WARN },
+      children,
+    };
+  }).filter((t) => t.children.length > 0);
+}
+
+/** The status bar text: lab state, and availability/p95 when load metrics exist. */
+export function statusBarText(s: LabSnapshot | undefined): { text: string; tooltip: string } {
+  if (!s) return { text: '$(server-environment) Moodle lab: …', tooltip: 'Moodle HA Lab: connecting to Docker' };
+  const up = s.nodes.filter((n) => n.container === 'running' && n.healthy).length;
+  const icon = s.state === 'running' && up === s.nodes.length ? '$(pass)' : s.state === 'absent' || s.state === 'stopped' ? '$(circle-slash)' : '$(warning)';
+  let text = `${icon} ${s.lab}: ${s.state}${s.nodes.length ? ` ${up}/${s.nodes.length}` : ''}`;
+  if (s.metrics) text += ` · ${(s.metrics.availability * 100).toFixed(2)}% · p95 ${Math.round(s.metrics.p95Ms)} ms`;
+  return { text, tooltip: `Moodle HA Lab "${s.lab}": ${s.state}, ${up}/${s.nodes.length} nodes healthy${s.activeFaults.length ? `, ${s.activeFaults.length} active faults` : ''}. Click to open the dashboard.` };
+}

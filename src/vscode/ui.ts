@@ -1,0 +1,87 @@
+/**
+ * How the extension tells the user things: long work in a cancellable progress notification
+ * with per-step messages, failures as a toast with "Show Logs", everything in a LogOutputChannel.
+ */
+import * as vscode from 'vscode';
+import type { Reporter } from '../engine/lab';
+
+/** A Reporter that logs, and forwards steps to the progress notification in force (if any). */
+export class ProgressReporter implements Reporter {
+  private sink: ((message: string) => void) | undefined;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  step(message: string): void {
+    this.log.info(message);
+    this.sink?.(message);
+  }
+
+  detail(message: string): void {
+    this.log.trace(message);
+  }
+
+  attach(sink: ((message: string) => void) | undefined): void {
+    this.sink = sink;
+  }
+}
+
+export class LabUi {
+  constructor(
+    readonly log: vscode.LogOutputChannel,
+    private readonly reporter: ProgressReporter,
+  ) {}
+
+  /** Runs long work with a cancellable progress notification; shows its result or its failure. */
+  async withProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T>, done?: (result: T) => string | undefined): Promise<T | undefined> {
+    try {
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => {
+          this.log.warn(`${title}: cancelled by the user`);
+          abort.abort(new Error('cancelled'));
+        });
+        this.reporter.attach((m) => progress.report({ message: m }));
+        try {
+          return await work(abort.signal);
+        } finally {
+          this.reporter.attach(undefined);
+          sub.dispose();
+        }
+      });
+      const text = done?.(result);
+      if (text) {
+        this.log.info(text);
+        void vscode.window.showInformationMessage(text);
+      }
+      return result;
+    } catch (err) {
+      this.fail(title, err);
+      return undefined;
+    }
+  }
+
+  /** Short work: no progress UI, same error handling. */
+  async run<T>(what: string, work: () => Promise<T>, done?: (result: T) => string | undefined): Promise<T | undefined> {
+    try {
+      const result = await work();
+      const text = done?.(result);
+      if (text) {
+        this.log.info(text);
+        void vscode.window.showInformationMessage(text);
+      }
+      return result;
+    } catch (err) {
+      this.fail(what, err);
+      return undefined;
+    }
+  }
+
+  fail(what: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.log.error(`${what} failed: ${message}`);
+    if (err instanceof Error && err.stack) this.log.debug(err.stack);
+    void vscode.window.showErrorMessage(`${what} failed: ${message}`, 'Show Logs').then((pick) => {
+      if (pick === 'Show Logs') this.log.show(true);
+    });
+  }
+}
