@@ -4,7 +4,7 @@
  * lab's state (so a restarted CLI or extension still knows it), and can be reverted (`heal`).
  *
  * Network faults run in a short-lived sidecar that joins the node's network namespace with
- * CAP_NET_ADMIN (lab/netem): `tc netem` for delay/loss, `iptables-restore` for partitions.
+ * CAP_NET_ADMIN (lab/netem): `tc netem` for delay, `iptables-restore` for loss and partitions.
  * The nodes themselves never get NET_ADMIN.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +20,7 @@ import { ActiveFault, describeFault, FAULT_KINDS, FaultRequest } from '../protoc
 
 export const NETEM_IMAGE = 'netem';
 export const PARTITION_CHAIN = 'MLAB-PARTITION';
+export const LOSS_CHAIN = 'MLAB-LOSS';
 const IFACE = 'eth0';
 
 /** Kinds that repair rather than break: applied at once, never recorded as active. */
@@ -32,14 +33,22 @@ export interface FaultDeps {
   clock?: Clock;
 }
 
+/** tc arguments for the node's delay (netem), or undefined when none is active. */
 export function netemArgs(faults: ActiveFault[]): string[] | undefined {
   const delay = faults.find((f) => f.kind === 'delay');
-  const loss = faults.find((f) => f.kind === 'loss');
-  if (!delay && !loss) return undefined;
-  const args = ['tc', 'qdisc', 'replace', 'dev', IFACE, 'root', 'netem'];
-  if (delay) args.push('delay', `${delay.params?.delayMs ?? 0}ms`, ...(delay.params?.jitterMs ? [`${delay.params.jitterMs}ms`] : []));
-  if (loss) args.push('loss', `${loss.params?.lossPct ?? 0}%`);
-  return args;
+  if (!delay) return undefined;
+  return ['tc', 'qdisc', 'replace', 'dev', IFACE, 'root', 'netem', 'delay', `${delay.params?.delayMs ?? 0}ms`, ...(delay.params?.jitterMs ? [`${delay.params.jitterMs}ms`] : [])];
+}
+
+/**
+ * iptables-restore input for packet loss on the node's egress (like netem loss, but through
+ * iptables' `statistic` match, which every Docker host kernel has — netem is a separate module
+ * some kernels lack).
+ */
+export function lossRules(lossPct: number | undefined): string {
+  const lines = ['*filter', `:${LOSS_CHAIN} - [0:0]`, `-F ${LOSS_CHAIN}`];
+  if (lossPct) lines.push(`-I OUTPUT 1 -j ${LOSS_CHAIN}`, `-A ${LOSS_CHAIN} -m statistic --mode random --probability ${(lossPct / 100).toFixed(4)} -j DROP`);
+  return lines.concat('COMMIT', '').join('\n');
 }
 
 /** iptables-restore input: the node drops every packet from and to these addresses (or nothing). */
@@ -133,13 +142,27 @@ export class FaultInjector {
     }
   }
 
-  /** The node's netem qdisc as the remaining delay/loss faults want it (or none). */
-  private async applyNetem(node: string, containers: Map<string, ContainerInfo>, faults: ActiveFault[]): Promise<void> {
-    const mine = faults.filter((f) => (f.kind === 'delay' || f.kind === 'loss') && f.nodes[0] === node);
+  /** The node's netem qdisc (delay) and loss rules as the remaining faults want them. */
+  private async applyNetem(node: string, containers: Map<string, ContainerInfo>, faults: ActiveFault[], kind: 'delay' | 'loss'): Promise<void> {
+    const mine = faults.filter((f) => f.kind === kind && f.nodes[0] === node);
     const c = await this.container(node, containers);
+    if (kind === 'loss') {
+      if (c.state === 'running') await this.sidecar(c, node, ['iptables-restore', '--noflush', '/rules'], { path: '/rules', content: lossRules(mine[0]?.params?.lossPct) });
+      return;
+    }
     const args = netemArgs(mine);
-    if (args) await this.sidecar(c, node, args);
-    else if (c.state === 'running') await this.sidecar(c, node, ['tc', 'qdisc', 'del', 'dev', IFACE, 'root']).catch(() => undefined);
+    if (!args) {
+      if (c.state === 'running') await this.sidecar(c, node, ['tc', 'qdisc', 'del', 'dev', IFACE, 'root']).catch(() => undefined);
+      return;
+    }
+    try {
+      await this.sidecar(c, node, args);
+    } catch (err) {
+      if (/qdisc kind is unknown/i.test(String(err))) {
+        throw new Error("this Docker host's kernel has no netem (CONFIG_NET_SCH_NETEM), which delay faults need; Docker Desktop and the usual Linux distributions have it. Loss, partitions and the other faults work without it");
+      }
+      throw err;
+    }
   }
 
   /** Each node of a partition's first side drops traffic with every node of the other side. */
@@ -200,7 +223,7 @@ export class FaultInjector {
         break;
       case 'delay':
       case 'loss':
-        await this.applyNetem(node, containers, [...others.filter((f) => !(f.kind === req.kind && f.nodes[0] === node)), fault]);
+        await this.applyNetem(node, containers, [...others.filter((f) => !(f.kind === req.kind && f.nodes[0] === node)), fault], req.kind);
         break;
       case 'partition':
         await this.applyPartitions(req.nodes, containers, [...others, fault]);
@@ -241,7 +264,7 @@ export class FaultInjector {
         break;
       case 'delay':
       case 'loss':
-        if (c.state === 'running') await this.applyNetem(node, containers, remaining);
+        if (c.state === 'running') await this.applyNetem(node, containers, remaining, f.kind);
         break;
       case 'partition':
         await this.applyPartitions(f.nodes, containers, remaining);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
 import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
 import { StateStore } from '../../src/engine/state';
-import { FaultInjector, netemArgs, partitionRules } from '../../src/faults/injector';
+import { FaultInjector, lossRules, netemArgs, partitionRules } from '../../src/faults/injector';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { fakeClock } from './fakes/clock';
 import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
@@ -91,7 +91,7 @@ describe('faults (fake engine)', () => {
   it('a failing sidecar surfaces its exit code and leaves no container behind', async () => {
     const { docker, faults } = await upLab();
     docker.onWait = () => 2;
-    await assert.rejects(faults.apply({ kind: 'loss', nodes: ['web1'], lossPct: 10 }), /tc in web1's network namespace failed \(exit 2\)/);
+    await assert.rejects(faults.apply({ kind: 'loss', nodes: ['web1'], lossPct: 10 }), /iptables-restore in web1's network namespace failed \(exit 2\)/);
     assert.equal(sidecars(docker).length, 0);
     assert.deepEqual(faults.active(), []);
   });
@@ -116,10 +116,21 @@ describe('faults (fake engine)', () => {
     assert.match(rules[1]!, /-F MLAB-PARTITION/);
   });
 
-  it('netem arguments combine a node\'s delay and loss; rules without peers only flush', () => {
+  it('delay is a netem qdisc, loss an iptables statistic rule on egress; rules without faults only flush', () => {
     const f = (kind: 'delay' | 'loss', params: ActiveFault['params']): ActiveFault => ({ id: kind, kind, nodes: ['web1'], detail: '', appliedAt: '', params });
-    assert.deepEqual(netemArgs([f('delay', { delayMs: 300, jitterMs: 50 }), f('loss', { lossPct: 5 })]), ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'netem', 'delay', '300ms', '50ms', 'loss', '5%']);
+    assert.deepEqual(netemArgs([f('delay', { delayMs: 300, jitterMs: 50 })]), ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'netem', 'delay', '300ms', '50ms']);
     assert.equal(netemArgs([]), undefined);
+    assert.match(lossRules(10), /-A MLAB-LOSS -m statistic --mode random --probability 0\.1000 -j DROP/);
+    assert.match(lossRules(10), /-I OUTPUT 1 -j MLAB-LOSS/);
+    assert.doesNotMatch(lossRules(undefined), /DROP|-I OUTPUT/);
     assert.doesNotMatch(partitionRules([]), /-I INPUT/);
+  });
+
+  it('a kernel without netem: delay fails with one sentence saying so, nothing recorded', async () => {
+    const { docker, faults } = await upLab();
+    docker.onWait = () => 2;
+    docker.containers.logs = async () => 'Error: Specified qdisc kind is unknown.';
+    await assert.rejects(faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 300 }), /kernel has no netem \(CONFIG_NET_SCH_NETEM\)/);
+    assert.deepEqual(faults.active(), []);
   });
 });
