@@ -190,7 +190,14 @@ export class LabController {
     if (!first) return;
     const pending = async () => (await volumeStatus(this.deps.docker.containers, first.id, GLUSTER_VOLUME)).healPending;
     if ((await pending()) === 0) return;
-    await triggerHeal(this.deps.docker.containers, first.id, GLUSTER_VOLUME);
+    // Right after a brick comes back its self-heal daemon may not be connected yet: retry.
+    await waitFor(
+      async () => {
+        await triggerHeal(this.deps.docker.containers, first.id, GLUSTER_VOLUME);
+        return ready(undefined);
+      },
+      { what: 'gluster heal trigger', timeoutMs: 60_000, intervalMs: 2000 },
+    );
     this.reporter.step('gluster: self-heal triggered');
     await waitFor(
       async () => {

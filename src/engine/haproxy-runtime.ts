@@ -17,6 +17,15 @@ export function tcpRuntime(port: number, host = '127.0.0.1', timeoutMs = 2000): 
     });
 }
 
+/**
+ * HAProxy puts a server whose name stops resolving (a killed container leaves Docker's DNS) in
+ * "MAINT (resolution)". Nobody put it in maintenance: for the lab it is DOWN (rawStatus keeps
+ * HAProxy's own words).
+ */
+export function normaliseStatus(status: string): string {
+  return /^MAINT \(resolution\)/.test(status) ? 'DOWN' : status;
+}
+
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
 
 /** Parses `show stat` CSV into per-server rows (FRONTEND/BACKEND aggregate rows are skipped). */
@@ -34,7 +43,8 @@ export function parseShowStat(csv: string): HaproxyServerStatus[] {
     out.push({
       backend: get('pxname') ?? '',
       server,
-      status: get('status') ?? '',
+      status: normaliseStatus(get('status') ?? ''),
+      ...(normaliseStatus(get('status') ?? '') !== get('status') ? { rawStatus: get('status') } : {}),
       checkStatus: get('check_status') || undefined,
       checkDurationMs: num(get('check_duration')),
       lastChangeS: num(get('lastchg')),

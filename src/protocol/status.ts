@@ -24,6 +24,8 @@ export interface HaproxyServerStatus {
   server: string;
   /** UP, DOWN, MAINT, DRAIN, NOLB, or a transition such as "UP 1/2". */
   status: string;
+  /** HAProxy's own status text when it differs in form (e.g. "MAINT (resolution)" → status DOWN). */
+  rawStatus?: string;
   checkStatus?: string;
   checkDurationMs?: number;
   lastChangeS?: number;

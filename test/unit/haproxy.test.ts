@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { renderHaproxyConfig } from '../../src/engine/haproxy';
-import { parseShowStat } from '../../src/engine/haproxy-runtime';
+import { normaliseStatus, parseShowStat } from '../../src/engine/haproxy-runtime';
 import { buildTopology } from '../../src/engine/topology';
 
 const section = (cfg: string, header: string) => {
@@ -69,6 +69,9 @@ describe('show stat parsing', () => {
       { server: 'web1', status: 'UP', check: 'L7OK', scur: 2, retries: 1 },
     );
     assert.equal(rows[1]!.status, 'DOWN');
+    assert.equal(normaliseStatus('MAINT (resolution)'), 'DOWN');
+    assert.equal(normaliseStatus('MAINT'), 'MAINT');
+    assert.equal(normaliseStatus('DRAIN'), 'DRAIN');
     assert.equal(rows[1]!.checkStatus, 'L4CON');
     assert.equal(rows[1]!.connErrors, 3);
     assert.equal(rows[1]!.redispatches, 1);
