@@ -171,7 +171,7 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
     const before = await medianLatency('web3');
     const r = await lab.cli(['fault', 'delay', 'web3', '--ms', '300']);
     if (r.code !== 0 && /kernel has no netem/.test(r.stderr)) {
-      console.log(`    skipped: ${r.stderr.trim().replace(/^error: /, '')}`);
+      console.log(`    skipped: ${/^error: (.*)$/m.exec(r.stderr)?.[1] ?? r.stderr.trim()}`);
       this.skip();
     }
     assert.equal(r.code, 0, r.stderr);
