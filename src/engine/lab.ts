@@ -5,7 +5,7 @@
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import { sql } from './galera';
-import { BOOTSTRAP_REQUEST_PATH, BootstrapCandidate, chooseBootstrapNode, GraState, GRASTATE_PATH, parseGrastate, wsrepStatus } from './galera';
+import { GaleraStarter, NETWORK_SUFFIX } from './galera-start';
 import { setupVolume, volumeStatus } from './gluster';
 import { BACKENDS, HAPROXY_CONFIG_PATH, HaproxyProfile, renderHaproxyConfig } from './haproxy';
 import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
@@ -17,9 +17,8 @@ import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
 import type { MoodleSource } from '../moodle/types';
 import { ensureMoodleImage, MOODLE_CONTEXT } from '../moodle/image';
 import { installMoodle, makeTestContent, MoodleLabState, TEST_COURSE } from '../moodle/install';
-import { DB_NAME } from './env';
 import { buildTopology, NodeSpec, nodesOf, PresetName, Role, ROLES, Topology } from './topology';
-import { GLUSTER_VOLUME, nodeEnv as nodeEnvFor } from './env';
+import { DB_NAME, GLUSTER_VOLUME, nodeEnv as nodeEnvFor } from './env';
 import { Clock, notYet, ready, realClock, waitFor } from './wait';
 
 export interface Reporter {
@@ -64,7 +63,7 @@ export class NodeFailedError extends Error {
   }
 }
 
-export const NETWORK_SUFFIX = 'net';
+export { NETWORK_SUFFIX };
 
 /** Like Promise.all, but waits for every promise before rejecting with the first failure. */
 async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
@@ -331,7 +330,7 @@ export class LabEngine {
       if (c.created) created.add(node.name);
     }
     let order = nodes;
-    if (role === 'db') order = await this.galeraStartOrder(state, nodes, ids, existing, created);
+    if (role === 'db') order = await new GaleraStarter({ docker: this.docker, lab: this.lab, reporter: this.reporter, clock: this.clock }).startOrder(state, nodes, ids, existing, created);
     const startOne = async (node: NodeSpec) => {
       const id = ids.get(node.name)!;
       const before = existing.get(node.name)?.state;
@@ -354,88 +353,6 @@ export class LabEngine {
     else await settleAll(order.map(startOne));
 
     if (role === 'storage') await this.ensureGlusterVolume(nodes, ids);
-  }
-
-  /**
-   * Galera start order. With a node already running, the others simply join it. Otherwise one
-   * node must bootstrap a new Primary component: chosen from grastate.dat, and told so through
-   * the one-shot request file the entrypoint consumes.
-   */
-  private async galeraStartOrder(state: LabState, nodes: NodeSpec[], ids: Map<string, string>, existing: Map<string, ContainerInfo>, created: Set<string>): Promise<NodeSpec[]> {
-    const running = nodes.filter((n) => existing.get(n.name)?.state === 'running');
-    if (running.length > 0) {
-      await this.ensurePrimary(state, running, ids);
-      return [...running, ...nodes.filter((n) => !running.includes(n))];
-    }
-    const candidates: BootstrapCandidate[] = [];
-    for (const n of nodes) {
-      const text = created.has(n.name) ? undefined : await this.docker.containers.getFile(ids.get(n.name)!, GRASTATE_PATH);
-      candidates.push({ node: n.name, grastate: text ? parseGrastate(text.toString('utf8')) : undefined });
-    }
-    // Every node crashed (no clean shutdown wrote a seqno): recover each one's position first.
-    if (candidates.every((c) => c.grastate && c.grastate.seqno < 0 && !c.grastate.safeToBootstrap)) {
-      this.reporter.step('galera: every node crashed; recovering each node\'s last committed seqno (--wsrep-recover)');
-      for (const c of candidates) c.grastate = (await this.recoverSeqno(nodes.find((n) => n.name === c.node)!, ids.get(c.node)!)) ?? c.grastate;
-    }
-    const choice = chooseBootstrapNode(candidates);
-    this.reporter.step(`galera: ${choice.node} bootstraps the cluster (${choice.reason})`);
-    await this.docker.containers.putFile(ids.get(choice.node)!, BOOTSTRAP_REQUEST_PATH, `${choice.reason}\n`);
-    const first = nodes.find((n) => n.name === choice.node)!;
-    return [first, ...nodes.filter((n) => n !== first)];
-  }
-
-  /**
-   * A running node that is not in a Primary component (its peers crashed) cannot be joined.
-   * The survivor with the highest committed seqno becomes Primary again (`pc.bootstrap=YES`).
-   */
-  private async ensurePrimary(state: LabState, running: NodeSpec[], ids: Map<string, string>): Promise<void> {
-    const rows = await Promise.all(
-      running.map(async (n) => ({ n, w: await wsrepStatus(this.docker.containers, ids.get(n.name)!, state.secrets.dbRootPassword).catch(() => undefined) })),
-    );
-    if (rows.some((r) => r.w?.wsrep_cluster_status === 'Primary')) return;
-    const best = rows.filter((r) => r.w).sort((a, b) => Number(b.w!.wsrep_last_committed ?? -1) - Number(a.w!.wsrep_last_committed ?? -1))[0];
-    if (!best) throw new Error('no running Galera node answers: cannot recover the cluster');
-    this.reporter.step(`galera: no Primary component; ${best.n.name} (last committed ${best.w!.wsrep_last_committed}) bootstraps it with pc.bootstrap=YES`);
-    const id = ids.get(best.n.name)!;
-    await sql(this.docker.containers, id, state.secrets.dbRootPassword, "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'");
-    await waitFor(
-      async () => {
-        const w = await wsrepStatus(this.docker.containers, id, state.secrets.dbRootPassword);
-        return w.wsrep_cluster_status === 'Primary' ? ready(undefined) : notYet(`${best.n.name} is ${w.wsrep_cluster_status}`);
-      },
-      { what: `${best.n.name} Primary`, timeoutMs: 30_000, intervalMs: 250, clock: this.clock },
-    );
-  }
-
-  /** After a crash of every node (seqno -1 everywhere): the position each datadir recovers to. */
-  private async recoverSeqno(node: NodeSpec, containerId: string): Promise<GraState | undefined> {
-    const info = await this.docker.containers.inspect(containerId);
-    const volumes = node.spec.volumes.map((v) => ({ volume: objectName(this.lab, `${node.name}-${v.suffix}`), path: v.path }));
-    const id = await this.docker.containers.create({
-      name: objectName(this.lab, `${node.name}-recover-${Date.now().toString(36)}`),
-      image: info.image,
-      hostname: node.name,
-      labels: labLabels(this.lab),
-      env: {},
-      network: objectName(this.lab, NETWORK_SUFFIX),
-      aliases: [],
-      ports: [],
-      volumes,
-      capAdd: [],
-      devices: [],
-      stopTimeoutS: 10,
-      cmd: ['recover'],
-    });
-    try {
-      await this.docker.containers.start(id);
-      await this.docker.containers.wait(id);
-      const line = (await this.docker.containers.logs(id, 20)).split('\n').reverse().find((l) => l.trim().startsWith('{'));
-      if (!line) return undefined;
-      const j = JSON.parse(line) as { seqno?: number; uuid?: string };
-      return { seqno: Number(j.seqno ?? -1), uuid: j.uuid, safeToBootstrap: false };
-    } finally {
-      await this.docker.containers.remove(id);
-    }
   }
 
   private async ensureGlusterVolume(nodes: NodeSpec[], ids: Map<string, string>): Promise<void> {
