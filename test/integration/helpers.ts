@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { createDockerClient } from '../../src/docker/dockerode-client';
 import type { DockerClient } from '../../src/docker/types';
 import { LABEL_LAB, LABEL_NODE } from '../../src/engine/labels';
+import { LabEngine } from '../../src/engine/lab';
+import { StateStore } from '../../src/engine/state';
 import type { LabStatus } from '../../src/protocol/status';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -65,14 +67,9 @@ export class LabUnderTest {
     return c.id;
   }
 
-  async leftovers(): Promise<Record<string, number>> {
-    const labels = { [LABEL_LAB]: this.lab };
-    return {
-      containers: (await this.docker.containers.list(labels)).length,
-      networks: (await this.docker.networks.list(labels)).length,
-      volumes: (await this.docker.volumes.list(labels)).length,
-      images: (await this.docker.images.list(labels)).length,
-    };
+  /** Objects still labelled for the lab, counted by the engine's own check (by label, never by name). */
+  leftovers(): Promise<Record<string, number>> {
+    return new LabEngine({ docker: this.docker, store: new StateStore(this.home), labRoot: path.join(ROOT, 'lab') }, this.lab).leftovers();
   }
 }
 
