@@ -14,7 +14,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const node = { external: ['cpu-features', '*.node'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: quiet ? 'error' : 'info', absWorkingDir: root };
 const targets = {
   cli: { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
-  extension: { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  extension: { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...node.external, 'vscode'] },
   webview: { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, minify: true, logLevel: quiet ? 'error' : 'info', absWorkingDir: root, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js' },
 };
 

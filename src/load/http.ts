@@ -19,7 +19,12 @@ export const okPage: Check = (res) => {
 };
 
 /** A page only a logged-in user sees: losing the session shows as a failure. */
-export const loggedInPage: Check = (res) => okPage(res) ?? (isLoggedIn(res.text()) ? undefined : `not logged in at ${res.url} (session lost?)`);
+export const loggedInPage: Check = (res) => {
+  const bad = okPage(res);
+  if (bad || isLoggedIn(res.text())) return bad;
+  const title = /<title>([^<]{0,120})<\/title>/.exec(res.text())?.[1]?.trim();
+  return `not logged in at ${res.url}${title ? ` (page "${title}")` : ''}`;
+};
 
 export const jsonOk: Check = (res) => {
   if (res.status !== 200) return `HTTP ${res.status}: ${res.text().slice(0, 160).trim()}`;

@@ -1,0 +1,79 @@
+/**
+ * VS Code itself (code-server) driven by headless Chromium: the activity-bar view lists the
+ * nodes of a running lab, and "Open Dashboard" opens the webview, which renders the topology.
+ *   node --import tsx test/vscode/smoke.ts <code-server URL> <workspace folder>
+ */
+import { strict as assert } from 'node:assert';
+import { chromium } from 'playwright-core';
+import { createDockerClient } from '../../src/docker/dockerode-client';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot } from '../ui/helpers';
+
+const NODES = ['haproxy', 'web1', 'web2', 'web3', 'galera1', 'galera2', 'galera3', 'gluster1', 'gluster2', 'gluster3', 'redis'];
+
+async function main(): Promise<void> {
+  const [base, folder] = process.argv.slice(2);
+  if (!base || !folder) throw new Error('usage: smoke.ts <url> <folder>');
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const t0 = Date.now();
+  const step = (m: string) => console.log(`[vscode ${((Date.now() - t0) / 1000).toFixed(1)} s] ${m}`);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`);
+    step('workbench loading');
+    const activity = page.locator('.activitybar [aria-label^="Moodle HA Lab"]').first();
+    await activity.waitFor({ timeout: 90_000 });
+    await activity.click();
+    step('activity-bar view opened');
+    for (const n of NODES) {
+      await page.locator(`.monaco-list-row[aria-label^="${n} "], .monaco-list-row[aria-label="${n}"]`).first().waitFor({ timeout: 60_000 });
+    }
+    const labels = await page.locator('.pane-body .monaco-list-row .label-name').allTextContents();
+    step(`tree rows: ${labels.join(', ')}`);
+    for (const n of NODES) assert.ok(labels.includes(n), `tree lists ${n}`);
+    await screenshot(page, 'vscode-tree.png', true);
+
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill('>Moodle HA Lab: Open Dashboard');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Dashboard' }).first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+    step('Open Dashboard run');
+    const outer = page.frameLocator('iframe.webview.ready');
+    const inner = outer.frameLocator('iframe#active-frame');
+    await inner.locator('#diagram g.node.labnode').nth(10).waitFor({ timeout: 60_000 });
+    const count = await inner.locator('#diagram g.node.labnode').count();
+    assert.equal(count, 11, 'the webview renders the 11 nodes');
+    step(`webview rendered the topology (${count} nodes)`);
+    await page.waitForTimeout(1000);
+    await screenshot(page, 'vscode-dashboard.png', true);
+
+    // A failover for the README: kill web2, see it down in the tree and the webview, start it again.
+    const lab = process.env.LAB;
+    if (lab) {
+      const docker = createDockerClient();
+      const web2 = (await docker.containers.list({ 'io.moodle-lab.lab': lab, 'io.moodle-lab.node': 'web2' }))[0];
+      if (web2) {
+        await docker.containers.kill(web2.id);
+        await inner.locator('#diagram g.node[data-node="web2"][data-state="down"]').waitFor({ timeout: 10_000 });
+        await page.locator('.monaco-list-row[aria-label^="web2 "]', { hasText: 'exited' }).first().waitFor({ timeout: 15_000 });
+        step('web2 killed: down in the webview and in the tree');
+        await page.waitForTimeout(2500);
+        await screenshot(page, 'vscode-failover.png', true);
+        await docker.containers.start(web2.id);
+        await inner.locator('#diagram g.node[data-node="web2"][data-state="up"]').waitFor({ timeout: 120_000 });
+        step('web2 back up');
+      }
+    }
+    step('ok');
+  } catch (err) {
+    const page = browser.contexts()[0]?.pages()[0];
+    if (page) await screenshot(page, 'vscode-failure.png').catch(() => undefined);
+    throw err;
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
