@@ -60,7 +60,10 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
     `    timeout connect ${tuned ? '500ms' : '5s'}`,
     '    timeout client 60s',
     '    timeout server 60s',
-    `    timeout check ${tuned ? '500ms' : '2s'}`,
+    // A killed node is detected by the connect timeout (its address is gone). The check's read
+    // timeout stays generous: a busy 2-core host answering a check in 600 ms is not down, and a
+    // false DOWN on the DB writer cuts every session (on-marked-down shutdown-sessions).
+    '    timeout check 2s',
     // init-addr none: HAProxy starts even while a server's name does not resolve yet.
     '    default-server init-addr last,libc,none resolvers docker',
     '',
