@@ -11,7 +11,7 @@ import { startDashboardServer } from '../src/dashboard/server';
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import { SnapshotStore } from '../src/state/snapshot-store';
 import { FakeDocker } from '../test/unit/fakes/fake-docker';
-import { syntheticStatus } from './fixtures';
+import { syntheticStatus } from '../test/unit/fakes/lab-snapshot';
 
 import { CHROMIUM_ARGS } from '../test/ui/helpers';
 
@@ -32,19 +32,26 @@ async function main(): Promise<void> {
     // 1. 100 state-only updates through the update function (alternating web2 down/up, counters changing).
     const snapshots: LabSnapshot[] = Array.from({ length: 100 }, (_, i) => ({ ...syntheticStatus(i), revision: 10_000 + i, activeFaults: [], events: [{ seq: 10_000 + i, atMs: Date.now(), source: 'docker', severity: 'warn', node: 'web2', text: `web2 event ${i}` }] }));
     const scriptBefore = await metric(cdp, 'ScriptDuration');
-    const res = await page.evaluate(async (snaps) => {
-      const d = window.labDashboard;
-      if (!d) throw new Error('no dashboard');
-      const renders0 = d.stats.renders;
-      const times: number[] = [];
-      for (const s of snaps) {
-        const t0 = performance.now();
-        await d.update(s);
-        times.push(performance.now() - t0);
-      }
-      times.sort((a, b) => a - b);
-      return { renders: d.stats.renders - renders0, mean: times.reduce((a, b) => a + b, 0) / times.length, p50: times[49] ?? 0, p95: times[94] ?? 0, max: times[99] ?? 0 };
-    }, snapshots);
+    // Run from a page task (a timer), not from the CDP evaluation itself, so Chromium counts it as page scripting.
+    const res = await page.evaluate(
+      (snaps) =>
+        new Promise<{ renders: number; mean: number; p50: number; p95: number; max: number }>((resolve, reject) =>
+          setTimeout(async () => {
+            const d = window.labDashboard;
+            if (!d) return reject(new Error('no dashboard'));
+            const renders0 = d.stats.renders;
+            const times: number[] = [];
+            for (const s of snaps) {
+              const t0 = performance.now();
+              await d.update(s);
+              times.push(performance.now() - t0);
+            }
+            times.sort((a, b) => a - b);
+            resolve({ renders: d.stats.renders - renders0, mean: times.reduce((a, b) => a + b, 0) / times.length, p50: times[49] ?? 0, p95: times[94] ?? 0, max: times[99] ?? 0 });
+          }, 0),
+        ),
+      snapshots,
+    );
     const scriptMs = ((await metric(cdp, 'ScriptDuration')) - scriptBefore) * 1000;
 
     // 2. Live: the real server at 1 Hz for 10 s (web2 flapping every snapshot).

@@ -6,7 +6,7 @@
 import type { DockerClient, DockerEvent } from '../docker/types';
 import type { ActiveFault } from '../protocol/faults';
 import type { EventSeverity, LabSnapshot, LoadMetrics, TimelineEvent } from '../protocol/snapshot';
-import type { LabStatus } from '../protocol/status';
+import type { ContainerStatus, LabStatus } from '../protocol/status';
 import { diffStatus, nodeFingerprints } from './diff';
 
 export interface Timer {
@@ -46,11 +46,18 @@ const DOCKER_ACTIONS: Record<string, EventSeverity> = {
   'health_status: healthy': 'ok', 'health_status: unhealthy': 'error', disconnect: 'warn', connect: 'ok', create: 'info', destroy: 'warn',
 };
 
+const CONTAINER_AFTER: Record<string, ContainerStatus> = { die: 'exited', stop: 'exited', pause: 'paused', unpause: 'running', start: 'running' };
+
 /** The status without the fields that change on every read. */
 const comparable = (s: LabStatus) => JSON.stringify({ ...s, collectedAt: undefined, revision: undefined });
 
 export class SnapshotStore {
   private snapshot: LabSnapshot | undefined;
+  /** The last collected status (patched by container events until the next collection). */
+  private base: LabStatus | undefined;
+  private dirty = false;
+  private lastError: string | undefined;
+  private lastFaults = '[]';
   private revision = 0;
   private seq = 0;
   private events: TimelineEvent[] = [];
@@ -154,11 +161,6 @@ export class SnapshotStore {
     return snap;
   }
 
-  private base: LabStatus | undefined;
-  private dirty = false;
-  private lastError: string | undefined;
-  private lastFaults = '[]';
-
   private trackNodes(status: LabStatus): void {
     const next = nodeFingerprints(status);
     for (const [node, fp] of next) if (this.fingerprints.get(node) !== fp) this.changedAt.set(node, this.revision + 1);
@@ -235,6 +237,13 @@ export class SnapshotStore {
     const node = e.labels[LABEL_NODE];
     if (e.type === 'container' && node) {
       this.pushEvent({ source: 'docker', severity, node, text: `${node} ${e.action.replace('health_status: ', '')}${e.action === 'die' && e.labels.exitCode ? ` (exit ${e.labels.exitCode})` : ''}` }, e.timeMs || this.now());
+      // Docker's word is the truth about the container: show it now, the full collection follows.
+      const container = CONTAINER_AFTER[e.action];
+      if (container && this.base) {
+        this.base = { ...this.base, nodes: this.base.nodes.map((n) => (n.name === node ? { ...n, container, healthy: container === 'running' ? n.healthy : false } : n)) };
+        this.trackNodes(this.base);
+        this.publish();
+      }
     } else if (e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')) {
       this.pushEvent({ source: 'docker', severity, text: `network ${e.labels.name ?? ''} ${e.action} container ${(e.labels.container ?? '').slice(0, 12)}` }, e.timeMs || this.now());
     } else {

@@ -87,6 +87,8 @@ describe('browser dashboard on a real lab', function () {
   it('draws the 11 nodes of the lab, all up', async () => {
     await page.waitForFunction(() => document.querySelectorAll('#diagram g.node.labnode').length === 11, undefined, { timeout: 30_000 });
     await page.waitForFunction(() => Array.from(document.querySelectorAll('#diagram g.node.labnode')).every((g) => g.getAttribute('data-state') === 'up'), undefined, { timeout: 90_000 });
+    // and HAProxy sees every server UP (its checks settle a few seconds after `up`)
+    await page.waitForFunction(() => document.querySelectorAll('.components tr.st-down, .components tr.st-maint').length === 0, undefined, { timeout: 90_000 });
     assert.equal(await page.locator('#diagram g.node.labnode').count(), 11);
     assert.equal(await page.locator('[data-tile="availability"] .tile-value').textContent(), '—');
     await screenshot(page, 'dashboard-healthy.png');

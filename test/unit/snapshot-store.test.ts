@@ -94,6 +94,9 @@ describe('SnapshotStore', () => {
     const before = collects();
     tick = 1;
     docker.listener?.({ type: 'container', action: 'die', id: 'c2', labels: { 'io.moodle-lab.node': 'web2', exitCode: '137' }, timeMs: 5_000 });
+    // shown at once, before any collection ran
+    assert.equal(seen.at(-1)?.nodes.find((n) => n.name === 'web2')?.container, 'exited');
+    assert.equal(seen.at(-1)?.haproxy.servers.find((x) => x.server === 'web2')?.status, 'UP', 'the collection has not answered yet');
     docker.listener?.({ type: 'container', action: 'exec_start: mysql -e', id: 'c5', labels: { 'io.moodle-lab.node': 'galera1' }, timeMs: 5_001 });
     await settle();
     await settle();

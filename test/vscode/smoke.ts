@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     const labels = await page.locator('.pane-body .monaco-list-row .label-name').allTextContents();
     step(`tree rows: ${labels.join(', ')}`);
     for (const n of NODES) assert.ok(labels.includes(n), `tree lists ${n}`);
+    await page.mouse.move(900, 600); // away from the activity-bar hover
+    await page.waitForTimeout(500);
     await screenshot(page, 'vscode-tree.png', true);
 
     await page.keyboard.press('F1');
