@@ -12,6 +12,7 @@ import { NodeFailedError, Reporter } from './engine/lab';
 import { LabController } from './controller/lab-controller';
 import { runDashboard } from './dashboard/run';
 import { loadCommand, LOAD_OPTIONS } from './load/command';
+import { parseDuration } from './load/faults';
 import type { FaultKind, FaultRequest } from './protocol/faults';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
@@ -31,6 +32,15 @@ export interface CliDeps {
 }
 
 export class UsageError extends Error {}
+
+/** Runs a parser of the user's words; its complaint becomes a usage error (exit code 2). */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
 
 const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, default ${DEFAULT_LAB})
   up [--no-moodle] [--moodle-source <dir|archive|url>] [--topology ha|single] [--web N]
@@ -160,7 +170,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         delayMs: num(values.ms, 'ms'),
         jitterMs: num(values.jitter, 'jitter'),
         lossPct: num(values.percent, 'percent'),
-        forMs: values.for !== undefined ? parseDuration(values.for) : undefined,
+        forMs: values.for !== undefined ? usage(() => parseDuration(values.for!, '--for')) : undefined,
       };
       const fault = await controller.fault(req);
       io.out(fault ? `fault: ${fault.detail}${fault.expiresAt ? ` (reverts by itself at ${fault.expiresAt})` : ' (`heal` reverts it)'}\n` : `${req.kind} ${req.nodes.join(',')}: done\n`);
@@ -199,14 +209,6 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }
-}
-
-/** `10s`, `500ms`, `2m`, or a plain number of seconds → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`"${text}" is not a duration (e.g. 10s, 500ms, 2m)`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {

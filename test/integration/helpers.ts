@@ -21,6 +21,30 @@ export interface CliRun {
   stderr: string;
 }
 
+/** `node scripts/lab.mjs <args>` with MOODLE_LAB_HOME=home; stderr echoed with LAB_TEST_VERBOSE. */
+export function runLabCli(args: string[], home: string, timeoutMs = 1_200_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MOODLE_LAB_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => {
+      stderr += c;
+      if (process.env.LAB_TEST_VERBOSE) process.stderr.write(c);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
 export class LabUnderTest {
   readonly home = fs.mkdtempSync(path.join(os.tmpdir(), 'moodle-lab-it-'));
   readonly docker: DockerClient = createDockerClient();
@@ -29,26 +53,7 @@ export class LabUnderTest {
 
   /** `npm run lab -- <args> --lab <lab>`, run as `node scripts/lab.mjs` (what npm runs). */
   cli(args: string[], timeoutMs = 1_200_000): Promise<CliRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), ...args, '--lab', this.lab], {
-        cwd: ROOT,
-        env: { ...process.env, MOODLE_LAB_HOME: this.home },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => {
-        stderr += c;
-        if (process.env.LAB_TEST_VERBOSE) process.stderr.write(c);
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
-      });
-    });
+    return runLabCli([...args, '--lab', this.lab], this.home, timeoutMs);
   }
 
   async cliOk(args: string[]): Promise<CliRun> {
