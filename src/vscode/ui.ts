@@ -48,11 +48,7 @@ export class LabUi {
           sub.dispose();
         }
       });
-      const text = done?.(result);
-      if (text) {
-        this.log.info(text);
-        void vscode.window.showInformationMessage(text);
-      }
+      this.announce(done?.(result));
       return result;
     } catch (err) {
       this.fail(title, err);
@@ -64,16 +60,18 @@ export class LabUi {
   async run<T>(what: string, work: () => Promise<T>, done?: (result: T) => string | undefined): Promise<T | undefined> {
     try {
       const result = await work();
-      const text = done?.(result);
-      if (text) {
-        this.log.info(text);
-        void vscode.window.showInformationMessage(text);
-      }
+      this.announce(done?.(result));
       return result;
     } catch (err) {
       this.fail(what, err);
       return undefined;
     }
+  }
+
+  private announce(text: string | undefined): void {
+    if (!text) return;
+    this.log.info(text);
+    void vscode.window.showInformationMessage(text);
   }
 
   fail(what: string, err: unknown): void {
