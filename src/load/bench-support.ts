@@ -14,7 +14,7 @@ import { StateStore } from '../engine/state';
 import { waitFor, ready, notYet } from '../engine/wait';
 import type { FaultRequest } from '../protocol/faults';
 import type { LabStatus } from '../protocol/status';
-import type { FaultInjector } from './faults';
+import type { FaultTarget } from './faults';
 import { probeTargets } from './node-probes';
 import type { LoadTarget } from './run';
 
@@ -35,7 +35,7 @@ export function loadTarget(status: LabStatus): LoadTarget {
 }
 
 /** Faults straight through the Docker API: kill = SIGKILL, stop, pause; heal = start / unpause what this injector broke. */
-export class DockerFaults implements FaultInjector {
+export class DockerFaults implements FaultTarget {
   private readonly broken: { node: string; id: string; how: 'start' | 'unpause' }[] = [];
 
   constructor(private readonly docker: DockerClient, private readonly lab: string) {}

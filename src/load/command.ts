@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { formatSummary, toJtl } from '../metrics/export';
 import type { LabStatus } from '../protocol/status';
-import { FaultInjector, parseDuration, parseFaultSpec } from './faults';
+import { FaultTarget, parseDuration, parseFaultSpec } from './faults';
 import { probeTargets } from './node-probes';
 import { DEFAULT_LOAD, JourneyName, LoadOptions, runLoad } from './run';
 import { clusterSource, haproxySource, SnapshotSource } from './snapshots';
@@ -39,7 +39,7 @@ export const LOAD_OPTIONS = {
   jtl: { type: 'string' },
 } as const;
 
-export interface LoadController extends FaultInjector {
+export interface LoadController extends FaultTarget {
   status(): Promise<LabStatus>;
 }
 

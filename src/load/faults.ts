@@ -4,7 +4,8 @@
  */
 import { describeFault, FAULT_KINDS, FaultKind, FaultRequest } from '../protocol/faults';
 
-export interface FaultInjector {
+/** What a load run injects faults through: LabController, or the benches' Docker-direct target. */
+export interface FaultTarget {
   fault(req: FaultRequest): Promise<unknown>;
   heal(node?: string): Promise<unknown>;
 }

@@ -10,7 +10,7 @@ import { MetricsRecorder, WindowStats } from '../metrics/recorder';
 import type { FaultEvent } from '../metrics/types';
 import { MoodleClient } from '../moodle/client';
 import { componentOf, showsFailed } from '../metrics/failover';
-import type { FaultInjector, ScheduledFault } from './faults';
+import type { FaultTarget, ScheduledFault } from './faults';
 import { Journey, runUsers } from './generator';
 import { IntegrityLedger } from './integrity';
 import { moodleJourney } from './journey-moodle';
@@ -61,7 +61,7 @@ export const DEFAULT_LOAD: Omit<LoadOptions, 'journey'> = {
 };
 
 export interface LoadDeps {
-  injector?: FaultInjector;
+  injector?: FaultTarget;
   sources?: SnapshotSource[];
   progress?: (line: string) => void;
   /** Live charts: every closed second of the load, and every node probe. */
