@@ -181,11 +181,11 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
           return;
         }
         try {
-          const r = await docker.containers.exec(c.id, ['redis-cli', 'info', 'keyspace'], { env: [`REDISCLI_AUTH=${state.secrets.redisPassword}`], timeoutMs: 3000 });
-          const m = await docker.containers.exec(c.id, ['redis-cli', 'info', 'memory'], { env: [`REDISCLI_AUTH=${state.secrets.redisPassword}`], timeoutMs: 3000 });
+          // One `info` (default sections include memory and keyspace) per refresh, not one per section.
+          const r = await docker.containers.exec(c.id, ['redis-cli', 'info'], { env: [`REDISCLI_AUTH=${state.secrets.redisPassword}`], timeoutMs: 3000 });
           status.redis.up = r.exitCode === 0 && !r.stdout.includes('NOAUTH');
           status.redis.keys = [...r.stdout.matchAll(/keys=(\d+)/g)].reduce((sum, x) => sum + Number(x[1]), 0);
-          const used = /used_memory:(\d+)/.exec(m.stdout)?.[1];
+          const used = /used_memory:(\d+)/.exec(r.stdout)?.[1];
           if (used) status.redis.usedMemoryBytes = Number(used);
           nodeHealth.set(cache.name, status.redis.up ? { healthy: true } : { healthy: false, detail: r.stdout.trim() || r.stderr.trim() });
         } catch (err) {
