@@ -1,6 +1,6 @@
 /**
  * `npm run lab -- load [--users N] [--duration 60s] [--ramp-up 5s] [--journey moodle|probe]
- *  [--think 500ms-1s] [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]`
+ *  [--think 500ms-1s] [--throughput 120] [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]`
  * on the lab from its status. Progress on stderr; the summary (or, with --json, only the
  * contract JSON) on stdout.
  */
@@ -9,7 +9,7 @@ import { formatSummary, toJtl } from '../metrics/export';
 import type { LabStatus } from '../protocol/status';
 import { FaultTarget, parseDuration, parseFaultSpec } from './faults';
 import { probeTargets } from './node-probes';
-import { DEFAULT_LOAD, JourneyName, LoadOptions, runLoad } from './run';
+import { DEFAULT_LOAD, JourneyName, LoadOptions, LoadTarget, runLoad } from './run';
 import { clusterSource, haproxySource, SnapshotSource } from './snapshots';
 import { componentOf } from '../metrics/failover';
 
@@ -19,6 +19,7 @@ export interface LoadArgs {
   'ramp-up'?: string;
   journey?: string;
   think?: string;
+  throughput?: string;
   fault?: string[];
   'heal-at'?: string;
   'probe-hz'?: string;
@@ -33,6 +34,7 @@ export const LOAD_OPTIONS = {
   'ramp-up': { type: 'string' },
   journey: { type: 'string' },
   think: { type: 'string' },
+  throughput: { type: 'string' },
   fault: { type: 'string', multiple: true },
   'heal-at': { type: 'string' },
   'probe-hz': { type: 'string' },
@@ -69,6 +71,8 @@ export function loadOptions(args: LoadArgs, status: LabStatus | undefined, usage
     thinkMaxMs = b !== undefined ? wrap(() => parseDuration(b, '--think')) : thinkMinMs;
     if (thinkMaxMs < thinkMinMs) throw usage('--think: the range must go up, e.g. 500ms-1s');
   }
+  const throughputPerMin = args.throughput !== undefined ? Number(args.throughput) : DEFAULT_LOAD.throughputPerMin;
+  if (!Number.isFinite(throughputPerMin) || throughputPerMin < 0 || throughputPerMin > 60_000) throw usage('--throughput must be samples per minute shared by all users (e.g. 120, as Moodle\'s JMeter plan), or 0 for unpaced');
   const probeHz = args['probe-hz'] !== undefined ? Number(args['probe-hz']) : DEFAULT_LOAD.probeHz;
   if (!(probeHz === 0 || (probeHz >= 1 && probeHz <= 5))) throw usage('--probe-hz must be 0 (off) or 1 to 5');
   const faults = (args.fault ?? []).map((f) => wrap(() => parseFaultSpec(f)));
@@ -83,10 +87,31 @@ export function loadOptions(args: LoadArgs, status: LabStatus | undefined, usage
     rampUpMs: args['ramp-up'] !== undefined ? wrap(() => parseDuration(args['ramp-up']!, '--ramp-up')) : Math.min(DEFAULT_LOAD.rampUpMs, durationMs / 4),
     thinkMinMs,
     thinkMaxMs,
+    throughputPerMin,
     faults,
     healAtMs,
     probeHz,
   };
+}
+
+/** What a load run on this lab talks to, from its status. */
+export function loadTarget(status: LabStatus): LoadTarget {
+  if (!status.endpoints.moodle) throw new Error(`lab "${status.lab}" has no published entry point (state ${status.state})`);
+  return {
+    entry: status.endpoints.moodle,
+    wwwroot: status.moodle.url ?? status.endpoints.moodle,
+    course: status.moodle.course,
+    users: status.moodle.users,
+    probeTargets: probeTargets(status),
+  };
+}
+
+/** Status polled during a run for failover detection: HAProxy always; Galera/Gluster when asked (heavier). */
+export function statusSources(status: LabStatus, controller: { status(): Promise<LabStatus> }, cluster: boolean): SnapshotSource[] {
+  const sources: SnapshotSource[] = [];
+  if (status.endpoints.haproxyRuntime) sources.push(haproxySource(status.endpoints.haproxyRuntime));
+  if (cluster) sources.push(clusterSource(() => controller.status()));
+  return sources;
 }
 
 export async function loadCommand(controller: LoadController, args: LoadArgs, io: LoadIo, usage: (m: string) => Error): Promise<number> {
@@ -98,21 +123,13 @@ export async function loadCommand(controller: LoadController, args: LoadArgs, io
   if (opts.journey === 'moodle' && !status.moodle.installed) throw new Error('the moodle journey needs Moodle installed on the lab (it was started with --no-moodle): use --journey probe');
   if (opts.journey === 'moodle' && (!status.moodle.course || !status.moodle.users.length)) throw new Error('the moodle journey needs the test course and users (status.moodle.course is empty)');
 
-  const sources: SnapshotSource[] = [];
-  if (status.endpoints.haproxyRuntime) sources.push(haproxySource(status.endpoints.haproxyRuntime));
-  if (opts.faults.some((f) => f.req.nodes.some((n) => componentOf(n) === 'db' || componentOf(n) === 'storage'))) sources.push(clusterSource(() => controller.status()));
+  const sources = statusSources(status, controller, opts.faults.some((f) => f.req.nodes.some((n) => componentOf(n) === 'db' || componentOf(n) === 'storage')));
 
   const stamp = Date.now();
   const progress = (line: string) => io.err(`[${((Date.now() - stamp) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
-  progress(`load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`);
+  progress(`load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms${opts.throughputPerMin ? `, paced at ${opts.throughputPerMin} samples/min shared` : ''}${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`);
   const run = await runLoad(
-    {
-      entry: status.endpoints.moodle,
-      wwwroot: status.moodle.url ?? status.endpoints.moodle,
-      course: status.moodle.course,
-      users: status.moodle.users,
-      probeTargets: probeTargets(status),
-    },
+    loadTarget(status),
     opts,
     { injector: controller, sources, progress },
   );

@@ -11,6 +11,11 @@
  * measured from the intended start (Sample.intendedStartMs). Only the previous request's
  * overrun is charged (no carried lag), so one stall is charged twice at most. The service time
  * (`elapsedMs`) is kept unchanged for the JTL and Apdex.
+ *
+ * Pacing. With `throughputPerMin`, every request first waits for the next slot of one schedule
+ * shared by all users — JMeter's Constant Throughput Timer in "all active threads (shared)"
+ * mode, which is how Moodle's own test plan (tool_generator's testplan.template.jmx, 120
+ * samples per minute) paces its threads. A request's intended start is then its slot.
  */
 import type { Clock } from '../engine/wait';
 import type { Sample } from '../metrics/types';
@@ -48,6 +53,8 @@ export interface GeneratorOptions {
   thinkMinMs: number;
   thinkMaxMs: number;
   budgetMs?: number;
+  /** Samples per minute shared by all users; 0 or absent = unpaced. */
+  throughputPerMin?: number;
   clock?: Clock;
   random?: () => number;
 }
@@ -63,6 +70,14 @@ export async function runUsers(journey: Journey, opts: GeneratorOptions, sink: S
   const deadline = startMs + opts.durationMs;
   let active = 0;
   const over = () => clock.now() >= deadline || Boolean(signal?.aborted);
+  const intervalMs = opts.throughputPerMin ? 60_000 / opts.throughputPerMin : 0;
+  let nextSlot = startMs;
+  /** The next free slot of the shared schedule (never one in the past: a late user does not bank slots). */
+  const takeSlot = () => {
+    const slot = Math.max(nextSlot, clock.now());
+    nextSlot = slot + intervalMs;
+    return slot;
+  };
 
   const user = async (id: number) => {
     await clock.sleep(opts.users > 1 ? Math.round((opts.rampUpMs * (id - 1)) / opts.users) : 0);
@@ -77,8 +92,15 @@ export async function runUsers(journey: Journey, opts: GeneratorOptions, sink: S
           iteration,
           request: async <T>(label: string, url: string, run: () => Promise<{ value: T; outcome: Outcome }>): Promise<T> => {
             if (over()) throw new RunOver();
+            let slot: number | undefined;
+            if (intervalMs) {
+              slot = takeSlot();
+              if (slot >= deadline) throw new RunOver();
+              await clock.sleep(slot - clock.now());
+              if (over()) throw new RunOver();
+            }
             const t0 = clock.now();
-            const intended = prev && prev.elapsedMs > budget ? Math.min(t0, prev.startMs + budget + thinkMs) : t0;
+            const intended = slot !== undefined ? Math.min(t0, slot) : prev && prev.elapsedMs > budget ? Math.min(t0, prev.startMs + budget + thinkMs) : t0;
             let value: T | undefined;
             let outcome: Outcome;
             try {

@@ -11,6 +11,7 @@ import type { FaultEvent } from '../metrics/types';
 import { MoodleClient } from '../moodle/client';
 import { componentOf, showsFailed } from '../metrics/failover';
 import type { FaultTarget, ScheduledFault } from './faults';
+import { describeFault, FaultRequest } from '../protocol/faults';
 import { Journey, runUsers } from './generator';
 import { IntegrityLedger } from './integrity';
 import { moodleJourney } from './journey-moodle';
@@ -38,6 +39,8 @@ export interface LoadOptions {
   rampUpMs: number;
   thinkMinMs: number;
   thinkMaxMs: number;
+  /** Samples per minute shared by all users (Moodle's JMeter plan: 120); 0 = unpaced. */
+  throughputPerMin: number;
   faults: ScheduledFault[];
   /** Heal every fault this long after the start. */
   healAtMs?: number;
@@ -54,6 +57,7 @@ export const DEFAULT_LOAD: Omit<LoadOptions, 'journey'> = {
   rampUpMs: 5_000,
   thinkMinMs: 500,
   thinkMaxMs: 1000,
+  throughputPerMin: 0,
   faults: [],
   probeHz: 2,
   integrityHz: 2,
@@ -80,7 +84,27 @@ export interface LoadRun {
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** A load run under way: faults and heals applied through it land on its timeline. */
+export interface LoadHandle {
+  /** Epoch ms the users started. */
+  readonly startedAt: number;
+  readonly recorder: MetricsRecorder;
+  /** Applies a fault through the injector and records it for the failover analysis. */
+  fault(req: FaultRequest, text?: string): Promise<void>;
+  /** Heals (every fault, or one node's) and marks the recorded faults healed. */
+  heal(node?: string): Promise<void>;
+  /** Ends the run now: requests in flight complete, then the analysis runs. */
+  stop(): void;
+  readonly stopped: boolean;
+  readonly done: Promise<LoadRun>;
+}
+
+/** One run to the end, with `opts.faults` (and `opts.healAtMs`) fired on schedule. */
 export async function runLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps = {}): Promise<LoadRun> {
+  return startLoad(target, opts, deps).done;
+}
+
+export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps = {}): LoadHandle {
   const progress = deps.progress ?? (() => undefined);
   const recorder = new MetricsRecorder();
   const ledger = new IntegrityLedger();
@@ -115,80 +139,114 @@ export async function runLoad(target: LoadTarget, opts: LoadOptions, deps: LoadD
   const integrityStop = new AbortController();
   const integrity = opts.journey === 'moodle' && opts.integrityHz > 0 ? integrityWriter(target.entry, ledger, runId, opts.integrityHz, integrityStop.signal) : Promise.resolve();
 
-  // Faults on the timeline.
   const faultEvents: FaultEvent[] = [];
-  const timers: NodeJS.Timeout[] = [];
   const firing: Promise<void>[] = [];
+  const applyFault = async (req: FaultRequest, text = describeFault(req)): Promise<void> => {
+    if (!deps.injector) throw new Error('this load run has nothing to inject faults through');
+    const ev: FaultEvent = { fault: text, kind: req.kind, nodes: req.nodes, atMs: Date.now() };
+    faultEvents.push(ev);
+    progress(`fault: ${text}`);
+    try {
+      await deps.injector.fault(req);
+      progress(`fault: ${text} injected (${Date.now() - ev.atMs} ms)`);
+    } catch (err) {
+      ev.error = `could not inject: ${errText(err)}`;
+      progress(`fault: ${text} FAILED: ${errText(err)}`);
+      throw err;
+    }
+  };
+  const applyHeal = async (node?: string): Promise<void> => {
+    if (!deps.injector) throw new Error('this load run has nothing to heal through');
+    const healAt = Date.now();
+    const mine = faultEvents.filter((ev) => ev.healAtMs === undefined && (node === undefined || ev.nodes.includes(node)));
+    for (const ev of mine) ev.healAtMs = healAt;
+    progress(node ? `heal ${node}` : 'heal');
+    try {
+      await deps.injector.heal(node);
+      progress(`healed (${Date.now() - healAt} ms)`);
+    } catch (err) {
+      for (const ev of mine) ev.healError = errText(err);
+      progress(`heal FAILED: ${errText(err)}`);
+      throw err;
+    }
+  };
+  const track = (p: Promise<void>) => {
+    const quiet = p.catch(() => undefined);
+    firing.push(quiet);
+    return p;
+  };
+
+  // Scheduled faults on the timeline (the CLI's --fault/--heal-at).
+  const timers: NodeJS.Timeout[] = [];
   const at = (ms: number, fn: () => Promise<void>) => {
-    timers.push(setTimeout(() => firing.push(fn()), Math.max(0, ms)));
+    timers.push(setTimeout(() => void track(fn()).catch(() => undefined), Math.max(0, ms)));
   };
   t0 = Date.now();
-  for (const f of opts.faults) {
-    at(f.atMs, async () => {
-      const ev: FaultEvent = { fault: f.text, kind: f.req.kind, nodes: f.req.nodes, atMs: Date.now() };
-      faultEvents.push(ev);
-      progress(`fault: ${f.text}`);
-      try {
-        await deps.injector!.fault(f.req);
-        progress(`fault: ${f.text} injected (${Date.now() - ev.atMs} ms)`);
-      } catch (err) {
-        ev.error = `could not inject: ${errText(err)}`;
-        progress(`fault: ${f.text} FAILED: ${errText(err)}`);
-      }
-    });
-  }
-  if (opts.healAtMs !== undefined && opts.faults.length) {
-    at(opts.healAtMs, async () => {
-      const healAt = Date.now();
-      for (const ev of faultEvents) if (ev.healAtMs === undefined) ev.healAtMs = healAt;
-      progress('heal');
-      try {
-        await deps.injector!.heal();
-        progress(`healed (${Date.now() - healAt} ms)`);
-      } catch (err) {
-        for (const ev of faultEvents) ev.healError = errText(err);
-        progress(`heal FAILED: ${errText(err)}`);
-      }
-    });
-  }
+  for (const f of opts.faults) at(f.atMs, () => applyFault(f.req, f.text));
+  if (opts.healAtMs !== undefined && opts.faults.length) at(opts.healAtMs, () => applyHeal());
 
-  const { startMs, endMs } = await runUsers(journey, { users: opts.users, durationMs: opts.durationMs, rampUpMs: opts.rampUpMs, thinkMinMs: opts.thinkMinMs, thinkMaxMs: opts.thinkMaxMs }, (s) => recorder.record(s));
-  t0 = startMs;
-  integrityStop.abort();
-  await integrity;
-  for (const t of timers) clearTimeout(t);
-  // Faults (and a heal) already firing finish; those not yet due never fire.
-  await Promise.all(firing);
-  clearInterval(ticker);
-  recorder.tick(Number.MAX_SAFE_INTEGER);
+  const abort = new AbortController();
+  const usersDone = runUsers(
+    journey,
+    { users: opts.users, durationMs: opts.durationMs, rampUpMs: opts.rampUpMs, thinkMinMs: opts.thinkMinMs, thinkMaxMs: opts.thinkMaxMs, throughputPerMin: opts.throughputPerMin },
+    (s) => recorder.record(s),
+    abort.signal,
+  );
+  const startedAt = Date.now();
 
-  // After a heal, keep watching until the faulted components are back (at most 60 s), so that
-  // recovery is measured, and before reading the writes back.
-  const healed = faultEvents.filter((e) => e.healAtMs !== undefined && !e.error && !e.healError);
-  if (healed.length) {
-    progress('waiting for the healed components to come back…');
-    const until = Date.now() + 60_000;
-    const baseline = Math.max(0, ...poller.snapshots.filter((s) => s.atMs <= Math.min(...healed.map((e) => e.atMs))).map((s) => s.galeraSize ?? 0));
-    while (Date.now() < until) {
-      const last = poller.snapshots.filter((s) => s.atMs >= healed[0]!.healAtMs!);
-      const back = healed.every((e) => e.nodes.every((n) => componentOf(n) === 'other' || last.some((s) => showsFailed(s, n, baseline || undefined) === false)));
-      if (back) break;
-      await new Promise((r) => setTimeout(r, 250));
+  const done = (async (): Promise<LoadRun> => {
+    const { startMs, endMs } = await usersDone;
+    t0 = startMs;
+    integrityStop.abort();
+    await integrity;
+    for (const t of timers) clearTimeout(t);
+    // Faults (and a heal) already firing finish; those not yet due never fire.
+    await Promise.all(firing);
+    clearInterval(ticker);
+    recorder.tick(Number.MAX_SAFE_INTEGER);
+
+    // After a heal, keep watching until the faulted components are back (at most 60 s), so that
+    // recovery is measured, and before reading the writes back.
+    const healed = faultEvents.filter((e) => e.healAtMs !== undefined && !e.error && !e.healError);
+    if (healed.length) {
+      progress('waiting for the healed components to come back…');
+      const until = Date.now() + 60_000;
+      const baseline = Math.max(0, ...poller.snapshots.filter((s) => s.atMs <= Math.min(...healed.map((e) => e.atMs))).map((s) => s.galeraSize ?? 0));
+      const healStart = Math.min(...healed.map((e) => e.healAtMs!));
+      while (Date.now() < until) {
+        const last = poller.snapshots.filter((s) => s.atMs >= healStart);
+        const back = healed.every((e) => e.nodes.every((n) => componentOf(n) === 'other' || last.some((s) => showsFailed(s, n, baseline || undefined) === false)));
+        if (back) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
-  }
 
-  let integrityReport;
-  if (ledger.size) {
-    progress(`reading back ${ledger.size} acknowledged writes…`);
-    integrityReport = await ledger.verify(target.entry);
-  }
-  probes?.stop();
-  await poller.stop();
-  for (const [src, e] of poller.errors) progress(`status polling (${src}) had errors, last: ${e}`);
+    let integrityReport;
+    if (ledger.size) {
+      progress(`reading back ${ledger.size} acknowledged writes…`);
+      integrityReport = await ledger.verify(target.entry);
+    }
+    probes?.stop();
+    await poller.stop();
+    for (const [src, e] of poller.errors) progress(`status polling (${src}) had errors, last: ${e}`);
 
-  const analyses = analyseFaults(recorder.samples, faultEvents, poller.snapshots, endMs);
-  const result = loadResult({ recorder, users: opts.users, durationMs: opts.durationMs, startMs, faults: analyses, journey: opts.journey, integrity: integrityReport });
-  return { result, recorder, probes, faultEvents, ledger };
+    const runMs = Math.max(0, endMs - startMs);
+    const analyses = analyseFaults(recorder.samples, faultEvents, poller.snapshots, endMs);
+    const result = loadResult({ recorder, users: opts.users, durationMs: abort.signal.aborted ? runMs : opts.durationMs, startMs, faults: analyses, journey: opts.journey, integrity: integrityReport });
+    return { result, recorder, probes, faultEvents, ledger };
+  })();
+
+  return {
+    startedAt,
+    recorder,
+    fault: (req, text) => track(applyFault(req, text)),
+    heal: (node) => track(applyHeal(node)),
+    stop: () => abort.abort(),
+    get stopped() {
+      return abort.signal.aborted;
+    },
+    done,
+  };
 }
 
 /** A DB row and a file written every 1/hz s through HAProxy; acknowledged ones go in the ledger. */

@@ -8,7 +8,7 @@ import { NodeProbes, ProbeSample } from '../../src/load/node-probes';
 import { courseId, linkIds, pluginfileLinks, scrapeForm } from '../../src/load/scrape';
 import type { Sample } from '../../src/metrics/types';
 import type { LabStatus } from '../../src/protocol/status';
-import { fakeClock } from './fakes/clock';
+import { fakeClock, virtualClock } from './fakes/clock';
 
 const ok = (url: string): Outcome => ({ status: 200, bytes: 1, url });
 
@@ -49,6 +49,29 @@ describe('load generator', () => {
     assert.ok(u1.length > 10);
     // 3 s hang, then 100 ms requests with 500 ms think, until 10 s.
     assert.equal(u1.length, 1 + Math.ceil((10_000 - 3500) / 600));
+  });
+
+  it("paced: one slot schedule shared by all users (JMeter's shared Constant Throughput Timer); a slot is the request's intended start", async () => {
+    const clock = virtualClock();
+    const samples: Sample[] = [];
+    await clock.run(runUsers(
+      async (vu) => {
+        await vu.request('a', 'u', async () => {
+          await clock.sleep(vu.id === 2 && vu.iteration === 0 ? 2500 : 100);
+          return { value: undefined, outcome: ok('u') };
+        });
+      },
+      // 120 samples per minute = one request every 500 ms, whatever the number of users.
+      { users: 5, durationMs: 10_000, rampUpMs: 0, thinkMinMs: 0, thinkMaxMs: 0, throughputPerMin: 120, clock },
+      (s) => samples.push(s),
+    ));
+    const starts = samples.map((s) => s.startMs).sort((a, b) => a - b);
+    assert.equal(samples.length, 20);
+    // Never two requests in one slot, and every slot used (users are idle most of the time).
+    starts.forEach((t, i) => assert.equal(t, i * 500));
+    assert.ok(samples.every((s) => s.intendedStartMs === s.startMs));
+    // The user stuck 2.5 s simply misses the slots the others take: the rate holds.
+    assert.equal(samples.filter((s) => s.thread === 'vu 2').length < samples.filter((s) => s.thread === 'vu 1').length, true);
   });
 
   it('ramp-up: user i of N starts (i-1)/N of the ramp-up in', async () => {
