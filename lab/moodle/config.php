@@ -38,8 +38,10 @@ $CFG->localcachedir = '/var/cache/moodle-local';
 $CFG->admin     = 'admin';
 $CFG->directorypermissions = 02770;
 
-// Sessions in Redis, so any node can serve any user. A node killed while holding a user's
-// session lock would block that user for the default 120 s: 60 s here.
+// Sessions in Redis, so any node can serve any user. A node killed while a request of a user
+// holds that user's session lock leaves the lock behind until it expires: every later request of
+// that user (including HAProxy's retry of the one that died) waits for it. Moodle's default
+// expiry is hours; 10 s here, far longer than any page of the lab takes.
 if ($lab['REDIS_HOST'] !== '') {
     $CFG->session_handler_class = '\core\session\redis';
     $CFG->session_redis_host = $lab['REDIS_HOST'];
@@ -47,7 +49,7 @@ if ($lab['REDIS_HOST'] !== '') {
     $CFG->session_redis_auth = $lab['REDIS_PASSWORD'];
     $CFG->session_redis_prefix = 'mdl_sess_';
     $CFG->session_redis_acquire_lock_timeout = 60;
-    $CFG->session_redis_lock_expire = 60;
+    $CFG->session_redis_lock_expire = 10;
 }
 
 // Generated test users (tool_generator) get this password; the lab lists them in `status --json`.

@@ -63,7 +63,7 @@ chmod 0770 "$MOODLEDATA"
 log "$src mounted on $MOODLEDATA"
 fi
 
-# 3. Apache in the foreground as PID 1 (SIGTERM stops it).
+# 3. Apache in the foreground as PID 1 (SIGWINCH stops it gracefully, SIGTERM at once).
 # envvars reads optional variables (APACHE_CONFDIR, ...): source it without `set -u`.
 set +u
 # shellcheck disable=SC1091

@@ -16,7 +16,7 @@ import { HttpGet, waitReady } from './readiness';
 import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
 import type { MoodleSource } from '../moodle/types';
 import { ensureMoodleImage, MOODLE_CONTEXT } from '../moodle/image';
-import { installMoodle, makeTestContent, MoodleLabState, TEST_COURSE } from '../moodle/install';
+import { cachesInRedis, installMoodle, makeTestContent, MoodleLabState, TEST_COURSE } from '../moodle/install';
 import { buildTopology, NodeSpec, nodesOf, PresetName, Role, ROLES, Topology } from './topology';
 import { DB_NAME, GLUSTER_VOLUME, nodeEnv as nodeEnvFor } from './env';
 import { Clock, notYet, ready, realClock, waitFor } from './wait';
@@ -150,7 +150,7 @@ export class LabEngine {
       await settleAll(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
     }
     await this.waitBalanced(state, topology, opts.signal);
-    if (moodle && (!moodle.installed || !moodle.course)) await this.installMoodle(state, topology, moodle);
+    if (moodle && (!moodle.installed || !moodle.course || !moodle.cache)) await this.installMoodle(state, topology, moodle);
     return state;
   }
 
@@ -229,6 +229,11 @@ export class LabEngine {
       moodle.installed = true;
       this.store.save(state);
       this.reporter.step(`moodle: installed in ${moodle.installSeconds.toFixed(0)} s`);
+    }
+    if (!moodle.cache) {
+      this.reporter.step(`moodle: ${await cachesInRedis(this.docker.containers, web.id)}`);
+      moodle.cache = 'configured';
+      this.store.save(state);
     }
     // The test content is made once too (a failed attempt is retried by the next `up`).
     this.reporter.step(`moodle: creating the test course "${TEST_COURSE}" (size S: 100 enrolled users, pages, forum, files)`);

@@ -24,6 +24,8 @@ export interface MoodleLabState {
   installSeconds?: number;
   contentSeconds?: number;
   course?: string;
+  /** Set once the application cache went to Redis (muc-redis.php). */
+  cache?: string;
 }
 
 export function testUsernames(count = TEST_USERS): string[] {
@@ -78,6 +80,13 @@ export async function makeTestContent(containers: ContainerClient, webId: string
     1_800_000,
   );
   if (r.exitCode !== 0) throw new Error(`creating the test course failed:\n${tail(r)}`);
+}
+
+/** Moodle's application cache in the lab's Redis (lab/moodle/muc-redis.php says why). */
+export async function cachesInRedis(containers: ContainerClient, webId: string): Promise<string> {
+  const r = await containers.exec(webId, ['php', '/usr/local/share/moodle-lab/muc-redis.php'], { user: 'www-data', timeoutMs: 120_000 });
+  if (r.exitCode !== 0) throw new Error(`moodle: configuring the application cache in Redis failed: ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' ')}`);
+  return r.stdout.trim();
 }
 
 export async function setMaintenance(containers: ContainerClient, webId: string, on: boolean): Promise<void> {
