@@ -18,8 +18,8 @@ describe('HAProxy configuration', () => {
     for (const line of ['retries 3', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout 502 504', 'http-request disable-l7-retry if METH_POST', 'option httpchk GET /lab/health.php', 'http-response set-header X-Served-By %s']) {
       assert.ok(web.includes(line), `backend web lacks "${line}"`);
     }
-    assert.match(web, /default-server check inter 500ms fastinter 250ms downinter 1s fall 2 rise 2 observe layer7 error-limit 5 on-error mark-down/);
-    assert.match(cfg, /timeout connect 500ms/);
+    assert.match(web, /default-server check inter 500ms fastinter 200ms downinter 1s fall 2 rise 2 observe layer7 error-limit 5 on-error mark-down/);
+    assert.match(cfg, /timeout connect 250ms/);
     assert.deepEqual(web.match(/server web\d web\d:80/g), ['server web1 web1:80', 'server web2 web2:80', 'server web3 web3:80']);
   });
 
