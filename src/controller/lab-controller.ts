@@ -189,7 +189,12 @@ export class LabController {
     const first = (await this.engine.containers()).get(storage[0]!.name);
     if (!first) return;
     const pending = async () => (await volumeStatus(this.deps.docker.containers, first.id, GLUSTER_VOLUME)).healPending;
-    if ((await pending()) === 0) return;
+    const initially = await pending();
+    if (initially === 0) {
+      this.reporter.step('gluster: nothing pending heal (every brick is in sync)');
+      return;
+    }
+    this.reporter.step(`gluster: ${initially} entries pending heal (written while a brick was down)`);
     // Right after a brick comes back its self-heal daemon may not be connected yet: retry.
     await waitFor(
       async () => {

@@ -39,12 +39,20 @@ export class GaleraStarter {
       candidates.push({ node: n.name, grastate: text ? parseGrastate(text.toString('utf8')) : undefined });
     }
     // Every node crashed (no clean shutdown wrote a seqno): recover each one's position first.
-    if (candidates.every((c) => c.grastate && c.grastate.seqno < 0 && !c.grastate.safeToBootstrap)) {
-      this.deps.reporter.step('galera: every node crashed; recovering each node\'s last committed seqno (--wsrep-recover)');
-      for (const c of candidates) c.grastate = (await this.recoverSeqno(nodes.find((n) => n.name === c.node)!, ids.get(c.node)!)) ?? c.grastate;
+    const recovered = candidates.every((c) => c.grastate && c.grastate.seqno < 0 && !c.grastate.safeToBootstrap);
+    if (recovered) {
+      this.deps.reporter.step(
+        'galera: every node crashed (grastate.dat: seqno -1, safe_to_bootstrap 0 on all of them), so none is known to hold the last commit; ' +
+          "recovering each node's last committed position from InnoDB (mariadbd --wsrep-recover in a throw-away container on its volume)",
+      );
+      for (const c of candidates) {
+        const pos = await this.recoverSeqno(nodes.find((n) => n.name === c.node)!, ids.get(c.node)!);
+        this.deps.reporter.step(`galera: ${c.node} recovered position ${pos && pos.seqno >= 0 ? `${pos.uuid ?? '?'}:${pos.seqno}` : 'unknown (recovery printed none)'}`);
+        c.grastate = pos ?? c.grastate;
+      }
     }
     const choice = chooseBootstrapNode(candidates);
-    this.deps.reporter.step(`galera: ${choice.node} bootstraps the cluster (${choice.reason})`);
+    this.deps.reporter.step(`galera: ${explainBootstrapChoice(candidates, choice.node, recovered, choice.reason)}`);
     await this.deps.docker.containers.putFile(ids.get(choice.node)!, BOOTSTRAP_REQUEST_PATH, `${choice.reason}\n`);
     const first = nodes.find((n) => n.name === choice.node)!;
     return [first, ...nodes.filter((n) => n !== first)];
@@ -104,4 +112,26 @@ export class GaleraStarter {
     }
   }
 
+}
+
+/**
+ * One sentence that teaches why this node bootstraps: every node's position, and why the chosen
+ * one is safe (it holds every commit the others hold).
+ */
+export function explainBootstrapChoice(candidates: BootstrapCandidate[], chosen: string, recovered: boolean, reason: string): string {
+  const seqno = (c: BootstrapCandidate) => c.grastate?.seqno ?? -1;
+  const known = candidates.filter((c) => c.grastate);
+  if (known.length === 0) return `${chosen} bootstraps the cluster (${reason})`;
+  if (known.some((c) => c.grastate!.safeToBootstrap)) return `${chosen} bootstraps the cluster (${reason}: it was the last node to leave, after a clean shutdown)`;
+  const positions = candidates.map((c) => `${c.node} ${seqno(c)}`).join(', ');
+  const best = seqno(candidates.find((c) => c.node === chosen)!);
+  const tied = candidates.filter((c) => c.node !== chosen && seqno(c) === best).map((c) => c.node);
+  const source = recovered ? 'recovered seqno' : 'seqno in grastate.dat';
+  const unknown = candidates.filter((c) => seqno(c) < 0).map((c) => c.node);
+  return (
+    `${chosen} bootstraps the cluster: highest ${source} (${positions}), so it holds every transaction the others committed` +
+    (tied.length ? `; ${tied.join(', ')} ${tied.length > 1 ? 'hold' : 'holds'} the same position, so any of them is safe and the first is taken` : '') +
+    (unknown.length ? `; no position could be recovered for ${unknown.join(', ')} (commits only it held would be lost; it rejoins by state transfer)` : '') +
+    '; the others rejoin it and catch up by IST/SST'
+  );
 }

@@ -6,7 +6,7 @@
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import type { ContainerStatus, GaleraNodeStatus, HaproxyServerStatus, LabStatus, NodeStatus } from '../protocol/status';
 import { wsrepStatus } from './galera';
-import { volumeStatus, VolumeStatus } from './gluster';
+import { storageWriteProbe, volumeStatus, VolumeStatus } from './gluster';
 import { GLUSTER_VOLUME, MOODLEDATA, moodleUrl } from './env';
 import { ADMIN_USER, maintenanceOn, MoodleLabState, testUsernames } from '../moodle/install';
 import { HAPROXY_STATS_PATH } from './haproxy';
@@ -165,6 +165,26 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
         status.gluster.healPending = vs?.healPending ?? 0;
         status.gluster.bricks = storage.map((n) => ({ name: n.name, online: Boolean(running(n.name) && vs?.bricks.find((b) => b.host === n.name)?.online) }));
         for (const b of status.gluster.bricks) nodeHealth.set(b.name, b.online ? { healthy: true } : { healthy: false, detail: running(b.name) ? 'brick offline' : (byNode.get(b.name)?.state ?? 'missing') });
+      })(),
+    );
+    // Does the volume really take a write? Asked of one running web node's FUSE mount, in
+    // parallel with the volume status: what the client does, not what the brick count predicts.
+    tasks.push(
+      (async () => {
+        const webName = topology.nodes.filter((n) => n.role === 'web').map((n) => n.name).find((n) => running(n));
+        if (!webName) {
+          status.gluster.writeError = 'no web node running to probe the mount';
+          return;
+        }
+        status.gluster.writeNode = webName;
+        try {
+          const p = await storageWriteProbe(docker.containers, byNode.get(webName)!.id);
+          status.gluster.writable = p.writable;
+          if (p.error) status.gluster.writeError = p.error;
+        } catch (err) {
+          // The probe itself could not run (not a verdict on the volume): writable stays unknown.
+          status.gluster.writeError = `write probe on ${webName}: ${errorText(err)}`;
+        }
       })(),
     );
   }

@@ -64,7 +64,25 @@ export interface LabStatus {
   nodes: NodeStatus[];
   haproxy: { up: boolean; servers: HaproxyServerStatus[]; error?: string };
   galera: { clusterSize: number; status: string; nodes: GaleraNodeStatus[] };
-  gluster: { volume?: string; started: boolean; bricks: { name: string; online: boolean }[]; healPending: number; error?: string };
+  gluster: {
+    volume?: string;
+    started: boolean;
+    bricks: { name: string; online: boolean }[];
+    healPending: number;
+    error?: string;
+    /**
+     * Whether moodledata really accepts a write right now: a web node created, fsynced and removed
+     * a small file through its FUSE mount (`lab-storage-probe`). False when the client refused it
+     * (e.g. client quorum lost with 2 of 3 bricks down: "Transport endpoint is not connected")
+     * or it did not finish in 3 s.
+     * Absent when no web node could run the probe (or the topology has no Gluster).
+     */
+    writable?: boolean;
+    /** Why the write failed (the client's own words), or why no probe ran. */
+    writeError?: string;
+    /** The web node that ran the write probe. */
+    writeNode?: string;
+  };
   redis: { up: boolean; keys?: number; usedMemoryBytes?: number; error?: string };
   moodle: {
     installed: boolean;
