@@ -13,6 +13,7 @@ import { LabController } from './controller/lab-controller';
 import { runDashboard } from './dashboard/run';
 import { loadCommand, LOAD_OPTIONS } from './load/command';
 import { parseDuration } from './load/faults';
+import { scenarioCommand, SCENARIO_OPTIONS } from './scenarios/command';
 import type { FaultKind, FaultRequest } from './protocol/faults';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
@@ -55,10 +56,11 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
   heal [<node>]             undo every active fault (or one node's), start what is down, wait until ready
   dashboard [--port N]      the live dashboard in a browser (127.0.0.1, tokenised URL; Ctrl-C stops it)
   load [--users N] [--duration 60s] [--ramp-up 5s] [--journey moodle|probe] [--think 500ms-1s]
-       [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]
-  scenario                  (not in this version yet)`;
+       [--throughput N/min] [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]
+  scenario run <file.yaml|builtin> [--json] [--report out.html] [--no-moodle] [--moodle-source SRC]
+  scenario list             the built-in scenarios`;
 
-const PLANNED = new Set(['scenario']);
+const PLANNED = new Set<string>();
 
 function stderrReporter(io: CliIo, verbose: boolean): Reporter {
   const t0 = Date.now();
@@ -112,6 +114,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       jitter: { type: 'string' },
       percent: { type: 'string' },
       ...LOAD_OPTIONS,
+      ...SCENARIO_OPTIONS,
     },
   });
   const lab = validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB);
@@ -206,6 +209,18 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     case 'load':
       if (positionals.length) throw new UsageError(`load takes no arguments (got "${positionals.join(' ')}")`);
       return loadCommand(controller, values, io, (m) => new UsageError(m));
+    case 'scenario':
+      return scenarioCommand(
+        positionals,
+        values,
+        {
+          lab,
+          builtinDir: path.join(labRoot, 'scenarios'),
+          deps: { labFor: (name) => (name === lab ? controller : new LabController({ docker, store, labRoot, reporter: stderrReporter(io, Boolean(values.verbose)) }, validateLabName(name))) },
+        },
+        io,
+        (m) => new UsageError(m),
+      );
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }

@@ -1,0 +1,164 @@
+/**
+ * Scenarios: a YAML file of steps (bring the lab up, start load, break things, heal, narrate,
+ * assert), its parsed model, and the result a run produces. The parser (parse.ts) turns YAML
+ * into `Scenario`; the runner (runner.ts) executes it on a lab; the report (report.ts) renders
+ * a `ScenarioResult` as self-contained HTML and Markdown.
+ * No node or vscode imports here: the webview shows step progress from these types.
+ */
+import type { FaultRequest } from '../protocol/faults';
+import type { LoadResult } from '../metrics/export';
+
+/** Where a step came from in its file (1-based), for error messages and the report. */
+export interface SourcePos {
+  line: number;
+  col: number;
+}
+
+export type JourneyChoice = 'moodle' | 'probe' | 'auto';
+
+export interface LoadStartStep {
+  kind: 'load-start';
+  /** Names the run for comparisons and the report (default `run<n>`). */
+  name?: string;
+  users: number;
+  journey: JourneyChoice;
+  durationMs: number;
+  rampUpMs?: number;
+  /** Think time between a user's requests, [min, max] ms (the generator's default when absent). */
+  thinkMs?: [number, number];
+  /** Samples per minute shared by all users (Moodle's JMeter plan: 120); 0 = unpaced. */
+  throughputPerMin?: number;
+}
+
+/** `load: stop` ends the running load now; `load: wait` waits for it to reach its duration. */
+export interface LoadEndStep {
+  kind: 'load-stop' | 'load-wait';
+}
+
+export type Comparator = '<' | '<=' | '==' | '>=' | '>' | '!=';
+
+/** `apdex: ">= 0.85"`, `p95: "<= 1500ms"`, `failures: 0` (bare value = `==`). */
+export interface Threshold {
+  op: Comparator;
+  value: number;
+  /** The text as written, for messages. */
+  text: string;
+}
+
+/** Metrics of a load run (the current one so far, the last finished one, or one named). */
+export const METRIC_KEYS = ['failures', 'errorRate', 'apdex', 'p50', 'p95', 'p99', 'max', 'requests', 'throughput', 'detection', 'blackout', 'recovery', 'failedDuringFaults', 'lostWrites', 'lostFiles', 'lostSessions'] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+
+/** The cluster's state now (from `status`). */
+export interface StatePredicates {
+  /** Nodes that must be running and healthy. */
+  healthy?: string[];
+  /** Nodes that must not be (stopped, killed, down). */
+  unhealthy?: string[];
+  /** HAProxy server status per node, e.g. { web2: DOWN }. */
+  haproxy?: Record<string, string>;
+  galeraSize?: Threshold;
+  galeraStatus?: string;
+  bricksOnline?: Threshold;
+  healPending?: Threshold;
+  redisUp?: boolean;
+  moodleMaintenance?: boolean;
+}
+
+export interface AssertStep {
+  kind: 'assert';
+  /** Which load run the metric thresholds read: a run's name; default the current/last run. */
+  run?: string;
+  metrics: Partial<Record<MetricKey, Threshold>>;
+  state?: StatePredicates;
+  /** Keep checking the state predicates for up to this long before failing (default 0). */
+  withinMs?: number;
+}
+
+export type Step = { pos: SourcePos; text: string } & (
+  | { kind: 'up'; preset?: 'ha' | 'single'; web?: number; moodle?: boolean }
+  | { kind: 'down' }
+  | LoadStartStep
+  | LoadEndStep
+  | { kind: 'wait'; ms: number }
+  | { kind: 'fault'; fault: FaultRequest }
+  | { kind: 'heal'; node?: string }
+  | { kind: 'maintenance'; on: boolean; node?: string }
+  | { kind: 'say'; message: string }
+  | AssertStep
+  | { kind: 'compare'; runs: string[] }
+);
+
+export interface Scenario {
+  name: string;
+  description?: string;
+  /** The lab the scenario expects (the first `up` uses it unless the step says otherwise). */
+  topology: { preset: 'ha' | 'single'; web?: number };
+  steps: Step[];
+  /** The file it came from (or `builtin:<name>`). */
+  source: string;
+}
+
+export interface StepResult {
+  step: string;
+  passed: boolean;
+  detail?: string;
+  /** ms after the scenario's start. */
+  atMs: number;
+  durationMs: number;
+  line?: number;
+}
+
+export interface NamedRun extends LoadResult {
+  name: string;
+  lab: string;
+  preset: string;
+  /** Per-second points for the chart: ms after the scenario's start. */
+  series: { atMs: number; requests: number; failures: number; p50: number; p95: number; max: number }[];
+}
+
+export interface ScenarioTimelineEntry {
+  atMs: number;
+  kind: 'say' | 'fault' | 'heal' | 'maintenance' | 'load' | 'assert' | 'up' | 'down' | 'state';
+  text: string;
+  ok?: boolean;
+}
+
+/**
+ * `scenario run --json`: the load contract of the main run (the last one; all zero when the
+ * scenario ran no load) plus name, passed, steps (shared/docs/ARCHITECTURE.md), and beyond it
+ * every run, the comparison table and the timeline.
+ */
+export interface ScenarioResult extends LoadResult {
+  name: string;
+  description?: string;
+  passed: boolean;
+  steps: StepResult[];
+  runs: NamedRun[];
+  comparison?: { runs: string[]; rows: { metric: string; values: (number | null)[] }[] };
+  timeline: ScenarioTimelineEntry[];
+  /** The topology the scenario ran on, for the report's diagram. */
+  topology: { preset: string; nodes: { name: string; role: string }[] };
+  startedAt: string;
+  durationMs: number;
+}
+
+/** Raised by the parser: one clear message naming file, line and column. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly col: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}:${col}: ${reason}`);
+  }
+}
+
+/** What the runner tells a live view (CLI progress, dashboard narration) while it runs. */
+export interface ScenarioProgress {
+  step(index: number, total: number, step: Step): void;
+  stepDone(index: number, result: StepResult): void;
+  say(message: string): void;
+  log(line: string): void;
+}
