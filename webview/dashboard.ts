@@ -3,11 +3,12 @@
  * component panels and timeline. It renders snapshots and sends intents; it decides nothing.
  */
 import type { FaultKind } from '../src/protocol/faults';
-import { FaultIntent, HealIntent, MaintenanceIntent, OpenNodeIntent, RefreshIntent, ReplyParams } from '../src/protocol/messages';
+import { FaultIntent, HealIntent, Intent, MaintenanceIntent, OpenNodeIntent, RefreshIntent, ReplyParams } from '../src/protocol/messages';
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import { button, checkbox, tag, textField } from './components';
 import { Diagram, MermaidLike } from './diagram';
 import { el } from './dom';
+import { LiveView } from './live';
 import { Panels } from './panels';
 import { nodeActions } from './topology';
 import type { LabClient } from './client';
@@ -25,6 +26,7 @@ export class Dashboard {
   readonly stats: DashboardStats = { renders: 0, updates: 0, lastUpdateMs: 0, totalUpdateMs: 0 };
   private readonly diagram: Diagram;
   private readonly panels = new Panels();
+  readonly live = new LiveView(<P>(intent: Intent<P>, params: P) => this.send(() => this.client?.request(intent, params)));
   private readonly stateTag = tag('…', 'state');
   private readonly revision = el('span', 'revision');
   private readonly connection = el('span', 'connection', 'connecting…');
@@ -67,6 +69,7 @@ export class Dashboard {
       header,
       this.errorBar,
       this.panels.tiles,
+      el('div', 'live', this.live.loadPanel, this.live.scenarioPanel),
       el('div', 'main', el('section', 'panel topology', el('h3', undefined, 'Topology'), diagramHost, this.menu), timelineBox),
       this.panels.components,
       this.toast,
@@ -90,6 +93,7 @@ export class Dashboard {
     this.errorBar.textContent = problem;
     this.errorBar.hidden = !problem;
     this.panels.update(s);
+    this.live.update(s);
     if (!this.diagram.applyIfRendered(s)) await this.diagram.update(s);
     if (this.menuNode && !this.menu.hidden) this.fillMenu(this.menuNode);
     this.stats.renders = this.diagram.renders;
@@ -148,11 +152,18 @@ export class Dashboard {
     this.showToast('working…', 'info');
     const r = await fn();
     if (!r) return;
-    this.showToast(r.ok ? (r.detail ?? 'done') : r.stale ? `The lab changed under you: ${r.error}` : `Failed: ${r.error}`, r.ok ? 'ok' : 'error');
+    this.showToast(r.ok ? (r.detail ?? 'done') : r.stale ? `The lab changed under you: ${r.error}` : `Failed: ${r.error}`, r.ok ? 'ok' : 'error', r.ok ? r.url : undefined);
   }
 
-  private showToast(text: string, kind: 'ok' | 'error' | 'info'): void {
+  private showToast(text: string, kind: 'ok' | 'error' | 'info', url?: string): void {
     this.toast.textContent = text;
+    if (url) {
+      const a = el('a', 'toast-link', 'open the report');
+      a.href = url;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      this.toast.append(' — ', a);
+    }
     this.toast.className = `toast ${kind}`;
     this.toast.hidden = false;
   }

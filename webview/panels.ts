@@ -8,7 +8,8 @@ const pct = (v: number | undefined, digits = 2) => (v === undefined ? DASH : `${
 
 /** Tile texts; "—" when no load runs (metrics absent). Pure: unit-tested. */
 export function tileValues(s: LabSnapshot): { key: string; label: string; value: string; state?: 'ok' | 'warn' | 'bad' }[] {
-  const m = s.metrics;
+  // A run that has not completed a request yet has no figures.
+  const m = s.metrics && (s.metrics.requests ?? 1) > 0 ? s.metrics : undefined;
   const up = s.nodes.filter((n) => n.container === 'running' && n.healthy).length;
   return [
     { key: 'availability', label: 'Availability', value: pct(m?.availability), state: m ? (m.availability >= 0.999 ? 'ok' : m.availability >= 0.99 ? 'warn' : 'bad') : undefined },

@@ -2,7 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LabController } from '../controller/lab-controller';
+import { LabController } from '../controller/lab-controller';
+import { defaultLabHome } from '../engine/state';
+import { LabLive } from '../host/live';
 import { SnapshotStore } from '../state/snapshot-store';
 import { controllerActions } from './actions';
 import { startDashboardServer } from './server';
@@ -14,6 +16,10 @@ export interface RunDashboardOptions {
   root: string;
   out(text: string): void;
   err(text: string): void;
+  /** Labs a scenario may use besides this one (another preset); default: this one. */
+  labFor?: (name: string) => LabController;
+  /** Where reports are written (default ~/.moodle-lab/<lab>/reports). */
+  reportsDir?: string;
   /** Resolves when the server should stop (default: SIGINT/SIGTERM). */
   until?: Promise<void>;
 }
@@ -37,7 +43,25 @@ export async function runDashboard(o: RunDashboardOptions): Promise<number> {
     activeFaults: () => controller.activeFaults(),
     log: (l) => o.err(`${l}\n`),
   });
-  const server = await startDashboardServer({ lab: controller.lab, store, actions: controllerActions(controller), root: o.root, port: o.port, log: (l) => o.err(`${l}\n`) });
+  const reportsDir = o.reportsDir ?? path.join(defaultLabHome(), controller.lab, 'reports');
+  const live = new LabLive({
+    lab: controller,
+    store,
+    labFor: o.labFor,
+    builtinDir: path.join(o.root, 'lab', 'scenarios'),
+    reportsDir,
+    log: (l) => o.err(`${l}\n`),
+  });
+  const server = await startDashboardServer({
+    lab: controller.lab,
+    store,
+    actions: live.actions(controllerActions(controller)),
+    live: live.controls(),
+    reportsDir,
+    root: o.root,
+    port: o.port,
+    log: (l) => o.err(`${l}\n`),
+  });
   o.out(`dashboard of lab ${controller.lab}: ${server.url}\n(127.0.0.1 only; the token in the URL is required; Ctrl-C stops it)\n`);
   const until =
     o.until ??
@@ -46,6 +70,7 @@ export async function runDashboard(o: RunDashboardOptions): Promise<number> {
       process.once('SIGTERM', () => resolve());
     });
   await until;
+  await live.dispose();
   await server.close();
   store.dispose();
   o.err('dashboard stopped\n');

@@ -11,12 +11,16 @@ import { WebSocketServer, WebSocket } from 'ws';
 import type { WireMessage } from '../protocol/messages';
 import type { SnapshotStore } from '../state/snapshot-store';
 import { dashboardHtml } from './html';
-import { DashboardSession, LabActions } from './session';
+import { DashboardSession, LabActions, LiveControls } from './session';
 
 export interface DashboardServerOptions {
   lab: string;
   store: SnapshotStore;
   actions: LabActions;
+  /** Load, scenarios, reports (absent: the dashboard only shows and breaks the lab). */
+  live?: LiveControls;
+  /** Reports written here can be downloaded at /reports/<file>?token=…. */
+  reportsDir?: string;
   /** Folder holding dist/ and media/ (the package root). */
   root: string;
   /** 0 = any free port. */
@@ -31,7 +35,7 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ttf': 'font/ttf' };
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.md': 'text/markdown; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ttf': 'font/ttf' };
 
 /** The files the page may load, by URL path. */
 function assetPath(root: string, urlPath: string): string | undefined {
@@ -68,6 +72,15 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
           bootstrap: { lab: o.lab, transport: 'websocket', wsUrl: `/ws${q}` },
         }),
       );
+      return;
+    }
+    const report = /^\/reports\/([\w.-]+\.(?:html|json|md))$/.exec(url.pathname)?.[1];
+    if (report && o.reportsDir && !report.startsWith('.')) {
+      const f = path.join(o.reportsDir, report);
+      if (!fs.existsSync(f)) return deny(404, 'no such report');
+      // the report is self-contained: its own CSP keeps scripts out
+      res.writeHead(200, { 'content-type': TYPES[path.extname(f)] ?? 'text/plain', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:", ...(report.endsWith('.html') ? {} : { 'content-disposition': `attachment; filename="${report}"` }) });
+      fs.createReadStream(f).pipe(res);
       return;
     }
     const file = assetPath(o.root, url.pathname);
@@ -110,7 +123,13 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
           return () => ws.off('message', onMsg);
         },
       },
-      { store: o.store, actions: o.actions, log: o.log },
+      {
+        store: o.store,
+        actions: o.actions,
+        live: o.live,
+        log: o.log,
+        reportUrl: (file) => (o.reportsDir && path.dirname(path.resolve(file)) === path.resolve(o.reportsDir) ? `/reports/${encodeURIComponent(path.basename(file))}?token=${token}` : undefined),
+      },
     );
     sessions.add(session);
     o.log?.(`dashboard: browser connected (${sessions.size} open)`);

@@ -7,19 +7,25 @@
 import type { FaultRequest } from '../protocol/faults';
 import { describeFault } from '../protocol/faults';
 import {
+  ExportReportIntent,
   FaultIntent,
   HealIntent,
+  LoadStartIntent,
+  LoadStartParams,
+  LoadStopIntent,
   MaintenanceIntent,
   OpenNodeIntent,
   Ready,
   RefreshIntent,
   Reply,
+  ScenarioRunIntent,
+  ScenarioStopIntent,
   ReplyParams,
   SnapshotMessage,
   validateIncoming,
   WireMessage,
 } from '../protocol/messages';
-import type { LabSnapshot } from '../protocol/snapshot';
+import type { LabSnapshot, TimelineEvent } from '../protocol/snapshot';
 import type { SnapshotStore } from '../state/snapshot-store';
 
 export interface Transport {
@@ -35,7 +41,19 @@ export interface LabActions {
   maintenance(on: boolean, node?: string): Promise<string>;
 }
 
+/** Load, scenarios and reports (src/host/live.ts); absent: those intents are answered with an error. */
+export interface LiveControls {
+  startLoad(p: LoadStartParams): Promise<string>;
+  stopLoad(): Promise<string>;
+  runScenario(name: string): Promise<string>;
+  stopScenario(): Promise<string>;
+  exportReport(): Promise<{ detail: string; file?: string }>;
+}
+
 export interface SessionDeps {
+  live?: LiveControls;
+  /** A URL the viewer can open for a written report file (browser dashboard). */
+  reportUrl?: (file: string) => string | undefined;
   store: SnapshotStore;
   actions: LabActions;
   /** Opens a node's logs/shell/page in the host UI; absent in the plain browser. */
@@ -87,6 +105,12 @@ export class DashboardSession {
         this.sendSnapshot(this.deps.store.current(), true);
         return;
       }
+      if (ExportReportIntent.is(m)) {
+        const r = await this.live().exportReport();
+        const url = r.file ? this.deps.reportUrl?.(r.file) : undefined;
+        this.reply(id, { ok: true, detail: r.detail, ...(url ? { url } : {}) });
+        return;
+      }
       const detail = await this.run(m);
       this.reply(id, { ok: true, detail: detail || undefined });
     } catch (err) {
@@ -114,10 +138,15 @@ export class DashboardSession {
     return changed > m.revision ? `${node} changed since you looked (revision ${m.revision} < ${changed}): here is the fresh state, try again` : undefined;
   }
 
+  private live(): LiveControls {
+    if (!this.deps.live) throw new Error('load, scenarios and reports are not available in this dashboard');
+    return this.deps.live;
+  }
+
   private async run(m: WireMessage): Promise<string | void> {
     const { store, actions } = this.deps;
-    const act = async (what: string, fn: () => Promise<string>) => {
-      store.note({ source: 'action', severity: 'info', text: `dashboard: ${what}` });
+    const act = async (what: string, fn: () => Promise<string>, extra: Pick<TimelineEvent, 'kind' | 'node'> = {}) => {
+      store.note({ source: 'action', severity: 'info', text: `dashboard: ${what}`, ...extra });
       try {
         const detail = await fn();
         store.note({ source: 'action', severity: 'ok', text: detail });
@@ -129,8 +158,17 @@ export class DashboardSession {
         void store.refresh().catch(() => undefined);
       }
     };
-    if (FaultIntent.is(m)) return act(`fault ${describeFault(m.params.request)}`, () => actions.fault(m.params.request));
-    if (HealIntent.is(m)) return act(`heal ${m.params.node ?? 'all'}`, () => actions.heal(m.params.node));
+    if (FaultIntent.is(m)) {
+      const req = m.params.request;
+      // undo-style actions (start, unpause, connect) are not faults: no marker for them
+      const kind = ['start', 'unpause', 'connect'].includes(req.kind) ? 'heal' : 'fault';
+      return act(`fault ${describeFault(req)}`, () => actions.fault(req), { kind, node: req.nodes[0] });
+    }
+    if (HealIntent.is(m)) return act(`heal ${m.params.node ?? 'all'}`, () => actions.heal(m.params.node), { kind: 'heal', node: m.params.node });
+    if (LoadStartIntent.is(m)) return this.live().startLoad(m.params);
+    if (LoadStopIntent.is(m)) return this.live().stopLoad();
+    if (ScenarioRunIntent.is(m)) return this.live().runScenario(m.params.name);
+    if (ScenarioStopIntent.is(m)) return this.live().stopScenario();
     if (MaintenanceIntent.is(m)) {
       const { on, node } = m.params;
       return act(`maintenance ${on ? 'on' : 'off'}${node ? ` ${node}` : ''}`, () => actions.maintenance(on, node));

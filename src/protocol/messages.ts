@@ -84,6 +84,29 @@ export const OpenNodeIntent = new Intent<{ node: string; what?: 'logs' | 'shell'
 );
 export const RefreshIntent = new Intent<Record<string, never>>('refresh', () => undefined);
 
+export type JourneyChoice = 'auto' | 'moodle' | 'probe';
+export const JOURNEY_CHOICES: readonly JourneyChoice[] = ['auto', 'moodle', 'probe'];
+export interface LoadStartParams {
+  users?: number;
+  durationS?: number;
+  journey?: JourneyChoice;
+}
+const isInt = (min: number, max: number) => (v: unknown) => Number.isInteger(v) && isNum(min, max)(v);
+export const LoadStartIntent = new Intent<LoadStartParams>('loadStart', (p) =>
+  !optional(p.users, isInt(1, 1000))
+    ? 'users must be a whole number from 1 to 1000'
+    : !optional(p.durationS, isInt(1, 3600))
+      ? 'durationS must be a whole number of seconds from 1 to 3600'
+      : !optional(p.journey, (j) => JOURNEY_CHOICES.includes(j as JourneyChoice))
+        ? `journey must be one of ${JOURNEY_CHOICES.join(', ')}`
+        : undefined,
+);
+export const LoadStopIntent = new Intent<Record<string, never>>('loadStop', () => undefined);
+const SCENARIO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+export const ScenarioRunIntent = new Intent<{ name: string }>('scenarioRun', (p) => (typeof p.name === 'string' && SCENARIO_NAME.test(p.name) ? undefined : 'name must be a built-in scenario name'));
+export const ScenarioStopIntent = new Intent<Record<string, never>>('scenarioStop', () => undefined);
+export const ExportReportIntent = new Intent<Record<string, never>>('exportReport', () => undefined);
+
 // host → webview
 export const SnapshotMessage = new Notification<{ snapshot: LabSnapshot }>('snapshot', (p) =>
   isRecord(p.snapshot) && typeof p.snapshot.revision === 'number' && Array.isArray(p.snapshot.nodes) ? undefined : 'snapshot must carry a revision and nodes',
@@ -95,10 +118,12 @@ export interface ReplyParams {
   error?: string;
   /** The intent was based on an old revision: a fresh snapshot follows. */
   stale?: boolean;
+  /** A link for the user (e.g. the exported report, in the browser dashboard). */
+  url?: string;
 }
 export const Reply = new Notification<ReplyParams>('reply', (p) => (typeof p.ok === 'boolean' ? undefined : 'ok must be a boolean'));
 
-export const INTENTS = [FaultIntent, HealIntent, MaintenanceIntent, OpenNodeIntent, RefreshIntent] as const;
+export const INTENTS = [FaultIntent, HealIntent, MaintenanceIntent, OpenNodeIntent, RefreshIntent, LoadStartIntent, LoadStopIntent, ScenarioRunIntent, ScenarioStopIntent, ExportReportIntent] as const;
 
 export type IncomingCheck =
   | { ok: true; message: WireMessage; intent?: Intent<unknown> }

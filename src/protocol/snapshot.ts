@@ -7,7 +7,10 @@ import type { ActiveFault } from './faults';
 import type { LabStatus } from './status';
 
 export type EventSeverity = 'info' | 'ok' | 'warn' | 'error';
-export type EventSource = 'docker' | 'haproxy' | 'galera' | 'gluster' | 'redis' | 'lab' | 'action';
+export type EventSource = 'docker' | 'haproxy' | 'galera' | 'gluster' | 'redis' | 'lab' | 'action' | 'load' | 'scenario';
+
+/** What an event marks, when it matters to the chart (fault/heal draw vertical markers). */
+export type EventKind = 'fault' | 'heal' | 'analysis' | 'load' | 'scenario' | 'say';
 
 export interface TimelineEvent {
   /** Increasing number, unique within one host session. */
@@ -17,6 +20,7 @@ export interface TimelineEvent {
   severity: EventSeverity;
   node?: string;
   text: string;
+  kind?: EventKind;
 }
 
 /** Load metrics, filled in by the load generator when one runs (absent otherwise: tiles show "—"). */
@@ -29,8 +33,44 @@ export interface LoadMetrics {
   p50Ms?: number;
   throughputRps?: number;
   activeUsers?: number;
-  /** Recent per-second points for the latency chart. */
-  series?: { atMs: number; p95Ms: number; errors: number }[];
+  /** Recent per-second points for the latency chart (atMs: start of the second, epoch ms). */
+  series?: SeriesPoint[];
+  /** True while the run goes on; false: the frozen figures of the last finished run. */
+  running?: boolean;
+  /** What runs: 'load', or 'scenario <name>'. */
+  label?: string;
+  journey?: string;
+  users?: number;
+  durationMs?: number;
+  startedAtMs?: number;
+  requests?: number;
+  failures?: number;
+}
+
+export interface SeriesPoint {
+  atMs: number;
+  p95Ms: number;
+  /** Failed requests in that second. */
+  errors: number;
+  p50Ms?: number;
+  maxMs?: number;
+  requests?: number;
+}
+
+export type StepState = 'pending' | 'running' | 'passed' | 'failed';
+
+/** A scenario run as the dashboard shows it: narration and step progress. */
+export interface ScenarioView {
+  name: string;
+  running: boolean;
+  steps: { text: string; state: StepState; detail?: string }[];
+  /** Index of the step running now. */
+  current?: number;
+  /** The last `say` of the scenario. */
+  narration?: string;
+  /** Set when it ended. */
+  passed?: boolean;
+  error?: string;
 }
 
 export interface LabSnapshot extends LabStatus {
@@ -40,6 +80,12 @@ export interface LabSnapshot extends LabStatus {
   /** Recent timeline entries, oldest first. */
   events: TimelineEvent[];
   metrics?: LoadMetrics;
+  /** The running (or last) scenario. */
+  scenario?: ScenarioView;
+  /** Built-in scenarios the dashboard may start. */
+  scenarios?: { name: string; description: string }[];
+  /** What Export Report would write (e.g. 'scenario failover-web', 'load'); absent: nothing yet. */
+  reportReady?: string;
   /** Set when the last refresh failed (e.g. Docker stopped answering); the rest is the last good view. */
   error?: string;
 }

@@ -6,6 +6,9 @@
 import type { DockerClient, DockerEvent } from '../docker/types';
 import type { ActiveFault } from '../protocol/faults';
 import type { EventSeverity, LabSnapshot, LoadMetrics, TimelineEvent } from '../protocol/snapshot';
+
+/** Host-side fields beyond the lab's status: live load, scenario progress, what can be exported. */
+export type LiveFields = Pick<LabSnapshot, 'metrics' | 'scenario' | 'scenarios' | 'reportReady'>;
 import type { ContainerStatus, LabStatus } from '../protocol/status';
 import { diffStatus, nodeFingerprints } from './diff';
 
@@ -61,7 +64,8 @@ export class SnapshotStore {
   private revision = 0;
   private seq = 0;
   private events: TimelineEvent[] = [];
-  private metrics: LoadMetrics | undefined;
+  private live: LiveFields = {};
+  private liveChanged = false;
   private lastComparable = '';
   private readonly listeners = new Map<Listener, number>();
   private readonly changedAt = new Map<string, number>();
@@ -102,14 +106,26 @@ export class SnapshotStore {
   }
 
   /** Adds a timeline entry (e.g. an intent the user sent) and publishes it. */
-  note(e: Omit<TimelineEvent, 'seq' | 'atMs'>): void {
-    this.pushEvent(e, this.now());
+  note(e: Omit<TimelineEvent, 'seq' | 'atMs'>, atMs?: number): void {
+    this.pushEvent(e, atMs ?? this.now());
     this.publish();
   }
 
   setMetrics(m: LoadMetrics | undefined): void {
-    this.metrics = m;
+    this.setLive({ metrics: m });
+  }
+
+  /** Replaces some host-side fields (a field given as undefined is cleared) and publishes. */
+  setLive(patch: Partial<LiveFields>): void {
+    const next: LiveFields = { ...this.live, ...patch };
+    for (const k of Object.keys(next) as (keyof LiveFields)[]) if (next[k] === undefined) delete next[k];
+    this.live = next;
+    this.liveChanged = true;
     this.publish();
+  }
+
+  liveFields(): LiveFields {
+    return this.live;
   }
 
   /** Collects now; concurrent calls share one collection (and one more runs if asked for meanwhile). */
@@ -174,7 +190,10 @@ export class SnapshotStore {
       this.lastFaults = faultsKey;
       this.dirty = true;
     }
-    if (this.snapshot && this.snapshot.metrics !== this.metrics) this.dirty = true;
+    if (this.liveChanged) {
+      this.liveChanged = false;
+      this.dirty = true;
+    }
     if (!this.dirty || !this.base) return this.snapshot;
     this.dirty = false;
     this.revision += 1;
@@ -183,7 +202,7 @@ export class SnapshotStore {
       revision: this.revision,
       activeFaults: faults,
       events: [...this.events],
-      metrics: this.metrics,
+      ...this.live,
       ...(this.lastError ? { error: this.lastError } : {}),
     };
     for (const l of [...this.listeners.keys()]) {

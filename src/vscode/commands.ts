@@ -5,6 +5,7 @@ import { describeFault } from '../protocol/faults';
 import { PRESET_NAMES, PresetName } from '../engine/topology';
 import { controllerActions } from '../dashboard/actions';
 import type { LabExtension } from './lab-extension';
+import { registerLiveCommands } from './live-commands';
 import { readSettings } from './settings';
 import type { LabTreeElement } from './tree-provider';
 
@@ -58,7 +59,9 @@ async function moodleSourceChoice(defaultSource: string): Promise<{ moodleSource
 export function registerCommands(ext: LabExtension): vscode.Disposable[] {
   const { ui } = ext;
   const c = () => ext.controller;
-  const actions = () => controllerActions(ext.controller);
+  // Faults and heals go through a running load (so its failover analysis sees them).
+  const actions = () => ext.live.actions(controllerActions(ext.controller));
+  const mark = (kind: 'fault' | 'heal', text: string, node?: string) => ext.store.note({ source: 'action', severity: kind === 'fault' ? 'warn' : 'info', kind, node, text: `VS Code: ${text}` });
   const refreshSoon = () => void ext.store.refresh().catch(() => undefined);
 
   const containerOf = async (node: string) => {
@@ -102,6 +105,7 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
       if (!v) return;
       req.lossPct = Number(v);
     }
+    mark(['start', 'unpause', 'connect'].includes(kind) ? 'heal' : 'fault', `fault ${describeFault(req)}`, node);
     await ui.withProgress(`Moodle lab: ${describeFault(req)}`, () => actions().fault(req), (t) => t);
     refreshSoon();
   };
@@ -112,8 +116,6 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
     await ui.run(`${on ? 'drain' : 'ready'} ${node}`, () => c().maintenance(on, node), (t) => t);
     refreshSoon();
   };
-
-  const notYet = (what: string) => () => void vscode.window.showInformationMessage(`${what} is not available in this version of the lab yet.`);
 
   const reg = (id: string, fn: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, fn);
   return [
@@ -150,6 +152,7 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
       await vscode.env.openExternal(vscode.Uri.parse(url));
     }),
     reg('moodleLab.healAll', async () => {
+      mark('heal', 'heal all');
       await ui.withProgress('Healing the lab', () => actions().heal(), (t) => t);
       refreshSoon();
     }),
@@ -157,15 +160,14 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
     reg('moodleLab.maintenanceOff', async () => void (await ui.withProgress('Moodle maintenance off', () => c().maintenance(false), (t) => t))),
     reg('moodleLab.refresh', () => ext.refresh()),
     reg('moodleLab.showLogs', () => ui.log.show()),
-    reg('moodleLab.runScenario', notYet('Run Scenario')),
-    reg('moodleLab.startLoad', notYet('Start Load')),
-    reg('moodleLab.exportReport', notYet('Export Report')),
+    ...registerLiveCommands(ext),
     ...NODE_FAULTS.map((k) => reg(`moodleLab.node.${k}`, fault(k))),
     reg('moodleLab.node.drain', maintenanceNode(true)),
     reg('moodleLab.node.ready', maintenanceNode(false)),
     reg('moodleLab.node.heal', async (arg) => {
       const node = await pickNode(ext, arg);
       if (!node) return;
+      mark('heal', `heal ${node}`, node);
       await ui.withProgress(`Healing ${node}`, () => actions().heal(node), (t) => t);
       refreshSoon();
     }),

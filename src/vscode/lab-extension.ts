@@ -10,7 +10,8 @@ import { LabController } from '../controller/lab-controller';
 import { controllerActions } from '../dashboard/actions';
 import { createDockerClient } from '../docker/dockerode-client';
 import type { DockerClient } from '../docker/types';
-import { StateStore } from '../engine/state';
+import { defaultLabHome, StateStore } from '../engine/state';
+import { LabLive } from '../host/live';
 import type { LabSnapshot } from '../protocol/snapshot';
 import { SnapshotStore } from '../state/snapshot-store';
 import { DashboardPanel } from './panel';
@@ -23,6 +24,7 @@ export class LabExtension implements vscode.Disposable {
   readonly docker: DockerClient;
   controller!: LabController;
   store!: SnapshotStore;
+  live!: LabLive;
   readonly tree = new LabTreeProvider();
   readonly treeView: vscode.TreeView<LabTreeElement>;
   private readonly statusBar: vscode.StatusBarItem;
@@ -61,10 +63,12 @@ export class LabExtension implements vscode.Disposable {
   /** (Re)builds the controller and store for the configured lab and subscribes the tree and status bar. */
   private connect(): void {
     this.unsubscribe?.();
+    void this.live?.dispose();
     this.store?.dispose();
     this.panel?.dispose();
     const labRoot = path.join(this.context.extensionPath, 'lab');
-    this.controller = new LabController({ docker: this.docker, store: new StateStore(), labRoot, reporter: this.reporter }, readSettings().labName);
+    const controllerFor = (name: string) => new LabController({ docker: this.docker, store: new StateStore(), labRoot, reporter: this.reporter }, name);
+    this.controller = controllerFor(readSettings().labName);
     this.store = new SnapshotStore({
       lab: this.controller.lab,
       docker: this.docker,
@@ -72,9 +76,27 @@ export class LabExtension implements vscode.Disposable {
       activeFaults: () => this.controller.activeFaults(),
       log: (l) => this.ui.log.warn(l),
     });
+    this.live = new LabLive({
+      lab: this.controller,
+      store: this.store,
+      labFor: controllerFor,
+      builtinDir: path.join(labRoot, 'scenarios'),
+      reportsDir: this.reportsDir(),
+      moodleSource: () => readSettings().moodleSource,
+      log: (l) => this.ui.log.info(l),
+    });
+    this.onLiveChanged?.(this.live);
     this.ui.log.info(`watching lab "${this.controller.lab}" (containers labelled io.moodle-lab.lab=${this.controller.lab})`);
     this.unsubscribe = this.store.subscribe((s) => this.render(s), { intervalMs: 3000 });
     void this.diagnose();
+  }
+
+  /** Set by the commands: hears about every new LabLive (a lab name change makes a new one). */
+  onLiveChanged: ((live: LabLive) => void) | undefined;
+
+  /** Where reports go unless the user picks a file. */
+  reportsDir(): string {
+    return path.join(defaultLabHome(), this.controller.lab, 'reports');
   }
 
   /** Checks Docker; sets the context keys the welcome views use. */
@@ -123,12 +145,13 @@ export class LabExtension implements vscode.Disposable {
     this.panel = new DashboardPanel(
       this.context.extensionUri,
       this.lab,
-      { store: this.store, actions: controllerActions(this.controller), openNode, log: (l) => this.ui.log.info(l) },
+      { store: this.store, actions: this.live.actions(controllerActions(this.controller)), live: this.live.controls(), openNode, log: (l) => this.ui.log.info(l) },
       () => (this.panel = undefined),
     );
   }
 
   dispose(): void {
+    void this.live?.dispose();
     this.unsubscribe?.();
     this.panel?.dispose();
     this.store?.dispose();

@@ -99,6 +99,10 @@ export function statusBarText(s: LabSnapshot | undefined): { text: string; toolt
   const up = s.nodes.filter((n) => n.container === 'running' && n.healthy).length;
   const icon = s.state === 'running' && up === s.nodes.length ? '$(pass)' : s.state === 'absent' || s.state === 'stopped' ? '$(circle-slash)' : '$(warning)';
   let text = `${icon} ${s.lab}: ${s.state}${s.nodes.length ? ` ${up}/${s.nodes.length}` : ''}`;
-  if (s.metrics) text += ` · ${(s.metrics.availability * 100).toFixed(2)}% · p95 ${Math.round(s.metrics.p95Ms)} ms`;
-  return { text, tooltip: `Moodle HA Lab "${s.lab}": ${s.state}, ${up}/${s.nodes.length} nodes healthy${s.activeFaults.length ? `, ${s.activeFaults.length} active faults` : ''}. Click to open the dashboard.` };
+  // Live figures only while a load runs (metrics without `running` come from older hosts: shown too).
+  const m = s.metrics && s.metrics.running !== false ? s.metrics : undefined;
+  if (m) text += ` · $(pulse) ${(m.availability * 100).toFixed(2)}% · p95 ${Math.round(m.p95Ms)} ms`;
+  const load = m ? ` Load: ${m.users ?? '?'} users, ${m.requests ?? 0} requests, ${m.failures ?? 0} failed, Apdex ${m.apdex.toFixed(2)}.` : '';
+  const scen = s.scenario?.running ? ` Scenario ${s.scenario.name}: step ${(s.scenario.current ?? 0) + 1}/${s.scenario.steps.length}.` : '';
+  return { text, tooltip: `Moodle HA Lab "${s.lab}": ${s.state}, ${up}/${s.nodes.length} nodes healthy${s.activeFaults.length ? `, ${s.activeFaults.length} active faults` : ''}.${load}${scen} Click to open the dashboard.` };
 }

@@ -2,6 +2,9 @@
  * UI tier: the browser dashboard against a REAL lab this test brings up through the CLI.
  * Headless Debian Chromium via playwright-core. Kills web2 with the Docker API, expects the
  * diagram to show it down within 3 s and the timeline to say so, then heals it from the dashboard.
+ * Then starts a load from the dashboard (probe journey, 10 users, 20 s): the tiles show numbers
+ * within 5 s; web2 killed from the dashboard puts a fault marker on the latency chart; at the end
+ * the failover analysis lands on the timeline and the report can be exported and downloaded.
  * Screenshots: test-results/ (and media/screenshots/ for the README).
  *   npm run test:ui        (skips with a message when Docker or /usr/bin/chromium is absent)
  */
@@ -14,7 +17,7 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { createDockerClient } from '../../src/docker/dockerode-client';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, runCli, screenshot } from './helpers';
 
-const LAB = 'mlt-ui';
+const LAB = 'ui-dash';
 
 describe('browser dashboard on a real lab', function () {
   this.timeout(1_500_000);
@@ -124,5 +127,53 @@ describe('browser dashboard on a real lab', function () {
     await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'up', undefined, { timeout: 120_000 });
     assert.equal(await state('web2'), 'up');
     await screenshot(page, 'dashboard-healed.png');
+  });
+  it('starts a load from the dashboard: availability and p95 tiles show numbers within 5 s', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('#diagram g.node.labnode[data-state="up"]').length === 11, undefined, { timeout: 120_000 });
+    await page.evaluate((fields) => {
+      for (const [name, v] of fields) (document.querySelector(`vscode-text-field[data-name="${name}"]`) as HTMLElement & { value: string }).value = v;
+    }, [['users', '10'], ['duration', '20']] as [string, string][]);
+    await page.selectOption('select[data-name="journey"]', 'probe');
+    const t0 = Date.now();
+    await page.locator('vscode-button[data-action="load-start"]').click();
+    await page.waitForFunction(
+      () => /\d/.test(document.querySelector('[data-tile="availability"] .tile-value')?.textContent ?? '') && /\d+ ms/.test(document.querySelector('[data-tile="p95"] .tile-value')?.textContent ?? ''),
+      undefined,
+      { timeout: 5_000 },
+    );
+    const tiles = await page.evaluate(() => ['availability', 'errors', 'apdex', 'p95'].map((k) => `${k} ${document.querySelector(`[data-tile="${k}"] .tile-value`)?.textContent ?? ''}`).join(', '));
+    console.log(`    tiles filled ${Date.now() - t0} ms after Start load: ${tiles}`);
+    await page.waitForSelector('.chart svg path.p95[d^="M"]', { timeout: 5_000 });
+    await screenshot(page, 'dashboard-load.png');
+  });
+
+  it('kills web2 from the dashboard while the load runs: a fault marker appears on the chart', async () => {
+    await page.locator('#diagram g.node[data-node="web2"]').click();
+    await page.locator('.menu vscode-button[data-action="kill"]').click();
+    await page.waitForSelector('.chart g.marker.fault', { timeout: 10_000 });
+    const label = await page.locator('.chart g.marker.fault text').first().textContent();
+    console.log(`    marker: ${label}`);
+    assert.match(label ?? '', /kill web2/);
+    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'down', undefined, { timeout: 10_000 });
+    await page.waitForTimeout(3000); // a few seconds of failover on the chart
+    await screenshot(page, 'dashboard-load-fault.png', true);
+  });
+
+  it('ends the load with the failover analysis on the timeline, and exports the report', async () => {
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.timeline li')).some((li) => /kill web2 at .*detected after/.test(li.textContent ?? '')), undefined, { timeout: 120_000 });
+    const analysis = await page.locator('.timeline li', { hasText: 'detected after' }).first().textContent();
+    console.log(`    ${analysis}`);
+    assert.equal(await page.locator('vscode-button[data-action="load-stop"]').getAttribute('disabled'), '');
+    await page.locator('vscode-button[data-action="export-report"]').click();
+    await page.waitForSelector('.toast a.toast-link', { timeout: 30_000 });
+    const href = await page.locator('.toast a.toast-link').getAttribute('href');
+    assert.ok(href, 'download link');
+    const report = await fetch(new URL(href, page.url()));
+    assert.equal(report.status, 200);
+    assert.match(await report.text(), /kill web2/);
+    await screenshot(page, 'dashboard-load-report.png');
+    // heal web2 for whoever comes next
+    await page.locator('vscode-button[data-action="heal-all"]').click();
+    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'up', undefined, { timeout: 180_000 });
   });
 });

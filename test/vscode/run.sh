@@ -26,7 +26,7 @@ VSIX="$ROOT/moodle-ha-lab.vsix"
 
 created_lab=""
 if [ -z "${LAB:-}" ]; then
-  LAB=mlt-vsc
+  LAB=ui-vsc
   export MOODLE_LAB_HOME="$SCRATCH/lab-home"
   say "bringing up lab $LAB (--no-moodle)"
   node scripts/lab.mjs up --no-moodle --lab "$LAB" >/dev/null
