@@ -13,6 +13,9 @@ import { DEFAULT_LOAD, JourneyName, LoadOptions, LoadTarget, runLoad } from './r
 import { clusterSource, haproxySource, SnapshotSource } from './snapshots';
 import { componentOf } from '../metrics/failover';
 
+/** Samples per minute of Moodle's JMeter test plan (tool_generator's testplan.template.jmx), shared by all threads. */
+export const MOODLE_PLAN_THROUGHPUT = 120;
+
 export interface LoadArgs {
   users?: string;
   duration?: string;
@@ -71,8 +74,12 @@ export function loadOptions(args: LoadArgs, status: LabStatus | undefined, usage
     thinkMaxMs = b !== undefined ? wrap(() => parseDuration(b, '--think')) : thinkMinMs;
     if (thinkMaxMs < thinkMinMs) throw usage('--think: the range must go up, e.g. 500ms-1s');
   }
-  const throughputPerMin = args.throughput !== undefined ? Number(args.throughput) : DEFAULT_LOAD.throughputPerMin;
+  // The Moodle journey follows Moodle's own JMeter plan unless told otherwise: 120 samples per
+  // minute shared by all users, no other think time. `--think` alone means unpaced users.
+  const planPace = journey === 'moodle' && args.throughput === undefined && args.think === undefined;
+  const throughputPerMin = args.throughput !== undefined ? Number(args.throughput) : planPace ? MOODLE_PLAN_THROUGHPUT : DEFAULT_LOAD.throughputPerMin;
   if (!Number.isFinite(throughputPerMin) || throughputPerMin < 0 || throughputPerMin > 60_000) throw usage('--throughput must be samples per minute shared by all users (e.g. 120, as Moodle\'s JMeter plan), or 0 for unpaced');
+  if (throughputPerMin > 0 && args.think === undefined) thinkMinMs = thinkMaxMs = 0;
   const probeHz = args['probe-hz'] !== undefined ? Number(args['probe-hz']) : DEFAULT_LOAD.probeHz;
   if (!(probeHz === 0 || (probeHz >= 1 && probeHz <= 5))) throw usage('--probe-hz must be 0 (off) or 1 to 5');
   const faults = (args.fault ?? []).map((f) => wrap(() => parseFaultSpec(f)));
@@ -127,7 +134,7 @@ export async function loadCommand(controller: LoadController, args: LoadArgs, io
 
   const stamp = Date.now();
   const progress = (line: string) => io.err(`[${((Date.now() - stamp) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
-  progress(`load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms${opts.throughputPerMin ? `, paced at ${opts.throughputPerMin} samples/min shared` : ''}${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`);
+  progress(`load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, ${opts.throughputPerMin ? `paced at ${opts.throughputPerMin} samples/min shared by all users (Moodle's JMeter plan pace: 120)${opts.thinkMaxMs ? `, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms` : ''}` : `unpaced, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms`}${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`);
   const run = await runLoad(
     loadTarget(status),
     opts,

@@ -12,7 +12,7 @@
 import type { UpRequest } from '../controller/lab-controller';
 import type { Clock } from '../engine/wait';
 import { buildTopology, PresetName } from '../engine/topology';
-import { loadTarget, statusSources } from '../load/command';
+import { loadTarget, MOODLE_PLAN_THROUGHPUT, statusSources } from '../load/command';
 import type { FaultTarget } from '../load/faults';
 import { DEFAULT_LOAD, LoadHandle, LoadOptions, LoadRun, LoadTarget, startLoad } from '../load/run';
 import type { LoadDeps } from '../load/run';
@@ -372,7 +372,9 @@ export class ScenarioRunner {
     if (status.state !== 'running') throw new StepFailed(`lab ${lab.lab} is ${status.state}: add an \`up\` step before the load`);
     const journey = step.journey === 'auto' ? (status.moodle.installed ? 'moodle' : 'probe') : step.journey;
     if (journey === 'moodle' && !status.moodle.installed) throw new StepFailed('the moodle journey needs Moodle installed on the lab (use journey: auto or probe)');
-    const paced = step.throughputPerMin !== undefined && step.throughputPerMin > 0;
+    // As the CLI: the Moodle journey follows Moodle's JMeter plan pace unless the step says otherwise.
+    const throughputPerMin = step.throughputPerMin ?? (journey === 'moodle' && !step.thinkMs ? MOODLE_PLAN_THROUGHPUT : 0);
+    const paced = throughputPerMin > 0;
     const opts: LoadOptions = {
       ...DEFAULT_LOAD,
       journey,
@@ -381,7 +383,7 @@ export class ScenarioRunner {
       rampUpMs: step.rampUpMs ?? Math.min(DEFAULT_LOAD.rampUpMs, step.durationMs / 4),
       thinkMinMs: step.thinkMs?.[0] ?? (paced ? 0 : DEFAULT_LOAD.thinkMinMs),
       thinkMaxMs: step.thinkMs?.[1] ?? (paced ? 0 : DEFAULT_LOAD.thinkMaxMs),
-      throughputPerMin: step.throughputPerMin ?? 0,
+      throughputPerMin,
     };
     const name = step.name ?? `run${index + 1}`;
     const series: NamedRun['series'] = [];

@@ -141,7 +141,7 @@ export const SCENARIO_SCHEMA = {
                 duration: { ...ref('duration'), description: 'How long the load runs (default 60s).' },
                 name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$', description: 'Names the run, for `assert: { run: … }`, `compare` and the report (default run1, run2, …).', examples: ['ha', 'single'] },
                 throughput: {
-                  description: 'Samples per minute shared by all users (Moodle\'s JMeter plan: 120); 0 = unpaced (default).',
+                  description: 'Samples per minute shared by all users; 0 = unpaced (users pause only their think time). Default: 120 for the Moodle journey (Moodle\'s JMeter test plan), unpaced for the probe journey.',
                   anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: `^\\s*${NUM}\\s*(/min)?\\s*$` }],
                   examples: [120],
                 },

@@ -132,6 +132,14 @@ describe('load generator', () => {
     assert.equal(loadOptions({}, status(false), usage).journey, 'probe');
     const o = loadOptions({ users: '30', duration: '60s', think: '200ms-1s', fault: ['kill web2@20s'], 'heal-at': '40s' }, status(true), usage);
     assert.deepEqual([o.users, o.durationMs, o.thinkMinMs, o.thinkMaxMs, o.faults.length, o.healAtMs], [30, 60_000, 200, 1000, 1, 40_000]);
+    assert.equal(o.throughputPerMin, 0, '--think alone: unpaced users');
+    // The Moodle journey defaults to Moodle's JMeter plan pace; the probe journey is unpaced.
+    const plan = loadOptions({}, status(true), usage);
+    assert.deepEqual([plan.throughputPerMin, plan.thinkMinMs, plan.thinkMaxMs], [120, 0, 0]);
+    const probe = loadOptions({}, status(false), usage);
+    assert.deepEqual([probe.throughputPerMin, probe.thinkMinMs, probe.thinkMaxMs], [0, 500, 1000]);
+    assert.equal(loadOptions({ throughput: '0' }, status(true), usage).thinkMaxMs, 1000, 'unpaced: the default think time');
+    assert.throws(() => loadOptions({ throughput: '-1' }, status(true), usage), /--throughput must be/);
     assert.throws(() => loadOptions({ users: '0' }, status(true), usage), SyntaxError);
     assert.throws(() => loadOptions({ journey: 'browse' }, status(true), usage), /--journey must be moodle or probe/);
     assert.throws(() => loadOptions({ fault: ['kill web2'] }, status(true), usage), SyntaxError);
