@@ -82,7 +82,10 @@ function formatStatus(s: LabStatus): string {
     lines.push(`  ${n.name.padEnd(9)} ${n.role.padEnd(8)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}`);
   }
   if (s.galera.nodes.length) lines.push(`  galera: ${s.galera.status}, size ${s.galera.clusterSize}`);
-  if (s.gluster.volume) lines.push(`  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals`);
+  if (s.gluster.volume) {
+    const w = s.gluster.writable === undefined ? '' : s.gluster.writable ? ', writable' : `, NOT WRITABLE${s.gluster.writeError ? ` (${s.gluster.writeError})` : ''}`;
+    lines.push(`  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals${w}`);
+  }
   return lines.join('\n') + '\n';
 }
 

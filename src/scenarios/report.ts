@@ -271,24 +271,29 @@ function latencyChart(run: { name: string; series: NamedRun['series'] }, timelin
 
 // ---------------------------------------------------------------- HTML sections
 
-function table(cls: string, head: string[], rows: string[][], numericFrom = 1, rowClass: (i: number) => string = () => ''): string {
-  const th = head.map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ''}>${h}</th>`).join('');
-  const tr = rows.map((r, ri) => `<tr${rowClass(ri) ? ` class="${rowClass(ri)}"` : ''}>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('');
+/** `numeric(col)`: right-aligned, no wrapping (default: every column but the first). */
+function table(cls: string, head: string[], rows: string[][], numeric: (col: number) => boolean = (i) => i >= 1, rowClass: (row: number) => string = () => ''): string {
+  const nc = (i: number) => (numeric(i) ? ' class="num"' : '');
+  const th = head.map((h, i) => `<th${nc(i)}>${h}</th>`).join('');
+  const tr = rows.map((r, ri) => `<tr${rowClass(ri) ? ` class="${rowClass(ri)}"` : ''}>${r.map((c, i) => `<td${nc(i)}>${c}</td>`).join('')}</tr>`).join('');
   return `<div class="scroll"><table class="${cls}"><thead><tr>${th}</tr></thead><tbody>${tr}</tbody></table></div>`;
 }
 
 function tiles(r: LoadResult): string {
-  const t = (key: string, label: string, value: string, bad = false) => `<div class="tile${bad ? ' bad' : ''}" data-tile="${key}"><div class="tile-value">${value}</div><div class="tile-label">${label}</div></div>`;
+  // the unit smaller than the number, so a projected tile reads at a glance
+  const u = (v: string) => v.replace(/^([^ ]+) (.+)$/, (_, n: string, unit: string) => `${n}<small>${unit}</small>`);
+  const t = (key: string, label: string, value: string, bad = false) => `<div class="tile${bad ? ' bad' : ''}" data-tile="${key}"><div class="tile-value">${u(value)}</div><div class="tile-label">${label}</div></div>`;
   return `<div class="tiles">${[
     t('requests', 'requests', int(r.requests)),
     t('failures', 'failures', int(r.failures), r.failures > 0),
     t('errorRate', 'error rate', pct(r.errorRate), r.errorRate > 0),
     t('apdex', 'Apdex (T 500 ms)', apdex(r.apdex)),
-    t('p50', 'p50', msUnit(r.latencyMs?.p50)),
-    t('p95', 'p95', msUnit(r.latencyMs?.p95)),
-    t('p99', 'p99', msUnit(r.latencyMs?.p99)),
-    t('max', 'max', msUnit(r.latencyMs?.max)),
     t('throughput', 'throughput', rps(r.throughputRps)),
+  ].join('')}</div><div class="tiles">${[
+    t('p50', 'p50 latency', msUnit(r.latencyMs?.p50)),
+    t('p95', 'p95 latency', msUnit(r.latencyMs?.p95)),
+    t('p99', 'p99 latency', msUnit(r.latencyMs?.p99)),
+    t('max', 'max latency', msUnit(r.latencyMs?.max)),
   ].join('')}</div>`;
 }
 
@@ -327,7 +332,7 @@ function integritySection(result: ScenarioResult): string {
       ['acknowledged DB writes', int(i.dbWrites), lost(i.lostDbWrites)],
       ['files', int(i.files), lost(i.lostFiles)],
       ['sessions', int(i.sessions), lost(i.lostSessions)],
-    ], 1)}${i.unchecked.length ? `<p class="muted">${i.unchecked.length} could not be checked (not counted as lost): ${i.unchecked.slice(0, 20).map((id) => `<code>${esc(id)}</code>`).join(', ')}${i.unchecked.length > 20 ? ', …' : ''}</p>` : ''}`;
+    ], (c) => c === 1)}${i.unchecked.length ? `<p class="muted">${i.unchecked.length} could not be checked (not counted as lost): ${i.unchecked.slice(0, 20).map((id) => `<code>${esc(id)}</code>`).join(', ')}${i.unchecked.length > 20 ? ', …' : ''}</p>` : ''}`;
   });
   return `<section id="integrity"><h2>Data integrity</h2>${parts.join('')}</section>`;
 }
@@ -346,9 +351,9 @@ h1{font-size:2.2rem;margin:.2rem 0}h2{font-size:1.5rem;margin:2.2rem 0 .8rem;bor
 .verdict{display:flex;align-items:center;gap:1rem;padding:1rem 1.5rem;border-radius:12px;border:3px solid;font-size:2.4rem;font-weight:800;letter-spacing:.04em;margin:1rem 0}
 .verdict small{font-size:1rem;font-weight:500;letter-spacing:0}
 .verdict.passed{color:var(--ok);border-color:var(--ok);background:var(--okbg)}.verdict.failed{color:var(--fail);border-color:var(--fail);background:var(--failbg)}
-.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:.8rem}
+.tiles{display:grid;grid-template-columns:repeat(5,1fr);gap:.8rem}@media (max-width:900px){.tiles{grid-template-columns:repeat(2,1fr)}}.tiles+.tiles{margin-top:.8rem}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:.7rem 1rem}.tile.bad{border-color:var(--fail)}
-.tile-value{font-size:1.7rem;font-weight:700}.tile.bad .tile-value{color:var(--fail)}.tile-label{color:var(--muted);font-size:.9rem}
+.tile-value{font-size:1.8rem;font-weight:700;white-space:nowrap}.tile-value small{font-size:.55em;font-weight:600;color:var(--muted);margin-left:.15em}.tile.bad .tile-value{color:var(--fail)}.tile-label{color:var(--muted);font-size:.9rem}
 svg{display:block;width:100%;height:auto;font-family:inherit}
 .topology .edge{stroke:var(--muted);stroke-width:1.5;opacity:.6}.topology .tier-box{fill:var(--card);stroke:var(--line);stroke-width:1.5}
 .topology .tier-title{fill:var(--muted);font-size:15px}.topology .node rect{fill:var(--bg);stroke:var(--fg);stroke-width:2}
@@ -357,7 +362,7 @@ svg{display:block;width:100%;height:auto;font-family:inherit}
 .chart{margin:0 0 1.5rem}.chart svg{background:var(--card);border:1px solid var(--line);border-radius:10px}
 .latency-chart .grid{stroke:var(--line);stroke-width:1}.latency-chart .axis,.latency-chart .xtick{stroke:var(--muted);stroke-width:1.5}
 .latency-chart .tick{fill:var(--muted);font-size:16px}.latency-chart .tick-fail,.latency-chart .axis-fail{fill:var(--fail)}.latency-chart .axis-title{fill:var(--fg);font-size:16px}
-.series{fill:none;stroke-width:3;stroke-linejoin:round}.s-p50{stroke:var(--p50);fill:var(--p50)}.s-p95{stroke:var(--p95);fill:var(--p95)}path.s-max{stroke:var(--max);stroke-width:1.5;opacity:.8}circle.s-max{fill:var(--max)}
+path.series{fill:none;stroke-width:3;stroke-linejoin:round}.s-p50{stroke:var(--p50)}.s-p95{stroke:var(--p95)}path.s-max{stroke:var(--max);stroke-width:1.5;opacity:.8}circle.s-p50{fill:var(--p50)}circle.s-p95{fill:var(--p95)}circle.s-max{fill:var(--max)}
 .fail-bars rect{fill:var(--fail);opacity:.75}
 .marker line{stroke-width:2;stroke-dasharray:6 5}.marker text{font-size:15px;font-weight:600}
 .m-fault line{stroke:var(--fail)}.m-fault text{fill:var(--fail)}.m-heal line{stroke:var(--ok)}.m-heal text{fill:var(--ok)}.m-maintenance line{stroke:var(--warn)}.m-maintenance text{fill:var(--warn)}
@@ -368,9 +373,9 @@ svg{display:block;width:100%;height:auto;font-family:inherit}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem;font-size:.95rem}
 th,td{padding:.4rem .7rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}th{background:var(--card);font-weight:700}
-.num{text-align:right;white-space:nowrap}
+.num{text-align:right;white-space:nowrap}td .ok,td .err{white-space:nowrap}table.failover td:first-child{white-space:nowrap}
 .paper{font-style:italic;color:var(--warn)}
-td.pass{color:var(--ok);font-weight:700;white-space:nowrap}td.fail{color:var(--fail);font-weight:700;white-space:nowrap}tr.failed td{background:var(--failbg)}
+tr.failed td{background:var(--failbg)}
 .timeline{list-style:none;padding:0;margin:0}
 .timeline li{display:grid;grid-template-columns:5.5rem 7.5rem 1fr;gap:.8rem;padding:.35rem 0;border-bottom:1px solid var(--line)}
 .timeline .t{color:var(--muted);font-variant-numeric:tabular-nums}.timeline .k{font-weight:600;color:var(--muted)}
@@ -394,7 +399,7 @@ export function renderHtml(result: ScenarioResult): string {
     ? runs.map((r) => `${multi ? `<h3>${esc(r.name)}${'preset' in r ? ` <span class="muted">(${esc((r as NamedRun).preset)}, ${int(r.users)} users)</span>` : ''}</h3>` : ''}${latencyChart(r, result.timeline)}`).join('')
     : '<p class="empty">This scenario ran no load.</p>';
   const failover = runs.some((r) => r.faults.length)
-    ? runs.filter((r) => r.faults.length).map((r) => `${multi ? `<h3>${esc(r.name)}</h3>` : ''}${table('failover', FAULT_HEAD, r.faults.map(faultRow))}`).join('')
+    ? runs.filter((r) => r.faults.length).map((r) => `${multi ? `<h3>${esc(r.name)}</h3>` : ''}${table('failover', FAULT_HEAD, r.faults.map(faultRow), (i) => i >= 1 && i <= 7)}`).join('')
     : '<p class="empty">No fault was measured under load.</p>';
   const runTiles = multi ? runs.map((r) => `<h3>${esc(r.name)}</h3>${tiles(r)}`).join('') : tiles(result);
 
@@ -403,7 +408,7 @@ export function renderHtml(result: ScenarioResult): string {
       String(i + 1), esc(s.step), isNum(s.line) ? String(s.line) : DASH,
       s.passed ? '<span class="ok">✓ pass</span>' : '<span class="err">✗ FAIL</span>',
       s.detail ? esc(s.detail) : '', clock(s.atMs), msUnit(s.durationMs),
-    ]), 99, (i) => (result.steps[i]!.passed ? '' : 'failed'))
+    ]), (c) => c === 0 || c === 2 || c >= 5, (i) => (result.steps[i]!.passed ? '' : 'failed'))
     : '<p class="empty">No steps.</p>';
 
   const timeline = result.timeline.length

@@ -85,8 +85,8 @@ describe('scenario report', () => {
     assert.match(table, /<strong>stop web3<\/strong>.*<td class="num">—<\/td>/);
     assert.match(table, /still degraded/);
     assert.match(html, /data-tile="apdex"><div class="tile-value">0.872</);
-    assert.match(html, /data-tile="errorRate"><div class="tile-value">0.15 %</);
-    assert.match(html, /data-tile="max"><div class="tile-value">2.03 s</);
+    assert.match(html, /data-tile="errorRate"><div class="tile-value">0.15<small>%<\/small></);
+    assert.match(html, /data-tile="max"><div class="tile-value">2.03<small>s<\/small></);
     assert.match(html, /<section id="integrity">[\s\S]*none lost/);
     assert.match(html, /<li class="k-say say" data-kind="say">/);
   });
