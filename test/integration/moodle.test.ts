@@ -6,7 +6,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
 import { dockerAvailable, LabUnderTest } from './helpers';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot } from '../ui/helpers';
+import type { ScenarioResult } from '../../src/scenarios/types';
 import { isLoggedIn, MoodleClient } from '../../src/moodle/client';
 import type { LabStatus } from '../../src/protocol/status';
 
@@ -113,6 +117,30 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
     await lab.cliOk(['maintenance', 'off']);
     assert.equal((await c.get('/')).status, 200);
     assert.equal((await lab.status()).moodle.maintenance, false);
+  });
+
+  it('`scenario run paper-failover --json --report out.html` → exit 0, failures 0, Apdex ≥ 0.85; the report opens offline', async () => {
+    const report = path.join(lab.home, 'paper-failover.html');
+    const r = await lab.cli(['scenario', 'run', 'paper-failover', '--json', '--report', report]);
+    const result = JSON.parse(r.stdout) as ScenarioResult;
+    assert.equal(r.code, 0, `${result.steps.filter((x) => !x.passed).map((x) => `${x.step}: ${x.detail}`).join('\n')}\n${r.stderr.slice(-2000)}`);
+    assert.equal(result.failures, 0);
+    assert.ok(result.apdex >= 0.85, `Apdex ${result.apdex}`);
+    assert.deepEqual(result.faults.map((f) => f.fault), ['stop web2', 'stop web3']);
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      const network: string[] = [];
+      await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : (network.push(route.request().url()), route.abort())));
+      await page.goto(`file://${report}`);
+      assert.ok(await page.locator('svg').first().isVisible());
+      assert.ok(await page.getByText('PASSED').first().isVisible());
+      assert.ok((await page.locator('table').count()) >= 2);
+      assert.deepEqual(network, []);
+      await screenshot(page, 'report-paper-failover-real.png');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('`down` then `up` with the same source: no reinstall, the same users still log in', async () => {
