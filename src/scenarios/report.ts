@@ -91,6 +91,13 @@ function metricValue(metric: string, v: Num): string {
   return int(v);
 }
 
+const METRIC_LABEL: Record<string, string> = {
+  requests: 'requests', failures: 'failures', errorrate: 'error rate', successrate: 'success rate', apdex: 'Apdex', p50: 'p50 latency', p95: 'p95 latency',
+  p99: 'p99 latency', max: 'max latency', throughput: 'throughput', detection: 'detection', blackout: 'blackout', recovery: 'recovery',
+  failedduringfaults: 'failed during faults', lostwrites: 'lost DB writes', lostfiles: 'lost files', lostsessions: 'lost sessions',
+};
+const metricLabel = (metric: string) => METRIC_LABEL[metric.toLowerCase().replace(/[^a-z0-9]/g, '')] ?? metric;
+
 /** The paper's figure for a comparison row, when the paper has one. */
 function paperValue(metric: string, f: PaperFigures): number | null {
   const k = metric.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -166,8 +173,9 @@ function topologySvg(result: ScenarioResult): string {
   const webs = groups.filter((g) => g.role === 'web');
   const backs = groups.filter((g) => g.role !== 'lb' && g.role !== 'web');
   for (const lb of lbs) for (const w of webs) for (const n of w.nodes) for (const l of lb.nodes) edges.push(line(l.x + NW / 2, l.y + NH, n.x + NW / 2, n.y));
-  const sources = webs.length ? webs.flatMap((w) => w.nodes) : lbs.flatMap((l) => l.nodes);
-  for (const b of backs) for (const s of sources) edges.push(line(s.x + NW / 2, s.y + NH, b.x + b.w / 2, b.y));
+  // below the web tier one edge per back-end tier, from the tier box (every web node talks to each)
+  const from = webs[0] ?? lbs[0];
+  if (from) backs.forEach((b, i) => edges.push(line(from.x + (from.w * (i + 1)) / (backs.length + 1), from.y + from.h, b.x + b.w / 2, b.y)));
 
   const body = groups.map((g) => {
     const ns = g.nodes.map((n) => {
@@ -204,7 +212,7 @@ function timeTicks(fromS: number, toS: number): number[] {
   for (let t = Math.ceil(fromS / step) * step; t <= toS + 1e-9; t += step) out.push(t);
   return out;
 }
-const tickMs = (v: number) => (v >= 1000 ? `${+(v / 1000).toFixed(2)} s` : `${v}`);
+const tickMs = (v: number) => (v >= 1000 ? `${+(v / 1000).toFixed(2)} s` : `${v} ms`);
 function shortLabel(e: ScenarioTimelineEntry): string {
   const t = e.text.replace(/\s+/g, ' ').trim();
   return t.length > 26 ? `${t.slice(0, 25)}…` : t;
@@ -238,7 +246,7 @@ function latencyChart(run: { name: string; series: NamedRun['series'] }, timelin
   for (const s of timeTicks(fromS, toS)) out.push(`<line class="xtick" x1="${f1(x(s * 1000))}" x2="${f1(x(s * 1000))}" y1="${T + ph}" y2="${T + ph + 6}"/><text class="tick" x="${f1(x(s * 1000))}" y="${T + ph + 26}" text-anchor="middle">${s}</text>`);
   out.push(`<line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${T + ph}"/><line class="axis" x1="${L}" x2="${L + pw}" y1="${T + ph}" y2="${T + ph}"/><line class="axis" x1="${L + pw}" x2="${L + pw}" y1="${T}" y2="${T + ph}"/>`);
   out.push(`<text class="axis-title" x="${L + pw / 2}" y="${H - 8}" text-anchor="middle">seconds since scenario start</text>`);
-  out.push(`<text class="axis-title" transform="translate(18 ${T + ph / 2}) rotate(-90)" text-anchor="middle">latency (ms)</text>`);
+  out.push(`<text class="axis-title" transform="translate(18 ${T + ph / 2}) rotate(-90)" text-anchor="middle">latency</text>`);
   out.push(`<text class="axis-title axis-fail" transform="translate(${W - 14} ${T + ph / 2}) rotate(90)" text-anchor="middle">failures / s</text>`);
   // failures per second: bars one second wide (or the spacing of the points, if coarser)
   const gaps = series.slice(1).map((p, i) => p.atMs - series[i]!.atMs).filter((g) => g > 0);
@@ -252,16 +260,20 @@ function latencyChart(run: { name: string; series: NamedRun['series'] }, timelin
     out.push(series.length > 1 ? `<path class="series s-${k}" d="${path(k)}"/>` : `<circle class="dot s-${k}" cx="${f1(x(series[0]!.atMs))}" cy="${f1(y(series[0]![k]))}" r="6"/>`);
   }
   // timeline markers, labels staggered in three rows so neighbours don't collide
-  let lastX = -Infinity, row = 0;
+  const rowEnds = [-Infinity, -Infinity, -Infinity];
   for (const m of [...markers].sort((a, b) => a.atMs - b.atMs)) {
     const mx = x(m.atMs);
-    row = mx - lastX < 190 ? (row + 1) % 3 : 0;
-    lastX = mx;
+    const label = shortLabel(m);
+    const lw = label.length * 8.6 + 6; // ≈ 15px bold
+    const anchor = mx + 4 + lw > W - 4 ? 'end' : 'start';
+    const [left, right] = anchor === 'end' ? [mx - 4 - lw, mx] : [mx, mx + 4 + lw];
+    let row = rowEnds.findIndex((end) => left > end + 8);
+    if (row < 0) row = rowEnds.indexOf(Math.min(...rowEnds));
+    rowEnds[row] = right;
     const ly = T - 62 + row * 20;
-    const anchor = mx > L + pw - 150 ? 'end' : 'start';
     const lx = anchor === 'end' ? mx - 4 : mx + 4;
     out.push(`<g class="marker m-${m.kind}" data-kind="${m.kind}"><line x1="${f1(mx)}" x2="${f1(mx)}" y1="${ly + 4}" y2="${T + ph}"/>` +
-      `<text x="${f1(lx)}" y="${ly}" text-anchor="${anchor}">${esc(shortLabel(m))}</text><title>${clock(m.atMs)} ${esc(m.kind)}: ${esc(m.text)}</title></g>`);
+      `<text x="${f1(lx)}" y="${ly}" text-anchor="${anchor}">${esc(label)}</text><title>${clock(m.atMs)} ${esc(m.kind)}: ${esc(m.text)}</title></g>`);
   }
   out.push('</svg>');
   const legend = [['s-p50', 'p50'], ['s-p95', 'p95'], ['s-max', 'max'], ['fail', 'failures / s (right axis)'], ['m-fault', 'fault'], ['m-heal', 'heal'], ['m-maintenance', 'maintenance']]
@@ -297,7 +309,7 @@ function tiles(r: LoadResult): string {
   ].join('')}</div>`;
 }
 
-const FAULT_HEAD = ['fault', 'at (s into run)', 'detected ms', 'failed requests', 'blackout ms', 'recovered ms', 'p99 ms', 'max ms', 'error'];
+const FAULT_HEAD = ['fault', 'at s', 'detected ms', 'failed requests', 'blackout ms', 'recovered ms', 'p99 ms', 'max ms', 'error'];
 function faultRow(f: LoadFaultResult): string[] {
   return [
     `<strong>${esc(f.fault)}</strong>`, isNum(f.atMs) ? (f.atMs / 1000).toFixed(1) : DASH, ms(f.detectedMs), int(f.failedRequests), ms(f.blackoutMs),
@@ -311,14 +323,13 @@ function comparisonSection(result: ScenarioResult): string {
   const paper = paperColumns(result);
   if (c) {
     const head = ['metric', ...c.runs.map((r) => esc(r)), ...paper.map((p) => `<span class="paper">${esc(p.label)}</span>`)];
-    const rows = c.rows.map((row) => [esc(row.metric), ...c.runs.map((_, i) => metricValue(row.metric, row.values[i])), ...paper.map((p) => `<span class="paper">${metricValue(row.metric, paperValue(row.metric, p))}</span>`)]);
+    const rows = c.rows.map((row) => [esc(metricLabel(row.metric)), ...c.runs.map((_, i) => metricValue(row.metric, row.values[i])), ...paper.map((p) => `<span class="paper">${metricValue(row.metric, paperValue(row.metric, p))}</span>`)]);
     return `<section id="comparison"><h2>Comparison</h2>${table('comparison', head, rows)}${paper.length ? `<p class="muted">${esc(PAPER_REFERENCE.source)}.</p>` : ''}</section>`;
   }
   if (!paper.length) return '';
   const metrics: [string, (r: LoadResult) => Num][] = [['successRate', (r) => 1 - r.errorRate], ['errorRate', (r) => r.errorRate], ['apdex', (r) => r.apdex], ['p95', (r) => r.latencyMs.p95], ['max', (r) => r.latencyMs.max]];
   const head = ['metric', 'measured', ...paper.map((p) => `<span class="paper">${esc(p.label)}</span>`)];
-  const label: Record<string, string> = { successRate: 'success rate', errorRate: 'error rate', apdex: 'Apdex', p95: 'p95', max: 'max' };
-  const rows = metrics.map(([k, get]) => [label[k]!, metricValue(k, result.requests > 0 ? get(result) : null), ...paper.map((p) => `<span class="paper">${metricValue(k, paperValue(k, p))}</span>`)]);
+  const rows = metrics.map(([k, get]) => [metricLabel(k), metricValue(k, result.requests > 0 ? get(result) : null), ...paper.map((p) => `<span class="paper">${metricValue(k, paperValue(k, p))}</span>`)]);
   return `<section id="comparison"><h2>Against the paper</h2>${table('comparison paper-table', head, rows)}<p class="muted">${esc(PAPER_REFERENCE.source)}.</p></section>`;
 }
 
@@ -373,13 +384,13 @@ path.series{fill:none;stroke-width:3;stroke-linejoin:round}.s-p50{stroke:var(--p
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem;font-size:.95rem}
 th,td{padding:.4rem .7rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}th{background:var(--card);font-weight:700}
-.num{text-align:right;white-space:nowrap}td .ok,td .err{white-space:nowrap}table.failover td:first-child{white-space:nowrap}
+.num{text-align:right;white-space:nowrap}th.num{white-space:normal}table.failover{font-size:.9rem}table.failover td:last-child{min-width:12em}.steps .ok,.steps .err{white-space:nowrap}table.failover td:first-child{white-space:nowrap}
 .paper{font-style:italic;color:var(--warn)}
 tr.failed td{background:var(--failbg)}
 .timeline{list-style:none;padding:0;margin:0}
-.timeline li{display:grid;grid-template-columns:5.5rem 7.5rem 1fr;gap:.8rem;padding:.35rem 0;border-bottom:1px solid var(--line)}
+.timeline li{display:grid;grid-template-columns:5.5rem 7.5rem 1fr;gap:.8rem;padding:.35rem .8rem;border-bottom:1px solid var(--line)}
 .timeline .t{color:var(--muted);font-variant-numeric:tabular-nums}.timeline .k{font-weight:600;color:var(--muted)}
-.timeline li.say{font-size:1.25rem;background:var(--say);border-left:6px solid var(--p50);padding:.6rem .8rem;border-radius:6px;margin:.4rem 0}
+.timeline li.say{font-size:1.25rem;background:var(--say);border-left:6px solid var(--p50);padding:.6rem .8rem .6rem calc(.8rem - 6px);border-radius:6px;margin:.4rem 0}.timeline li.say .t{font-size:1rem;padding-top:.2rem}
 .timeline li.say .k{color:var(--p50)}.timeline li.k-fault .k{color:var(--fail)}.timeline li.k-heal .k{color:var(--ok)}.timeline li.k-maintenance .k{color:var(--warn)}
 .timeline li.bad .x{color:var(--fail)}
 .empty{color:var(--muted);font-style:italic;padding:1rem;border:1px dashed var(--line);border-radius:10px}
@@ -401,6 +412,9 @@ export function renderHtml(result: ScenarioResult): string {
   const failover = runs.some((r) => r.faults.length)
     ? runs.filter((r) => r.faults.length).map((r) => `${multi ? `<h3>${esc(r.name)}</h3>` : ''}${table('failover', FAULT_HEAD, r.faults.map(faultRow), (i) => i >= 1 && i <= 7)}`).join('')
     : '<p class="empty">No fault was measured under load.</p>';
+  const failoverNote = runs.some((r) => r.faults.length)
+    ? '<p class="muted">at: seconds into the run · detected: until the cluster showed the fault (HAProxy DOWN, Galera shrank, brick offline) · blackout: the longest stretch with no request succeeding · recovered: after a heal, until the component was healthy again (heal); otherwise until the last failed request ended (service).</p>'
+    : '';
   const runTiles = multi ? runs.map((r) => `<h3>${esc(r.name)}</h3>${tiles(r)}`).join('') : tiles(result);
 
   const steps = result.steps.length
@@ -438,7 +452,7 @@ ${verdict}
 <section id="topology"><h2>Topology</h2>${topologySvg(result)}</section>
 <section id="summary"><h2>Load${multi ? ' per run' : ''}</h2>${runTiles}</section>
 <section id="latency"><h2>Latency and failures over time</h2>${charts}</section>
-<section id="failover"><h2>Failover per fault</h2>${failover}</section>
+<section id="failover"><h2>Failover per fault</h2>${failover}${failoverNote}</section>
 ${comparisonSection(result)}
 ${integritySection(result)}
 <section id="steps"><h2>Steps and assertions</h2>${steps}</section>
@@ -486,7 +500,7 @@ export function renderMarkdown(result: ScenarioResult): string {
     const c = result.comparison;
     out.push('## Comparison', '');
     out.push(mdTable(['metric', ...c.runs.map(md), ...paper.map((p) => `*${md(p.label)}*`)], c.rows.map((row) => [
-      md(row.metric), ...c.runs.map((_, i) => metricValue(row.metric, row.values[i])), ...paper.map((p) => metricValue(row.metric, paperValue(row.metric, p))),
+      md(metricLabel(row.metric)), ...c.runs.map((_, i) => metricValue(row.metric, row.values[i])), ...paper.map((p) => metricValue(row.metric, paperValue(row.metric, p))),
     ])), '');
     if (paper.length) out.push(`*${md(PAPER_REFERENCE.source)}.*`, '');
   } else if (paper.length) {
@@ -496,7 +510,7 @@ export function renderMarkdown(result: ScenarioResult): string {
       ['success rate', pct(has ? 1 - result.errorRate : null), ...paper.map((p) => pct(p.successRate))],
       ['error rate', pct(has ? result.errorRate : null), ...paper.map((p) => pct(p.errorRate))],
       ['Apdex', apdex(has ? result.apdex : null), ...paper.map((p) => apdex(p.apdex))],
-      ['max', msUnit(has ? result.latencyMs.max : null), ...paper.map((p) => msUnit(p.maxMs))],
+      ['max latency', msUnit(has ? result.latencyMs.max : null), ...paper.map((p) => msUnit(p.maxMs))],
     ]), '', `*${md(PAPER_REFERENCE.source)}.*`, '');
   }
   const lost = runs.flatMap((r) => (r.integrity ? [...r.integrity.lostDbWrites, ...r.integrity.lostFiles, ...r.integrity.lostSessions].map((id) => `${r.name}: ${id}`) : []));

@@ -98,9 +98,9 @@ describe('scenario report', () => {
     assert.match(table, /<th class="num">single<\/th><th class="num">ha<\/th>/);
     assert.match(table, new RegExp(PAPER_REFERENCE.figures.single.label));
     assert.match(table, new RegExp(PAPER_REFERENCE.figures.ha.label));
-    assert.match(table, /<td>apdex<\/td><td class="num">0.612<\/td><td class="num">0.861<\/td><td class="num"><span class="paper">—<\/span><\/td><td class="num"><span class="paper">0.850<\/span>/);
-    assert.match(table, /<td>errorRate<\/td>.*<span class="paper">0.11 %<\/span>.*<span class="paper">0 %<\/span>/);
-    assert.match(table, /<td>max<\/td><td class="num">11.8 s<\/td><td class="num">1.92 s<\/td>.*12.0 s.*2.00 s/);
+    assert.match(table, /<td>Apdex<\/td><td class="num">0.612<\/td><td class="num">0.861<\/td><td class="num"><span class="paper">—<\/span><\/td><td class="num"><span class="paper">0.850<\/span>/);
+    assert.match(table, /<td>error rate<\/td>.*<span class="paper">0.11 %<\/span>.*<span class="paper">0 %<\/span>/);
+    assert.match(table, /<td>max latency<\/td><td class="num">11.8 s<\/td><td class="num">1.92 s<\/td>.*12.0 s.*2.00 s/);
     assert.match(table, /<td>blackout<\/td><td class="num">—<\/td>/);
     // paper-failover has no comparison: the main run against the paper's HA figures
     const pf = renderHtml(paperFailoverResult());
@@ -141,7 +141,7 @@ describe('scenario report', () => {
     assert.match(md, /\| single \| [\d,]+ \| \d+ \|/);
     assert.match(md, /## Failover[\s\S]*\| ha \| stop web2 \| 20.0 \| 1,050 \|/);
     assert.match(md, /## Comparison[\s\S]*\| metric \| single \| ha \| \*paper: one server\* \| \*paper: HA, 2 of 3 web off\* \|/);
-    assert.match(md, /\| apdex \| 0.612 \| 0.861 \| — \| 0.850 \|/);
+    assert.match(md, /\| Apdex \| 0.612 \| 0.861 \| — \| 0.850 \|/);
     assert.ok(!/## Failed steps/.test(md));
     const base = paperFailoverResult();
     const failed = renderMarkdown(paperFailoverResult({ passed: false, steps: [...base.steps, { step: 'assert: p95 | <= 500ms', passed: false, detail: 'p95 880\nms', atMs: 1, durationMs: 1, line: 31 }] }));

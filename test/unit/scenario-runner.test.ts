@@ -157,6 +157,7 @@ describe('scenario runner', () => {
     assert.deepEqual(all.lab!.calls, ['up ha']);
     assert.deepEqual(r.comparison!.runs, ['single', 'ha']);
     assert.deepEqual(r.comparison!.rows.find((x) => x.metric === 'failures')!.values, [4, 0]);
+    assert.deepEqual(r.comparison!.rows.find((x) => x.metric === 'apdex')!.values, [0.5, 0.95]);
     assert.deepEqual(r.runs.map((x) => `${x.name}@${x.lab}`), ['single@lab-single', 'ha@lab']);
   });
 
