@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import { dockerAvailable, getJson, LabUnderTest } from './helpers';
+import { freshLabOrSkip, getJson, LabUnderTest } from './helpers';
 import { sql } from '../../src/engine/galera';
 import { HaproxyRuntime, tcpRuntime } from '../../src/engine/haproxy-runtime';
 import type { LabStatus } from '../../src/protocol/status';
@@ -40,12 +40,7 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
   }
 
   before(async function () {
-    const ok = await dockerAvailable();
-    if (ok !== true) {
-      console.log(`    skipped: no Docker engine answers (${ok}).`);
-      this.skip();
-    }
-    await lab.cli(['destroy']);
+    await freshLabOrSkip(this, lab);
     await lab.cliOk(['up', '--no-moodle']);
     status = await lab.status();
     const state = JSON.parse(fs.readFileSync(`${lab.home}/${LAB}/state.json`, 'utf8'));

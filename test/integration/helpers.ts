@@ -78,6 +78,16 @@ export class LabUnderTest {
   }
 }
 
+/** Skips the suite, saying why, when no Docker engine answers; otherwise removes what an earlier run of `lab` left. */
+export async function freshLabOrSkip(ctx: Mocha.Context, lab: LabUnderTest): Promise<void> {
+  const ok = await dockerAvailable();
+  if (ok !== true) {
+    console.log(`    skipped: no Docker engine answers (${ok}).`);
+    ctx.skip();
+  }
+  await lab.cli(['destroy']);
+}
+
 /** True when a Docker engine answers; otherwise the reason, for the skip message. */
 export async function dockerAvailable(): Promise<string | true> {
   try {

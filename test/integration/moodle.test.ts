@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
-import { dockerAvailable, LabUnderTest } from './helpers';
+import { freshLabOrSkip, LabUnderTest } from './helpers';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot } from '../ui/helpers';
 import type { ScenarioResult } from '../../src/scenarios/types';
 import { isLoggedIn, MoodleClient } from '../../src/moodle/client';
@@ -38,12 +38,7 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
       console.log('    skipped: set MOODLE_LAB_TEST_SOURCE to a Moodle 5.x source folder or archive to run the Moodle tier (none ships with the repository).');
       this.skip();
     }
-    const ok = await dockerAvailable();
-    if (ok !== true) {
-      console.log(`    skipped: no Docker engine answers (${ok}).`);
-      this.skip();
-    }
-    await lab.cli(['destroy']);
+    await freshLabOrSkip(this, lab);
   });
 
   after(async function () {

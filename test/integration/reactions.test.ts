@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dockerAvailable, getJson, LabUnderTest, ROOT } from './helpers';
+import { freshLabOrSkip, getJson, LabUnderTest, ROOT } from './helpers';
 import { LabController } from '../../src/controller/lab-controller';
 import { sql } from '../../src/engine/galera';
 import { StateStore } from '../../src/engine/state';
@@ -52,12 +52,7 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
   }
 
   before(async function () {
-    const ok = await dockerAvailable();
-    if (ok !== true) {
-      console.log(`    skipped: no Docker engine answers (${ok}).`);
-      this.skip();
-    }
-    await lab.cli(['destroy']);
+    await freshLabOrSkip(this, lab);
     await lab.cliOk(['up', '--no-moodle']);
     const state = JSON.parse(fs.readFileSync(`${lab.home}/${LAB}/state.json`, 'utf8'));
     rootPw = state.secrets.dbRootPassword;

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dockerAvailable, LabUnderTest, ROOT } from './helpers';
+import { freshLabOrSkip, LabUnderTest, ROOT } from './helpers';
 import type { ScenarioResult } from '../../src/scenarios/types';
 
 const LAB = process.env.LAB_TEST_SCENARIO_NAME ?? 'mlt-scenario';
@@ -16,12 +16,7 @@ describe(`scenarios on a real lab (lab "${LAB}")`, function () {
   const lab = new LabUnderTest(LAB);
 
   before(async function () {
-    const ok = await dockerAvailable();
-    if (ok !== true) {
-      console.log(`    skipped: no Docker engine answers (${ok}).`);
-      this.skip();
-    }
-    await lab.cli(['destroy']);
+    await freshLabOrSkip(this, lab);
   });
 
   after(async function () {
