@@ -6,7 +6,7 @@
  * The scenario runner's loads go through `startLoadFn` and are published the same way.
  * Everything it talks to is injected (the lab, the store, startLoad, the clock).
  */
-import { loadTarget, statusSources } from '../load/command';
+import { loadTarget, MOODLE_PLAN_THROUGHPUT, statusSources } from '../load/command';
 import type { FaultTarget } from '../load/faults';
 import { DEFAULT_LOAD, JourneyName, LoadDeps, LoadHandle, LoadOptions, LoadRun, LoadTarget, startLoad as realStartLoad } from '../load/run';
 import type { LoadResult } from '../metrics/export';
@@ -191,7 +191,9 @@ export class LoadSession {
       const choice = req.journey ?? 'auto';
       const journey: JourneyName = choice === 'auto' ? (status.moodle.installed ? 'moodle' : 'probe') : choice;
       if (journey === 'moodle' && !status.moodle.installed) throw new Error('the moodle journey needs Moodle installed on the lab: use the probe journey');
-      const opts: LoadOptions = { ...DEFAULT_LOAD, journey, users, durationMs, rampUpMs: Math.min(DEFAULT_LOAD.rampUpMs, durationMs / 4) };
+      // As the CLI: the Moodle journey at Moodle's JMeter plan pace, the probe journey unpaced.
+      const paced = journey === 'moodle' ? { throughputPerMin: MOODLE_PLAN_THROUGHPUT, thinkMinMs: 0, thinkMaxMs: 0 } : {};
+      const opts: LoadOptions = { ...DEFAULT_LOAD, ...paced, journey, users, durationMs, rampUpMs: Math.min(DEFAULT_LOAD.rampUpMs, durationMs / 4) };
       const info = this.launch(loadTarget(status), opts, { injector: this.deps.lab, sources: statusSources(status, this.deps.lab, true) }, 'load', status);
       this.deps.sink.note({ source: 'load', severity: 'info', kind: 'load', text: `load started: ${this.describe(info)}` });
       return info;
