@@ -6,9 +6,9 @@
  * The scenario runner's loads go through `startLoadFn` and are published the same way.
  * Everything it talks to is injected (the lab, the store, startLoad, the clock).
  */
-import { loadTarget, MOODLE_PLAN_THROUGHPUT, statusSources } from '../load/command';
+import { loadTarget, statusSources } from '../load/command';
 import type { FaultTarget } from '../load/faults';
-import { DEFAULT_LOAD, JourneyName, LoadDeps, LoadHandle, LoadOptions, LoadRun, LoadTarget, startLoad as realStartLoad } from '../load/run';
+import { DEFAULT_LOAD, defaultRampUp, journeyFor, JourneyName, pacing, LoadDeps, LoadHandle, LoadOptions, LoadRun, LoadTarget, startLoad as realStartLoad } from '../load/run';
 import type { LoadResult } from '../metrics/export';
 import type { MetricsRecorder, WindowStats } from '../metrics/recorder';
 import { describeFault, FaultRequest } from '../protocol/faults';
@@ -188,12 +188,9 @@ export class LoadSession {
       const status = cached && cached.state === 'running' && cached.endpoints.moodle ? cached : await this.deps.lab.status();
       if (status.state === 'absent') throw new Error(`lab "${status.lab}" does not exist: start it first`);
       if (!status.endpoints.moodle) throw new Error(`lab "${status.lab}" has no published entry point (state ${status.state})`);
-      const choice = req.journey ?? 'auto';
-      const journey: JourneyName = choice === 'auto' ? (status.moodle.installed ? 'moodle' : 'probe') : choice;
+      const journey = journeyFor(req.journey, status.moodle.installed);
       if (journey === 'moodle' && !status.moodle.installed) throw new Error('the moodle journey needs Moodle installed on the lab: use the probe journey');
-      // As the CLI: the Moodle journey at Moodle's JMeter plan pace, the probe journey unpaced.
-      const paced = journey === 'moodle' ? { throughputPerMin: MOODLE_PLAN_THROUGHPUT, thinkMinMs: 0, thinkMaxMs: 0 } : {};
-      const opts: LoadOptions = { ...DEFAULT_LOAD, ...paced, journey, users, durationMs, rampUpMs: Math.min(DEFAULT_LOAD.rampUpMs, durationMs / 4) };
+      const opts: LoadOptions = { ...DEFAULT_LOAD, ...pacing(journey), journey, users, durationMs, rampUpMs: defaultRampUp(durationMs) };
       const info = this.launch(loadTarget(status), opts, { injector: this.deps.lab, sources: statusSources(status, this.deps.lab, true) }, 'load', status);
       this.deps.sink.note({ source: 'load', severity: 'info', kind: 'load', text: `load started: ${this.describe(info)}` });
       return info;

@@ -9,12 +9,9 @@ import { formatSummary, toJtl } from '../metrics/export';
 import type { LabStatus } from '../protocol/status';
 import { FaultTarget, parseDuration, parseFaultSpec } from './faults';
 import { probeTargets } from './node-probes';
-import { DEFAULT_LOAD, JourneyName, LoadOptions, LoadTarget, runLoad } from './run';
+import { DEFAULT_LOAD, defaultRampUp, journeyFor, JourneyName, LoadOptions, LoadTarget, pacing, runLoad } from './run';
 import { clusterSource, haproxySource, SnapshotSource } from './snapshots';
 import { componentOf } from '../metrics/failover';
-
-/** Samples per minute of Moodle's JMeter test plan (tool_generator's testplan.template.jmx), shared by all threads. */
-export const MOODLE_PLAN_THROUGHPUT = 120;
 
 export interface LoadArgs {
   users?: string;
@@ -64,22 +61,17 @@ export function loadOptions(args: LoadArgs, status: LabStatus | undefined, usage
   };
   const users = args.users !== undefined ? Number(args.users) : DEFAULT_LOAD.users;
   if (!Number.isInteger(users) || users < 1 || users > 1000) throw usage('--users must be a whole number from 1 to 1000');
-  const journey = (args.journey ?? (status?.moodle.installed ? 'moodle' : 'probe')) as JourneyName;
+  const journey = journeyFor(args.journey as JourneyName | undefined, Boolean(status?.moodle.installed));
   if (journey !== 'moodle' && journey !== 'probe') throw usage('--journey must be moodle or probe');
-  let thinkMinMs = DEFAULT_LOAD.thinkMinMs;
-  let thinkMaxMs = DEFAULT_LOAD.thinkMaxMs;
+  let think: [number, number] | undefined;
   if (args.think !== undefined) {
     const [a, b] = args.think.split('-');
-    thinkMinMs = wrap(() => parseDuration(a!, '--think'));
-    thinkMaxMs = b !== undefined ? wrap(() => parseDuration(b, '--think')) : thinkMinMs;
-    if (thinkMaxMs < thinkMinMs) throw usage('--think: the range must go up, e.g. 500ms-1s');
+    const min = wrap(() => parseDuration(a!, '--think'));
+    think = [min, b !== undefined ? wrap(() => parseDuration(b, '--think')) : min];
+    if (think[1] < think[0]) throw usage('--think: the range must go up, e.g. 500ms-1s');
   }
-  // The Moodle journey follows Moodle's own JMeter plan unless told otherwise: 120 samples per
-  // minute shared by all users, no other think time. `--think` alone means unpaced users.
-  const planPace = journey === 'moodle' && args.throughput === undefined && args.think === undefined;
-  const throughputPerMin = args.throughput !== undefined ? Number(args.throughput) : planPace ? MOODLE_PLAN_THROUGHPUT : DEFAULT_LOAD.throughputPerMin;
-  if (!Number.isFinite(throughputPerMin) || throughputPerMin < 0 || throughputPerMin > 60_000) throw usage('--throughput must be samples per minute shared by all users (e.g. 120, as Moodle\'s JMeter plan), or 0 for unpaced');
-  if (throughputPerMin > 0 && args.think === undefined) thinkMinMs = thinkMaxMs = 0;
+  const throughput = args.throughput !== undefined ? Number(args.throughput) : undefined;
+  if (throughput !== undefined && (!Number.isFinite(throughput) || throughput < 0 || throughput > 60_000)) throw usage('--throughput must be samples per minute shared by all users (e.g. 120, as Moodle\'s JMeter plan), or 0 for unpaced');
   const probeHz = args['probe-hz'] !== undefined ? Number(args['probe-hz']) : DEFAULT_LOAD.probeHz;
   if (!(probeHz === 0 || (probeHz >= 1 && probeHz <= 5))) throw usage('--probe-hz must be 0 (off) or 1 to 5');
   const faults = (args.fault ?? []).map((f) => wrap(() => parseFaultSpec(f)));
@@ -91,10 +83,8 @@ export function loadOptions(args: LoadArgs, status: LabStatus | undefined, usage
     journey,
     users,
     durationMs,
-    rampUpMs: args['ramp-up'] !== undefined ? wrap(() => parseDuration(args['ramp-up']!, '--ramp-up')) : Math.min(DEFAULT_LOAD.rampUpMs, durationMs / 4),
-    thinkMinMs,
-    thinkMaxMs,
-    throughputPerMin,
+    rampUpMs: args['ramp-up'] !== undefined ? wrap(() => parseDuration(args['ramp-up']!, '--ramp-up')) : defaultRampUp(durationMs),
+    ...pacing(journey, throughput, think),
     faults,
     healAtMs,
     probeHz,

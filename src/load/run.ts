@@ -64,6 +64,31 @@ export const DEFAULT_LOAD: Omit<LoadOptions, 'journey'> = {
   timeoutMs: 30_000,
 };
 
+/** Samples per minute of Moodle's JMeter test plan (tool_generator's testplan.template.jmx), shared by all threads. */
+export const MOODLE_PLAN_THROUGHPUT = 120;
+
+/** "auto" (or nothing): Moodle's journey when Moodle is installed, else the lab's probes. */
+export function journeyFor(choice: JourneyName | 'auto' | undefined, moodleInstalled: boolean): JourneyName {
+  return choice === undefined || choice === 'auto' ? (moodleInstalled ? 'moodle' : 'probe') : choice;
+}
+
+/**
+ * Pace and think time, the same for the CLI, scenarios and the UI: the Moodle journey follows
+ * Moodle's own JMeter plan (120 samples per minute shared by all users, no other think time)
+ * unless a pace or a think time is given; a think time alone means unpaced users; a pace alone
+ * means no think time.
+ */
+export function pacing(journey: JourneyName, throughputPerMin?: number, thinkMs?: [number, number]): Pick<LoadOptions, 'throughputPerMin' | 'thinkMinMs' | 'thinkMaxMs'> {
+  const pace = throughputPerMin ?? (journey === 'moodle' && !thinkMs ? MOODLE_PLAN_THROUGHPUT : DEFAULT_LOAD.throughputPerMin);
+  const [thinkMinMs, thinkMaxMs] = thinkMs ?? (pace > 0 ? [0, 0] : [DEFAULT_LOAD.thinkMinMs, DEFAULT_LOAD.thinkMaxMs]);
+  return { throughputPerMin: pace, thinkMinMs, thinkMaxMs };
+}
+
+/** Ramp-up when none is given: the default, but at most a quarter of the run. */
+export function defaultRampUp(durationMs: number): number {
+  return Math.min(DEFAULT_LOAD.rampUpMs, durationMs / 4);
+}
+
 export interface LoadDeps {
   injector?: FaultTarget;
   sources?: SnapshotSource[];

@@ -12,9 +12,9 @@
 import type { UpRequest } from '../controller/lab-controller';
 import type { Clock } from '../engine/wait';
 import { buildTopology, PresetName } from '../engine/topology';
-import { loadTarget, MOODLE_PLAN_THROUGHPUT, statusSources } from '../load/command';
+import { loadTarget, statusSources } from '../load/command';
 import type { FaultTarget } from '../load/faults';
-import { DEFAULT_LOAD, LoadHandle, LoadOptions, LoadRun, LoadTarget, startLoad } from '../load/run';
+import { DEFAULT_LOAD, defaultRampUp, journeyFor, LoadHandle, LoadOptions, LoadRun, LoadTarget, pacing, startLoad } from '../load/run';
 import type { LoadDeps } from '../load/run';
 import { LoadResult, loadResult } from '../metrics/export';
 import type { WindowStats } from '../metrics/recorder';
@@ -361,20 +361,15 @@ export class ScenarioRunner {
   private async startRun(step: LoadStartStep, index: number, lab: ScenarioLab, preset: string, t0: number, log: (s: string) => void): Promise<ActiveRun> {
     const status = await lab.status();
     if (status.state !== 'running') throw new StepFailed(`lab ${lab.lab} is ${status.state}: add an \`up\` step before the load`);
-    const journey = step.journey === 'auto' ? (status.moodle.installed ? 'moodle' : 'probe') : step.journey;
+    const journey = journeyFor(step.journey, status.moodle.installed);
     if (journey === 'moodle' && !status.moodle.installed) throw new StepFailed('the moodle journey needs Moodle installed on the lab (use journey: auto or probe)');
-    // As the CLI: the Moodle journey follows Moodle's JMeter plan pace unless the step says otherwise.
-    const throughputPerMin = step.throughputPerMin ?? (journey === 'moodle' && !step.thinkMs ? MOODLE_PLAN_THROUGHPUT : 0);
-    const paced = throughputPerMin > 0;
     const opts: LoadOptions = {
       ...DEFAULT_LOAD,
       journey,
       users: step.users,
       durationMs: step.durationMs,
-      rampUpMs: step.rampUpMs ?? Math.min(DEFAULT_LOAD.rampUpMs, step.durationMs / 4),
-      thinkMinMs: step.thinkMs?.[0] ?? (paced ? 0 : DEFAULT_LOAD.thinkMinMs),
-      thinkMaxMs: step.thinkMs?.[1] ?? (paced ? 0 : DEFAULT_LOAD.thinkMaxMs),
-      throughputPerMin,
+      rampUpMs: step.rampUpMs ?? defaultRampUp(step.durationMs),
+      ...pacing(journey, step.throughputPerMin, step.thinkMs),
     };
     const name = step.name ?? `run${index + 1}`;
     const series: NamedRun['series'] = [];
