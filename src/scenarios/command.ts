@@ -2,10 +2,14 @@
  * `npm run lab -- scenario run <file|builtin> [--json] [--report out.html] [--no-moodle]
  *  [--moodle-source SRC]` and `scenario list`. The file is parsed and checked before any lab is
  * touched; progress and narration go to stderr; the result (or, with --json, only the contract
- * JSON) to stdout. Exit 0 only when every step and assert passed.
+ * JSON) to stdout; `--junit` writes each assert as a JUnit test case. Exit 0 when every step and
+ * assert passed, 1 when an assert failed, 3 when a step could not be carried out.
  */
 import { formatSummary } from '../metrics/export';
 import { listBuiltins, loadScenario } from './parse';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { toJUnit, scenarioExitCode } from './junit';
 import { writeReports } from './report';
 import { RunnerDeps, ScenarioRunner } from './runner';
 import type { ScenarioResult } from './types';
@@ -13,12 +17,14 @@ import type { ScenarioResult } from './types';
 export interface ScenarioArgs {
   json?: boolean;
   report?: string;
+  junit?: string;
   'no-moodle'?: boolean;
   'moodle-source'?: string;
 }
 
 export const SCENARIO_OPTIONS = {
   report: { type: 'string' },
+  junit: { type: 'string' },
 } as const;
 
 export interface ScenarioIo {
@@ -48,10 +54,18 @@ export async function scenarioCommand(positionals: string[], args: ScenarioArgs,
     for (const b of listBuiltins(ctx.builtinDir)) io.out(`${b.name.padEnd(22)}${b.description ?? ''}\n`);
     return 0;
   }
-  if (sub !== 'run' || !ref || extra.length) throw usage('usage: scenario run <file.yaml|builtin> [--json] [--report out.html]   |   scenario list');
+  if (sub !== 'run' || !ref || extra.length) throw usage('usage: scenario run <file.yaml|builtin> [--json] [--report out.html] [--junit out.xml]   |   scenario list');
   if (args['moodle-source'] && args['no-moodle']) throw usage('--moodle-source and --no-moodle exclude each other');
   // Parsing and every name check happen here, before any lab is looked at.
   const scenario = loadScenario(ref, ctx.builtinDir);
+  if (args.junit) {
+    const dir = path.dirname(path.resolve(args.junit));
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch {
+      throw usage(`--junit ${args.junit}: the folder ${dir} does not exist or is not writable`);
+    }
+  }
   const stamp = Date.now();
   const log = (line: string) => io.err(`[${((Date.now() - stamp) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
   const runner = new ScenarioRunner(
@@ -75,6 +89,10 @@ export async function scenarioCommand(positionals: string[], args: ScenarioArgs,
     const files = writeReports(result, args.report);
     log(`report: ${files.html} (+ ${files.json}, ${files.md})`);
   }
+  if (args.junit) {
+    fs.writeFileSync(args.junit, toJUnit(result));
+    log(`junit: ${args.junit}`);
+  }
   io.out(args.json ? JSON.stringify(result, null, 2) + '\n' : formatScenario(result));
-  return result.passed ? 0 : 1;
+  return scenarioExitCode(result);
 }

@@ -20,7 +20,7 @@ import { LoadResult, loadResult } from '../metrics/export';
 import type { WindowStats } from '../metrics/recorder';
 import { describeFault } from '../protocol/faults';
 import type { LabStatus } from '../protocol/status';
-import type { AssertStep, LoadStartStep, MetricKey, NamedRun, Scenario, ScenarioProgress, ScenarioResult, ScenarioTimelineEntry, StatePredicates, Step, StepResult, Threshold } from './types';
+import type { AssertCheck, AssertStep, LoadStartStep, MetricKey, NamedRun, Scenario, ScenarioProgress, ScenarioResult, ScenarioTimelineEntry, StatePredicates, Step, StepResult, Threshold } from './types';
 
 /** What the runner needs of a lab (LabController has all of it). */
 export interface ScenarioLab extends FaultTarget {
@@ -157,6 +157,21 @@ export function checkState(s: LabStatus, p: StatePredicates): string[] {
   return bad;
 }
 
+/** The state predicates as one line, for reports (`healthy web1,web3; galeraSize >= 2`). */
+export function describeState(p: StatePredicates): string {
+  const parts: string[] = [];
+  if (p.healthy?.length) parts.push(`healthy ${p.healthy.join(',')}`);
+  if (p.unhealthy?.length) parts.push(`unhealthy ${p.unhealthy.join(',')}`);
+  for (const [n, want] of Object.entries(p.haproxy ?? {})) parts.push(`HAProxy ${n} ${want}`);
+  if (p.galeraSize) parts.push(`Galera size ${p.galeraSize.text}`);
+  if (p.galeraStatus) parts.push(`Galera ${p.galeraStatus}`);
+  if (p.bricksOnline) parts.push(`bricks online ${p.bricksOnline.text}`);
+  if (p.healPending) parts.push(`heals pending ${p.healPending.text}`);
+  if (p.redisUp !== undefined) parts.push(`Redis ${p.redisUp ? 'up' : 'down'}`);
+  if (p.moodleMaintenance !== undefined) parts.push(`maintenance ${p.moodleMaintenance ? 'on' : 'off'}`);
+  return parts.join('; ');
+}
+
 /** Comparison rows, named by their metric key (the report pairs them with the paper's numbers). */
 const COMPARE_ROWS: MetricKey[] = ['requests', 'failures', 'errorRate', 'apdex', 'p50', 'p95', 'p99', 'max', 'throughput'];
 
@@ -233,13 +248,14 @@ export class ScenarioRunner {
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (aborted) {
-        results.push({ step: step.text, passed: false, detail: `not run: ${aborted}`, atMs: rel(), durationMs: 0, line: step.pos.line || undefined });
+        results.push({ step: step.text, kind: step.kind, passed: false, detail: `not run: ${aborted}`, atMs: rel(), durationMs: 0, line: step.pos.line || undefined });
         continue;
       }
       this.progress.step(i, steps.length, step);
       const start = rel();
       let detail: string | undefined;
       let passed = true;
+      let checks: AssertCheck[] | undefined;
       try {
         switch (step.kind) {
           case 'up': {
@@ -299,7 +315,7 @@ export class ScenarioRunner {
             note('say', step.message);
             break;
           case 'assert':
-            ({ passed, detail } = await this.check(step, lab, runs, current, resultOf));
+            ({ passed, detail, checks } = await this.check(step, lab, runs, current, resultOf));
             note('assert', `${step.text}: ${passed ? 'passed' : `FAILED: ${detail}`}`, passed);
             break;
           case 'compare': {
@@ -320,7 +336,7 @@ export class ScenarioRunner {
         aborted = `step ${i + 1} (${step.text}) failed`;
         note('state', `${step.text} failed: ${detail}`, false);
       }
-      const res: StepResult = { step: step.text, passed, detail, atMs: start, durationMs: rel() - start, line: step.pos.line || undefined };
+      const res: StepResult = { step: step.text, kind: step.kind, passed, detail, checks, atMs: start, durationMs: rel() - start, line: step.pos.line || undefined };
       results.push(res);
       this.progress.stepDone(i, res);
     }
@@ -385,9 +401,10 @@ export class ScenarioRunner {
     return { name, lab: lab.lab, preset, handle, users: opts.users, journey, durationMs: opts.durationMs, series };
   }
 
-  private async check(step: AssertStep, lab: ScenarioLab, runs: Map<string, ActiveRun>, current: ActiveRun | undefined, resultOf: (r: ActiveRun) => LoadResult): Promise<{ passed: boolean; detail: string }> {
+  private async check(step: AssertStep, lab: ScenarioLab, runs: Map<string, ActiveRun>, current: ActiveRun | undefined, resultOf: (r: ActiveRun) => LoadResult): Promise<{ passed: boolean; detail: string; checks: AssertCheck[] }> {
     const problems: string[] = [];
     const seen: string[] = [];
+    const checks: AssertCheck[] = [];
     const keys = Object.keys(step.metrics) as MetricKey[];
     if (keys.length) {
       const run = step.run ? runs.get(step.run) : (current ?? [...runs.values()].pop());
@@ -402,6 +419,7 @@ export class ScenarioRunner {
       for (const k of keys) {
         const t = step.metrics[k]!;
         const v = metricOf(r, k);
+        checks.push({ name: k, measured: v, expected: t.text, passed: v !== null && compareOp(v, t) });
         if (v === null) problems.push(`${k}: the run has no value for it${k === 'lostWrites' || k === 'lostFiles' || k === 'lostSessions' ? ' (no integrity probes ran)' : ' (no fault during the run)'}`);
         else if (!compareOp(v, t)) problems.push(`${k} is ${fmt(v)}, expected ${t.text}`);
         else seen.push(`${k} ${fmt(v)}`);
@@ -415,10 +433,12 @@ export class ScenarioRunner {
         if (!bad.length || this.clock.now() >= deadline) break;
         await this.clock.sleep(this.opts.pollMs ?? 500);
       }
-      if (bad.length) problems.push(...bad.map((b) => (step.withinMs ? `${b} (after ${step.withinMs / 1000} s)` : b)));
+      const stated = bad.map((b) => (step.withinMs ? `${b} (after ${step.withinMs / 1000} s)` : b));
+      checks.push({ name: 'state', measured: stated.length ? stated.join('; ') : 'as expected', expected: describeState(step.state), passed: !bad.length });
+      if (bad.length) problems.push(...stated);
       else seen.push('state as expected');
     }
-    return problems.length ? { passed: false, detail: problems.join('; ') } : { passed: true, detail: seen.join(', ') };
+    return problems.length ? { passed: false, detail: problems.join('; '), checks } : { passed: true, detail: seen.join(', '), checks };
   }
 }
 

@@ -99,9 +99,24 @@ export interface Scenario {
   source: string;
 }
 
+/** One threshold or state check of an assert step: what was measured beside what was expected. */
+export interface AssertCheck {
+  /** The metric key (`p95`, `failures`, …) or `state`. */
+  name: string;
+  /** The measured value (a number for metrics; the problems seen for state; null when the run had none). */
+  measured: number | string | null;
+  /** The threshold as written (`<= 1500ms`) or the expected state. */
+  expected: string;
+  passed: boolean;
+}
+
 export interface StepResult {
   step: string;
+  /** The step's kind (`assert`, `fault`, …); absent for results that are no step (a load that failed to end). */
+  kind?: Step['kind'];
   passed: boolean;
+  /** Assert steps: each check with its measured value and threshold (the JUnit export's failures). */
+  checks?: AssertCheck[];
   detail?: string;
   /** ms after the scenario's start. */
   atMs: number;

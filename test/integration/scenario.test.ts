@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { validateXML } from 'xmllint-wasm';
 import { freshLabOrSkip, LabUnderTest, ROOT } from './helpers';
 import type { ScenarioResult } from '../../src/scenarios/types';
 
@@ -42,7 +43,8 @@ describe(`scenarios on a real lab (lab "${LAB}")`, function () {
 
   it('gluster-brick (built-in) under probe load: exit 0, every assert passed, report written', async () => {
     const report = path.join(lab.home, 'gluster-brick.html');
-    const r = await lab.cli(['scenario', 'run', 'gluster-brick', '--no-moodle', '--json', '--report', report]);
+    const junit = path.join(lab.home, 'gluster-brick.xml');
+    const r = await lab.cli(['scenario', 'run', 'gluster-brick', '--no-moodle', '--json', '--report', report, '--junit', junit]);
     const result = JSON.parse(r.stdout) as ScenarioResult;
     assert.equal(r.code, 0, `${result.steps.filter((s) => !s.passed).map((s) => `${s.step}: ${s.detail}`).join('\n')}\n${r.stderr.slice(-3000)}`);
     assert.equal(result.passed, true);
@@ -54,5 +56,11 @@ describe(`scenarios on a real lab (lab "${LAB}")`, function () {
     assert.ok(result.integrity && result.integrity.files > 0 && result.integrity.lostFiles.length === 0, JSON.stringify(result.integrity));
     for (const f of [report, report.replace(/\.html$/, '.json'), report.replace(/\.html$/, '.md')]) assert.ok(fs.statSync(f).size > 500, f);
     assert.match(fs.readFileSync(report, 'utf8'), /gluster-brick/);
+    // CI output: one test case per assert, accepted by the JUnit schema.
+    const xml = fs.readFileSync(junit, 'utf8');
+    const checked = await validateXML({ xml: [{ fileName: 'gluster-brick.xml', contents: xml }], schema: [fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'junit.xsd'), 'utf8')] });
+    assert.deepEqual(checked.errors.map((e) => e.rawMessage), []);
+    assert.equal((xml.match(/<testcase /g) ?? []).length, result.steps.filter((s) => s.kind === 'assert').length);
+    assert.match(xml, /failures="0" errors="0"/);
   });
 });
