@@ -21,9 +21,9 @@ export function newNonce(): string {
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-export function dashboardHtml(o: PageOptions): string {
-  const nonce = o.nonce ?? newNonce();
-  const csp = [
+/** The page's Content-Security-Policy: the meta tag carries it, and the browser dashboard sends it as a header too. */
+export function dashboardCsp(o: Pick<PageOptions, 'cspSource' | 'connectSrc'>, nonce: string): string {
+  return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
     // mermaid injects <style> elements while it measures and renders: it needs 'unsafe-inline' styles
@@ -33,9 +33,19 @@ export function dashboardHtml(o: PageOptions): string {
     `font-src ${o.cspSource}`,
     ...(o.connectSrc ? [`connect-src ${o.connectSrc}`] : []),
   ].join('; ');
+}
+
+export function dashboardHtml(o: PageOptions): string {
+  return dashboardPage(o).html;
+}
+
+/** The page and its policy (the same string as in its meta tag). */
+export function dashboardPage(o: PageOptions): { html: string; csp: string } {
+  const nonce = o.nonce ?? newNonce();
+  const csp = dashboardCsp(o, nonce);
   // Escaped so a lab name can never close the script element.
   const boot = JSON.stringify(o.bootstrap).replaceAll('<', '\\u003c');
-  return `<!DOCTYPE html>
+  const html = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -51,4 +61,5 @@ export function dashboardHtml(o: PageOptions): string {
 </body>
 </html>
 `;
+  return { html, csp };
 }

@@ -64,6 +64,7 @@ export interface SessionDeps {
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class DashboardSession {
   private ready = false;
@@ -84,11 +85,36 @@ export class DashboardSession {
     this.unsubscribeStore = undefined;
   }
 
-  /** Handles one incoming message; resolves once its reply was posted (tests await it). */
+  /**
+   * Handles one incoming message; resolves once its reply was posted (tests await it). Never
+   * rejects: a handler that fails is logged and answered with an error reply.
+   */
   async handle(raw: unknown): Promise<void> {
+    try {
+      await this.dispatch(raw);
+    } catch (err) {
+      this.log(`dashboard: handling a message failed: ${errorText(err)}`);
+      try {
+        const id = isRecord(raw) && typeof raw.id === 'string' && raw.id.length <= 64 ? raw.id : '';
+        this.reply(id, { ok: false, error: `internal error: ${errorText(err).slice(0, 500)}` });
+      } catch (e) {
+        this.log(`dashboard: the error reply failed too: ${errorText(e)}`);
+      }
+    }
+  }
+
+  private log(line: string): void {
+    try {
+      this.deps.log?.(line);
+    } catch {
+      // a broken logger must not break the session
+    }
+  }
+
+  private async dispatch(raw: unknown): Promise<void> {
     const check = validateIncoming(raw);
     if (!check.ok) {
-      this.deps.log?.(`dashboard: rejected message: ${check.error}`);
+      this.log(`dashboard: rejected message: ${check.error}`);
       this.reply(check.id ?? '', { ok: false, error: check.error });
       return;
     }
