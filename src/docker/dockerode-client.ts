@@ -218,7 +218,7 @@ class Containers implements ContainerClient {
   }
 
   async putFile(id: string, filePath: string, content: Buffer | string, mode = 0o644): Promise<void> {
-    const archive = tarOneFile(path.posix.basename(filePath), Buffer.from(content), mode);
+    const archive = await tarOneFile(path.posix.basename(filePath), Buffer.from(content), mode);
     await this.docker.getContainer(id).putArchive(archive, { path: path.posix.dirname(filePath) });
   }
 
@@ -233,7 +233,7 @@ class Containers implements ContainerClient {
   async getFile(id: string, filePath: string): Promise<Buffer | undefined> {
     try {
       const stream = await this.docker.getContainer(id).getArchive({ path: filePath });
-      return untarFirstFile(await streamToBuffer(stream));
+      return await untarFirstFile(await streamToBuffer(stream));
     } catch (err) {
       if (statusCode(err) === 404) return undefined;
       throw new Error(engineMessage(err));

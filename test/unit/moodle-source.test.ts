@@ -262,7 +262,7 @@ describe('Moodle source: archives', () => {
   it('entries that would land outside the extraction folder are refused', async () => {
     const outside = tmp('outside');
     const file = path.join(outside, 'evil.tgz');
-    fs.writeFileSync(file, zlib.gzipSync(tarOneFile('../escaped.txt', Buffer.from('x'))));
+    fs.writeFileSync(file, zlib.gzipSync(await tarOneFile('../escaped.txt', Buffer.from('x'))));
     await assert.rejects(resolveMoodleSource(file, options()), isSourceError(/unsafe path in archive: \.\.\/escaped\.txt/));
     assert.ok(!fs.existsSync(path.join(outside, 'escaped.txt')));
     assert.equal(safeEntryName('./moodle//public/version.php'), 'moodle/public/version.php');

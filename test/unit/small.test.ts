@@ -11,13 +11,29 @@ import { parseVolumeStatus } from '../../src/engine/gluster';
 
 
 describe('tar', () => {
-  it('round-trips one file, including sizes that are not a multiple of 512', () => {
+  it('round-trips one file, including sizes that are not a multiple of 512', async () => {
     for (const size of [0, 1, 511, 512, 513, 4000]) {
       const content = Buffer.alloc(size, 7);
-      const archive = tarOneFile('haproxy.cfg', content);
+      const archive = await tarOneFile('haproxy.cfg', content);
       assert.equal(archive.length % 512, 0);
-      assert.deepEqual(untarFirstFile(archive), content);
+      assert.deepEqual(await untarFirstFile(archive), content);
     }
+  });
+
+  it('keeps the mode, takes long names, and reads the first regular file after a folder entry', async () => {
+    const long = `${'d'.repeat(120)}.cfg`;
+    const archive = await tarOneFile(long, Buffer.from('x'), 0o600);
+    assert.deepEqual(await untarFirstFile(archive), Buffer.from('x'));
+    const tar = await import('tar-stream');
+    const pack = tar.pack();
+    pack.entry({ name: 'etc/', type: 'directory' });
+    pack.entry({ name: 'etc/a.cfg' }, 'first');
+    pack.entry({ name: 'etc/b.cfg' }, 'second');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    assert.equal((await untarFirstFile(Buffer.concat(chunks)))?.toString(), 'first');
+    assert.equal(await untarFirstFile(Buffer.alloc(1024)), undefined, 'an empty archive has no file');
   });
 });
 
