@@ -1,7 +1,9 @@
 // Bundles the CLI and (when present) the extension and the webview with esbuild.
-//   node scripts/build.mjs [--quiet] [--only cli]
+//   node scripts/build.mjs [--quiet] [--only cli] [--production]
+// Default: source maps beside the bundles, for local debugging. --production (the .vsix): every
+// bundle minified, no source maps (and stale .map files removed from dist/).
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 
@@ -9,16 +11,23 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const quiet = args.includes('--quiet');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const production = args.includes('--production');
 
 // ssh2's native helpers are optional (it falls back to JS when they are absent).
-const node = { external: ['cpu-features', '*.node'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: quiet ? 'error' : 'info', absWorkingDir: root };
+const node = { external: ['cpu-features', '*.node'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, minify: production, logLevel: quiet ? 'error' : 'info', absWorkingDir: root };
 const targets = {
   cli: { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
   extension: { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...node.external, 'vscode'] },
-  webview: { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, minify: true, logLevel: quiet ? 'error' : 'info', absWorkingDir: root, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js' },
+  webview: { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: true, logLevel: quiet ? 'error' : 'info', absWorkingDir: root, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js' },
 };
 
 const names = only ? [only] : Object.keys(targets);
+if (production) {
+  for (const dir of ['dist', 'dist/webview']) {
+    const abs = path.join(root, dir);
+    if (existsSync(abs)) for (const f of readdirSync(abs)) if (f.endsWith('.map')) rmSync(path.join(abs, f));
+  }
+}
 await Promise.all(
   names
     .filter((n) => existsSync(path.join(root, targets[n].entryPoints[0])))

@@ -4,9 +4,20 @@
  *   node --import tsx test/vscode/smoke.ts <code-server URL> <workspace folder>
  */
 import { strict as assert } from 'node:assert';
-import { chromium } from 'playwright-core';
+import { chromium, Page } from 'playwright-core';
 import { createDockerClient } from '../../src/docker/dockerode-client';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot } from '../ui/helpers';
+
+/** The names in "Developer: Show Running Extensions" (the extensions VS Code has activated). */
+async function runningExtensions(page: Page): Promise<string[]> {
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').fill('>Developer: Show Running Extensions');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show Running Extensions' }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
+  const names = page.locator('.runtime-extensions-editor .monaco-list-row .name');
+  await names.first().waitFor({ timeout: 30_000 });
+  return names.allTextContents();
+}
 
 const NODES = ['haproxy', 'web1', 'web2', 'web3', 'galera1', 'galera2', 'galera3', 'gluster1', 'gluster2', 'gluster3', 'redis'];
 
@@ -22,6 +33,14 @@ async function main(): Promise<void> {
     step('workbench loading');
     const activity = page.locator('.activitybar [aria-label^="Moodle HA Lab"]').first();
     await activity.waitFor({ timeout: 90_000 });
+    // Lazy activation: once the extension host has started the extensions that start with it,
+    // ours is still not among them — it waits for its view, a command or a scenario file.
+    let running = await runningExtensions(page);
+    const deadline = Date.now() + 10_000;
+    while (running.length < 3 && Date.now() < deadline) running = await runningExtensions(page);
+    step(`running extensions before the view opens: ${running.join(', ')}`);
+    assert.ok(running.length > 0, 'the running-extensions list is readable');
+    assert.ok(!running.some((n) => /Moodle HA Lab/i.test(n)), `the extension is not active before its view opens (running: ${running.join(', ')})`);
     await activity.click();
     step('activity-bar view opened');
     for (const n of NODES) {
@@ -30,6 +49,10 @@ async function main(): Promise<void> {
     const labels = await page.locator('.pane-body .monaco-list-row .label-name').allTextContents();
     step(`tree rows: ${labels.join(', ')}`);
     for (const n of NODES) assert.ok(labels.includes(n), `tree lists ${n}`);
+    running = await runningExtensions(page);
+    assert.ok(running.some((n) => /Moodle HA Lab/i.test(n)), `the view activated the extension (running: ${running.join(', ')})`);
+    step('activated by its view');
+    await activity.click(); // back to the view (the running-extensions editor took the focus)
     await page.mouse.move(900, 600); // away from the activity-bar hover
     await page.waitForTimeout(500);
     await screenshot(page, 'vscode-tree.png', true);
