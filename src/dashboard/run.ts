@@ -20,6 +20,8 @@ export interface RunDashboardOptions {
   labFor?: (name: string) => LabController;
   /** Where reports are written (default ~/.moodle-lab/<lab>/reports). */
   reportsDir?: string;
+  /** Scenario files the page may run besides the built-ins (e.g. named on the command line). */
+  scenarioFiles?: string[];
   /** Resolves when the server should stop (default: SIGINT/SIGTERM). */
   until?: Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function runDashboard(o: RunDashboardOptions): Promise<number> {
     actions: live.actions(controllerActions(controller)),
     live: live.controls(),
     reportsDir,
+    scenarioFiles: () => (o.scenarioFiles ?? []).map((f) => path.resolve(f)),
     root: o.root,
     port: o.port,
     log: (l) => o.err(`${l}\n`),

@@ -24,6 +24,8 @@ export interface DashboardServerOptions {
   reportsDir?: string;
   /** Folder holding dist/ and media/ (the package root). */
   root: string;
+  /** Scenario files (absolute paths) the page may run besides the built-ins; no other name runs. */
+  scenarioFiles?: () => readonly string[];
   /** 0 = any free port. */
   port?: number;
   log?: (line: string) => void;
@@ -211,6 +213,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
         store: o.store,
         actions: o.actions,
         live: o.live,
+        scenarioFiles: o.scenarioFiles,
         log,
         reportUrl: (file) => (o.reportsDir && path.dirname(path.resolve(file)) === path.resolve(o.reportsDir) ? `/reports/${encodeURIComponent(path.basename(file))}?token=${token}` : undefined),
       },

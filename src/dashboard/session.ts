@@ -4,6 +4,7 @@
  * reply, invalid or unknown ones an error; an intent quoting a revision older than the last change
  * of the node it targets is refused as stale and answered with a fresh snapshot.
  */
+import * as path from 'node:path';
 import type { FaultRequest } from '../protocol/faults';
 import { describeFault } from '../protocol/faults';
 import {
@@ -61,6 +62,11 @@ export interface SessionDeps {
   log?: (line: string) => void;
   /** Periodic refresh while this view is open. */
   intervalMs?: number;
+  /**
+   * Scenario files (absolute paths) this view may start besides the built-ins in the catalog:
+   * the files open in VS Code, or those named on the dashboard's command line. No other name runs.
+   */
+  scenarioFiles?: () => readonly string[];
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -193,7 +199,10 @@ export class DashboardSession {
     if (HealIntent.is(m)) return act(`heal ${m.params.node ?? 'all'}`, () => actions.heal(m.params.node), { kind: 'heal', node: m.params.node });
     if (LoadStartIntent.is(m)) return this.live().startLoad(m.params);
     if (LoadStopIntent.is(m)) return this.live().stopLoad();
-    if (ScenarioRunIntent.is(m)) return this.live().runScenario(m.params.name);
+    if (ScenarioRunIntent.is(m)) {
+      const live = this.live();
+      return live.runScenario(this.offeredScenario(m.params.name));
+    }
     if (ScenarioStopIntent.is(m)) return this.live().stopScenario();
     if (MaintenanceIntent.is(m)) {
       const { on, node } = m.params;
@@ -210,10 +219,31 @@ export class DashboardSession {
     throw new Error(`unhandled message "${m.method}"`);
   }
 
+  /** The allowed scenario files, absolute (a failing host callback offers none). */
+  private scenarioFiles(): string[] {
+    try {
+      return (this.deps.scenarioFiles?.() ?? []).map((f) => path.resolve(f));
+    } catch (err) {
+      this.log(`dashboard: the scenario file list failed: ${errorText(err)}`);
+      return [];
+    }
+  }
+
+  /** The name itself when it is a built-in of the catalog or an allowed file; anything else is refused unread. */
+  private offeredScenario(name: string): string {
+    const builtins = (this.deps.store.liveFields().scenarios ?? []).map((b) => b.name);
+    if (builtins.includes(name) || this.scenarioFiles().includes(name)) return name;
+    const shown = name.length > 200 ? `${name.slice(0, 200)}…` : name;
+    throw new Error(`"${shown}" is not a scenario this dashboard offers: run a built-in (${builtins.join(', ') || 'none found'}) or a scenario file opened in VS Code`);
+  }
+
   private sendSnapshot(s: LabSnapshot | undefined, force: boolean): void {
     if (!s || !this.ready || (!force && s.revision === this.lastSent)) return;
     this.lastSent = s.revision;
-    this.transport.post(SnapshotMessage.create({ snapshot: s }));
+    const files = this.scenarioFiles().filter((f) => !s.scenarios?.some((b) => b.name === f));
+    // the allowed files join this view's catalog (a copy: the store's snapshot is shared)
+    const shown = files.length ? { ...s, scenarios: [...(s.scenarios ?? []), ...files.map((f) => ({ name: f, description: `scenario file ${path.basename(f)}` }))] } : s;
+    this.transport.post(SnapshotMessage.create({ snapshot: shown }));
   }
 
   private reply(id: string, params: ReplyParams): void {

@@ -32,9 +32,15 @@ export class MessageType<P> {
     return isEnvelope(m) && m.method === this.method && this.problem(m) === undefined;
   }
 
-  problem(m: WireMessage): string | undefined {
+  /** What is wrong with a message of this type, or undefined; any input, never throws. */
+  problem(m: unknown): string | undefined {
+    if (!isEnvelope(m)) return 'not a protocol message';
     if (!isRecord(m.params)) return 'params must be an object';
-    return this.check(m.params);
+    try {
+      return this.check(m.params);
+    } catch {
+      return 'malformed params';
+    }
   }
 }
 
@@ -52,35 +58,82 @@ export class Intent<P> extends MessageType<P> {
   }
 }
 
+/**
+ * Bounds on what a page may send: every string is short, every number finite and in range.
+ * The fault bounds are the fault injector's (src/faults/injector.ts validateRequest).
+ */
+export const LIMITS = {
+  /** Method names and ids. */
+  method: 64,
+  id: 64,
+  /** Names (nodes, built-in scenarios). */
+  name: 256,
+  /** Paths and other free text. */
+  text: 4096,
+  nodesPerFault: 16,
+  delayMs: { min: 1, max: 60_000 },
+  jitterMs: { min: 0, max: 60_000 },
+  /** Packet loss: above 0, at most 100. */
+  lossPct: { max: 100 },
+  /** A fault's self-revert delay: above 0, at most 24 h. */
+  forMs: { max: 86_400_000 },
+  users: { min: 1, max: 1000 },
+  durationS: { min: 1, max: 3600 },
+} as const;
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isEnvelope = (v: unknown): v is WireMessage => isRecord(v) && typeof v.method === 'string';
 const NODE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
-const isNode = (v: unknown): v is string => typeof v === 'string' && NODE_NAME.test(v);
+export const isNodeName = (v: unknown): v is string => typeof v === 'string' && NODE_NAME.test(v);
 const optional = (v: unknown, ok: (x: unknown) => boolean) => v === undefined || ok(v);
 const isNum = (min: number, max: number) => (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
-const isNodeList = (v: unknown) => Array.isArray(v) && v.length > 0 && v.length <= 16 && v.every(isNode);
+const isPositive = (max: number) => (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max;
+const isNodeList = (v: unknown) => Array.isArray(v) && v.length > 0 && v.length <= LIMITS.nodesPerFault && v.every(isNodeName);
+const REPAIR_KINDS: readonly FaultKind[] = ['start', 'unpause', 'connect'];
 
-function checkFault(p: Record<string, unknown>): string | undefined {
-  const r = p.request;
+/** What is wrong with a fault request a page sent (the injector's rules), or undefined. */
+export function faultProblem(r: unknown): string | undefined {
   if (!isRecord(r)) return 'request must be an object';
   if (!FAULT_KINDS.includes(r.kind as FaultKind)) return `kind must be one of ${FAULT_KINDS.join(', ')}`;
+  const kind = r.kind as FaultKind;
   if (!isNodeList(r.nodes)) return 'nodes must be a non-empty list of node names';
-  if (r.kind === 'partition' && !isNodeList(r.from)) return 'partition needs "from" nodes';
-  if (!optional(r.delayMs, isNum(0, 60_000)) || !optional(r.jitterMs, isNum(0, 60_000))) return 'delayMs/jitterMs must be 0..60000';
-  if (!optional(r.lossPct, isNum(0, 100))) return 'lossPct must be 0..100';
-  if (!optional(r.forMs, isNum(0, 24 * 3600_000))) return 'forMs must be a duration in ms';
+  if (kind === 'partition') {
+    if (!isNodeList(r.from)) return 'partition needs "from" nodes';
+  } else if ((r.nodes as string[]).length > 1 || r.from !== undefined) return `fault ${kind} takes one node and no "from"`;
+  if (kind === 'delay' && !isNum(LIMITS.delayMs.min, LIMITS.delayMs.max)(r.delayMs)) return `delay needs delayMs from ${LIMITS.delayMs.min} to ${LIMITS.delayMs.max}`;
+  if (!optional(r.delayMs, isNum(LIMITS.delayMs.min, LIMITS.delayMs.max))) return `delayMs must be ${LIMITS.delayMs.min}..${LIMITS.delayMs.max}`;
+  if (!optional(r.jitterMs, isNum(LIMITS.jitterMs.min, LIMITS.jitterMs.max))) return `jitterMs must be ${LIMITS.jitterMs.min}..${LIMITS.jitterMs.max}`;
+  if (kind === 'loss' && !isPositive(LIMITS.lossPct.max)(r.lossPct)) return 'loss needs lossPct above 0 and at most 100';
+  if (!optional(r.lossPct, isPositive(LIMITS.lossPct.max))) return 'lossPct must be above 0 and at most 100';
+  if (!optional(r.forMs, isPositive(LIMITS.forMs.max))) return `forMs must be a duration above 0 and at most ${LIMITS.forMs.max} ms (24 h)`;
+  if (r.forMs !== undefined && REPAIR_KINDS.includes(kind)) return `forMs applies to faults that break something; ${kind} repairs`;
   return undefined;
 }
+
+const checkFault: Check = (p) => faultProblem(p.request);
+
+const BUILTIN_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+// An absolute POSIX or Windows path of a .yaml/.yml file (control characters are refused apart).
+const SCENARIO_FILE = /^(?:\/|[A-Za-z]:[\\/]).*\.ya?ml$/is;
+const hasControl = (v: string) => {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+};
+/** A scenario a page may ask for: a built-in name, or the absolute path of a scenario file (the host decides which it offers). */
+export const isScenarioRef = (v: unknown): v is string => typeof v === 'string' && v.length <= LIMITS.text && (BUILTIN_NAME.test(v) || (SCENARIO_FILE.test(v) && !hasControl(v)));
 
 // webview → host
 export const Ready = new Notification<Record<string, never>>('ready', () => undefined);
 export const FaultIntent = new Intent<{ request: FaultRequest }>('fault', checkFault);
-export const HealIntent = new Intent<{ node?: string }>('heal', (p) => (optional(p.node, isNode) ? undefined : 'node must be a node name'));
+export const HealIntent = new Intent<{ node?: string }>('heal', (p) => (optional(p.node, isNodeName) ? undefined : 'node must be a node name'));
 export const MaintenanceIntent = new Intent<{ on: boolean; node?: string }>('maintenance', (p) =>
-  typeof p.on !== 'boolean' ? 'on must be true or false' : optional(p.node, isNode) ? undefined : 'node must be a node name',
+  typeof p.on !== 'boolean' ? 'on must be true or false' : optional(p.node, isNodeName) ? undefined : 'node must be a node name',
 );
 export const OpenNodeIntent = new Intent<{ node: string; what?: 'logs' | 'shell' | 'browser' }>('openNode', (p) =>
-  !isNode(p.node) ? 'node must be a node name' : optional(p.what, (w) => w === 'logs' || w === 'shell' || w === 'browser') ? undefined : 'what must be logs, shell or browser',
+  !isNodeName(p.node) ? 'node must be a node name' : optional(p.what, (w) => w === 'logs' || w === 'shell' || w === 'browser') ? undefined : 'what must be logs, shell or browser',
 );
 export const RefreshIntent = new Intent<Record<string, never>>('refresh', () => undefined);
 
@@ -93,17 +146,17 @@ export interface LoadStartParams {
 }
 const isInt = (min: number, max: number) => (v: unknown) => Number.isInteger(v) && isNum(min, max)(v);
 export const LoadStartIntent = new Intent<LoadStartParams>('loadStart', (p) =>
-  !optional(p.users, isInt(1, 1000))
-    ? 'users must be a whole number from 1 to 1000'
-    : !optional(p.durationS, isInt(1, 3600))
-      ? 'durationS must be a whole number of seconds from 1 to 3600'
+  !optional(p.users, isInt(LIMITS.users.min, LIMITS.users.max))
+    ? `users must be a whole number from ${LIMITS.users.min} to ${LIMITS.users.max}`
+    : !optional(p.durationS, isInt(LIMITS.durationS.min, LIMITS.durationS.max))
+      ? `durationS must be a whole number of seconds from ${LIMITS.durationS.min} to ${LIMITS.durationS.max}`
       : !optional(p.journey, (j) => JOURNEY_CHOICES.includes(j as JourneyChoice))
         ? `journey must be one of ${JOURNEY_CHOICES.join(', ')}`
         : undefined,
 );
 export const LoadStopIntent = new Intent<Record<string, never>>('loadStop', () => undefined);
-const SCENARIO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
-export const ScenarioRunIntent = new Intent<{ name: string }>('scenarioRun', (p) => (typeof p.name === 'string' && SCENARIO_NAME.test(p.name) ? undefined : 'name must be a built-in scenario name'));
+/** `name`: a built-in scenario, or a scenario file the host offers (its absolute path); the host refuses any other. */
+export const ScenarioRunIntent = new Intent<{ name: string }>('scenarioRun', (p) => (isScenarioRef(p.name) ? undefined : 'name must be a built-in scenario name or the absolute path of a scenario .yaml file'));
 export const ScenarioStopIntent = new Intent<Record<string, never>>('scenarioStop', () => undefined);
 export const ExportReportIntent = new Intent<Record<string, never>>('exportReport', () => undefined);
 
@@ -129,23 +182,39 @@ export type IncomingCheck =
   | { ok: true; message: WireMessage; intent?: Intent<unknown> }
   | { ok: false; id?: string; error: string };
 
-/** Validates a message a webview sent: `ready` or a known intent with an id and a valid payload. */
+/**
+ * Validates a message a webview sent: `ready` or a known intent with an id and a valid payload.
+ * Pure, and total on any input (JSON or not): it returns an error result, it never throws.
+ */
 export function validateIncoming(raw: unknown): IncomingCheck {
+  try {
+    return checkIncoming(raw);
+  } catch {
+    return { ok: false, error: 'not a protocol message' };
+  }
+}
+
+function checkIncoming(raw: unknown): IncomingCheck {
   if (!isEnvelope(raw)) return { ok: false, error: 'not a protocol message' };
-  const id = typeof raw.id === 'string' && raw.id.length > 0 && raw.id.length <= 64 ? raw.id : undefined;
+  const id = typeof raw.id === 'string' && raw.id.length > 0 && raw.id.length <= LIMITS.id ? raw.id : undefined;
+  if (raw.method.length > LIMITS.method) return { ok: false, id, error: `unknown message (a method name of ${raw.method.length} characters)` };
   if (raw.method === Ready.method) return { ok: true, message: raw };
   const intent = INTENTS.find((i) => i.method === raw.method) as Intent<unknown> | undefined;
   if (!intent) return { ok: false, id, error: `unknown message "${raw.method}"` };
-  if (!id) return { ok: false, error: `"${raw.method}" needs an id` };
-  if (raw.revision !== undefined && !isNum(0, Number.MAX_SAFE_INTEGER)(raw.revision)) return { ok: false, id, error: 'revision must be a number' };
+  if (!id) return { ok: false, error: `"${raw.method}" needs an id of 1 to ${LIMITS.id} characters` };
+  if (raw.revision !== undefined && !(Number.isSafeInteger(raw.revision) && (raw.revision as number) >= 0)) return { ok: false, id, error: 'revision must be a number' };
   const problem = intent.problem(raw);
   if (problem) return { ok: false, id, error: `invalid "${raw.method}": ${problem}` };
   return { ok: true, message: raw, intent };
 }
 
-/** Validates a message the host sent (the webview side). */
+/** Validates a message the host sent (the webview side); undefined for anything else, never throws. */
 export function validateHostMessage(raw: unknown): WireMessage<{ snapshot: LabSnapshot }> | WireMessage<ReplyParams> | undefined {
-  if (SnapshotMessage.is(raw)) return raw;
-  if (Reply.is(raw) && typeof raw.id === 'string') return raw;
+  try {
+    if (SnapshotMessage.is(raw)) return raw;
+    if (Reply.is(raw) && typeof raw.id === 'string') return raw;
+  } catch {
+    // fall through: not a host message
+  }
   return undefined;
 }

@@ -145,7 +145,15 @@ export class LabExtension implements vscode.Disposable {
     this.panel = new DashboardPanel(
       this.context.extensionUri,
       this.lab,
-      { store: this.store, actions: this.live.actions(controllerActions(this.controller)), live: this.live.controls(), openNode, log: (l) => this.ui.log.info(l) },
+      {
+        store: this.store,
+        actions: this.live.actions(controllerActions(this.controller)),
+        live: this.live.controls(),
+        openNode,
+        log: (l) => this.ui.log.info(l),
+        // the dashboard may run the built-ins and the scenario files open in VS Code, no other file
+        scenarioFiles: () => vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'file' && /\.ya?ml$/i.test(d.fileName)).map((d) => d.fileName),
+      },
       () => (this.panel = undefined),
     );
   }

@@ -314,13 +314,14 @@ describe('DashboardSession: live intents', () => {
 
   it('routes load, scenario and export intents to the live controls; replies with a report link', async () => {
     const calls: string[] = [];
-    const { sent, deliver } = setup({
+    const { sent, deliver, store } = setup({
       startLoad: async (p) => (calls.push(`start ${p.users} ${p.durationS} ${p.journey}`), 'load started'),
       stopLoad: async () => (calls.push('stop'), 'stopped'),
       runScenario: async (n) => (calls.push(`run ${n}`), 'started'),
       stopScenario: async () => (calls.push('cancel'), 'cancelling'),
       exportReport: async () => ({ detail: 'written', file: '/tmp/r/x.html' }),
     });
+    store.setLive({ scenarios: [{ name: 'web-failover', description: '' }] }); // a scenario runs only from the catalog
     await deliver(Ready.create({}));
     await deliver(LoadStartIntent.create('a', { users: 10, durationS: 20, journey: 'probe' }));
     await deliver(LoadStopIntent.create('b', {}));
