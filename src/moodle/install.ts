@@ -26,6 +26,14 @@ export interface MoodleLabState {
   course?: string;
   /** Set once the application cache went to Redis (muc-redis.php). */
   cache?: string;
+  /** How the site came to be: Moodle's installer, or a restore from the site cache (src/moodle/site-cache.ts). */
+  installedFrom?: 'installer' | 'cache';
+  /** Seconds the restore from the site cache took (DB import, moodledata, secrets, caches). */
+  restoreSeconds?: number;
+  /** Seconds taken to save the freshly installed site into the site cache. */
+  snapshotSeconds?: number;
+  /** The site cache entry the site came from, or the one it was saved as. */
+  cacheEntry?: string;
 }
 
 export function testUsernames(count = TEST_USERS): string[] {
@@ -46,28 +54,52 @@ export interface InstallParams {
   siteName: string;
 }
 
+/** The lab's PHP scripts in the Moodle image (lab/moodle/Dockerfile copies them there). */
+export const LAB_SCRIPTS = '/usr/local/share/moodle-lab';
+/** The exec environment variable that carries the admin password (never argv: `ps` shows argv to every user). */
+export const ADMIN_PASSWORD_ENV = 'MOODLE_LAB_ADMIN_PASSWORD';
+
+/**
+ * Moodle's install_database.php through lab/moodle/install-database.php, which takes the admin
+ * password from the exec's environment and hands it to Moodle in memory: it is never on a
+ * command line.
+ */
 export async function installMoodle(containers: ContainerClient, webId: string, p: InstallParams): Promise<void> {
-  const r = await moodleCli(
-    containers,
+  const r = await containers.exec(
     webId,
-    'admin/cli/install_database.php',
     [
+      'php',
+      `${LAB_SCRIPTS}/install-database.php`,
       '--agree-license',
       '--lang=en',
       `--adminuser=${ADMIN_USER}`,
-      `--adminpass=${p.adminPassword}`,
       '--adminemail=admin@moodle-lab.invalid',
       `--fullname=${p.siteName}`,
       '--shortname=moodlelab',
       '--summary=A Moodle HA Lab cluster',
     ],
-    1_800_000,
+    { user: 'www-data', env: [`${ADMIN_PASSWORD_ENV}=${p.adminPassword}`], timeoutMs: 1_800_000 },
   );
   if (r.exitCode !== 0) {
     const out = tail(r);
     const plugins = /Plugin dependencies check failed[^\n]*|pluginscheckfailed[^\n]*/i.exec(out)?.[0];
     throw new Error(`Moodle install failed${plugins ? ` (${plugins.trim()})` : ''}:\n${out}`);
   }
+}
+
+/**
+ * A site restored from the site cache takes this lab's secrets (lab/moodle/site-secrets.php):
+ * the admin password (exec environment), the generated users' password (the node's env.php),
+ * the site name; old sessions go and every cache is purged.
+ */
+export async function applySiteSecrets(containers: ContainerClient, webId: string, p: InstallParams): Promise<string> {
+  const r = await containers.exec(webId, ['php', `${LAB_SCRIPTS}/site-secrets.php`], {
+    user: 'www-data',
+    env: [`${ADMIN_PASSWORD_ENV}=${p.adminPassword}`, `MOODLE_LAB_SITE_NAME=${p.siteName}`],
+    timeoutMs: 300_000,
+  });
+  if (r.exitCode !== 0) throw new Error(`applying the lab's secrets to the restored site failed:\n${tail(r)}`);
+  return r.stdout.trim();
 }
 
 export async function makeTestContent(containers: ContainerClient, webId: string, layoutPublic: boolean): Promise<void> {
@@ -84,7 +116,7 @@ export async function makeTestContent(containers: ContainerClient, webId: string
 
 /** Moodle's application cache in the lab's Redis (lab/moodle/muc-redis.php says why). */
 export async function cachesInRedis(containers: ContainerClient, webId: string): Promise<string> {
-  const r = await containers.exec(webId, ['php', '/usr/local/share/moodle-lab/muc-redis.php'], { user: 'www-data', timeoutMs: 120_000 });
+  const r = await containers.exec(webId, ['php', `${LAB_SCRIPTS}/muc-redis.php`], { user: 'www-data', timeoutMs: 120_000 });
   if (r.exitCode !== 0) throw new Error(`moodle: configuring the application cache in Redis failed: ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' ')}`);
   return r.stdout.trim();
 }
