@@ -14,6 +14,8 @@ import { runDashboard } from './dashboard/run';
 import { loadCommand, LOAD_OPTIONS } from './load/command';
 import { parseDuration } from './load/faults';
 import { scenarioCommand, SCENARIO_OPTIONS } from './scenarios/command';
+import { cacheCommand, SITE_CACHE_OPTIONS } from './moodle/cache-command';
+import { SiteCache, siteCacheDir } from './moodle/site-cache';
 import type { FaultKind, FaultRequest } from './protocol/faults';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
@@ -45,7 +47,7 @@ function usage<T>(parse: () => T): T {
 
 const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, default ${DEFAULT_LAB})
   up [--no-moodle] [--moodle-source <dir|archive|url>] [--topology ha|single] [--web N]
-     [--base-image IMAGE] [--haproxy tuned|defaults] [--port N]
+     [--base-image IMAGE] [--haproxy tuned|defaults] [--port N] [--fresh-install]
   status [--json]
   down                      stop everything, keep data
   destroy                   remove every labelled object of the lab
@@ -58,7 +60,9 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
   load [--users N] [--duration 60s] [--ramp-up 5s] [--journey moodle|probe] [--think 500ms-1s]
        [--throughput N/min] [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]
   scenario run <file.yaml|builtin> [--json] [--report out.html] [--no-moodle] [--moodle-source SRC]
-  scenario list             the built-in scenarios`;
+  scenario list             the built-in scenarios
+  cache list [--json]       installed Moodle sites kept for the next lab of the same source
+  cache prune [--all | --older-than 30d]   remove entries (alone: only unusable ones)`;
 
 const PLANNED = new Set<string>();
 
@@ -118,6 +122,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       percent: { type: 'string' },
       ...LOAD_OPTIONS,
       ...SCENARIO_OPTIONS,
+      ...SITE_CACHE_OPTIONS,
     },
   });
   const lab = validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB);
@@ -147,6 +152,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
           port,
           moodleSource: values['moodle-source'],
           noMoodle: values['no-moodle'],
+          freshInstall: values['fresh-install'],
         }),
       );
       return 0;
@@ -209,6 +215,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       io.out(`lab ${lab}: removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} images\n`);
       return 0;
     }
+    case 'cache':
+      return cacheCommand(positionals, values, new SiteCache(siteCacheDir(store.home)), io, (m) => new UsageError(m));
     case 'load':
       if (positionals.length) throw new UsageError(`load takes no arguments (got "${positionals.join(' ')}")`);
       return loadCommand(controller, values, io, (m) => new UsageError(m));

@@ -41,6 +41,8 @@ export interface UpRequest {
   /** A folder, archive or URL; undefined = the pinned release for a new lab, as-is for an existing one. */
   moodleSource?: string;
   noMoodle?: boolean;
+  /** Run Moodle's installer even when the site cache holds this source's site. */
+  freshInstall?: boolean;
   signal?: AbortSignal;
 }
 
@@ -88,6 +90,7 @@ export class LabController {
       haproxyProfile: req.haproxyProfile,
       ports: req.port ? { moodle: req.port } : undefined,
       moodle,
+      freshInstall: req.freshInstall,
       signal: req.signal,
     });
     return collectStatus({ docker: this.deps.docker }, this.lab, this.engine.state());

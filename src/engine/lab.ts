@@ -4,7 +4,6 @@
  * interface; everything the lab creates carries its labels.
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import { sql } from './galera';
 import { GaleraStarter, NETWORK_SUFFIX } from './galera-start';
 import { setupVolume, volumeStatus } from './gluster';
 import { BACKENDS, HAPROXY_CONFIG_PATH, HaproxyProfile, renderHaproxyConfig } from './haproxy';
@@ -16,9 +15,11 @@ import { HttpGet, waitReady } from './readiness';
 import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
 import type { MoodleSource } from '../moodle/types';
 import { ensureMoodleImage, MOODLE_CONTEXT } from '../moodle/image';
-import { cachesInRedis, installMoodle, makeTestContent, MoodleLabState, TEST_COURSE } from '../moodle/install';
+import type { MoodleLabState } from '../moodle/install';
+import { SiteCache, siteCacheDir } from '../moodle/site-cache';
+import { setUpSite } from '../moodle/site-setup';
 import { buildTopology, NodeSpec, nodesOf, PresetName, Role, ROLES, Topology } from './topology';
-import { DB_NAME, GLUSTER_VOLUME, nodeEnv as nodeEnvFor } from './env';
+import { DB_NAME, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, nodeEnv as nodeEnvFor } from './env';
 import { Clock, notYet, ready, realClock, waitFor } from './wait';
 
 export interface Reporter {
@@ -39,6 +40,8 @@ export interface UpOptions {
   ports?: Partial<Record<string, number>>;
   /** Bake this Moodle source into the web nodes and install it (once). */
   moodle?: MoodleSource;
+  /** Run Moodle's installer even when the site cache holds this source's site. */
+  freshInstall?: boolean;
   signal?: AbortSignal;
 }
 
@@ -53,6 +56,8 @@ export interface EngineDeps {
   http?: HttpGet;
   /** HAProxy's runtime API on a host port (tests pass a fake). */
   runtime?: (port: number) => HaproxyRuntime;
+  /** The site cache (default: <home>/cache/sites). */
+  siteCacheDir?: string;
 }
 
 /** `up` failed on one node: the message names it, `logs` holds its last lines. */
@@ -150,7 +155,8 @@ export class LabEngine {
       await settleAll(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
     }
     await this.waitBalanced(state, topology, opts.signal);
-    if (moodle && (!moodle.installed || !moodle.course || !moodle.cache)) await this.installMoodle(state, topology, moodle);
+    if (moodle && (!moodle.installed || !moodle.course || !moodle.cache)) await this.installMoodle(state, topology, moodle, opts.freshInstall);
+    else if (moodle && opts.freshInstall) this.reporter.step('moodle: already installed in this lab, --fresh-install changes nothing (destroy the lab to install again)');
     return state;
   }
 
@@ -210,39 +216,35 @@ export class LabEngine {
     return { ...current, installed: current?.installed ?? false, image, release: source.release, origin: source.origin, fingerprint: source.fingerprint, layout: source.layout };
   }
 
-  /** The one install: on the first web node, only into an empty database, recorded in the state. */
-  private async installMoodle(state: LabState, topology: Topology, moodle: MoodleLabState): Promise<void> {
+  /**
+   * The one install (or restore from the site cache, src/moodle/site-setup.ts): on the first web
+   * node, only into an empty database, recorded in the state.
+   */
+  private async installMoodle(state: LabState, topology: Topology, moodle: MoodleLabState, freshInstall?: boolean): Promise<void> {
     const running = await this.containers();
     const db = nodesOf(topology, 'db').map((n) => running.get(n.name)).find((c) => c?.state === 'running');
     const web = running.get(nodesOf(topology, 'web')[0]!.name);
     if (!db || !web) throw new Error('the Moodle install needs a running DB node and web node');
-    let t0: number;
-    if (!moodle.installed) {
-      const tables = Number((await sql(this.docker.containers, db.id, state.secrets.dbRootPassword, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='${DB_NAME}'`)).trim());
-      if (tables > 0) {
-        throw new Error(`the database "${DB_NAME}" already holds ${tables} tables but the lab has no finished install (an interrupted install?): destroy the lab and bring it up again`);
-      }
-      this.reporter.step(`moodle: installing ${moodle.release} on ${web.labels[LABEL_NODE]} (a minute or two)`);
-      t0 = this.clock.now();
-      await installMoodle(this.docker.containers, web.id, { adminPassword: state.secrets.moodleAdminPassword, siteName: `Moodle HA Lab (${this.lab})` });
-      moodle.installSeconds = (this.clock.now() - t0) / 1000;
-      moodle.installed = true;
-      this.store.save(state);
-      this.reporter.step(`moodle: installed in ${moodle.installSeconds.toFixed(0)} s`);
-    }
-    if (!moodle.cache) {
-      this.reporter.step(`moodle: ${await cachesInRedis(this.docker.containers, web.id)}`);
-      moodle.cache = 'configured';
-      this.store.save(state);
-    }
-    // The test content is made once too (a failed attempt is retried by the next `up`).
-    this.reporter.step(`moodle: creating the test course "${TEST_COURSE}" (size S: 100 enrolled users, pages, forum, files)`);
-    t0 = this.clock.now();
-    await makeTestContent(this.docker.containers, web.id, moodle.layout === 'public');
-    moodle.contentSeconds = (this.clock.now() - t0) / 1000;
-    moodle.course = TEST_COURSE;
-    this.store.save(state);
-    this.reporter.step(`moodle: test course ready in ${moodle.contentSeconds.toFixed(0)} s`);
+    await setUpSite({
+      containers: this.docker.containers,
+      cache: new SiteCache(this.deps.siteCacheDir ?? siteCacheDir(this.store.home)),
+      reporter: this.reporter,
+      now: () => this.clock.now(),
+      lab: this.lab,
+      db: { id: db.id, name: db.labels[LABEL_NODE] ?? db.name },
+      web: { id: web.id, name: web.labels[LABEL_NODE] ?? web.name },
+      dbRootPassword: state.secrets.dbRootPassword,
+      dbName: DB_NAME,
+      dataroot: MOODLEDATA,
+      wwwroot: moodleUrl(state),
+      params: { adminPassword: state.secrets.moodleAdminPassword, siteName: `Moodle HA Lab (${this.lab})` },
+      moodle,
+      save: async () => {
+        state.extra.moodle = moodle;
+        this.store.save(state);
+      },
+      freshInstall,
+    });
   }
 
   private async newState(opts: UpOptions): Promise<LabState> {
