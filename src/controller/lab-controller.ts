@@ -118,7 +118,7 @@ export class LabController {
       const row = (await runtime.servers()).find((s) => s.backend === BACKENDS.web && s.server === node);
       return `${node}: ${row?.status ?? '?'} in HAProxy (${on ? 'draining: no new requests, current ones finish' : 'ready again'})`;
     }
-    if (!(state.extra.moodle as { installed?: boolean } | undefined)?.installed) throw new Error('Moodle is not installed on this lab (it was started with --no-moodle)');
+    if (!state.extra.moodle?.installed) throw new Error('Moodle is not installed on this lab (it was started with --no-moodle)');
     const containers = await this.engine.containers();
     const web = webNodes.map((n) => containers.get(n)).find((c) => c?.state === 'running');
     if (!web) throw new Error('no web node is running');

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LabController } from '../controller/lab-controller';
-import { defaultLabHome } from '../engine/state';
+import { labReportsDir } from '../engine/state';
 import { LabLive } from '../host/live';
 import { SnapshotStore } from '../state/snapshot-store';
 import { controllerActions } from './actions';
@@ -18,7 +18,7 @@ export interface RunDashboardOptions {
   err(text: string): void;
   /** Labs a scenario may use besides this one (another preset); default: this one. */
   labFor?: (name: string) => LabController;
-  /** Where reports are written (default ~/.moodle-lab/<lab>/reports). */
+  /** Where reports are written (default ~/.moodle-lab/reports/<lab>: `destroy` keeps them). */
   reportsDir?: string;
   /** Scenario files the page may run besides the built-ins (e.g. named on the command line). */
   scenarioFiles?: string[];
@@ -45,7 +45,7 @@ export async function runDashboard(o: RunDashboardOptions): Promise<number> {
     activeFaults: () => controller.activeFaults(),
     log: (l) => o.err(`${l}\n`),
   });
-  const reportsDir = o.reportsDir ?? path.join(defaultLabHome(), controller.lab, 'reports');
+  const reportsDir = o.reportsDir ?? labReportsDir(controller.lab);
   const live = new LabLive({
     lab: controller,
     store,

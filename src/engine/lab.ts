@@ -100,8 +100,9 @@ export class LabEngine {
     return this.store.load(this.lab);
   }
 
-  saveState(state: LabState): void {
-    this.store.save(state);
+  /** Changes the lab's state under its lock (see StateStore.update); returns the new state. */
+  updateState(change: (state: LabState) => LabState | void, what = 'update'): Promise<LabState> {
+    return this.store.update(this.lab, change, { what: `${what} (lab ${this.lab})`, note: (m) => this.reporter.step(m) });
   }
 
   /** Builds (once) an image from a lab/ folder that no node role uses, e.g. the netem sidecar. */
@@ -138,26 +139,25 @@ export class LabEngine {
     } else {
       state = await this.newState(opts);
     }
-    state = withAllSecrets(state);
-    this.store.save(state);
+    state = await this.updateState(withAllSecrets, 'up');
     const topology = this.topology(state);
     const tags = await this.ensureImages(topology, state.baseImage);
     const moodle = await this.moodleImage(state, tags.get('web')!, opts.moodle);
     if (moodle) {
       tags.set('web', moodle.image);
-      state.extra.moodle = moodle;
-      this.store.save(state);
+      state = await this.saveMoodle(moodle);
     }
 
     const network = await this.ensureNetwork();
     for (const stage of topology.stages) {
       // Let every role of the stage finish (or fail) before reporting: no start left running behind our back.
-      await settleAll(stage.map((role) => this.startRole(role, topology, state!, tags.get(role)!, network, existing, opts)));
+      const current = state;
+      await settleAll(stage.map((role) => this.startRole(role, topology, current, tags.get(role)!, network, existing, opts)));
     }
     await this.waitBalanced(state, topology, opts.signal);
     if (moodle && (!moodle.installed || !moodle.course || !moodle.cache)) await this.installMoodle(state, topology, moodle, opts.freshInstall);
     else if (moodle && opts.freshInstall) this.reporter.step('moodle: already installed in this lab, --fresh-install changes nothing (destroy the lab to install again)');
-    return state;
+    return this.state() ?? state;
   }
 
   /**
@@ -201,7 +201,7 @@ export class LabEngine {
    * that has Moodle keeps the image it was installed with.
    */
   private async moodleImage(state: LabState, webTag: string, source: MoodleSource | undefined): Promise<MoodleLabState | undefined> {
-    const current = state.extra.moodle as MoodleLabState | undefined;
+    const current = state.extra.moodle;
     if (!source) {
       if (!current) return undefined;
       if (!(await this.docker.images.exists(current.image))) {
@@ -240,11 +240,17 @@ export class LabEngine {
       params: { adminPassword: state.secrets.moodleAdminPassword, siteName: `Moodle HA Lab (${this.lab})` },
       moodle,
       save: async () => {
-        state.extra.moodle = moodle;
-        this.store.save(state);
+        await this.saveMoodle(moodle);
       },
       freshInstall,
     });
+  }
+
+  /** Records the Moodle section (only `up` changes it), leaving the rest of the state as it is on disk. */
+  private saveMoodle(moodle: MoodleLabState): Promise<LabState> {
+    return this.updateState((s) => {
+      s.extra.moodle = { ...moodle };
+    }, 'record the Moodle image');
   }
 
   private async newState(opts: UpOptions): Promise<LabState> {
@@ -270,8 +276,7 @@ export class LabEngine {
       ports,
       extra: { haproxyProfile: opts.haproxyProfile ?? 'tuned' },
     };
-    this.store.save(state);
-    return state;
+    return this.store.create(state, { what: `create lab ${this.lab}`, note: (m) => this.reporter.step(m) });
   }
 
   private async ensureNetwork(): Promise<string> {
@@ -321,7 +326,7 @@ export class LabEngine {
       stopTimeoutS: node.spec.stopTimeoutS,
     });
     if (node.role === 'lb') {
-      await this.docker.containers.putFile(id, HAPROXY_CONFIG_PATH, renderHaproxyConfig(topology, (state.extra.haproxyProfile as HaproxyProfile) ?? 'tuned'));
+      await this.docker.containers.putFile(id, HAPROXY_CONFIG_PATH, renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned'));
     }
     return { id, created: true };
   }
@@ -401,8 +406,12 @@ export class LabEngine {
     }
   }
 
-  /** Removes every container, network, volume and image labelled for this lab, then its state. */
-  async destroy(): Promise<{ containers: number; networks: number; volumes: number; images: number }> {
+  /**
+   * Removes every container, network, volume and image labelled for this lab, then its state
+   * folder (whatever state.json holds: nothing here reads it). Exported reports are kept:
+   * `reportsDir` says where, when there are any.
+   */
+  async destroy(): Promise<{ containers: number; networks: number; volumes: number; images: number; reportsDir?: string }> {
     await this.docker.ping();
     const labels = labLabels(this.lab);
     const containers = await this.docker.containers.list(labels);
@@ -441,8 +450,8 @@ export class LabEngine {
       }
       left = failed;
     }
-    this.store.remove(this.lab);
-    return { containers: containers.length, networks: networks.length, volumes: volumes.length, images: images.length };
+    const { reportsDir } = await this.store.remove(this.lab, { what: `destroy lab ${this.lab}`, note: (m) => this.reporter.step(m) });
+    return { containers: containers.length, networks: networks.length, volumes: volumes.length, images: images.length, ...(reportsDir ? { reportsDir } : {}) };
   }
 
   /** Every object still carrying the lab's label (destroy's postcondition: all zero). */

@@ -1,12 +1,22 @@
 /**
  * The lab's state directory: per-lab random secrets, the host ports chosen at creation, and
- * what later features remember (Moodle install, active faults). One JSON file per lab, 0600.
+ * what later features remember (Moodle install, active faults). One JSON file per lab, 0600,
+ * checked for its shape on every load.
+ *
+ * Every change is a read-modify-write under the lab's lock (`update`), so the CLI, the dashboard
+ * and VS Code changing the same lab at once never lose each other's changes; writes go to a
+ * unique temporary file renamed into place, so a reader always sees a whole file.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { HaproxyProfile } from './haproxy';
+import { LockOptions, withLock } from './lock';
+import { checkLabState } from './state-check';
 import type { PresetName } from './topology';
+import type { MoodleLabState } from '../moodle/install';
+import type { ActiveFault } from '../protocol/faults';
 
 export interface LabSecrets {
   dbRootPassword: string;
@@ -26,8 +36,17 @@ export interface LabState {
   secrets: LabSecrets;
   /** Host ports by port name (`moodle`, `stats`, `runtime`). */
   ports: Record<string, number>;
-  /** Free-form sections owned by other modules (moodle, faults, ...). */
-  extra: Record<string, unknown>;
+  /** Sections owned by other modules (the name `extra` is kept for state files already written). */
+  extra: LabExtra;
+}
+
+export interface LabExtra {
+  /** HAProxy's timing profile, chosen at creation. */
+  haproxyProfile?: HaproxyProfile;
+  /** The Moodle image and install (src/moodle). */
+  moodle?: MoodleLabState;
+  /** Faults in force, whoever applied them (src/faults). */
+  faults?: ActiveFault[];
 }
 
 export function newSecret(bytes = 18): string {
@@ -47,40 +66,140 @@ export function defaultLabHome(): string {
   return process.env.MOODLE_LAB_HOME ?? path.join(os.homedir(), '.moodle-lab');
 }
 
+/** Folder names under the lab home that are not labs. */
+const RESERVED = new Set(['reports', 'cache']);
+
+export interface UpdateOptions {
+  /** What the change is, for the lock file (a waiting process names it). */
+  what?: string;
+  /** Told when a stale lock is taken over. */
+  note?: (message: string) => void;
+}
+
+export class LabAbsentError extends Error {
+  constructor(lab: string) {
+    super(`lab "${lab}" does not exist: run \`up\` first`);
+    this.name = 'LabAbsentError';
+  }
+}
+
 export class StateStore {
-  constructor(readonly home: string = defaultLabHome()) {}
+  constructor(
+    readonly home: string = defaultLabHome(),
+    private readonly lockOptions: LockOptions = {},
+  ) {}
 
   dir(lab: string): string {
+    if (RESERVED.has(lab)) throw new Error(`"${lab}" cannot be a lab name: ${path.join(this.home, lab)} holds the lab's ${lab}`);
     return path.join(this.home, lab);
   }
 
-  private file(lab: string): string {
+  file(lab: string): string {
     return path.join(this.dir(lab), 'state.json');
   }
 
+  /** The lab's lock file: {pid, host, since, what} of the process changing the state. */
+  lockFile(lab: string): string {
+    return path.join(this.dir(lab), 'state.lock');
+  }
+
+  /** Where exported reports go: outside the lab's folder, so `destroy` keeps them. */
+  reportsDir(lab: string): string {
+    return labReportsDir(lab, this.home);
+  }
+
+  /** The state as it is on disk (shape-checked), or undefined when the lab has none. */
   load(lab: string): LabState | undefined {
+    const file = this.file(lab);
     let text: string;
     try {
-      text = fs.readFileSync(this.file(lab), 'utf8');
+      text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    let raw: unknown;
     try {
-      return JSON.parse(text) as LabState;
+      raw = JSON.parse(text);
     } catch {
-      throw new Error(`the lab state file ${this.file(lab)} is not valid JSON; fix or delete it (the lab's secrets are in it)`);
+      throw new Error(`the lab state file ${file} is not valid JSON; fix or delete it (the lab's secrets are in it)`);
+    }
+    return checkLabState(raw, file, lab);
+  }
+
+  private locked<T>(lab: string, what: string, opts: UpdateOptions, fn: () => T): Promise<T> {
+    return withLock(this.lockFile(lab), what, fn, { ...this.lockOptions, note: opts.note ?? this.lockOptions.note }).catch((err: unknown) => {
+      // The lab's folder went away (destroyed) while we waited for its lock.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(this.dir(lab))) throw new LabAbsentError(lab);
+      throw err;
+    });
+  }
+
+  private write(state: LabState): void {
+    const file = this.file(state.lab);
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
     }
   }
 
-  save(state: LabState): void {
-    fs.mkdirSync(this.dir(state.lab), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file(state.lab)}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-    fs.renameSync(tmp, this.file(state.lab));
+  /**
+   * Reads the state afresh under the lab's lock, lets `change` modify it (in place, or by
+   * returning a new one) and writes it back. `change` must be quick: no Docker calls inside.
+   */
+  async update(lab: string, change: (state: LabState) => LabState | void, opts: UpdateOptions = {}): Promise<LabState> {
+    if (!fs.existsSync(this.dir(lab))) throw new LabAbsentError(lab);
+    return this.locked(lab, opts.what ?? 'update', opts, () => {
+      const current = this.load(lab);
+      if (!current) throw new LabAbsentError(lab);
+      const next = change(current) ?? current;
+      if (next.lab !== lab) throw new Error(`a change of lab "${lab}"'s state cannot rename it to "${next.lab}"`);
+      this.write(next);
+      return next;
+    });
   }
 
-  remove(lab: string): void {
-    fs.rmSync(this.dir(lab), { recursive: true, force: true });
+  /** Writes a new lab's state, unless another process created it first: returns the one on disk. */
+  async create(state: LabState, opts: UpdateOptions = {}): Promise<LabState> {
+    fs.mkdirSync(this.dir(state.lab), { recursive: true, mode: 0o700 });
+    return this.locked(state.lab, opts.what ?? 'create', opts, () => {
+      const existing = this.load(state.lab);
+      if (existing) return existing;
+      this.write(state);
+      return state;
+    });
   }
+
+  /**
+   * Removes the lab's folder (under its lock, so no change lands after it). Reports stay in
+   * `reportsDir` (older versions kept them in the lab's folder: those are moved there first).
+   * Works whatever state.json holds. Returns the reports folder when it holds anything.
+   */
+  async remove(lab: string, opts: UpdateOptions = {}): Promise<{ reportsDir?: string }> {
+    const dir = this.dir(lab);
+    const reports = this.reportsDir(lab);
+    if (fs.existsSync(dir)) {
+      await this.locked(lab, opts.what ?? 'destroy', opts, () => {
+        const legacy = path.join(dir, 'reports');
+        if (fs.existsSync(legacy)) {
+          fs.mkdirSync(reports, { recursive: true, mode: 0o700 });
+          for (const name of fs.readdirSync(legacy)) {
+            const target = fs.existsSync(path.join(reports, name)) ? path.join(reports, `${Date.now()}-${name}`) : path.join(reports, name);
+            fs.renameSync(path.join(legacy, name), target);
+          }
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+      });
+    }
+    return fs.existsSync(reports) && fs.readdirSync(reports).length > 0 ? { reportsDir: reports } : {};
+  }
+}
+
+/** Reports of a lab: `<lab home>/reports/<lab>/`, kept by `destroy`. */
+export function labReportsDir(lab: string, home: string = defaultLabHome()): string {
+  return path.join(home, 'reports', lab);
 }

@@ -4,11 +4,12 @@
  * fails soft: its section carries the error, the rest of the status stays true.
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import type { ContainerStatus, GaleraNodeStatus, HaproxyServerStatus, LabStatus, NodeStatus } from '../protocol/status';
+import type { ContainerStatus, FaultStatus, GaleraNodeStatus, HaproxyServerStatus, LabStatus, NodeStatus } from '../protocol/status';
+import type { ActiveFault } from '../protocol/faults';
 import { wsrepStatus } from './galera';
 import { storageWriteProbe, volumeStatus, VolumeStatus } from './gluster';
 import { GLUSTER_VOLUME, MOODLEDATA, moodleUrl } from './env';
-import { ADMIN_USER, maintenanceOn, MoodleLabState, testUsernames } from '../moodle/install';
+import { ADMIN_USER, maintenanceOn, testUsernames } from '../moodle/install';
 import { HAPROXY_STATS_PATH } from './haproxy';
 import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
 import { LABEL_NODE, labLabels } from './labels';
@@ -23,6 +24,23 @@ export interface StatusDeps {
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The recorded faults as `status --json` lists them. */
+export function faultStatus(faults: ActiveFault[]): FaultStatus[] {
+  return faults.map((f) => ({
+    kind: f.kind,
+    node: f.nodes[0] ?? '',
+    since: f.appliedAt,
+    id: f.id,
+    nodes: f.nodes,
+    ...(f.from ? { from: f.from } : {}),
+    detail: f.detail,
+    ...(f.expiresAt ? { until: f.expiresAt } : {}),
+    ...(f.params?.delayMs !== undefined ? { delayMs: f.params.delayMs } : {}),
+    ...(f.params?.jitterMs !== undefined ? { jitterMs: f.params.jitterMs } : {}),
+    ...(f.params?.lossPct !== undefined ? { lossPct: f.params.lossPct } : {}),
+  }));
+}
 
 function containerStatus(c: ContainerInfo | undefined): ContainerStatus {
   if (!c) return 'missing';
@@ -48,6 +66,7 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
     redis: { up: false },
     moodle: { installed: false, maintenance: false, users: [] },
     endpoints: {},
+    faults: faultStatus(state?.extra.faults ?? []),
   };
   if (!topology || !state) {
     status.state = list.length === 0 ? 'absent' : 'partial';
@@ -217,7 +236,7 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
   }
 
   // Moodle: what the lab installed, and whether CLI maintenance mode is on (a file on the shared dataroot).
-  const moodle = state.extra.moodle as MoodleLabState | undefined;
+  const moodle = state.extra.moodle;
   if (moodle?.installed) {
     status.moodle.installed = true;
     status.moodle.url = moodleUrl(state);

@@ -55,6 +55,27 @@ export interface GaleraNodeStatus {
   error?: string;
 }
 
+/** A fault in force, as recorded in the lab's state by whichever process applied it. */
+export interface FaultStatus {
+  /** stop, kill, pause, disconnect, delay, loss, partition. */
+  kind: string;
+  /** The node it acts on (a partition's first node; `nodes` lists them all). */
+  node: string;
+  /** When it was applied (ISO time). */
+  since: string;
+  id: string;
+  nodes: string[];
+  /** `partition`: the other side. */
+  from?: string[];
+  /** e.g. "loss web2 10%". */
+  detail: string;
+  /** When it reverts by itself (`--for`). */
+  until?: string;
+  delayMs?: number;
+  jitterMs?: number;
+  lossPct?: number;
+}
+
 export interface LabStatus {
   lab: string;
   state: LabState;
@@ -95,4 +116,6 @@ export interface LabStatus {
     users: { username: string; password: string }[];
   };
   endpoints: { moodle?: string; haproxyStats?: string; haproxyRuntime?: string };
+  /** Every fault in force, whoever applied it (CLI, dashboard, VS Code); [] when none. */
+  faults?: FaultStatus[];
 }

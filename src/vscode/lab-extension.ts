@@ -10,7 +10,7 @@ import { LabController } from '../controller/lab-controller';
 import { controllerActions } from '../dashboard/actions';
 import { createDockerClient } from '../docker/dockerode-client';
 import type { DockerClient } from '../docker/types';
-import { defaultLabHome, StateStore } from '../engine/state';
+import { labReportsDir, StateStore } from '../engine/state';
 import { LabLive } from '../host/live';
 import type { LabSnapshot } from '../protocol/snapshot';
 import { SnapshotStore } from '../state/snapshot-store';
@@ -96,7 +96,7 @@ export class LabExtension implements vscode.Disposable {
 
   /** Where reports go unless the user picks a file. */
   reportsDir(): string {
-    return path.join(defaultLabHome(), this.controller.lab, 'reports');
+    return labReportsDir(this.controller.lab);
   }
 
   /** Checks Docker; sets the context keys the welcome views use. */

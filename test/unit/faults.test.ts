@@ -16,10 +16,11 @@ async function upLab() {
   const docker = new FakeDocker();
   docker.addImage('debian:trixie-slim');
   docker.execHandlers = healthyClusterHandlers();
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'));
   const engine = new LabEngine(
     {
       docker,
-      store: new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'))),
+      store: new StateStore(home),
       labRoot: path.resolve(__dirname, '../../lab'),
       clock: fakeClock(),
       portProbe: async () => true,
@@ -31,7 +32,7 @@ async function upLab() {
   await engine.up();
   docker.calls = [];
   const faults = new FaultInjector({ docker, engine, reporter: { step: () => undefined, detail: () => undefined } });
-  return { docker, engine, faults };
+  return { docker, engine, faults, home };
 }
 
 const sidecars = (docker: FakeDocker) => [...docker.containerMap.values()].filter((c) => c.labels['io.moodle-lab.tool'] === 'netem');
@@ -132,5 +133,61 @@ describe('faults (fake engine)', () => {
     docker.containers.logs = async () => 'Error: Specified qdisc kind is unknown.';
     await assert.rejects(faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 300 }), /kernel has no netem \(CONFIG_NET_SCH_NETEM\)/);
     assert.deepEqual(faults.active(), []);
+  });
+});
+
+describe('faults from several windows at once (fake engine, one state folder)', () => {
+  /** A second engine and injector on the same state folder: another process (CLI, dashboard, VS Code). */
+  function otherWindow(docker: FakeDocker, engine: LabEngine, home: string) {
+    const store = new StateStore(home);
+    const other = new LabEngine({ docker, store, labRoot: path.resolve(__dirname, '../../lab'), clock: fakeClock() }, engine.lab);
+    return new FaultInjector({ docker, engine: other, reporter: { step: () => undefined, detail: () => undefined } });
+  }
+  const slow = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ms: number) => async (...a: A) => {
+    await new Promise((r) => setTimeout(r, ms));
+    return fn(...a);
+  };
+
+  it('a loss from the dashboard and a pause from the CLI at the same moment: both recorded, heal undoes both', async () => {
+    const { docker, engine, faults: dashboard, home } = await upLab();
+    const cli = otherWindow(docker, engine, home);
+    docker.containers.pause = slow(docker.containers.pause, 30);
+    docker.containers.wait = slow(docker.containers.wait, 30);
+    await Promise.all([dashboard.apply({ kind: 'loss', nodes: ['web3'], lossPct: 10 }), cli.apply({ kind: 'pause', nodes: ['web1'] })]);
+    assert.deepEqual(dashboard.active().map((f) => f.detail).sort(), ['loss web3 10%', 'pause web1']);
+    const rules: string[] = [];
+    docker.onWait = (c) => (rules.push(c.files.get('/rules')?.toString() ?? ''), 0);
+    assert.deepEqual((await cli.heal()).map((f) => f.detail).sort(), ['loss web3 10%', 'pause web1']);
+    assert.ok(docker.calls.includes('unpause web1'));
+    assert.equal(rules.length, 1);
+    assert.doesNotMatch(rules[0]!, /DROP/, 'the loss rule is flushed');
+    assert.deepEqual(dashboard.active(), []);
+  });
+
+  it('a fault is recorded before its Docker action, and forgotten again when the action fails; the other window\'s fault stays', async () => {
+    const { docker, engine, faults, home } = await upLab();
+    const other = otherWindow(docker, engine, home);
+    let seenDuringStop: string[] = [];
+    docker.containers.stop = async () => {
+      seenDuringStop = other.active().map((f) => f.detail);
+      await other.apply({ kind: 'pause', nodes: ['web1'] });
+      throw new Error('engine said no');
+    };
+    await assert.rejects(faults.apply({ kind: 'stop', nodes: ['gluster2'] }), /engine said no/);
+    assert.deepEqual(seenDuringStop, ['stop gluster2'], 'status from another process sees the fault while it is applied');
+    assert.deepEqual(faults.active().map((f) => f.detail), ['pause web1']);
+  });
+
+  it('heal forgets only what it reverted: a fault recorded meanwhile by another window stays', async () => {
+    const { docker, engine, faults, home } = await upLab();
+    const other = otherWindow(docker, engine, home);
+    await faults.apply({ kind: 'pause', nodes: ['web1'] });
+    const unpause = docker.containers.unpause;
+    docker.containers.unpause = async (id) => {
+      await other.apply({ kind: 'kill', nodes: ['web2'] });
+      return unpause(id);
+    };
+    assert.deepEqual((await faults.heal()).map((f) => f.detail), ['pause web1']);
+    assert.deepEqual(faults.active().map((f) => f.detail), ['kill web2']);
   });
 });

@@ -67,17 +67,17 @@ describe('wait strategies', () => {
 });
 
 describe('state store', () => {
-  it('keeps secrets private (0600) and round-trips the state', () => {
+  it('keeps secrets private (0600) and round-trips the state', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-state-'));
     const store = new StateStore(home);
     const state = { lab: 'x', createdAt: 'now', preset: 'ha' as const, webCount: 3, baseImage: 'b', secrets: newSecrets(), ports: { moodle: 8080 }, extra: {} };
-    store.save(state);
+    await store.create(state);
     assert.deepEqual(store.load('x'), state);
     assert.equal(fs.statSync(path.join(home, 'x', 'state.json')).mode & 0o777, 0o600);
     const s = newSecrets();
     assert.notEqual(s.dbPassword, s.dbRootPassword);
     assert.ok(s.dbPassword.length >= 20);
-    store.remove('x');
+    await store.remove('x');
     assert.equal(store.load('x'), undefined);
   });
 });

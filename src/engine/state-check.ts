@@ -1,0 +1,102 @@
+/**
+ * The shape check of a lab's state.json, by hand (no schema library): a file that is valid JSON
+ * but of the wrong shape (edited by hand, written by another version, cut short) fails with one
+ * sentence naming the file and the field, instead of a TypeError somewhere later.
+ */
+import * as os from 'node:os';
+import { HAPROXY_PROFILES } from './haproxy';
+import type { LabState } from './state';
+import { PRESET_NAMES } from './topology';
+import { FAULT_KINDS } from '../protocol/faults';
+
+export class StateShapeError extends Error {
+  constructor(readonly file: string, readonly field: string, expected: string) {
+    super(`${shortPath(file)}: "${field}" must be ${expected} (fix the file, or \`destroy\` the lab: destroy goes by Docker labels)`);
+    this.name = 'StateShapeError';
+  }
+}
+
+function shortPath(file: string): string {
+  const home = os.homedir();
+  return home && file.startsWith(home + '/') ? `~${file.slice(home.length)}` : file;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isDate = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+
+const SECRET_NAMES = ['dbRootPassword', 'dbPassword', 'redisPassword', 'moodleAdminPassword', 'moodleUsersPassword'];
+
+/** Checks `raw` (parsed JSON of `file`) against the lab state's shape; returns it typed. */
+export function checkLabState(raw: unknown, file: string, lab: string): LabState {
+  const fail = (field: string, expected: string): never => {
+    throw new StateShapeError(file, field, expected);
+  };
+  const obj = (v: unknown, field: string): Obj => (isObj(v) ? v : fail(field, 'an object'));
+  const str = (v: unknown, field: string) => {
+    if (typeof v !== 'string' || v === '') fail(field, 'a non-empty string');
+  };
+  const optStr = (v: unknown, field: string) => {
+    if (v !== undefined) str(v, field);
+  };
+  const optNum = (v: unknown, field: string) => {
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v))) fail(field, 'a number');
+  };
+  const strList = (v: unknown, field: string, nonEmpty: boolean) => {
+    if (!Array.isArray(v) || (nonEmpty && v.length === 0)) fail(field, nonEmpty ? 'a non-empty list of node names' : 'a list of node names');
+    (v as unknown[]).forEach((x, i) => str(x, `${field}[${i}]`));
+  };
+
+  const s = obj(raw, 'the file');
+  if (s.lab !== lab) fail('lab', `"${lab}" (the lab this folder belongs to)`);
+  str(s.createdAt, 'createdAt');
+  if (!(PRESET_NAMES as readonly unknown[]).includes(s.preset)) fail('preset', `one of ${PRESET_NAMES.join(', ')}`);
+  if (!(Number.isInteger(s.webCount) && (s.webCount as number) >= 1)) fail('webCount', 'a whole number of web nodes (1 or more)');
+  str(s.baseImage, 'baseImage');
+  const secrets = obj(s.secrets, 'secrets');
+  // A state from an older version may lack newer secrets (withAllSecrets adds them).
+  for (const name of SECRET_NAMES) optStr(secrets[name], `secrets.${name}`);
+  const ports = obj(s.ports, 'ports');
+  for (const [name, port] of Object.entries(ports)) {
+    if (!(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) fail(`ports.${name}`, 'a port number');
+  }
+
+  if (s.extra === undefined) s.extra = {};
+  const extra = obj(s.extra, 'extra');
+  if (extra.haproxyProfile !== undefined && !(HAPROXY_PROFILES as readonly unknown[]).includes(extra.haproxyProfile)) fail('extra.haproxyProfile', `one of ${HAPROXY_PROFILES.join(', ')}`);
+
+  if (extra.moodle !== undefined) {
+    const m = obj(extra.moodle, 'extra.moodle');
+    if (typeof m.installed !== 'boolean') fail('extra.moodle.installed', 'true or false');
+    for (const k of ['image', 'release', 'origin', 'fingerprint']) str(m[k], `extra.moodle.${k}`);
+    if (m.layout !== 'public' && m.layout !== 'legacy') fail('extra.moodle.layout', '"public" or "legacy"');
+    optNum(m.installSeconds, 'extra.moodle.installSeconds');
+    optNum(m.contentSeconds, 'extra.moodle.contentSeconds');
+    optStr(m.course, 'extra.moodle.course');
+    optStr(m.cache, 'extra.moodle.cache');
+    if (m.installedFrom !== undefined && m.installedFrom !== 'installer' && m.installedFrom !== 'cache') fail('extra.moodle.installedFrom', '"installer" or "cache"');
+    optNum(m.restoreSeconds, 'extra.moodle.restoreSeconds');
+    optNum(m.snapshotSeconds, 'extra.moodle.snapshotSeconds');
+    optStr(m.cacheEntry, 'extra.moodle.cacheEntry');
+  }
+
+  if (extra.faults !== undefined) {
+    if (!Array.isArray(extra.faults)) fail('extra.faults', 'a list of faults');
+    (extra.faults as unknown[]).forEach((raw, i) => {
+      const at = `extra.faults[${i}]`;
+      const f = obj(raw, at);
+      str(f.id, `${at}.id`);
+      if (!(FAULT_KINDS as readonly unknown[]).includes(f.kind)) fail(`${at}.kind`, `one of ${FAULT_KINDS.join(', ')}`);
+      strList(f.nodes, `${at}.nodes`, true);
+      if (f.from !== undefined) strList(f.from, `${at}.from`, false);
+      if (typeof f.detail !== 'string') fail(`${at}.detail`, 'a string');
+      if (!isDate(f.appliedAt)) fail(`${at}.appliedAt`, 'an ISO date');
+      if (f.expiresAt !== undefined && !isDate(f.expiresAt)) fail(`${at}.expiresAt`, 'an ISO date');
+      if (f.params !== undefined) {
+        const p = obj(f.params, `${at}.params`);
+        for (const k of ['delayMs', 'jitterMs', 'lossPct']) optNum(p[k], `${at}.params.${k}`);
+      }
+    });
+  }
+  return s as unknown as LabState;
+}
