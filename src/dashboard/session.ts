@@ -234,7 +234,7 @@ export class DashboardSession {
     const builtins = (this.deps.store.liveFields().scenarios ?? []).map((b) => b.name);
     if (builtins.includes(name) || this.scenarioFiles().includes(name)) return name;
     const shown = name.length > 200 ? `${name.slice(0, 200)}…` : name;
-    throw new Error(`"${shown}" is not a scenario this dashboard offers: run a built-in (${builtins.join(', ') || 'none found'}) or a scenario file opened in VS Code`);
+    throw new Error(`"${shown}" is not a scenario this dashboard offers: pick a built-in (${builtins.join(', ') || 'none found'}) or an offered scenario file (in VS Code: a .yaml file open in the editor)`);
   }
 
   private sendSnapshot(s: LabSnapshot | undefined, force: boolean): void {

@@ -51,7 +51,7 @@ describe('dashboard scenarios: only built-ins and the files the host offers', ()
       await t.session.handle(ScenarioRunIntent.create(id!, { name: name! }));
       const r = t.reply(id!);
       assert.equal(r?.ok, false, name);
-      assert.match(String(r?.error), /is not a scenario this dashboard offers: run a built-in \(failover-web\) or a scenario file opened in VS Code/);
+      assert.match(String(r?.error), /is not a scenario this dashboard offers: pick a built-in \(failover-web\) or an offered scenario file \(in VS Code: a \.yaml file open in the editor\)/);
     }
     assert.deepEqual(t.ran, [], 'nothing was loaded');
   });
