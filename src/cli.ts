@@ -16,10 +16,12 @@ import { parseDuration } from './load/faults';
 import { scenarioCommand, SCENARIO_OPTIONS } from './scenarios/command';
 import { cacheCommand, SITE_CACHE_OPTIONS } from './moodle/cache-command';
 import { SiteCache, siteCacheDir } from './moodle/site-cache';
-import type { FaultKind, FaultRequest } from './protocol/faults';
+import { ScenarioFileError } from './scenarios/parse';
+import { ScenarioError } from './scenarios/types';
+import { FaultKind, FaultRequest, FaultRequestError, faultRequestProblem } from './protocol/faults';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
-import { PRESET_NAMES, PresetName } from './engine/topology';
+import { MAX_WEB_NODES, PRESET_NAMES, PresetName } from './engine/topology';
 import type { LabStatus } from './protocol/status';
 
 export interface CliIo {
@@ -35,6 +37,18 @@ export interface CliDeps {
 }
 
 export class UsageError extends Error {}
+
+/**
+ * The exit code for an error out of `runCli` (ARCHITECTURE.md, "Exit codes"): 2 for usage and
+ * input errors (thrown before anything is touched: bad options or values, a bad scenario file,
+ * a fault the lab cannot apply as asked), 3 for everything else (the lab or the engine failed).
+ * 1 (an assert failed) is returned by the commands themselves, never thrown.
+ */
+export function exitCodeFor(err: unknown): 2 | 3 {
+  const input = err instanceof UsageError || err instanceof ScenarioError || err instanceof ScenarioFileError || err instanceof FaultRequestError;
+  const parseArgsError = err instanceof TypeError && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
+  return input || parseArgsError ? 2 : 3;
+}
 
 /** Runs a parser of the user's words; its complaint becomes a usage error (exit code 2). */
 function usage<T>(parse: () => T): T {
@@ -99,7 +113,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     io.out(USAGE + '\n');
     return command ? 0 : 2;
   }
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = usage(() => parseArgs({
     args: rest,
     allowPositionals: true,
     strict: true,
@@ -124,8 +138,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       ...SCENARIO_OPTIONS,
       ...SITE_CACHE_OPTIONS,
     },
-  });
-  const lab = validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB);
+  }));
+  const lab = usage(() => validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB));
   if (PLANNED.has(command)) throw new UsageError(`"${command}" is not available in this version of the lab yet`);
   const docker = deps.docker ?? createDockerClient();
   const store = deps.store ?? new StateStore(io.env.MOODLE_LAB_HOME ?? undefined);
@@ -143,10 +157,12 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       const port = values.port !== undefined ? Number(values.port) : undefined;
       if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new UsageError('--port must be a TCP port number');
       if (values['moodle-source'] && values['no-moodle']) throw new UsageError('--moodle-source and --no-moodle exclude each other');
+      const webCount = values.web !== undefined ? Number(values.web) : undefined;
+      if (webCount !== undefined && !(/^\d+$/.test(values.web!) && webCount >= 1 && webCount <= MAX_WEB_NODES)) throw new UsageError(`--web must be a whole number from 1 to ${MAX_WEB_NODES}`);
       print(
         await controller.up({
           preset,
-          webCount: values.web !== undefined ? Number(values.web) : undefined,
+          webCount,
           baseImage: values['base-image'],
           haproxyProfile: profile,
           port,
@@ -172,7 +188,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       const num = (v: string | undefined, name: string) => {
         if (v === undefined) return undefined;
         const n = Number(v);
-        if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
+        if (!v.trim() || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
         return n;
       };
       const req: FaultRequest = {
@@ -184,6 +200,9 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         lossPct: num(values.percent, 'percent'),
         forMs: values.for !== undefined ? usage(() => parseDuration(values.for!, '--for')) : undefined,
       };
+      // Everything but the node names (the lab's topology knows those) is checked before the lab is asked.
+      const problem = faultRequestProblem(req);
+      if (problem) throw new UsageError(problem);
       const fault = await controller.fault(req);
       io.out(fault ? `fault: ${fault.detail}${fault.expiresAt ? ` (reverts by itself at ${fault.expiresAt})` : ' (`heal` reverts it)'}\n` : `${req.kind} ${req.nodes.join(',')}: done\n`);
       if (fault?.expiresAt) {
@@ -213,7 +232,6 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     case 'destroy': {
       const removed = await controller.destroy();
       io.out(`lab ${lab}: removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} images\n`);
-      if (removed.reportsDir) io.out(`reports kept in ${removed.reportsDir}\n`);
       return 0;
     }
     case 'cache':
@@ -238,17 +256,16 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
   }
 }
 
-export async function main(argv = process.argv.slice(2)): Promise<number> {
-  const io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env: process.env };
+export async function main(argv = process.argv.slice(2), io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env: process.env }, deps: CliDeps = {}): Promise<number> {
   try {
-    return await runCli(argv, io);
+    return await runCli(argv, io, deps);
   } catch (err) {
     if (err instanceof NodeFailedError) {
       io.err(`error: ${err.message}\n--- last log lines of ${err.node} ---\n${err.logs.trimEnd()}\n---\n(the lab can be cleaned with \`npm run lab -- destroy\`)\n`);
     } else {
       io.err(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     }
-    return err instanceof UsageError || (err instanceof TypeError && 'code' in err) ? 2 : 1;
+    return exitCodeFor(err);
   }
 }
 

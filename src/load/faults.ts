@@ -2,7 +2,7 @@
  * Faults on a load run's timeline: `--fault "kill web2@20s"` (repeatable) and `--heal-at 40s`.
  * The injector is anything with LabController's fault/heal (the benches pass a Docker-direct one).
  */
-import { describeFault, FAULT_KINDS, FaultKind, FaultRequest } from '../protocol/faults';
+import { describeFault, FAULT_KINDS, FaultKind, FaultRequest, faultRequestProblem, MAX_DURATION_MS } from '../protocol/faults';
 
 /** What a load run injects faults through: LabController, or the benches' Docker-direct target. */
 export interface FaultTarget {
@@ -17,10 +17,22 @@ export interface ScheduledFault {
   text: string;
 }
 
-/** '60s', '1.5s', '500ms', '2m', or a bare number of seconds → ms. */
+/**
+ * The one duration parser (CLI options, scenario files): '60s', '1.5s', '500ms', '2m', or a bare
+ * number of seconds → whole ms, at most MAX_DURATION_MS (24 h). Throws one clear Error otherwise.
+ */
 export function parseDuration(text: string, what = 'duration'): number {
+  const ms = durationMs(text);
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  if (ms === undefined) throw new Error(`invalid ${what} "${shown}": expected e.g. 60s, 500ms, 2m`);
+  if (!(ms <= MAX_DURATION_MS)) throw new Error(`invalid ${what} "${shown}": at most 24 h (1440m)`);
+  return ms;
+}
+
+/** The duration syntax alone, unbounded (may be Infinity): undefined when `text` is not a duration. */
+export function durationMs(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new Error(`invalid ${what} "${text}": expected e.g. 60s, 500ms, 2m`);
+  if (!m) return undefined;
   const n = Number(m[1]);
   return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
 }
@@ -36,5 +48,7 @@ export function parseFaultSpec(spec: string): ScheduledFault {
   if (kind === 'delay') req.delayMs = Number(arg ?? 200);
   else if (kind === 'loss') req.lossPct = Number(arg ?? 10);
   else if (arg !== undefined) throw new Error(`invalid --fault "${spec}": "${kind}" takes no value`);
+  const problem = faultRequestProblem(req);
+  if (problem) throw new Error(`invalid --fault "${spec}": ${problem}`);
   return { req, atMs: parseDuration(spec.slice(at + 1), '--fault time'), text: describeFault(req) };
 }

@@ -12,11 +12,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node as YamlNode, YAMLMap } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Alias, Node as YamlNode, YAMLMap } from 'yaml';
 import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PresetName, Topology } from '../engine/topology';
-import { parseDuration } from '../load/faults';
-import { describeFault, FAULT_KINDS, FaultKind, FaultRequest } from '../protocol/faults';
+import { durationMs, parseDuration } from '../load/faults';
+import { describeFault, FAULT_KINDS, FaultKind, FaultRequest, faultRequestProblem, isLossPct, MAX_DURATION_MS, MIN_LOSS_PCT } from '../protocol/faults';
 import type { Role } from '../protocol/status';
 import {
   AssertStep, Comparator, JourneyChoice, LoadStartStep, METRIC_KEYS, MetricKey, Scenario, ScenarioError, SourcePos, StatePredicates, Step, Threshold,
@@ -49,12 +49,24 @@ export const DEFAULT_DURATION_MS = 60_000;
 const MAX_USERS = 1000;
 
 const NAME_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+// Limits: a scenario is a page of steps, not a data set. Checked before anything big is built.
+/** Scenario files larger than this are refused by their size, before they are read. */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
+export const MAX_STEPS = 500;
+export const MAX_NAME_CHARS = 200;
+/** description, say: and every other text value. */
+export const MAX_TEXT_CHARS = 2000;
+/** `*alias` uses per file (the yaml package's own default for alias expansion). */
+export const MAX_ALIASES = 100;
 const RUN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
 // ---------------------------------------------------------------- public API
 
 /** Parses and checks a scenario. Throws `ScenarioError` (file:line:col: reason) on the first problem. */
 export function parseScenario(text: string, file: string): Scenario {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SCENARIO_BYTES) throw new ScenarioError(file, 1, 1, `the scenario is ${formatBytes(bytes)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourcePos => lineCounter.linePos(offset);
@@ -62,9 +74,75 @@ export function parseScenario(text: string, file: string): Scenario {
   if (first) {
     const p = at(first.pos[0]);
     const hint = first.code === 'BLOCK_AS_IMPLICIT_KEY' ? ' (text containing ": " must be quoted, e.g. say: "Heal: both nodes return")' : '';
-    throw new ScenarioError(file, p.line, p.col, `YAML syntax error: ${first.message.split('\n')[0]}${hint}`);
+    throw new ScenarioError(file, p.line, p.col, `YAML syntax error: ${clip(first.message.split('\n')[0] ?? '', 200)}${hint}`);
   }
   return new Parser(file, doc, at).scenario();
+}
+
+/** A scenario file that cannot be used as a scenario at all: missing, too big, not UTF-8, not a file. */
+export class ScenarioFileError extends Error {}
+
+/**
+ * The text of a scenario file: refused by its size before it is read (at most
+ * MAX_SCENARIO_BYTES), and strictly UTF-8 (a stray Latin-1 byte is an error, not a silent U+FFFD).
+ */
+export function readScenarioFile(file: string): string {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ScenarioFileError(code === 'ENOENT' ? `scenario file "${file}" not found` : `cannot read scenario file "${file}": ${(e as Error).message}`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new ScenarioFileError(`${file}: not a regular file`);
+    if (st.size > MAX_SCENARIO_BYTES) throw new ScenarioFileError(`${file}: the file is ${formatBytes(st.size)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
+    // Read at most one byte more than allowed: a file that grew since fstat is refused too.
+    const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = fs.readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_SCENARIO_BYTES) throw new ScenarioFileError(`${file}: the file is larger than ${formatBytes(MAX_SCENARIO_BYTES)}, the most a scenario may be`);
+    return decodeUtf8(buf.subarray(0, n), file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Strict UTF-8 → text (a leading BOM is dropped). Throws `file: not valid UTF-8 at byte N` (N from 0). */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ScenarioFileError(`${file}: not valid UTF-8 at byte ${invalidUtf8At(bytes)}`);
+  }
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence (-1: none). */
+export function invalidUtf8At(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // The sequence length and the allowed range of its second byte (no overlongs, no surrogates, ≤ U+10FFFF).
+    const [len, lo, hi] = c >= 0xc2 && c <= 0xdf ? [2, 0x80, 0xbf]
+      : c === 0xe0 ? [3, 0xa0, 0xbf] : c === 0xed ? [3, 0x80, 0x9f] : c >= 0xe1 && c <= 0xef ? [3, 0x80, 0xbf]
+        : c === 0xf0 ? [4, 0x90, 0xbf] : c === 0xf4 ? [4, 0x80, 0x8f] : c >= 0xf1 && c <= 0xf3 ? [4, 0x80, 0xbf] : [0, 0, 0];
+    if (len === 0) return i;
+    for (let k = 1; k < len; k++) {
+      const x = b[i + k];
+      if (x === undefined || x < (k === 1 ? lo : 0x80) || x > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += len;
+  }
+  return -1;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) ? 1 : 0)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`;
 }
 
 /**
@@ -74,29 +152,22 @@ export function parseScenario(text: string, file: string): Scenario {
 export function loadScenario(ref: string, builtinDir: string): Scenario {
   const looksLikeFile = /\.ya?ml$/i.test(ref) || ref.includes('/') || ref.includes(path.sep);
   if (looksLikeFile || fs.statSync(ref, { throwIfNoEntry: false })?.isFile()) {
-    let text: string;
-    try {
-      text = fs.readFileSync(ref, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(code === 'ENOENT' ? `scenario file "${ref}" not found` : `cannot read scenario file "${ref}": ${(e as Error).message}`);
-    }
-    return { ...parseScenario(text, ref), source: path.resolve(ref) };
+    return { ...parseScenario(readScenarioFile(ref), ref), source: path.resolve(ref) };
   }
   const names = builtinNames(builtinDir);
   if (!names.includes(ref)) {
     const hint = closest(ref, names);
-    throw new Error(`unknown scenario "${ref}": not a .yaml file${hint ? `; did you mean "${hint}"?` : ''} (built-ins: ${names.join(', ') || 'none found'})`);
+    throw new ScenarioFileError(`unknown scenario "${clip(ref)}": not a .yaml file${hint ? `; did you mean "${hint}"?` : ''} (built-ins: ${names.join(', ') || 'none found'})`);
   }
   const file = path.join(builtinDir, `${ref}.yaml`);
-  return { ...parseScenario(fs.readFileSync(file, 'utf8'), file), source: `builtin:${ref}` };
+  return { ...parseScenario(readScenarioFile(file), file), source: `builtin:${ref}` };
 }
 
 /** The built-in scenarios (every `<builtinDir>/*.yaml`), by name, with their descriptions. */
 export function listBuiltins(builtinDir: string): { name: string; description: string }[] {
   return builtinNames(builtinDir).map((name) => {
     const file = path.join(builtinDir, `${name}.yaml`);
-    const s = parseScenario(fs.readFileSync(file, 'utf8'), file);
+    const s = parseScenario(readScenarioFile(file), file);
     return { name, description: s.description ?? '' };
   });
 }
@@ -115,6 +186,7 @@ function builtinNames(builtinDir: string): string[] {
 
 /** The closest candidate by edit distance, if it is close enough to be a likely typo. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > 64) return undefined; // no typo of a short word, and the distance is quadratic
   const lower = word.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;
@@ -152,6 +224,11 @@ function fmtMs(ms: number): string {
   return ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/** A value the user wrote, shortened for a message. */
+function clip(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 function quote(list: readonly string[]): string {
   return list.join(', ');
 }
@@ -182,6 +259,8 @@ class Parser {
   private readonly runs = new Map<string, RunInfo>();
   private running: string | null = null;
   private loads = 0;
+  /** Every `*alias` with the node it stands for (resolved once: the yaml package walks the whole document per alias). */
+  private readonly aliases = new Map<Alias, YamlNode | null>();
 
   constructor(
     private readonly file: string,
@@ -198,13 +277,28 @@ class Parser {
 
   private fail(node: YamlNode | null | undefined, reason: string): never {
     const p = this.pos(node);
-    throw new ScenarioError(this.file, p.line, p.col, reason);
+    throw new ScenarioError(this.file, p.line, p.col, clip(reason, 1000));
   }
 
   private resolve(node: unknown): YamlNode | null {
     if (node === null || node === undefined) return null;
-    if (isAlias(node)) return (node.resolve(this.doc) as YamlNode | undefined) ?? null;
+    if (isAlias(node)) return this.aliases.get(node) ?? null;
     return node as YamlNode;
+  }
+
+  /** Resolves every alias to the last node anchored with its name before it, as YAML says; at most MAX_ALIASES. */
+  private resolveAliases(): void {
+    const anchored = new Map<string, YamlNode>();
+    visit(this.doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) {
+          if (this.aliases.size === MAX_ALIASES) this.fail(node, `more than ${MAX_ALIASES} aliases (*name) in one scenario`);
+          const target = anchored.get(node.source);
+          if (!target) this.fail(node, `alias *${clip(node.source)} has no anchor &${clip(node.source)} before it`);
+          this.aliases.set(node, target);
+        } else if (node.anchor) anchored.set(node.anchor, node);
+      },
+    });
   }
 
   /** How a value reads in a message: `"thirty"`, `30`, `a list`, `a mapping`, `nothing`. */
@@ -212,7 +306,7 @@ class Parser {
     if (node === null || (isScalar(node) && node.value === null)) return 'nothing';
     if (isMap(node)) return 'a mapping';
     if (isSeq(node)) return 'a list';
-    if (isScalar(node)) return typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value);
+    if (isScalar(node)) return clip(typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value));
     return 'something else';
   }
 
@@ -230,7 +324,7 @@ class Parser {
       const key = String(keyNode.value);
       if (!allowed.includes(key)) {
         const hint = closest(key, allowed);
-        this.fail(keyNode, `unknown key "${key}" in ${where}${hint ? `: did you mean "${hint}"?` : ''} (valid: ${quote(allowed)})`);
+        this.fail(keyNode, `unknown key "${clip(key)}" in ${where}${hint ? `: did you mean "${hint}"?` : ''} (valid: ${quote(allowed)})`);
       }
       const value = this.resolve(pair.value);
       const at = value && !(isScalar(value) && value.value === null && !value.source) ? value : keyNode;
@@ -244,10 +338,12 @@ class Parser {
     return node;
   }
 
-  private string(e: Entry, where: string): string {
+  private string(e: Entry, where: string, max = MAX_TEXT_CHARS): string {
     const v = e.value;
     if (!v || !isScalar(v) || typeof v.value !== 'string' || v.value.trim() === '') this.fail(e.at, `${where} must be text, not ${this.show(v)}`);
-    return v.value.trim();
+    const text = v.value.trim();
+    if (text.length > max) this.fail(e.at, `${where} is ${text.length} characters long; at most ${max}`);
+    return text;
   }
 
   /** Text or a number (durations, thresholds and fault values may be written either way). */
@@ -288,17 +384,15 @@ class Parser {
     return n;
   }
 
+  /** A duration in ms, from `min` (default: above zero) to `max` (default and most: 24 h). */
   private duration(e: Entry, where: string, opts: { min?: number; max?: number } = {}): number {
     const text = this.scalarText(e, where, '20s, 500ms or 2m');
-    let ms: number;
-    try {
-      ms = parseDuration(text, where);
-    } catch {
-      return this.fail(e.at, `${where}: "${text}" is not a duration; write e.g. 20s, 500ms or 2m (a bare number is seconds)`);
-    }
+    const ms = durationMs(text);
+    if (ms === undefined) this.fail(e.at, `${where}: "${clip(text)}" is not a duration; write e.g. 20s, 500ms or 2m (a bare number is seconds)`);
     const min = opts.min ?? 1;
-    if (ms < min) this.fail(e.at, `${where} must be ${min === 0 ? 'zero or more' : 'longer than zero'}, got "${text}"`);
-    if (opts.max !== undefined && ms > opts.max) this.fail(e.at, `${where} must be at most ${fmtMs(opts.max)}, got "${text}"`);
+    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    if (ms < min) this.fail(e.at, `${where} must be ${min === 0 ? 'zero or more' : 'longer than zero'}, got "${clip(text)}"`);
+    if (!(ms <= max)) this.fail(e.at, `${where} must be at most ${fmtMs(max)}, got "${clip(text)}"`);
     return ms;
   }
 
@@ -333,7 +427,7 @@ class Parser {
       let hint = closest(name, this.env.topo.nodes.map((n) => n.name));
       // web9 → web1 is no help: only suggest for a misspelt role (gallera1 → galera1).
       if (hint && hint.replace(/\d+$/, '') === name.replace(/\d+$/, '')) hint = undefined;
-      this.fail(at, `unknown node "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}: ${this.describeTopo()}`);
+      this.fail(at, `unknown node "${clip(name)}"${hint ? ` (did you mean "${hint}"?)` : ''}: ${this.describeTopo()}`);
     }
     if (roles && !roles.includes(node.role)) this.fail(at, `${what ?? 'this'} needs ${roles.length === 1 && roles[0] === 'web' ? 'a web node' : `a node of role ${roles.join(' or ')}`}, and ${name} is ${node.role}`);
   }
@@ -372,6 +466,7 @@ class Parser {
   // ---- the document
 
   scenario(): Scenario {
+    this.resolveAliases();
     const root = this.resolve(this.doc.contents);
     if (this.isEmpty(root)) throw new ScenarioError(this.file, 1, 1, 'the file is empty: a scenario needs at least `name:` and `steps:`');
     const map = this.mapping(root, 'a scenario', root!);
@@ -381,8 +476,8 @@ class Parser {
     let stepsEntry: Entry | undefined;
     for (const e of this.entries(map, 'the scenario', TOP_KEYS)) {
       if (e.key === 'name') {
-        name = this.string(e, 'name');
-        if (!NAME_RE.test(name)) this.fail(e.at, `name must be kebab-case (lower-case letters, digits and dashes, e.g. paper-failover), not "${name}"`);
+        name = this.string(e, 'name', MAX_NAME_CHARS);
+        if (!NAME_RE.test(name)) this.fail(e.at, `name must be kebab-case (lower-case letters, digits and dashes, e.g. paper-failover), not "${clip(name)}"`);
       } else if (e.key === 'description') description = this.string(e, 'description');
       else if (e.key === 'topology') topology = this.topologyEntry(e.value, e.at);
       else stepsEntry = e;
@@ -392,6 +487,7 @@ class Parser {
     const seq = stepsEntry.value;
     if (!seq || !isSeq(seq)) this.fail(stepsEntry.at, `steps must be a list (lines starting with "- "), not ${this.show(seq)}`);
     if (!seq.items.length) this.fail(stepsEntry.at, 'steps is empty: a scenario needs at least one step');
+    if (seq.items.length > MAX_STEPS) this.fail((seq.items[MAX_STEPS] as YamlNode | undefined) ?? stepsEntry.at, `a scenario has at most ${MAX_STEPS} steps, and this one has ${seq.items.length}`);
 
     this.env = { topo: buildTopology(topology.preset, topology.web) };
     const steps = seq.items.map((item) => this.step(this.resolve(item), stepsEntry.at, topology));
@@ -415,7 +511,7 @@ class Parser {
     const [e] = this.entries(node, 'a step', STEP_KINDS, 1);
     if (node.items.length > 1) {
       const b = this.resolve(node.items[1]!.key);
-      const bKey = b && isScalar(b) ? String(b.value) : '?';
+      const bKey = b && isScalar(b) ? clip(String(b.value), 40) : '?';
       this.fail(b ?? node, `a step has exactly one kind, and this one has "${e!.key}" and "${bKey}"${(STEP_KINDS as readonly string[]).includes(bKey) ? ' (start a new step with "- ")' : ` (indent "${bKey}" further than "${e!.key}", or write \`${e!.key}: { ${bKey}: … }\`)`}`);
     }
     return this.stepOf(e!.key, e!, e!.at, pos, topology);
@@ -543,7 +639,7 @@ class Parser {
           case 'name':
             step.name = this.string(x, 'load name');
             nameAt = x.at;
-            if (!RUN_NAME_RE.test(step.name)) this.fail(x.at, `load name must be a short word (letters, digits, - and _), not "${step.name}"`);
+            if (!RUN_NAME_RE.test(step.name)) this.fail(x.at, `load name must be a short word (letters, digits, - and _), not "${clip(step.name)}"`);
             break;
           case 'throughput':
             step.throughputPerMin = this.number(x, 'throughput (samples per minute, 0 = unpaced)', 0, 1_000_000, '/min');
@@ -555,11 +651,11 @@ class Parser {
               if (!a || extra !== undefined) throw new Error();
               const lo = parseDuration(a, 'think');
               const hi = b !== undefined ? parseDuration(b, 'think') : lo;
-              if (hi < lo) this.fail(x.at, `think: the range must go up, e.g. 500ms-1s (got "${text}")`);
+              if (hi < lo) this.fail(x.at, `think: the range must go up, e.g. 500ms-1s (got "${clip(text)}")`);
               step.thinkMs = [lo, hi];
             } catch (err) {
               if (err instanceof ScenarioError) throw err;
-              this.fail(x.at, `think must be a time or a range of times, e.g. 500ms-1s or 2s, not "${text}"`);
+              this.fail(x.at, `think must be a time or a range of times (each at most 24 h), e.g. 500ms-1s or 2s, not "${clip(text)}"`);
             }
             break;
           }
@@ -595,18 +691,18 @@ class Parser {
       try {
         return parseDuration(t, field);
       } catch {
-        return this.fail(node, `fault ${field} must be milliseconds (e.g. 300 or 300ms), not "${text}"`);
+        return this.fail(node, `fault ${field} must be milliseconds (e.g. 300 or 300ms), not "${clip(text)}"`);
       }
     };
     const pctText = (text: string, node: YamlNode): number => {
       const m = /^(\d+(?:\.\d+)?|\.\d+)\s*%?$/.exec(text.trim());
-      if (!m) this.fail(node, `fault loss percent must be a number from 0 to 100 (e.g. 30 or 30%), not "${text}"`);
+      if (!m) this.fail(node, `fault loss percent must be a number from 0 to 100 (e.g. 30 or 30%), not "${clip(text)}"`);
       return Number(m[1]);
     };
     const kindOf = (word: string, node: YamlNode): FaultKind => {
       if (!(FAULT_KINDS as readonly string[]).includes(word)) {
         const hint = closest(word, FAULT_KINDS);
-        this.fail(node, `unknown fault kind "${word}"${hint ? ` (did you mean "${hint}"?)` : ''}: use one of ${quote(FAULT_KINDS)}`);
+        this.fail(node, `unknown fault kind "${clip(word)}"${hint ? ` (did you mean "${hint}"?)` : ''}: use one of ${quote(FAULT_KINDS)}`);
       }
       return word as FaultKind;
     };
@@ -635,9 +731,9 @@ class Parser {
         const OPTS = ['from', 'for', 'jitter', 'ms', 'percent'];
         if (!OPTS.includes(opt)) {
           const hint = closest(opt, OPTS);
-          this.fail(v, `fault: unexpected "${tokens[i]}"${hint ? ` (did you mean "${hint}"?)` : ''}; write "<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]", e.g. "delay web3 300 jitter 20"`);
+          this.fail(v, `fault: unexpected "${clip(tokens[i]!)}"${hint ? ` (did you mean "${hint}"?)` : ''}; write "<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]", e.g. "delay web3 300 jitter 20"`);
         }
-        if (arg === undefined) this.fail(v, `fault: "${tokens[i]}" needs a value`);
+        if (arg === undefined) this.fail(v, `fault: "${clip(tokens[i]!)}" needs a value`);
         if (opt === 'from') {
           req.from = split(arg);
           req.from.forEach(() => fromAt.push(v));
@@ -696,13 +792,10 @@ class Parser {
   }
 
   private forDuration(text: string, node: YamlNode): number {
-    try {
-      const ms = parseDuration(text, 'for');
-      if (ms > 0) return ms;
-    } catch {
-      // below
-    }
-    return this.fail(node, `fault for must be a positive duration like 10s, not "${text}"`);
+    const ms = durationMs(text);
+    if (ms !== undefined && ms > MAX_DURATION_MS) this.fail(node, `fault for must be at most ${fmtMs(MAX_DURATION_MS)}, got "${clip(text)}"`);
+    if (ms === undefined || ms <= 0) this.fail(node, `fault for must be a positive duration like 10s, not "${clip(text)}"`);
+    return ms;
   }
 
   private checkFault(req: FaultRequest, where: Record<string, YamlNode>, nodeAt: YamlNode[], fromAt: YamlNode[]): FaultRequest {
@@ -729,10 +822,16 @@ class Parser {
     }
     if (k === 'loss') {
       if (req.lossPct === undefined) this.fail(where.kind, 'fault loss needs a percentage, e.g. "loss web1 30" or { kind: loss, node: web1, percent: 30 }');
-      if (!(req.lossPct > 0 && req.lossPct <= 100)) this.fail(where.percent, `loss percent must be above 0 and at most 100, got ${req.lossPct}`);
+      if (!isLossPct(req.lossPct)) {
+        this.fail(where.percent, `loss percent must be from ${MIN_LOSS_PCT} to 100 with at most two decimals (the finest step packet loss is applied in), got ${clip(String(req.lossPct))}`);
+      }
     } else if (req.lossPct !== undefined) this.fail(where.percent, `percent belongs to loss, not to ${k}`);
     if (req.forMs !== undefined && REPAIR_FAULTS.includes(k)) this.fail(where.for, `\`for\` applies to faults that break something; ${k} repairs`);
-    return prune({ kind: k, nodes: req.nodes, from: req.from, delayMs: req.delayMs, jitterMs: req.jitterMs, lossPct: req.lossPct, forMs: req.forMs });
+    const fault = prune({ kind: k, nodes: req.nodes, from: req.from, delayMs: req.delayMs, jitterMs: req.jitterMs, lossPct: req.lossPct, forMs: req.forMs });
+    // The injector's own check, so that what a scenario accepts is what a lab applies.
+    const problem = faultRequestProblem(fault, this.env.topo.nodes.map((n) => n.name));
+    if (problem) this.fail(where.kind, `fault ${describeFault(fault)}: ${problem}`);
+    return fault;
   }
 
   // ---- maintenance
@@ -853,7 +952,7 @@ class Parser {
       if (!hasMetrics) this.fail(runAt, '`run` picks the load run that metric thresholds read; this assert has none');
       if (!this.runs.has(step.run)) {
         const hint = closest(step.run, [...this.runs.keys()]);
-        this.fail(runAt, `no load run named "${step.run}" before this step${hint ? ` (did you mean "${hint}"?)` : ''}${this.runs.size ? `: runs so far are ${quote([...this.runs.keys()])}` : ': start one with `load: { name: …, users: … }`'}`);
+        this.fail(runAt, `no load run named "${clip(step.run)}" before this step${hint ? ` (did you mean "${hint}"?)` : ''}${this.runs.size ? `: runs so far are ${quote([...this.runs.keys()])}` : ': start one with `load: { name: …, users: … }`'}`);
       }
     } else if (hasMetrics && this.runs.size === 0) {
       this.fail(firstMetricAt, 'metric thresholds read a load run, and no load was started before this assert: add a `load:` step first');
@@ -874,26 +973,27 @@ class Parser {
     if (!v || !isScalar(v) || typeof v.value !== 'string') this.fail(e.at, `${key} must be a threshold like ${ex}, not ${this.show(v)}`);
     const written = v.value.trim();
     const m = /^(<=|>=|==|!=|=|<|>)?\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z%]*)$/i.exec(written);
-    if (!m) this.fail(e.at, `${key}: "${written}" is not a threshold; write e.g. ${ex} (operators <, <=, ==, >=, >, !=)`);
+    if (!m) this.fail(e.at, `${key}: "${clip(written)}" is not a threshold; write e.g. ${ex} (operators <, <=, ==, >=, >, !=)`);
     const op = (m[1] === '=' || !m[1] ? '==' : m[1]) as Comparator;
     let value = Number(m[2]);
     const unit = m[3]!.toLowerCase();
     if (units === 'ms') {
       const mult: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000 };
-      if (mult[unit] === undefined) this.fail(e.at, `${key}: unit "${m[3]}" is not a time unit; use ms, s or m (a bare number is ms), e.g. ${ex}`);
+      if (mult[unit] === undefined) this.fail(e.at, `${key}: unit "${clip(m[3]!)}" is not a time unit; use ms, s or m (a bare number is ms), e.g. ${ex}`);
       value = Math.round(value * mult[unit]!);
     } else if (unit === '%' && key === 'errorRate') value = value / 100;
-    else if (unit) this.fail(e.at, `${key}: "${written}" has a unit (${m[3]}), and ${key} takes a plain number, e.g. ${ex}`);
+    else if (unit) this.fail(e.at, `${key}: "${clip(written)}" has a unit (${clip(m[3]!)}), and ${key} takes a plain number, e.g. ${ex}`);
     const text = m[1] ? written : `== ${written}`;
     return this.checkedThreshold(e, key, units, { op, value, text });
   }
 
   private checkedThreshold(e: Entry, key: string, units: 'ms' | 'fraction' | 'count' | 'number', t: Threshold): Threshold {
     if (t.value < 0) this.fail(e.at, `${key} cannot be negative`);
+    if (!Number.isFinite(t.value) || t.value > Number.MAX_SAFE_INTEGER) this.fail(e.at, `${key}: ${clip(t.text)} is too large to compare with`);
     if (units === 'fraction' && t.value > 1) {
-      this.fail(e.at, `${key} is a fraction from 0 to 1${key === 'errorRate' ? ' (or a percentage: "< 1%")' : ''}, got ${t.text}`);
+      this.fail(e.at, `${key} is a fraction from 0 to 1${key === 'errorRate' ? ' (or a percentage: "< 1%")' : ''}, got ${clip(t.text)}`);
     }
-    if (units === 'count' && !Number.isInteger(t.value)) this.fail(e.at, `${key} counts things: use a whole number, got ${t.text}`);
+    if (units === 'count' && !Number.isInteger(t.value)) this.fail(e.at, `${key} counts things: use a whole number, got ${clip(t.text)}`);
     return t;
   }
 
@@ -918,13 +1018,13 @@ class Parser {
     } else this.fail(e.at, `compare must list load run names, e.g. [single, ha], not ${this.show(v)}`);
     if (names.length < 2) this.fail(e.at, 'compare needs at least two load runs, e.g. compare: [single, ha]');
     names.forEach((n, i) => {
-      if (names.indexOf(n) !== i) this.fail(at[i], `run "${n}" is listed twice`);
+      if (names.indexOf(n) !== i) this.fail(at[i], `run "${clip(n)}" is listed twice`);
       const run = this.runs.get(n);
       if (!run) {
         const hint = closest(n, [...this.runs.keys()]);
-        this.fail(at[i], `no load run named "${n}" before this step${hint ? ` (did you mean "${hint}"?)` : ''}${this.runs.size ? `: runs so far are ${quote([...this.runs.keys()])}` : ''} (name runs with \`load: { name: ${n}, … }\`)`);
+        this.fail(at[i], `no load run named "${clip(n)}" before this step${hint ? ` (did you mean "${hint}"?)` : ''}${this.runs.size ? `: runs so far are ${quote([...this.runs.keys()])}` : ''} (name runs with \`load: { name: ${clip(n, 40)}, … }\`)`);
       }
-      if (!run.done) this.fail(at[i], `run "${n}" is still running here: add \`load: wait\` before compare`);
+      if (!run.done) this.fail(at[i], `run "${clip(n)}" is still running here: add \`load: wait\` before compare`);
     });
     return { pos, text: `compare ${names.join(', ')}`, kind: 'compare', runs: names };
   }
