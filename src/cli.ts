@@ -232,6 +232,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     case 'destroy': {
       const removed = await controller.destroy();
       io.out(`lab ${lab}: removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} images\n`);
+      if (removed.reportsDir) io.out(`reports kept in ${removed.reportsDir}\n`);
       return 0;
     }
     case 'cache':

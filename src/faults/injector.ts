@@ -3,6 +3,11 @@
  * Every fault is validated against the lab's topology before anything changes, recorded in the
  * lab's state (so a restarted CLI or extension still knows it), and can be reverted (`heal`).
  *
+ * The record is written under the lab's lock BEFORE the Docker action and removed again if the
+ * action fails: several processes (CLI, dashboard, VS Code) faulting the same lab at once never
+ * lose one another's faults, and a fault in force is never missing from the record, so `heal`
+ * always finds it. The Docker actions themselves run outside the lock.
+ *
  * Network faults run in a short-lived sidecar that joins the node's network namespace with
  * CAP_NET_ADMIN (lab/netem): `tc netem` for delay, `iptables-restore` for loss and partitions.
  * The nodes themselves never get NET_ADMIN.
@@ -83,14 +88,35 @@ export class FaultInjector {
     return state;
   }
 
+  /** Faults in force, as recorded by any process. */
   active(): ActiveFault[] {
-    return (this.deps.engine.state()?.extra.faults as ActiveFault[] | undefined) ?? [];
+    return this.deps.engine.state()?.extra.faults ?? [];
   }
 
-  private saveActive(faults: ActiveFault[]): void {
-    const state = this.loadState();
-    state.extra.faults = faults;
-    this.deps.engine.saveState(state);
+  /** Changes the recorded faults under the lab's lock; returns them as written. */
+  private async record(what: string, change: (faults: ActiveFault[]) => ActiveFault[]): Promise<ActiveFault[]> {
+    const state = await this.deps.engine.updateState((s) => {
+      s.extra.faults = change(s.extra.faults ?? []);
+    }, what);
+    return state.extra.faults ?? [];
+  }
+
+  /**
+   * Sets a node's network rules (delay/loss/partition) from the recorded faults, then checks the
+   * record again: another process may have recorded a fault on the same node meanwhile and set
+   * rules from a record without ours. Rules are recomputed until they match the record.
+   */
+  private async applyNetwork(kind: 'delay' | 'loss' | 'partition', nodes: string[], containers: Map<string, ContainerInfo>, faults: ActiveFault[], view: () => ActiveFault[]): Promise<void> {
+    const touches = (f: ActiveFault, n: string) => f.kind === kind && (kind === 'partition' ? f.nodes.includes(n) : f.nodes[0] === n);
+    const signature = (list: ActiveFault[]) => nodes.map((n) => list.filter((f) => touches(f, n)).map((f) => f.id).sort().join(',')).join('|');
+    let used = faults;
+    for (let round = 0; round < 3; round++) {
+      if (kind === 'partition') await this.applyPartitions(nodes, containers, used);
+      else await this.applyNetem(nodes[0]!, containers, used, kind);
+      const now = view();
+      if (signature(now) === signature(used)) return;
+      used = now;
+    }
   }
 
   private async container(node: string, containers: Map<string, ContainerInfo>): Promise<ContainerInfo> {
@@ -193,53 +219,61 @@ export class FaultInjector {
       expiresAt: req.forMs ? new Date(now + req.forMs).toISOString() : undefined,
       params: { delayMs: req.delayMs, jitterMs: req.jitterMs, lossPct: req.lossPct },
     };
-    const others = this.active();
     this.deps.reporter.step(`fault: ${fault.detail}`);
-    switch (req.kind) {
-      case 'stop':
-        await this.deps.docker.containers.stop(c.id, topology.nodes.find((n) => n.name === node)?.spec.stopTimeoutS ?? ROLES.web.stopTimeoutS);
-        break;
-      case 'kill':
-        if (c.state !== 'running' && c.state !== 'paused') throw new Error(`${node} is ${c.state}: nothing to kill`);
-        await this.deps.docker.containers.kill(c.id, 'SIGKILL');
-        break;
-      case 'pause':
-        if (c.state !== 'running') throw new Error(`${node} is ${c.state}: only a running node can be paused`);
-        await this.deps.docker.containers.pause(c.id);
-        break;
-      case 'disconnect':
-        await this.deps.docker.networks.disconnect(network, c.id);
-        break;
-      case 'delay':
-      case 'loss':
-        await this.applyNetem(node, containers, [...others.filter((f) => !(f.kind === req.kind && f.nodes[0] === node)), fault], req.kind);
-        break;
-      case 'partition':
-        await this.applyPartitions(req.nodes, containers, [...others, fault]);
-        break;
-      case 'start':
-        await this.deps.docker.containers.start(c.id);
-        break;
-      case 'unpause':
-        await this.deps.docker.containers.unpause(c.id);
-        break;
-      case 'connect':
-        await this.deps.docker.networks.connect(network, c.id, [node]);
-        break;
-    }
     if (REPAIRS.has(req.kind)) {
+      if (req.kind === 'start') await this.deps.docker.containers.start(c.id);
+      else if (req.kind === 'unpause') await this.deps.docker.containers.unpause(c.id);
+      else await this.deps.docker.networks.connect(network, c.id, [node]);
       // A repair ends the matching recorded fault, if any.
       const ended = { start: ['stop', 'kill'], unpause: ['pause'], connect: ['disconnect'] }[req.kind as 'start' | 'unpause' | 'connect'];
-      this.saveActive(others.filter((f) => !(f.nodes[0] === node && ended.includes(f.kind))));
+      await this.record(`record ${fault.detail}`, (faults) => faults.filter((f) => !(f.nodes[0] === node && ended.includes(f.kind))));
       return undefined;
     }
-    // delay/loss replace an earlier fault of the same kind on the node.
-    this.saveActive([...others.filter((f) => !((f.kind === 'delay' || f.kind === 'loss') && f.kind === req.kind && f.nodes[0] === node)), fault]);
+    if (req.kind === 'kill' && c.state !== 'running' && c.state !== 'paused') throw new Error(`${node} is ${c.state}: nothing to kill`);
+    if (req.kind === 'pause' && c.state !== 'running') throw new Error(`${node} is ${c.state}: only a running node can be paused`);
+    if ((req.kind === 'delay' || req.kind === 'loss') && c.state !== 'running') throw new Error(`${node} is ${c.state}: network faults need a running node`);
+
+    // Recorded first (under the lab's lock): delay/loss replace an earlier fault of the same kind on the node.
+    const sameSlot = (f: ActiveFault) => (f.kind === 'delay' || f.kind === 'loss') && f.kind === req.kind && f.nodes[0] === node;
+    let replaced: ActiveFault[] = [];
+    const recorded = await this.record(`record fault ${fault.detail}`, (faults) => {
+      replaced = faults.filter(sameSlot);
+      return [...faults.filter((f) => !sameSlot(f)), fault];
+    });
+    try {
+      switch (req.kind) {
+        case 'stop':
+          await this.deps.docker.containers.stop(c.id, topology.nodes.find((n) => n.name === node)?.spec.stopTimeoutS ?? ROLES.web.stopTimeoutS);
+          break;
+        case 'kill':
+          await this.deps.docker.containers.kill(c.id, 'SIGKILL');
+          break;
+        case 'pause':
+          await this.deps.docker.containers.pause(c.id);
+          break;
+        case 'disconnect':
+          await this.deps.docker.networks.disconnect(network, c.id);
+          break;
+        case 'delay':
+        case 'loss':
+          await this.applyNetwork(req.kind, [node], containers, recorded, () => this.active());
+          break;
+        case 'partition':
+          await this.applyNetwork('partition', req.nodes, containers, recorded, () => this.active());
+          break;
+      }
+    } catch (err) {
+      // Not in force: forget it again (and bring back the fault it replaced, still in force).
+      await this.record(`forget failed fault ${fault.detail}`, (faults) => [...faults.filter((f) => f.id !== fault.id), ...replaced.filter((r) => !faults.some((f) => f.id === r.id))]).catch((e: unknown) => {
+        this.deps.reporter.step(`could not remove the record of the failed fault "${fault.detail}": ${e instanceof Error ? e.message : String(e)}`);
+      });
+      throw err;
+    }
     return fault;
   }
 
   /** Reverts one recorded fault (containers stopped or killed are started again by the caller's `up`). */
-  private async revert(f: ActiveFault, remaining: ActiveFault[], containers: Map<string, ContainerInfo>): Promise<void> {
+  private async revert(f: ActiveFault, remaining: () => ActiveFault[], containers: Map<string, ContainerInfo>): Promise<void> {
     const node = f.nodes[0]!;
     const c = await this.container(node, containers).catch(() => undefined);
     if (!c) return;
@@ -253,10 +287,10 @@ export class FaultInjector {
         break;
       case 'delay':
       case 'loss':
-        if (c.state === 'running') await this.applyNetem(node, containers, remaining, f.kind);
+        if (c.state === 'running') await this.applyNetwork(f.kind, [node], containers, remaining(), remaining);
         break;
       case 'partition':
-        await this.applyPartitions(f.nodes, containers, remaining);
+        await this.applyNetwork('partition', f.nodes, containers, remaining(), remaining);
         break;
       default:
         break; // stop/kill: the node is started by `up`, which also waits for it to be ready
@@ -271,15 +305,17 @@ export class FaultInjector {
     await this.deps.docker.ping();
     const state = this.loadState();
     if (node !== undefined) validateRequest({ kind: 'start', nodes: [node] }, this.deps.engine.topology(state).nodes.map((n) => n.name));
-    const all = this.active();
     const touches = (f: ActiveFault) => node === undefined || f.nodes.includes(node) || (f.from ?? []).includes(node);
-    const chosen = all.filter((f) => touches(f) && (!only || only(f)));
-    const remaining = all.filter((f) => !chosen.includes(f));
+    const chosen = this.active().filter((f) => touches(f) && (!only || only(f)));
+    const ids = new Set(chosen.map((f) => f.id));
+    // What stays in force: read afresh each time (other processes may record faults meanwhile).
+    const remaining = () => this.active().filter((f) => !ids.has(f.id));
     const containers = await this.deps.engine.containers();
     for (const f of [...chosen].reverse()) {
       await this.revert(f, remaining, containers);
+      // Forgotten once reverted (a failure later leaves the rest recorded, for the next `heal`).
+      await this.record(`heal ${f.detail}`, (faults) => faults.filter((x) => x.id !== f.id));
     }
-    this.saveActive(remaining);
     return chosen;
   }
 
