@@ -9,7 +9,8 @@ import { formatSummary, toJtl } from '../metrics/export';
 import type { LabStatus } from '../protocol/status';
 import { FaultTarget, parseDuration, parseFaultSpec } from './faults';
 import { probeTargets } from './node-probes';
-import { DEFAULT_LOAD, defaultRampUp, journeyFor, JourneyName, LoadOptions, LoadTarget, pacing, runLoad } from './run';
+import { startMetricsServer } from '../metrics/server';
+import { DEFAULT_LOAD, defaultRampUp, journeyFor, JourneyName, LoadOptions, LoadTarget, pacing, startLoad } from './run';
 import { clusterSource, haproxySource, SnapshotSource } from './snapshots';
 import { componentOf } from '../metrics/failover';
 
@@ -25,6 +26,7 @@ export interface LoadArgs {
   'probe-hz'?: string;
   json?: boolean;
   jtl?: string;
+  'metrics-port'?: string;
 }
 
 /** parseArgs options for the load command (merged into the CLI's). */
@@ -39,6 +41,7 @@ export const LOAD_OPTIONS = {
   'heal-at': { type: 'string' },
   'probe-hz': { type: 'string' },
   jtl: { type: 'string' },
+  'metrics-port': { type: 'string' },
 } as const;
 
 export interface LoadController extends FaultTarget {
@@ -113,6 +116,8 @@ export function statusSources(status: LabStatus, controller: { status(): Promise
 
 export async function loadCommand(controller: LoadController, args: LoadArgs, io: LoadIo, usage: (m: string) => Error): Promise<number> {
   loadOptions(args, undefined, usage); // bad input fails before the lab is asked anything
+  const metricsPort = args['metrics-port'] !== undefined ? Number(args['metrics-port']) : undefined;
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535)) throw usage('--metrics-port must be a TCP port number');
   const status = await controller.status();
   if (status.state === 'absent') throw new Error(`lab "${status.lab}" does not exist: run \`up\` first`);
   if (!status.endpoints.moodle) throw new Error(`lab "${status.lab}" has no published entry point (state ${status.state})`);
@@ -125,11 +130,19 @@ export async function loadCommand(controller: LoadController, args: LoadArgs, io
   const stamp = Date.now();
   const progress = (line: string) => io.err(`[${((Date.now() - stamp) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
   progress(`load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, ${opts.throughputPerMin ? `paced at ${opts.throughputPerMin} samples/min shared by all users (Moodle's JMeter plan pace: 120)${opts.thinkMaxMs ? `, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms` : ''}` : `unpaced, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms`}${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`);
-  const run = await runLoad(
-    loadTarget(status),
-    opts,
-    { injector: controller, sources, progress },
-  );
+  const handle = startLoad(loadTarget(status), opts, { injector: controller, sources, progress });
+  let running = true;
+  void handle.done.finally(() => (running = false)).catch(() => undefined);
+  // Prometheus can scrape the run while it goes (and the lab's state beside it).
+  const metrics =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer({ lab: status.lab, status: () => controller.status(), load: () => ({ samples: handle.recorder.samples, users: opts.users, running }) }, metricsPort).catch((err: unknown) => {
+          handle.stop();
+          throw err;
+        });
+  if (metrics) progress(`metrics for Prometheus: ${metrics.url}`);
+  const run = await handle.done.finally(() => metrics?.close());
   if (args.jtl) {
     fs.writeFileSync(args.jtl, toJtl(run.recorder.samples));
     progress(`JTL: ${run.recorder.samples.length} samples written to ${args.jtl}`);
