@@ -7,6 +7,7 @@ import { labReportsDir } from '../engine/state';
 import { LabLive } from '../host/live';
 import { SnapshotStore } from '../state/snapshot-store';
 import { controllerActions } from './actions';
+import { scrape } from '../metrics/server';
 import { startDashboardServer } from './server';
 
 export interface RunDashboardOptions {
@@ -61,11 +62,14 @@ export async function runDashboard(o: RunDashboardOptions): Promise<number> {
     live: live.controls(),
     reportsDir,
     scenarioFiles: () => (o.scenarioFiles ?? []).map((f) => path.resolve(f)),
+    // Prometheus reads the same snapshot the page shows (no extra collection), and the page's load.
+    metrics: (accept) => scrape({ lab: controller.lab, status: () => controller.status(), load: () => live.load.metricsSource() }, async () => store.current() ?? controller.status(), accept),
     root: o.root,
     port: o.port,
     log: (l) => o.err(`${l}\n`),
   });
   o.out(`dashboard of lab ${controller.lab}: ${server.url}\n(127.0.0.1 only; the token in the URL is required; Ctrl-C stops it)\n`);
+  o.out(`metrics for Prometheus: http://127.0.0.1:${server.port}/metrics (token as ?token= or Authorization: Bearer)\n`);
   const until =
     o.until ??
     new Promise<void>((resolve) => {

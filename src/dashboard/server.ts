@@ -26,6 +26,8 @@ export interface DashboardServerOptions {
   root: string;
   /** Scenario files (absolute paths) the page may run besides the built-ins; no other name runs. */
   scenarioFiles?: () => readonly string[];
+  /** `GET /metrics` (behind the token, also as `Authorization: Bearer <token>`): the scrape body for Prometheus. */
+  metrics?: (accept: string | undefined) => Promise<{ body: string; type: string }>;
   /** 0 = any free port. */
   port?: number;
   log?: (line: string) => void;
@@ -120,8 +122,16 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     const url = parseUrl(req.url);
     if (!url) return deny(400, 'bad request');
     if (!hostOk(req.headers.host)) return deny(421, 'wrong host');
-    if (!tokenOk(url.searchParams.get('token'))) return deny(403, 'missing or wrong token: use the URL the dashboard command printed');
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
+    if (!tokenOk(url.searchParams.get('token') ?? (url.pathname === '/metrics' ? bearer : null))) return deny(403, 'missing or wrong token: use the URL the dashboard command printed');
     const q = `?token=${token}`;
+    if (url.pathname === '/metrics' && o.metrics) {
+      o.metrics(req.headers.accept).then(
+        ({ body, type }) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body),
+        (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`status collection failed: ${errorText(err)}\n`),
+      );
+      return;
+    }
     if (url.pathname === '/' || url.pathname === '/index.html') {
       const page = dashboardPage({
         scriptUri: `/dist/webview/main.js${q}`,

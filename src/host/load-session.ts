@@ -10,6 +10,7 @@ import { loadTarget, statusSources } from '../load/command';
 import type { FaultTarget } from '../load/faults';
 import { DEFAULT_LOAD, defaultRampUp, journeyFor, JourneyName, pacing, LoadDeps, LoadHandle, LoadOptions, LoadRun, LoadTarget, startLoad as realStartLoad } from '../load/run';
 import type { LoadResult } from '../metrics/export';
+import type { LoadMetricsSource } from '../metrics/openmetrics';
 import type { MetricsRecorder, WindowStats } from '../metrics/recorder';
 import { describeFault, FaultRequest } from '../protocol/faults';
 import type { JourneyChoice } from '../protocol/messages';
@@ -160,6 +161,13 @@ export class LoadSession {
 
   get current(): LoadInfo | undefined {
     return this.active?.info;
+  }
+
+  /** The running load's samples for Prometheus (else the last finished run's), or undefined. */
+  metricsSource(): LoadMetricsSource | undefined {
+    if (this.active) return { samples: this.active.handle.recorder.samples, users: this.active.info.users, running: true };
+    const last = this.last?.run;
+    return last ? { samples: last.recorder.samples, users: this.last!.info.users, running: false } : undefined;
   }
 
   /** Called with every finished run. Returns an unsubscribe. */

@@ -30,6 +30,7 @@ describe('browser dashboard server (127.0.0.1, token, WebSocket)', () => {
       store,
       root: path.resolve(__dirname, '..', '..'),
       actions: { fault: async (r) => (faults.push(r.kind), 'killed'), heal: async () => 'healed', maintenance: async () => 'ok' },
+      metrics: async (accept) => ({ body: `moodle_lab_up{lab="mlt-unit"} 1\n# accept ${accept ?? ''}\n`, type: 'text/plain; version=0.0.4; charset=utf-8' }),
     });
   });
   after(async () => {
@@ -79,5 +80,18 @@ describe('browser dashboard server (127.0.0.1, token, WebSocket)', () => {
       });
       assert.match(res, /403/);
     }
+  });
+
+  it('serves /metrics to Prometheus behind the same token (query or bearer), nothing without it', async () => {
+    const base = `http://127.0.0.1:${server.port}/metrics`;
+    assert.equal((await get(base)).status, 403);
+    assert.equal((await get(base, { authorization: 'Bearer wrong' })).status, 403);
+    const q = await get(`${base}?token=${server.token}`);
+    assert.equal(q.status, 200);
+    assert.match(q.body, /^moodle_lab_up\{lab="mlt-unit"\} 1$/m);
+    const b = await get(base, { authorization: `Bearer ${server.token}`, accept: 'application/openmetrics-text' });
+    assert.equal(b.status, 200);
+    assert.match(b.body, /accept application\/openmetrics-text/);
+    assert.equal((await get(`http://127.0.0.1:${server.port}/?x=1`, { authorization: `Bearer ${server.token}` })).status, 403, 'the bearer header opens /metrics only');
   });
 });
