@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
 import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
 import { StateStore } from '../../src/engine/state';
+import { collectStatus } from '../../src/engine/status';
 import { FaultInjector, lossRules, netemArgs, partitionRules } from '../../src/faults/injector';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { fakeClock } from './fakes/clock';
@@ -176,6 +177,27 @@ describe('faults from several windows at once (fake engine, one state folder)', 
     await assert.rejects(faults.apply({ kind: 'stop', nodes: ['gluster2'] }), /engine said no/);
     assert.deepEqual(seenDuringStop, ['stop gluster2'], 'status from another process sees the fault while it is applied');
     assert.deepEqual(faults.active().map((f) => f.detail), ['pause web1']);
+  });
+
+  it('status lists every fault in force, whoever applied it: kind, node, since', async () => {
+    const { docker, engine, faults, home } = await upLab();
+    const other = otherWindow(docker, engine, home);
+    await faults.apply({ kind: 'pause', nodes: ['web1'] });
+    await other.apply({ kind: 'loss', nodes: ['web2'], lossPct: 10, forMs: 60_000 });
+    await other.apply({ kind: 'partition', nodes: ['galera1'], from: ['galera2', 'galera3'] });
+    const status = await collectStatus({ docker, http: async () => ({ status: 200, body: 'ok' }), runtime: () => new HaproxyRuntime(async () => allUpStat) }, engine.lab, engine.state());
+    assert.deepEqual(
+      status.faults?.map(({ kind, node, nodes, from, lossPct }) => ({ kind, node, nodes, from, lossPct })),
+      [
+        { kind: 'pause', node: 'web1', nodes: ['web1'], from: undefined, lossPct: undefined },
+        { kind: 'loss', node: 'web2', nodes: ['web2'], from: undefined, lossPct: 10 },
+        { kind: 'partition', node: 'galera1', nodes: ['galera1'], from: ['galera2', 'galera3'], lossPct: undefined },
+      ],
+    );
+    for (const f of status.faults!) assert.ok(!Number.isNaN(Date.parse(f.since)), f.since);
+    assert.ok(status.faults![1]!.until, 'a fault with --for says until when');
+    await faults.heal();
+    assert.deepEqual((await collectStatus({ docker, http: async () => ({ status: 200, body: 'ok' }) }, engine.lab, engine.state())).faults, []);
   });
 
   it('heal forgets only what it reverted: a fault recorded meanwhile by another window stays', async () => {
