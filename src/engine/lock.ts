@@ -67,6 +67,15 @@ function readHolder(file: string): LockHolder | undefined {
 
 const sameHolder = (a: LockHolder | undefined, b: LockHolder | undefined) => a !== undefined && b !== undefined && a.pid === b.pid && a.host === b.host && a.since === b.since;
 
+/** An unreadable lock file is stale once old: a holder writes its name right after creating it. */
+function unreadableIsStale(file: string): boolean {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs > UNREADABLE_STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** Tries once to create the lock file; true when this call now holds it. */
 function tryCreate(file: string, holder: LockHolder): boolean {
   let fd: number;
@@ -98,7 +107,7 @@ function takeOver(file: string, stale: LockHolder | undefined): boolean {
     throw err;
   }
   const got = readHolder(aside);
-  if (stale === undefined ? got === undefined : sameHolder(got, stale)) {
+  if (stale === undefined ? got === undefined && unreadableIsStale(aside) : sameHolder(got, stale)) {
     fs.rmSync(aside, { force: true });
     return true;
   }
@@ -131,15 +140,7 @@ export async function withLock<T>(file: string, what: string, fn: () => T, opts:
       }
     }
     holder = readHolder(file);
-    const stale = holder
-      ? holder.host === self.host && !alive(holder.pid)
-      : (() => {
-          try {
-            return Date.now() - fs.statSync(file).mtimeMs > UNREADABLE_STALE_MS;
-          } catch {
-            return false; // gone: try again at once
-          }
-        })();
+    const stale = holder ? holder.host === self.host && !alive(holder.pid) : unreadableIsStale(file);
     if (stale && takeOver(file, holder)) {
       opts.note?.(
         holder

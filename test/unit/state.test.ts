@@ -174,6 +174,15 @@ describe('lab state: one lock per lab around every change', () => {
     assert.match(notes.join('\n'), /taking over an unreadable lock file/);
   });
 
+  it('a fresh unreadable lock file (its holder is writing its name) is waited for, never taken over', async () => {
+    const home = tmpHome();
+    const store = new StateStore(home, { timeoutMs: 300 });
+    await store.create(sampleState());
+    fs.writeFileSync(store.lockFile('x'), '');
+    await assert.rejects(store.update('x', () => undefined), (err: unknown) => err instanceof LockTimeoutError && /locked by an unknown process/.test(err.message));
+    assert.ok(fs.existsSync(store.lockFile('x')));
+  });
+
   it('a live holder: bounded wait, then one clear error naming it', async () => {
     const home = tmpHome();
     const store = new StateStore(home, { timeoutMs: 300 });
