@@ -6,7 +6,6 @@
 import * as path from 'node:path';
 import type { DockerClient } from '../docker/types';
 import { BACKENDS, HaproxyProfile } from '../engine/haproxy';
-import { HaproxyRuntime, tcpRuntime } from '../engine/haproxy-runtime';
 import { LabEngine, Reporter, silentReporter } from '../engine/lab';
 import { LABEL_NODE } from '../engine/labels';
 import { fetchGet } from '../engine/readiness';
@@ -113,7 +112,8 @@ export class LabController {
     if (node !== undefined) {
       if (!webNodes.includes(node)) throw new Error(`unknown web node "${node}": this lab has ${webNodes.join(', ')}`);
       if (!state.ports.runtime) throw new Error('this topology has no HAProxy: per-node maintenance needs the ha topology');
-      const runtime = new HaproxyRuntime(tcpRuntime(state.ports.runtime));
+      // State changes go through the admin socket inside the container (the published one is read-only).
+      const runtime = await this.engine.haproxyAdmin();
       await runtime.setServerState(BACKENDS.web, node, on ? 'drain' : 'ready');
       const row = (await runtime.servers()).find((s) => s.backend === BACKENDS.web && s.server === node);
       return `${node}: ${row?.status ?? '?'} in HAProxy (${on ? 'draining: no new requests, current ones finish' : 'ready again'})`;

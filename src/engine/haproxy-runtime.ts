@@ -1,8 +1,27 @@
-/** HAProxy's runtime API over TCP (published on 127.0.0.1 only): `show stat`, `set server`. */
+/**
+ * HAProxy's runtime API. Two ways in:
+ * - the TCP socket published on 127.0.0.1, `level user` (read-only, no authentication): cheap
+ *   polling of `show stat`;
+ * - the admin Unix socket inside the container, through `docker exec` (Docker's own access
+ *   control guards it): everything that changes state (`set server ... state`).
+ */
 import * as net from 'node:net';
+import type { ContainerClient } from '../docker/types';
 import type { HaproxyServerStatus } from '../protocol/status';
 
 export type RuntimeTransport = (command: string) => Promise<string>;
+
+/** The helper script of lab/haproxy that talks to the admin socket. */
+export const HAPROXY_ADMIN_TOOL = 'lab-haproxy-admin';
+
+/** The admin runtime API of one HAProxy container, through `docker exec` (argv, no shell). */
+export function execRuntime(containers: ContainerClient, containerId: string, timeoutMs = 5000): RuntimeTransport {
+  return async (command) => {
+    const r = await containers.exec(containerId, [HAPROXY_ADMIN_TOOL, command], { timeoutMs });
+    if (r.exitCode !== 0) throw new Error(`HAProxy admin socket: ${(r.stderr || r.stdout).trim() || `exit code ${r.exitCode}`}`);
+    return r.stdout;
+  };
+}
 
 export function tcpRuntime(port: number, host = '127.0.0.1', timeoutMs = 2000): RuntimeTransport {
   return (command) =>

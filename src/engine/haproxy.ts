@@ -14,6 +14,8 @@ export const HAPROXY_PROFILES: readonly HaproxyProfile[] = ['tuned', 'defaults']
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 export const HAPROXY_PORTS = { web: 80, dbWriter: 3306, dbReader: 3307, stats: 8404, runtime: 9999 } as const;
 export const HAPROXY_STATS_PATH = '/stats';
+/** The admin runtime API, inside the container only (see lab/haproxy/lab-haproxy-admin). */
+export const HAPROXY_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 /** Backend names as they appear in `show stat`. */
 export const BACKENDS = { web: 'web', dbWriter: 'db_writer', dbReader: 'db_reader' } as const;
 
@@ -42,7 +44,10 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
     'global',
     '    log stdout format short local0 notice',
     '    maxconn 4096',
-    `    stats socket ipv4@0.0.0.0:${HAPROXY_PORTS.runtime} level admin`,
+    // Admin (set server ... state drain|maint): a root-only Unix socket, reached through `docker
+    // exec` (lab-haproxy-admin). The TCP socket published on the host is read-only (`show stat`).
+    `    stats socket ${HAPROXY_ADMIN_SOCKET} mode 600 level admin`,
+    `    stats socket ipv4@0.0.0.0:${HAPROXY_PORTS.runtime} level user`,
     '    stats timeout 30s',
     '',
     // Docker's embedded DNS: a restarted container may come back with another address.

@@ -7,9 +7,9 @@ import type { ContainerInfo, DockerClient } from '../docker/types';
 import { GaleraStarter, NETWORK_SUFFIX } from './galera-start';
 import { setupVolume, volumeStatus } from './gluster';
 import { BACKENDS, HAPROXY_CONFIG_PATH, HaproxyProfile, renderHaproxyConfig } from './haproxy';
-import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
+import { execRuntime, HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
 import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
-import { LABEL_LAB, LABEL_NODE, labLabels, nodeLabels, objectName, validateLabName } from './labels';
+import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LabIdentity, labLabels, newLabId, nodeLabels, objectName, ownsContainer, setIdentity, validateLabName } from './labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
 import { HttpGet, waitReady } from './readiness';
 import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
@@ -109,24 +109,52 @@ export class LabEngine {
   async toolImage(name: string): Promise<string> {
     const state = this.state();
     if (!state) throw new Error(`lab "${this.lab}" does not exist`);
-    return (await this.images.ensure(this.lab, { name }, state.baseImage, (l) => this.reporter.detail(l))).tag;
+    return (await this.images.ensure(this.lab, { name }, state.baseImage, (l) => this.reporter.detail(l), { labels: this.labels(state) })).tag;
+  }
+
+  /** The labels of an object this lab creates: its name and, once it has one, its id. */
+  labels(state: LabState | undefined = this.state()): Record<string, string> {
+    return labLabels(this.lab, identityOf(state)?.id);
   }
 
   topology(state: LabState): Topology {
     return buildTopology(state.preset, state.webCount);
   }
 
+  /** The lab's own containers by node name: a look-alike without the lab's id is left out (see labels.ts). */
   async containers(): Promise<Map<string, ContainerInfo>> {
-    const list = await this.docker.containers.list(labLabels(this.lab));
-    return new Map(list.map((c) => [c.labels[LABEL_NODE] ?? c.name, c]));
+    return this.ownContainers(identityOf(this.state()));
+  }
+
+  private async ownContainers(identity: LabIdentity | undefined): Promise<Map<string, ContainerInfo>> {
+    const list = (await this.docker.containers.list(labLabels(this.lab))).filter((c) => ownsContainer(identity, c));
+    const byNode = new Map<string, ContainerInfo>();
+    for (const c of list) {
+      const node = c.labels[LABEL_NODE] ?? c.name;
+      // Without an identity (a lab made before ids, until its next `up`) two containers may claim
+      // a node: the one under the lab's own name for it wins (Docker names are unique).
+      if (!byNode.has(node) || c.name === objectName(this.lab, node)) byNode.set(node, c);
+    }
+    return byNode;
+  }
+
+  /** HAProxy's admin runtime API (`set server ... state`): the Unix socket in its container, through `docker exec`. */
+  async haproxyAdmin(): Promise<HaproxyRuntime> {
+    const state = this.state();
+    if (!state) throw new Error(`lab "${this.lab}" does not exist: run \`up\` first`);
+    const lb = nodesOf(this.topology(state), 'lb')[0];
+    if (!lb) throw new Error('this topology has no HAProxy');
+    const c = (await this.containers()).get(lb.name);
+    if (c?.state !== 'running') throw new Error(`${lb.name} is ${c?.state ?? 'missing'}: its runtime API needs it running (\`up\` starts it)`);
+    return new HaproxyRuntime(execRuntime(this.docker.containers, c.id));
   }
 
   /** Creates the lab, or resumes it with its data; returns when every node is ready. */
   async up(opts: UpOptions = {}): Promise<LabState> {
     await this.docker.ping();
-    const existing = await this.containers();
+    const labelled = await this.docker.containers.list(labLabels(this.lab));
     let state = this.state();
-    if (existing.size > 0 && !state) {
+    if (labelled.length > 0 && !state) {
       throw new Error(`lab "${this.lab}" has containers but no state directory (${this.store.dir(this.lab)}): run \`destroy\` first`);
     }
     if (state) {
@@ -139,7 +167,13 @@ export class LabEngine {
     } else {
       state = await this.newState(opts);
     }
+    if (!identityOf(state)) state = await this.adoptPreIdLab(state, labelled);
     state = await this.updateState(withAllSecrets, 'up');
+    const identity = identityOf(state);
+    for (const c of labelled.filter((x) => !ownsContainer(identity, x) && x.labels[LABEL_NODE] !== undefined)) {
+      this.reporter.step(`ignoring container ${c.name}: it carries lab "${this.lab}"'s label (node ${c.labels[LABEL_NODE]}) but not its id, so the lab did not make it (\`destroy\` removes it with the lab)`);
+    }
+    const existing = await this.ownContainers(identity);
     const topology = this.topology(state);
     const tags = await this.ensureImages(topology, state.baseImage);
     const moodle = await this.moodleImage(state, tags.get('web')!, opts.moodle);
@@ -148,7 +182,7 @@ export class LabEngine {
       state = await this.saveMoodle(moodle);
     }
 
-    const network = await this.ensureNetwork();
+    const network = await this.ensureNetwork(state);
     for (const stage of topology.stages) {
       // Let every role of the stage finish (or fail) before reporting: no start left running behind our back.
       const current = state;
@@ -188,7 +222,7 @@ export class LabEngine {
     for (const role of new Set(topology.nodes.map((n) => n.role))) {
       const image = ROLES[role].image;
       this.reporter.step(`image ${image}`);
-      const { tag, built } = await this.images.ensure(this.lab, { name: image }, baseImage, (l) => this.reporter.detail(l), opts);
+      const { tag, built } = await this.images.ensure(this.lab, { name: image }, baseImage, (l) => this.reporter.detail(l), { ...opts, labels: this.labels() });
       if (built) this.reporter.step(`built ${tag}`);
       tags.set(role, tag);
     }
@@ -276,42 +310,112 @@ export class LabEngine {
       ports,
       extra: { haproxyProfile: opts.haproxyProfile ?? 'tuned' },
     };
+    setIdentity(state, { id: newLabId() });
     return this.store.create(state, { what: `create lab ${this.lab}`, note: (m) => this.reporter.step(m) });
   }
 
-  private async ensureNetwork(): Promise<string> {
+  /**
+   * A lab made before labs had ids: its objects carry none, and Docker cannot add a label to an
+   * existing object. Its first `up` with ids adopts them once, recorded in the state: each node's
+   * container by Docker id (only the one with the lab's own name for it: Docker names are
+   * unique), the network and volumes by the lab's own names. A container made later that merely
+   * claims the lab's labels is never adopted; what is created from then on carries the id.
+   */
+  private async adoptPreIdLab(state: LabState, labelled: ContainerInfo[]): Promise<LabState> {
+    const topology = this.topology(state);
+    const containers = topology.nodes
+      .map((n) => labelled.find((c) => c.labels[LABEL_NODE] === n.name && c.labels[LABEL_ID] === undefined && c.name === objectName(this.lab, n.name)))
+      .filter((c): c is ContainerInfo => c !== undefined)
+      .map((c) => c.id);
+    const networkName = objectName(this.lab, NETWORK_SUFFIX);
+    const networks = (await this.docker.networks.list(labLabels(this.lab))).filter((n) => n.name === networkName).map((n) => n.name);
+    const volumeNames = new Set(topology.nodes.flatMap((n) => n.spec.volumes.map((v) => objectName(this.lab, `${n.name}-${v.suffix}`))));
+    const volumes = (await this.docker.volumes.list(labLabels(this.lab))).map((v) => v.name).filter((n) => volumeNames.has(n));
+    const identity: LabIdentity = { id: newLabId(), adopted: { containers, networks: [...new Set(networks)], volumes } };
+    const next = await this.updateState((s) => {
+      if (!identityOf(s)) setIdentity(s, identity);
+    }, 'adopt a lab made before lab ids');
+    if (identityOf(next)?.id === identity.id) {
+      this.reporter.step(
+        `lab "${this.lab}" was made before labs had an id: adopting its ${containers.length} containers, ${volumes.length} volumes and ${networks.length} network once ` +
+          `(recorded in its state); what is created from now on carries ${LABEL_ID}=${identity.id}`,
+      );
+    }
+    return next;
+  }
+
+  /** Names of the lab's own networks or volumes among those labelled for it: carrying its id, or adopted. */
+  private async ownNames(kind: 'networks' | 'volumes', identity: LabIdentity | undefined): Promise<{ own: Set<string>; foreign: Set<string> }> {
+    const all = (await this.docker[kind].list(labLabels(this.lab))).map((x) => x.name);
+    if (!identity) return { own: new Set(all), foreign: new Set() };
+    const withId = new Set((await this.docker[kind].list(labLabels(this.lab, identity.id))).map((x) => x.name));
+    const own = new Set(all.filter((n) => withId.has(n) || identity.adopted?.[kind].includes(n)));
+    return { own, foreign: new Set(all.filter((n) => !own.has(n))) };
+  }
+
+  private async ensureNetwork(state: LabState): Promise<string> {
     const name = objectName(this.lab, NETWORK_SUFFIX);
-    const found = (await this.docker.networks.list(labLabels(this.lab))).find((n) => n.name === name);
-    if (found) return name;
-    await this.docker.networks.create(name, labLabels(this.lab));
+    const identity = identityOf(state);
+    const { own, foreign } = await this.ownNames('networks', identity);
+    if (own.has(name)) return name;
+    if (foreign.has(name)) {
+      throw new Error(`a network named ${name} carries lab "${this.lab}"'s label but not its id (the lab did not make it): remove it (\`docker network rm ${name}\`) and run \`up\` again`);
+    }
+    await this.docker.networks.create(name, labLabels(this.lab, identity?.id));
     return name;
   }
 
-  private async ensureVolumes(node: NodeSpec): Promise<{ volume: string; path: string }[]> {
-    const existing = new Set((await this.docker.volumes.list(labLabels(this.lab))).map((v) => v.name));
+  private async ensureVolumes(node: NodeSpec, state: LabState): Promise<{ volume: string; path: string }[]> {
+    const identity = identityOf(state);
+    const { own, foreign } = await this.ownNames('volumes', identity);
     const out: { volume: string; path: string }[] = [];
     for (const v of node.spec.volumes) {
       const name = objectName(this.lab, `${node.name}-${v.suffix}`);
-      if (!existing.has(name)) await this.docker.volumes.create(name, nodeLabels(this.lab, node.name, node.role));
+      // Creating a volume under an existing name would hand the lab someone else's data.
+      if (foreign.has(name)) {
+        throw new Error(`a volume named ${name} carries lab "${this.lab}"'s label but not its id (the lab did not make it): remove it (\`docker volume rm ${name}\`) and run \`up\` again`);
+      }
+      if (!own.has(name)) await this.docker.volumes.create(name, nodeLabels(this.lab, node.name, node.role, identity?.id));
       out.push({ volume: name, path: v.path });
     }
     return out;
   }
 
+  private haproxyConfig(topology: Topology, state: LabState): string {
+    return renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned');
+  }
+
+  /**
+   * Why an existing container cannot be reused (it is then recreated), or undefined. `up` may
+   * have been interrupted anywhere (Ctrl-C, Docker or the host restarted): a container that was
+   * never started may also never have been configured; HAProxy without its configuration (or
+   * with an older one) is recreated too. Web nodes and HAProxy are stateless.
+   */
+  private async staleReason(node: NodeSpec, found: ContainerInfo, image: string, topology: Topology, state: LabState): Promise<string | undefined> {
+    if (found.state === 'created') return 'created but never started (an interrupted `up`?)';
+    if ((node.role === 'web' || node.role === 'lb') && found.image !== image) return 'new image';
+    if (node.role === 'lb') {
+      const cfg = await this.docker.containers.getFile(found.id, HAPROXY_CONFIG_PATH);
+      if (!cfg) return 'no configuration (an interrupted `up`?)';
+      if (cfg.toString('utf8') !== this.haproxyConfig(topology, state)) return 'configuration changed';
+    }
+    return undefined;
+  }
+
   private async ensureContainer(node: NodeSpec, topology: Topology, state: LabState, image: string, network: string, existing: Map<string, ContainerInfo>): Promise<{ id: string; created: boolean }> {
     const found = existing.get(node.name);
-    if (found && node.role === 'web' && found.image !== image) {
-      // Web nodes are stateless: a new image (a Moodle source baked in) means new containers.
-      this.reporter.step(`${node.name}: new image, recreating the container`);
+    const stale = found && (await this.staleReason(node, found, image, topology, state));
+    if (found && stale) {
+      this.reporter.step(`${node.name}: ${stale}, recreating the container`);
       await this.docker.containers.remove(found.id);
       existing.delete(node.name);
     } else if (found) return { id: found.id, created: false };
-    const volumes = await this.ensureVolumes(node);
+    const volumes = await this.ensureVolumes(node, state);
     const id = await this.docker.containers.create({
       name: objectName(this.lab, node.name),
       image,
       hostname: node.name,
-      labels: nodeLabels(this.lab, node.name, node.role),
+      labels: nodeLabels(this.lab, node.name, node.role, identityOf(state)?.id),
       env: nodeEnvFor(node, topology, state),
       network,
       aliases: [node.name],
@@ -326,7 +430,7 @@ export class LabEngine {
       stopTimeoutS: node.spec.stopTimeoutS,
     });
     if (node.role === 'lb') {
-      await this.docker.containers.putFile(id, HAPROXY_CONFIG_PATH, renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned'));
+      await this.docker.containers.putFile(id, HAPROXY_CONFIG_PATH, this.haproxyConfig(topology, state));
     }
     return { id, created: true };
   }
@@ -411,14 +515,18 @@ export class LabEngine {
    * folder (whatever state.json holds: nothing here reads it). Exported reports are kept:
    * `reportsDir` says where, when there are any.
    */
-  async destroy(): Promise<{ containers: number; networks: number; volumes: number; images: number; reportsDir?: string }> {
+  async destroy(): Promise<{ containers: number; networks: number; volumes: number; images: number; reportsDir?: string; foreign?: string[] }> {
     await this.docker.ping();
+    const foreign = await this.foreignObjects();
     const labels = labLabels(this.lab);
     const containers = await this.docker.containers.list(labels);
     await Promise.all(containers.map((c) => this.docker.containers.remove(c.id)));
     const networks = await this.docker.networks.list(labels);
     for (const n of networks) await this.docker.networks.remove(n.id);
     const volumes = await this.docker.volumes.list(labels);
+    if (foreign.length > 0) {
+      this.reporter.step(`also removed ${foreign.length} object${foreign.length > 1 ? 's' : ''} carrying lab "${this.lab}"'s label but not its id (the lab did not make them): ${foreign.join(', ')}`);
+    }
     for (const v of volumes) await this.docker.volumes.remove(v.name);
     // The Moodle image is a child of the web image: remove children first, i.e. retry what
     // failed while each round still removes something.
@@ -451,7 +559,27 @@ export class LabEngine {
       left = failed;
     }
     const { reportsDir } = await this.store.remove(this.lab, { what: `destroy lab ${this.lab}`, note: (m) => this.reporter.step(m) });
-    return { containers: containers.length, networks: networks.length, volumes: volumes.length, images: images.length, ...(reportsDir ? { reportsDir } : {}) };
+    return { containers: containers.length, networks: networks.length, volumes: volumes.length, images: images.length, ...(reportsDir ? { reportsDir } : {}), ...(foreign.length ? { foreign } : {}) };
+  }
+
+  /**
+   * Node containers, networks and volumes labelled for the lab that it did not make (no id, or
+   * another one), for `destroy` to name. Without a readable identity nothing can be told apart.
+   */
+  private async foreignObjects(): Promise<string[]> {
+    let identity: LabIdentity | undefined;
+    try {
+      identity = identityOf(this.state());
+    } catch {
+      return []; // destroy works whatever state.json holds
+    }
+    if (!identity) return [];
+    const containers = (await this.docker.containers.list(labLabels(this.lab)))
+      .filter((c) => !ownsContainer(identity, c) && (c.labels[LABEL_NODE] !== undefined || c.labels[LABEL_ID] !== undefined))
+      .map((c) => `container ${c.name}`);
+    const networks = [...(await this.ownNames('networks', identity)).foreign].map((n) => `network ${n}`);
+    const volumes = [...(await this.ownNames('volumes', identity)).foreign].map((n) => `volume ${n}`);
+    return [...containers, ...networks, ...volumes];
   }
 
   /** Every object still carrying the lab's label (destroy's postcondition: all zero). */

@@ -12,7 +12,7 @@ import { GLUSTER_VOLUME, MOODLEDATA, moodleUrl } from './env';
 import { ADMIN_USER, maintenanceOn, testUsernames } from '../moodle/install';
 import { HAPROXY_STATS_PATH } from './haproxy';
 import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
-import { LABEL_NODE, labLabels } from './labels';
+import { identityOf, LABEL_NODE, labLabels, ownsContainer } from './labels';
 import { fetchGet, HttpGet } from './readiness';
 import type { LabState } from './state';
 import { buildTopology, Topology } from './topology';
@@ -51,7 +51,9 @@ function containerStatus(c: ContainerInfo | undefined): ContainerStatus {
 export async function collectStatus(deps: StatusDeps, lab: string, state: LabState | undefined): Promise<LabStatus> {
   const { docker } = deps;
   const http = deps.http ?? fetchGet;
-  const list = await docker.containers.list(labLabels(lab));
+  // The lab's own containers only: a look-alike carrying the lab's name but not its id gets no exec.
+  const identity = identityOf(state);
+  const list = (await docker.containers.list(labLabels(lab))).filter((c) => ownsContainer(identity, c));
   const byNode = new Map(list.map((c) => [c.labels[LABEL_NODE] ?? c.name, c]));
   const topology: Topology | undefined = state ? buildTopology(state.preset, state.webCount) : undefined;
   const status: LabStatus = {
@@ -220,13 +222,21 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
           return;
         }
         try {
-          // One `info` (default sections include memory and keyspace) per refresh, not one per section.
-          const r = await docker.containers.exec(c.id, ['redis-cli', 'info'], { env: [`REDISCLI_AUTH=${state.secrets.redisPassword}`], timeoutMs: 3000 });
-          status.redis.up = r.exitCode === 0 && !r.stdout.includes('NOAUTH');
-          status.redis.keys = [...r.stdout.matchAll(/keys=(\d+)/g)].reduce((sum, x) => sum + Number(x[1]), 0);
-          const used = /used_memory:(\d+)/.exec(r.stdout)?.[1];
-          if (used) status.redis.usedMemoryBytes = Number(used);
-          nodeHealth.set(cache.name, status.redis.up ? { healthy: true } : { healthy: false, detail: r.stdout.trim() || r.stderr.trim() });
+          // Health is a real answer: an authenticated PING answered PONG. (INFO's errorstats keep
+          // errorstat_NOAUTH after one stray unauthenticated client: no text search on INFO.)
+          const auth = { env: [`REDISCLI_AUTH=${state.secrets.redisPassword}`], timeoutMs: 3000 };
+          const [ping, info] = await Promise.all([
+            docker.containers.exec(c.id, ['redis-cli', 'ping'], auth),
+            docker.containers.exec(c.id, ['redis-cli', 'info', 'memory', 'keyspace'], auth).catch(() => undefined),
+          ]);
+          status.redis.up = ping.exitCode === 0 && ping.stdout.trim() === 'PONG';
+          if (status.redis.up && info?.exitCode === 0) {
+            const fields = parseRedisInfo(info.stdout);
+            status.redis.keys = redisKeys(fields);
+            const used = Number(fields.get('used_memory'));
+            if (Number.isFinite(used) && fields.has('used_memory')) status.redis.usedMemoryBytes = used;
+          }
+          nodeHealth.set(cache.name, status.redis.up ? { healthy: true } : { healthy: false, detail: `PING: ${ping.stdout.trim() || ping.stderr.trim() || `exit code ${ping.exitCode}`}` });
         } catch (err) {
           status.redis.error = errorText(err);
           nodeHealth.set(cache.name, { healthy: false, detail: status.redis.error });
@@ -270,6 +280,28 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
   const runningCount = topology.nodes.filter((n) => running(n.name)).length;
   status.state = list.length === 0 ? 'absent' : runningCount === topology.nodes.length ? 'running' : runningCount === 0 ? 'stopped' : 'partial';
   return status;
+}
+
+/** INFO's `field:value` lines (sections and comments skipped). */
+export function parseRedisInfo(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return fields;
+}
+
+/** Keys over every database of the keyspace section (`db0:keys=3,expires=1,avg_ttl=0`). */
+export function redisKeys(fields: Map<string, string>): number {
+  let keys = 0;
+  for (const [name, value] of fields) {
+    if (!/^db\d+$/.test(name)) continue;
+    const n = /(?:^|,)keys=(\d+)(?:,|$)/.exec(value)?.[1];
+    if (n) keys += Number(n);
+  }
+  return keys;
 }
 
 /** HAProxy servers of one backend, for quick lookups. */

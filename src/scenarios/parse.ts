@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit } from 'yaml';
 import type { Alias, Node as YamlNode, YAMLMap } from 'yaml';
 import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PresetName, Topology } from '../engine/topology';
 import { durationMs, parseDuration } from '../load/faults';
@@ -59,6 +59,8 @@ export const MAX_NAME_CHARS = 200;
 export const MAX_TEXT_CHARS = 2000;
 /** `*alias` uses per file (the yaml package's own default for alias expansion). */
 export const MAX_ALIASES = 100;
+/** Collections inside collections: a scenario needs about 4; the yaml package needs memory and stack for each. */
+export const MAX_NESTING = 64;
 const RUN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
 // ---------------------------------------------------------------- public API
@@ -67,16 +69,69 @@ const RUN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 export function parseScenario(text: string, file: string): Scenario {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_SCENARIO_BYTES) throw new ScenarioError(file, 1, 1, `the scenario is ${formatBytes(bytes)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep).split('\n');
+    throw new ScenarioError(file, before.length, before.at(-1)!.length + 1, `nesting deeper than ${MAX_NESTING} levels (lists and mappings inside one another): a scenario is a list of steps`);
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found by the parser (Parser.entries): the yaml package's check compares every key with every other one.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const at = (offset: number): SourcePos => lineCounter.linePos(offset);
   const first = doc.errors[0];
   if (first) {
     const p = at(first.pos[0]);
+    if (/call stack/i.test(first.message)) throw new ScenarioError(file, p.line, p.col, `nesting too deep: a scenario is a list of steps`);
     const hint = first.code === 'BLOCK_AS_IMPLICIT_KEY' ? ' (text containing ": " must be quoted, e.g. say: "Heal: both nodes return")' : '';
     throw new ScenarioError(file, p.line, p.col, `YAML syntax error: ${clip(first.message.split('\n')[0] ?? '', 200)}${hint}`);
   }
   return new Parser(file, doc, at).scenario();
+}
+
+/**
+ * Offset where collections first nest deeper than MAX_NESTING, or undefined. Lexing is linear
+ * and light; the yaml package's parser is not, on 1 MB of "[[[[" (about 1 GB and a stack overflow).
+ * Counts open flow collections, block indicators (`- `, `? `, `: `) on one line, and the
+ * indentation levels the line is in.
+ */
+function tooDeepAt(text: string): number | undefined {
+  let offset = 0;
+  let flow = 0;
+  let block = 0;
+  const indents: number[] = [];
+  let indent = 0;
+  let lineStart = true;
+  let scalarNext = false;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '\x02' || token === '\x18' || token === '\x1f') {
+      scalarNext = token === '\x1f'; // markers, not source text; the next token is a scalar's source
+      continue;
+    }
+    const newline = token === '\n' || token === '\r\n';
+    if (lineStart && !scalarNext && / +$/.test(token) && !token.trim()) indent = token.length;
+    else if (lineStart && !newline && !token.startsWith('#')) {
+      // The first token of a line with content: the indentation levels it is in.
+      if (flow === 0) {
+        while (indents.length && indents.at(-1)! >= indent) indents.pop();
+        if (indent > 0) indents.push(indent);
+      }
+      lineStart = false;
+    }
+    if (!scalarNext) {
+      if (token === '[' || token === '{') flow++;
+      else if (token === ']' || token === '}') flow = Math.max(0, flow - 1);
+      else if (flow === 0 && (token === '-' || token === '?' || token === ':')) block++;
+      if (flow + block + indents.length > MAX_NESTING) return offset;
+    }
+    if (newline) {
+      block = 0;
+      indent = 0;
+      lineStart = true;
+    }
+    scalarNext = false;
+    offset += token.length;
+  }
+  return undefined;
 }
 
 /** A scenario file that cannot be used as a scenario at all: missing, too big, not UTF-8, not a file. */
@@ -316,6 +371,7 @@ class Parser {
 
   private entries(map: YAMLMap, where: string, allowed: readonly string[], limit?: number): Entry[] {
     const out: Entry[] = [];
+    const seen = new Set<string>();
     for (const pair of map.items.slice(0, limit)) {
       const keyNode = this.resolve(pair.key);
       if (!keyNode || !isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number' && typeof keyNode.value !== 'boolean')) {
@@ -326,6 +382,8 @@ class Parser {
         const hint = closest(key, allowed);
         this.fail(keyNode, `unknown key "${clip(key)}" in ${where}${hint ? `: did you mean "${hint}"?` : ''} (valid: ${quote(allowed)})`);
       }
+      if (seen.has(key)) this.fail(keyNode, `YAML syntax error: Map keys must be unique ("${key}" is given twice in ${where})`);
+      seen.add(key);
       const value = this.resolve(pair.value);
       const at = value && !(isScalar(value) && value.value === null && !value.source) ? value : keyNode;
       out.push({ key, keyNode, value, at });

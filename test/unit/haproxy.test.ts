@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { renderHaproxyConfig } from '../../src/engine/haproxy';
-import { normaliseStatus, parseShowStat } from '../../src/engine/haproxy-runtime';
+import { execRuntime, HaproxyRuntime, normaliseStatus, parseShowStat } from '../../src/engine/haproxy-runtime';
 import { buildTopology } from '../../src/engine/topology';
+import { FakeDocker } from './fakes/fake-docker';
 
 const section = (cfg: string, header: string) => {
   const start = cfg.indexOf(`\n${header}\n`);
@@ -46,9 +47,36 @@ describe('HAProxy configuration', () => {
 
   it('the runtime API and stats are configured; servers resolve through Docker DNS', () => {
     const cfg = renderHaproxyConfig(buildTopology('ha', 4));
-    assert.match(cfg, /stats socket ipv4@0\.0\.0\.0:9999 level admin/);
+    assert.match(cfg, /stats socket ipv4@0\.0\.0\.0:9999 level user\n/);
     assert.match(cfg, /nameserver dns 127\.0\.0\.11:53/);
     assert.match(cfg, /server web4 web4:80/);
+  });
+});
+
+describe('HAProxy runtime API access', () => {
+  it('admin level only on the root-only Unix socket; the TCP socket published on the host is read-only', () => {
+    for (const profile of ['tuned', 'defaults'] as const) {
+      const sockets = renderHaproxyConfig(buildTopology('ha'), profile).split('\n').filter((l) => /^\s*stats socket /.test(l)).map((l) => l.trim());
+      assert.deepEqual(sockets, ['stats socket /run/haproxy/admin.sock mode 600 level admin', 'stats socket ipv4@0.0.0.0:9999 level user']);
+    }
+  });
+
+  it('the admin transport runs lab-haproxy-admin in the HAProxy container (argv, no shell) and fails loudly', async () => {
+    const docker = new FakeDocker();
+    docker.addImage('img');
+    const id = await docker.containers.create({ name: 'lab-haproxy', image: 'img', hostname: 'haproxy', labels: {}, env: {}, network: 'n', aliases: [], ports: [], volumes: [], capAdd: [], devices: [], stopTimeoutS: 1 });
+    let socketUp = true;
+    docker.execHandlers = [(_c, argv) => (argv[0] === 'lab-haproxy-admin' ? (socketUp ? { stdout: '\n', stderr: '', exitCode: 0 } : { stdout: '', stderr: 'lab-haproxy-admin: no admin socket at /run/haproxy/admin.sock', exitCode: 1 }) : undefined)];
+    const admin = new HaproxyRuntime(execRuntime(docker.containers, id));
+    await admin.setServerState('web', 'web1', 'maint');
+    assert.deepEqual(docker.calls.filter((c) => c.startsWith('exec ')), ['exec haproxy lab-haproxy-admin set server web/web1 state maint']);
+    socketUp = false;
+    await assert.rejects(admin.setServerState('web', 'web1', 'ready'), /HAProxy admin socket: lab-haproxy-admin: no admin socket/);
+  });
+
+  it('a refusal of the read-only socket is an error, not a silent success', async () => {
+    const readOnly = new HaproxyRuntime(async () => 'Permission denied\n\n');
+    await assert.rejects(readOnly.setServerState('web', 'web1', 'maint'), /HAProxy refused "set server web\/web1 state maint": Permission denied/);
   });
 });
 

@@ -7,6 +7,7 @@ import { BOOTSTRAP_REQUEST_PATH, GRASTATE_PATH } from '../../src/engine/galera';
 import { HAPROXY_CONFIG_PATH } from '../../src/engine/haproxy';
 import { StateStore } from '../../src/engine/state';
 import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
+import { collectStatus } from '../../src/engine/status';
 import { fakeClock } from './fakes/clock';
 import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
 
@@ -142,5 +143,152 @@ describe('lab lifecycle (fake engine)', () => {
     };
     await assert.rejects(engine.up(), /building the \w+ image failed: The command .*nosuchpkg.* returned a non-zero code: 100/);
     assert.equal(docker.calls.filter((c) => c.startsWith('create ')).length, 0);
+  });
+});
+
+/** Makes one call of the fake engine throw once, as if `up` were interrupted right there (Ctrl-C, Docker gone). */
+function interruptOnce<K extends 'containers' | 'volumes' | 'networks'>(docker: FakeDocker, client: K, method: string, when: (...args: unknown[]) => boolean): void {
+  const target = docker[client] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const original = target[method]!;
+  let fired = false;
+  target[method] = async (...args: unknown[]) => {
+    if (!fired && when(...args)) {
+      fired = true;
+      throw new Error('interrupted');
+    }
+    return original(...args);
+  };
+}
+
+describe('up resumes an interrupted up (fake engine)', () => {
+  // Galera nodes left running by the interrupted up answer like a Primary component.
+  const resumable = () => {
+    const lab = setup();
+    lab.docker.execHandlers.unshift((_c, argv) =>
+      argv[0] === 'mariadb' && argv.join(' ').includes('Variable_name IN') ? { stdout: 'wsrep_local_state_comment\tSynced\nwsrep_cluster_status\tPrimary\nwsrep_ready\tON\n', stderr: '', exitCode: 0 } : undefined,
+    );
+    return lab;
+  };
+  const haproxyConfig = (docker: FakeDocker) => [...docker.containerMap.values()].find((c) => c.spec.hostname === 'haproxy')?.files.get(HAPROXY_CONFIG_PATH);
+
+  it('HAProxy created but its config never copied in: the next up recreates it, configured, instead of reusing it', async () => {
+    const { docker, engine, steps } = resumable();
+    interruptOnce(docker, 'containers', 'putFile', (_id, p) => p === HAPROXY_CONFIG_PATH);
+    await assert.rejects(engine.up(), /interrupted/);
+    const half = [...docker.containerMap.values()].find((c) => c.spec.hostname === 'haproxy')!;
+    assert.equal(half.state, 'created');
+    assert.equal(half.files.has(HAPROXY_CONFIG_PATH), false);
+    docker.calls = [];
+    await engine.up();
+    assert.ok(docker.calls.includes('remove unit-lab-haproxy'), docker.calls.join('\n'));
+    assert.ok(!docker.containerMap.has(half.id));
+    assert.ok(haproxyConfig(docker), 'the new HAProxy has its config');
+    assert.ok(docker.calls.indexOf('put haproxy ' + HAPROXY_CONFIG_PATH) < docker.calls.indexOf('start haproxy'));
+    assert.ok(steps.some((m) => /haproxy: created but never started .* recreating the container/.test(m)));
+    assert.equal(docker.containerMap.size, 11);
+  });
+
+  it('HAProxy that was started without its config (or with an older one) is recreated with the current one', async () => {
+    const { docker, engine, steps } = resumable();
+    await engine.up();
+    await engine.down();
+    const lb = [...docker.containerMap.values()].find((c) => c.spec.hostname === 'haproxy')!;
+    lb.files.set(HAPROXY_CONFIG_PATH, Buffer.from('global\n    stats socket ipv4@0.0.0.0:9999 level admin\n'));
+    await engine.up();
+    assert.ok(!docker.containerMap.has(lb.id), 'the old HAProxy container is gone');
+    assert.doesNotMatch(haproxyConfig(docker)!.toString(), /ipv4@0\.0\.0\.0:9999 level admin/);
+    assert.ok(steps.some((m) => /haproxy: configuration changed, recreating the container/.test(m)));
+    await engine.down();
+    const again = [...docker.containerMap.values()].find((c) => c.spec.hostname === 'haproxy')!;
+    again.files.delete(HAPROXY_CONFIG_PATH);
+    await engine.up();
+    assert.ok(!docker.containerMap.has(again.id));
+    assert.ok(steps.some((m) => /haproxy: no configuration .* recreating the container/.test(m)));
+  });
+
+  it('a node created but never started (start interrupted) is recreated, then started', async () => {
+    const { docker, engine } = resumable();
+    interruptOnce(docker, 'containers', 'start', (id) => docker.containerMap.get(id as string)?.spec.hostname === 'galera2');
+    await assert.rejects(engine.up(), /galera2 failed: interrupted/);
+    const half = [...docker.containerMap.values()].find((c) => c.spec.hostname === 'galera2')!;
+    assert.equal(half.state, 'created');
+    docker.calls = [];
+    await engine.up();
+    assert.ok(docker.calls.includes('remove unit-lab-galera2'));
+    assert.ok(docker.calls.includes('start galera2'));
+    assert.equal(docker.containerMap.size, 11);
+    assert.ok([...docker.containerMap.values()].every((c) => c.state === 'running'));
+  });
+
+  it('network created, volumes not yet: the next up reuses the network and completes', async () => {
+    const { docker, engine } = resumable();
+    interruptOnce(docker, 'volumes', 'create', () => true);
+    await assert.rejects(engine.up(), /interrupted/);
+    assert.equal(docker.networkMap.size, 1);
+    await engine.up();
+    assert.equal(docker.networkMap.size, 1);
+    assert.equal(docker.containerMap.size, 11);
+  });
+
+  it('volumes created, container not: the next up reuses the volumes and completes', async () => {
+    const { docker, engine } = resumable();
+    interruptOnce(docker, 'containers', 'create', (spec) => (spec as { hostname: string }).hostname === 'gluster2');
+    await assert.rejects(engine.up(), /interrupted/);
+    const volumes = [...docker.volumeMap.keys()].sort();
+    assert.ok(volumes.includes('unit-lab-gluster2-bricks'));
+    const createdAgain: string[] = [];
+    const create = docker.volumes.create;
+    docker.volumes.create = async (name, labels) => {
+      createdAgain.push(name);
+      return create(name, labels);
+    };
+    await engine.up();
+    assert.deepEqual(createdAgain.filter((v) => volumes.includes(v)), [], 'existing volumes are reused');
+    assert.equal(docker.containerMap.size, 11);
+    const gluster2 = [...docker.containerMap.values()].find((c) => c.spec.hostname === 'gluster2')!;
+    assert.deepEqual(gluster2.spec.volumes.map((v) => v.volume).sort(), ['unit-lab-gluster2-bricks', 'unit-lab-gluster2-glusterd']);
+    assert.equal(docker.volumeMap.size, 9);
+  });
+});
+
+describe('status and HAProxy admin (fake engine)', () => {
+  const status = (docker: FakeDocker, engine: LabEngine) =>
+    collectStatus({ docker, http: async () => ({ status: 200, body: 'ok' }), runtime: () => new HaproxyRuntime(async () => allUpStat) }, 'unit-lab', engine.state());
+  const info = ['# Memory', 'used_memory:1234567', 'used_memory_human:1.18M', '', '# Errorstats', 'errorstat_NOAUTH:count=1', '', '# Keyspace', 'db0:keys=5,expires=2,avg_ttl=0', 'db1:keys=2,expires=0,avg_ttl=0', ''].join('\r\n');
+
+  it('Redis is up when an authenticated PING answers PONG, although INFO keeps errorstat_NOAUTH from a stray client', async () => {
+    const { docker, engine } = setup();
+    await engine.up();
+    docker.execHandlers.unshift((_c, argv) => (argv[0] === 'redis-cli' && argv[1] === 'info' ? { stdout: info, stderr: '', exitCode: 0 } : undefined));
+    const s = await status(docker, engine);
+    assert.equal(s.redis.up, true);
+    assert.equal(s.redis.keys, 7);
+    assert.equal(s.redis.usedMemoryBytes, 1234567);
+    assert.equal(s.nodes.find((n) => n.name === 'redis')?.healthy, true);
+    // The health question is PING, asked with the lab's password (in the environment, not argv).
+    assert.ok(docker.calls.includes('exec redis redis-cli ping'));
+  });
+
+  it('Redis is down when PING does not answer PONG (wrong password, or no answer)', async () => {
+    const { docker, engine } = setup();
+    await engine.up();
+    docker.execHandlers.unshift((_c, argv) => (argv[0] === 'redis-cli' && argv[1] === 'ping' ? { stdout: 'NOAUTH Authentication required.\n', stderr: '', exitCode: 0 } : undefined));
+    docker.execHandlers.unshift((_c, argv) => (argv[0] === 'redis-cli' && argv[1] === 'info' ? { stdout: 'used_memory:1\r\n', stderr: '', exitCode: 0 } : undefined));
+    const s = await status(docker, engine);
+    assert.equal(s.redis.up, false);
+    assert.equal(s.redis.keys, undefined);
+    assert.match(s.nodes.find((n) => n.name === 'redis')?.detail ?? '', /PING: NOAUTH/);
+  });
+
+  it('state changes go to the admin socket inside the HAProxy container (docker exec), never to the published port', async () => {
+    const { docker, engine } = setup();
+    await engine.up();
+    docker.execHandlers.unshift((c, argv) => (c.spec.hostname === 'haproxy' && argv[0] === 'lab-haproxy-admin' ? { stdout: argv[1] === 'show stat' ? allUpStat.replace('web,web2,UP', 'web,web2,DRAIN') : '\n', stderr: '', exitCode: 0 } : undefined));
+    const admin = await engine.haproxyAdmin();
+    await admin.setServerState('web', 'web2', 'drain');
+    assert.ok(docker.calls.includes('exec haproxy lab-haproxy-admin set server web/web2 state drain'), docker.calls.filter((c) => c.startsWith('exec haproxy')).join('\n'));
+    assert.equal((await admin.servers()).find((r) => r.server === 'web2')?.status, 'DRAIN');
+    await engine.down();
+    await assert.rejects(engine.haproxyAdmin(), /haproxy is exited: its runtime API needs it running/);
   });
 });
