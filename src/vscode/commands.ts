@@ -1,7 +1,7 @@
 /** Every command of the extension: lab lifecycle, dashboard, and per-node context actions. */
 import * as vscode from 'vscode';
 import type { FaultKind, FaultRequest } from '../protocol/faults';
-import { describeFault } from '../protocol/faults';
+import { describeFault, isLossPct } from '../protocol/faults';
 import { PRESET_NAMES, PresetName } from '../engine/topology';
 import { controllerActions } from '../dashboard/actions';
 import type { LabExtension } from './lab-extension';
@@ -101,7 +101,7 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
       req.delayMs = Number(v);
     }
     if (kind === 'loss') {
-      const v = await vscode.window.showInputBox({ title: `Packet loss on ${node}`, prompt: 'Loss in percent', value: '20', validateInput: (x) => (/^\d+(\.\d+)?$/.test(x) && Number(x) <= 100 ? undefined : '0–100') });
+      const v = await vscode.window.showInputBox({ title: `Packet loss on ${node}`, prompt: 'Loss in percent', value: '20', validateInput: (x) => (/^\d+(\.\d+)?$/.test(x) && isLossPct(Number(x)) ? undefined : '0.01 to 100, at most two decimals') });
       if (!v) return;
       req.lossPct = Number(v);
     }
