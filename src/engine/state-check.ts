@@ -5,6 +5,7 @@
  */
 import * as os from 'node:os';
 import { HAPROXY_PROFILES } from './haproxy';
+import { identityOf } from './labels';
 import type { LabState } from './state';
 import { PRESET_NAMES } from './topology';
 import { FAULT_KINDS } from '../protocol/faults';
@@ -64,6 +65,14 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
   if (s.extra === undefined) s.extra = {};
   const extra = obj(s.extra, 'extra');
   if (extra.haproxyProfile !== undefined && !(HAPROXY_PROFILES as readonly unknown[]).includes(extra.haproxyProfile)) fail('extra.haproxyProfile', `one of ${HAPROXY_PROFILES.join(', ')}`);
+
+  if (extra.identity !== undefined) {
+    try {
+      identityOf({ extra });
+    } catch {
+      fail('extra.identity', '{"id": "<hex>", "adopted"?: {"containers", "networks", "volumes": lists of names}}');
+    }
+  }
 
   if (extra.moodle !== undefined) {
     const m = obj(extra.moodle, 'extra.moodle');

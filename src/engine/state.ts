@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HaproxyProfile } from './haproxy';
+import type { LabIdentity } from './labels';
 import { LockOptions, withLock } from './lock';
 import { checkLabState } from './state-check';
 import type { PresetName } from './topology';
@@ -47,6 +48,8 @@ export interface LabExtra {
   moodle?: MoodleLabState;
   /** Faults in force, whoever applied them (src/faults). */
   faults?: ActiveFault[];
+  /** The lab's id on its Docker objects (src/engine/labels.ts). */
+  identity?: LabIdentity;
 }
 
 export function newSecret(bytes = 18): string {
