@@ -72,6 +72,7 @@ describe('lab state: shape check on load', () => {
     ['a fault with a bad date', (s) => ((s.extra as Record<string, unknown>).faults = [{ ...fault('a'), appliedAt: 'yesterday' }]), /"extra\.faults\[0\]\.appliedAt" must be an ISO date/],
     ['moodle.installed a string', (s) => ((s.extra as Record<string, unknown>).moodle = { installed: 'yes', image: 'i', release: 'r', origin: 'o', fingerprint: 'f', layout: 'public' }), /"extra\.moodle\.installed" must be true or false/],
     ['an unknown HAProxy profile', (s) => ((s.extra as Record<string, unknown>).haproxyProfile = 'fast'), /"extra\.haproxyProfile" must be one of tuned, defaults/],
+    ['an identity that is not hex', (s) => ((s.extra as Record<string, unknown>).identity = { id: 'not hex!' }), /"extra\.identity" must be \{"id": "<hex>"/],
     ['the whole file a list', () => [], /"the file" must be an object/],
   ];
   for (const [what, mutate, expected] of cases) {
