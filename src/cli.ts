@@ -141,6 +141,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
   }));
   const lab = usage(() => validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB));
   if (PLANNED.has(command)) throw new UsageError(`"${command}" is not available in this version of the lab yet`);
+  if (['status', 'down', 'destroy'].includes(command) && positionals.length) throw new UsageError(`${command} takes no arguments (got "${positionals.join(' ').slice(0, 80)}")`);
   const docker = deps.docker ?? createDockerClient();
   const store = deps.store ?? new StateStore(io.env.MOODLE_LAB_HOME ?? undefined);
   const labRoot = deps.labRoot ?? path.resolve(__dirname, '..', 'lab');

@@ -158,6 +158,8 @@ describe('limits', () => {
         ['status', '--colour'],
         ['status', '--lab'],
         ['frobnicate'],
+        ['status', 'now'],
+        ['destroy', 'everything'],
         ['up', '--web', 'abc'],
         ['up', '--web', '0'],
         ['up', '--web', '2.5'],
