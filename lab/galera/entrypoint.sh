@@ -33,6 +33,15 @@ sql_id() { printf '`%s`' "${1//\`/\`\`}"; }
 
 grastate_field() { sed -n "s/^$1:[[:space:]]*//p" "$GRASTATE" 2>/dev/null | head -n1; }
 
+# Restarts are clean starts: no pidfile, socket or lock of the previous run may survive a
+# stop/start (a stale pidfile whose PID number was reused makes a daemon believe it still runs).
+# The engine mounts a fresh tmpfs on /run (/var/run links to it); a container created before
+# that keeps /run in its writable layer: empty it. prepare_dirs makes what mariadbd needs there.
+clean_run() {
+  find /run -mindepth 1 -xdev -delete 2>/dev/null || true
+  install -d -m 1777 /run/lock
+}
+
 prepare_dirs() {
   install -d -o mysql -g mysql -m 0755 /run/mysqld
   chown mysql:mysql "$DATADIR"
@@ -93,6 +102,7 @@ SQL
 
 start_node() {
   require_env GALERA_CLUSTER_NAME GALERA_NODE_NAME GALERA_CLUSTER_ADDRESS
+  clean_run
   prepare_dirs
 
   local bootstrap=0 fresh=0

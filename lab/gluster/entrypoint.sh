@@ -4,6 +4,13 @@
 # container comes back with its peers (known by hostname) and restarts its started bricks.
 set -euo pipefail
 
+# Restarts are clean starts: no pidfile, socket or lock of the previous run may survive a
+# stop/start (a stale pidfile whose PID number was reused makes a daemon believe it still runs).
+# The engine mounts a fresh tmpfs on /run (/var/run links to it); a container created before
+# that keeps /run in its writable layer: empty it. What this image needs there is made below.
+find /run -mindepth 1 -xdev -delete 2>/dev/null || true
+install -d -m 1777 /run/lock
+
 log() { printf '[gluster-entrypoint] %s\n' "$*" >&2; }
 
 # An empty /var/lib/glusterd volume (or a bind mount) lacks glusterd's groups/ and hooks/.

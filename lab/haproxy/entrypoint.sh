@@ -4,6 +4,14 @@
 # `log stdout format raw local0`.
 set -euo pipefail
 
+# Restarts are clean starts: no pidfile, socket or lock of the previous run may survive a
+# stop/start (a stale pidfile whose PID number was reused makes a daemon believe it still runs).
+# The engine mounts a fresh tmpfs on /run (/var/run links to it); a container created before
+# that keeps /run in its writable layer: empty it. What this image needs there is made below.
+find /run -mindepth 1 -xdev -delete 2>/dev/null || true
+install -d -m 1777 /run/lock
+install -d -o haproxy -g haproxy /run/haproxy
+
 cfg=/etc/haproxy/haproxy.cfg
 if ! haproxy -c -q -f "$cfg"; then
   echo "[haproxy-entrypoint] ERROR: $cfg is missing or invalid" >&2

@@ -2,6 +2,13 @@
 # Moodle HA Lab — web node: env for PHP, Gluster FUSE mount of moodledata, Apache in the foreground.
 set -euo pipefail
 
+# Restarts are clean starts: no pidfile, socket or lock of the previous run may survive a
+# stop/start (a stale pidfile whose PID number was reused makes a daemon believe it still runs).
+# The engine mounts a fresh tmpfs on /run (/var/run links to it); a container created before
+# that keeps /run in its writable layer: empty it. What this image needs there is made below.
+find /run -mindepth 1 -xdev -delete 2>/dev/null || true
+install -d -m 1777 /run/lock
+
 log() { printf '[web-entrypoint] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 

@@ -110,6 +110,7 @@ class Containers implements ContainerClient {
         CapAdd: spec.capAdd,
         Devices: spec.devices.map((d) => ({ PathOnHost: d, PathInContainer: d, CgroupPermissions: 'rwm' })),
         NetworkMode: spec.network,
+        Tmpfs: spec.tmpfs,
         Init: true,
       },
       NetworkingConfig: spec.network.startsWith('container:') ? undefined : { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases } } },

@@ -31,6 +31,8 @@ export interface ContainerSpec {
   volumes: { volume: string; path: string }[];
   capAdd: string[];
   devices: string[];
+  /** tmpfs mounts: path → mount options (e.g. a fresh /run at every start). */
+  tmpfs?: Record<string, string>;
   stopTimeoutS: number;
   cmd?: string[];
 }

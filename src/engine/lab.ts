@@ -427,6 +427,7 @@ export class LabEngine {
       volumes,
       capAdd: node.spec.capAdd,
       devices: node.spec.devices,
+      tmpfs: node.spec.tmpfs,
       stopTimeoutS: node.spec.stopTimeoutS,
     });
     if (node.role === 'lb') {

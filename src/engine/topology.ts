@@ -32,6 +32,8 @@ export interface RoleSpec {
   volumes: { suffix: string; path: string }[];
   capAdd: string[];
   devices: string[];
+  /** tmpfs mounts (path → mount options): runtime state that must not survive a stop/start. */
+  tmpfs: Record<string, string>;
   stopTimeoutS: number;
   readiness: Readiness;
   /** The container port an HTTP readiness check reaches through its published host port. */
@@ -42,14 +44,22 @@ export interface RoleSpec {
   sequential: boolean;
 }
 
+/**
+ * Restarts are clean starts: /run (and /var/run, a link to it in the base image) is a fresh
+ * tmpfs at every container start, so no pidfile, socket or lock of the previous run survives.
+ * A stale pidfile whose PID number was reused made glusterd believe a brick still ran and never
+ * start it again. Each entrypoint recreates the folders its daemon needs there.
+ */
+export const RUNTIME_TMPFS: Record<string, string> = { '/run': 'rw,nosuid,nodev,noexec,mode=0755,size=64m' };
+
 export const ROLES: Record<Role, RoleSpec> = {
   cache: {
-    role: 'cache', prefix: 'redis', image: 'redis', ports: [], volumes: [], capAdd: [], devices: [],
+    role: 'cache', prefix: 'redis', image: 'redis', ports: [], volumes: [], capAdd: [], devices: [], tmpfs: RUNTIME_TMPFS,
     stopTimeoutS: 10, readiness: 'redis-ping', dependsOn: [], sequential: false,
   },
   db: {
     role: 'db', prefix: 'galera', image: 'galera', ports: [],
-    volumes: [{ suffix: 'data', path: '/var/lib/mysql' }], capAdd: [], devices: [],
+    volumes: [{ suffix: 'data', path: '/var/lib/mysql' }], capAdd: [], devices: [], tmpfs: RUNTIME_TMPFS,
     // A clean shutdown writes safe_to_bootstrap: give MariaDB time for it.
     stopTimeoutS: 60, readiness: 'galera-synced', dependsOn: [],
     // Joiners one at a time: each takes a full SST from a donor.
@@ -58,7 +68,7 @@ export const ROLES: Record<Role, RoleSpec> = {
   storage: {
     role: 'storage', prefix: 'gluster', image: 'gluster', ports: [],
     volumes: [{ suffix: 'glusterd', path: '/var/lib/glusterd' }, { suffix: 'bricks', path: '/bricks' }],
-    capAdd: ['SYS_ADMIN'], devices: [], stopTimeoutS: 15, readiness: 'glusterd', dependsOn: [], sequential: false,
+    capAdd: ['SYS_ADMIN'], devices: [], tmpfs: RUNTIME_TMPFS, stopTimeoutS: 15, readiness: 'glusterd', dependsOn: [], sequential: false,
   },
   lb: {
     role: 'lb', prefix: 'haproxy', image: 'haproxy',
@@ -67,12 +77,12 @@ export const ROLES: Record<Role, RoleSpec> = {
       { name: 'stats', container: 8404, publish: 'preferred', defaultHostPort: 8404 },
       { name: 'runtime', container: 9999, publish: 'preferred', defaultHostPort: 9999 },
     ],
-    volumes: [], capAdd: [], devices: [], stopTimeoutS: 5, readiness: 'http-stats', readinessPort: 8404, dependsOn: [], sequential: false,
+    volumes: [], capAdd: [], devices: [], tmpfs: RUNTIME_TMPFS, stopTimeoutS: 5, readiness: 'http-stats', readinessPort: 8404, dependsOn: [], sequential: false,
   },
   web: {
     role: 'web', prefix: 'web', image: 'web',
     ports: [{ name: 'http', container: 80, publish: 'ephemeral' }],
-    volumes: [], capAdd: ['SYS_ADMIN'], devices: ['/dev/fuse'],
+    volumes: [], capAdd: ['SYS_ADMIN'], devices: ['/dev/fuse'], tmpfs: RUNTIME_TMPFS,
     stopTimeoutS: 10, readiness: 'http-health', readinessPort: 80, dependsOn: ['lb', 'db', 'storage', 'cache'], sequential: false,
   },
 };
