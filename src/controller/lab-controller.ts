@@ -19,7 +19,7 @@ import type { MoodleSource } from '../moodle/types';
 import type { LabStatus } from '../protocol/status';
 import type { ActiveFault, FaultRequest } from '../protocol/faults';
 import { FaultInjector } from '../faults/injector';
-import { triggerHeal, volumeStatus } from '../engine/gluster';
+import { healVolume } from '../engine/gluster';
 import { GLUSTER_VOLUME } from '../engine/env';
 
 export interface ControllerDeps {
@@ -191,31 +191,7 @@ export class LabController {
     if (storage.length === 0) return;
     const first = (await this.engine.containers()).get(storage[0]!.name);
     if (!first) return;
-    const pending = async () => (await volumeStatus(this.deps.docker.containers, first.id, GLUSTER_VOLUME)).healPending;
-    const initially = await pending();
-    if (initially === 0) {
-      this.reporter.step('gluster: nothing pending heal (every brick is in sync)');
-      return;
-    }
-    this.reporter.step(`gluster: ${initially} entries pending heal (written while a brick was down)`);
-    // Right after a brick comes back its self-heal daemon may not be connected yet: retry.
-    await waitFor(
-      async () => {
-        await triggerHeal(this.deps.docker.containers, first.id, GLUSTER_VOLUME);
-        return ready(undefined);
-      },
-      { what: 'gluster heal trigger', timeoutMs: 60_000, intervalMs: 2000 },
-    );
-    this.reporter.step('gluster: self-heal triggered');
-    await waitFor(
-      async () => {
-        const n = await pending();
-        this.reporter.detail(`gluster: ${n} entries pending heal`);
-        return n === 0 ? ready(undefined) : notYet(`${n} entries pending heal`);
-      },
-      { what: 'gluster self-heal', timeoutMs: 120_000, intervalMs: 1000 },
-    );
-    this.reporter.step('gluster: heal complete, nothing pending');
+    await healVolume(this.deps.docker.containers, first.id, GLUSTER_VOLUME, { report: (m) => this.reporter.step(m), detail: (m) => this.reporter.detail(m) });
   }
 
   /** Faults in force (remembered in the lab's state across restarts of the CLI or extension). */

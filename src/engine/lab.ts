@@ -5,7 +5,7 @@
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import { GaleraStarter, NETWORK_SUFFIX } from './galera-start';
-import { setupVolume, volumeStatus } from './gluster';
+import { ensureBricksOnline, setupVolume, volumeStatus } from './gluster';
 import { BACKENDS, HAPROXY_CONFIG_PATH, HaproxyProfile, renderHaproxyConfig } from './haproxy';
 import { execRuntime, HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
 import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
@@ -475,15 +475,13 @@ export class LabEngine {
   private async ensureGlusterVolume(nodes: NodeSpec[], ids: Map<string, string>): Promise<void> {
     const first = ids.get(nodes[0]!.name)!;
     this.reporter.step(`gluster: volume ${GLUSTER_VOLUME} (replica ${nodes.length})`);
+    // Every brick online; a brick glusterd wrongly believes running (stale pidfile) is restarted.
+    // A started volume is repaired first: the setup helper would wait for its bricks in vain.
+    const bricks = () => ensureBricksOnline(this.docker.containers, nodes.map((n) => ({ name: n.name, id: ids.get(n.name)! })), GLUSTER_VOLUME, { clock: this.clock, report: (m) => this.reporter.step(m) });
+    const before = await volumeStatus(this.docker.containers, first, GLUSTER_VOLUME).catch(() => undefined);
+    if (before?.started) await bricks();
     await setupVolume(this.docker.containers, first, GLUSTER_VOLUME, nodes.map((n) => n.name));
-    await waitFor(
-      async () => {
-        const s = await volumeStatus(this.docker.containers, first, GLUSTER_VOLUME);
-        const online = s.bricks.filter((b) => b.online).length;
-        return s.started && online === nodes.length ? ready(s) : notYet(`started=${s.started}, bricks online ${online}/${nodes.length}`);
-      },
-      { what: `gluster volume ${GLUSTER_VOLUME}`, timeoutMs: 60_000, intervalMs: 1000, clock: this.clock },
-    );
+    await bricks();
   }
 
   /** Stops every node, keeping all data. Galera nodes stop one after another, the first node last. */
