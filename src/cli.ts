@@ -5,7 +5,8 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDockerClient } from './docker/dockerode-client';
+import { createDockerClient, describeDockerHost } from './docker/dockerode-client';
+import { engineFailure } from './docker/engine-errors';
 import type { DockerClient } from './docker/types';
 import { HAPROXY_PROFILES, HaproxyProfile } from './engine/haproxy';
 import { NodeFailedError, Reporter } from './engine/lab';
@@ -262,6 +263,12 @@ export async function main(argv = process.argv.slice(2), io: CliIo = { out: (t) 
   try {
     return await runCli(argv, io, deps);
   } catch (err) {
+    // The engine gone (before or mid-command): one line, exit 3; the next command works again.
+    const gone = exitCodeFor(err) === 2 ? undefined : await engineFailure(err, () => (deps.docker ?? createDockerClient()).ping(), describeDockerHost());
+    if (gone) {
+      io.err(`error: ${gone.message}\n`);
+      return 3;
+    }
     if (err instanceof NodeFailedError) {
       io.err(`error: ${err.message}\n--- last log lines of ${err.node} ---\n${err.logs.trimEnd()}\n---\n(the lab can be cleaned with \`npm run lab -- destroy\`)\n`);
     } else {

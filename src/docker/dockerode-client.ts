@@ -6,6 +6,7 @@
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import * as path from 'node:path';
+import { guardEngine } from './engine-errors';
 import { tarOneFile, untarFirstFile } from './tar';
 import {
   ContainerClient,
@@ -374,7 +375,8 @@ export function describeDockerHost(): string {
 
 export function createDockerClient(): DockerClient {
   const docker = new Docker(); // honours DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
-  return {
+  // An engine gone mid-command: one DockerUnavailableError, not a socket error per step.
+  return guardEngine({
     async ping() {
       try {
         await docker.ping();
@@ -412,5 +414,5 @@ export function createDockerClient(): DockerClient {
       });
       return () => stream.destroy();
     },
-  };
+  }, describeDockerHost());
 }

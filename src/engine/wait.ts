@@ -3,6 +3,8 @@
  * The clock is injected so unit tests run without waiting.
  */
 
+import { DockerUnavailableError } from '../docker/types';
+
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -44,6 +46,7 @@ export async function waitFor<T>(probe: () => Promise<{ ok: true; value: T } | {
       if (r.ok) return r.value;
       lastProblem = r.problem;
     } catch (err) {
+      if (err instanceof DockerUnavailableError) throw err; // the engine is gone: waiting cannot help
       lastProblem = err instanceof Error ? err.message : String(err);
     }
     if (clock.now() >= deadline) throw new WaitTimeoutError(opts.what, opts.timeoutMs, lastProblem);
