@@ -108,7 +108,7 @@ function tooDeepAt(text: string): number | undefined {
       continue;
     }
     const newline = token === '\n' || token === '\r\n';
-    if (lineStart && !scalarNext && / +$/.test(token) && !token.trim()) indent = token.length;
+    if (lineStart && !scalarNext && /^ +$/.test(token)) indent = token.length;
     else if (lineStart && !newline && !token.startsWith('#')) {
       // The first token of a line with content: the indentation levels it is in.
       if (flow === 0) {
@@ -202,7 +202,8 @@ function formatBytes(n: number): string {
 
 /**
  * `ref` is a path to a .yaml/.yml file, or the name of a built-in (`<builtinDir>/<name>.yaml`).
- * A missing file or unknown built-in is a plain Error; a bad scenario a `ScenarioError`.
+ * A file that cannot be a scenario (missing, not a regular file, over 1 MB, not UTF-8) or an
+ * unknown built-in is a `ScenarioFileError`; a bad scenario a `ScenarioError`.
  */
 export function loadScenario(ref: string, builtinDir: string): Scenario {
   const looksLikeFile = /\.ya?ml$/i.test(ref) || ref.includes('/') || ref.includes(path.sep);
