@@ -181,7 +181,7 @@ export async function ensureBricksOnline(containers: ContainerClient, nodes: Bri
       }
       return notYet(`bricks online ${s.bricks.length - offline.length}/${nodes.length} (offline: ${offline.map((b) => b.host).join(', ') || 'none'})`);
     },
-    { what: `all ${nodes.length} bricks of ${volume} online`, timeoutMs: opts.timeoutMs ?? 90_000, intervalMs: 1000, clock },
+    { what: `all ${nodes.length} bricks of ${volume} online`, timeoutMs: opts.timeoutMs ?? 180_000, intervalMs: 1000, clock },
   );
 }
 
