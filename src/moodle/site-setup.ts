@@ -217,7 +217,11 @@ export async function saveSite(s: SiteSetup): Promise<SiteEntry> {
   if (!dump?.length) throw new Error('the database dump came back empty');
   let data: Buffer | undefined;
   try {
-    await run(s, s.web, ['tar', '-czf', DATA_TMP, '-C', s.dataroot, ...MOODLEDATA_EXCLUDES.map((x) => `--exclude=${x}`), '.'], 'archiving moodledata', { user: 'www-data' });
+    // GNU tar exits 1 when a file changed while it was read (e.g. the storage probe's files in the
+    // top folder, left out anyway): the archive is whole. 2 is a real failure.
+    const argv = ['tar', '-czf', DATA_TMP, '--warning=no-file-changed', '--warning=no-file-removed', '-C', s.dataroot, ...MOODLEDATA_EXCLUDES.map((x) => `--exclude=${x}`), '.'];
+    const r = await s.containers.exec(s.web.id, argv, { user: 'www-data', timeoutMs: 600_000 });
+    if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`archiving moodledata failed (exit ${r.exitCode}): ${tail(r)}`);
     data = await s.containers.getFile(s.web.id, DATA_TMP);
   } finally {
     await s.containers.exec(s.web.id, ['rm', '-f', DATA_TMP], { timeoutMs: 30_000 });

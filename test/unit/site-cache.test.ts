@@ -292,6 +292,21 @@ describe('site cache: install once per Moodle source, restore after', () => {
     assert.equal(c.execs.length, 1);
   });
 
+  it('tar exiting 1 (a file changed while read) still saves the site; exit 2 does not', async () => {
+    for (const [code, saved] of [[1, true], [2, false]] as const) {
+      const cache = tmpCache();
+      const c = cluster();
+      c.docker.execHandlers.unshift((ct, argv) => {
+        if (argv[0] !== 'tar' || argv[1] !== '-czf') return undefined;
+        ct.files.set(argv[2]!, zlib.gzipSync('moodledata'));
+        return { stdout: '', stderr: 'tar: .: file changed as we read it', exitCode: code };
+      });
+      const { s } = setup(c, cache, secretsA);
+      await setUpSite(s);
+      assert.equal(cache.read(KEY) !== undefined, saved, `tar exit ${code}`);
+    }
+  });
+
   it('a snapshot that fails leaves the lab working and says so (the next lab installs again)', async () => {
     const cache = tmpCache();
     const c = cluster();
