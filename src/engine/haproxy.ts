@@ -14,6 +14,17 @@ export const HAPROXY_PROFILES: readonly HaproxyProfile[] = ['tuned', 'defaults']
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 export const HAPROXY_PORTS = { web: 80, dbWriter: 3306, dbReader: 3307, stats: 8404, runtime: 9999 } as const;
 export const HAPROXY_STATS_PATH = '/stats';
+/** Apache prefork's MaxRequestWorkers on a web node (lab/web/apache/mpm_prefork.conf). */
+export const WEB_APACHE_WORKERS = 16;
+/**
+ * Requests HAProxy (tuned) sends a web node at once: its workers less three kept free for what
+ * must never wait behind user requests: HAProxy's health check, Docker's HEALTHCHECK and the
+ * lab's direct probe of the node. The rest waits in HAProxy's queue (`timeout queue`), where a
+ * slow tier answers later instead of failing checks: a slow node is not a dead node.
+ */
+export const WEB_SERVER_MAXCONN = WEB_APACHE_WORKERS - 3;
+/** How long a request may wait in HAProxy's queue for a free web worker (tuned). */
+export const WEB_QUEUE_TIMEOUT = '30s';
 /** The admin runtime API, inside the container only (see lab/haproxy/lab-haproxy-admin). */
 export const HAPROXY_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 /** Backend names as they appear in `show stat`. */
@@ -77,6 +88,9 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
     'frontend web',
     `    bind :${HAPROXY_PORTS.web}`,
     '    option forwardfor',
+    // Why HAProxy answered an error itself (its termination state: SC = no server, sQ = queue
+    // timeout), so a client (bench/overload.ts) tells overload from an outage.
+    '    http-after-response set-header X-Lab-Term %[txn.sess_term_state] if { status ge 500 }',
     `    default_backend ${BACKENDS.web}`,
     '',
     `backend ${BACKENDS.web}`,
@@ -94,7 +108,13 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
       '    retry-on conn-failure empty-response response-timeout 502 504',
       // Replaying a POST is unsafe: only idempotent requests are retried at layer 7.
       '    http-request disable-l7-retry if METH_POST',
-      `    default-server check ${checkTiming(profile, 'web')} observe layer7 error-limit 5 on-error mark-down`,
+      // Overload: at most WEB_SERVER_MAXCONN requests on a node, the rest queued here. Prefork
+      // gives each connection a worker, an idle keep-alive one too: HAProxy closes the server
+      // side after each response, so a node never holds more connections than maxconn + checks.
+      '    option http-server-close',
+      `    timeout queue ${WEB_QUEUE_TIMEOUT}`,
+      // observe layer7 counts failed answers (5xx, broken connections), not slow ones: a busy node stays UP.
+      `    default-server check ${checkTiming(profile, 'web')} observe layer7 error-limit 5 on-error mark-down maxconn ${WEB_SERVER_MAXCONN}`,
     );
   } else {
     add(`    default-server check ${checkTiming(profile, 'web')}`);

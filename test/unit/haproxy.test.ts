@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { renderHaproxyConfig } from '../../src/engine/haproxy';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { renderHaproxyConfig, WEB_APACHE_WORKERS, WEB_SERVER_MAXCONN } from '../../src/engine/haproxy';
 import { execRuntime, HaproxyRuntime, normaliseStatus, parseShowStat } from '../../src/engine/haproxy-runtime';
 import { buildTopology } from '../../src/engine/topology';
 import { FakeDocker } from './fakes/fake-docker';
@@ -104,5 +106,73 @@ describe('show stat parsing', () => {
     assert.equal(rows[1]!.connErrors, 3);
     assert.equal(rows[1]!.redispatches, 1);
     assert.equal(rows[1]!.http5xx, 1);
+  });
+});
+
+describe('HAProxy under overload (issue 16): queue at HAProxy, checks never wait behind users', () => {
+  const prefork = fs.readFileSync(path.resolve(__dirname, '../../lab/web/apache/mpm_prefork.conf'), 'utf8');
+  const webServers = (cfg: string) => {
+    const web = section(cfg, 'backend web');
+    const defaults = /default-server (.*)/.exec(web)?.[1] ?? '';
+    return { web, servers: web.match(/^\s*server web\d.*$/gm) ?? [], defaults };
+  };
+
+  it('WEB_APACHE_WORKERS is the web image\'s prefork MaxRequestWorkers (and ServerLimit allows it)', () => {
+    assert.equal(Number(/^\s*MaxRequestWorkers\s+(\d+)/m.exec(prefork)?.[1]), WEB_APACHE_WORKERS);
+    assert.ok(Number(/^\s*ServerLimit\s+(\d+)/m.exec(prefork)?.[1]) >= WEB_APACHE_WORKERS);
+  });
+
+  it('tuned: every web server takes fewer requests than its Apache workers, the rest is queued', () => {
+    for (const n of [1, 3, 6]) {
+      const { web, servers, defaults } = webServers(renderHaproxyConfig(buildTopology(n === 1 ? 'single' : 'ha', n)));
+      assert.equal(servers.length, n);
+      const maxconn = Number(/\bmaxconn (\d+)/.exec(defaults)?.[1]);
+      assert.equal(maxconn, WEB_SERVER_MAXCONN);
+      // A worker stays free for HAProxy's check, Docker's HEALTHCHECK and the lab's node probe.
+      assert.ok(maxconn >= 1 && maxconn <= WEB_APACHE_WORKERS - 3, `maxconn ${maxconn} leaves no worker for the checks`);
+      for (const s of servers) assert.doesNotMatch(s, /maxconn/, 'a server line overrides default-server maxconn');
+      // Without `timeout queue`, a queued request waits `timeout connect` (250 ms) and gets a 503.
+      const queue = /^\s*timeout queue (\d+)s$/m.exec(web);
+      assert.ok(queue && Number(queue[1]) >= 10, 'backend web: timeout queue of at least 10 s');
+      // Prefork gives an idle keep-alive connection a worker of its own: HAProxy must not keep them.
+      assert.match(web, /^\s*option http-server-close$/m);
+    }
+  });
+
+  it('tuned: detection of a dead node stays fast (inter + fall × connect timeout + fastinter ≤ 1.5 s)', () => {
+    const cfg = renderHaproxyConfig(buildTopology('ha'));
+    const { defaults } = webServers(cfg);
+    const ms = (re: RegExp, text: string) => {
+      const m = re.exec(text);
+      assert.ok(m, `no ${re}`);
+      return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+    };
+    const inter = ms(/\binter (\d+)(ms|s)\b/, defaults);
+    const fastinter = ms(/\bfastinter (\d+)(ms|s)\b/, defaults);
+    const fall = Number(/\bfall (\d+)/.exec(defaults)?.[1]);
+    const connect = Math.min(ms(/timeout connect (\d+)(ms|s)\b/, cfg), inter);
+    assert.ok(inter + fall * connect + fastinter <= 1500);
+    // A slow check is not a failed one: the check's read timeout is well above a busy node's answer.
+    assert.ok(ms(/timeout check (\d+)(ms|s)\b/, cfg) >= 2000);
+  });
+
+  it('both profiles: HAProxy\'s own errors say why (termination state) in X-Lab-Term', () => {
+    for (const p of ['tuned', 'defaults'] as const) {
+      assert.match(section(renderHaproxyConfig(buildTopology('ha'), p), 'frontend web'), /http-after-response set-header X-Lab-Term %\[txn\.sess_term_state\] if \{ status ge 500 \}/);
+    }
+  });
+
+  it('defaults profile stays stock: no maxconn, no queue timeout, server keep-alive untouched', () => {
+    const { web, servers } = webServers(renderHaproxyConfig(buildTopology('ha'), 'defaults'));
+    assert.doesNotMatch(web, /maxconn|timeout queue|http-server-close|redispatch|retry-on|observe/);
+    assert.deepEqual(web.split('\n').map((l) => l.trim()).filter(Boolean), [
+      'balance roundrobin',
+      'option httpchk GET /lab/health.php',
+      'http-check expect status 200',
+      'http-response set-header X-Served-By %s',
+      'default-server check inter 2s fall 3 rise 2',
+      ...servers.map((s) => s.trim()),
+    ]);
+    assert.equal(servers.length, 3);
   });
 });
