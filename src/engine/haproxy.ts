@@ -14,6 +14,9 @@ export const HAPROXY_PROFILES: readonly HaproxyProfile[] = ['tuned', 'defaults']
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 export const HAPROXY_PORTS = { web: 80, dbWriter: 3306, dbReader: 3307, stats: 8404, runtime: 9999 } as const;
 export const HAPROXY_STATS_PATH = '/stats';
+export const HAPROXY_METRICS_PATH = '/metrics';
+/** The admin runtime API, inside the container only (see lab/haproxy/lab-haproxy-admin). */
+export const HAPROXY_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 /** Apache prefork's MaxRequestWorkers on a web node (lab/web/apache/mpm_prefork.conf). */
 export const WEB_APACHE_WORKERS = 16;
 /**
@@ -25,8 +28,6 @@ export const WEB_APACHE_WORKERS = 16;
 export const WEB_SERVER_MAXCONN = WEB_APACHE_WORKERS - 3;
 /** How long a request may wait in HAProxy's queue for a free web worker (tuned). */
 export const WEB_QUEUE_TIMEOUT = '30s';
-/** The admin runtime API, inside the container only (see lab/haproxy/lab-haproxy-admin). */
-export const HAPROXY_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 /** Backend names as they appear in `show stat`. */
 export const BACKENDS = { web: 'web', dbWriter: 'db_writer', dbReader: 'db_reader' } as const;
 
@@ -158,6 +159,8 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
     'listen stats',
     `    bind :${HAPROXY_PORTS.stats}`,
     '    mode http',
+    // HAProxy's own Prometheus exporter (built into Debian's package: USE_PROMEX), beside the page.
+    `    http-request use-service prometheus-exporter if { path ${HAPROXY_METRICS_PATH} }`,
     '    stats enable',
     `    stats uri ${HAPROXY_STATS_PATH}`,
     '    stats refresh 2s',
