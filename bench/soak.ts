@@ -115,6 +115,9 @@ interface WindowResult extends RanWindow {
   healError?: string;
   /** The lab did not come back to green: what was wrong. */
   notGreen?: string[];
+  /** Requests sent from the fault until green again, and how many failed. */
+  requests?: number;
+  failed?: number;
 }
 
 interface GaleraCheck {
@@ -215,6 +218,20 @@ async function soak(args: SoakArgs, log: (m: string) => void): Promise<SoakRepor
     },
   );
   const deadline = handle.startedAt + args.minutes * 60_000;
+  // Ctrl-C (or a timeout's SIGTERM) mid-fault: heal before leaving, so the lab is not left broken.
+  const interrupted = (sig: string) => {
+    log(`${sig}: healing every fault before leaving…`);
+    handle.stop();
+    controller.heal().then(
+      () => process.exit(1),
+      (err: unknown) => {
+        log(`heal failed: ${errText(err)}; run \`npm run lab -- heal --lab ${args.lab}\``);
+        process.exit(3);
+      },
+    );
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
 
   const windows: WindowResult[] = [];
   for (const w of plan) {
@@ -272,6 +289,10 @@ async function soak(args: SoakArgs, log: (m: string) => void): Promise<SoakRepor
   handle.stop();
   log('load stopping; reading back every acknowledged write…');
   const run: LoadRun = await handle.done;
+  for (const w of windows) {
+    const inWindow = run.recorder.samples.filter((x) => x.startMs >= w.appliedAtMs && x.startMs <= w.greenAtMs);
+    Object.assign(w, { requests: inWindow.length, failed: inWindow.filter((x) => !x.success).length });
+  }
   const integrity: IntegrityReport = run.result.integrity ?? { dbWrites: 0, files: 0, sessions: 0, lostDbWrites: [], lostFiles: [], lostSessions: [], unchecked: [] };
 
   // Lab green at the end (after a last wait, should the last heal still be settling).
@@ -357,7 +378,7 @@ function formatSoak(r: SoakReport): string {
   out.push(pad(rows), '');
   for (const s of r.skipped) out.push(`skipped: ${s.kind} ×${s.count}: ${s.reason}`);
   for (const e of r.injectErrors) out.push(`could not inject: ${e}`);
-  out.push(`windows run: ${r.windows.length} of ${r.planned} drawn: ${r.windows.map((w) => `${w.index}. ${w.fault}${w.skipped ? ' (skipped)' : w.healMs !== undefined ? ` → green in ${secs(w.healMs)}` : w.notGreen ? ' → NOT green' : ''}`).join('; ')}`);
+  out.push(`windows run: ${r.windows.length} of ${r.planned} drawn: ${r.windows.map((w) => `${w.index}. ${w.fault}${w.skipped ? ' (skipped)' : w.healMs !== undefined ? ` → green in ${secs(w.healMs)}` : w.notGreen ? ' → NOT green' : ''}${w.skipped ? '' : `, ${w.failed ?? 0}/${w.requests ?? 0} requests failed`}`).join('; ')}`);
   const q = r.requests;
   out.push(`requests: ${q.requests}, failed ${q.failed} (during lb/cache faults ${q.duringLbCache}, during other faults ${q.duringOther}, lab green ${q.betweenFaults})`);
   out.push(`heal → green: ${r.healMs ? `min ${secs(r.healMs.min)}, median ${secs(r.healMs.median)}, max ${secs(r.healMs.max)}` : '—'}`);
