@@ -126,10 +126,16 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     if (!tokenOk(url.searchParams.get('token') ?? (url.pathname === '/metrics' ? bearer : null))) return deny(403, 'missing or wrong token: use the URL the dashboard command printed');
     const q = `?token=${token}`;
     if (url.pathname === '/metrics' && o.metrics) {
-      o.metrics(req.headers.accept).then(
-        ({ body, type }) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body),
-        (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`status collection failed: ${errorText(err)}\n`),
-      );
+      o.metrics(req.headers.accept)
+        .then(
+          ({ body, type }) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body),
+          (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`status collection failed: ${errorText(err)}\n`),
+        )
+        .catch((err: unknown) => {
+          // an answer that cannot be written must not become an unhandled rejection
+          log(`dashboard: /metrics answer failed: ${errorText(err)}`);
+          res.destroy();
+        });
       return;
     }
     if (url.pathname === '/' || url.pathname === '/index.html') {

@@ -61,6 +61,7 @@ describe('browser dashboard server: hostile requests never bring it down', () =>
   let root: string;
   const logged: string[] = [];
   let logThrows = false;
+  let metricsType = 'text/plain; version=0.0.4';
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlt-dash-'));
@@ -80,6 +81,7 @@ describe('browser dashboard server: hostile requests never bring it down', () =>
       root,
       reportsDir: reports,
       actions: { fault: async () => 'done', heal: async () => 'healed', maintenance: async () => 'ok' },
+      metrics: async () => ({ body: 'lab_up 1\n', type: metricsType }),
       log: (l) => {
         if (logThrows) throw new Error('the log is broken');
         logged.push(l);
@@ -151,6 +153,18 @@ describe('browser dashboard server: hostile requests never bring it down', () =>
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.send('x'.repeat(65 * 1024));
     assert.equal(await closed, 1009, 'closed as "message too big"');
+    await stillUp();
+  });
+
+  it('survives a /metrics answer that cannot be written (a provider returning an invalid header)', async () => {
+    assert.equal((await get(`${base()}/metrics?token=${server.token}`)).status, 200);
+    metricsType = 'text/plain\nX-Injected: 1';
+    try {
+      const r = await get(`${base()}/metrics?token=${server.token}`).catch((e: Error) => ({ status: -1, headers: {}, body: e.message }));
+      assert.notEqual(r.status, 200);
+    } finally {
+      metricsType = 'text/plain; version=0.0.4';
+    }
     await stillUp();
   });
 
