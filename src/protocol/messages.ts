@@ -6,7 +6,7 @@
  *   webview → host: ready, then intents (each with an id and the revision it was based on)
  *   host → webview: snapshot (revisioned), reply {id, ok, error?} for every intent, even invalid ones
  */
-import { FAULT_KINDS, FaultKind, FaultRequest } from './faults';
+import { FAULT_KINDS, FaultKind, FaultRequest, faultRequestProblem } from './faults';
 import type { LabSnapshot } from './snapshot';
 
 export interface WireMessage<P = unknown> {
@@ -89,7 +89,6 @@ const optional = (v: unknown, ok: (x: unknown) => boolean) => v === undefined ||
 const isNum = (min: number, max: number) => (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
 const isPositive = (max: number) => (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max;
 const isNodeList = (v: unknown) => Array.isArray(v) && v.length > 0 && v.length <= LIMITS.nodesPerFault && v.every(isNodeName);
-const REPAIR_KINDS: readonly FaultKind[] = ['start', 'unpause', 'connect'];
 
 /** What is wrong with a fault request a page sent (the injector's rules), or undefined. */
 export function faultProblem(r: unknown): string | undefined {
@@ -100,14 +99,13 @@ export function faultProblem(r: unknown): string | undefined {
   if (kind === 'partition') {
     if (!isNodeList(r.from)) return 'partition needs "from" nodes';
   } else if ((r.nodes as string[]).length > 1 || r.from !== undefined) return `fault ${kind} takes one node and no "from"`;
-  if (kind === 'delay' && !isNum(LIMITS.delayMs.min, LIMITS.delayMs.max)(r.delayMs)) return `delay needs delayMs from ${LIMITS.delayMs.min} to ${LIMITS.delayMs.max}`;
+  // Numbers a page sends are finite and in range, whatever the kind…
   if (!optional(r.delayMs, isNum(LIMITS.delayMs.min, LIMITS.delayMs.max))) return `delayMs must be ${LIMITS.delayMs.min}..${LIMITS.delayMs.max}`;
   if (!optional(r.jitterMs, isNum(LIMITS.jitterMs.min, LIMITS.jitterMs.max))) return `jitterMs must be ${LIMITS.jitterMs.min}..${LIMITS.jitterMs.max}`;
-  if (kind === 'loss' && !isPositive(LIMITS.lossPct.max)(r.lossPct)) return 'loss needs lossPct above 0 and at most 100';
   if (!optional(r.lossPct, isPositive(LIMITS.lossPct.max))) return 'lossPct must be above 0 and at most 100';
   if (!optional(r.forMs, isPositive(LIMITS.forMs.max))) return `forMs must be a duration above 0 and at most ${LIMITS.forMs.max} ms (24 h)`;
-  if (r.forMs !== undefined && REPAIR_KINDS.includes(kind)) return `forMs applies to faults that break something; ${kind} repairs`;
-  return undefined;
+  // …and the kind's own rules are the one check the CLI, scenarios and the injector use too.
+  return faultRequestProblem(r as unknown as FaultRequest);
 }
 
 const checkFault: Check = (p) => faultProblem(p.request);

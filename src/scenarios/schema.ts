@@ -8,7 +8,7 @@
  * adds what a schema cannot see: node names against the topology in force at each step, load
  * runs started/stopped in order, run names used before they exist. No node imports here.
  */
-import { FAULT_KINDS } from '../protocol/faults';
+import { FAULT_KINDS, MIN_LOSS_PCT } from '../protocol/faults';
 import type { MetricKey } from './types';
 
 const NODE_NAMES = ['haproxy', ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `web${i}`), 'galera1', 'galera2', 'galera3', 'gluster1', 'gluster2', 'gluster3', 'redis'];
@@ -175,7 +175,7 @@ export const SCENARIO_SCHEMA = {
                 from: { ...ref('nodes'), description: 'partition: the other group.' },
                 ms: { description: 'delay: added latency, ms (1–60000).', anyOf: [{ type: 'number', minimum: 1, maximum: 60000 }, { type: 'string', pattern: DURATION_PATTERN }] },
                 jitter: { description: 'delay: jitter, ms (0–60000).', anyOf: [{ type: 'number', minimum: 0, maximum: 60000 }, { type: 'string', pattern: DURATION_PATTERN }] },
-                percent: { description: 'loss: packet loss, percent (above 0, at most 100).', anyOf: [{ type: 'number', exclusiveMinimum: 0, maximum: 100 }, { type: 'string', pattern: `^\\s*${NUM}\\s*%?\\s*$` }] },
+                percent: { description: 'loss: packet loss, percent: 0.01 to 100, at most two decimals (what iptables applies exactly).', anyOf: [{ type: 'number', minimum: MIN_LOSS_PCT, maximum: 100 }, { type: 'string', pattern: `^\\s*${NUM}\\s*%?\\s*$` }] },
                 for: { ...ref('duration'), description: 'Revert by itself after this long (faults that break something).' },
               },
               allOf: [

@@ -28,26 +28,27 @@ const accepted = (raw: unknown) => {
 
 describe('dashboard protocol: bounds on what a page may send', () => {
   it('rejects a delay of 0 ms like the fault injector (delayMs from 1 to 60000), and a delay without one', () => {
-    refused(fault({ kind: 'delay', nodes: ['web1'], delayMs: 0 }), /delay needs delayMs from 1 to 60000/);
-    refused(fault({ kind: 'delay', nodes: ['web1'] }), /delay needs delayMs/);
-    refused(fault({ kind: 'delay', nodes: ['web1'], delayMs: 60_001 }), /delay needs delayMs/);
-    refused(fault({ kind: 'delay', nodes: ['web1'], delayMs: -5 }), /delay needs delayMs/);
+    refused(fault({ kind: 'delay', nodes: ['web1'], delayMs: 0 }), /delayMs must be 1\.\.60000/);
+    refused(fault({ kind: 'delay', nodes: ['web1'] }), /delay needs --ms/);
+    refused(fault({ kind: 'delay', nodes: ['web1'], delayMs: 60_001 }), /delayMs must be 1\.\.60000/);
+    refused(fault({ kind: 'delay', nodes: ['web1'], delayMs: -5 }), /delayMs must be 1\.\.60000/);
     refused(fault({ kind: 'delay', nodes: ['web1'], delayMs: 200, jitterMs: -1 }), /jitterMs must be 0\.\.60000/);
     accepted(fault({ kind: 'delay', nodes: ['web1'], delayMs: 1 }));
     accepted(fault({ kind: 'delay', nodes: ['web1'], delayMs: 60_000, jitterMs: 0 }));
   });
 
-  it('loss needs a percentage above 0 and at most 100', () => {
-    refused(fault({ kind: 'loss', nodes: ['web1'], lossPct: 0 }), /loss needs lossPct above 0/);
-    refused(fault({ kind: 'loss', nodes: ['web1'] }), /loss needs lossPct/);
-    refused(fault({ kind: 'loss', nodes: ['web1'], lossPct: 100.5 }), /loss needs lossPct/);
+  it('loss needs a percentage the lab applies exactly: 0.01 to 100, two decimals (the injector\'s rule)', () => {
+    refused(fault({ kind: 'loss', nodes: ['web1'], lossPct: 0 }), /lossPct must be above 0/);
+    refused(fault({ kind: 'loss', nodes: ['web1'], lossPct: 0.001 }), /from 0\.01 to 100, at most two decimals/);
+    refused(fault({ kind: 'loss', nodes: ['web1'] }), /loss needs --percent/);
+    refused(fault({ kind: 'loss', nodes: ['web1'], lossPct: 100.5 }), /lossPct must be above 0 and at most 100/);
     accepted(fault({ kind: 'loss', nodes: ['web1'], lossPct: 100 }));
   });
 
   it('bounds self-revert durations to 24 h, positive, and only on faults that break something', () => {
     refused(fault({ kind: 'kill', nodes: ['web1'], forMs: 0 }), /forMs must be a duration above 0/);
     refused(fault({ kind: 'kill', nodes: ['web1'], forMs: LIMITS.forMs.max + 1 }), /at most 86400000 ms/);
-    refused(fault({ kind: 'start', nodes: ['web1'], forMs: 1000 }), /start repairs/);
+    refused(fault({ kind: 'start', nodes: ['web1'], forMs: 1000 }), /--for applies to faults that break something/);
     accepted(fault({ kind: 'kill', nodes: ['web1'], forMs: 86_400_000 }));
   });
 
