@@ -24,6 +24,7 @@ import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
 import { MAX_WEB_NODES, PRESET_NAMES, PresetName } from './engine/topology';
 import type { LabStatus } from './protocol/status';
+import { exportCommand, EXPORT_OPTIONS } from './export/command';
 
 export interface CliIo {
   out(text: string): void;
@@ -77,7 +78,9 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
   scenario run <file.yaml|builtin> [--json] [--report out.html] [--no-moodle] [--moodle-source SRC]
   scenario list             the built-in scenarios
   cache list [--json]       installed Moodle sites kept for the next lab of the same source
-  cache prune [--all | --older-than 30d]   remove entries (alone: only unusable ones)`;
+  cache prune [--all | --older-than 30d]   remove entries (alone: only unusable ones)
+  export --format compose [-o FILE] [--secrets-file FILE] [--build] [--topology ha|single] [--web N] [--haproxy P] [--port N|0] [--moodle-source SRC]
+                            the lab (or one described by the options) as a Compose file; secrets inline unless --secrets-file`;
 
 const PLANNED = new Set<string>();
 
@@ -138,6 +141,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       ...LOAD_OPTIONS,
       ...SCENARIO_OPTIONS,
       ...SITE_CACHE_OPTIONS,
+      ...EXPORT_OPTIONS,
     },
   }));
   const lab = usage(() => validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB));
@@ -237,6 +241,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       if (removed.reportsDir) io.out(`reports kept in ${removed.reportsDir}\n`);
       return 0;
     }
+    case 'export':
+      return exportCommand(positionals, values, { docker, store, labRoot, lab }, io, (m) => new UsageError(m));
     case 'cache':
       return cacheCommand(positionals, values, new SiteCache(siteCacheDir(store.home)), io, (m) => new UsageError(m));
     case 'load':

@@ -100,12 +100,26 @@ SQL
   log "initialisation done"
 }
 
+# Compose export (src/export/compose.ts): no engine chooses the bootstrap node, so the first
+# node (GALERA_BOOTSTRAP_AUTO=1, never set by the engine) requests it itself, only when that is
+# safe: an empty datadir (a new cluster), or grastate.dat's safe_to_bootstrap: 1 (it was the last
+# node to leave after a clean shutdown, e.g. `docker-compose stop`). Otherwise it joins.
+compose_bootstrap_request() {
+  [ "${GALERA_BOOTSTRAP_AUTO:-}" = 1 ] || return 0
+  if [ ! -d "$DATADIR/mysql" ]; then
+    echo "compose: empty datadir" >"$BOOTSTRAP_FLAG"
+  elif [ "$(grastate_field safe_to_bootstrap)" = 1 ]; then
+    echo "compose: safe_to_bootstrap" >"$BOOTSTRAP_FLAG"
+  fi
+}
+
 start_node() {
   require_env GALERA_CLUSTER_NAME GALERA_NODE_NAME GALERA_CLUSTER_ADDRESS
   clean_run
   prepare_dirs
 
   local bootstrap=0 fresh=0
+  compose_bootstrap_request
   [ -f "$BOOTSTRAP_FLAG" ] && bootstrap=1
   [ -d "$DATADIR/mysql" ] || fresh=1
 

@@ -27,4 +27,16 @@ else
   log "first start of glusterd on $(hostname)"
 fi
 
+# Compose export (src/export/compose.ts): no engine runs lab-volume-setup once every glusterd is
+# up, so the first node runs it itself in the background when LAB_VOLUME_SETUP ("<volume>
+# <host>...") is set (the engine never sets it); /run/lab-volume-ready tells its health check.
+# The setup is idempotent: a step that failed (a gluster command over its 30 s on a loaded host)
+# is retried by running it again.
+if [ -n "${LAB_VOLUME_SETUP:-}" ]; then
+  read -r -a setup_args <<<"$LAB_VOLUME_SETUP"
+  # Detached (reparented to PID 1, which reaps it); it waits for the local glusterd itself.
+  ( (until lab-volume-setup "${setup_args[@]}"; do log "lab-volume-setup failed: running it again in 5 s"; sleep 5; done
+     touch /run/lab-volume-ready) </dev/null & )
+fi
+
 exec glusterd --no-daemon --log-level=INFO --log-file=- -p /run/glusterd.pid

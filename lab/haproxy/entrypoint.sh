@@ -13,6 +13,11 @@ install -d -m 1777 /run/lock
 install -d -o haproxy -g haproxy /run/haproxy
 
 cfg=/etc/haproxy/haproxy.cfg
+# Compose export (src/export/compose.ts): no engine copies the file in; the rendered text comes
+# in HAPROXY_CFG instead. The engine never sets it.
+if [ -n "${HAPROXY_CFG:-}" ]; then
+  printf '%s\n' "$HAPROXY_CFG" >"$cfg"
+fi
 if ! haproxy -c -q -f "$cfg"; then
   echo "[haproxy-entrypoint] ERROR: $cfg is missing or invalid" >&2
   haproxy -c -f "$cfg" >&2 || true

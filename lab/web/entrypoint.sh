@@ -70,6 +70,10 @@ chmod 0770 "$MOODLEDATA"
 log "$src mounted on $MOODLEDATA"
 fi
 
+# Compose export (src/export/compose.ts): its one-shot moodle-install service passes a command;
+# it runs here, with env.php and moodledata in place, instead of Apache. The engine passes none.
+if [ $# -gt 0 ]; then exec "$@"; fi
+
 # 3. Apache in the foreground as PID 1 (SIGWINCH stops it gracefully, SIGTERM at once).
 # envvars reads optional variables (APACHE_CONFDIR, ...): source it without `set -u`.
 set +u
