@@ -3,9 +3,14 @@
  *   MOODLE_LAB_TEST_SOURCE=/path/to/moodle npm run test:integration
  * Without it these tests are skipped with a message saying so (no Moodle source ships with the
  * repository, and the default download needs the internet).
+ *
+ * The first `up` runs Moodle's installer and saves the site in the site cache; the lab is then
+ * destroyed and brought up again, restoring the site from the cache: every later test (login,
+ * session across a node kill, file download, maintenance, paper-failover) runs on the restored site.
  */
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { freshLabOrSkip, LabUnderTest } from './helpers';
@@ -45,8 +50,10 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
     if (SOURCE && !process.env.LAB_TEST_KEEP) await lab.cli(['destroy']);
   });
 
-  it('`up --moodle-source` installs Moodle once; status --json lists the admin and the generated users', async () => {
-    await lab.cliOk(['up', '--moodle-source', SOURCE!]);
+  it('`up --moodle-source` installs Moodle once and saves the site in the site cache; status --json lists the admin and the generated users', async () => {
+    const r = await lab.cliOk(['up', '--moodle-source', SOURCE!]);
+    assert.match(r.stderr, /moodle: installing /);
+    assert.match(r.stderr, /moodle: site saved in the site cache/);
     status = await lab.status();
     assert.equal(status.moodle.installed, true);
     assert.equal(status.moodle.url, status.endpoints.moodle);
@@ -54,6 +61,42 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
     assert.ok(status.moodle.users.length >= 30, 'enough users for 30 virtual users');
     assert.equal(status.moodle.course, 'halab');
     assert.ok(status.nodes.every((n) => n.healthy));
+  });
+
+  it('`destroy` keeps the site cache; the next `up` restores the site from it (no installer) with new secrets, on every Galera node', async () => {
+    const listed = JSON.parse((await lab.cliOk(['cache', 'list', '--json'])).stdout) as { entries: { usable: boolean; release: string; madeBy: { lab: string } }[] };
+    assert.equal(listed.entries.length, 1);
+    assert.equal(listed.entries[0]!.usable, true);
+    assert.equal(listed.entries[0]!.madeBy.lab, LAB);
+    const installed = status;
+    await lab.cliOk(['destroy']);
+    const t0 = Date.now();
+    const r = await lab.cliOk(['up', '--moodle-source', SOURCE!]);
+    const seconds = (Date.now() - t0) / 1000;
+    console.log(`      second up (restore from the site cache): ${seconds.toFixed(0)} s; ${/restored from the site cache in \d+ s/.exec(r.stderr)?.[0] ?? '?'}`);
+    assert.match(r.stderr, /moodle: restored from the site cache in \d+ s/);
+    assert.doesNotMatch(r.stderr, /moodle: installing|creating the test course/);
+    status = await lab.status();
+    assert.equal(status.moodle.installed, true);
+    assert.equal(status.moodle.course, 'halab');
+    assert.ok(status.nodes.every((n) => n.healthy), JSON.stringify(status.nodes.filter((n) => !n.healthy)));
+    // A new lab, new secrets: the cached site took this lab's passwords.
+    assert.notEqual(status.moodle.admin!.password, installed.moodle.admin!.password);
+    assert.notEqual(status.moodle.users[0]!.password, installed.moodle.users[0]!.password);
+    const admin = new MoodleClient({ wwwroot: status.moodle.url! });
+    await admin.login(status.moodle.admin!.username, status.moodle.admin!.password);
+    await assert.rejects(new MoodleClient({ wwwroot: status.moodle.url! }).login(installed.moodle.admin!.username, installed.moodle.admin!.password), /login of admin failed/);
+    // Galera carried the import to every node: the same tables and users everywhere.
+    const state = JSON.parse(fs.readFileSync(path.join(lab.home, LAB, 'state.json'), 'utf8')) as { secrets: { dbRootPassword: string } };
+    const counts: string[] = [];
+    for (const node of ['galera1', 'galera2', 'galera3']) {
+      const q = "SET SESSION wsrep_sync_wait=1; SELECT CONCAT((SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='moodle'), '/', (SELECT COUNT(*) FROM moodle.mdl_user))";
+      const x = await lab.docker.containers.exec(await lab.containerId(node), ['mariadb', '-uroot', '-N', '-B', '-e', q], { env: [`MYSQL_PWD=${state.secrets.dbRootPassword}`], timeoutMs: 30_000 });
+      assert.equal(x.exitCode, 0, x.stderr);
+      counts.push(x.stdout.trim());
+    }
+    assert.ok(Number(counts[0]!.split('/')[0]) > 300 && Number(counts[0]!.split('/')[1]) > 100, counts.join(' '));
+    assert.deepEqual(counts, [counts[0], counts[0], counts[0]]);
   });
 
   it('a generated user logs in through HAProxy (logintoken scraped) and the course page loads', async () => {
