@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dockerAvailable, getJson, LabUnderTest } from './helpers';
 import { sql } from '../../src/engine/galera';
+import { tcpRuntime } from '../../src/engine/haproxy-runtime';
+import { notYet, ready, waitFor } from '../../src/engine/wait';
 import type { LabStatus } from '../../src/protocol/status';
 
 const LAB = process.env.LAB_TEST_NAME ?? 'mlt-engine';
@@ -56,6 +58,42 @@ describe(`lab engine on a real Docker engine (lab "${LAB}")`, function () {
   it('`up --no-moodle` brings up the 11-node ha topology; status --json shows every node healthy', async () => {
     await lab.cliOk(['up', '--no-moodle']);
     assertHealthyHa(await lab.status());
+  });
+
+  it('one stray unauthenticated redis-cli does not make Redis look down (health is an authenticated PING)', async () => {
+    const redis = await lab.containerId('redis');
+    const stray = await lab.docker.containers.exec(redis, ['redis-cli', 'ping']);
+    assert.match(stray.stdout + stray.stderr, /NOAUTH/);
+    // What fooled the old check: INFO (authenticated) now counts that NOAUTH error.
+    const state = JSON.parse(fs.readFileSync(`${lab.home}/${LAB}/state.json`, 'utf8'));
+    const info = await lab.docker.containers.exec(redis, ['redis-cli', 'info'], { env: [`REDISCLI_AUTH=${state.secrets.redisPassword}`] });
+    assert.match(info.stdout, /errorstat_NOAUTH:count=\d+/);
+    // A status whose exec timed out on a busy host may say down; one that asked must say up.
+    const s = await waitFor(
+      async () => {
+        const st = await lab.status();
+        return st.redis.up ? ready(st) : notYet(`redis: ${JSON.stringify(st.redis)}`);
+      },
+      { what: 'status saying redis.up', timeoutMs: 30_000, intervalMs: 500 },
+    );
+    assert.equal(s.nodes.find((n) => n.name === 'redis')?.healthy, true);
+    assert.equal(typeof s.redis.usedMemoryBytes, 'number');
+  });
+
+  it('the runtime port on the host is read-only: `set server` is refused there; `maintenance --node` drains through the admin socket', async () => {
+    const s = await lab.status();
+    const port = Number(/:(\d+)$/.exec(s.endpoints.haproxyRuntime ?? '')?.[1]);
+    assert.ok(port > 0, `runtime endpoint ${s.endpoints.haproxyRuntime}`);
+    const tcp = tcpRuntime(port);
+    assert.match(await tcp('set server web/web1 state maint'), /Permission denied/);
+    assert.match(await tcp('show stat'), /^# pxname,svname/, 'show stat still answers on the read-only socket');
+    const web1 = (await lab.status()).haproxy.servers.find((x) => x.backend === 'web' && x.server === 'web1');
+    assert.equal(web1?.status, 'UP', 'web1 stays UP: the refused command put nothing in maintenance');
+    const on = await lab.cliOk(['maintenance', 'on', '--node', 'web2']);
+    assert.match(on.stdout, /web2: DRAIN in HAProxy/);
+    assert.equal((await lab.status()).haproxy.servers.find((x) => x.backend === 'web' && x.server === 'web2')?.status, 'DRAIN');
+    const off = await lab.cliOk(['maintenance', 'off', '--node', 'web2']);
+    assert.match(off.stdout, /web2: UP in HAProxy/);
   });
 
   it('a session value written through web1 is read through web3 (PHP sessions in Redis)', async () => {
