@@ -69,15 +69,16 @@ function putArchive(id: string, dir: string, tar: Buffer): Promise<void> {
 }
 
 /**
- * A unix socket that forwards to the engine's and can be cut: `cutAfter(n)` closes every
- * connection and the socket itself once n connections were opened (the engine gone mid-command,
- * for this client only: the engine itself and every other lab keep running).
+ * A unix socket that forwards to the engine's and can be cut: `cutAt(n)` closes every connection
+ * and the socket itself at the n-th HTTP request (counted from request lines: the client keeps
+ * connections alive) — the engine gone mid-command, for this client only: the engine itself and
+ * every other lab keep running.
  */
 class EngineProxy {
   private server?: net.Server;
   private readonly open = new Set<net.Socket>();
   private limit = Infinity;
-  connections = 0;
+  requests = 0;
   cut = false;
 
   constructor(readonly socketPath: string, private readonly engineSocket = ENGINE_SOCKET) {}
@@ -90,8 +91,8 @@ class EngineProxy {
     fs.rmSync(this.socketPath, { force: true });
     this.cut = false;
     this.limit = Infinity;
+    this.requests = 0;
     this.server = net.createServer((client) => {
-      this.connections++;
       const upstream = net.connect(this.engineSocket);
       this.open.add(client).add(upstream);
       const drop = () => {
@@ -102,14 +103,19 @@ class EngineProxy {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream).pipe(client);
-      if (this.connections >= this.limit) this.stop();
+      client.on('data', (chunk: Buffer) => {
+        if (this.cut) return drop();
+        this.requests += (chunk.toString('latin1').match(/^(GET|POST|PUT|DELETE|HEAD) \//gm) ?? []).length;
+        if (this.requests >= this.limit) return this.stop();
+        upstream.write(chunk);
+      });
+      upstream.pipe(client);
     });
     await new Promise<void>((resolve) => this.server!.listen(this.socketPath, resolve));
   }
 
-  cutAfter(n: number): void {
-    this.connections = 0;
+  cutAt(n: number): void {
+    this.requests = 0;
     this.limit = n;
   }
 
@@ -269,10 +275,10 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
     try {
       const ok = await cliWithEnv(lab, ['status', '--json'], { DOCKER_HOST: proxy.dockerHost });
       assert.equal(ok.code, 0, ok.stderr);
-      const total = proxy.connections;
-      assert.ok(total > 3, `status opened ${total} connections`);
+      const total = proxy.requests;
+      assert.ok(total > 6, `status sent ${total} requests`);
       await lab.cliOk(['fault', 'stop', 'gluster2']);
-      proxy.cutAfter(4);
+      proxy.cutAt(6);
       const r = await cliWithEnv(lab, ['heal'], { DOCKER_HOST: proxy.dockerHost });
       assert.equal(proxy.cut, true, 'the proxy was cut during heal');
       assert.equal(r.code, 3, r.stderr);
