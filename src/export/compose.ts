@@ -86,10 +86,6 @@ class VarRef {
 }
 type Value = string | VarRef;
 
-/** A string already written for Compose (its `$` doubled where literal): escaping skips it. */
-class RawScript {
-  constructor(readonly text: string) {}
-}
 
 
 type Service = Record<string, unknown>;
@@ -109,7 +105,6 @@ function tmpfsList(node: NodeSpec): string[] {
 /** Every literal `$` doubled (Compose interpolates strings); VarRefs become `${NAME:?...}`. */
 function escapeForCompose(v: unknown): unknown {
   if (v instanceof VarRef) return v.toString();
-  if (v instanceof RawScript) return v;
   if (typeof v === 'string') return v.replace(/\$/g, '$$$$');
   if (Array.isArray(v)) return v.map(escapeForCompose);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeForCompose(x)]));
@@ -135,18 +130,34 @@ function ports(node: NodeSpec, input: ComposeInput): string[] {
   });
 }
 
-/** The one-shot Moodle install: only into an empty database, then the test course and Redis caches. */
+/**
+ * The one-shot Moodle install, run by the web entrypoint once env.php and moodledata are in place.
+ * The site's state decides: no tables yet (install, then Moodle's caches in Redis and the test
+ * course), installed without the test course (those two only), complete (nothing). A database
+ * with tables but no finished install (`rolesactive` is set last by Moodle's installer) fails
+ * with what to do: the installer cannot resume, and installing over it would mix two sites.
+ */
 function moodleInstallScript(input: ComposeInput, layoutPublic: boolean): string {
   const generator = `${MOODLE_ROOT}/${layoutPublic ? 'public/' : ''}admin/tool/generator/cli/maketestcourse.php`;
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     'set -euo pipefail',
-    // Empty database = no mdl_config table yet (env.php holds the connection the web nodes use).
-    // 0: a site is there, 1: empty, anything else: the database did not answer (fail).
-    'rc=0',
-    `php -r '$$e = require "/etc/moodle-lab/env.php"; $$db = new mysqli($$e["DB_HOST"], $$e["DB_USER"], $$e["DB_PASSWORD"], $$e["DB_NAME"], (int) $$e["DB_PORT"]); exit($$db->query("SHOW TABLES LIKE \\"mdl_config\\"")->num_rows > 0 ? 0 : 1);' || rc=$$?`,
-    `case $$rc in 0) echo "moodle-install: the database ${DB_NAME} already holds a site: nothing to do"; exit 0 ;; 1) ;; *) echo "moodle-install: the database did not answer" >&2; exit 1 ;; esac`,
-    `runuser -u www-data -- env ${ADMIN_PASSWORD_ENV}="$$${ADMIN_PASSWORD_ENV}" php ${LAB_SCRIPTS}/install-database.php --agree-license --lang=en --adminuser=${ADMIN_USER} --adminemail=admin@moodle-lab.invalid ${q(`--fullname=Moodle HA Lab (${input.lab})`)} --shortname=moodlelab ${q('--summary=A Moodle HA Lab cluster')}`,
+    "cat >/tmp/lab-site-state.php <<'PHP'",
+    '<?php',
+    '$e = require "/etc/moodle-lab/env.php";',
+    '$db = new mysqli($e["DB_HOST"], $e["DB_USER"], $e["DB_PASSWORD"], $e["DB_NAME"], (int) $e["DB_PORT"]);',
+    'if ($db->query("SHOW TABLES LIKE \'mdl\\\\_config\'")->num_rows === 0) { echo "empty"; exit; }',
+    '$r = $db->query("SELECT value FROM mdl_config WHERE name = \'rolesactive\'")->fetch_row();',
+    'if (!$r || $r[0] !== "1") { echo "partial"; exit; }',
+    `echo $db->query("SELECT id FROM mdl_course WHERE shortname = '${TEST_COURSE}'")->num_rows > 0 ? "complete" : "installed";`,
+    'PHP',
+    'state=$(php /tmp/lab-site-state.php)',
+    'echo "moodle-install: the database holds: $state"',
+    'case $state in',
+    '  complete) echo "moodle-install: nothing to do"; exit 0 ;;',
+    `  partial) echo "moodle-install: ${DB_NAME} holds a half-finished install (the installer stopped): remove the project's volumes (docker-compose down -v) and start again" >&2; exit 1 ;;`,
+    `  empty) runuser -u www-data -- env ${ADMIN_PASSWORD_ENV}="$${ADMIN_PASSWORD_ENV}" php ${LAB_SCRIPTS}/install-database.php --agree-license --lang=en --adminuser=${ADMIN_USER} --adminemail=admin@moodle-lab.invalid ${q(`--fullname=Moodle HA Lab (${input.lab})`)} --shortname=moodlelab ${q('--summary=A Moodle HA Lab cluster')} ;;`,
+    'esac',
     `runuser -u www-data -- php ${LAB_SCRIPTS}/muc-redis.php`,
     `runuser -u www-data -- php ${generator} --shortname=${TEST_COURSE} ${q('--fullname=Moodle HA Lab course')} --size=${TEST_COURSE_SIZE} --fixeddataset --filesizelimit=${TEST_FILE_SIZE_LIMIT} --bypasscheck --quiet`,
     'echo "moodle-install: done"',
@@ -232,10 +243,10 @@ export function renderCompose(input: ComposeInput): ComposeOutput {
     const first = web[0]!;
     const s = base(first);
     delete s.ports;
-    delete s.healthcheck;
+    s.healthcheck = { disable: true };
     s.hostname = MOODLE_INSTALL_SERVICE;
     s.environment = { ...(s.environment as object), LAB_NODE: MOODLE_INSTALL_SERVICE, [ADMIN_PASSWORD_ENV]: input.secretsAsVariables ? new VarRef(SECRET_VARS.moodleAdminPassword) : input.secrets.moodleAdminPassword };
-    s.command = ['bash', '-c', new RawScript(moodleInstallScript(input, input.moodle.layout === 'public'))];
+    s.command = ['bash', '-c', moodleInstallScript(input, input.moodle.layout === 'public')];
     s.restart = 'no';
     s.depends_on = healthy(...webDeps);
     services[MOODLE_INSTALL_SERVICE] = s;
@@ -250,7 +261,7 @@ export function renderCompose(input: ComposeInput): ComposeOutput {
     networks: { [COMPOSE_NETWORK]: {} },
     ...(Object.keys(volumes).length ? { volumes } : {}),
   };
-  const escaped = unwrapRaw(escapeForCompose(doc));
+  const escaped = escapeForCompose(doc);
   const yamlDoc = new Document(escaped, { aliasDuplicateObjects: false });
   // Multi-line strings (HAProxy's configuration, the install script) as block literals; YAML 1.1
   // booleans (docker-compose 1.29 reads YAML 1.1: `no` is false there) quoted.
@@ -266,11 +277,4 @@ export function renderCompose(input: ComposeInput): ComposeOutput {
   if (!input.secretsAsVariables) return { yaml };
   const envFile = (Object.keys(SECRET_VARS) as (keyof LabSecrets)[]).map((k) => `${SECRET_VARS[k]}=${input.secrets[k]}`).join('\n') + '\n';
   return { yaml, envFile };
-}
-
-function unwrapRaw(v: unknown): unknown {
-  if (v instanceof RawScript) return v.text;
-  if (Array.isArray(v)) return v.map(unwrapRaw);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapRaw(x)]));
-  return v;
 }

@@ -190,14 +190,20 @@ describe('compose export (renderCompose)', () => {
     assert.match(yaml, /restart: "no"/);
     assert.equal(s.restart, 'no');
     assert.equal(s.ports, undefined);
-    assert.equal(s.healthcheck, undefined);
+    assert.deepEqual(s.healthcheck, { disable: true });
     assert.deepEqual(s.command!.slice(0, 2), ['bash', '-c']);
     const script = unescape(s.command![2]!);
-    assert.match(script, /SHOW TABLES LIKE \\"mdl_config\\"/);
-    assert.match(script, /already holds a site: nothing to do"; exit 0/);
-    assert.match(script, /install-database\.php --agree-license/);
+    // What the database holds decides: only `empty` runs the installer; a half-made install is refused.
+    assert.match(script, /SHOW TABLES LIKE 'mdl\\\\_config'"\)->num_rows === 0\) \{ echo "empty"/);
+    assert.match(script, /name = 'rolesactive'/);
+    assert.match(script, /complete\) echo "moodle-install: nothing to do"; exit 0 ;;/);
+    assert.match(script, /partial\) .*docker-compose down -v.*exit 1 ;;/);
+    assert.match(script, /empty\) runuser -u www-data -- env MOODLE_LAB_ADMIN_PASSWORD="\$MOODLE_LAB_ADMIN_PASSWORD" php \/usr\/local\/share\/moodle-lab\/install-database\.php --agree-license/);
     assert.match(script, /public\/admin\/tool\/generator\/cli\/maketestcourse\.php --shortname=halab/);
     assert.ok(Object.values(s.depends_on!).every((d) => d.condition === 'service_healthy'));
+    // The script is bash: it parses.
+    const check = spawnSync('bash', ['-n', '-c', script], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
   });
 
   describe("accepted by Debian's docker-compose (config)", function () {
