@@ -24,6 +24,7 @@ import { StateStore } from '../src/engine/state';
 import { buildTopology } from '../src/engine/topology';
 import { DockerFaults, machineLine, openLab, pad, runtimeOf, waitAllUp } from '../src/load/bench-support';
 import { parseDuration } from '../src/load/faults';
+import { notYet, ready, waitFor } from '../src/engine/wait';
 
 const log = (m: string) => process.stderr.write(`  ${m}\n`);
 
@@ -157,7 +158,12 @@ const isUp = (status: string) => /^UP/.test(status);
 /** Polls `show stat` every `intervalMs`: DOWN transitions per server, first non-UP time per server. */
 class StatWatcher {
   readonly downEvents = new Map<string, number>();
-  readonly firstDownMs = new Map<string, number>();
+  /** When each server was seen going from UP to not UP. */
+  readonly downAt = new Map<string, number[]>();
+  /** Sessions on each server at each poll. */
+  readonly scur: { server: string; atMs: number; scur: number }[] = [];
+  /** Every status change seen (the first poll's statuses included). */
+  readonly changes: { server: string; atMs: number; status: string }[] = [];
   readonly chkdownStart = new Map<string, number>();
   readonly chkdownEnd = new Map<string, number>();
   maxQueue = 0;
@@ -195,9 +201,11 @@ class StatWatcher {
       if (!this.chkdownStart.has(r.server)) this.chkdownStart.set(r.server, r.chkdown);
       this.chkdownEnd.set(r.server, r.chkdown);
       const before = this.last.get(r.server);
+      this.scur.push({ server: r.server, atMs: now, scur: r.scur });
+      if (before !== r.status) this.changes.push({ server: r.server, atMs: now, status: r.status });
       if (before !== undefined && isUp(before) && !isUp(r.status)) {
         this.downEvents.set(r.server, (this.downEvents.get(r.server) ?? 0) + 1);
-        if (!this.firstDownMs.has(r.server)) this.firstDownMs.set(r.server, now);
+        this.downAt.set(r.server, [...(this.downAt.get(r.server) ?? []), now]);
       }
       this.last.set(r.server, r.status);
     }
@@ -226,7 +234,8 @@ interface PhaseResult {
   samples: Sample[];
   watcher: StatWatcher;
   servers: string[];
-  kill?: { node: string; atMs: number; inFlight: number; queued: number; detectedMs?: number };
+  /** atMs: Docker's own time of the kill (its `kill` event), else when the API call returned. */
+  kill?: { node: string; atMs: number; callMs: number; fromEvent: boolean; diedMs?: number; inFlight: number; queued: number; detectedMs?: number };
 }
 
 async function main() {
@@ -306,15 +315,30 @@ async function main() {
         const k = args.kill!;
         await new Promise((r) => setTimeout(r, Math.max(0, t0 + k.atMs - Date.now())));
         const rows = await show();
-        const row = rows.find((r) => r.server === k.node);
+        const id = (await docker.containers.list(labLabels(args.lab))).find((c) => c.labels[LABEL_NODE] === k.node)?.id;
+        let signalled: number | undefined;
+        let died: number | undefined;
+        const unsubscribe = await docker.events(labLabels(args.lab), (e) => {
+          if (e.type !== 'container' || e.id !== id) return;
+          if (/^kill/.test(e.action) && signalled === undefined) signalled = e.timeMs;
+          if (e.action === 'die' && died === undefined) died = e.timeMs;
+        });
+        const asked = Date.now();
         await faults.fault({ kind: 'kill', nodes: [k.node] });
-        kill = { node: k.node, atMs: Date.now(), inFlight: row?.scur ?? NaN, queued: rows.find((r) => r.server === 'BACKEND')?.qcur ?? NaN };
-        log(`killed ${k.node}: ${kill.inFlight} requests were on it, ${kill.queued} queued in HAProxy`);
+        const returned = Date.now();
+        await waitFor(async () => (signalled !== undefined && died !== undefined ? ready(true) : notYet('no kill/die event yet')), { what: 'Docker kill and die events', timeoutMs: 10_000, intervalMs: 100 }).catch(() => undefined);
+        unsubscribe();
+        const atMs = signalled ?? returned;
+        // Requests on the node when it died: its sessions at the last poll before the kill.
+        const last = [...watcher.scur].reverse().find((x) => x.server === k.node && x.atMs <= atMs);
+        kill = { node: k.node, atMs, callMs: returned - asked, fromEvent: signalled !== undefined, diedMs: died, inFlight: last?.scur ?? rows.find((r) => r.server === k.node)?.scur ?? NaN, queued: rows.find((r) => r.server === 'BACKEND')?.qcur ?? NaN };
+        log(`killed ${k.node} at ${((kill.atMs - t0) / 1000).toFixed(1)} s (the Docker API call took ${kill.callMs} ms): ${kill.inFlight} requests were on it, ${kill.queued} queued in HAProxy`);
       }
       await load;
       await watcher.stop();
       if (kill) {
-        const d = watcher.firstDownMs.get(kill.node);
+        // The first DOWN at or after the kill (a node flapping under overload may have gone DOWN before).
+        const d = (watcher.downAt.get(kill.node) ?? []).find((t) => t >= kill!.atMs);
         if (d !== undefined) kill.detectedMs = d - kill.atMs;
         log(`${phase}: starting ${kill.node} again`);
         await faults.heal();
@@ -338,7 +362,7 @@ async function main() {
       `capacity ${capacity.toFixed(1)} req/s, unloaded latency ${unloadedMs} ms → offered ${offered.toFixed(0)} req/s at that latency = ${(offered / capacity).toFixed(1)}× capacity; ` +
       `${concurrency} in flight vs ${webNodes.length} × ${WEB_APACHE_WORKERS} Apache workers = ${(concurrency / (webNodes.length * WEB_APACHE_WORKERS)).toFixed(1)}×\n\n`,
   );
-  const header = ['phase', 'requests', 'served/s', 'failed', 'HAProxy 503', '503 by term', 'other errors', 'p50 ms', 'p99 ms', 'max ms', 'max queue', 'DOWN events (healthy)', 'DOWN events (killed)', 'in flight on killed', 'failed after kill', 'detected ms'];
+  const header = ['phase', 'requests', 'served/s', 'failed', 'HAProxy 503', '503 by term', 'other errors', 'p50 ms', 'p99 ms', 'max ms', 'max queue', 'DOWN events (healthy)', 'DOWN events (killed)', 'in flight on killed', 'failed after kill', 'detected ms', 'detected ms (from die)'];
   const rows: (string | number)[][] = [header];
   for (const r of results) {
     const lat = r.samples.map((x) => x.endMs - x.startMs).sort((a, b) => a - b);
@@ -371,6 +395,8 @@ async function main() {
       r.kill ? r.kill.inFlight : '-',
       afterKill ?? '-',
       r.kill ? (r.kill.detectedMs ?? 'not seen') : '-',
+      // Docker's `die` event: the node's processes have exited (under a loaded dockerd, seconds after `kill`).
+      r.kill?.detectedMs !== undefined && r.kill.diedMs !== undefined ? r.kill.atMs + r.kill.detectedMs - r.kill.diedMs : '-',
     ]);
   }
   // One line per phase, then the table turned around (a row per figure) so it fits a terminal.
@@ -379,6 +405,11 @@ async function main() {
   for (const r of results) {
     const served = new Map<string, number>();
     for (const s of r.samples) if (ok(s)) served.set(s.servedBy ?? '?', (served.get(s.servedBy ?? '?') ?? 0) + 1);
+    if (r.kill) {
+      const k = r.kill;
+      const seen = r.watcher.changes.filter((c) => c.server === k.node).map((c) => `${c.status} at ${((c.atMs - k.atMs) / 1000).toFixed(2)} s`);
+      process.stdout.write(`\n${r.name}: ${k.node} killed ${((k.atMs - r.t0) / 1000).toFixed(1)} s into the phase (times below are from ${k.fromEvent ? "Docker's kill event" : "the return of Docker's kill call"}; the call took ${k.callMs} ms${k.diedMs !== undefined ? `, its die event came ${((k.diedMs - k.atMs) / 1000).toFixed(2)} s after the kill event` : ''}); HAProxy showed it: ${seen.join(', ')}`);
+    }
     process.stdout.write(`\n${r.name}: served by ${[...served].sort().map(([k, v]) => `${k} ${v}`).join(', ')}${r.watcher.errors ? `; ${r.watcher.errors} show stat polls failed` : ''}`);
   }
   process.stdout.write(`\nafter the run: ${status.haproxy.servers.filter((s) => s.backend === BACKENDS.web).map((s) => `${s.server} ${s.status}`).join(', ')}\n`);

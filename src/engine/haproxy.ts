@@ -114,8 +114,11 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
       // side after each response, so a node never holds more connections than maxconn + checks.
       '    option http-server-close',
       `    timeout queue ${WEB_QUEUE_TIMEOUT}`,
-      // observe layer7 counts failed answers (5xx, broken connections), not slow ones: a busy node stays UP.
-      `    default-server check ${checkTiming(profile, 'web')} observe layer7 error-limit 5 on-error mark-down maxconn ${WEB_SERVER_MAXCONN}`,
+      // observe layer7: 5 failed user requests in a row (5xx, resets, connect timeouts) count as one
+      // failed check and switch to fastinter; only a failed check marks the node DOWN. On a
+      // starved host user requests time out connecting now and then (and are retried elsewhere):
+      // `mark-down` took every healthy node out at once (measured by bench/overload.ts).
+      `    default-server check ${checkTiming(profile, 'web')} observe layer7 error-limit 5 on-error fail-check maxconn ${WEB_SERVER_MAXCONN}`,
     );
   } else {
     add(`    default-server check ${checkTiming(profile, 'web')}`);

@@ -21,7 +21,7 @@ describe('HAProxy configuration', () => {
     for (const line of ['retries 3', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout 502 504', 'http-request disable-l7-retry if METH_POST', 'option httpchk GET /lab/health.php', 'http-response set-header X-Served-By %s']) {
       assert.ok(web.includes(line), `backend web lacks "${line}"`);
     }
-    assert.match(web, /default-server check inter 500ms fastinter 200ms downinter 1s fall 2 rise 2 observe layer7 error-limit 5 on-error mark-down/);
+    assert.match(web, /default-server check inter 500ms fastinter 200ms downinter 1s fall 2 rise 2 observe layer7 error-limit 5 on-error fail-check/);
     assert.match(cfg, /timeout connect 250ms/);
     assert.deepEqual(web.match(/server web\d web\d:80/g), ['server web1 web1:80', 'server web2 web2:80', 'server web3 web3:80']);
   });
@@ -136,6 +136,9 @@ describe('HAProxy under overload (issue 16): queue at HAProxy, checks never wait
       assert.ok(queue && Number(queue[1]) >= 10, 'backend web: timeout queue of at least 10 s');
       // Prefork gives an idle keep-alive connection a worker of its own: HAProxy must not keep them.
       assert.match(web, /^\s*option http-server-close$/m);
+      // Errors seen on user traffic count as a failed check; only the checks mark a node DOWN.
+      assert.match(defaults, /\bobserve layer7 error-limit \d+ on-error fail-check\b/);
+      assert.doesNotMatch(defaults, /on-error (mark-down|sudden-death)/);
     }
   });
 
