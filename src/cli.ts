@@ -24,6 +24,7 @@ import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
 import { MAX_WEB_NODES, PRESET_NAMES, PresetName } from './engine/topology';
 import type { LabStatus } from './protocol/status';
+import { startMetricsServer } from './metrics/server';
 import { exportCommand, EXPORT_OPTIONS } from './export/command';
 
 export interface CliIo {
@@ -73,9 +74,11 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
   fault partition <nodes> --from <nodes>
   heal [<node>]             undo every active fault (or one node's), start what is down, wait until ready
   dashboard [--port N]      the live dashboard in a browser (127.0.0.1, tokenised URL; Ctrl-C stops it)
+  metrics [--port N]        Prometheus/OpenMetrics scrape endpoint at http://127.0.0.1:N/metrics (default 9464)
   load [--users N] [--duration 60s] [--ramp-up 5s] [--journey moodle|probe] [--think 500ms-1s]
        [--throughput N/min] [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]
-  scenario run <file.yaml|builtin> [--json] [--report out.html] [--no-moodle] [--moodle-source SRC]
+       [--metrics-port N]   (serves the run's counters and latency histogram to Prometheus while it goes)
+  scenario run <file.yaml|builtin> [--json] [--report out.html] [--junit out.xml] [--no-moodle] [--moodle-source SRC]
   scenario list             the built-in scenarios
   cache list [--json]       installed Moodle sites kept for the next lab of the same source
   cache prune [--all | --older-than 30d]   remove entries (alone: only unusable ones)
@@ -83,6 +86,8 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
                             the lab (or one described by the options) as a Compose file; secrets inline unless --secrets-file`;
 
 const PLANNED = new Set<string>();
+/** The port Prometheus' exporter registry lists for ad-hoc exporters. */
+const DEFAULT_METRICS_PORT = 9464;
 
 function stderrReporter(io: CliIo, verbose: boolean): Reporter {
   const t0 = Date.now();
@@ -234,6 +239,20 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       const port = values.port !== undefined ? Number(values.port) : undefined;
       if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port must be a TCP port number');
       return runDashboard({ controller, port, root: path.resolve(__dirname, '..'), out: io.out, err: io.err });
+    }
+    case 'metrics': {
+      if (positionals.length) throw new UsageError(`metrics takes no arguments (got "${positionals.join(' ')}")`);
+      const port = values.port !== undefined ? Number(values.port) : DEFAULT_METRICS_PORT;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a TCP port number');
+      await docker.ping();
+      const server = await startMetricsServer({ lab, status: () => controller.status() }, port);
+      io.out(`metrics of lab ${lab}: ${server.url} (Prometheus text; OpenMetrics when asked; Ctrl-C stops it)\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      await server.close();
+      return 0;
     }
     case 'destroy': {
       const removed = await controller.destroy();
