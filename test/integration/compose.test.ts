@@ -142,3 +142,73 @@ describe('compose export on a real engine (docker-compose up, probes through HAP
     );
   });
 });
+
+/**
+ * The Moodle variant: `export --moodle-source SRC --build` (the Moodle image made from the web
+ * image), `up -d`, the one-shot moodle-install service installs into the empty database and exits
+ * 0, Moodle answers its login page through HAProxy; `down -v` leaves nothing.
+ *   MOODLE_LAB_TEST_SOURCE=/path/to/moodle npx mocha --timeout 1800000 test/integration/compose.test.ts
+ */
+describe('compose export with Moodle on a real engine (moodle-install one-shot, login page through HAProxy)', function () {
+  this.timeout(2_400_000);
+  const source = process.env.MOODLE_LAB_TEST_SOURCE;
+  const suffix = randomUUID().slice(0, 6);
+  const lab = new LabUnderTest(`cmpmdl${suffix}`);
+  const project = `cmpmdl${suffix}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-it-'));
+  const file = path.join(dir, 'compose.yaml');
+  const envFile = path.join(dir, 'lab.env');
+  const docker = createDockerClient();
+  const files = () => ['-p', project, '-f', file, '--env-file', envFile];
+  let port = 0;
+
+  before(async function () {
+    const ok = await dockerAvailable();
+    if (ok !== true || !source || spawnSync('docker-compose', ['version', '--short']).status !== 0) {
+      console.log(`    skipped: ${ok !== true ? `no Docker engine answers (${ok})` : !source ? 'set MOODLE_LAB_TEST_SOURCE to a Moodle 5.x source folder or archive' : 'docker-compose is not installed'}.`);
+      this.skip();
+    }
+  });
+
+  after(async function () {
+    if (fs.existsSync(file)) await compose([...files(), 'down', '-v', '--remove-orphans', '-t', '30'], 600_000);
+    if (source) await lab.cli(['destroy']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exports an ha lab with Moodle (its images built, the Moodle one from the source)', async () => {
+    const r = await lab.cliOk(['export', '--format', 'compose', '--moodle-source', source!, '--build', '-o', file, '--secrets-file', envFile]);
+    assert.match(r.stderr, /wrote /);
+    const doc = parse(fs.readFileSync(file, 'utf8')) as { services: Record<string, { ports?: string[]; image?: string }> };
+    assert.match(doc.services['moodle-install']!.image!, /\/moodle:/);
+    port = Number(/^127\.0\.0\.1:(\d+):80$/.exec(doc.services.haproxy!.ports![0]!)![1]);
+  });
+
+  it('up -d: moodle-install installs into the empty database and exits 0; the login page answers through HAProxy', async () => {
+    assert.ok(port > 0, 'the export above failed');
+    const up = await compose([...files(), 'up', '-d'], 1_800_000);
+    assert.equal(up.code, 0, up.out.slice(-3000));
+    const [installer] = await docker.containers.list({ [PROJECT_LABEL]: project, 'com.docker.compose.service': 'moodle-install' });
+    assert.ok(installer, 'no moodle-install container');
+    const code = await docker.containers.wait(installer.id);
+    assert.equal(code, 0, await docker.containers.logs(installer.id, 40));
+    const page = await waitFor(
+      async () => {
+        const res = await fetch(`http://localhost:${port}/login/index.php`, { signal: AbortSignal.timeout(30_000) });
+        const text = await res.text();
+        return res.status === 200 && /name="username"/.test(text) ? ready(text) : notYet(`HTTP ${res.status}`);
+      },
+      { what: 'Moodle login page through HAProxy', timeoutMs: 300_000, intervalMs: 1000 },
+    );
+    assert.match(page, /<title>[^<]*moodlelab<\/title>/);
+  });
+
+  it('down -v leaves no container, volume or network of the project', async () => {
+    assert.ok(port > 0, 'the export above failed');
+    const down = await compose([...files(), 'down', '-v', '-t', '30'], 600_000);
+    assert.equal(down.code, 0, down.out);
+    const label = { [PROJECT_LABEL]: project };
+    const left = { containers: (await docker.containers.list(label)).length, volumes: (await docker.volumes.list(label)).length, networks: (await docker.networks.list(label)).length };
+    assert.deepEqual(left, { containers: 0, volumes: 0, networks: 0 });
+  });
+});
