@@ -3,15 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
-import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
 import { FaultInjector, lossRules, netemArgs, partitionRules } from '../../src/faults/injector';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { fakeClock } from './fakes/clock';
 import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
-
-const allUpStat = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
+import { fakeEngineDeps, upProbes } from './fakes/engine';
 
 async function upLab() {
   const docker = new FakeDocker();
@@ -19,15 +17,7 @@ async function upLab() {
   docker.execHandlers = healthyClusterHandlers();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'));
   const engine = new LabEngine(
-    {
-      docker,
-      store: new StateStore(home),
-      labRoot: path.resolve(__dirname, '../../lab'),
-      clock: fakeClock(),
-      portProbe: async () => true,
-      http: async () => ({ status: 200, body: 'ok' }),
-      runtime: () => new HaproxyRuntime(async () => allUpStat),
-    },
+    fakeEngineDeps(docker, new StateStore(home)),
     'unit-faults',
   );
   await engine.up();
@@ -185,7 +175,7 @@ describe('faults from several windows at once (fake engine, one state folder)', 
     await faults.apply({ kind: 'pause', nodes: ['web1'] });
     await other.apply({ kind: 'loss', nodes: ['web2'], lossPct: 10, forMs: 60_000 });
     await other.apply({ kind: 'partition', nodes: ['galera1'], from: ['galera2', 'galera3'] });
-    const status = await collectStatus({ docker, http: async () => ({ status: 200, body: 'ok' }), runtime: () => new HaproxyRuntime(async () => allUpStat) }, engine.lab, engine.state());
+    const status = await collectStatus({ docker, ...upProbes() }, engine.lab, engine.state());
     assert.deepEqual(
       status.faults?.map(({ kind, node, nodes, from, lossPct }) => ({ kind, node, nodes, from, lossPct })),
       [

@@ -8,16 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
-import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
 import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LABEL_ROLE, ownsContainer } from '../../src/engine/labels';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
-import { fakeClock } from './fakes/clock';
 import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
+import { fakeEngineDeps, upProbes } from './fakes/engine';
 
 const LAB = 'unit-id';
-const LAB_ROOT = path.resolve(__dirname, '..', '..', 'lab');
-const allUpStat = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
 
 function setup() {
   const docker = new FakeDocker();
@@ -26,16 +23,7 @@ function setup() {
   const store = new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-identity-')));
   const steps: string[] = [];
   const engine = new LabEngine(
-    {
-      docker,
-      store,
-      labRoot: LAB_ROOT,
-      clock: fakeClock(),
-      portProbe: async () => true,
-      http: async () => ({ status: 200, body: 'ok' }),
-      runtime: () => new HaproxyRuntime(async () => allUpStat),
-      reporter: { step: (m) => steps.push(m), detail: () => undefined },
-    },
+    fakeEngineDeps(docker, store, steps),
     LAB,
   );
   return { docker, store, engine, steps };
@@ -98,7 +86,7 @@ describe('lab identity (fake engine)', () => {
     assert.equal(own.name, `${LAB}-galera1`);
 
     docker.calls = [];
-    const status = await collectStatus({ docker, http: async () => ({ status: 200, body: 'ok' }), runtime: () => new HaproxyRuntime(async () => allUpStat) }, LAB, engine.state());
+    const status = await collectStatus({ docker, ...upProbes() }, LAB, engine.state());
     assert.deepEqual([...execsInto(docker, 'intruder'), ...execsInto(docker, 'intruder2')], [], 'status execs into an intruder');
     assert.ok(execsInto(docker, 'galera1').length > 0, 'status asks the real galera1');
     assert.equal(status.nodes.length, 11);

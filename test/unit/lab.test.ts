@@ -6,15 +6,12 @@ import { LabEngine, NodeFailedError } from '../../src/engine/lab';
 import { BOOTSTRAP_REQUEST_PATH, GRASTATE_PATH } from '../../src/engine/galera';
 import { HAPROXY_CONFIG_PATH } from '../../src/engine/haproxy';
 import { StateStore } from '../../src/engine/state';
-import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
 import { collectStatus } from '../../src/engine/status';
-import { fakeClock } from './fakes/clock';
 import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
+import { ALL_UP_STAT, fakeEngineDeps, upProbes } from './fakes/engine';
 
 // HAProxy's `show stat` with every server of the ha topology UP.
-const allUpStat = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
 
-const LAB_ROOT = path.resolve(__dirname, '..', '..', 'lab');
 
 function setup(lab = 'unit-lab') {
   const docker = new FakeDocker();
@@ -24,16 +21,7 @@ function setup(lab = 'unit-lab') {
   const store = new StateStore(home);
   const steps: string[] = [];
   const engine = new LabEngine(
-    {
-      docker,
-      store,
-      labRoot: LAB_ROOT,
-      clock: fakeClock(),
-      portProbe: async () => true,
-      http: async () => ({ status: 200, body: 'ok' }),
-      runtime: () => new HaproxyRuntime(async () => allUpStat),
-      reporter: { step: (m) => steps.push(m), detail: () => undefined },
-    },
+    fakeEngineDeps(docker, store, steps),
     lab,
   );
   return { docker, store, engine, steps };
@@ -253,7 +241,7 @@ describe('up resumes an interrupted up (fake engine)', () => {
 
 describe('status and HAProxy admin (fake engine)', () => {
   const status = (docker: FakeDocker, engine: LabEngine) =>
-    collectStatus({ docker, http: async () => ({ status: 200, body: 'ok' }), runtime: () => new HaproxyRuntime(async () => allUpStat) }, 'unit-lab', engine.state());
+    collectStatus({ docker, ...upProbes() }, 'unit-lab', engine.state());
   const info = ['# Memory', 'used_memory:1234567', 'used_memory_human:1.18M', '', '# Errorstats', 'errorstat_NOAUTH:count=1', '', '# Keyspace', 'db0:keys=5,expires=2,avg_ttl=0', 'db1:keys=2,expires=0,avg_ttl=0', ''].join('\r\n');
 
   it('Redis is up when an authenticated PING answers PONG, although INFO keeps errorstat_NOAUTH from a stray client', async () => {
@@ -283,7 +271,7 @@ describe('status and HAProxy admin (fake engine)', () => {
   it('state changes go to the admin socket inside the HAProxy container (docker exec), never to the published port', async () => {
     const { docker, engine } = setup();
     await engine.up();
-    docker.execHandlers.unshift((c, argv) => (c.spec.hostname === 'haproxy' && argv[0] === 'lab-haproxy-admin' ? { stdout: argv[1] === 'show stat' ? allUpStat.replace('web,web2,UP', 'web,web2,DRAIN') : '\n', stderr: '', exitCode: 0 } : undefined));
+    docker.execHandlers.unshift((c, argv) => (c.spec.hostname === 'haproxy' && argv[0] === 'lab-haproxy-admin' ? { stdout: argv[1] === 'show stat' ? ALL_UP_STAT.replace('web,web2,UP', 'web,web2,DRAIN') : '\n', stderr: '', exitCode: 0 } : undefined));
     const admin = await engine.haproxyAdmin();
     await admin.setServerState('web', 'web2', 'drain');
     assert.ok(docker.calls.includes('exec haproxy lab-haproxy-admin set server web/web2 state drain'), docker.calls.filter((c) => c.startsWith('exec haproxy')).join('\n'));

@@ -17,10 +17,9 @@ import { cacheCommand, parseAge } from '../../src/moodle/cache-command';
 import { runCli, UsageError } from '../../src/cli';
 import { StateStore } from '../../src/engine/state';
 import { LabEngine } from '../../src/engine/lab';
-import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
 import type { MoodleSource } from '../../src/moodle/types';
-import { fakeClock } from './fakes/clock';
 import { FakeContainer, FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
+import { fakeEngineDeps } from './fakes/engine';
 
 const FINGERPRINT = '0123456789abcdef';
 const KEY = siteCacheKey(FINGERPRINT);
@@ -424,7 +423,6 @@ describe('site cache files and the `cache` command', () => {
 });
 
 describe('LabEngine.up with a Moodle source and the site cache (fake engine)', () => {
-  const allUpStat = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
 
   function moodleSource(): MoodleSource {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-moodle-'));
@@ -449,16 +447,7 @@ describe('LabEngine.up with a Moodle source and the site cache (fake engine)', (
     ];
     const steps: string[] = [];
     const engine = new LabEngine(
-      {
-        docker,
-        store: new StateStore(home),
-        labRoot: path.resolve(__dirname, '..', '..', 'lab'),
-        clock: fakeClock(),
-        portProbe: async () => true,
-        http: async () => ({ status: 200, body: 'ok' }),
-        runtime: () => new HaproxyRuntime(async () => allUpStat),
-        reporter: { step: (m) => steps.push(m), detail: () => undefined },
-      },
+      fakeEngineDeps(docker, new StateStore(home), steps),
       lab,
     );
     return { docker, engine, steps, argvs };

@@ -5,13 +5,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliIo, runCli } from '../../src/cli';
 import { LabEngine } from '../../src/engine/lab';
-import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
 import { LockTimeoutError } from '../../src/engine/lock';
 import { LabState, newSecrets, StateStore } from '../../src/engine/state';
 import { StateShapeError } from '../../src/engine/state-check';
 import type { ActiveFault } from '../../src/protocol/faults';
-import { fakeClock } from './fakes/clock';
 import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
+import { fakeEngineDeps } from './fakes/engine';
 
 const tmpHome = () => fs.mkdtempSync(path.join(os.tmpdir(), 'lab-state-'));
 
@@ -31,24 +30,13 @@ function writeRaw(home: string, value: unknown, lab = 'x'): string {
   return file;
 }
 
-const allUpStat = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
-
 async function upLab(home: string, lab = 'unit-state') {
   const docker = new FakeDocker();
   docker.addImage('debian:trixie-slim');
   docker.execHandlers = healthyClusterHandlers();
   const steps: string[] = [];
   const engine = new LabEngine(
-    {
-      docker,
-      store: new StateStore(home),
-      labRoot: path.resolve(__dirname, '../../lab'),
-      clock: fakeClock(),
-      portProbe: async () => true,
-      http: async () => ({ status: 200, body: 'ok' }),
-      runtime: () => new HaproxyRuntime(async () => allUpStat),
-      reporter: { step: (m) => steps.push(m), detail: () => undefined },
-    },
+    fakeEngineDeps(docker, new StateStore(home), steps),
     lab,
   );
   await engine.up();
