@@ -73,6 +73,8 @@ interface Plan {
   secrets: LabSecrets;
   haproxyProfile: HaproxyProfile;
   moodle?: { image: string; layout: 'public' | 'legacy' };
+  /** A new lab: its host ports are chosen from this (--port; -1: the defaults; 0: Docker's) by choosePorts. */
+  choosePortsFrom?: number;
   /** A new lab's Moodle source: its image is made from the web image (see imagesFor). */
   moodleSource?: MoodleSource;
 }
@@ -115,28 +117,36 @@ async function planFor(values: ExportValues, deps: ExportDeps, io: ExportIo, usa
   } catch (err) {
     throw usageError(err instanceof Error ? err.message : String(err));
   }
-  const ports: Record<string, number> = {};
-  const taken = new Set<number>();
-  for (const n of topology.nodes) {
-    for (const p of n.ports) {
-      if (p.publish !== 'preferred') continue;
-      // --port 0: every host port is Docker's choice at `up` (`docker-compose port haproxy 80` tells).
-      if (port === 0) {
-        ports[p.name] = 0;
-        continue;
-      }
-      const wanted = p.name === 'moodle' && port !== undefined ? port : (p.defaultHostPort ?? 0);
-      ports[p.name] = await choosePort(wanted, taken, deps.portProbe ?? isLoopbackPortFree);
-      taken.add(ports[p.name]!);
-    }
-  }
   if (port === 0 && values['moodle-source']) throw usageError('--port 0 cannot go with Moodle: its wwwroot names the host port');
   let moodleSource: MoodleSource | undefined;
   if (values['moodle-source']) {
     moodleSource = await resolveMoodleSource(values['moodle-source'], { cacheDir: path.join(deps.store.home, 'cache'), phpVersion: WEB_PHP_VERSION, progress: (m) => io.err(`${m}\n`) });
     await checkPluginDependencies(moodleSource);
   }
-  return { topology, baseImage: values['base-image'] ?? DEFAULT_BASE_IMAGE, ports, secrets: newSecrets(), haproxyProfile: profile, moodleSource };
+  return { topology, baseImage: values['base-image'] ?? DEFAULT_BASE_IMAGE, ports: {}, choosePortsFrom: port ?? -1, secrets: newSecrets(), haproxyProfile: profile, moodleSource };
+}
+
+/**
+ * A new lab's host ports: the defaults (the moodle one from --port), or the next free ones on
+ * 127.0.0.1. Chosen last (after any build), so the window in which another program can take one
+ * before `docker-compose up` is as short as the export allows. --port 0: Docker picks them all at
+ * `up` (`docker-compose port haproxy 80` tells which).
+ */
+async function choosePorts(plan: Plan, probe: PortProbe): Promise<void> {
+  if (plan.choosePortsFrom === undefined) return;
+  const taken = new Set<number>();
+  for (const n of plan.topology.nodes) {
+    for (const p of n.ports) {
+      if (p.publish !== 'preferred') continue;
+      if (plan.choosePortsFrom === 0) {
+        plan.ports[p.name] = 0;
+        continue;
+      }
+      const wanted = p.name === 'moodle' && plan.choosePortsFrom > 0 ? plan.choosePortsFrom : (p.defaultHostPort ?? 0);
+      plan.ports[p.name] = await choosePort(wanted, taken, probe);
+      taken.add(plan.ports[p.name]!);
+    }
+  }
 }
 
 /** The lab's image tag per role; missing ones built with `build`, else one clear error naming what to run. */
@@ -202,6 +212,7 @@ export async function exportCommand(positionals: string[], values: ExportValues,
   await deps.docker.ping();
   const plan = await planFor(values, deps, io, usageError);
   const images = await imagesFor(plan, deps, Boolean(values.build), io);
+  await choosePorts(plan, deps.portProbe ?? isLoopbackPortFree);
   const { yaml, envFile } = renderCompose({
     lab: deps.lab,
     topology: plan.topology,

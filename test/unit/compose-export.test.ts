@@ -8,6 +8,7 @@ import { CliIo, runCli, UsageError } from '../../src/cli';
 import { renderHaproxyConfig } from '../../src/engine/haproxy';
 import { newSecrets, StateStore } from '../../src/engine/state';
 import { buildTopology, PresetName, Role, ROLES } from '../../src/engine/topology';
+import { exportCommand } from '../../src/export/command';
 import { ComposeInput, IMAGE_HEALTHCHECKS, renderCompose, SECRET_VARS, VOLUME_READY_MARKER } from '../../src/export/compose';
 import { FakeDocker } from './fakes/fake-docker';
 
@@ -299,6 +300,20 @@ describe('compose export (CLI)', () => {
     const doc = parse(out.join('')) as ComposeDoc;
     assert.deepEqual(doc.services.haproxy!.ports, ['127.0.0.1::80', '127.0.0.1::8404', '127.0.0.1::9999']);
     await assert.rejects(runCli(['export', '--format', 'compose', '--lab', 'exp', '--port', '65536'], io().x, d), /--port must be a TCP port number/);
+  });
+
+  it('a new lab\'s host ports are chosen after the images are built (the shortest window for another program to take one)', async () => {
+    const d = deps();
+    const probe = async (port: number) => {
+      d.docker.calls.push(`probe ${port}`);
+      return port !== 8080; // taken: the next free one is used
+    };
+    const { x, out } = io();
+    assert.equal(await exportCommand([], { format: 'compose', build: true }, { ...d, lab: 'exp', portProbe: probe }, x, (m) => new UsageError(m)), 0);
+    const lastBuild = d.docker.calls.map((c) => c.startsWith('build')).lastIndexOf(true);
+    const firstProbe = d.docker.calls.findIndex((c) => c.startsWith('probe'));
+    assert.ok(lastBuild >= 0 && firstProbe > lastBuild, d.docker.calls.join(', '));
+    assert.deepEqual((parse(out.join('')) as ComposeDoc).services.haproxy!.ports, ['127.0.0.1:8081:80', '127.0.0.1:8404:8404', '127.0.0.1:9999:9999']);
   });
 
   it('an existing lab is exported as it is: its secrets and ports; options that would change it are refused', async () => {
