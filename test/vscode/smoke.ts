@@ -52,7 +52,6 @@ async function main(): Promise<void> {
     running = await runningExtensions(page);
     assert.ok(running.some((n) => /Moodle HA Lab/i.test(n)), `the view activated the extension (running: ${running.join(', ')})`);
     step('activated by its view');
-    await activity.click(); // back to the view (the running-extensions editor took the focus)
     await page.mouse.move(900, 600); // away from the activity-bar hover
     await page.waitForTimeout(500);
     await screenshot(page, 'vscode-tree.png', true);
