@@ -15,6 +15,8 @@ export const NETWORK_SUFFIX = 'net';
 export interface GaleraStartDeps {
   docker: DockerClient;
   lab: string;
+  /** The labels of what the lab creates (name and id); default: the name only. */
+  labels?: Record<string, string>;
   reporter: { step(m: string): void };
   clock: Clock;
 }
@@ -89,7 +91,7 @@ export class GaleraStarter {
       name: objectName(this.deps.lab, `${node.name}-recover-${Date.now().toString(36)}`),
       image: info.image,
       hostname: node.name,
-      labels: labLabels(this.deps.lab),
+      labels: this.deps.labels ?? labLabels(this.deps.lab),
       env: {},
       network: objectName(this.deps.lab, NETWORK_SUFFIX),
       aliases: [],

@@ -246,7 +246,7 @@ export class LabEngine {
     if (current?.installed && current.fingerprint !== source.fingerprint) {
       throw new Error(`lab "${this.lab}" runs Moodle ${current.release} from ${current.origin}; a different source needs a new lab (destroy it first, or use another --lab name)`);
     }
-    const image = await ensureMoodleImage(this.docker, this.lab, this.deps.labRoot, webTag, source, this.reporter);
+    const image = await ensureMoodleImage(this.docker, this.lab, this.deps.labRoot, webTag, source, this.reporter, this.labels(state));
     return { ...current, installed: current?.installed ?? false, image, release: source.release, origin: source.origin, fingerprint: source.fingerprint, layout: source.layout };
   }
 
@@ -447,7 +447,7 @@ export class LabEngine {
       if (c.created) created.add(node.name);
     }
     let order = nodes;
-    if (role === 'db') order = await new GaleraStarter({ docker: this.docker, lab: this.lab, reporter: this.reporter, clock: this.clock }).startOrder(state, nodes, ids, existing, created);
+    if (role === 'db') order = await new GaleraStarter({ docker: this.docker, lab: this.lab, labels: this.labels(state), reporter: this.reporter, clock: this.clock }).startOrder(state, nodes, ids, existing, created);
     const startOne = async (node: NodeSpec) => {
       const id = ids.get(node.name)!;
       const before = existing.get(node.name)?.state;

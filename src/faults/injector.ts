@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import type { LabEngine, Reporter } from '../engine/lab';
 import { NETWORK_SUFFIX } from '../engine/lab';
-import { LABEL_LAB, objectName } from '../engine/labels';
+import { objectName } from '../engine/labels';
 import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
 import type { Clock } from '../engine/wait';
@@ -133,7 +133,7 @@ export class FaultInjector {
       name: objectName(this.lab, `netem-${nodeName}-${randomBytes(3).toString('hex')}`),
       image,
       hostname: '',
-      labels: { [LABEL_LAB]: this.lab, 'io.moodle-lab.tool': 'netem' },
+      labels: { ...this.deps.engine.labels(), 'io.moodle-lab.tool': 'netem' },
       env: {},
       network: `container:${node.id}`,
       aliases: [],

@@ -61,6 +61,8 @@ export async function ensureMoodleImage(
   webTag: string,
   source: MoodleSource,
   progress: { step(m: string): void; detail(m: string): void },
+  /** The lab's labels (its name and id); default: the name only. */
+  labels: Record<string, string> = labLabels(lab),
 ): Promise<string> {
   const contextDir = path.join(labRoot, MOODLE_CONTEXT);
   const tag = moodleImageTag(lab, webTag, contextDir, source);
@@ -69,7 +71,7 @@ export async function ensureMoodleImage(
   try {
     await docker.images.buildContext(
       moodleBuildContext(contextDir, source),
-      { tag, labels: labLabels(lab), buildArgs: { WEB_IMAGE: webTag, MOODLE_DOCROOT: source.layout === 'public' ? 'public' : '.' } },
+      { tag, labels, buildArgs: { WEB_IMAGE: webTag, MOODLE_DOCROOT: source.layout === 'public' ? 'public' : '.' } },
       (l) => progress.detail(`[moodle] ${l}`),
     );
   } catch (err) {

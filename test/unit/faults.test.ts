@@ -71,6 +71,7 @@ describe('faults (fake engine)', () => {
       seen.push(c.spec.cmd ?? []);
       assert.deepEqual(c.spec.capAdd, ['NET_ADMIN']);
       assert.match(c.spec.network, /^container:c\d+$/);
+      assert.match(c.labels['io.moodle-lab.id'] ?? '', /\S/, 'the sidecar carries the lab id too');
       return 0;
     };
     await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 300 });
