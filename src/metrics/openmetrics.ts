@@ -67,8 +67,7 @@ function statusFamilies(s: LabStatus): Family[] {
     fam('moodle_lab_redis_up', 'gauge', 'Redis answered an authenticated PING.', [{ labels: lab, value: bool(s.redis.up) }]),
     fam('moodle_lab_moodle_maintenance', 'gauge', "Moodle's site-wide maintenance mode is on.", [{ labels: lab, value: bool(s.moodle.maintenance) }]),
   ];
-  const faults = (s as { faults?: unknown[] }).faults;
-  if (Array.isArray(faults)) families.push(fam('moodle_lab_faults_active', 'gauge', 'Faults recorded as active on the lab, whoever applied them.', [{ labels: lab, value: faults.length }]));
+  if (s.faults) families.push(fam('moodle_lab_faults_active', 'gauge', 'Faults recorded as active on the lab, whoever applied them.', [{ labels: lab, value: s.faults.length }]));
   return families;
 }
 

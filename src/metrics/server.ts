@@ -38,10 +38,10 @@ export function cachedStatus(src: MetricsSources): () => Promise<LabStatus> {
   };
 }
 
-/** The body and content type of one scrape. */
-export async function scrape(src: MetricsSources, status: () => Promise<LabStatus>, accept: string | undefined): Promise<{ body: string; type: string }> {
+/** The body and content type of one scrape (`src.status` as the caller wants it read: cached, or a snapshot it holds). */
+export async function scrape(src: Pick<MetricsSources, 'lab' | 'status' | 'load'>, accept: string | undefined): Promise<{ body: string; type: string }> {
   const openMetrics = wantsOpenMetrics(accept);
-  const body = renderMetrics({ lab: src.lab, status: await status(), load: src.load?.(), openMetrics });
+  const body = renderMetrics({ lab: src.lab, status: await src.status(), load: src.load?.(), openMetrics });
   return { body, type: openMetrics ? OPENMETRICS_TYPE : PROMETHEUS_TYPE };
 }
 
@@ -59,7 +59,7 @@ export async function startMetricsServer(src: MetricsSources, port = 0): Promise
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('only GET /metrics here\n');
       return;
     }
-    scrape(src, status, req.headers.accept).then(
+    scrape({ ...src, status }, req.headers.accept).then(
       ({ body, type }) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body),
       (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`status collection failed: ${err instanceof Error ? err.message : String(err)}\n`),
     );

@@ -123,7 +123,7 @@ describe('the Grafana dashboard (media/grafana-dashboard.json)', () => {
     const dash = JSON.parse(fs.readFileSync(file, 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
     const st = syntheticStatus(0);
     st.haproxy.servers = st.haproxy.servers.map((x) => ({ ...x, queue: 0 })); // as collected: qcur of `show stat`
-    const served = renderMetrics({ lab: 'x', status: { ...st, faults: [] } as never, load: { samples: [sample('web1', 'login', 100)], users: 1, running: true }, openMetrics: false });
+    const served = renderMetrics({ lab: 'x', status: { ...st, faults: [] }, load: { samples: [sample('web1', 'login', 100)], users: 1, running: true }, openMetrics: false });
     const names = new Set([...served.matchAll(/^([a-z_]+)(?:\{| )/gm)].map((m) => m[1]!));
     const used = dash.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(moodle_lab_[a-z_]+)/g)].map((m) => ({ panel: p.title, name: m[1]! }))));
     assert.ok(used.length >= 10, `${used.length} metric uses`);
