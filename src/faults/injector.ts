@@ -71,6 +71,44 @@ export function validateRequest(req: FaultRequest, known: string[]): void {
   if (problem) throw new FaultRequestError(problem);
 }
 
+/**
+ * Runs `argv` in a short-lived sidecar (the netem tool image) sharing a node's network namespace,
+ * with CAP_NET_ADMIN only, and removes it. Its output is read when it failed, or when `output`
+ * asks for it (e.g. to list the rules a fault left).
+ */
+export async function inNodeNetns(
+  deps: { docker: DockerClient; engine: Pick<LabEngine, 'lab' | 'labels' | 'toolImage'> },
+  containerId: string,
+  nodeName: string,
+  argv: string[],
+  opts: { file?: { path: string; content: string }; output?: boolean; tool?: string } = {},
+): Promise<{ code: number; out: string }> {
+  const id = await deps.docker.containers.create({
+    name: objectName(deps.engine.lab, `${opts.tool ?? 'netem'}-${nodeName}-${randomBytes(3).toString('hex')}`),
+    image: await deps.engine.toolImage(NETEM_IMAGE),
+    hostname: '',
+    labels: { ...deps.engine.labels(), 'io.moodle-lab.tool': opts.tool ?? 'netem' },
+    env: {},
+    network: `container:${containerId}`,
+    aliases: [],
+    ports: [],
+    volumes: [],
+    capAdd: ['NET_ADMIN'],
+    devices: [],
+    stopTimeoutS: 1,
+    cmd: argv,
+  });
+  try {
+    if (opts.file) await deps.docker.containers.putFile(id, opts.file.path, opts.file.content);
+    await deps.docker.containers.start(id);
+    const code = await deps.docker.containers.wait(id);
+    const out = code !== 0 || opts.output ? await deps.docker.containers.logs(id, opts.output ? 200 : 10).catch(() => '') : '';
+    return { code, out };
+  } finally {
+    await deps.docker.containers.remove(id);
+  }
+}
+
 export class FaultInjector {
   private readonly clock: Clock;
 
@@ -128,33 +166,8 @@ export class FaultInjector {
   /** Runs a command in a sidecar sharing the node's network namespace, with CAP_NET_ADMIN only. */
   private async sidecar(node: ContainerInfo, nodeName: string, argv: string[], file?: { path: string; content: string }): Promise<void> {
     if (node.state !== 'running') throw new Error(`${nodeName} is ${node.state}: network faults need a running node`);
-    const image = await this.deps.engine.toolImage(NETEM_IMAGE);
-    const id = await this.deps.docker.containers.create({
-      name: objectName(this.lab, `netem-${nodeName}-${randomBytes(3).toString('hex')}`),
-      image,
-      hostname: '',
-      labels: { ...this.deps.engine.labels(), 'io.moodle-lab.tool': 'netem' },
-      env: {},
-      network: `container:${node.id}`,
-      aliases: [],
-      ports: [],
-      volumes: [],
-      capAdd: ['NET_ADMIN'],
-      devices: [],
-      stopTimeoutS: 1,
-      cmd: argv,
-    });
-    try {
-      if (file) await this.deps.docker.containers.putFile(id, file.path, file.content);
-      await this.deps.docker.containers.start(id);
-      const code = await this.deps.docker.containers.wait(id);
-      if (code !== 0) {
-        const logs = await this.deps.docker.containers.logs(id, 10).catch(() => '');
-        throw new Error(`${argv[0]} in ${nodeName}'s network namespace failed (exit ${code}): ${logs.trim()}`);
-      }
-    } finally {
-      await this.deps.docker.containers.remove(id);
-    }
+    const { code, out } = await inNodeNetns(this.deps, node.id, nodeName, argv, { file, tool: 'netem' });
+    if (code !== 0) throw new Error(`${argv[0]} in ${nodeName}'s network namespace failed (exit ${code}): ${out.trim()}`);
   }
 
   /** The node's netem qdisc (delay) and loss rules as the remaining faults want them. */

@@ -11,8 +11,7 @@ import WebSocket from 'ws';
 import { LabController } from '../../src/controller/lab-controller';
 import { controllerActions } from '../../src/dashboard/actions';
 import { DashboardServer, startDashboardServer } from '../../src/dashboard/server';
-import { LOSS_CHAIN, NETEM_IMAGE } from '../../src/faults/injector';
-import { LABEL_LAB } from '../../src/engine/labels';
+import { inNodeNetns, LOSS_CHAIN, NETEM_IMAGE } from '../../src/faults/injector';
 import { StateStore } from '../../src/engine/state';
 import { FaultIntent, Ready, ReplyParams, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
@@ -55,32 +54,9 @@ describe('concurrency: CLI processes and the dashboard fault one lab at once (re
 
   /** The node's MLAB-LOSS chain as iptables lists it, read in its network namespace (a sidecar with NET_ADMIN). */
   async function lossChain(node: string): Promise<string> {
-    const image = await controller.engine.toolImage(NETEM_IMAGE);
-    const target = await lab.containerId(node);
-    const id = await lab.docker.containers.create({
-      name: `${lab.lab}-probe-${node}-${Date.now()}`,
-      image,
-      hostname: '',
-      labels: { [LABEL_LAB]: lab.lab, 'io.moodle-lab.tool': 'probe' },
-      env: {},
-      network: `container:${target}`,
-      aliases: [],
-      ports: [],
-      volumes: [],
-      capAdd: ['NET_ADMIN'],
-      devices: [],
-      stopTimeoutS: 1,
-      cmd: ['iptables', '-S', LOSS_CHAIN],
-    });
-    try {
-      await lab.docker.containers.start(id);
-      const code = await lab.docker.containers.wait(id);
-      const out = await lab.docker.containers.logs(id, 50);
-      assert.equal(code, 0, `iptables -S ${LOSS_CHAIN} in ${node}: ${out}`);
-      return out;
-    } finally {
-      await lab.docker.containers.remove(id);
-    }
+    const { code, out } = await inNodeNetns({ docker: lab.docker, engine: controller.engine }, await lab.containerId(node), node, ['iptables', '-S', LOSS_CHAIN], { output: true, tool: 'probe' });
+    assert.equal(code, 0, `iptables -S ${LOSS_CHAIN} in ${node}: ${out}`);
+    return out;
   }
 
   async function state(node: string): Promise<string> {
