@@ -18,6 +18,7 @@ import * as nodeTar from 'tar';
 import * as tarStream from 'tar-stream';
 import * as yauzl from 'yauzl';
 import * as yazl from 'yazl';
+import { contextFiles } from '../src/engine/images';
 import { extractArchive } from '../src/moodle/archive';
 import { safeEntryName } from '../src/moodle/untar';
 
@@ -33,23 +34,10 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'archive-bench-'));
 const tgz = path.join(work, 'moodle.tgz');
 const zip = path.join(work, 'moodle.zip');
 
-function listFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(r);
-      else if (e.isFile()) out.push(r);
-    }
-  };
-  walk('');
-  return out;
-}
-
 async function makeArchives(): Promise<void> {
   execFileSync('tar', ['-czf', tgz, '-C', path.dirname(source!), path.basename(source!)]);
   const z = new yazl.ZipFile();
-  for (const f of listFiles(source!)) z.addFile(path.join(source!, f), `moodle/${f}`);
+  for (const f of contextFiles(source!)) z.addFile(path.join(source!, f), `moodle/${f}`);
   z.end();
   await pipeline(z.outputStream, fs.createWriteStream(zip));
 }
