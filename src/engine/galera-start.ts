@@ -4,7 +4,7 @@
  * survivor without a Primary component becomes Primary again (`pc.bootstrap`).
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import { BOOTSTRAP_REQUEST_PATH, BootstrapCandidate, chooseBootstrapNode, GraState, GRASTATE_PATH, parseGrastate, sql, wsrepStatus } from './galera';
+import { BOOTSTRAP_REQUEST_PATH, BootstrapCandidate, chooseBootstrapNode, GraState, GRASTATE_PATH, parseGrastate, sql, SurvivorVerdict, survivorVerdict, SurvivorView, wsrepStatus } from './galera';
 import { labLabels, objectName } from './labels';
 import type { LabState } from './state';
 import type { NodeSpec } from './topology';
@@ -25,62 +25,103 @@ export class GaleraStarter {
   constructor(private readonly deps: GaleraStartDeps) {}
 
   /**
-   * Galera start order. With a node already running, the others simply join it. Otherwise one
-   * node must bootstrap a new Primary component: chosen from grastate.dat, and told so through
-   * the one-shot request file the entrypoint consumes.
+   * Galera start order. With a node already running in a Primary component, the others simply
+   * join it; a survivor without one bootstraps it, unless a stopped node holds later commits (the
+   * survivor was cut off before the others crashed): then the survivors stop cleanly and the
+   * cluster starts again from that node. Otherwise one node must bootstrap a new Primary
+   * component: chosen from grastate.dat (positions recovered from InnoDB for crashed nodes), and
+   * told so through the one-shot request file the entrypoint consumes.
    */
   async startOrder(state: LabState, nodes: NodeSpec[], ids: Map<string, string>, existing: Map<string, ContainerInfo>, created: Set<string>): Promise<NodeSpec[]> {
     const running = nodes.filter((n) => existing.get(n.name)?.state === 'running');
+    const recovered = new Map<string, GraState | undefined>();
     if (running.length > 0) {
-      await this.ensurePrimary(state, running, ids);
-      return [...running, ...nodes.filter((n) => !running.includes(n))];
-    }
-    const candidates: BootstrapCandidate[] = [];
-    for (const n of nodes) {
-      const text = created.has(n.name) ? undefined : await this.deps.docker.containers.getFile(ids.get(n.name)!, GRASTATE_PATH);
-      candidates.push({ node: n.name, grastate: text ? parseGrastate(text.toString('utf8')) : undefined });
-    }
-    // Every node crashed (no clean shutdown wrote a seqno): recover each one's position first.
-    const recovered = candidates.every((c) => c.grastate && c.grastate.seqno < 0 && !c.grastate.safeToBootstrap);
-    if (recovered) {
+      const stopped = nodes.filter((n) => !running.includes(n) && !created.has(n.name) && existing.get(n.name)?.state !== 'paused');
+      const verdict = await this.survivorVerdict(state, running, stopped, ids, recovered);
+      if (verdict.kind !== 'restart') return [...running, ...nodes.filter((n) => !running.includes(n))];
+      const names = verdict.survivors.map((s) => s.node).join(', ');
       this.deps.reporter.step(
-        'galera: every node crashed (grastate.dat: seqno -1, safe_to_bootstrap 0 on all of them), so none is known to hold the last commit; ' +
-          "recovering each node's last committed position from InnoDB (mariadbd --wsrep-recover in a throw-away container on its volume)",
+        `galera: ${verdict.ahead.node} holds commits up to seqno ${verdict.ahead.grastate?.seqno} that the running ${names} never received ` +
+          `(last committed ${verdict.survivors.map((s) => s.lastCommitted).join(', ')}): bootstrapping ${names} would lose them, so ${names} ` +
+          `${verdict.survivors.length > 1 ? 'stop' : 'stops'} cleanly and ${verdict.survivors.length > 1 ? 'rejoin' : 'rejoins'} the node that holds them`,
       );
-      for (const c of candidates) {
-        const pos = await this.recoverSeqno(nodes.find((n) => n.name === c.node)!, ids.get(c.node)!);
-        this.deps.reporter.step(`galera: ${c.node} recovered position ${pos && pos.seqno >= 0 ? `${pos.uuid ?? '?'}:${pos.seqno}` : 'unknown (recovery printed none)'}`);
-        c.grastate = pos ?? c.grastate;
+      for (const n of running) {
+        const id = ids.get(n.name)!;
+        await this.deps.docker.containers.stop(id, n.spec.stopTimeoutS);
+        existing.set(n.name, await this.deps.docker.containers.inspect(id));
       }
     }
+    const candidates: BootstrapCandidate[] = [];
+    for (const n of nodes) candidates.push({ node: n.name, grastate: recovered.has(n.name) ? recovered.get(n.name) : await this.grastate(n, ids, created) });
+    // A node that crashed (no clean shutdown wrote its seqno) may hold the last commit: recover its
+    // position first, unless a node is marked safe to bootstrap.
+    const unknown = candidates.filter((c) => c.grastate && c.grastate.seqno < 0 && !c.grastate.safeToBootstrap);
+    const mustRecover = unknown.length > 0 && !candidates.some((c) => c.grastate?.safeToBootstrap);
+    if (mustRecover) {
+      this.deps.reporter.step(
+        unknown.length === candidates.length
+          ? 'galera: every node crashed (grastate.dat: seqno -1, safe_to_bootstrap 0 on all of them), so none is known to hold the last commit; ' +
+              "recovering each node's last committed position from InnoDB (mariadbd --wsrep-recover in a throw-away container on its volume)"
+          : `galera: ${unknown.map((c) => c.node).join(', ')} crashed (grastate.dat: seqno -1), so ${unknown.length > 1 ? 'they' : 'it'} may hold the last commit; ` +
+              "recovering the position from InnoDB (mariadbd --wsrep-recover in a throw-away container on its volume)",
+      );
+      await Promise.all(unknown.map(async (c) => (c.grastate = (await this.recovered(nodes.find((n) => n.name === c.node)!, ids, recovered)) ?? c.grastate)));
+    }
     const choice = chooseBootstrapNode(candidates);
-    this.deps.reporter.step(`galera: ${explainBootstrapChoice(candidates, choice.node, recovered, choice.reason)}`);
+    this.deps.reporter.step(`galera: ${explainBootstrapChoice(candidates, choice.node, mustRecover, choice.reason)}`);
     await this.deps.docker.containers.putFile(ids.get(choice.node)!, BOOTSTRAP_REQUEST_PATH, `${choice.reason}\n`);
     const first = nodes.find((n) => n.name === choice.node)!;
     return [first, ...nodes.filter((n) => n !== first)];
   }
 
   /**
-   * A running node that is not in a Primary component (its peers crashed) cannot be joined.
-   * The survivor with the highest committed seqno becomes Primary again (`pc.bootstrap=YES`).
+   * Running nodes without a Primary component (their peers crashed or were cut off) cannot be
+   * joined. The survivor with the highest committed seqno becomes Primary again (`pc.bootstrap=YES`)
+   * — unless a stopped node holds later commits: then the verdict is to restart from that node.
    */
-  async ensurePrimary(state: LabState, running: NodeSpec[], ids: Map<string, string>): Promise<void> {
+  private async survivorVerdict(state: LabState, running: NodeSpec[], stopped: NodeSpec[], ids: Map<string, string>, recovered: Map<string, GraState | undefined>): Promise<SurvivorVerdict> {
     const rows = await Promise.all(
       running.map(async (n) => ({ n, w: await wsrepStatus(this.deps.docker.containers, ids.get(n.name)!, state.secrets.dbRootPassword).catch(() => undefined) })),
     );
-    if (rows.some((r) => r.w?.wsrep_cluster_status === 'Primary')) return;
-    const best = rows.filter((r) => r.w).sort((a, b) => Number(b.w!.wsrep_last_committed ?? -1) - Number(a.w!.wsrep_last_committed ?? -1))[0];
-    if (!best) throw new Error('no running Galera node answers: cannot recover the cluster');
-    this.deps.reporter.step(`galera: no Primary component; ${best.n.name} (last committed ${best.w!.wsrep_last_committed}) bootstraps it with pc.bootstrap=YES`);
-    const id = ids.get(best.n.name)!;
+    const views: SurvivorView[] = rows
+      .filter((r) => r.w)
+      .map((r) => ({ node: r.n.name, primary: r.w!.wsrep_cluster_status === 'Primary', lastCommitted: Number(r.w!.wsrep_last_committed ?? -1) }));
+    if (views.some((v) => v.primary)) return { kind: 'primary' };
+    // The stopped nodes' positions; a crashed one (seqno -1) is recovered, or it could hide the last commit.
+    const others: BootstrapCandidate[] = await Promise.all(
+      stopped.map(async (n) => {
+        const g = await this.grastate(n, ids, new Set());
+        return { node: n.name, grastate: g && g.seqno < 0 && !g.safeToBootstrap ? ((await this.recovered(n, ids, recovered)) ?? g) : g };
+      }),
+    );
+    const verdict = survivorVerdict(views, others);
+    if (verdict.kind !== 'survivor') return verdict;
+    this.deps.reporter.step(`galera: no Primary component; ${verdict.node} (last committed ${verdict.lastCommitted}) bootstraps it with pc.bootstrap=YES`);
+    const id = ids.get(verdict.node)!;
     await sql(this.deps.docker.containers, id, state.secrets.dbRootPassword, "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'");
     await waitFor(
       async () => {
         const w = await wsrepStatus(this.deps.docker.containers, id, state.secrets.dbRootPassword);
-        return w.wsrep_cluster_status === 'Primary' ? ready(undefined) : notYet(`${best.n.name} is ${w.wsrep_cluster_status}`);
+        return w.wsrep_cluster_status === 'Primary' ? ready(undefined) : notYet(`${verdict.node} is ${w.wsrep_cluster_status}`);
       },
-      { what: `${best.n.name} Primary`, timeoutMs: 30_000, intervalMs: 250, clock: this.deps.clock },
+      { what: `${verdict.node} Primary`, timeoutMs: 30_000, intervalMs: 250, clock: this.deps.clock },
     );
+    return verdict;
+  }
+
+  private async grastate(n: NodeSpec, ids: Map<string, string>, created: Set<string>): Promise<GraState | undefined> {
+    const text = created.has(n.name) ? undefined : await this.deps.docker.containers.getFile(ids.get(n.name)!, GRASTATE_PATH);
+    return text ? parseGrastate(text.toString('utf8')) : undefined;
+  }
+
+  /** A node's recovered position, recovered once per start. */
+  private async recovered(n: NodeSpec, ids: Map<string, string>, cache: Map<string, GraState | undefined>): Promise<GraState | undefined> {
+    if (!cache.has(n.name)) {
+      const pos = await this.recoverSeqno(n, ids.get(n.name)!);
+      this.deps.reporter.step(`galera: ${n.name} recovered position ${pos && pos.seqno >= 0 ? `${pos.uuid ?? '?'}:${pos.seqno}` : 'unknown (recovery printed none)'}`);
+      cache.set(n.name, pos);
+    }
+    return cache.get(n.name);
   }
 
   /** After a crash of every node (seqno -1 everywhere): the position each datadir recovers to. */

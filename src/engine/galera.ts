@@ -89,3 +89,37 @@ export async function wsrepStatus(containers: ContainerClient, containerId: stri
   // wsrep_sync_wait=0: a status read must not wait for (or fail on) cluster synchronisation.
   return parseStatusRows(await sql(containers, containerId, rootPassword, `SET SESSION wsrep_sync_wait=0; SHOW GLOBAL STATUS WHERE Variable_name IN (${list})`));
 }
+
+/** A running Galera node's view, read from the node itself (SHOW STATUS). */
+export interface SurvivorView {
+  node: string;
+  primary: boolean;
+  lastCommitted: number;
+}
+
+export type SurvivorVerdict =
+  /** A running node is in a Primary component: the others simply join it. */
+  | { kind: 'primary' }
+  /** No Primary component, and no stopped node holds later commits: this survivor bootstraps. */
+  | { kind: 'survivor'; node: string; lastCommitted: number }
+  /**
+   * No Primary component, and a stopped node holds commits the survivors lack (they were cut off,
+   * then the others crashed): bootstrapping a survivor would lose them, and the node holding them
+   * could never rejoin. The survivors stop cleanly and the cluster starts from that node.
+   */
+  | { kind: 'restart'; ahead: BootstrapCandidate; survivors: SurvivorView[] };
+
+/**
+ * Who may restore a Primary component when some Galera nodes still run: `stopped` are the other
+ * nodes' positions (grastate.dat, or recovered from InnoDB where it has none).
+ */
+export function survivorVerdict(running: SurvivorView[], stopped: BootstrapCandidate[]): SurvivorVerdict {
+  if (running.some((r) => r.primary)) return { kind: 'primary' };
+  if (running.length === 0) throw new Error('no running Galera node answers: cannot recover the cluster');
+  const best = running.reduce((a, b) => (b.lastCommitted > a.lastCommitted ? b : a));
+  const ahead = stopped
+    .filter((c) => (c.grastate?.seqno ?? -1) > best.lastCommitted)
+    .reduce<BootstrapCandidate | undefined>((a, b) => (!a || (b.grastate?.seqno ?? -1) > (a.grastate?.seqno ?? -1) ? b : a), undefined);
+  if (ahead) return { kind: 'restart', ahead, survivors: running };
+  return { kind: 'survivor', node: best.node, lastCommitted: best.lastCommitted };
+}

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { chooseBootstrapNode, parseGrastate, parseStatusRows } from '../../src/engine/galera';
+import { chooseBootstrapNode, parseGrastate, parseStatusRows, survivorVerdict } from '../../src/engine/galera';
 
 const grastate = (seqno: number, safe: 0 | 1) => parseGrastate(`# GALERA saved state\nversion: 2.1\nuuid:    9acf4d34-acdb-11e6-bcc3-d3e36276629f\nseqno:   ${seqno}\nsafe_to_bootstrap: ${safe}\n`);
 
@@ -36,5 +36,40 @@ describe('Galera bootstrap choice', () => {
 
   it('parses SHOW STATUS rows', () => {
     assert.deepEqual(parseStatusRows('wsrep_cluster_size\t3\nwsrep_ready\tON\n'), { wsrep_cluster_size: '3', wsrep_ready: 'ON' });
+  });
+});
+
+describe('Galera survivors without a Primary component', () => {
+  const g = (seqno: number) => ({ seqno, safeToBootstrap: false });
+
+  it('a running Primary node: the others join it', () => {
+    assert.deepEqual(survivorVerdict([{ node: 'galera1', primary: true, lastCommitted: 5 }], [{ node: 'galera2', grastate: g(9) }]), { kind: 'primary' });
+  });
+
+  it('the survivor holds every commit: the one with the highest last_committed bootstraps', () => {
+    const v = survivorVerdict(
+      [
+        { node: 'galera1', primary: false, lastCommitted: 12 },
+        { node: 'galera2', primary: false, lastCommitted: 14 },
+      ],
+      [{ node: 'galera3', grastate: g(14) }],
+    );
+    assert.deepEqual(v, { kind: 'survivor', node: 'galera2', lastCommitted: 14 });
+  });
+
+  it('a survivor cut off before the others crashed: the stopped node with the later commits wins, the survivor restarts', () => {
+    const v = survivorVerdict(
+      [{ node: 'galera1', primary: false, lastCommitted: 3 }],
+      [
+        { node: 'galera2', grastate: g(11) },
+        { node: 'galera3', grastate: g(9) },
+      ],
+    );
+    assert.equal(v.kind, 'restart');
+    assert.equal(v.kind === 'restart' && v.ahead.node, 'galera2');
+  });
+
+  it('stopped nodes of unknown position never outrank a survivor', () => {
+    assert.equal(survivorVerdict([{ node: 'galera1', primary: false, lastCommitted: 3 }], [{ node: 'galera2', grastate: g(-1) }, { node: 'galera3' }]).kind, 'survivor');
   });
 });
