@@ -12,6 +12,7 @@ import type { LabSnapshot } from '../src/protocol/snapshot';
 import { SnapshotStore } from '../src/state/snapshot-store';
 import { FakeDocker } from '../test/unit/fakes/fake-docker';
 import { syntheticStatus } from '../test/unit/fakes/lab-snapshot';
+import { roleDisplays } from '../src/roles';
 
 import { CHROMIUM_ARGS } from '../test/ui/helpers';
 
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     await page.waitForFunction(() => (window.labDashboard?.stats.renders ?? 0) >= 1 && document.querySelectorAll('#diagram g.node.labnode').length === 11, undefined, { timeout: 30_000 });
 
     // 1. 100 state-only updates through the update function (alternating web2 down/up, counters changing).
-    const snapshots: LabSnapshot[] = Array.from({ length: 100 }, (_, i) => ({ ...syntheticStatus(i), revision: 10_000 + i, activeFaults: [], events: [{ seq: 10_000 + i, atMs: Date.now(), source: 'docker', severity: 'warn', node: 'web2', text: `web2 event ${i}` }] }));
+    const snapshots: LabSnapshot[] = Array.from({ length: 100 }, (_, i) => ({ ...syntheticStatus(i), revision: 10_000 + i, roles: roleDisplays(), activeFaults: [], events: [{ seq: 10_000 + i, atMs: Date.now(), source: 'docker', severity: 'warn', node: 'web2', text: `web2 event ${i}` }] }));
     const scriptBefore = await metric(cdp, 'ScriptDuration');
     // Run from a page task (a timer), not from the CDP evaluation itself, so Chromium counts it as page scripting.
     const res = await page.evaluate(

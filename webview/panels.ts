@@ -1,5 +1,6 @@
 /** Tiles, component panels and the event timeline, updated from each snapshot. */
 import type { LabSnapshot, TimelineEvent } from '../src/protocol/snapshot';
+import type { PanelKind } from '../src/protocol/status';
 import { el, fillTable, table } from './dom';
 import { Sparkline } from './sparkline';
 
@@ -23,20 +24,111 @@ export function tileValues(s: LabSnapshot): { key: string; label: string; value:
 
 const time = (ms: number) => new Date(ms).toLocaleTimeString(undefined, { hour12: false });
 
+/** One component panel's content: a table and a note. Pure: unit-tested. */
+export interface PanelView {
+  /** A status section (`haproxy`, `galera`, …), or `role-<role>` for a role without one. */
+  key: string;
+  title: string;
+  headers: string[];
+  rows: (string | number | undefined)[][];
+  /** Row classes (`st-up`, `st-down`, `st-maint`). */
+  classes: string[];
+  note: string;
+}
+
+type PanelContent = Omit<PanelView, 'key' | 'title' | 'headers'>;
+
+/** The panels of the status sections (one per section, whichever roles show their nodes there). */
+const SECTION_PANELS: Record<PanelKind, { title: string; headers: string[]; content(s: LabSnapshot): PanelContent }> = {
+  haproxy: {
+    title: 'HAProxy servers',
+    headers: ['backend', 'server', 'status', 'check', 'sessions', 'retries', 'redispatches', '5xx'],
+    content(s) {
+      const servers = s.haproxy.servers.filter((x) => x.server !== 'FRONTEND' && x.server !== 'BACKEND');
+      return {
+        rows: servers.map((x) => [x.backend, x.server, x.status, x.checkStatus, x.sessions, x.retries, x.redispatches, x.http5xx]),
+        classes: servers.map((x) => `st-${/^UP/.test(x.status) ? 'up' : /^(DRAIN|MAINT)/.test(x.status) ? 'maint' : 'down'}`),
+        note: s.haproxy.error ? `error: ${s.haproxy.error}` : s.haproxy.up ? '' : 'HAProxy does not answer',
+      };
+    },
+  },
+  galera: {
+    title: 'Galera (wsrep)',
+    headers: ['node', 'state', 'ready', 'cluster size', 'cluster status', 'flow ctl paused', 'recv queue'],
+    content: (s) => ({
+      rows: s.galera.nodes.map((g) => [g.name, g.state, g.ready ? 'yes' : 'no', g.clusterSize, g.clusterStatus, g.flowControlPaused?.toFixed(3), g.recvQueueAvg?.toFixed(2)]),
+      classes: s.galera.nodes.map((g) => (g.ready ? 'st-up' : 'st-down')),
+      note: `cluster: ${s.galera.status}, size ${s.galera.clusterSize}`,
+    }),
+  },
+  gluster: {
+    title: 'Gluster bricks',
+    headers: ['brick', 'online'],
+    content: (s) => ({
+      rows: s.gluster.bricks.map((b) => [b.name, b.online ? 'online' : 'OFFLINE']),
+      classes: s.gluster.bricks.map((b) => (b.online ? 'st-up' : 'st-down')),
+      note: `${s.gluster.volume ?? 'volume'}${s.gluster.started ? '' : ' (not started)'} — pending heals: ${s.gluster.healPending}${s.gluster.error ? ` — ${s.gluster.error}` : ''}`,
+    }),
+  },
+  redis: {
+    title: 'Redis',
+    headers: ['up', 'keys', 'memory'],
+    content: (s) => ({
+      rows: [[s.redis.up ? 'up' : 'DOWN', s.redis.keys, s.redis.usedMemoryBytes !== undefined ? `${(s.redis.usedMemoryBytes / 1048576).toFixed(1)} MiB` : undefined]],
+      classes: [s.redis.up ? 'st-up' : 'st-down'],
+      note: s.redis.error ?? '',
+    }),
+  },
+};
+
+/**
+ * The component panels, in role order: each role's section panel (once, however many roles show
+ * their nodes there), and for a role without one, a table of its nodes. Pure: unit-tested.
+ */
+export function panelViews(s: LabSnapshot): PanelView[] {
+  const out: PanelView[] = [];
+  const seen = new Set<string>();
+  for (const d of [...s.roles].sort((a, b) => a.order - b.order)) {
+    const key = d.panel ?? `role-${d.role}`;
+    if (seen.has(key)) continue;
+    if (d.panel) {
+      seen.add(key);
+      const p = SECTION_PANELS[d.panel];
+      out.push({ key, title: p.title, headers: p.headers, ...p.content(s) });
+      continue;
+    }
+    const nodes = s.nodes.filter((n) => n.role === d.role);
+    if (!nodes.length) continue;
+    seen.add(key);
+    out.push({
+      key,
+      title: d.label,
+      headers: ['node', 'container', 'health'],
+      rows: nodes.map((n) => [n.name, n.container, n.healthy ? 'healthy' : `unhealthy${n.detail ? ` (${n.detail})` : ''}`]),
+      classes: nodes.map((n) => (n.container === 'running' && n.healthy ? 'st-up' : 'st-down')),
+      note: '',
+    });
+  }
+  return out;
+}
+
 export class Panels {
   readonly tiles = el('div', 'tiles');
   readonly components = el('div', 'components');
   readonly timeline = el('ol', 'timeline');
   private readonly tileEls = new Map<string, { box: HTMLElement; value: HTMLElement }>();
-  private readonly hap = table('HAProxy servers', ['backend', 'server', 'status', 'check', 'sessions', 'retries', 'redispatches', '5xx']);
-  private readonly galera = table('Galera (wsrep)', ['node', 'state', 'ready', 'cluster size', 'cluster status', 'flow ctl paused', 'recv queue']);
-  private readonly gluster = table('Gluster bricks', ['brick', 'online']);
-  private readonly redis = table('Redis', ['up', 'keys', 'memory']);
+  /** Component panels by key, appended in the order they first appear. */
+  private readonly panels = new Map<string, ReturnType<typeof table>>();
   private lastSeq = -1;
   private readonly latency = new Sparkline();
 
   constructor() {
-    this.components.append(this.hap.section, this.galera.section, this.gluster.section, this.redis.section);
+    // The section panels exist from the start (empty until the first snapshot); a role without one gets its table when its nodes appear.
+    for (const [key, p] of Object.entries(SECTION_PANELS)) {
+      const ref = table(p.title, p.headers);
+      this.components.append(ref.section);
+      this.panels.set(key, ref);
+    }
   }
 
   update(s: LabSnapshot): void {
@@ -56,23 +148,16 @@ export class Panels {
       if (ref.box.className !== cls) ref.box.className = cls;
     }
     this.latency.update((s.metrics?.series ?? []).map((p) => p.p95Ms));
-    const servers = s.haproxy.servers.filter((x) => x.server !== 'FRONTEND' && x.server !== 'BACKEND');
-    fillTable(
-      this.hap.body,
-      servers.map((x) => [x.backend, x.server, x.status, x.checkStatus, x.sessions, x.retries, x.redispatches, x.http5xx]),
-      (i) => `st-${/^UP/.test(servers[i]?.status ?? '') ? 'up' : /^(DRAIN|MAINT)/.test(servers[i]?.status ?? '') ? 'maint' : 'down'}`,
-    );
-    this.hap.note.textContent = s.haproxy.error ? `error: ${s.haproxy.error}` : s.haproxy.up ? '' : 'HAProxy does not answer';
-    fillTable(
-      this.galera.body,
-      s.galera.nodes.map((g) => [g.name, g.state, g.ready ? 'yes' : 'no', g.clusterSize, g.clusterStatus, g.flowControlPaused?.toFixed(3), g.recvQueueAvg?.toFixed(2)]),
-      (i) => (s.galera.nodes[i]?.ready ? 'st-up' : 'st-down'),
-    );
-    this.galera.note.textContent = `cluster: ${s.galera.status}, size ${s.galera.clusterSize}`;
-    fillTable(this.gluster.body, s.gluster.bricks.map((b) => [b.name, b.online ? 'online' : 'OFFLINE']), (i) => (s.gluster.bricks[i]?.online ? 'st-up' : 'st-down'));
-    this.gluster.note.textContent = `${s.gluster.volume ?? 'volume'}${s.gluster.started ? '' : ' (not started)'} — pending heals: ${s.gluster.healPending}${s.gluster.error ? ` — ${s.gluster.error}` : ''}`;
-    fillTable(this.redis.body, [[s.redis.up ? 'up' : 'DOWN', s.redis.keys, s.redis.usedMemoryBytes !== undefined ? `${(s.redis.usedMemoryBytes / 1048576).toFixed(1)} MiB` : undefined]], () => (s.redis.up ? 'st-up' : 'st-down'));
-    this.redis.note.textContent = s.redis.error ?? '';
+    for (const p of panelViews(s)) {
+      let ref = this.panels.get(p.key);
+      if (!ref) {
+        ref = table(p.title, p.headers);
+        this.components.append(ref.section);
+        this.panels.set(p.key, ref);
+      }
+      fillTable(ref.body, p.rows, (i) => p.classes[i]);
+      if (ref.note.textContent !== p.note) ref.note.textContent = p.note;
+    }
     this.updateTimeline(s.events);
   }
 

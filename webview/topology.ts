@@ -4,7 +4,7 @@
  * snapshot. No DOM here: unit-tested in node.
  */
 import type { LabSnapshot } from '../src/protocol/snapshot';
-import type { NodeStatus } from '../src/protocol/status';
+import type { DiagramListener, NodeStateSource, NodeStatus, RoleDisplay } from '../src/protocol/status';
 
 export type NodeVisual = 'up' | 'degraded' | 'down' | 'paused' | 'maint' | 'starting';
 export const NODE_VISUALS: readonly NodeVisual[] = ['up', 'degraded', 'down', 'paused', 'maint', 'starting'];
@@ -20,9 +20,6 @@ export interface NodeView {
   container: boolean;
 }
 
-/** Virtual nodes: HAProxy's DB listeners (they live in the haproxy container). */
-export const LISTENERS = { writer: 'dbwriter', reader: 'dbreader' } as const;
-
 /** Changes only when the set of nodes changes: the diagram is rendered again only then. */
 export function topologyKey(s: Pick<LabSnapshot, 'nodes'>): string {
   return s.nodes.map((n) => `${n.name}:${n.role}`).join(',');
@@ -33,15 +30,25 @@ const safe = (t: string | undefined) => (t ?? '…').replace(/["<>#;`]/g, ' ');
 
 const byRole = (s: Pick<LabSnapshot, 'nodes'>, role: NodeStatus['role']) => s.nodes.filter((n) => n.role === role).map((n) => n.name);
 
-/** The flowchart: HAProxy → web nodes; web → DB writer/reader listeners → Galera; web → Gluster; web → Redis. */
+/** The roles the snapshot carries, in order. */
+const rolesOf = (s: Pick<LabSnapshot, 'roles'>): RoleDisplay[] => [...s.roles].sort((a, b) => a.order - b.order);
+
+/** A role's listeners, when the role they belong to has nodes (HAProxy's DB writer/reader in front of Galera). */
+function listenersOf(s: Pick<LabSnapshot, 'nodes'>, d: RoleDisplay): DiagramListener[] {
+  const via = d.diagram.via;
+  return via && byRole(s, via.role).length > 0 && byRole(s, d.role).length > 0 ? via.listeners : [];
+}
+
+/**
+ * The flowchart, from each role's display: single nodes or a tier box per role, users → the
+ * entry, and each role linked from the one it is reached from (through listeners, when it has
+ * them): HAProxy → web nodes; web → DB writer/reader listeners → Galera; web → Gluster; web → Redis.
+ */
 export function toMermaid(s: LabSnapshot): string {
   const views = new Map(nodeViews(s).map((v) => [v.node, v]));
   const label = (id: string, name: string) => `${id}["${name}<br/>${safe(views.get(id)?.status)}"]`;
-  const lb = byRole(s, 'lb');
-  const web = byRole(s, 'web');
-  const db = byRole(s, 'db');
-  const storage = byRole(s, 'storage');
-  const cache = byRole(s, 'cache');
+  const roles = rolesOf(s);
+  const display = new Map(roles.map((d) => [d.role, d]));
   const lines = ['flowchart LR', '  users(("users"))'];
   const sub = (id: string, title: string, nodes: string[]) => {
     if (!nodes.length) return;
@@ -49,30 +56,35 @@ export function toMermaid(s: LabSnapshot): string {
     for (const n of nodes) lines.push(`    ${label(n, n)}`);
     lines.push('  end');
   };
-  for (const n of lb) lines.push(`  ${label(n, 'HAProxy')}`);
-  sub('tier_web', 'Moodle web', web);
-  const listeners = lb.length > 0 && db.length > 0;
-  if (listeners) {
-    lines.push(`  ${LISTENERS.writer}[/"DB writer<br/>${safe(views.get(LISTENERS.writer)?.status)}"/]`);
-    lines.push(`  ${LISTENERS.reader}[/"DB readers<br/>${safe(views.get(LISTENERS.reader)?.status)}"/]`);
+  const listeners: DiagramListener[] = [];
+  for (const d of roles) {
+    const nodes = byRole(s, d.role);
+    const own = listenersOf(s, d);
+    for (const l of own) lines.push(`  ${l.id}[/"${l.label}<br/>${safe(views.get(l.id)?.status)}"/]`);
+    listeners.push(...own);
+    if (d.diagram.group) sub(`tier_${d.role}`, d.diagram.title, nodes);
+    else for (const n of nodes) lines.push(`  ${label(n, d.diagram.title)}`);
   }
-  sub('tier_db', 'Galera', db);
-  sub('tier_storage', 'Gluster', storage);
-  for (const n of cache) lines.push(`  ${label(n, 'Redis')}`);
-  const entry = lb[0] ?? web[0];
+  const entry = roles.filter((d) => d.diagram.entry).map((d) => byRole(s, d.role)[0]).find((n) => n !== undefined);
   if (entry) lines.push(`  users --> ${entry}`);
-  if (lb[0]) for (const w of web) lines.push(`  ${lb[0]} --> ${w}`);
-  if (web.length) {
-    if (listeners) {
-      lines.push(`  tier_web --> ${LISTENERS.writer}`, `  tier_web --> ${LISTENERS.reader}`);
-      for (const g of db) lines.push(`  ${LISTENERS.writer} -.-> ${g}`, `  ${LISTENERS.reader} -.-> ${g}`);
-    } else if (db.length) lines.push('  tier_web --> tier_db');
-    if (storage.length) lines.push('  tier_web --> tier_storage');
-    for (const r of cache) lines.push(`  tier_web --> ${r}`);
+  for (const d of roles) {
+    const from = d.diagram.from ? display.get(d.diagram.from) : undefined;
+    if (!from) continue;
+    const sources = byRole(s, from.role);
+    const targets = byRole(s, d.role);
+    if (!sources.length) continue;
+    const source = from.diagram.group ? `tier_${from.role}` : sources[0]!;
+    const own = listenersOf(s, d);
+    if (own.length) {
+      for (const l of own) lines.push(`  ${source} --> ${l.id}`);
+      for (const t of targets) for (const l of own) lines.push(`  ${l.id} -.-> ${t}`);
+    } else if (d.diagram.group && from.diagram.group) {
+      if (targets.length) lines.push(`  ${source} --> tier_${d.role}`);
+    } else for (const t of targets) lines.push(`  ${source} --> ${t}`);
   }
   const real = s.nodes.map((n) => n.name);
   if (real.length) lines.push(`  class ${real.join(',')} labnode`);
-  if (listeners) lines.push(`  class ${LISTENERS.writer},${LISTENERS.reader} listener`);
+  if (listeners.length) lines.push(`  class ${listeners.map((l) => l.id).join(',')} listener`);
   return lines.join('\n') + '\n';
 }
 
@@ -90,37 +102,52 @@ function containerVisual(n: NodeStatus): NodeVisual | undefined {
   }
 }
 
-/** One view per node (and per DB listener): its state class, status line and tooltip. */
+/** What a running node's status line and colour come from: by status section, not by role. */
+const SOURCE_VIEWS: Record<NodeStateSource, (s: LabSnapshot, n: NodeStatus, d: RoleDisplay) => { status: string; state?: NodeVisual } | undefined> = {
+  'haproxy-server': (s, n, d) => {
+    const hap = hapRow(s, n, d);
+    if (!hap) return undefined;
+    const st = hap.status.split(' ')[0] ?? hap.status;
+    const state: NodeVisual | undefined = st === 'DOWN' ? 'down' : st === 'MAINT' || st === 'DRAIN' || st === 'NOLB' ? 'maint' : hap.status.includes('/') ? 'degraded' : undefined;
+    return { status: hap.status, state };
+  },
+  galera: (s, n) => {
+    const galera = s.galera.nodes.find((g) => g.name === n.name);
+    if (!galera) return undefined;
+    return { status: galera.state, state: galera.state === 'Donor/Desynced' ? 'maint' : !galera.ready ? 'degraded' : undefined };
+  },
+  brick: (s, n) => {
+    const brick = s.gluster.bricks.find((b) => b.name === n.name);
+    if (!brick) return undefined;
+    return { status: brick.online ? 'brick online' : 'brick offline', state: brick.online ? undefined : 'degraded' };
+  },
+  redis: (s) => ({ status: s.redis.up ? 'up' : 'no answer', state: s.redis.up ? undefined : 'degraded' }),
+  haproxy: (s) => ({ status: s.haproxy.up ? 'up' : 'no answer', state: s.haproxy.up ? undefined : 'degraded' }),
+};
+
+/** The node's row among HAProxy's servers (in its role's backend, when it is a server of several). */
+function hapRow(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined) {
+  return s.haproxy.servers.find((x) => x.server === n.name && (!d?.haproxyBackend || x.backend === d.haproxyBackend));
+}
+
+/** One view per node (and per listener, e.g. HAProxy's DB writer/reader): its state class, status line and tooltip. */
 export function nodeViews(s: LabSnapshot): NodeView[] {
   const views: NodeView[] = [];
+  const roles = rolesOf(s);
+  const display = new Map(roles.map((d) => [d.role, d]));
   const faults = (node: string) => s.activeFaults.filter((f) => f.nodes.includes(node) || f.from?.includes(node)).map((f) => f.detail);
   for (const n of s.nodes) {
-    const hap = s.haproxy.servers.find((x) => x.server === n.name && (n.role !== 'db' || x.backend === 'db_writer'));
+    const d = display.get(n.role);
+    const hap = hapRow(s, n, d);
     const galera = s.galera.nodes.find((g) => g.name === n.name);
-    const brick = s.gluster.bricks.find((b) => b.name === n.name);
     let state: NodeVisual = containerVisual(n) ?? (n.healthy ? 'up' : 'degraded');
     let status: string = n.container === 'running' ? (n.healthy ? 'up' : 'unhealthy') : n.container;
     const lines = [`${n.name} (${n.role}) — container ${n.container}, ${n.healthy ? 'healthy' : `unhealthy${n.detail ? `: ${n.detail}` : ''}`}`];
-    if (n.container === 'running') {
-      if (n.role === 'web' && hap) {
-        const st = hap.status.split(' ')[0] ?? hap.status;
-        status = hap.status;
-        if (st === 'DOWN') state = 'down';
-        else if (st === 'MAINT' || st === 'DRAIN' || st === 'NOLB') state = 'maint';
-        else if (hap.status.includes('/')) state = 'degraded';
-      } else if (n.role === 'db' && galera) {
-        status = galera.state;
-        if (galera.state === 'Donor/Desynced') state = 'maint';
-        else if (!galera.ready) state = 'degraded';
-      } else if (n.role === 'storage' && brick) {
-        status = brick.online ? 'brick online' : 'brick offline';
-        if (!brick.online) state = 'degraded';
-      } else if (n.role === 'cache') {
-        status = s.redis.up ? 'up' : 'no answer';
-        if (!s.redis.up) state = 'degraded';
-      } else if (n.role === 'lb') {
-        status = s.haproxy.up ? 'up' : 'no answer';
-        if (!s.haproxy.up) state = 'degraded';
+    if (n.container === 'running' && d?.status) {
+      const v = SOURCE_VIEWS[d.status](s, n, d);
+      if (v) {
+        status = v.status;
+        if (v.state) state = v.state;
       }
     }
     if (hap) lines.push(`HAProxy ${hap.backend}/${hap.server}: ${hap.status}${hap.checkStatus ? ` (${hap.checkStatus})` : ''}`);
@@ -129,17 +156,16 @@ export function nodeViews(s: LabSnapshot): NodeView[] {
     if (f.length) lines.push(`faults: ${f.join('; ')}`);
     views.push({ node: n.name, state, status, title: lines.join('\n'), container: true });
   }
-  for (const [key, backend, what] of [
-    [LISTENERS.writer, 'db_writer', 'writer'],
-    [LISTENERS.reader, 'db_reader', 'readers'],
-  ] as const) {
-    const servers = s.haproxy.servers.filter((x) => x.backend === backend && x.server !== 'BACKEND' && x.server !== 'FRONTEND');
-    if (!servers.length && !s.nodes.some((n) => n.role === 'db')) continue;
-    const up = servers.filter((x) => x.status.startsWith('UP'));
-    const active = backend === 'db_writer' ? up[0]?.server : undefined;
-    const state: NodeVisual = !s.haproxy.up || up.length === 0 ? 'down' : backend === 'db_reader' && up.length < servers.length ? 'degraded' : 'up';
-    const status = backend === 'db_writer' ? (active ? `→ ${active}` : 'none') : `${up.length}/${servers.length} up`;
-    views.push({ node: key, state, status, title: `HAProxy DB ${what}: ${servers.map((x) => `${x.server} ${x.status}`).join(', ') || 'no servers'}`, container: false });
+  for (const d of roles) {
+    for (const l of d.diagram.via?.listeners ?? []) {
+      const servers = s.haproxy.servers.filter((x) => x.backend === l.backend && x.server !== 'BACKEND' && x.server !== 'FRONTEND');
+      if (!servers.length && !s.nodes.some((n) => n.role === d.role)) continue;
+      const up = servers.filter((x) => x.status.startsWith('UP'));
+      const active = l.single ? up[0]?.server : undefined;
+      const state: NodeVisual = !s.haproxy.up || up.length === 0 ? 'down' : !l.single && up.length < servers.length ? 'degraded' : 'up';
+      const status = l.single ? (active ? `→ ${active}` : 'none') : `${up.length}/${servers.length} up`;
+      views.push({ node: l.id, state, status, title: `HAProxy DB ${l.what}: ${servers.map((x) => `${x.server} ${x.status}`).join(', ') || 'no servers'}`, container: false });
+    }
   }
   return views;
 }

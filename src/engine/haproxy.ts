@@ -5,8 +5,8 @@
  * - `defaults`: HAProxy's stock check timing and retry behaviour, for side-by-side lessons.
  * Facts and sources: shared/docs/HA-NOTES.md.
  */
+// Types only from ./topology: role modules read this module's constants while the topology loads the registry.
 import type { Topology } from './topology';
-import { nodesOf } from './topology';
 
 export type HaproxyProfile = 'tuned' | 'defaults';
 export const HAPROXY_PROFILES: readonly HaproxyProfile[] = ['tuned', 'defaults'];
@@ -45,8 +45,8 @@ function checkTiming(profile: HaproxyProfile, tier: 'web' | 'db'): string {
 }
 
 export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile = 'tuned'): string {
-  const web = nodesOf(topology, 'web');
-  const db = nodesOf(topology, 'db');
+  const web = topology.nodes.filter((n) => n.role === 'web');
+  const db = topology.nodes.filter((n) => n.role === 'db');
   const tuned = profile === 'tuned';
   const lines: string[] = [];
   const add = (...l: string[]) => lines.push(...l);

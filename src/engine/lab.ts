@@ -4,10 +4,9 @@
  * interface; everything the lab creates carries its labels.
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import { GaleraStarter, NETWORK_SUFFIX } from './galera-start';
-import { ensureBricksOnline, setupVolume, volumeStatus } from './gluster';
-import { BACKENDS, HAPROXY_CONFIG_PATH, HaproxyProfile, renderHaproxyConfig } from './haproxy';
-import { execRuntime, HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
+import { NETWORK_SUFFIX } from './galera-start';
+import type { HaproxyProfile } from './haproxy';
+import { execRuntime, HaproxyRuntime } from './haproxy-runtime';
 import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
 import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LabIdentity, labLabels, newLabId, nodeLabels, objectName, ownsContainer, setIdentity, validateLabName } from './labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
@@ -18,9 +17,11 @@ import { ensureMoodleImage, MOODLE_CONTEXT } from '../moodle/image';
 import type { MoodleLabState } from '../moodle/install';
 import { SiteCache, siteCacheDir } from '../moodle/site-cache';
 import { setUpSite } from '../moodle/site-setup';
-import { buildTopology, NodeSpec, nodesOf, PresetName, Role, ROLES, Topology } from './topology';
-import { DB_NAME, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, nodeEnv as nodeEnvFor } from './env';
-import { Clock, notYet, ready, realClock, waitFor } from './wait';
+import { buildTopology, NodeSpec, nodesOf, PresetName, Role, Topology } from './topology';
+import { DB_NAME, MOODLEDATA, moodleUrl, nodeEnv as nodeEnvFor } from './env';
+import { Clock, realClock } from './wait';
+import { roleModule, roleModules } from '../roles';
+import type { RoleHookContext } from '../roles/types';
 
 export interface Reporter {
   /** A step a user would want to see ("starting galera2"). */
@@ -188,39 +189,18 @@ export class LabEngine {
       const current = state;
       await settleAll(stage.map((role) => this.startRole(role, topology, current, tags.get(role)!, network, existing, opts)));
     }
-    await this.waitBalanced(state, topology, opts.signal);
+    const hookCtx = this.hookContext(state, topology, opts.signal);
+    for (const m of roleModules()) await m.hooks?.afterUp?.(hookCtx);
     if (moodle && (!moodle.installed || !moodle.course || !moodle.cache)) await this.installMoodle(state, topology, moodle, opts.freshInstall);
     else if (moodle && opts.freshInstall) this.reporter.step('moodle: already installed in this lab, --fresh-install changes nothing (destroy the lab to install again)');
     return this.state() ?? state;
-  }
-
-  /**
-   * `up` returns when the lab serves: HAProxy's own checks must see every web node and the DB
-   * writer UP (with `rise 2` that lags the nodes' readiness by a few seconds).
-   */
-  private async waitBalanced(state: LabState, topology: Topology, signal?: AbortSignal): Promise<void> {
-    if (!state.ports.runtime || nodesOf(topology, 'lb').length === 0) return;
-    const runtime = (this.deps.runtime ?? ((p: number) => new HaproxyRuntime(tcpRuntime(p))))(state.ports.runtime);
-    const expected = [
-      ...nodesOf(topology, 'web').map((n) => `${BACKENDS.web}/${n.name}`),
-      ...nodesOf(topology, 'db').map((n) => `${BACKENDS.dbWriter}/${n.name}`),
-    ];
-    this.reporter.step('haproxy: waiting for its checks to see every server UP');
-    await waitFor(
-      async () => {
-        const rows = await runtime.servers();
-        const notUp = expected.filter((e) => rows.find((r) => `${r.backend}/${r.server}` === e)?.status !== 'UP');
-        return notUp.length === 0 ? ready(undefined) : notYet(`not UP yet: ${notUp.join(', ')}`);
-      },
-      { what: 'HAProxy servers', timeoutMs: 60_000, intervalMs: 250, clock: this.clock, signal },
-    );
   }
 
   /** One image per role folder, built only when its context changed (or always, with `rebuild`: no layer cache). */
   async ensureImages(topology: Topology, baseImage: string, opts: { rebuild?: boolean } = {}): Promise<Map<Role, string>> {
     const tags = new Map<Role, string>();
     for (const role of new Set(topology.nodes.map((n) => n.role))) {
-      const image = ROLES[role].image;
+      const image = roleModule(role).spec.image;
       this.reporter.step(`image ${image}`);
       const { tag, built } = await this.images.ensure(this.lab, { name: image }, baseImage, (l) => this.reporter.detail(l), { ...opts, labels: this.labels() });
       if (built) this.reporter.step(`built ${tag}`);
@@ -381,25 +361,22 @@ export class LabEngine {
     return out;
   }
 
-  private haproxyConfig(topology: Topology, state: LabState): string {
-    return renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned');
+  /** What a role's lifecycle hook gets (src/roles/types.ts). */
+  private hookContext(state: LabState, topology: Topology, signal?: AbortSignal): RoleHookContext {
+    return { docker: this.docker, lab: this.lab, state, topology, reporter: this.reporter, clock: this.clock, labels: this.labels(state), signal, runtime: this.deps.runtime };
   }
 
   /**
    * Why an existing container cannot be reused (it is then recreated), or undefined. `up` may
    * have been interrupted anywhere (Ctrl-C, Docker or the host restarted): a container that was
-   * never started may also never have been configured; HAProxy without its configuration (or
-   * with an older one) is recreated too. Web nodes and HAProxy are stateless.
+   * never started may also never have been configured; a role's hook may tell more (HAProxy
+   * without its configuration, or with an older one). Stateless roles get the new image.
    */
   private async staleReason(node: NodeSpec, found: ContainerInfo, image: string, topology: Topology, state: LabState): Promise<string | undefined> {
     if (found.state === 'created') return 'created but never started (an interrupted `up`?)';
-    if ((node.role === 'web' || node.role === 'lb') && found.image !== image) return 'new image';
-    if (node.role === 'lb') {
-      const cfg = await this.docker.containers.getFile(found.id, HAPROXY_CONFIG_PATH);
-      if (!cfg) return 'no configuration (an interrupted `up`?)';
-      if (cfg.toString('utf8') !== this.haproxyConfig(topology, state)) return 'configuration changed';
-    }
-    return undefined;
+    const m = roleModule(node.role);
+    if (m.spec.stateless && found.image !== image) return 'new image';
+    return m.hooks?.staleReason?.(this.hookContext(state, topology), node, found);
   }
 
   private async ensureContainer(node: NodeSpec, topology: Topology, state: LabState, image: string, network: string, existing: Map<string, ContainerInfo>): Promise<{ id: string; created: boolean }> {
@@ -430,15 +407,15 @@ export class LabEngine {
       tmpfs: node.spec.tmpfs,
       stopTimeoutS: node.spec.stopTimeoutS,
     });
-    if (node.role === 'lb') {
-      await this.docker.containers.putFile(id, HAPROXY_CONFIG_PATH, this.haproxyConfig(topology, state));
-    }
+    await roleModule(node.role).hooks?.afterCreate?.(this.hookContext(state, topology), node, id);
     return { id, created: true };
   }
 
   private async startRole(role: Role, topology: Topology, state: LabState, image: string, network: string, existing: Map<string, ContainerInfo>, opts: UpOptions): Promise<void> {
     const nodes = nodesOf(topology, role);
-    const spec = ROLES[role];
+    const m = roleModule(role);
+    const spec = m.spec;
+    const hookCtx = this.hookContext(state, topology, opts.signal);
     const ids = new Map<string, string>();
     const created = new Set<string>();
     for (const node of nodes) {
@@ -447,7 +424,7 @@ export class LabEngine {
       if (c.created) created.add(node.name);
     }
     let order = nodes;
-    if (role === 'db') order = await new GaleraStarter({ docker: this.docker, lab: this.lab, labels: this.labels(state), reporter: this.reporter, clock: this.clock }).startOrder(state, nodes, ids, existing, created);
+    if (m.hooks?.startOrder) order = await m.hooks.startOrder(hookCtx, nodes, ids, existing, created);
     const startOne = async (node: NodeSpec) => {
       const id = ids.get(node.name)!;
       const before = existing.get(node.name)?.state;
@@ -459,7 +436,7 @@ export class LabEngine {
         }
         const info = await this.docker.containers.inspect(id);
         const hostPort = spec.readinessPort ? info.ports[spec.readinessPort] : undefined;
-        await waitReady({ docker: this.docker, state, clock: this.clock, http: this.deps.http, signal: opts.signal }, node.name, id, spec.readiness, hostPort);
+        await waitReady({ docker: this.docker, state, clock: this.clock, http: this.deps.http, signal: opts.signal }, node, id, hostPort);
         this.reporter.step(`${node.name} ready`);
       } catch (err) {
         const logs = await this.docker.containers.logs(id, 25).catch(() => '(no logs)');
@@ -469,19 +446,7 @@ export class LabEngine {
     if (spec.sequential) for (const n of order) await startOne(n);
     else await settleAll(order.map(startOne));
 
-    if (role === 'storage') await this.ensureGlusterVolume(nodes, ids);
-  }
-
-  private async ensureGlusterVolume(nodes: NodeSpec[], ids: Map<string, string>): Promise<void> {
-    const first = ids.get(nodes[0]!.name)!;
-    this.reporter.step(`gluster: volume ${GLUSTER_VOLUME} (replica ${nodes.length})`);
-    // Every brick online; a brick glusterd wrongly believes running (stale pidfile) is restarted.
-    // A started volume is repaired first: the setup helper would wait for its bricks in vain.
-    const bricks = () => ensureBricksOnline(this.docker.containers, nodes.map((n) => ({ name: n.name, id: ids.get(n.name)! })), GLUSTER_VOLUME, { clock: this.clock, report: (m) => this.reporter.step(m) });
-    const before = await volumeStatus(this.docker.containers, first, GLUSTER_VOLUME).catch(() => undefined);
-    if (before?.started) await bricks();
-    await setupVolume(this.docker.containers, first, GLUSTER_VOLUME, nodes.map((n) => n.name));
-    await bricks();
+    await m.hooks?.afterStart?.(hookCtx, nodes, ids);
   }
 
   /** Stops every node, keeping all data. Galera nodes stop one after another, the first node last. */
@@ -495,14 +460,15 @@ export class LabEngine {
     for (const stage of stages) {
       await Promise.all(
         stage.map(async (role) => {
+          const spec = roleModules().find((m) => m.role === role)?.spec;
           const nodes = [...existing.values()].filter((c) => c.labels['io.moodle-lab.role'] === role).sort((a, b) => a.name.localeCompare(b.name)).reverse();
           const stopOne = async (c: ContainerInfo) => {
             if (c.state === 'exited' || c.state === 'created') return;
             this.reporter.step(`stopping ${c.labels[LABEL_NODE]}`);
             if (c.state === 'paused') await this.docker.containers.unpause(c.id);
-            await this.docker.containers.stop(c.id, ROLES[role]?.stopTimeoutS ?? 10);
+            await this.docker.containers.stop(c.id, spec?.stopTimeoutS ?? 10);
           };
-          if (ROLES[role]?.sequential) for (const c of nodes) await stopOne(c);
+          if (spec?.sequential) for (const c of nodes) await stopOne(c);
           else await Promise.all(nodes.map(stopOne));
         }),
       );

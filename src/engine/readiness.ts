@@ -1,18 +1,10 @@
-/** One wait strategy per readiness kind of the topology table. */
+/** Node readiness: each role's wait strategy (src/roles), polled with the project's `waitFor`. */
 import type { DockerClient } from '../docker/types';
-import { sql } from './galera';
-import { HAPROXY_STATS_PATH } from './haproxy';
+import { roleModule } from '../roles';
+import { waitUntil } from '../roles/wait-strategies';
 import type { LabState } from './state';
-import type { Readiness } from './topology';
-import { Clock, notYet, ready, waitFor } from './wait';
-
-export const READY_TIMEOUT_MS: Record<Readiness, number> = {
-  'redis-ping': 30_000,
-  'glusterd': 60_000,
-  'galera-synced': 240_000, // a joiner takes a full SST
-  'http-stats': 30_000,
-  'http-health': 150_000, // the web entrypoint first waits for the Gluster mount
-};
+import type { NodeSpec } from './topology';
+import type { Clock } from './wait';
 
 export type HttpGet = (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
 
@@ -39,42 +31,8 @@ export interface ReadinessContext {
 }
 
 /** Resolves when the node is ready; rejects with a WaitTimeoutError naming the node. */
-export async function waitReady(ctx: ReadinessContext, node: string, containerId: string, kind: Readiness, hostPort?: number): Promise<void> {
-  const { docker, state } = ctx;
-  const http = ctx.http ?? fetchGet;
-  const running = async () => {
-    const info = await docker.containers.inspect(containerId);
-    if (info.state !== 'running') throw new Error(`${node} is ${info.state}`);
-  };
-  const probe = async () => {
-    switch (kind) {
-      case 'redis-ping': {
-        const r = await docker.containers.exec(containerId, ['redis-cli', 'ping'], { env: [`REDISCLI_AUTH=${state.secrets.redisPassword}`], timeoutMs: 3000 });
-        return r.stdout.trim() === 'PONG' ? ready(undefined) : notYet(r.stdout.trim() || r.stderr.trim());
-      }
-      case 'glusterd': {
-        const r = await docker.containers.exec(containerId, ['gluster', 'peer', 'status'], { timeoutMs: 10_000 });
-        return r.exitCode === 0 ? ready(undefined) : notYet((r.stderr || r.stdout).trim());
-      }
-      case 'galera-synced': {
-        const out = await sql(docker.containers, containerId, state.secrets.dbRootPassword, "SET SESSION wsrep_sync_wait=0; SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'");
-        const value = out.split('\t')[1]?.trim();
-        return value === 'Synced' ? ready(undefined) : notYet(`wsrep_local_state_comment=${value ?? '?'}`);
-      }
-      case 'http-stats':
-      case 'http-health': {
-        if (!hostPort) throw new Error(`${node} publishes no port`);
-        const url = `http://127.0.0.1:${hostPort}${kind === 'http-stats' ? HAPROXY_STATS_PATH : '/lab/health.php'}`;
-        const r = await http(url, 3000);
-        return r.status === 200 ? ready(undefined) : notYet(`HTTP ${r.status} from ${url}`);
-      }
-    }
-  };
-  await waitFor(
-    async () => {
-      await running();
-      return probe();
-    },
-    { what: `${node} (${kind})`, timeoutMs: READY_TIMEOUT_MS[kind], intervalMs: 500, clock: ctx.clock, signal: ctx.signal },
-  );
+/** Resolves when the node is ready (its role's wait strategy); rejects with a WaitTimeoutError naming the node. */
+export async function waitReady(ctx: ReadinessContext, node: NodeSpec, containerId: string, hostPort?: number): Promise<void> {
+  const strategy = roleModule(node.role).readiness({ docker: ctx.docker, state: ctx.state, node: node.name, containerId, hostPort, http: ctx.http ?? fetchGet });
+  await waitUntil(strategy, { what: `${node.name} (${strategy.name})`, intervalMs: 500, clock: ctx.clock, signal: ctx.signal });
 }

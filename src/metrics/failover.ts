@@ -3,7 +3,8 @@
  * status snapshots polled meanwhile.
  *
  * - detectedMs: fault → first snapshot in which the component shows it (HAProxy marks the web
- *   node DOWN/MAINT; the Galera Primary component shrinks; the Gluster brick is offline).
+ *   node DOWN/MAINT; the Galera Primary component shrinks; the Gluster brick is offline: the
+ *   node's role module says which, src/roles).
  *   Resolution = the polling interval; the snapshot's time is when its poll completed (an
  *   upper bound). undefined when no snapshot showed it (or the node has no such component).
  * - window: fault → the next fault (or the end of the run).
@@ -16,6 +17,8 @@
  *   without one, fault → the end of the last failed request in the window (0 when none failed):
  *   how long the service stayed degraded. `recoveredBy` says which.
  */
+import type { Role } from '../protocol/status';
+import { roleOfNode } from '../roles';
 import { LatencyHistogram } from './histogram';
 import { ComponentSnapshot, correctedMs, endMs, FaultEvent, Sample } from './types';
 
@@ -34,27 +37,27 @@ export interface FaultAnalysis {
   error?: string;
 }
 
-type Component = 'web' | 'db' | 'storage' | 'other';
+/** The role of a node whose faults a status snapshot can show (its role module's failover signal), or 'other'. */
+type Component = Role | 'other';
 
 export function componentOf(node: string): Component {
-  if (/^web\d+$/.test(node)) return 'web';
-  if (/^galera\d+$/.test(node)) return 'db';
-  if (/^gluster\d+$/.test(node)) return 'storage';
-  return 'other';
+  const m = roleOfNode(node);
+  return m?.failover ? m.role : 'other';
 }
 
 /** Whether the snapshot shows `node` as failed (true), healthy (false), or cannot tell (undefined). */
 export function showsFailed(snap: ComponentSnapshot, node: string, baselineGaleraSize: number | undefined, webBackend = 'web'): boolean | undefined {
-  switch (componentOf(node)) {
-    case 'web': {
+  const m = roleOfNode(node);
+  switch (m?.failover) {
+    case 'haproxy-server': {
       const row = snap.haproxy?.find((s) => s.backend === webBackend && s.server === node);
       if (!row) return undefined;
       return !/^(UP|DRAIN|NOLB|no check)/.test(row.status);
     }
-    case 'db':
+    case 'galera-size':
       if (snap.galeraSize === undefined || baselineGaleraSize === undefined) return undefined;
       return snap.galeraSize < baselineGaleraSize;
-    case 'storage': {
+    case 'brick': {
       const b = snap.bricks?.find((x) => x.name === node);
       return b ? !b.online : undefined;
     }

@@ -4,7 +4,7 @@
  * the webview imports this module too.
  */
 import type { ActiveFault } from './faults';
-import type { LabStatus } from './status';
+import type { LabStatus, RoleDisplay } from './status';
 
 export type EventSeverity = 'info' | 'ok' | 'warn' | 'error';
 export type EventSource = 'docker' | 'haproxy' | 'galera' | 'gluster' | 'redis' | 'lab' | 'action' | 'load' | 'scenario';
@@ -86,6 +86,8 @@ export interface LabSnapshot extends LabStatus {
   scenarios?: { name: string; description: string }[];
   /** What Export Report would write (e.g. 'scenario failover-web', 'load'); absent: nothing yet. */
   reportReady?: string;
+  /** How to draw each role (tiers, diagram, panels), in order: from the role modules (src/roles). */
+  roles: RoleDisplay[];
   /** Set when the last refresh failed (e.g. Docker stopped answering); the rest is the last good view. */
   error?: string;
 }

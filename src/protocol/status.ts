@@ -119,3 +119,63 @@ export interface LabStatus {
   /** Every fault in force, whoever applied it (CLI, dashboard, VS Code); [] when none. */
   faults?: FaultStatus[];
 }
+
+/**
+ * Which status section describes a running node of a role (its diagram status line and colour):
+ * its row among HAProxy's servers, its wsrep row, its brick, or a service section's `up`.
+ */
+export type NodeStateSource = 'haproxy-server' | 'galera' | 'brick' | 'redis' | 'haproxy';
+
+/** A dashboard component panel (one per status section). */
+export type PanelKind = 'haproxy' | 'galera' | 'gluster' | 'redis';
+
+/** A virtual node of the diagram: a listener of another role's container (HAProxy's DB listeners). */
+export interface DiagramListener {
+  /** Mermaid node id, e.g. `dbwriter`. */
+  id: string;
+  /** Label in the diagram, e.g. `DB writer`. */
+  label: string;
+  /** The HAProxy backend it fronts. */
+  backend: string;
+  /** Tooltip word: `writer`, `readers`. */
+  what: string;
+  /** One active server (status `→ galera1`) rather than a count of servers up (`2/3 up`). */
+  single: boolean;
+}
+
+/**
+ * How the UIs draw a role, declared by its role module (src/roles) and carried in the snapshot
+ * (`LabSnapshot.roles`): the tree, the diagram and the panels read this, never a role's name.
+ * Not part of `status --json`.
+ */
+export interface RoleDisplay {
+  role: Role;
+  /** Position among tiers (tree, diagram, report), ascending. */
+  order: number;
+  /** Tree tier label, e.g. `Database (Galera)`. */
+  label: string;
+  /** Codicon id of the tree tier. */
+  icon: string;
+  /** Tier title in the scenario report. */
+  reportTitle: string;
+  /** What gives a running node's status line and colour in the diagram. */
+  status?: NodeStateSource;
+  /** The HAProxy backend whose row is the node's, when its servers sit in several backends. */
+  haproxyBackend?: string;
+  /** What the tree's "open" action opens: the node's direct URL, or HAProxy's stats page. */
+  opens?: 'url' | 'haproxy-stats';
+  /** The dashboard panel listing its nodes; absent: a table of its nodes (container, health). */
+  panel?: PanelKind;
+  diagram: {
+    /** A tier box's title (group), or every node's label (single nodes). */
+    title: string;
+    /** Its nodes in one box (`tier_<role>`), or each node on its own. */
+    group: boolean;
+    /** Users reach the lab through this role's first node (the first role in order that has nodes wins). */
+    entry?: boolean;
+    /** The role whose nodes (or box) link to this one. */
+    from?: Role;
+    /** When `role` has nodes, `from` reaches this role through these listeners of it. */
+    via?: { role: Role; listeners: DiagramListener[] };
+  };
+}

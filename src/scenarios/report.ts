@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LoadFaultResult, LoadResult } from '../metrics/export';
+import { roleDisplays } from '../roles';
 import type { NamedRun, ScenarioResult, ScenarioTimelineEntry } from './types';
 
 /** One configuration of the paper's test (LXD + HAProxy + GlusterFS, 30 JMeter threads). */
@@ -125,8 +126,8 @@ function nodesIn(text: string, names: string[]): string[] {
 
 // ---------------------------------------------------------------- SVG: topology
 
-const TIER_ORDER = ['lb', 'web', 'db', 'storage', 'cache'];
-const TIER_TITLE: Record<string, string> = { lb: 'load balancer', web: 'Moodle web', db: 'Galera (db)', storage: 'GlusterFS (storage)', cache: 'Redis (cache)' };
+const TIER_ORDER: string[] = roleDisplays().map((d) => d.role);
+const TIER_TITLE: Record<string, string> = Object.fromEntries(roleDisplays().map((d) => [d.role, d.reportTitle]));
 
 function topologySvg(result: ScenarioResult): string {
   const nodes = result.topology.nodes;

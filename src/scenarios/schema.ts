@@ -10,8 +10,9 @@
  */
 import { FAULT_KINDS, MIN_LOSS_PCT } from '../protocol/faults';
 import type { MetricKey } from './types';
+import { buildTopology, MAX_WEB_NODES } from '../engine/topology';
 
-const NODE_NAMES = ['haproxy', ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `web${i}`), 'galera1', 'galera2', 'galera3', 'gluster1', 'gluster2', 'gluster3', 'redis'];
+const NODE_NAMES = buildTopology('ha', MAX_WEB_NODES).nodes.map((n) => n.name);
 const WEB_NODES = NODE_NAMES.filter((n) => n.startsWith('web'));
 const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?(ms|s|m)?\\s*$';
 const OP = '(<=|>=|==|!=|=|<|>)?\\s*';

@@ -4,6 +4,7 @@
  */
 import type { LabStatus } from '../protocol/status';
 import type { EventSeverity, EventSource } from '../protocol/snapshot';
+import { roleModules } from '../roles';
 
 export interface DerivedEvent {
   source: EventSource;
@@ -11,8 +12,6 @@ export interface DerivedEvent {
   node?: string;
   text: string;
 }
-
-const hapSeverity = (s: string): EventSeverity => (s.startsWith('UP') && !s.includes('/') ? 'ok' : s.startsWith('DOWN') ? 'error' : 'warn');
 
 export function diffStatus(prev: LabStatus | undefined, next: LabStatus): DerivedEvent[] {
   const out: DerivedEvent[] = [];
@@ -27,40 +26,9 @@ export function diffStatus(prev: LabStatus | undefined, next: LabStatus): Derive
     }
   }
 
-  const key = (s: { backend: string; server: string }) => `${s.backend}/${s.server}`;
-  const prevServers = new Map(prev.haproxy.servers.map((s) => [key(s), s]));
-  for (const s of next.haproxy.servers) {
-    const p = prevServers.get(key(s));
-    if (p && p.status !== s.status) {
-      out.push({ source: 'haproxy', severity: hapSeverity(s.status), node: s.server, text: `HAProxy ${key(s)}: ${p.status} → ${s.status}${s.checkStatus ? ` (${s.checkStatus})` : ''}` });
-    }
-  }
-  if (prev.haproxy.up !== next.haproxy.up && prev.nodes.length) {
-    out.push({ source: 'haproxy', severity: next.haproxy.up ? 'ok' : 'error', node: 'haproxy', text: `HAProxy ${next.haproxy.up ? 'answers again' : 'does not answer'}` });
-  }
+  // Each role's section (HAProxy, Galera, bricks, Redis): its role module says what changed.
+  for (const m of roleModules()) if (m.diff) out.push(...m.diff(prev, next));
 
-  if (prev.galera.nodes.length || next.galera.nodes.length) {
-    if (prev.galera.clusterSize !== next.galera.clusterSize || prev.galera.status !== next.galera.status) {
-      const sev: EventSeverity = next.galera.status !== 'Primary' ? 'error' : next.galera.clusterSize < 3 ? 'warn' : 'ok';
-      out.push({ source: 'galera', severity: sev, text: `Galera ${prev.galera.status} size ${prev.galera.clusterSize} → ${next.galera.status} size ${next.galera.clusterSize}` });
-    }
-    const prevG = new Map(prev.galera.nodes.map((g) => [g.name, g]));
-    for (const g of next.galera.nodes) {
-      const p = prevG.get(g.name);
-      if (p && p.state !== g.state) out.push({ source: 'galera', severity: g.state === 'Synced' ? 'ok' : 'warn', node: g.name, text: `${g.name} wsrep ${p.state} → ${g.state}` });
-    }
-  }
-
-  const prevB = new Map(prev.gluster.bricks.map((b) => [b.name, b]));
-  for (const b of next.gluster.bricks) {
-    const p = prevB.get(b.name);
-    if (p && p.online !== b.online) out.push({ source: 'gluster', severity: b.online ? 'ok' : 'error', node: b.name, text: `brick ${b.name} ${b.online ? 'online' : 'offline'}` });
-  }
-  if (prev.gluster.healPending !== next.gluster.healPending && (prev.gluster.healPending === 0 || next.gluster.healPending === 0)) {
-    out.push({ source: 'gluster', severity: next.gluster.healPending ? 'warn' : 'ok', text: next.gluster.healPending ? `${next.gluster.healPending} pending heals` : 'no pending heals' });
-  }
-
-  if (prev.redis.up !== next.redis.up && prev.nodes.length) out.push({ source: 'redis', severity: next.redis.up ? 'ok' : 'error', node: 'redis', text: `Redis ${next.redis.up ? 'up' : 'down'}` });
   if (prev.moodle.maintenance !== next.moodle.maintenance) out.push({ source: 'lab', severity: 'warn', text: `Moodle maintenance ${next.moodle.maintenance ? 'on' : 'off'}` });
   return out;
 }

@@ -11,6 +11,7 @@ import type { EventSeverity, LabSnapshot, LoadMetrics, TimelineEvent } from '../
 export type LiveFields = Pick<LabSnapshot, 'metrics' | 'scenario' | 'scenarios' | 'reportReady'>;
 import type { ContainerStatus, LabStatus } from '../protocol/status';
 import { diffStatus, nodeFingerprints } from './diff';
+import { roleDisplays } from '../roles';
 
 export interface Timer {
   setInterval(fn: () => void, ms: number): unknown;
@@ -200,6 +201,7 @@ export class SnapshotStore {
     this.snapshot = {
       ...this.base,
       revision: this.revision,
+      roles: roleDisplays(),
       activeFaults: faults,
       events: [...this.events],
       ...this.live,

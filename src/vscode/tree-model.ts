@@ -1,10 +1,11 @@
 /**
- * Snapshot → tree items, as plain data (no vscode import): tiers, then nodes with an icon, a
- * description (container state, HAProxy status, Galera state, brick online) and a tooltip.
+ * Snapshot → tree items, as plain data (no vscode import): tiers (the snapshot's `roles`), then
+ * nodes with an icon, a description (container state, HAProxy status, Galera state, brick online)
+ * and a tooltip. No switch on a role's name: a role's display says what its nodes show.
  * The TreeDataProvider only maps these to vscode.TreeItem. Unit-tested directly.
  */
 import type { LabSnapshot } from '../protocol/snapshot';
-import type { NodeStatus, Role } from '../protocol/status';
+import type { NodeStateSource, NodeStatus, Role, RoleDisplay } from '../protocol/status';
 
 export interface NodeItemModel {
   kind: 'node';
@@ -28,28 +29,30 @@ export interface TierItemModel {
   children: NodeItemModel[];
 }
 
-export const TIERS: { role: Role; label: string; icon: string }[] = [
-  { role: 'lb', label: 'Load balancer', icon: 'server-process' },
-  { role: 'web', label: 'Moodle web', icon: 'globe' },
-  { role: 'db', label: 'Database (Galera)', icon: 'database' },
-  { role: 'storage', label: 'Storage (Gluster)', icon: 'files' },
-  { role: 'cache', label: 'Cache (Redis)', icon: 'zap' },
-];
+/** The tree's tiers: the roles the snapshot carries (their modules' display), in order. */
+export function tiers(s: Pick<LabSnapshot, 'roles'>): RoleDisplay[] {
+  return [...s.roles].sort((a, b) => a.order - b.order);
+}
+
+/** Tooltip lines of a service section a role's nodes show (by section, not by role). */
+const SERVICE_TIPS: Partial<Record<NodeStateSource, (s: LabSnapshot) => string>> = {
+  redis: (s) => `redis: ${s.redis.up ? 'answers' : 'does not answer'}${s.redis.keys !== undefined ? `, ${s.redis.keys} keys` : ''}`,
+};
 
 const OK = 'testing.iconPassed';
 const BAD = 'testing.iconFailed';
 const WARN = 'list.warningForeground';
 
-function nodeItem(s: LabSnapshot, n: NodeStatus): NodeItemModel {
+function nodeItem(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined): NodeItemModel {
   const parts: string[] = [n.container];
   const tip: string[] = [`${n.name} — ${n.role}`, `container: ${n.container}`, `health: ${n.healthy ? 'healthy' : `unhealthy${n.detail ? ` (${n.detail})` : ''}`}`];
   let icon = n.container === 'running' ? (n.healthy ? { id: 'pass-filled', color: OK } : { id: 'warning', color: WARN }) : n.container === 'paused' ? { id: 'debug-pause', color: WARN } : { id: 'error', color: BAD };
-  const hap = s.haproxy.servers.find((x) => x.server === n.name && (n.role !== 'db' || x.backend === 'db_writer'));
+  const hap = s.haproxy.servers.find((x) => x.server === n.name && (!d?.haproxyBackend || x.backend === d.haproxyBackend));
   if (hap) {
     parts.push(`HAProxy ${hap.status}`);
     tip.push(`HAProxy ${hap.backend}/${hap.server}: ${hap.status}${hap.checkStatus ? ` (check ${hap.checkStatus})` : ''}${hap.sessions !== undefined ? `, ${hap.sessions} sessions` : ''}`);
     if (n.container === 'running' && /^(DRAIN|MAINT)/.test(hap.status)) icon = { id: 'circle-slash', color: WARN };
-    if (n.container === 'running' && /^DOWN/.test(hap.status) && n.role === 'web') icon = { id: 'error', color: BAD };
+    if (n.container === 'running' && /^DOWN/.test(hap.status) && d?.status === 'haproxy-server') icon = { id: 'error', color: BAD };
   }
   const g = s.galera.nodes.find((x) => x.name === n.name);
   if (g) {
@@ -62,7 +65,8 @@ function nodeItem(s: LabSnapshot, n: NodeStatus): NodeItemModel {
     tip.push(`brick: ${b.online ? 'online' : 'OFFLINE'}; pending heals on the volume: ${s.gluster.healPending}`);
     if (!b.online && n.container === 'running') icon = { id: 'warning', color: WARN };
   }
-  if (n.role === 'cache') tip.push(`redis: ${s.redis.up ? 'answers' : 'does not answer'}${s.redis.keys !== undefined ? `, ${s.redis.keys} keys` : ''}`);
+  const serviceTip = d?.status ? SERVICE_TIPS[d.status] : undefined;
+  if (serviceTip) tip.push(serviceTip(s));
   if (n.url) tip.push(`direct URL: ${n.url}`);
   const faults = s.activeFaults.filter((f) => f.nodes.includes(n.name));
   if (faults.length) {
@@ -72,15 +76,14 @@ function nodeItem(s: LabSnapshot, n: NodeStatus): NodeItemModel {
   // contextValue: "node role-web state-running [hap-drain] [openable]" (menus match with regex)
   const ctx = ['node', `role-${n.role}`, `state-${n.container}`];
   if (hap && /^(DRAIN|MAINT)/.test(hap.status)) ctx.push('hap-drain');
-  if (n.role === 'web' && n.url) ctx.push('openable');
-  if (n.role === 'lb' && s.endpoints.haproxyStats) ctx.push('openable');
+  if ((d?.opens === 'url' && n.url) || (d?.opens === 'haproxy-stats' && s.endpoints.haproxyStats)) ctx.push('openable');
   return { kind: 'node', node: n.name, role: n.role, label: n.name, description: parts.join(' · '), tooltip: tip.join('\n'), icon, contextValue: ctx.join(' ') };
 }
 
 export function treeModel(s: LabSnapshot | undefined): TierItemModel[] {
   if (!s || s.state === 'absent') return [];
-  return TIERS.map((t) => {
-    const children = s.nodes.filter((n) => n.role === t.role).map((n) => nodeItem(s, n));
+  return tiers(s).map((t) => {
+    const children = s.nodes.filter((n) => n.role === t.role).map((n) => nodeItem(s, n, t));
     const healthy = children.filter((c) => c.icon.color === OK).length;
     return {
       kind: 'tier' as const,

@@ -1,6 +1,7 @@
 /** An 11-node lab status/snapshot for unit tests of the dashboard, tree and store, and for the bench. */
 import type { LabSnapshot } from '../../../src/protocol/snapshot';
 import type { LabStatus } from '../../../src/protocol/status';
+import { roleDisplays } from '../../../src/roles';
 
 /** tick even: all healthy; odd: web2 exited and DOWN in HAProxy. */
 export function syntheticStatus(tick: number): LabStatus {
@@ -39,5 +40,5 @@ export function labStatus(tick = 0): LabStatus {
 }
 
 export function labSnapshot(tick = 0, extra: Partial<LabSnapshot> = {}): LabSnapshot {
-  return { ...syntheticStatus(tick), revision: tick + 1, activeFaults: [], events: [], ...extra };
+  return { ...syntheticStatus(tick), revision: tick + 1, roles: roleDisplays(), activeFaults: [], events: [], ...extra };
 }

@@ -1,0 +1,40 @@
+/**
+ * The role registry: every node role of the lab, in order (tiers, start grouping, diagram).
+ * Adding a role = its lab/ folder + its module here + a preset entry (../engine/topology.ts).
+ */
+import type { Role, RoleDisplay } from '../protocol/status';
+import { cacheRole } from './cache';
+import { dbRole } from './db';
+import { lbRole } from './lb';
+import type { RoleModule } from './types';
+import { storageRole } from './storage';
+import { webRole } from './web';
+
+export type { RoleModule } from './types';
+
+let modules: readonly RoleModule[] | undefined;
+
+/**
+ * Every role module, by `display.order`. A function, not a constant: role modules import engine
+ * modules that import the topology, which reads this registry; the list is built on first use.
+ */
+export function roleModules(): readonly RoleModule[] {
+  modules ??= [lbRole, webRole, dbRole, storageRole, cacheRole].sort((a, b) => a.display.order - b.display.order);
+  return modules;
+}
+
+export function roleModule(role: Role): RoleModule {
+  const m = roleModules().find((r) => r.role === role);
+  if (!m) throw new Error(`no role module for role "${role}"`);
+  return m;
+}
+
+/** What the UIs draw roles with (carried in the snapshot). */
+export function roleDisplays(): RoleDisplay[] {
+  return roleModules().map((m) => m.display);
+}
+
+/** The role of a node named `<prefix><n>` (or `<prefix>` for a role that names a lone node so). */
+export function roleOfNode(node: string): RoleModule | undefined {
+  return roleModules().find((m) => new RegExp(`^${m.spec.prefix}${m.spec.bareWhenAlone ? '(\\d+)?' : '\\d+'}$`).test(node));
+}

@@ -1,0 +1,142 @@
+/**
+ * What a node role is, in one object (STYLE §11, containerlab's `nodes.Node`): its container
+ * spec, environment, readiness, lifecycle hooks, the slice of `status --json` it collects, the
+ * timeline events it derives, and how the UIs draw it. The engine, status, readiness and the UIs
+ * loop over the registry (./index.ts); none of them switches on a role's name.
+ */
+import type { ContainerInfo, DockerClient } from '../docker/types';
+import type { HaproxyRuntime } from '../engine/haproxy-runtime';
+import type { Reporter } from '../engine/lab';
+import type { HttpGet } from '../engine/readiness';
+import type { LabState } from '../engine/state';
+import type { NodeSpec, Topology } from '../engine/topology';
+import type { Clock } from '../engine/wait';
+import type { LabStatus, Role, RoleDisplay } from '../protocol/status';
+import type { DerivedEvent } from '../state/diff';
+import type { WaitStrategy } from './wait-strategies';
+
+/** The name of a role's readiness strategy (the timeout error quotes it). */
+export type Readiness = 'http-stats' | 'http-health' | 'galera-synced' | 'glusterd' | 'redis-ping';
+
+export interface PortSpec {
+  /** A name other code refers to: `moodle`, `stats`, `runtime`, `http`. */
+  name: string;
+  container: number;
+  /** `preferred`: the state's chosen host port (default below, or the next free one); `ephemeral`: Docker picks. */
+  publish: 'preferred' | 'ephemeral';
+  defaultHostPort?: number;
+}
+
+/** The container spec of a role's nodes. */
+export interface RoleSpec {
+  role: Role;
+  /** Node name: `prefix` alone for a lone node of a `bareWhenAlone` role, `prefix<n>` otherwise. */
+  prefix: string;
+  /** A role with one node names it `prefix` alone (`haproxy`, `redis`). */
+  bareWhenAlone: boolean;
+  /** Build context under lab/. */
+  image: string;
+  ports: PortSpec[];
+  volumes: { suffix: string; path: string }[];
+  capAdd: string[];
+  devices: string[];
+  /** tmpfs mounts (path → mount options): runtime state that must not survive a stop/start. */
+  tmpfs: Record<string, string>;
+  stopTimeoutS: number;
+  readiness: Readiness;
+  /** The container port an HTTP readiness check reaches through its published host port. */
+  readinessPort?: number;
+  /** Roles whose nodes must all be ready before this role's nodes start. */
+  dependsOn: Role[];
+  /** Nodes of this role start one after another (each waits for the previous one to be ready). */
+  sequential: boolean;
+  /** Holds no data: a container running an older image is recreated. */
+  stateless: boolean;
+}
+
+/**
+ * Restarts are clean starts: /run (and /var/run, a link to it in the base image) is a fresh
+ * tmpfs at every container start, so no pidfile, socket or lock of the previous run survives.
+ * A stale pidfile whose PID number was reused made glusterd believe a brick still ran and never
+ * start it again. Each entrypoint recreates the folders its daemon needs there.
+ */
+export const RUNTIME_TMPFS: Record<string, string> = { '/run': 'rw,nosuid,nodev,noexec,mode=0755,size=64m' };
+
+/** What a readiness strategy is built for: one node's container. */
+export interface ReadinessTarget {
+  docker: DockerClient;
+  state: LabState;
+  node: string;
+  containerId: string;
+  /** The host port published for `spec.readinessPort`. */
+  hostPort?: number;
+  http: HttpGet;
+}
+
+/** What a lifecycle hook gets from the engine. */
+export interface RoleHookContext {
+  docker: DockerClient;
+  lab: string;
+  state: LabState;
+  topology: Topology;
+  reporter: Reporter;
+  clock: Clock;
+  /** The labels of an object the lab creates. */
+  labels: Record<string, string>;
+  signal?: AbortSignal;
+  /** HAProxy's runtime API on a host port (tests pass a fake). */
+  runtime?: (port: number) => HaproxyRuntime;
+}
+
+export interface RoleHooks {
+  /** Why an existing container cannot be reused (it is then recreated), beyond the engine's own reasons. */
+  staleReason?(ctx: RoleHookContext, node: NodeSpec, found: ContainerInfo): Promise<string | undefined>;
+  /** After a node's container is created, before it starts (e.g. HAProxy's configuration file). */
+  afterCreate?(ctx: RoleHookContext, node: NodeSpec, id: string): Promise<void>;
+  /** The order the role's nodes start in (e.g. Galera: the node to bootstrap from first). */
+  startOrder?(ctx: RoleHookContext, nodes: NodeSpec[], ids: Map<string, string>, existing: Map<string, ContainerInfo>, created: Set<string>): Promise<NodeSpec[]>;
+  /** After every node of the role is ready (e.g. the Gluster volume). */
+  afterStart?(ctx: RoleHookContext, nodes: NodeSpec[], ids: Map<string, string>): Promise<void>;
+  /** After every stage, before `up` returns (e.g. HAProxy's checks see every server UP). */
+  afterUp?(ctx: RoleHookContext): Promise<void>;
+}
+
+/** What a status collector gets: the lab's containers and the status being filled. */
+export interface StatusContext {
+  docker: DockerClient;
+  http: HttpGet;
+  runtime?: (port: number) => HaproxyRuntime;
+  state: LabState;
+  topology: Topology;
+  /** The status being collected: a collector fills its own section. */
+  status: LabStatus;
+  byNode: Map<string, ContainerInfo>;
+  running(name: string): boolean;
+  /** Each node's health verdict (nodes without one are unhealthy, "unknown"). */
+  health: Map<string, { healthy: boolean; detail?: string }>;
+}
+
+/** How a failover analysis sees a fault on one of the role's nodes (src/metrics/failover.ts). */
+export type FailoverSignal = 'haproxy-server' | 'galera-size' | 'brick';
+
+export interface RoleModule {
+  role: Role;
+  spec: RoleSpec;
+  /** Its ports when its first node is the lab's entry (the preset's `entry`); default `spec.ports`. */
+  entryPorts?: PortSpec[];
+  /** The environment of a node's container (the contract is lab/README.md). */
+  env?(node: NodeSpec, topology: Topology, state: LabState): Record<string, string>;
+  /** When a started node is ready. */
+  readiness(target: ReadinessTarget): WaitStrategy;
+  hooks?: RoleHooks;
+  /** Fills the role's slice of the status; runs even when the topology has none of its nodes. Returns its tasks. */
+  collectStatus?(ctx: StatusContext, nodes: NodeSpec[]): Promise<void>[];
+  /** A node's direct URL is `http://127.0.0.1:<host port of this container port>`. */
+  directUrlPort?: number;
+  /** Timeline entries from two consecutive statuses, for the section it owns. */
+  diff?(prev: LabStatus, next: LabStatus): DerivedEvent[];
+  failover?: FailoverSignal;
+  display: RoleDisplay;
+}
+
+export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));

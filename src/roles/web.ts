@@ -1,0 +1,73 @@
+/** `web`: the Moodle (or probe) web nodes behind HAProxy, moodledata on a Gluster FUSE mount. */
+import { DB_NAME, DB_USER, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, PROBE_DB_NAME } from '../engine/env';
+import { HAPROXY_PORTS } from '../engine/haproxy';
+import { nodesOf } from '../engine/topology';
+import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
+import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
+
+export const WEB_HEALTH_PATH = '/lab/health.php';
+
+export const webRole: RoleModule = {
+  role: 'web',
+  spec: {
+    role: 'web', prefix: 'web', bareWhenAlone: false, image: 'web',
+    ports: [{ name: 'http', container: 80, publish: 'ephemeral' }],
+    volumes: [], capAdd: ['SYS_ADMIN'], devices: ['/dev/fuse'], tmpfs: RUNTIME_TMPFS,
+    stopTimeoutS: 10, readiness: 'http-health', readinessPort: 80, dependsOn: ['lb', 'db', 'storage', 'cache'], sequential: false,
+    stateless: true,
+  },
+  // In `single` the web node is what users type: it publishes the moodle port itself.
+  entryPorts: [{ name: 'moodle', container: 80, publish: 'preferred', defaultHostPort: 8080 }],
+  env(node, topology, state) {
+    const s = state.secrets;
+    const lb = nodesOf(topology, 'lb')[0];
+    const db = nodesOf(topology, 'db')[0];
+    const cache = nodesOf(topology, 'cache')[0];
+    const storage = nodesOf(topology, 'storage');
+    return {
+      LAB_NODE: node.name,
+      // Through HAProxy's single-writer and reader listeners when there is one; else the lone DB.
+      DB_HOST: lb ? lb.name : (db?.name ?? ''),
+      DB_PORT: String(HAPROXY_PORTS.dbWriter),
+      DB_READ_PORT: String(lb ? HAPROXY_PORTS.dbReader : HAPROXY_PORTS.dbWriter),
+      DB_NAME,
+      DB_USER,
+      DB_PASSWORD: s.dbPassword,
+      PROBE_DB_NAME,
+      REDIS_HOST: cache?.name ?? '',
+      REDIS_PASSWORD: cache ? s.redisPassword : '',
+      GLUSTER_SERVERS: storage.map((n) => n.name).join(','),
+      GLUSTER_VOLUME,
+      MOODLEDATA,
+      MOODLE_WWWROOT: moodleUrl(state),
+      MOODLE_USERS_PASSWORD: s.moodleUsersPassword,
+    };
+  },
+  // The web entrypoint first waits for the Gluster mount.
+  readiness: (t) =>
+    forAll('http-health', [forContainerRunning(t.docker.containers, t.node, t.containerId), forHttp200(t.http, t.node, 'http-health', 150_000, t.hostPort, WEB_HEALTH_PATH)]),
+  // The light health endpoint, directly on each node's published port.
+  collectStatus(ctx, nodes) {
+    return nodes.map(async (n) => {
+      const c = ctx.byNode.get(n.name);
+      const port = c?.ports[80];
+      if (!c || c.state !== 'running' || !port) {
+        ctx.health.set(n.name, { healthy: false, detail: c ? c.state : 'missing' });
+        return;
+      }
+      try {
+        const r = await ctx.http(`http://127.0.0.1:${port}${WEB_HEALTH_PATH}`, 2000);
+        ctx.health.set(n.name, r.status === 200 ? { healthy: true } : { healthy: false, detail: `health check HTTP ${r.status}` });
+      } catch (err) {
+        ctx.health.set(n.name, { healthy: false, detail: errorText(err) });
+      }
+    });
+  },
+  directUrlPort: 80,
+  failover: 'haproxy-server',
+  display: {
+    role: 'web', order: 1, label: 'Moodle web', icon: 'globe', reportTitle: 'Moodle web',
+    status: 'haproxy-server', opens: 'url', panel: 'haproxy',
+    diagram: { title: 'Moodle web', group: true, entry: true, from: 'lb' },
+  },
+};
