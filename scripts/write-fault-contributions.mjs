@@ -1,10 +1,10 @@
 // Rewrites package.json's fault commands and node-menu entries from the fault catalog
-// (src/faults/catalog); a unit test fails when they differ.
+// (src/protocol/fault-catalog); a unit test fails when they differ.
 // Usage: node --import tsx scripts/write-fault-contributions.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import catalogModule from '../src/faults/catalog/index.ts';
+import catalogModule from '../src/protocol/fault-catalog/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const file = join(root, 'package.json');

@@ -19,7 +19,7 @@ import { cacheCommand, SITE_CACHE_OPTIONS } from './moodle/cache-command';
 import { SiteCache, siteCacheDir } from './moodle/site-cache';
 import { ScenarioFileError } from './scenarios/parse';
 import { ScenarioError } from './scenarios/types';
-import { faultCliOptions, FaultKind, faultParams, FaultRequest, FaultRequestError, faultRequestProblem, faultUsageError, faultUsageLines } from './faults/catalog';
+import { faultCliOptions, FaultKind, faultParams, FaultRequest, FaultRequestError, faultRequestProblem, faultUsageError, faultUsageLines } from './protocol/fault-catalog';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
 import { MAX_WEB_NODES, PRESET_NAMES, PresetName } from './engine/topology';

@@ -2,7 +2,7 @@
  * The dashboard page: header (lab state, controls), tiles, topology, node action menu,
  * component panels and timeline. It renders snapshots and sends intents; it decides nothing.
  */
-import { faultEntry, FaultKind, FaultRequest, menuKinds, menuParams } from '../src/faults/catalog';
+import { faultEntry, FaultKind, FaultRequest, menuKinds, menuParams } from '../src/protocol/fault-catalog';
 import { FaultIntent, HealIntent, Intent, MaintenanceIntent, OpenNodeIntent, RefreshIntent, ReplyParams } from '../src/protocol/messages';
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import { button, checkbox, tag, textField } from './components';

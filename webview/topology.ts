@@ -5,7 +5,7 @@
  */
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import type { NodeStatus } from '../src/protocol/status';
-import { faultActionsFor } from '../src/faults/catalog';
+import { faultActionsFor } from '../src/protocol/fault-catalog';
 
 export type NodeVisual = 'up' | 'degraded' | 'down' | 'paused' | 'maint' | 'starting';
 export const NODE_VISUALS: readonly NodeVisual[] = ['up', 'degraded', 'down', 'paused', 'maint', 'starting'];

@@ -2,7 +2,7 @@
  * Faults on a load run's timeline: `--fault "kill web2@20s"` (repeatable) and `--heal-at 40s`.
  * The injector is anything with LabController's fault/heal (the benches pass a Docker-direct one).
  */
-import { describeFault, FAULT_CATALOG, faultEntry, FaultKind, FaultRequest, faultRequestProblem, MAX_DURATION_MS } from '../faults/catalog';
+import { describeFault, FAULT_CATALOG, faultEntry, FaultKind, FaultRequest, faultRequestProblem, MAX_DURATION_MS } from '../protocol/fault-catalog';
 
 /** The kinds a `--fault` may name: those on one node (a partition takes two groups). */
 const SPEC_KINDS: readonly string[] = FAULT_CATALOG.filter((e) => e.targets === 'node').map((e) => e.kind);

@@ -1,7 +1,7 @@
 /** Every command of the extension: lab lifecycle, dashboard, and per-node context actions. */
 import * as vscode from 'vscode';
-import type { FaultKind, FaultRequest } from '../faults/catalog';
-import { COMMAND_PREFIX, describeFault, faultEntry, menuKinds, menuParams } from '../faults/catalog';
+import type { FaultKind, FaultRequest } from '../protocol/fault-catalog';
+import { COMMAND_PREFIX, describeFault, faultEntry, menuKinds, menuParams } from '../protocol/fault-catalog';
 import { PRESET_NAMES, PresetName } from '../engine/topology';
 import { controllerActions } from '../dashboard/actions';
 import type { LabExtension } from './lab-extension';

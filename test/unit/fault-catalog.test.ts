@@ -23,12 +23,11 @@ import {
   isFaultCommand,
   MAX_DELAY_MS,
   paramOk,
-} from '../../src/faults/catalog';
+} from '../../src/protocol/fault-catalog';
 import { parseFaultSpec } from '../../src/load/faults';
 import { FaultIntent, validateIncoming } from '../../src/protocol/messages';
 import type { LabSnapshot } from '../../src/protocol/snapshot';
 import { nodeActions } from '../../webview/topology';
-import { labSnapshot } from './fakes/lab-snapshot';
 
 const PACKAGE_JSON = path.join(__dirname, '..', '..', 'package.json');
 const readPackage = () => JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { contributes: { commands: { command: string }[]; menus: Record<string, { command: string }[]> } };
@@ -46,10 +45,8 @@ function example(e: FaultEntry): FaultRequest {
   return req;
 }
 
-const withState = (state: string): LabSnapshot => {
-  const s = labSnapshot(0);
-  return { ...s, nodes: s.nodes.map((n) => (n.name === 'galera1' ? { ...n, container: state as never } : n)) };
-};
+/** A one-node snapshot with the node in this container state (what the dashboard's menu reads). */
+const withState = (state: string): LabSnapshot => ({ nodes: [{ name: 'galera1', role: 'db', container: state, healthy: true }], haproxy: { up: true, servers: [] } }) as unknown as LabSnapshot;
 
 /** Every gap between the real surfaces and `catalog`: one sentence each. */
 async function gaps(catalog: readonly FaultEntry[]): Promise<string[]> {
