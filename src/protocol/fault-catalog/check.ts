@@ -4,7 +4,7 @@
  */
 import { ActiveFault, FAULT_CATALOG, FAULT_KINDS, faultEntry, FaultKind, faultParams, FaultRequest, paramOwners } from './registry';
 import { percent } from './loss';
-import { FaultEntry, MAX_DURATION_MS, paramOk } from './types';
+import { FaultEntry, FaultParam, MAX_DURATION_MS, paramOk } from './types';
 
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string');
 const quoted = (names: string[]) => names.map((n) => `"${n.length > 40 ? `${n.slice(0, 40)}…` : n}"`).join(', ');
@@ -74,6 +74,14 @@ export type FaultFromFields = { ok: true; request: FaultRequest } | { ok: false;
 
 /** Keys a scenario's fault mapping may have: kind, node, nodes, from, each parameter's option, for. */
 export const FAULT_FIELD_KEYS: readonly string[] = ['kind', 'node', 'nodes', 'from', ...faultParams().map((p) => p.option), 'for'];
+
+/** The option words of a fault's text form (`"delay web3 300 jitter 20 for 10s"`): from, for, each parameter's option. */
+export const FAULT_TEXT_OPTIONS: readonly string[] = ['from', 'for', ...faultParams().map((p) => p.option)];
+
+/** The parameter a kind takes as the value right after its node (`delay web3 300`, `loss web1 30`), if any. */
+export function positionalParam(kind: string): FaultParam | undefined {
+  return faultEntry(kind)?.params.find((p) => p.positional);
+}
 
 /**
  * Builds a fault request from named fields and checks it with the scenario parser's sentences
