@@ -11,14 +11,14 @@ const quoted = (names: string[]) => names.map((n) => `"${n.length > 40 ? `${n.sl
 
 /**
  * What is wrong with a fault request, or undefined when it can be applied. `known` (the lab's
- * node names) adds the name check. Any value is accepted (the request may come off the wire):
+ * node names) adds the name check; `catalog`: the kinds known (default: all). Any value is accepted (the request may come off the wire):
  * this never throws.
  */
-export function faultRequestProblem(req: FaultRequest, known?: readonly string[]): string | undefined {
+export function faultRequestProblem(req: FaultRequest, known?: readonly string[], catalog: readonly FaultEntry[] = FAULT_CATALOG): string | undefined {
   const r = req as unknown as Record<string, unknown> | null;
   if (typeof r !== 'object' || r === null) return 'a fault request must be an object';
-  const entry = faultEntry(r.kind);
-  if (!entry) return `unknown fault "${String(r.kind).slice(0, 40)}": use one of ${FAULT_KINDS.join(', ')}`;
+  const entry = faultEntry(r.kind, catalog);
+  if (!entry) return `unknown fault "${String(r.kind).slice(0, 40)}": use one of ${catalog.map((e) => e.kind).join(', ')}`;
   if (!isNames(r.nodes) || (r.from !== undefined && !isNames(r.from))) return `fault ${entry.kind} needs node names`;
   const nodes = r.nodes;
   const from = r.from as string[] | undefined;
@@ -49,8 +49,8 @@ export function isLossPct(x: unknown): x is number {
 }
 
 /** "delay web1 200ms ±20ms", "partition galera1 from galera2,galera3", "stop web2". */
-export function describeFault(f: FaultRequest | ActiveFault | FaultRequestLike): string {
-  const entry = faultEntry(f.kind);
+export function describeFault(f: FaultRequest | ActiveFault | FaultRequestLike, catalog: readonly FaultEntry[] = FAULT_CATALOG): string {
+  const entry = faultEntry(f.kind, catalog);
   return `${f.kind} ${entry?.describe ? entry.describe(f) : f.nodes.join(',')}`;
 }
 type FaultRequestLike = Parameters<NonNullable<FaultEntry['describe']>>[0];
