@@ -21,7 +21,7 @@ import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
 import type { Clock } from '../engine/wait';
 import { realClock } from '../engine/wait';
-import { ActiveFault, AnyFault, describeFault, FAULT_CATALOG, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from './catalog';
+import { ActiveFault, describeFault, FAULT_CATALOG, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from './catalog';
 
 // The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.
 export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from './catalog';
@@ -129,7 +129,7 @@ export class FaultInjector {
     };
     let used = faults;
     for (let round = 0; round < 3; round++) {
-      for (const n of nodes) await netns(n, used.filter((f) => touches(f, n)) as AnyFault[], ctx);
+      for (const n of nodes) await netns(n, used.filter((f) => touches(f, n)), ctx);
       const now = view();
       if (signature(now) === signature(used)) return;
       used = now;
