@@ -3,6 +3,7 @@
  * and the per-node view (state class, status line, tooltip) applied to the rendered SVG on every
  * snapshot. No DOM here: unit-tested in node.
  */
+import { faultActionsFor } from '../src/protocol/fault-catalog';
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import type { DiagramListener, NodeStateSource, NodeStatus, RoleDisplay } from '../src/protocol/status';
 
@@ -187,10 +188,8 @@ export function nodeIdOf(elementId: string): string | undefined {
 export function nodeActions(s: LabSnapshot, node: string): string[] {
   const n = s.nodes.find((x) => x.name === node);
   if (!n) return [];
-  const acts: string[] = [];
-  if (n.container === 'running') acts.push('stop', 'kill', 'pause', 'disconnect', 'connect', 'delay', 'loss');
-  else if (n.container === 'paused') acts.push('unpause', 'stop', 'kill');
-  else acts.push('start');
+  // The fault catalog's kinds for the node's state (running: stop, kill, pause, …; paused: unpause first).
+  const acts: string[] = faultActionsFor(n.container);
   if (n.role === 'web' && n.container === 'running') {
     const hap = s.haproxy.servers.find((x) => x.server === node && x.backend === 'web');
     acts.push(hap && /^(DRAIN|MAINT)/.test(hap.status) ? 'ready' : 'drain');
