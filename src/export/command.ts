@@ -23,7 +23,7 @@ import { labLabels } from '../engine/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from '../engine/ports';
 import { LabSecrets, newSecrets, StateStore } from '../engine/state';
 import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PresetName, Role, ROLES, Topology } from '../engine/topology';
-import { ensureMoodleImage, MOODLE_CONTEXT, moodleImageTag } from '../moodle/image';
+import { ensureMoodleImage, MOODLE_CONTEXT, moodleImageTag } from '../engine/moodle-image';
 import { WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies } from '../moodle/plugins';
 import { resolveMoodleSource } from '../moodle/source';

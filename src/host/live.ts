@@ -5,7 +5,7 @@
  * named "load"). One load or scenario at a time.
  */
 import * as path from 'node:path';
-import type { LabActions, LiveControls } from '../dashboard/session';
+import type { LabActions, LiveControls } from './controls';
 import { describeFault } from '../protocol/faults';
 import type { LoadStartParams } from '../protocol/messages';
 import type { LabSnapshot, ScenarioView, TimelineEvent } from '../protocol/snapshot';
