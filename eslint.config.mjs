@@ -76,6 +76,19 @@ export default tseslint.config(
   { files: ['src/docker/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/vscode/ may import vscode.' }] }] } },
   { files: ['src/vscode/**/*.ts', 'src/extension.ts', 'test/vscode/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'Only src/docker/ may import dockerode.' }] }] } },
   {
+    // Benches run against src/ and bench/ only: never the test tiers' fakes and helpers.
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: 'dockerode', message: 'Only src/docker/ may import dockerode.' },
+          { name: 'vscode', message: 'Only src/vscode/ and src/extension.ts may import vscode.' },
+        ],
+        patterns: [{ group: ['**/test/**', '../test', '../test/*'], message: 'Benches do not import test code: put what they share in bench/ or src/.' }],
+      }],
+    },
+  },
+  {
     // The webview runs in a browser: no vscode, no node built-ins, no dockerode (type-only imports of the protocol are fine).
     files: ['webview/**/*.ts', 'src/protocol/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },

@@ -11,7 +11,7 @@
  *   node --import tsx bench/gluster-stop-heal.ts --lab NAME [--times 20] [--node gluster2] [--destroy]
  */
 import { parseArgs } from 'node:util';
-import { machineLine, openLab } from '../src/load/bench-support';
+import { machineLine, openLab } from './support';
 import { GLUSTER_VOLUME, MOODLEDATA } from '../src/engine/env';
 import { readBrickPid } from '../src/engine/gluster';
 import { LABEL_LAB, LABEL_NODE, validateLabName } from '../src/engine/labels';

@@ -22,7 +22,7 @@ import { tcpRuntime } from '../src/engine/haproxy-runtime';
 import { LABEL_NODE, labLabels } from '../src/engine/labels';
 import { StateStore } from '../src/engine/state';
 import { buildTopology } from '../src/engine/topology';
-import { DockerFaults, machineLine, openLab, pad, runtimeOf, waitAllUp } from '../src/load/bench-support';
+import { DockerFaults, machineLine, openLab, pad, runtimeOf, waitAllUp } from './support';
 import { parseDuration } from '../src/load/faults';
 import { notYet, ready, waitFor } from '../src/engine/wait';
 

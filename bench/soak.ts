@@ -19,7 +19,7 @@ import { PROBE_DB_NAME } from '../src/engine/env';
 import { DEFAULT_LAB, validateLabName } from '../src/engine/labels';
 import { notYet, ready, waitFor } from '../src/engine/wait';
 import { LabController } from '../src/controller/lab-controller';
-import { loadTarget, machineLine, openLab, pad } from '../src/load/bench-support';
+import { loadTarget, machineLine, openLab, pad } from './support';
 import { IntegrityLedger } from '../src/load/integrity';
 import { DEFAULT_LOAD, journeyFor, JourneyName, LoadHandle, LoadRun, pacing, startLoad } from '../src/load/run';
 import { haproxySource, SnapshotSource } from '../src/load/snapshots';

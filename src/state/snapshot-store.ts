@@ -24,7 +24,7 @@ export const realTimer: Timer = {
 
 export interface SnapshotStoreDeps {
   lab: string;
-  docker: DockerClient;
+  docker: Pick<DockerClient, 'events'>;
   collect: () => Promise<LabStatus>;
   activeFaults?: () => ActiveFault[];
   timer?: Timer;
