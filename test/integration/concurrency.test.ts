@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { LabController } from '../../src/controller/lab-controller';
-import { controllerActions } from '../../src/dashboard/actions';
+import { controllerActions } from '../../src/host/controller-actions';
 import { DashboardServer, startDashboardServer } from '../../src/dashboard/server';
 import { inNodeNetns, LOSS_CHAIN, NETEM_IMAGE } from '../../src/faults/injector';
 import { StateStore } from '../../src/engine/state';
