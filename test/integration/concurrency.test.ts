@@ -15,7 +15,7 @@ import { inNodeNetns, LOSS_CHAIN, NETEM_IMAGE } from '../../src/faults/injector'
 import { StateStore } from '../../src/engine/state';
 import { FaultIntent, Ready, ReplyParams, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
-import { freshLabOrSkip, LabUnderTest, ROOT } from './helpers';
+import { freshLabOrSkip, LabUnderTest, ROOT } from '../support/integration';
 
 describe('concurrency: CLI processes and the dashboard fault one lab at once (real Docker)', function () {
   this.timeout(1_800_000);

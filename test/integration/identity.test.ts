@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { DockerEvent } from '../../src/docker/types';
 import { LABEL_ID, LABEL_LAB, LABEL_NODE, LABEL_ROLE } from '../../src/engine/labels';
 import { notYet, ready, waitFor } from '../../src/engine/wait';
-import { CliRun, freshLabOrSkip, LabUnderTest } from './helpers';
+import { CliRun, freshLabOrSkip, LabUnderTest } from '../support/integration';
 
 const LAB = process.env.LAB_TEST_IDENTITY_NAME ?? 'mlt-identity';
 const FOREIGN = 'io.moodle-lab.test-foreign';

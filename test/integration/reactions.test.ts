@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freshLabOrSkip, getJson, LabUnderTest, ROOT } from './helpers';
+import { freshLabOrSkip, getJson, LabUnderTest, ROOT } from '../support/integration';
 import { LabController } from '../../src/controller/lab-controller';
 import { sql } from '../../src/engine/galera';
 import { StateStore } from '../../src/engine/state';

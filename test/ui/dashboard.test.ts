@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { createDockerClient } from '../../src/docker/dockerode-client';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, runCli, screenshot } from './helpers';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, runCli, screenshot } from '../support/ui';
 
 const LAB = 'ui-dash';
 

@@ -8,8 +8,8 @@ import WebSocket from 'ws';
 import { startDashboardServer, DashboardServer } from '../../src/dashboard/server';
 import { Ready, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
-import { FakeDocker } from './fakes/fake-docker';
-import { labStatus } from './fakes/lab-snapshot';
+import { FakeDocker } from '../support/fake-docker';
+import { labStatus } from '../support/lab-snapshot';
 
 interface Answer {
   status: number;

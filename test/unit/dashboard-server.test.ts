@@ -5,8 +5,8 @@ import WebSocket from 'ws';
 import { startDashboardServer, DashboardServer } from '../../src/dashboard/server';
 import { FaultIntent, Ready, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
-import { FakeDocker } from './fakes/fake-docker';
-import { labStatus } from './fakes/lab-snapshot';
+import { FakeDocker } from '../support/fake-docker';
+import { labStatus } from '../support/lab-snapshot';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -2,14 +2,14 @@
  * Fakes for the scenario runner's tests: a lab that records what it was asked and answers with a
  * status the test controls, load runs that end when told, a quick clock.
  */
-import type { UpRequest } from '../../../src/controller/lab-controller';
-import type { LoadHandle, LoadOptions, LoadRun } from '../../../src/load/run';
-import { IntegrityLedger } from '../../../src/load/integrity';
-import type { LoadResult } from '../../../src/metrics/export';
-import { MetricsRecorder } from '../../../src/metrics/recorder';
-import type { FaultRequest } from '../../../src/protocol/faults';
-import type { LabStatus } from '../../../src/protocol/status';
-import { ScenarioLab, ScenarioRunner } from '../../../src/scenarios/runner';
+import type { UpRequest } from '../../src/controller/lab-controller';
+import type { LoadHandle, LoadOptions, LoadRun } from '../../src/load/run';
+import { IntegrityLedger } from '../../src/load/integrity';
+import type { LoadResult } from '../../src/metrics/export';
+import { MetricsRecorder } from '../../src/metrics/recorder';
+import type { FaultRequest } from '../../src/protocol/faults';
+import type { LabStatus } from '../../src/protocol/status';
+import { ScenarioLab, ScenarioRunner } from '../../src/scenarios/runner';
 import { syntheticStatus } from './lab-snapshot';
 
 /** A lab that records what it was asked and answers with a status the test controls. */

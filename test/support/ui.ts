@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { runLabCli } from '../integration/helpers';
+import { runLabCli } from './integration';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../bench/chromium';

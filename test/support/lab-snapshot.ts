@@ -1,7 +1,7 @@
 /** An 11-node lab status/snapshot for unit tests of the dashboard, tree and store (the data: bench/synthetic-lab.ts). */
-import type { LabSnapshot } from '../../../src/protocol/snapshot';
-import type { LabStatus } from '../../../src/protocol/status';
-import { syntheticStatus } from '../../../bench/synthetic-lab';
+import type { LabSnapshot } from '../../src/protocol/snapshot';
+import type { LabStatus } from '../../src/protocol/status';
+import { syntheticStatus } from '../../bench/synthetic-lab';
 
 export { syntheticStatus };
 
