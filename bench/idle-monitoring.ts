@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createDockerClient } from '../src/docker/dockerode-client';
 import { assembleLab, controllerFactory } from '../src/host/assemble';
 import { LAB_ROOT } from './support';
+import { errText } from '../src/core/errors';
 
 async function main() {
   const { values } = parseArgs({ options: { lab: { type: 'string' }, seconds: { type: 'string' } } });
@@ -48,6 +49,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${errText(err)}\n`);
   process.exit(1);
 });

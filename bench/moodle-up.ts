@@ -15,6 +15,7 @@ import { createDockerClient } from '../src/docker/dockerode-client';
 import { controllerFactory } from '../src/host/assemble';
 import type { MoodleLabState } from '../src/moodle/install';
 import { LAB_ROOT } from './support';
+import { errText } from '../src/core/errors';
 
 const LAB = process.env.BENCH_LAB ?? 'mlb-moodle-up';
 const SOURCE = process.env.MOODLE_LAB_TEST_SOURCE;
@@ -53,6 +54,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${errText(err)}\n`);
   process.exit(1);
 });

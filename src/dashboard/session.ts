@@ -27,6 +27,7 @@ import {
 import type { LabSnapshot, TimelineEvent } from '../protocol/snapshot';
 import type { SnapshotStore } from '../state/snapshot-store';
 import type { LabActions, LiveControls } from '../host/controls';
+import { errText as errorText } from '../core/errors';
 
 export type { LabActions, LiveControls } from '../host/controls';
 
@@ -54,7 +55,6 @@ export interface SessionDeps {
   scenarioFiles?: () => readonly string[];
 }
 
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class DashboardSession {

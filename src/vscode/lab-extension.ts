@@ -18,6 +18,7 @@ import { readSettings } from './settings';
 import { LabTreeElement, LabTreeProvider } from './tree-provider';
 import { statusBarText } from './tree-model';
 import { LabUi, ProgressReporter } from './ui';
+import { errText } from '../core/errors';
 
 export class LabExtension implements vscode.Disposable {
   readonly docker: DockerClient;
@@ -110,7 +111,7 @@ export class LabExtension implements vscode.Disposable {
       this.treeView.message = undefined;
       return true;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errText(err);
       this.ui.log.error(message);
       await vscode.commands.executeCommand('setContext', 'moodleLab.docker', 'unavailable');
       this.treeView.message = message;
