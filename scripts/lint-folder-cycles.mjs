@@ -74,7 +74,7 @@ function findPath(graph, start, goal) {
     const at = /** @type {string} */ (queue.shift());
     if (at === goal) {
       const route = [at];
-      for (let p = at; p !== start; ) route.unshift((p = prev.get(p)));
+      for (let p = at; p !== start;) route.unshift((p = prev.get(p)));
       return route;
     }
     for (const next of graph.get(at) ?? []) {
