@@ -47,7 +47,7 @@ export default tseslint.config(
     rules: {
       'boundaries/dependencies': ['error', {
         default: 'disallow',
-        message: `{{from.type}} may not import {{to.type}} (layers top to bottom: ${layerText}; a new folder goes into LAYERS in eslint.config.mjs)`,
+        message: `{{from.elementPath}} may not import {{to.elementPath}} (layers top to bottom: ${layerText}; a new folder goes into LAYERS in eslint.config.mjs)`,
         policies: [
           ...LAYERS.map((layer, i) => ({
             from: { element: { types: { anyOf: layer } } },
