@@ -3,9 +3,9 @@
  * description (container state, HAProxy status, Galera state, brick online) and a tooltip.
  * The TreeDataProvider only maps these to vscode.TreeItem. Unit-tested directly.
  */
+import { runSummary } from '../core/summary';
 import type { LabSnapshot } from '../protocol/snapshot';
 import type { NodeStatus, Role } from '../protocol/status';
-import { runSummary } from '../core/summary';
 
 export interface NodeItemModel {
   kind: 'node';
