@@ -9,20 +9,18 @@ import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startDashboardServer } from '../src/dashboard/server';
 import type { LabSnapshot } from '../src/protocol/snapshot';
-import { SnapshotStore } from '../src/state/snapshot-store';
-import { FakeDocker } from '../test/unit/fakes/fake-docker';
-import { syntheticStatus } from '../test/unit/fakes/lab-snapshot';
 import { roleDisplays } from '../src/roles';
-
-import { CHROMIUM_ARGS } from '../test/ui/helpers';
+import { SnapshotStore } from '../src/state/snapshot-store';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
+import { quietDocker, syntheticStatus } from './synthetic-lab';
 
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..');
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--quiet', '--only', 'webview'], { stdio: 'inherit' });
   let tick = 0;
-  const store = new SnapshotStore({ lab: 'bench', docker: new FakeDocker(), collect: async () => syntheticStatus(tick++) });
+  const store = new SnapshotStore({ lab: 'bench', docker: quietDocker, collect: async () => syntheticStatus(tick++) });
   const server = await startDashboardServer({ lab: 'bench', store, actions: { fault: async () => 'ok', heal: async () => 'ok', maintenance: async () => 'ok' }, root });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const cdp = await page.context().newCDPSession(page);

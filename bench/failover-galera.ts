@@ -8,7 +8,7 @@
  *
  *   BENCH_LAB=mlt-load MOODLE_LAB_HOME=/tmp/lh-load node --import tsx bench/failover-galera.ts
  */
-import { DockerFaults, loadTarget, machineLine, openLab, pad, waitGalera } from '../src/load/bench-support';
+import { DockerFaults, loadTarget, machineLine, openLab, pad, waitGalera } from './support';
 import { parseDuration, parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, runLoad } from '../src/load/run';
 import { clusterSource, haproxySource } from '../src/load/snapshots';

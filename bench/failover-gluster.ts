@@ -9,7 +9,7 @@
  *   BENCH_LAB=mlt-load MOODLE_LAB_HOME=/tmp/lh-load node --import tsx bench/failover-gluster.ts
  *   (BENCH_FAULTS="kill,pause" BENCH_NODE=gluster1 BENCH_DURATION=45s BENCH_AT=15s)
  */
-import { DockerFaults, loadTarget, machineLine, openLab, pad, waitBricks } from '../src/load/bench-support';
+import { DockerFaults, loadTarget, machineLine, openLab, pad, waitBricks } from './support';
 import { parseDuration, parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, runLoad } from '../src/load/run';
 import { clusterSource, haproxySource } from '../src/load/snapshots';

@@ -12,7 +12,7 @@ import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, renderHaproxyConfig } fr
 import { LABEL_NODE, labLabels } from '../src/engine/labels';
 import { buildTopology } from '../src/engine/topology';
 import { StateStore } from '../src/engine/state';
-import { DockerFaults, loadTarget, machineLine, openLab, pad, runtimeOf, waitAllUp } from '../src/load/bench-support';
+import { DockerFaults, loadTarget, machineLine, openLab, pad, runtimeOf, waitAllUp } from './support';
 import { parseDuration, parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, runLoad } from '../src/load/run';
 import { haproxySource } from '../src/load/snapshots';

@@ -9,7 +9,7 @@
  *   (BENCH_NODE=web1 BENCH_CONNECTIONS=4 BENCH_DURATION=10s; or BENCH_URL=http://127.0.0.1:PORT)
  */
 import { execFileSync } from 'node:child_process';
-import { loadTarget, machineLine, openLab, pad } from '../src/load/bench-support';
+import { loadTarget, machineLine, openLab, pad } from './support';
 import { parseDuration } from '../src/load/faults';
 import { runUsers } from '../src/load/generator';
 import { okPage, timedRequest } from '../src/load/http';

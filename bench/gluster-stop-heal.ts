@@ -11,10 +11,11 @@
  *   node --import tsx bench/gluster-stop-heal.ts --lab NAME [--times 20] [--node gluster2] [--destroy]
  */
 import { parseArgs } from 'node:util';
-import { machineLine, openLab } from '../src/load/bench-support';
+import { machineLine, openLab } from './support';
 import { GLUSTER_VOLUME, MOODLEDATA } from '../src/engine/env';
 import { readBrickPid } from '../src/engine/gluster';
 import { LABEL_LAB, LABEL_NODE, validateLabName } from '../src/engine/labels';
+import { errText } from '../src/core/errors';
 
 const { values } = parseArgs({
   options: {
@@ -83,7 +84,7 @@ async function main() {
       runs.push({ i, healMs, runs: n, online, pending, ok, retried, ...(ok ? {} : { error: `bricks ${online}/3, pending ${pending}, pidfile ${JSON.stringify(brick)}` }) });
     } catch (err) {
       const s = await controller.status().catch(() => undefined);
-      runs.push({ i, healMs, runs: n, online: s?.gluster.bricks.filter((b) => b.online).length ?? 0, pending: s?.gluster.healPending ?? null, ok: false, retried, error: err instanceof Error ? err.message : String(err) });
+      runs.push({ i, healMs, runs: n, online: s?.gluster.bricks.filter((b) => b.online).length ?? 0, pending: s?.gluster.healPending ?? null, ok: false, retried, error: errText(err) });
     }
     const r = runs.at(-1)!;
     process.stdout.write(`#${String(i).padStart(2)}  heal ${(r.healMs / 1000).toFixed(1).padStart(5)} s  runs ${r.runs}  bricks ${r.online}/3  pending ${r.pending ?? '?'}  ${r.ok ? 'ok' : `FAILED: ${r.error}`}${r.retried.length ? `  (heal run again after: ${r.retried.join(' | ')})` : ''}\n`);

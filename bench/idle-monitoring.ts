@@ -7,22 +7,22 @@
  *   node --import tsx bench/idle-monitoring.ts [--lab moodle-lab] [--seconds 60]
  */
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LabController } from '../src/controller/lab-controller';
 import { createDockerClient } from '../src/docker/dockerode-client';
-import { StateStore } from '../src/engine/state';
-import { SnapshotStore } from '../src/state/snapshot-store';
+import { assembleLab, controllerFactory } from '../src/host/assemble';
+import { LAB_ROOT } from './support';
+import { errText } from '../src/core/errors';
 
 async function main() {
   const { values } = parseArgs({ options: { lab: { type: 'string' }, seconds: { type: 'string' } } });
   const lab = values.lab ?? process.env.MOODLE_LAB ?? 'moodle-lab';
   const seconds = Number(values.seconds ?? 60);
   const docker = createDockerClient();
-  const controller = new LabController({ docker, store: new StateStore(), labRoot: path.resolve(__dirname, '..', 'lab') }, lab);
+  const controller = controllerFactory({ docker, labRoot: LAB_ROOT })(lab);
   const first = await controller.status();
   if (first.state !== 'running') throw new Error(`lab "${lab}" is ${first.state}: bring it up first`);
-  const store = new SnapshotStore({ lab, docker, collect: () => controller.status(), activeFaults: () => controller.activeFaults() });
+  const host = assembleLab({ controller, labRoot: LAB_ROOT });
+  const { store } = host;
   let snapshots = 0;
   const unsubscribe = store.subscribe(() => snapshots++, { intervalMs: 1000 });
   // Let the first refresh settle, then measure.
@@ -33,7 +33,7 @@ async function main() {
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - t0;
   unsubscribe();
-  store.dispose();
+  await host.dispose();
   const pct = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
   process.stdout.write(
     [
@@ -49,6 +49,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${errText(err)}\n`);
   process.exit(1);
 });

@@ -16,6 +16,7 @@ import { StateStore } from '../src/engine/state';
 import { collectStatus } from '../src/engine/status';
 import { buildTopology } from '../src/engine/topology';
 import { realClock, waitFor } from '../src/engine/wait';
+import { errText } from '../src/core/errors';
 
 const LAB = process.env.BENCH_LAB ?? 'mlb-bench';
 
@@ -98,6 +99,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${errText(err)}\n`);
   process.exit(1);
 });

@@ -11,10 +11,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LabController } from '../src/controller/lab-controller';
 import { createDockerClient } from '../src/docker/dockerode-client';
-import { StateStore } from '../src/engine/state';
+import { controllerFactory } from '../src/host/assemble';
 import type { MoodleLabState } from '../src/moodle/install';
+import { LAB_ROOT } from './support';
+import { errText } from '../src/core/errors';
 
 const LAB = process.env.BENCH_LAB ?? 'mlb-moodle-up';
 const SOURCE = process.env.MOODLE_LAB_TEST_SOURCE;
@@ -27,10 +28,7 @@ async function main() {
   const docker = createDockerClient();
   await docker.ping();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'moodle-lab-bench-up-'));
-  const controller = new LabController(
-    { docker, store: new StateStore(home), labRoot: path.resolve(__dirname, '..', 'lab'), reporter: { step: (m) => process.stderr.write(`  ${m}\n`), detail: () => undefined } },
-    LAB,
-  );
+  const controller = controllerFactory({ docker, home, labRoot: LAB_ROOT, reporter: { step: (m) => process.stderr.write(`  ${m}\n`), detail: () => undefined } })(LAB);
   await controller.destroy();
   const up = async (what: string) => {
     process.stderr.write(`${what}\n`);
@@ -56,6 +54,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${errText(err)}\n`);
   process.exit(1);
 });

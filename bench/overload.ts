@@ -22,9 +22,10 @@ import { tcpRuntime } from '../src/engine/haproxy-runtime';
 import { LABEL_NODE, labLabels } from '../src/engine/labels';
 import { StateStore } from '../src/engine/state';
 import { buildTopology } from '../src/engine/topology';
-import { DockerFaults, machineLine, openLab, pad, runtimeOf, waitAllUp } from '../src/load/bench-support';
+import { DockerFaults, machineLine, openLab, pad, runtimeOf, waitAllUp } from './support';
 import { parseDuration } from '../src/load/faults';
 import { notYet, ready, waitFor } from '../src/engine/wait';
+import { errText } from '../src/core/errors';
 
 const log = (m: string) => process.stderr.write(`  ${m}\n`);
 
@@ -78,7 +79,7 @@ function parseArgs(argv: string[]): Args {
         if (!a.path.startsWith('/')) usage('--path must start with /');
       } else usage(`unknown argument "${flag}"`);
     } catch (err) {
-      usage(err instanceof Error ? err.message : String(err));
+      usage(errText(err));
     }
   }
   if (a.kill && a.kill.atMs >= a.seconds * 1000) usage(`--kill at ${a.kill.atMs / 1000} s is not within --seconds ${a.seconds}`);

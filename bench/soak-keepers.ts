@@ -10,10 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { isLoggedIn, MoodleClient } from '../src/moodle/client';
 import { RanWindow, shouldSurvive } from './soak-checks';
+import { errText } from '../src/core/errors';
 
 type Verdict = 'ok' | 'lost' | 'unchecked';
 
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Up to `tries` reads; a read that fails (no answer, unreadable) is retried, then "unchecked". */
 async function verdict(tries: number, read: () => Promise<Verdict>): Promise<Verdict> {

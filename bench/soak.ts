@@ -19,7 +19,7 @@ import { PROBE_DB_NAME } from '../src/engine/env';
 import { DEFAULT_LAB, validateLabName } from '../src/engine/labels';
 import { notYet, ready, waitFor } from '../src/engine/wait';
 import { LabController } from '../src/controller/lab-controller';
-import { loadTarget, machineLine, openLab, pad } from '../src/load/bench-support';
+import { loadTarget, machineLine, openLab, pad } from './support';
 import { IntegrityLedger } from '../src/load/integrity';
 import { DEFAULT_LOAD, journeyFor, JourneyName, LoadHandle, LoadRun, pacing, startLoad } from '../src/load/run';
 import { haproxySource, SnapshotSource } from '../src/load/snapshots';
@@ -29,6 +29,7 @@ import type { LabStatus } from '../src/protocol/status';
 import { countByKindRole, FailedSplit, labProblems, lastSuccessByThread, RanWindow, shouldSurvive, splitFailures, spread } from './soak-checks';
 import { MoodleKeepers, SessionKeepers, SessionTally, UploadTally } from './soak-keepers';
 import { describeWindow, SOAK_ROLES, soakPlan, SoakWindow } from './soak-plan';
+import { errText } from '../src/core/errors';
 
 class UsageError extends Error {}
 
@@ -53,13 +54,13 @@ function soakArgs(argv: string[], env = process.env): SoakArgs {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(errText(err));
   }
   let lab: string;
   try {
     lab = validateLabName(values.lab ?? env.MOODLE_LAB ?? DEFAULT_LAB);
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(errText(err));
   }
   const minutes = Number(values.minutes ?? 30);
   if (!(Number.isFinite(minutes) && minutes > 0 && minutes <= 24 * 60)) throw new UsageError('--minutes must be a number of minutes above 0 (e.g. 30, or 0.5)');
@@ -72,7 +73,6 @@ function soakArgs(argv: string[], env = process.env): SoakArgs {
   return { lab, minutes, seed, users, journey, json: Boolean(values.json) };
 }
 
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 

@@ -26,6 +26,7 @@ import { MAX_WEB_NODES, PRESET_NAMES, PresetName } from './engine/topology';
 import type { LabStatus } from './protocol/status';
 import { startMetricsServer } from './metrics/server';
 import { exportCommand, EXPORT_OPTIONS } from './export/command';
+import { errText } from './core/errors';
 
 export interface CliIo {
   out(text: string): void;
@@ -58,7 +59,7 @@ function usage<T>(parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(errText(err));
   }
 }
 
@@ -291,7 +292,7 @@ export async function main(argv = process.argv.slice(2), io: CliIo = { out: (t) 
     if (err instanceof NodeFailedError) {
       io.err(`error: ${err.message}\n--- last log lines of ${err.node} ---\n${err.logs.trimEnd()}\n---\n(the lab can be cleaned with \`npm run lab -- destroy\`)\n`);
     } else {
-      io.err(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.err(`error: ${errText(err)}\n`);
     }
     return exitCodeFor(err);
   }

@@ -21,6 +21,7 @@ import type { ActiveFault, FaultRequest } from '../protocol/faults';
 import { FaultInjector } from '../faults/injector';
 import { healVolume } from '../engine/gluster';
 import { GLUSTER_VOLUME } from '../engine/env';
+import { errText } from '../core/errors';
 
 export interface ControllerDeps {
   docker: DockerClient;
@@ -152,7 +153,7 @@ export class LabController {
         new Promise<void>((resolve) => {
           setTimeout(() => {
             this.revertOne(fault).then(resolve, (err) => {
-              this.reporter.step(`could not revert "${fault.detail}": ${err instanceof Error ? err.message : String(err)}`);
+              this.reporter.step(`could not revert "${fault.detail}": ${errText(err)}`);
               resolve();
             });
           }, delay);

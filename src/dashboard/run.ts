@@ -2,11 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LabController } from '../controller/lab-controller';
-import { labReportsDir } from '../engine/state';
-import { LabLive } from '../host/live';
-import { SnapshotStore } from '../state/snapshot-store';
-import { controllerActions } from './actions';
+import type { LabController } from '../controller/lab-controller';
+import { assembleLab } from '../host/assemble';
 import { scrape } from '../metrics/server';
 import { startDashboardServer } from './server';
 
@@ -39,34 +36,21 @@ export async function runDashboard(o: RunDashboardOptions): Promise<number> {
   const { controller } = o;
   await controller.docker.ping();
   ensureWebviewBundle(o.root, o.err);
-  const store = new SnapshotStore({
-    lab: controller.lab,
-    docker: controller.docker,
-    collect: () => controller.status(),
-    activeFaults: () => controller.activeFaults(),
-    log: (l) => o.err(`${l}\n`),
-  });
-  const reportsDir = o.reportsDir ?? labReportsDir(controller.lab);
-  const live = new LabLive({
-    lab: controller,
-    store,
-    labFor: o.labFor,
-    builtinDir: path.join(o.root, 'lab', 'scenarios'),
-    reportsDir,
-    log: (l) => o.err(`${l}\n`),
-  });
+  const log = (l: string) => o.err(`${l}\n`);
+  const host = assembleLab({ controller, labFor: o.labFor, labRoot: path.join(o.root, 'lab'), reportsDir: o.reportsDir, log });
+  const { store, live } = host;
   const server = await startDashboardServer({
     lab: controller.lab,
     store,
-    actions: live.actions(controllerActions(controller)),
-    live: live.controls(),
-    reportsDir,
+    actions: host.actions,
+    live: host.controls,
+    reportsDir: host.reportsDir,
     scenarioFiles: () => (o.scenarioFiles ?? []).map((f) => path.resolve(f)),
     // Prometheus reads the same snapshot the page shows (no extra collection), and the page's load.
     metrics: (accept) => scrape({ lab: controller.lab, status: async () => store.current() ?? controller.status(), load: () => live.load.metricsSource() }, accept),
     root: o.root,
     port: o.port,
-    log: (l) => o.err(`${l}\n`),
+    log,
   });
   o.out(`dashboard of lab ${controller.lab}: ${server.url}\n(127.0.0.1 only; the token in the URL is required; Ctrl-C stops it)\n`);
   o.out(`metrics for Prometheus: http://127.0.0.1:${server.port}/metrics (token as ?token= or Authorization: Bearer)\n`);

@@ -13,6 +13,7 @@ import type { WireMessage } from '../protocol/messages';
 import type { SnapshotStore } from '../state/snapshot-store';
 import { dashboardPage } from './html';
 import { DashboardSession, LabActions, LiveControls } from './session';
+import { errText as errorText } from '../core/errors';
 
 export interface DashboardServerOptions {
   lab: string;
@@ -58,7 +59,6 @@ function tokenChecker(token: string): (t: string | null) => boolean {
   return (t) => t !== null && timingSafeEqual(digest(t), want);
 }
 
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 // O_NONBLOCK: opening a FIFO named like a report must not block a thread (regular files ignore it).
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 

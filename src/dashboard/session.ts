@@ -5,14 +5,12 @@
  * of the node it targets is refused as stale and answered with a fresh snapshot.
  */
 import * as path from 'node:path';
-import type { FaultRequest } from '../protocol/faults';
 import { describeFault } from '../protocol/faults';
 import {
   ExportReportIntent,
   FaultIntent,
   HealIntent,
   LoadStartIntent,
-  LoadStartParams,
   LoadStopIntent,
   MaintenanceIntent,
   OpenNodeIntent,
@@ -29,27 +27,15 @@ import {
 import { REPAIR_KINDS } from '../protocol/fault-catalog';
 import type { LabSnapshot, TimelineEvent } from '../protocol/snapshot';
 import type { SnapshotStore } from '../state/snapshot-store';
+import type { LabActions, LiveControls } from '../host/controls';
+import { errText as errorText } from '../core/errors';
+
+export type { LabActions, LiveControls } from '../host/controls';
 
 export interface Transport {
   post(message: WireMessage): void;
   /** Returns an unsubscribe function. */
   onMessage(listener: (raw: unknown) => void): () => void;
-}
-
-/** What the dashboard may ask the lab to do (LabController satisfies it). */
-export interface LabActions {
-  fault(req: FaultRequest): Promise<string>;
-  heal(node?: string): Promise<string>;
-  maintenance(on: boolean, node?: string): Promise<string>;
-}
-
-/** Load, scenarios and reports (src/host/live.ts); absent: those intents are answered with an error. */
-export interface LiveControls {
-  startLoad(p: LoadStartParams): Promise<string>;
-  stopLoad(): Promise<string>;
-  runScenario(name: string): Promise<string>;
-  stopScenario(): Promise<string>;
-  exportReport(): Promise<{ detail: string; file?: string }>;
 }
 
 export interface SessionDeps {
@@ -70,7 +56,6 @@ export interface SessionDeps {
   scenarioFiles?: () => readonly string[];
 }
 
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class DashboardSession {

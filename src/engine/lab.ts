@@ -13,7 +13,7 @@ import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
 import { HttpGet, waitReady } from './readiness';
 import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
 import type { MoodleSource } from '../moodle/types';
-import { ensureMoodleImage, MOODLE_CONTEXT } from '../moodle/image';
+import { ensureMoodleImage, MOODLE_CONTEXT } from './moodle-image';
 import type { MoodleLabState } from '../moodle/install';
 import { SiteCache, siteCacheDir } from '../moodle/site-cache';
 import { setUpSite } from '../moodle/site-setup';

@@ -23,12 +23,13 @@ import { labLabels } from '../engine/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from '../engine/ports';
 import { LabSecrets, newSecrets, StateStore } from '../engine/state';
 import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PresetName, Role, ROLES, Topology } from '../engine/topology';
-import { ensureMoodleImage, MOODLE_CONTEXT, moodleImageTag } from '../moodle/image';
+import { ensureMoodleImage, MOODLE_CONTEXT, moodleImageTag } from '../engine/moodle-image';
 import { WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies } from '../moodle/plugins';
 import { resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
 import { renderCompose } from './compose';
+import { errText } from '../core/errors';
 
 export const EXPORT_FORMATS = ['compose'] as const;
 
@@ -115,7 +116,7 @@ async function planFor(values: ExportValues, deps: ExportDeps, io: ExportIo, usa
   try {
     topology = buildTopology(preset, webCount);
   } catch (err) {
-    throw usageError(err instanceof Error ? err.message : String(err));
+    throw usageError(errText(err));
   }
   if (port === 0 && values['moodle-source']) throw usageError('--port 0 cannot go with Moodle: its wwwroot names the host port');
   let moodleSource: MoodleSource | undefined;

@@ -5,7 +5,7 @@
  * named "load"). One load or scenario at a time.
  */
 import * as path from 'node:path';
-import type { LabActions, LiveControls } from '../dashboard/session';
+import type { LabActions, LiveControls } from './controls';
 import { describeFault } from '../protocol/faults';
 import type { LoadStartParams } from '../protocol/messages';
 import type { LabSnapshot, ScenarioView, TimelineEvent } from '../protocol/snapshot';
@@ -16,6 +16,8 @@ import { RunnerOptions, ScenarioLab, ScenarioRunner } from '../scenarios/runner'
 import type { NamedRun, Scenario, ScenarioResult, ScenarioTimelineEntry } from '../scenarios/types';
 import type { Clock } from '../engine/wait';
 import { FinishedLoad, LiveSink, LoadSession, StartLoadFn } from './load-session';
+import { errText } from '../core/errors';
+import { runSummary } from '../core/summary';
 
 export interface LiveStore extends LiveSink {
   current?(): LabStatus | undefined;
@@ -44,7 +46,6 @@ export interface ScenarioEnd {
   error?: string;
 }
 
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class CancelledError extends Error {
   constructor() {
@@ -171,7 +172,7 @@ export class LabLive {
     if (this.scenarioRunning) throw new Error(`scenario ${this.scenarioName ?? ''} drives the load: stop the scenario instead`);
     const f = await this.load.stop();
     if (!f) throw new Error('no load is running');
-    return f.run ? `load stopped: ${f.run.result.requests} requests, ${f.run.result.failures} failed, Apdex ${f.run.result.apdex}` : `load ended with an error: ${f.error ?? ''}`;
+    return f.run ? `load stopped: ${runSummary(f.run.result)}` : `load ended with an error: ${f.error ?? ''}`;
   }
 
   /**

@@ -16,6 +16,8 @@ import { describeFault, FaultRequest } from '../protocol/faults';
 import type { JourneyChoice } from '../protocol/messages';
 import type { LoadMetrics, SeriesPoint, TimelineEvent } from '../protocol/snapshot';
 import type { LabStatus } from '../protocol/status';
+import { errText } from '../core/errors';
+import { runSummary } from '../core/summary';
 
 /** What the session publishes into (SnapshotStore satisfies it). */
 export interface LiveSink {
@@ -67,7 +69,6 @@ export interface FinishedLoad {
 /** Per-second points kept for the chart (two minutes). */
 export const SERIES_POINTS = 120;
 
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
 /** The live figures of a run so far (cumulative since its start) and its recent seconds. */
@@ -255,7 +256,7 @@ export class LoadSession {
     if (f.run) {
       const r = f.run.result;
       sink.setMetrics(finalMetrics(r, f.series, f.info));
-      sink.note({ source: 'load', severity: r.failures ? 'warn' : 'ok', kind: 'load', text: `${f.info.label} ended: ${r.requests} requests, ${r.failures} failed, Apdex ${r.apdex}, p95 ${r.latencyMs.p95} ms` });
+      sink.note({ source: 'load', severity: r.failures ? 'warn' : 'ok', kind: 'load', text: `${f.info.label} ended: ${runSummary(r, { p95Ms: r.latencyMs.p95 })}` });
       for (const a of faultAnalysisTexts(r)) sink.note({ source: 'load', severity: a.ok ? 'info' : 'warn', kind: 'analysis', text: a.text });
     } else {
       sink.setMetrics(undefined);

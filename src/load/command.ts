@@ -13,6 +13,7 @@ import { startMetricsServer } from '../metrics/server';
 import { DEFAULT_LOAD, defaultRampUp, journeyFor, JourneyName, LoadOptions, LoadTarget, pacing, startLoad } from './run';
 import { clusterSource, haproxySource, SnapshotSource } from './snapshots';
 import { componentOf } from '../metrics/failover';
+import { errText } from '../core/errors';
 
 export interface LoadArgs {
   users?: string;
@@ -59,7 +60,7 @@ export function loadOptions(args: LoadArgs, status: LabStatus | undefined, usage
     try {
       return fn();
     } catch (err) {
-      throw usage(err instanceof Error ? err.message : String(err));
+      throw usage(errText(err));
     }
   };
   const users = args.users !== undefined ? Number(args.users) : DEFAULT_LOAD.users;

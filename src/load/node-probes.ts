@@ -13,6 +13,7 @@ import { LatencyHistogram } from '../metrics/histogram';
 import { MetricsRecorder, WindowStats } from '../metrics/recorder';
 import { MoodleClient } from '../moodle/client';
 import type { LabStatus } from '../protocol/status';
+import { errText } from '../core/errors';
 
 export interface ProbeTarget {
   /** 'haproxy' or a web node's name. */
@@ -94,7 +95,7 @@ export class NodeProbes extends EventEmitter {
       const r = await this.fetch(`${t.url}/lab/health.php`, this.timeoutMs);
       sample = { target: t.name, atMs, ms: performance.now() - t0, ok: r.status === 200, status: r.status, servedBy: r.servedBy };
     } catch (err) {
-      sample = { target: t.name, atMs, ms: performance.now() - t0, ok: false, status: 0, error: err instanceof Error ? err.message : String(err) };
+      sample = { target: t.name, atMs, ms: performance.now() - t0, ok: false, status: 0, error: errText(err) };
     } finally {
       this.inFlight.delete(t.name);
     }

@@ -18,6 +18,7 @@ import { moodleJourney } from './journey-moodle';
 import { probeJourney } from './journey-probe';
 import { NodeProbes, ProbeTarget } from './node-probes';
 import { SnapshotPoller, SnapshotSource } from './snapshots';
+import { errText } from '../core/errors';
 
 export type JourneyName = 'moodle' | 'probe';
 
@@ -107,7 +108,6 @@ export interface LoadRun {
   ledger: IntegrityLedger;
 }
 
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** A load run under way: faults and heals applied through it land on its timeline. */
 export interface LoadHandle {

@@ -7,6 +7,7 @@
 import { HaproxyRuntime, tcpRuntime } from '../engine/haproxy-runtime';
 import type { ComponentSnapshot } from '../metrics/types';
 import type { LabStatus } from '../protocol/status';
+import { errText } from '../core/errors';
 
 export interface SnapshotSource {
   name: string;
@@ -53,7 +54,7 @@ export class SnapshotPoller {
           const part = await src.poll();
           this.snapshots.push({ atMs: this.now(), ...part });
         } catch (err) {
-          this.errors.set(src.name, err instanceof Error ? err.message : String(err));
+          this.errors.set(src.name, errText(err));
         }
         const wait = src.intervalMs - (this.now() - t0);
         if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));

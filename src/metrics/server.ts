@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import type { LabStatus } from '../protocol/status';
 import { LoadMetricsSource, OPENMETRICS_TYPE, PROMETHEUS_TYPE, renderMetrics, wantsOpenMetrics } from './openmetrics';
+import { errText } from '../core/errors';
 
 export interface MetricsSources {
   lab: string;
@@ -61,7 +62,7 @@ export async function startMetricsServer(src: MetricsSources, port = 0): Promise
     }
     scrape({ ...src, status }, req.headers.accept).then(
       ({ body, type }) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body),
-      (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`status collection failed: ${err instanceof Error ? err.message : String(err)}\n`),
+      (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`status collection failed: ${errText(err)}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import * as zlib from 'node:zlib';
 import { TarExtractor } from './untar';
 import { extractZipBuffer } from './unzip';
 import { MoodleSourceError } from './types';
+import { errText } from '../core/errors';
 
 export type ArchiveKind = 'tgz' | 'tar' | 'zip';
 
@@ -75,7 +76,7 @@ export async function extractOnce(file: string, sha256: string, cacheDir: string
     // Another process finished the same extraction first: use theirs.
     if (fs.existsSync(final) && isRenameClash(err)) return final;
     if (err instanceof MoodleSourceError) throw err;
-    throw new MoodleSourceError(`cannot extract ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new MoodleSourceError(`cannot extract ${file}: ${errText(err)}`);
   }
   return final;
 }

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MoodleSourceError } from './types';
+import { errText } from '../core/errors';
 
 export interface DownloadOptions {
   cacheDir: string;
@@ -51,7 +52,7 @@ function reasonOf(err: unknown): string {
   const cause = (err as { cause?: unknown } | undefined)?.cause;
   const pick = cause instanceof Error ? cause : err;
   const code = (pick as NodeJS.ErrnoException | undefined)?.code;
-  const message = pick instanceof Error ? pick.message : String(pick);
+  const message = errText(pick);
   return code && !message.includes(code) ? `${code} ${message}` : message;
 }
 

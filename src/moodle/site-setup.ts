@@ -16,6 +16,7 @@ import {
   TEST_COURSE,
 } from './install';
 import { BrokenEntry, SiteCache, siteCacheKey, SiteEntry } from './site-cache';
+import { errText } from '../core/errors';
 
 export interface SiteSetupReporter {
   step(message: string): void;
@@ -112,7 +113,7 @@ export async function setUpSite(s: SiteSetup): Promise<void> {
       s.reporter.step(`moodle: site saved in the site cache in ${m.snapshotSeconds.toFixed(0)} s (${mb.toFixed(1)} MB, ${entry.dir}): the next lab with this source restores it`);
     } catch (err) {
       // The lab itself is fine; only the next lab pays the installer again.
-      s.reporter.step(`moodle: could not save the site in the site cache (${err instanceof Error ? err.message : String(err)}); the next lab will install again`);
+      s.reporter.step(`moodle: could not save the site in the site cache (${errText(err)}); the next lab will install again`);
     }
   }
 }
@@ -134,7 +135,7 @@ async function tryRestore(s: SiteSetup): Promise<boolean> {
   try {
     await restoreSite(s, found);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errText(err);
     s.reporter.step(`moodle: restoring from the site cache failed (${why.split('\n')[0]}): clearing what was restored, then running the installer`);
     s.reporter.detail(why);
     await wipeSite(s);
@@ -192,7 +193,7 @@ export async function wipeSite(s: SiteSetup): Promise<void> {
     });
     await run(s, s.web, ['find', s.dataroot, '-mindepth', '1', '-delete'], 'emptying moodledata', { user: 'www-data' });
   } catch (err) {
-    throw new Error(`a restore from the site cache failed and clearing it failed too (${err instanceof Error ? err.message : String(err)}): destroy the lab and bring it up again (\`up --fresh-install\` skips the cache)`);
+    throw new Error(`a restore from the site cache failed and clearing it failed too (${errText(err)}): destroy the lab and bring it up again (\`up --fresh-install\` skips the cache)`);
   }
 }
 

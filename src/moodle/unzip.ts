@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { safeEntryName } from './untar';
+import { errText } from '../core/errors';
 
 const EOCD = 0x06054b50;
 const ZIP64_LOCATOR = 0x07064b50;
@@ -115,7 +116,7 @@ export function extractZipBuffer(zip: Buffer, dest: string): number {
       try {
         data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(size, 1) });
       } catch (err) {
-        fail(`${name} is corrupt: ${err instanceof Error ? err.message : String(err)}`);
+        fail(`${name} is corrupt: ${errText(err)}`);
       }
     } else fail(`${name} uses compression method ${method}`);
     if (data.length !== size || zlib.crc32(data) !== crc) fail(`${name} is corrupt`);

@@ -6,6 +6,7 @@
 import type { DockerClient, DockerEvent } from '../docker/types';
 import type { ActiveFault } from '../protocol/faults';
 import type { EventSeverity, LabSnapshot, LoadMetrics, TimelineEvent } from '../protocol/snapshot';
+import { errText } from '../core/errors';
 
 /** Host-side fields beyond the lab's status: live load, scenario progress, what can be exported. */
 export type LiveFields = Pick<LabSnapshot, 'metrics' | 'scenario' | 'scenarios' | 'reportReady'>;
@@ -25,7 +26,7 @@ export const realTimer: Timer = {
 
 export interface SnapshotStoreDeps {
   lab: string;
-  docker: DockerClient;
+  docker: Pick<DockerClient, 'events'>;
   collect: () => Promise<LabStatus>;
   activeFaults?: () => ActiveFault[];
   timer?: Timer;
@@ -158,7 +159,7 @@ export class SnapshotStore {
     try {
       status = await this.deps.collect();
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      error = errText(err);
     }
     const prev = this.snapshot;
     if (status) {
@@ -211,7 +212,7 @@ export class SnapshotStore {
       try {
         l(this.snapshot);
       } catch (err) {
-        this.deps.log?.(`snapshot listener failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.deps.log?.(`snapshot listener failed: ${errText(err)}`);
       }
     }
     return this.snapshot;
@@ -242,7 +243,7 @@ export class SnapshotStore {
       else this.unsubscribeEvents = stop;
     } catch (err) {
       this.unsubscribeEvents = undefined;
-      this.deps.log?.(`docker events unavailable: ${err instanceof Error ? err.message : String(err)}`);
+      this.deps.log?.(`docker events unavailable: ${errText(err)}`);
     }
   }
 

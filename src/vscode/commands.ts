@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { FaultKind, FaultRequest } from '../protocol/fault-catalog';
 import { COMMAND_PREFIX, describeFault, faultEntry, menuKinds, menuParams } from '../protocol/fault-catalog';
 import { PRESET_NAMES, PresetName } from '../engine/topology';
-import { controllerActions } from '../dashboard/actions';
+import { controllerActions } from '../host/controller-actions';
 import type { LabExtension } from './lab-extension';
 import { registerLiveCommands } from './live-commands';
 import { readSettings } from './settings';

@@ -6,25 +6,24 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LabController } from '../controller/lab-controller';
-import { controllerActions } from '../dashboard/actions';
+import type { LabController } from '../controller/lab-controller';
 import { createDockerClient } from '../docker/dockerode-client';
 import type { DockerClient } from '../docker/types';
-import { labReportsDir, StateStore } from '../engine/state';
-import { LabLive } from '../host/live';
+import { assembleLab, controllerFactory, LabHost } from '../host/assemble';
+import type { LabLive } from '../host/live';
 import type { LabSnapshot } from '../protocol/snapshot';
-import { SnapshotStore } from '../state/snapshot-store';
+import type { SnapshotStore } from '../state/snapshot-store';
 import { DashboardPanel } from './panel';
 import { readSettings } from './settings';
 import { LabTreeElement, LabTreeProvider } from './tree-provider';
 import { statusBarText } from './tree-model';
 import { LabUi, ProgressReporter } from './ui';
+import { errText } from '../core/errors';
 
 export class LabExtension implements vscode.Disposable {
   readonly docker: DockerClient;
-  controller!: LabController;
-  store!: SnapshotStore;
-  live!: LabLive;
+  /** The controller, store and live wiring of the configured lab; rebuilt when the lab name changes. */
+  private host: LabHost;
   readonly tree = new LabTreeProvider();
   readonly treeView: vscode.TreeView<LabTreeElement>;
   private readonly statusBar: vscode.StatusBarItem;
@@ -46,10 +45,22 @@ export class LabExtension implements vscode.Disposable {
     this.disposables.push(this.tree, this.treeView, this.statusBar);
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('moodleLab.labName')) this.connect();
+        if (e.affectsConfiguration('moodleLab.labName')) this.host = this.connect(this.host);
       }),
     );
-    this.connect();
+    this.host = this.connect(undefined);
+  }
+
+  get controller(): LabController {
+    return this.host.controller;
+  }
+
+  get store(): SnapshotStore {
+    return this.host.store;
+  }
+
+  get live(): LabLive {
+    return this.host.live;
   }
 
   get lab(): string {
@@ -61,34 +72,27 @@ export class LabExtension implements vscode.Disposable {
   }
 
   /** (Re)builds the controller and store for the configured lab and subscribes the tree and status bar. */
-  private connect(): void {
+  private connect(previous: LabHost | undefined): LabHost {
     this.unsubscribe?.();
-    void this.live?.dispose();
-    this.store?.dispose();
+    void previous?.live.dispose();
+    previous?.store.dispose();
     this.panel?.dispose();
     const labRoot = path.join(this.context.extensionPath, 'lab');
-    const controllerFor = (name: string) => new LabController({ docker: this.docker, store: new StateStore(), labRoot, reporter: this.reporter }, name);
-    this.controller = controllerFor(readSettings().labName);
-    this.store = new SnapshotStore({
-      lab: this.controller.lab,
-      docker: this.docker,
-      collect: () => this.controller.status(),
-      activeFaults: () => this.controller.activeFaults(),
-      log: (l) => this.ui.log.warn(l),
-    });
-    this.live = new LabLive({
-      lab: this.controller,
-      store: this.store,
+    const controllerFor = controllerFactory({ docker: this.docker, labRoot, reporter: this.reporter });
+    const controller = controllerFor(readSettings().labName);
+    const host = assembleLab({
+      controller,
       labFor: controllerFor,
-      builtinDir: path.join(labRoot, 'scenarios'),
-      reportsDir: this.reportsDir(),
+      labRoot,
       moodleSource: () => readSettings().moodleSource,
       log: (l) => this.ui.log.info(l),
+      storeLog: (l) => this.ui.log.warn(l),
     });
-    this.onLiveChanged?.(this.live);
-    this.ui.log.info(`watching lab "${this.controller.lab}" (containers labelled io.moodle-lab.lab=${this.controller.lab})`);
-    this.unsubscribe = this.store.subscribe((s) => this.render(s), { intervalMs: 3000 });
+    this.onLiveChanged?.(host.live);
+    this.ui.log.info(`watching lab "${controller.lab}" (containers labelled io.moodle-lab.lab=${controller.lab})`);
+    this.unsubscribe = host.store.subscribe((s) => this.render(s), { intervalMs: 3000 });
     void this.diagnose();
+    return host;
   }
 
   /** Set by the commands: hears about every new LabLive (a lab name change makes a new one). */
@@ -96,7 +100,7 @@ export class LabExtension implements vscode.Disposable {
 
   /** Where reports go unless the user picks a file. */
   reportsDir(): string {
-    return labReportsDir(this.controller.lab);
+    return this.host.reportsDir;
   }
 
   /** Checks Docker; sets the context keys the welcome views use. */
@@ -107,7 +111,7 @@ export class LabExtension implements vscode.Disposable {
       this.treeView.message = undefined;
       return true;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errText(err);
       this.ui.log.error(message);
       await vscode.commands.executeCommand('setContext', 'moodleLab.docker', 'unavailable');
       this.treeView.message = message;
@@ -147,8 +151,8 @@ export class LabExtension implements vscode.Disposable {
       this.lab,
       {
         store: this.store,
-        actions: this.live.actions(controllerActions(this.controller)),
-        live: this.live.controls(),
+        actions: this.host.actions,
+        live: this.host.controls,
         openNode,
         log: (l) => this.ui.log.info(l),
         // the dashboard may run the built-ins and the scenario files open in VS Code, no other file
@@ -159,10 +163,10 @@ export class LabExtension implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.live?.dispose();
+    void this.host.live.dispose();
     this.unsubscribe?.();
     this.panel?.dispose();
-    this.store?.dispose();
+    this.host.store.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

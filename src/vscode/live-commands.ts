@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { LabLive, ScenarioEnd } from '../host/live';
 import type { JourneyChoice } from '../protocol/messages';
 import type { LabExtension } from './lab-extension';
+import { runSummary } from '../core/summary';
 
 interface LoadPick extends vscode.QuickPickItem {
   users?: number;
@@ -117,7 +118,7 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
             const r = f.run?.result;
             resolve(
               r
-                ? `Load ended: ${r.requests} requests, ${r.failures} failed (availability ${pct(r.requests ? 1 - r.failures / r.requests : 1)}), Apdex ${r.apdex}, p95 ${r.latencyMs.p95} ms${r.faults.length ? `; ${r.faults.map((x) => `${x.fault}: detected ${x.detectedMs ?? '—'} ms, blackout ${x.blackoutMs} ms`).join('; ')}` : ''}`
+                ? `Load ended: ${runSummary(r, { availability: pct(r.requests ? 1 - r.failures / r.requests : 1), p95Ms: r.latencyMs.p95 })}${r.faults.length ? `; ${r.faults.map((x) => `${x.fault}: detected ${x.detectedMs ?? '—'} ms, blackout ${x.blackoutMs} ms`).join('; ')}` : ''}`
                 : `Load failed: ${f.error ?? ''}`,
             );
           });

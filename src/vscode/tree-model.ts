@@ -4,6 +4,7 @@
  * and a tooltip. No switch on a role's name: a role's display says what its nodes show.
  * The TreeDataProvider only maps these to vscode.TreeItem. Unit-tested directly.
  */
+import { runSummary } from '../core/summary';
 import type { LabSnapshot } from '../protocol/snapshot';
 import type { NodeStateSource, NodeStatus, Role, RoleDisplay } from '../protocol/status';
 
@@ -105,7 +106,7 @@ export function statusBarText(s: LabSnapshot | undefined): { text: string; toolt
   // Live figures only while a load runs (metrics without `running` come from older hosts: shown too).
   const m = s.metrics && s.metrics.running !== false ? s.metrics : undefined;
   if (m) text += ` · $(pulse) ${(m.availability * 100).toFixed(2)}% · p95 ${Math.round(m.p95Ms)} ms`;
-  const load = m ? ` Load: ${m.users ?? '?'} users, ${m.requests ?? 0} requests, ${m.failures ?? 0} failed, Apdex ${m.apdex.toFixed(2)}.` : '';
+  const load = m ? ` Load: ${m.users ?? '?'} users, ${runSummary({ requests: m.requests ?? 0, failures: m.failures ?? 0, apdex: m.apdex.toFixed(2) })}.` : '';
   const scen = s.scenario?.running ? ` Scenario ${s.scenario.name}: step ${(s.scenario.current ?? 0) + 1}/${s.scenario.steps.length}.` : '';
   return { text, tooltip: `Moodle HA Lab "${s.lab}": ${s.state}, ${up}/${s.nodes.length} nodes healthy${s.activeFaults.length ? `, ${s.activeFaults.length} active faults` : ''}.${load}${scen} Click to open the dashboard.` };
 }

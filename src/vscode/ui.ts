@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { Reporter } from '../engine/lab';
+import { errText } from '../core/errors';
 
 /** A Reporter that logs, and forwards steps to the progress notification in force (if any). */
 export class ProgressReporter implements Reporter {
@@ -75,7 +76,7 @@ export class LabUi {
   }
 
   fail(what: string, err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errText(err);
     this.log.error(`${what} failed: ${message}`);
     if (err instanceof Error && err.stack) this.log.debug(err.stack);
     void vscode.window.showErrorMessage(`${what} failed: ${message}`, 'Show Logs').then((pick) => {

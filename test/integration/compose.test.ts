@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { createDockerClient } from '../../src/docker/dockerode-client';
 import { notYet, ready, waitFor } from '../../src/engine/wait';
-import { dockerAvailable, getJson, LabUnderTest } from './helpers';
+import { dockerAvailable, getJson, LabUnderTest } from '../support/integration';
 
 const PROJECT_LABEL = 'com.docker.compose.project';
 

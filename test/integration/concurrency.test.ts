@@ -9,13 +9,13 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { LabController } from '../../src/controller/lab-controller';
-import { controllerActions } from '../../src/dashboard/actions';
+import { controllerActions } from '../../src/host/controller-actions';
 import { DashboardServer, startDashboardServer } from '../../src/dashboard/server';
 import { inNodeNetns, LOSS_CHAIN, NETEM_IMAGE } from '../../src/faults/injector';
 import { StateStore } from '../../src/engine/state';
 import { FaultIntent, Ready, ReplyParams, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
-import { freshLabOrSkip, LabUnderTest, ROOT } from './helpers';
+import { freshLabOrSkip, LabUnderTest, ROOT } from '../support/integration';
 
 describe('concurrency: CLI processes and the dashboard fault one lab at once (real Docker)', function () {
   this.timeout(1_800_000);

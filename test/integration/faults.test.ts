@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import { freshLabOrSkip, getJson, LabUnderTest } from './helpers';
+import { freshLabOrSkip, getJson, LabUnderTest } from '../support/integration';
 import { sql } from '../../src/engine/galera';
 import { notYet, ready, waitFor } from '../../src/engine/wait';
 import { HaproxyRuntime, tcpRuntime } from '../../src/engine/haproxy-runtime';

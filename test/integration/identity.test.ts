@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { DockerEvent } from '../../src/docker/types';
 import { LABEL_ID, LABEL_LAB, LABEL_NODE, LABEL_ROLE } from '../../src/engine/labels';
 import { notYet, ready, waitFor } from '../../src/engine/wait';
-import { CliRun, freshLabOrSkip, LabUnderTest } from './helpers';
+import { CliRun, freshLabOrSkip, LabUnderTest } from '../support/integration';
 
 const LAB = process.env.LAB_TEST_IDENTITY_NAME ?? 'mlt-identity';
 const FOREIGN = 'io.moodle-lab.test-foreign';
@@ -93,9 +93,12 @@ describe(`lab identity on a real Docker engine (lab "${LAB}")`, function () {
       // A probe exec into the foreign container: the event stream does report execs on it.
       const probe = await lab.docker.containers.exec(foreignId, ['true']);
       assert.equal(probe.exitCode, 0);
-      const deadline = Date.now() + 10_000;
       const created = () => events.filter((e) => e.action.startsWith('exec_create')).map((e) => e.action.trim());
-      while (!created().includes('exec_create: true') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => (created().includes('exec_create: true') ? ready(true) : notYet(`events so far: ${events.map((e) => e.action).join(', ')}`)), {
+        what: 'the probe exec in the event stream',
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
       assert.ok(created().includes('exec_create: true'), `the probe exec shows in the events (${events.map((e) => e.action).join(', ')})`);
       assert.deepEqual(created().filter((a) => a !== 'exec_create: true'), [], 'status/up exec\'d into the foreign container');
     } finally {

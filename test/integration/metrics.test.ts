@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import parsePrometheusTextFormat, { ParsedFamily } from 'parse-prometheus-text-format';
 import { waitFor, ready, notYet } from '../../src/engine/wait';
-import { freshLabOrSkip, LabUnderTest, ROOT } from './helpers';
+import { freshLabOrSkip, LabUnderTest, ROOT } from '../support/integration';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -10,9 +10,10 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freshLabOrSkip, getJson, LabUnderTest, ROOT } from './helpers';
+import { freshLabOrSkip, getJson, LabUnderTest, ROOT } from '../support/integration';
 import { LabController } from '../../src/controller/lab-controller';
 import { sql } from '../../src/engine/galera';
+import { notYet, ready, waitFor } from '../../src/engine/wait';
 import { StateStore } from '../../src/engine/state';
 import type { LabSnapshot } from '../../src/protocol/snapshot';
 import type { LabStatus } from '../../src/protocol/status';
@@ -31,13 +32,13 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
 
   /** Reads `status --json` until `pred` holds (deadline, no fixed sleep as readiness). */
   async function statusUntil(what: string, pred: (s: LabStatus) => boolean, timeoutMs = 30_000): Promise<LabStatus> {
-    const t0 = Date.now();
-    for (;;) {
-      const s = await lab.status();
-      if (pred(s)) return s;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not seen within ${timeoutMs} ms; last status: ${JSON.stringify({ gluster: s.gluster, redis: s.redis, galera: s.galera })}`);
-      await new Promise((r) => setTimeout(r, 250)); // poll interval
-    }
+    return waitFor(
+      async () => {
+        const s = await lab.status();
+        return pred(s) ? ready(s) : notYet(`last status: ${JSON.stringify({ gluster: s.gluster, redis: s.redis, galera: s.galera })}`);
+      },
+      { what, timeoutMs, intervalMs: 250 },
+    );
   }
 
   /** One refresh of the live snapshot (what the dashboard and VS Code render), same collector. */

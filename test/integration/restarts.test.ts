@@ -18,7 +18,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CliRun, freshLabOrSkip, LabUnderTest, ROOT } from './helpers';
+import { CliRun, freshLabOrSkip, LabUnderTest, ROOT } from '../support/integration';
 import { tarOneFile } from '../../src/docker/tar';
 import { brickPidfile, readBrickPid } from '../../src/engine/gluster';
 import { GLUSTER_VOLUME, MOODLEDATA } from '../../src/engine/env';

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
-import { freshLabOrSkip, LabUnderTest, ROOT } from './helpers';
+import { freshLabOrSkip, LabUnderTest, ROOT } from '../support/integration';
 import type { ScenarioResult } from '../../src/scenarios/types';
 
 const LAB = process.env.LAB_TEST_SCENARIO_NAME ?? 'mlt-scenario';

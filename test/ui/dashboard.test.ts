@@ -15,7 +15,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { createDockerClient } from '../../src/docker/dockerode-client';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, runCli, screenshot } from './helpers';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, runCli, screenshot } from '../support/ui';
+import { errText } from '../../src/core/errors';
 
 const LAB = 'ui-dash';
 
@@ -36,7 +37,7 @@ describe('browser dashboard on a real lab', function () {
     try {
       await docker.ping();
     } catch (err) {
-      console.log(`    skipped: Docker is not reachable (${err instanceof Error ? err.message : String(err)})`);
+      console.log(`    skipped: Docker is not reachable (${errText(err)})`);
       return this.skip();
     }
     execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--only', 'webview'], { stdio: 'inherit' });

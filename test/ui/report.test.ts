@@ -12,7 +12,7 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { writeReports } from '../../src/scenarios/report';
 import type { ScenarioResult } from '../../src/scenarios/types';
 import { paperFailoverResult, singleVsHaResult } from '../fixtures/scenario-result';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot } from './helpers';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot } from '../support/ui';
 
 describe('scenario report in Chromium, offline', function () {
   this.timeout(120_000);

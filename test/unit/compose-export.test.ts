@@ -10,7 +10,7 @@ import { newSecrets, StateStore } from '../../src/engine/state';
 import { buildTopology, PresetName, Role, ROLES } from '../../src/engine/topology';
 import { exportCommand } from '../../src/export/command';
 import { ComposeInput, IMAGE_HEALTHCHECKS, renderCompose, SECRET_VARS, VOLUME_READY_MARKER } from '../../src/export/compose';
-import { FakeDocker } from './fakes/fake-docker';
+import { FakeDocker } from '../support/fake-docker';
 
 const LAB_ROOT = path.resolve(__dirname, '../../lab');
 const PORTS = { moodle: 18080, stats: 18404, runtime: 19999 };

@@ -6,10 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startDashboardServer, DashboardServer } from '../../src/dashboard/server';
+import { notYet, ready, waitFor } from '../../src/engine/wait';
 import { Ready, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
-import { FakeDocker } from './fakes/fake-docker';
-import { labStatus } from './fakes/lab-snapshot';
+import { FakeDocker } from '../support/fake-docker';
+import { labStatus } from '../support/lab-snapshot';
 
 interface Answer {
   status: number;
@@ -177,8 +178,11 @@ describe('browser dashboard server: hostile requests never bring it down', () =>
     try {
       ws.send('{"method":"nonsense","id":"z","params":{}}');
       ws.send(JSON.stringify(Ready.create({})));
-      const until = Date.now() + 3000;
-      while (Date.now() < until && !(got.some((m) => m.method === 'snapshot') && got.some((m) => m.id === 'z'))) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(async () => (got.some((m) => m.method === 'snapshot') && got.some((m) => m.id === 'z') ? ready(true) : notYet(`got ${got.map((m) => m.method).join(', ')}`)), {
+        what: 'a snapshot and the reply to z',
+        timeoutMs: 3000,
+        intervalMs: 20,
+      });
     } finally {
       logThrows = false;
       ws.close();

@@ -4,8 +4,8 @@ import { DashboardSession, LiveControls, SessionDeps, Transport } from '../../sr
 import { Ready, Reply, ScenarioRunIntent, SnapshotMessage, WireMessage } from '../../src/protocol/messages';
 import type { LabSnapshot } from '../../src/protocol/snapshot';
 import { SnapshotStore, Timer } from '../../src/state/snapshot-store';
-import { FakeDocker } from './fakes/fake-docker';
-import { labStatus } from './fakes/lab-snapshot';
+import { FakeDocker } from '../support/fake-docker';
+import { labStatus } from '../support/lab-snapshot';
 
 const noTimer: Timer = { setInterval: () => 0, clearInterval: () => undefined };
 const settle = () => new Promise((r) => setImmediate(r));

@@ -3,10 +3,11 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startDashboardServer, DashboardServer } from '../../src/dashboard/server';
+import { notYet, ready, waitFor } from '../../src/engine/wait';
 import { FaultIntent, Ready, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
-import { FakeDocker } from './fakes/fake-docker';
-import { labStatus } from './fakes/lab-snapshot';
+import { FakeDocker } from '../support/fake-docker';
+import { labStatus } from '../support/lab-snapshot';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -58,8 +59,7 @@ describe('browser dashboard server (127.0.0.1, token, WebSocket)', () => {
     ws.send(JSON.stringify(Ready.create({})));
     ws.send(JSON.stringify(FaultIntent.create('k1', { request: { kind: 'kill', nodes: ['web2'] } })));
     ws.send('not json');
-    const until = Date.now() + 3000;
-    while (Date.now() < until && got.filter((m) => m.method === 'reply').length < 2) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(async () => (got.filter((m) => m.method === 'reply').length >= 2 ? ready(true) : notYet(`got ${got.map((m) => m.method).join(', ')}`)), { what: 'two replies', timeoutMs: 3000, intervalMs: 20 });
     ws.close();
     assert.ok(got.some((m) => m.method === 'snapshot'));
     const replies = got.filter((m) => m.method === 'reply');

@@ -3,8 +3,8 @@ import { DashboardSession, LabActions, Transport } from '../../src/dashboard/ses
 import type { FaultRequest } from '../../src/protocol/faults';
 import { FaultIntent, HealIntent, Ready, Reply, SnapshotMessage, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore, Timer } from '../../src/state/snapshot-store';
-import { FakeDocker } from './fakes/fake-docker';
-import { labStatus } from './fakes/lab-snapshot';
+import { FakeDocker } from '../support/fake-docker';
+import { labStatus } from '../support/lab-snapshot';
 
 const noTimer: Timer = { setInterval: () => 0, clearInterval: () => undefined };
 const settle = () => new Promise((r) => setImmediate(r));

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { tileValues } from '../../webview/panels';
 import { sparklinePath } from '../../webview/sparkline';
 import { changedViews, nodeActions, nodeIdOf, nodeViews, toMermaid, topologyKey } from '../../webview/topology';
-import { labSnapshot } from './fakes/lab-snapshot';
+import { labSnapshot } from '../support/lab-snapshot';
 
 describe('dashboard: snapshot → mermaid text', () => {
   it('draws HAProxy → web, web → DB listeners → Galera, web → Gluster and Redis, 11 lab nodes', () => {

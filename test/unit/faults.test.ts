@@ -8,9 +8,9 @@ import { collectStatus } from '../../src/engine/status';
 import { defineFault, FAULT_CATALOG, type FaultRequest } from '../../src/protocol/fault-catalog';
 import { FaultInjector, lossRules, netemArgs, partitionRules } from '../../src/faults/injector';
 import type { ActiveFault } from '../../src/protocol/faults';
-import { fakeClock } from './fakes/clock';
-import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
-import { fakeEngineDeps, upProbes } from './fakes/engine';
+import { fakeClock } from '../support/clock';
+import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
+import { fakeEngineDeps, upProbes } from '../support/engine';
 
 async function upLab() {
   const docker = new FakeDocker();

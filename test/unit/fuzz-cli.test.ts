@@ -17,7 +17,7 @@ import { LOAD_OPTIONS } from '../../src/load/command';
 import { SITE_CACHE_OPTIONS } from '../../src/moodle/cache-command';
 import { FAULT_KINDS } from '../../src/protocol/faults';
 import { SCENARIO_OPTIONS } from '../../src/scenarios/command';
-import { fuzzSuite } from './fuzz-support';
+import { fuzzSuite } from '../support/fuzz';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -8,7 +8,7 @@ import * as fc from 'fast-check';
 import { lossRules, validateRequest } from '../../src/faults/injector';
 import { parseDuration, parseFaultSpec } from '../../src/load/faults';
 import { FAULT_KINDS, FaultRequest, FaultRequestError, faultRequestProblem, MAX_DELAY_MS, MAX_DURATION_MS } from '../../src/protocol/faults';
-import { fuzzSuite } from './fuzz-support';
+import { fuzzSuite } from '../support/fuzz';
 
 const KNOWN = ['haproxy', 'web1', 'web2', 'web3', 'galera1', 'galera2', 'galera3', 'gluster1', 'redis'];
 

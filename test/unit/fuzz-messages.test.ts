@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as fc from 'fast-check';
 import * as messages from '../../src/protocol/messages';
 import { FAULT_KINDS } from '../../src/protocol/faults';
-import { fuzzSuite } from './fuzz-support';
+import { fuzzSuite } from '../support/fuzz';
 
 type Fn = (x: unknown) => unknown;
 /** Exported functions that check a value: validateX, isX, xProblem. */

@@ -13,7 +13,7 @@ import {
   ASSERT_KEYS, decodeUtf8, FAULT_KEYS, invalidUtf8At, LOAD_KEYS, MAX_NAME_CHARS, MAX_STEPS, MAX_TEXT_CHARS, parseScenario, ScenarioFileError, STEP_KINDS, TOP_KEYS, UP_KEYS,
 } from '../../src/scenarios/parse';
 import { Scenario, ScenarioError } from '../../src/scenarios/types';
-import { fuzzSuite, FuzzContext } from './fuzz-support';
+import { fuzzSuite, FuzzContext } from '../support/fuzz';
 
 /** The property every input must meet: a Scenario within the limits, or one ScenarioError. */
 function parsesOrExplains(text: string): void {

@@ -1,7 +1,7 @@
 /** The fuzz harness itself: a hang, a heap blow-up and a failed property are each reported with the input. */
 import { strict as assert } from 'node:assert';
 import * as fc from 'fast-check';
-import { inFuzzWorker, runInWorker } from './fuzz-support';
+import { inFuzzWorker, runInWorker } from '../support/fuzz';
 
 const properties = {
   hangs: (ctx: { note(x: unknown): void }) => {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { renderHaproxyConfig, WEB_APACHE_WORKERS, WEB_SERVER_MAXCONN } from '../../src/engine/haproxy';
 import { execRuntime, HaproxyRuntime, normaliseStatus, parseShowStat } from '../../src/engine/haproxy-runtime';
 import { buildTopology } from '../../src/engine/topology';
-import { FakeDocker } from './fakes/fake-docker';
+import { FakeDocker } from '../support/fake-docker';
 
 const section = (cfg: string, header: string) => {
   const start = cfg.indexOf(`\n${header}\n`);

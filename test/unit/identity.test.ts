@@ -11,8 +11,8 @@ import { LabEngine } from '../../src/engine/lab';
 import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LABEL_ROLE, ownsContainer } from '../../src/engine/labels';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
-import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
-import { fakeEngineDeps, upProbes } from './fakes/engine';
+import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
+import { fakeEngineDeps, upProbes } from '../support/engine';
 
 const LAB = 'unit-id';
 

@@ -7,8 +7,8 @@ import { BOOTSTRAP_REQUEST_PATH, GRASTATE_PATH } from '../../src/engine/galera';
 import { HAPROXY_CONFIG_PATH } from '../../src/engine/haproxy';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
-import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
-import { ALL_UP_STAT, fakeEngineDeps, upProbes } from './fakes/engine';
+import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
+import { ALL_UP_STAT, fakeEngineDeps, upProbes } from '../support/engine';
 
 // HAProxy's `show stat` with every server of the ha topology UP.
 

@@ -9,7 +9,7 @@ import { parseDuration, parseFaultSpec } from '../../src/load/faults';
 import { FaultRequestError, faultRequestProblem, isLossPct, MAX_DURATION_MS } from '../../src/protocol/faults';
 import { decodeUtf8, invalidUtf8At, loadScenario, MAX_SCENARIO_BYTES, ScenarioFileError } from '../../src/scenarios/parse';
 import { ScenarioError } from '../../src/scenarios/types';
-import { FakeDocker } from './fakes/fake-docker';
+import { FakeDocker } from '../support/fake-docker';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUILTINS = path.join(ROOT, 'lab/scenarios');

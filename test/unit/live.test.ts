@@ -23,8 +23,8 @@ import { SnapshotStore, Timer } from '../../src/state/snapshot-store';
 import { chartModel, niceMax } from '../../webview/chart';
 import { loadLine } from '../../webview/live-text';
 import { tileValues } from '../../webview/panels';
-import { FakeDocker } from './fakes/fake-docker';
-import { labSnapshot, labStatus } from './fakes/lab-snapshot';
+import { FakeDocker } from '../support/fake-docker';
+import { labSnapshot, labStatus } from '../support/lab-snapshot';
 
 const settle = () => new Promise((r) => setImmediate(r));
 const T0 = 1_700_000_000_000;

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliIo, runCli, UsageError } from '../../src/cli';
 import { StateStore } from '../../src/engine/state';
-import { FakeDocker } from './fakes/fake-docker';
+import { FakeDocker } from '../support/fake-docker';
 
 describe('CLI load', () => {
   const deps = () => ({ docker: new FakeDocker(), store: new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-load-'))), labRoot: path.resolve(__dirname, '../../lab') });

@@ -8,7 +8,7 @@ import { NodeProbes, ProbeSample } from '../../src/load/node-probes';
 import { courseId, linkIds, pluginfileLinks, scrapeForm } from '../../src/load/scrape';
 import type { Sample } from '../../src/metrics/types';
 import type { LabStatus } from '../../src/protocol/status';
-import { fakeClock, virtualClock } from './fakes/clock';
+import { fakeClock, virtualClock } from '../support/clock';
 
 const ok = (url: string): Outcome => ({ status: 200, bytes: 1, url });
 

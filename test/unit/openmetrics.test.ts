@@ -5,7 +5,7 @@ import parsePrometheusTextFormat, { ParsedFamily } from 'parse-prometheus-text-f
 import { renderMetrics } from '../../src/metrics/openmetrics';
 import { cachedStatus, startMetricsServer } from '../../src/metrics/server';
 import type { Sample } from '../../src/metrics/types';
-import { syntheticStatus } from './fakes/lab-snapshot';
+import { syntheticStatus } from '../support/lab-snapshot';
 
 function sample(node: string, label: string, elapsedMs: number, success = true): Sample {
   const startMs = 1_000_000;

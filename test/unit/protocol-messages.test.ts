@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { FaultIntent, HealIntent, MaintenanceIntent, OpenNodeIntent, Ready, RefreshIntent, Reply, SnapshotMessage, validateHostMessage, validateIncoming } from '../../src/protocol/messages';
-import { labSnapshot } from './fakes/lab-snapshot';
+import { labSnapshot } from '../support/lab-snapshot';
 
 describe('dashboard protocol guards', () => {
   it('accepts ready and every intent built with its own descriptor', () => {

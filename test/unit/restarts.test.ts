@@ -14,8 +14,8 @@ import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
 import { ROLES } from '../../src/engine/topology';
 import { ready, waitFor } from '../../src/engine/wait';
-import { fakeClock } from './fakes/clock';
-import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
+import { fakeClock } from '../support/clock';
+import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 
 const LAB_ROOT = path.resolve(__dirname, '..', '..', 'lab');
 const ok = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });

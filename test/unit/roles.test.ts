@@ -9,8 +9,8 @@ import { forAll, forCheck, waitUntil, withTimeout } from '../../src/roles/wait-s
 import { treeModel } from '../../src/vscode/tree-model';
 import { panelViews } from '../../webview/panels';
 import { nodeViews, toMermaid } from '../../webview/topology';
-import { fakeClock } from './fakes/clock';
-import { labSnapshot } from './fakes/lab-snapshot';
+import { fakeClock } from '../support/clock';
+import { labSnapshot } from '../support/lab-snapshot';
 
 /** Every member of the Role union (a Record<Role, …>: tsc fails here when the union gains one). */
 const EVERY_ROLE: Record<Role, true> = { lb: true, web: true, db: true, storage: true, cache: true };

@@ -5,7 +5,7 @@ import { validateXML } from 'xmllint-wasm';
 import { scenarioExitCode, toJUnit } from '../../src/scenarios/junit';
 import { parseScenario } from '../../src/scenarios/parse';
 import type { ScenarioResult } from '../../src/scenarios/types';
-import { FakeLab, fakeLoads, result, runner } from './fakes/scenario-lab';
+import { FakeLab, fakeLoads, result, runner } from '../support/scenario-lab';
 
 const XSD = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'junit.xsd'), 'utf8');
 

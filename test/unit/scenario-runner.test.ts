@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { parseScenario } from '../../src/scenarios/parse';
 import { checkState, metricOf } from '../../src/scenarios/runner';
-import { FakeLab, fakeLoads, result, runner } from './fakes/scenario-lab';
-import { syntheticStatus } from './fakes/lab-snapshot';
+import { FakeLab, fakeLoads, result, runner } from '../support/scenario-lab';
+import { syntheticStatus } from '../support/lab-snapshot';
 
 describe('scenario runner', () => {
   it('runs the steps in order; faults and heals during a load go through the load run; metric asserts read its result', async () => {

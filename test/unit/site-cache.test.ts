@@ -18,8 +18,8 @@ import { runCli, UsageError } from '../../src/cli';
 import { StateStore } from '../../src/engine/state';
 import { LabEngine } from '../../src/engine/lab';
 import type { MoodleSource } from '../../src/moodle/types';
-import { FakeContainer, FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
-import { fakeEngineDeps } from './fakes/engine';
+import { FakeContainer, FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
+import { fakeEngineDeps } from '../support/engine';
 
 const FINGERPRINT = '0123456789abcdef';
 const KEY = siteCacheKey(FINGERPRINT);

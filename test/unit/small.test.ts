@@ -6,7 +6,7 @@ import { tarOneFile, untarFirstFile } from '../../src/docker/tar';
 import { choosePort } from '../../src/engine/ports';
 import { StateStore, newSecrets } from '../../src/engine/state';
 import { waitFor, WaitTimeoutError } from '../../src/engine/wait';
-import { fakeClock } from './fakes/clock';
+import { fakeClock } from '../support/clock';
 import { parseVolumeStatus } from '../../src/engine/gluster';
 
 

@@ -4,8 +4,8 @@ import type { LabSnapshot } from '../../src/protocol/snapshot';
 import type { LabStatus } from '../../src/protocol/status';
 import { diffStatus } from '../../src/state/diff';
 import { SnapshotStore, Timer } from '../../src/state/snapshot-store';
-import { FakeDocker } from './fakes/fake-docker';
-import { labStatus } from './fakes/lab-snapshot';
+import { FakeDocker } from '../support/fake-docker';
+import { labStatus } from '../support/lab-snapshot';
 
 /** FakeDocker whose event stream the test drives. */
 class EventfulDocker extends FakeDocker {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { labProblems, losesSessions, RanWindow, shouldSurvive, splitFailures, spread } from '../../bench/soak-checks';
 import { describeWindow, mulberry32, PlanNode, SOAK_KINDS, SOAK_ROLES, soakPlan } from '../../bench/soak-plan';
 import type { Sample } from '../../src/metrics/types';
-import { syntheticStatus } from './fakes/lab-snapshot';
+import { syntheticStatus } from '../support/lab-snapshot';
 
 /** The ha topology: HAProxy, 3 web, 3 Galera, 3 Gluster, Redis. */
 const HA: PlanNode[] = [

@@ -9,8 +9,8 @@ import { LockTimeoutError } from '../../src/engine/lock';
 import { LabState, newSecrets, StateStore } from '../../src/engine/state';
 import { StateShapeError } from '../../src/engine/state-check';
 import type { ActiveFault } from '../../src/protocol/faults';
-import { FakeDocker, healthyClusterHandlers } from './fakes/fake-docker';
-import { fakeEngineDeps } from './fakes/engine';
+import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
+import { fakeEngineDeps } from '../support/engine';
 
 const tmpHome = () => fs.mkdtempSync(path.join(os.tmpdir(), 'lab-state-'));
 

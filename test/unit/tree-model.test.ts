@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { statusBarText, treeModel } from '../../src/vscode/tree-model';
-import { labSnapshot } from './fakes/lab-snapshot';
+import { labSnapshot } from '../support/lab-snapshot';
 
 describe('VS Code tree: snapshot → tree items', () => {
   it('groups nodes by tier with state descriptions', () => {

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { chromium, Page } from 'playwright-core';
 import { createDockerClient } from '../../src/docker/dockerode-client';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot } from '../ui/helpers';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot } from '../support/ui';
 
 /** The names in "Developer: Show Running Extensions" (the extensions VS Code has activated). */
 async function runningExtensions(page: Page): Promise<string[]> {

@@ -12,6 +12,7 @@ import { LABEL_LAB, LABEL_NODE } from '../../src/engine/labels';
 import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
 import type { LabStatus } from '../../src/protocol/status';
+import { errText } from '../../src/core/errors';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -94,7 +95,7 @@ export async function dockerAvailable(): Promise<string | true> {
     await createDockerClient().ping();
     return true;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errText(err);
   }
 }
 

@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import type { DockerClient } from '../docker/types';
-import { contextFiles, contextHash } from '../engine/images';
-import { labLabels } from '../engine/labels';
-import { listTree } from './fingerprint';
-import type { MoodleSource } from './types';
+import { contextFiles, contextHash } from './images';
+import { labLabels } from './labels';
+import { listTree } from '../moodle/fingerprint';
+import type { MoodleSource } from '../moodle/types';
 
 export const MOODLE_CONTEXT = 'moodle';
 

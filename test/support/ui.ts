@@ -1,12 +1,11 @@
-/** Shared by the UI tier and the bench: Chromium flags (shared/docs/VSCODE-TESTING.md), CLI runs, screenshots. */
+/** Shared by the UI, integration and VS Code tiers: Chromium (from bench/chromium.ts), CLI runs, screenshots. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { runLabCli } from '../integration/helpers';
+import { runLabCli } from './integration';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+export { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../bench/chromium';
 
 /** The lab CLI as a subprocess (shared with the integration tier). */
 export const runCli = runLabCli;

@@ -1,7 +1,9 @@
-/** An 11-node lab status/snapshot for unit tests of the dashboard, tree and store, and for the bench. */
-import type { LabSnapshot } from '../../../src/protocol/snapshot';
-import type { LabStatus } from '../../../src/protocol/status';
-import { roleDisplays } from '../../../src/roles';
+/**
+ * A synthetic 11-node lab status (no Docker): what the dashboard bench feeds the real server, and
+ * what the unit tests of the dashboard, tree and store build their snapshots from.
+ */
+import type { DockerClient } from '../src/docker/types';
+import type { LabStatus } from '../src/protocol/status';
 
 /** tick even: all healthy; odd: web2 exited and DOWN in HAProxy. */
 export function syntheticStatus(tick: number): LabStatus {
@@ -35,10 +37,7 @@ export function syntheticStatus(tick: number): LabStatus {
   };
 }
 
-export function labStatus(tick = 0): LabStatus {
-  return syntheticStatus(tick);
-}
-
-export function labSnapshot(tick = 0, extra: Partial<LabSnapshot> = {}): LabSnapshot {
-  return { ...syntheticStatus(tick), revision: tick + 1, roles: roleDisplays(), activeFaults: [], events: [], ...extra };
-}
+/** A Docker that has no events to tell (the synthetic lab has no containers). */
+export const quietDocker: Pick<DockerClient, 'events'> = {
+  events: async () => () => undefined,
+};

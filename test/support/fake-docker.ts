@@ -13,7 +13,7 @@ import type {
   Labels,
   NetworkClient,
   VolumeClient,
-} from '../../../src/docker/types';
+} from '../../src/docker/types';
 
 type ExecHandler = (container: FakeContainer, argv: string[]) => ExecResult | undefined;
 

@@ -1,7 +1,7 @@
 /** Adapts the LabController to what a dashboard may ask, each answer a sentence for the user. */
 import type { LabController } from '../controller/lab-controller';
 import { describeFault } from '../protocol/faults';
-import type { LabActions } from './session';
+import type { LabActions } from './controls';
 
 export function controllerActions(c: LabController): LabActions {
   return {

@@ -1,12 +1,12 @@
 /** A LabEngine's dependencies for unit tests: the fake Docker, a quick clock, every check answering. */
 import * as path from 'node:path';
-import type { DockerClient } from '../../../src/docker/types';
-import type { EngineDeps } from '../../../src/engine/lab';
-import { HaproxyRuntime } from '../../../src/engine/haproxy-runtime';
-import type { StateStore } from '../../../src/engine/state';
+import type { DockerClient } from '../../src/docker/types';
+import type { EngineDeps } from '../../src/engine/lab';
+import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
+import type { StateStore } from '../../src/engine/state';
 import { fakeClock } from './clock';
 
-export const LAB_ROOT = path.resolve(__dirname, '..', '..', '..', 'lab');
+export const LAB_ROOT = path.resolve(__dirname, '..', '..', 'lab');
 
 /** HAProxy's `show stat` with every web server and DB writer UP. */
 export const ALL_UP_STAT = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');

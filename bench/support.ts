@@ -5,18 +5,21 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createDockerClient } from '../docker/dockerode-client';
-import type { DockerClient } from '../docker/types';
-import { LabController } from '../controller/lab-controller';
-import { HaproxyRuntime, tcpRuntime } from '../engine/haproxy-runtime';
-import { LABEL_NODE, labLabels } from '../engine/labels';
-import { StateStore } from '../engine/state';
-import { waitFor, ready, notYet } from '../engine/wait';
-import type { FaultRequest } from '../protocol/faults';
-import type { LabStatus } from '../protocol/status';
-import type { FaultTarget } from './faults';
-import { probeTargets } from './node-probes';
-import type { LoadTarget } from './run';
+import type { LabController } from '../src/controller/lab-controller';
+import { createDockerClient } from '../src/docker/dockerode-client';
+import type { DockerClient } from '../src/docker/types';
+import { controllerFactory } from '../src/host/assemble';
+import { HaproxyRuntime, tcpRuntime } from '../src/engine/haproxy-runtime';
+import { LABEL_NODE, labLabels } from '../src/engine/labels';
+import { waitFor, ready, notYet } from '../src/engine/wait';
+import type { FaultRequest } from '../src/protocol/faults';
+import type { LabStatus } from '../src/protocol/status';
+import type { FaultTarget } from '../src/load/faults';
+import { probeTargets } from '../src/load/node-probes';
+import type { LoadTarget } from '../src/load/run';
+
+/** The lab/ folder of this checkout. */
+export const LAB_ROOT = path.resolve(__dirname, '..', 'lab');
 
 export function machineLine(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? '?';
@@ -25,7 +28,7 @@ export function machineLine(): string {
 
 export function openLab(lab: string, home = process.env.MOODLE_LAB_HOME): { controller: LabController; docker: DockerClient } {
   const docker = createDockerClient();
-  const controller = new LabController({ docker, store: new StateStore(home), labRoot: path.resolve(__dirname, '..', '..', 'lab') }, lab);
+  const controller = controllerFactory({ docker, home, labRoot: LAB_ROOT })(lab);
   return { controller, docker };
 }
 

@@ -1,15 +1,16 @@
 /**
  * Fakes for the scenario runner's tests: a lab that records what it was asked and answers with a
- * status the test controls, load runs that end when told, a quick clock.
+ * status the test controls, load runs that end when told, all on one virtual clock (no real sleeps).
  */
-import type { UpRequest } from '../../../src/controller/lab-controller';
-import type { LoadHandle, LoadOptions, LoadRun } from '../../../src/load/run';
-import { IntegrityLedger } from '../../../src/load/integrity';
-import type { LoadResult } from '../../../src/metrics/export';
-import { MetricsRecorder } from '../../../src/metrics/recorder';
-import type { FaultRequest } from '../../../src/protocol/faults';
-import type { LabStatus } from '../../../src/protocol/status';
-import { ScenarioLab, ScenarioRunner } from '../../../src/scenarios/runner';
+import type { UpRequest } from '../../src/controller/lab-controller';
+import type { LoadHandle, LoadOptions, LoadRun } from '../../src/load/run';
+import { IntegrityLedger } from '../../src/load/integrity';
+import type { LoadResult } from '../../src/metrics/export';
+import { MetricsRecorder } from '../../src/metrics/recorder';
+import type { FaultRequest } from '../../src/protocol/faults';
+import type { LabStatus } from '../../src/protocol/status';
+import { ScenarioLab, ScenarioRunner } from '../../src/scenarios/runner';
+import { virtualClock } from './clock';
 import { syntheticStatus } from './lab-snapshot';
 
 /** A lab that records what it was asked and answers with a status the test controls. */
@@ -53,8 +54,8 @@ export function result(over: Partial<LoadResult> = {}): LoadResult {
   return { users: 5, durationS: 1, requests: 100, failures: 0, errorRate: 0, apdex: 0.97, latencyMs: { p50: 40, p95: 200, p99: 400, max: 900 }, throughputRps: 2, byLabel: {}, faults: [], ...over };
 }
 
-/** startLoad that records what the run saw and ends when stopped or when the test says so. */
-export function fakeLoads(results: LoadResult[]) {
+/** startLoad that records what the run saw and ends when stopped or when its duration has passed on the virtual clock. */
+export function fakeLoads(results: LoadResult[], clock = virtualClock()) {
   const log: string[] = [];
   const opts: LoadOptions[] = [];
   const start = (_t: unknown, o: LoadOptions): LoadHandle => {
@@ -64,9 +65,9 @@ export function fakeLoads(results: LoadResult[]) {
     const done = new Promise<LoadRun>((r) => (finish = r));
     const r = results.shift() ?? result();
     const end = () => finish({ result: r, recorder: new MetricsRecorder(), faultEvents: [], ledger: new IntegrityLedger() });
-    setTimeout(end, 30);
+    void clock.sleep(o.durationMs).then(end);
     return {
-      startedAt: Date.now(),
+      startedAt: clock.now(),
       recorder: new MetricsRecorder(),
       fault: async (req) => void log.push(`load-fault ${req.kind} ${req.nodes.join(',')}`),
       heal: async (node) => void log.push(`load-heal${node ? ` ${node}` : ''}`),
@@ -81,12 +82,13 @@ export function fakeLoads(results: LoadResult[]) {
       done,
     };
   };
-  return { log, opts, start };
+  return { log, opts, start, clock };
 }
 
-export const quick = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))) };
-
-export function runner(labs: Record<string, FakeLab>, loads = fakeLoads([])) {
+/** A runner on the loads' virtual clock: `run` drives that clock until the scenario settles. */
+export function runner(labs: Record<string, FakeLab>, loads: Pick<ReturnType<typeof fakeLoads>, 'start'> & { clock?: ReturnType<typeof virtualClock> } = fakeLoads([])) {
   const labFor = (name: string) => (labs[name] ??= new FakeLab(name, 'absent'));
-  return new ScenarioRunner({ labFor, startLoad: loads.start, clock: quick }, { lab: 'lab', pollMs: 1 });
+  const clock = loads.clock ?? virtualClock();
+  const r = new ScenarioRunner({ labFor, startLoad: loads.start, clock }, { lab: 'lab', pollMs: 1 });
+  return { run: (...a: Parameters<ScenarioRunner['run']>) => clock.run(r.run(...a)) };
 }
