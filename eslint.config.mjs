@@ -17,6 +17,7 @@ const LAYERS = [
   ['controller'],
   ['faults', 'metrics', 'state'],
   ['engine'],
+  ['roles'],
   ['moodle'],
   ['docker', 'protocol'],
   ['core'],

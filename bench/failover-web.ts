@@ -8,8 +8,8 @@
  *   BENCH_LAB=mlt-load MOODLE_LAB_HOME=/tmp/lh-load node --import tsx bench/failover-web.ts
  *   (BENCH_USERS=30 BENCH_DURATION=60s BENCH_NODE=web2 BENCH_AT=20s BENCH_JOURNEY=moodle|probe)
  */
-import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, renderHaproxyConfig } from '../src/engine/haproxy';
-import { LABEL_NODE, labLabels } from '../src/engine/labels';
+import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, renderHaproxyConfig } from '../src/roles/haproxy';
+import { LABEL_NODE, labLabels } from '../src/docker/labels';
 import { buildTopology } from '../src/engine/topology';
 import { StateStore } from '../src/engine/state';
 import { DockerFaults, loadTarget, machineLine, openLab, pad, runtimeOf, waitAllUp } from './support';

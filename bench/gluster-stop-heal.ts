@@ -13,8 +13,8 @@
 import { parseArgs } from 'node:util';
 import { machineLine, openLab } from './support';
 import { GLUSTER_VOLUME, MOODLEDATA } from '../src/engine/env';
-import { readBrickPid } from '../src/engine/gluster';
-import { LABEL_LAB, LABEL_NODE, validateLabName } from '../src/engine/labels';
+import { readBrickPid } from '../src/roles/gluster';
+import { LABEL_LAB, LABEL_NODE, validateLabName } from '../src/docker/labels';
 import { errText } from '../src/core/errors';
 
 const { values } = parseArgs({

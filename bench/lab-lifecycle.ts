@@ -11,11 +11,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createDockerClient } from '../src/docker/dockerode-client';
 import { LabEngine } from '../src/engine/lab';
-import { labLabels } from '../src/engine/labels';
+import { labLabels } from '../src/docker/labels';
 import { StateStore } from '../src/engine/state';
 import { collectStatus } from '../src/engine/status';
 import { buildTopology } from '../src/engine/topology';
-import { realClock, waitFor } from '../src/engine/wait';
+import { realClock, waitFor } from '../src/core/wait';
 import { errText } from '../src/core/errors';
 
 const LAB = process.env.BENCH_LAB ?? 'mlb-bench';

@@ -17,14 +17,14 @@
  * for the run (the lab's own profile is put back at the end); without it the lab runs as it is.
  */
 import * as http from 'node:http';
-import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, HAPROXY_PROFILES, renderHaproxyConfig, WEB_APACHE_WORKERS } from '../src/engine/haproxy';
-import { tcpRuntime } from '../src/engine/haproxy-runtime';
-import { LABEL_NODE, labLabels } from '../src/engine/labels';
+import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, HAPROXY_PROFILES, renderHaproxyConfig, WEB_APACHE_WORKERS } from '../src/roles/haproxy';
+import { tcpRuntime } from '../src/roles/haproxy-runtime';
+import { LABEL_NODE, labLabels } from '../src/docker/labels';
 import { StateStore } from '../src/engine/state';
 import { buildTopology } from '../src/engine/topology';
 import { DockerFaults, machineLine, openLab, pad, runtimeOf, waitAllUp } from './support';
 import { parseDuration } from '../src/load/faults';
-import { notYet, ready, waitFor } from '../src/engine/wait';
+import { notYet, ready, waitFor } from '../src/core/wait';
 import { errText } from '../src/core/errors';
 
 const log = (m: string) => process.stderr.write(`  ${m}\n`);

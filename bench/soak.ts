@@ -14,10 +14,10 @@
  */
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { sql } from '../src/engine/galera';
+import { sql } from '../src/roles/galera';
 import { PROBE_DB_NAME } from '../src/engine/env';
-import { DEFAULT_LAB, validateLabName } from '../src/engine/labels';
-import { notYet, ready, waitFor } from '../src/engine/wait';
+import { DEFAULT_LAB, validateLabName } from '../src/docker/labels';
+import { notYet, ready, waitFor } from '../src/core/wait';
 import { LabController } from '../src/controller/lab-controller';
 import { loadTarget, machineLine, openLab, pad } from './support';
 import { IntegrityLedger } from '../src/load/integrity';

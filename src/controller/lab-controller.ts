@@ -5,21 +5,21 @@
  */
 import * as path from 'node:path';
 import type { DockerClient } from '../docker/types';
-import { BACKENDS, HaproxyProfile } from '../engine/haproxy';
+import { BACKENDS, HaproxyProfile } from '../roles/haproxy';
 import { LabEngine, Reporter, silentReporter } from '../engine/lab';
-import { LABEL_NODE } from '../engine/labels';
+import { LABEL_NODE } from '../docker/labels';
 import { fetchGet } from '../engine/readiness';
 import { StateStore } from '../engine/state';
 import { collectStatus } from '../engine/status';
 import type { PresetName } from '../engine/topology';
-import { notYet, ready, waitFor } from '../engine/wait';
+import { notYet, ready, waitFor } from '../core/wait';
 import { setMaintenance, WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies, resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
 import type { LabStatus } from '../protocol/status';
 import type { ActiveFault, FaultRequest } from '../protocol/faults';
 import { FaultInjector } from '../faults/injector';
-import { healVolume } from '../engine/gluster';
+import { healVolume } from '../roles/gluster';
 import { GLUSTER_VOLUME } from '../engine/env';
 import { errText } from '../core/errors';
 

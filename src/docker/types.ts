@@ -123,10 +123,4 @@ export interface DockerClient {
   events(labels: Labels, onEvent: (e: DockerEvent) => void): Promise<() => void>;
 }
 
-/** Docker is absent, not running, or refuses us: the message says what to do. */
-export class DockerUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DockerUnavailableError';
-  }
-}
+export { DockerUnavailableError } from '../core/errors';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DockerClient, Labels } from '../docker/types';
-import { labLabels } from './labels';
+import { labLabels } from '../docker/labels';
 
 export const DEFAULT_BASE_IMAGE = 'debian:trixie-slim';
 

@@ -4,11 +4,11 @@
  * interface; everything the lab creates carries its labels.
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import { NETWORK_SUFFIX } from './galera-start';
-import type { HaproxyProfile } from './haproxy';
-import { execRuntime, HaproxyRuntime } from './haproxy-runtime';
+import { NETWORK_SUFFIX } from '../roles/galera-start';
+import type { HaproxyProfile } from '../roles/haproxy';
+import { execRuntime, HaproxyRuntime } from '../roles/haproxy-runtime';
 import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
-import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LabIdentity, labLabels, newLabId, nodeLabels, objectName, ownsContainer, setIdentity, validateLabName } from './labels';
+import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LabIdentity, labLabels, newLabId, nodeLabels, objectName, ownsContainer, setIdentity, validateLabName } from '../docker/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
 import { HttpGet, waitReady } from './readiness';
 import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
@@ -19,16 +19,12 @@ import { SiteCache, siteCacheDir } from '../moodle/site-cache';
 import { setUpSite } from '../moodle/site-setup';
 import { buildTopology, NodeSpec, nodesOf, PresetName, Role, Topology } from './topology';
 import { DB_NAME, MOODLEDATA, moodleUrl, nodeEnv as nodeEnvFor } from './env';
-import { Clock, realClock } from './wait';
+import { Clock, realClock } from '../core/wait';
 import { roleModule, roleModules } from '../roles';
 import type { RoleHookContext } from '../roles/types';
+import type { Reporter } from '../core/reporter';
 
-export interface Reporter {
-  /** A step a user would want to see ("starting galera2"). */
-  step(message: string): void;
-  /** Build output and other detail (shown in logs, not in progress UIs). */
-  detail(message: string): void;
-}
+export type { Reporter };
 
 export const silentReporter: Reporter = { step: () => undefined, detail: () => undefined };
 

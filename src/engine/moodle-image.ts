@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import type { DockerClient } from '../docker/types';
 import { contextFiles, contextHash } from './images';
-import { labLabels } from './labels';
+import { labLabels } from '../docker/labels';
 import { listTree } from '../moodle/fingerprint';
 import type { MoodleSource } from '../moodle/types';
 

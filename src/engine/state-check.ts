@@ -4,8 +4,8 @@
  * sentence naming the file and the field, instead of a TypeError somewhere later.
  */
 import * as os from 'node:os';
-import { HAPROXY_PROFILES } from './haproxy';
-import { identityOf } from './labels';
+import { HAPROXY_PROFILES } from '../roles/haproxy';
+import { identityOf } from '../docker/labels';
 import type { LabState } from './state';
 import { PRESET_NAMES } from './topology';
 import { FAULT_KINDS } from '../protocol/faults';

@@ -11,22 +11,16 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { HaproxyProfile } from './haproxy';
-import type { LabIdentity } from './labels';
+import type { HaproxyProfile } from '../roles/haproxy';
+import type { LabSecrets } from '../roles/types';
+import type { LabIdentity } from '../docker/labels';
 import { LockOptions, withLock } from './lock';
 import { checkLabState } from './state-check';
 import type { PresetName } from './topology';
 import type { MoodleLabState } from '../moodle/install';
 import type { ActiveFault } from '../protocol/faults';
 
-export interface LabSecrets {
-  dbRootPassword: string;
-  dbPassword: string;
-  redisPassword: string;
-  moodleAdminPassword: string;
-  /** Password of the generated test users (tool_generator). */
-  moodleUsersPassword: string;
-}
+export type { LabSecrets };
 
 export interface LabState {
   lab: string;
@@ -48,7 +42,7 @@ export interface LabExtra {
   moodle?: MoodleLabState;
   /** Faults in force, whoever applied them (src/faults). */
   faults?: ActiveFault[];
-  /** The lab's id on its Docker objects (src/engine/labels.ts). */
+  /** The lab's id on its Docker objects (src/docker/labels.ts). */
   identity?: LabIdentity;
 }
 

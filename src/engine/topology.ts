@@ -6,28 +6,19 @@
 
 import type { Role } from '../protocol/status';
 import { roleModule, roleModules } from '../roles';
-import type { PortSpec, RoleSpec } from '../roles/types';
+import type { NodeSpec, PresetName, RoleSpec, Topology } from '../roles/types';
+
+export type { NodeSpec, PresetName, Topology } from '../roles/types';
+export { nodesOf } from '../roles/types';
 
 export type { Role };
-export type PresetName = 'ha' | 'single';
 export const PRESET_NAMES: readonly PresetName[] = ['ha', 'single'];
 
 export type { PortSpec, Readiness, RoleSpec } from '../roles/types';
 export { RUNTIME_TMPFS } from '../roles/types';
 
-/**
- * Each role's container spec, from its role module (src/roles). A view on the registry, read
- * when used: role modules import engine modules that import this one.
- */
-export const ROLES: Readonly<Record<Role, RoleSpec>> = new Proxy({} as Record<Role, RoleSpec>, {
-  get: (_t, key) => (typeof key === 'string' ? roleModules().find((m) => m.role === key)?.spec : undefined),
-  has: (_t, key) => roleModules().some((m) => m.role === key),
-  ownKeys: () => roleModules().map((m) => m.role),
-  getOwnPropertyDescriptor: (_t, key) => {
-    const m = roleModules().find((r) => r.role === key);
-    return m ? { value: m.spec, enumerable: true, configurable: true, writable: false } : undefined;
-  },
-});
+/** Each role's container spec, from its role module (src/roles). */
+export const ROLES: Readonly<Record<Role, RoleSpec>> = Object.freeze(Object.fromEntries(roleModules().map((m) => [m.role, m.spec])) as Record<Role, RoleSpec>);
 
 export interface PresetSpec {
   name: PresetName;
@@ -51,23 +42,6 @@ export const PRESETS: Record<PresetName, PresetSpec> = {
     entry: 'web',
   },
 };
-
-export interface NodeSpec {
-  name: string;
-  role: Role;
-  /** 1-based index within its role. */
-  index: number;
-  spec: RoleSpec;
-  ports: PortSpec[];
-}
-
-export interface Topology {
-  preset: PresetName;
-  nodes: NodeSpec[];
-  /** Roles in start order, grouped: every role of a group can start together. */
-  stages: Role[][];
-  entry: NodeSpec;
-}
 
 export const MAX_WEB_NODES = 9;
 
@@ -110,8 +84,4 @@ export function buildTopology(preset: PresetName, webCount?: number): Topology {
   const entry = nodes.find((n) => n.role === p.entry);
   if (!entry) throw new Error(`topology "${preset}" has no ${p.entry} node`);
   return { preset, nodes, stages, entry };
-}
-
-export function nodesOf(topology: Topology, role: Role): NodeSpec[] {
-  return topology.nodes.filter((n) => n.role === role);
 }

@@ -17,9 +17,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DockerClient } from '../docker/types';
-import { HAPROXY_PROFILES, HaproxyProfile } from '../engine/haproxy';
+import { HAPROXY_PROFILES, HaproxyProfile } from '../roles/haproxy';
 import { contextFiles, contextHash, DEFAULT_BASE_IMAGE, ImageBuilder, imageTag } from '../engine/images';
-import { labLabels } from '../engine/labels';
+import { labLabels } from '../docker/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from '../engine/ports';
 import { LabSecrets, newSecrets, StateStore } from '../engine/state';
 import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PresetName, Role, ROLES, Topology } from '../engine/topology';

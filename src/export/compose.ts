@@ -20,7 +20,7 @@
  */
 import { Document, isScalar, visit } from 'yaml';
 import { DB_NAME, GLUSTER_VOLUME, MOODLEDATA, nodeEnv } from '../engine/env';
-import { HaproxyProfile, renderHaproxyConfig } from '../engine/haproxy';
+import { HaproxyProfile, renderHaproxyConfig } from '../roles/haproxy';
 import type { LabSecrets, LabState } from '../engine/state';
 import { NodeSpec, nodesOf, Role, Topology } from '../engine/topology';
 import { ADMIN_PASSWORD_ENV, ADMIN_USER, LAB_SCRIPTS, MOODLE_ROOT, TEST_COURSE, TEST_COURSE_SIZE, TEST_FILE_SIZE_LIMIT } from '../moodle/install';

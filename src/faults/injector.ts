@@ -16,11 +16,11 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import type { LabEngine, Reporter } from '../engine/lab';
 import { NETWORK_SUFFIX } from '../engine/lab';
-import { objectName } from '../engine/labels';
+import { objectName } from '../docker/labels';
 import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
-import type { Clock } from '../engine/wait';
-import { realClock } from '../engine/wait';
+import type { Clock } from '../core/wait';
+import { realClock } from '../core/wait';
 import { ActiveFault, describeFault, FAULT_CATALOG, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from './catalog';
 
 // The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.

@@ -14,7 +14,7 @@ import { listBuiltins, loadScenario } from '../scenarios/parse';
 import { writeReports } from '../scenarios/report';
 import { RunnerOptions, ScenarioLab, ScenarioRunner } from '../scenarios/runner';
 import type { NamedRun, Scenario, ScenarioResult, ScenarioTimelineEntry } from '../scenarios/types';
-import type { Clock } from '../engine/wait';
+import type { Clock } from '../core/wait';
 import { FinishedLoad, LiveSink, LoadSession, StartLoadFn } from './load-session';
 import { errText } from '../core/errors';
 import { runSummary } from '../core/summary';

@@ -17,7 +17,7 @@
  * mode, which is how Moodle's own test plan (tool_generator's testplan.template.jmx, 120
  * samples per minute) paces its threads. A request's intended start is then its slot.
  */
-import type { Clock } from '../engine/wait';
+import type { Clock } from '../core/wait';
 import type { Sample } from '../metrics/types';
 
 export interface Outcome {

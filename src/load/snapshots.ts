@@ -4,7 +4,7 @@
  * heavier, polled about once a second, only when a fault targets them).
  * Each snapshot is stamped when its poll completed.
  */
-import { HaproxyRuntime, tcpRuntime } from '../engine/haproxy-runtime';
+import { HaproxyRuntime, tcpRuntime } from '../roles/haproxy-runtime';
 import type { ComponentSnapshot } from '../metrics/types';
 import type { LabStatus } from '../protocol/status';
 import { errText } from '../core/errors';

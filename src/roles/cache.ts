@@ -1,5 +1,5 @@
 /** `cache`: Redis, the session store. */
-import type { DerivedEvent } from '../state/diff';
+import type { DerivedEvent } from './types';
 import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forExec } from './wait-strategies';
 

@@ -1,12 +1,12 @@
-/** `db`: the MariaDB Galera cluster (start order: ../engine/galera-start.ts). */
-import { DB_NAME, DB_USER, galeraClusterAddress, PROBE_DB_NAME } from '../engine/env';
-import { sql, wsrepStatus } from '../engine/galera';
-import { GaleraStarter } from '../engine/galera-start';
-import { BACKENDS } from '../engine/haproxy';
+/** `db`: the MariaDB Galera cluster (start order: ./galera-start.ts). */
+import { DB_NAME, DB_USER, galeraClusterAddress, PROBE_DB_NAME } from './env';
+import { sql, wsrepStatus } from './galera';
+import { GaleraStarter } from './galera-start';
+import { BACKENDS } from './haproxy';
 import type { EventSeverity } from '../protocol/snapshot';
 import type { GaleraNodeStatus } from '../protocol/status';
-import type { DerivedEvent } from '../state/diff';
-import { notYet, ready } from '../engine/wait';
+import type { DerivedEvent } from './types';
+import { notYet, ready } from '../core/wait';
 import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forCheck, forContainerRunning } from './wait-strategies';
 

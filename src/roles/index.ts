@@ -12,15 +12,11 @@ import { webRole } from './web';
 
 export type { RoleModule } from './types';
 
-let modules: readonly RoleModule[] | undefined;
+/** Every role module, by `display.order`. */
+const MODULES: readonly RoleModule[] = [lbRole, webRole, dbRole, storageRole, cacheRole].sort((a, b) => a.display.order - b.display.order);
 
-/**
- * Every role module, by `display.order`. A function, not a constant: role modules import engine
- * modules that import the topology, which reads this registry; the list is built on first use.
- */
 export function roleModules(): readonly RoleModule[] {
-  modules ??= [lbRole, webRole, dbRole, storageRole, cacheRole].sort((a, b) => a.display.order - b.display.order);
-  return modules;
+  return MODULES;
 }
 
 export function roleModule(role: Role): RoleModule {

@@ -1,16 +1,16 @@
 /** `lb`: HAProxy in front of the web nodes, and the DB writer/reader listeners in front of Galera. */
-import { BACKENDS, HAPROXY_CONFIG_PATH, HAPROXY_STATS_PATH, renderHaproxyConfig } from '../engine/haproxy';
-import { HaproxyRuntime, tcpRuntime } from '../engine/haproxy-runtime';
+import { BACKENDS, HAPROXY_CONFIG_PATH, HAPROXY_STATS_PATH, renderHaproxyConfig } from './haproxy';
+import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
 import type { EventSeverity } from '../protocol/snapshot';
-import type { DerivedEvent } from '../state/diff';
-import type { LabState } from '../engine/state';
-import { nodesOf, Topology } from '../engine/topology';
-import { notYet, ready, waitFor } from '../engine/wait';
+import type { DerivedEvent } from './types';
+import type { RoleLabState } from './types';
+import { nodesOf, Topology } from './types';
+import { notYet, ready, waitFor } from '../core/wait';
 import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
 
 /** The configuration the lab's HAProxy runs with. */
-export function haproxyConfig(topology: Topology, state: LabState): string {
+export function haproxyConfig(topology: Topology, state: RoleLabState): string {
   return renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned');
 }
 

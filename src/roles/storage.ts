@@ -1,8 +1,8 @@
-/** `storage`: the GlusterFS replica holding moodledata (volume setup: ../engine/gluster.ts). */
-import { GLUSTER_VOLUME } from '../engine/env';
-import { ensureBricksOnline, setupVolume, storageWriteProbe, volumeStatus, VolumeStatus } from '../engine/gluster';
-import { nodesOf } from '../engine/topology';
-import type { DerivedEvent } from '../state/diff';
+/** `storage`: the GlusterFS replica holding moodledata (volume setup: ./gluster.ts). */
+import { GLUSTER_VOLUME } from './env';
+import { ensureBricksOnline, setupVolume, storageWriteProbe, volumeStatus, VolumeStatus } from './gluster';
+import { nodesOf } from './types';
+import type { DerivedEvent } from './types';
 import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forExec } from './wait-strategies';
 

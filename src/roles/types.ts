@@ -5,14 +5,13 @@
  * loop over the registry (./index.ts); none of them switches on a role's name.
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import type { HaproxyRuntime } from '../engine/haproxy-runtime';
-import type { Reporter } from '../engine/lab';
-import type { HttpGet } from '../engine/readiness';
-import type { LabState } from '../engine/state';
-import type { NodeSpec, Topology } from '../engine/topology';
-import type { Clock } from '../engine/wait';
+import type { HaproxyRuntime } from './haproxy-runtime';
+import type { Reporter } from '../core/reporter';
+import type { HttpGet } from './http';
+import type { HaproxyProfile } from './haproxy';
+import type { Clock } from '../core/wait';
+import type { EventSeverity, EventSource } from '../protocol/snapshot';
 import type { LabStatus, Role, RoleDisplay } from '../protocol/status';
-import type { DerivedEvent } from '../state/diff';
 import type { WaitStrategy } from './wait-strategies';
 
 /** The name of a role's readiness strategy (the timeout error quotes it). */
@@ -65,7 +64,7 @@ export const RUNTIME_TMPFS: Record<string, string> = { '/run': 'rw,nosuid,nodev,
 /** What a readiness strategy is built for: one node's container. */
 export interface ReadinessTarget {
   docker: DockerClient;
-  state: LabState;
+  state: RoleLabState;
   node: string;
   containerId: string;
   /** The host port published for `spec.readinessPort`. */
@@ -77,7 +76,7 @@ export interface ReadinessTarget {
 export interface RoleHookContext {
   docker: DockerClient;
   lab: string;
-  state: LabState;
+  state: RoleLabState;
   topology: Topology;
   reporter: Reporter;
   clock: Clock;
@@ -106,7 +105,7 @@ export interface StatusContext {
   docker: DockerClient;
   http: HttpGet;
   runtime?: (port: number) => HaproxyRuntime;
-  state: LabState;
+  state: RoleLabState;
   topology: Topology;
   /** The status being collected: a collector fills its own section. */
   status: LabStatus;
@@ -125,7 +124,7 @@ export interface RoleModule {
   /** Its ports when its first node is the lab's entry (the preset's `entry`); default `spec.ports`. */
   entryPorts?: PortSpec[];
   /** The environment of a node's container (the contract is lab/README.md). */
-  env?(node: NodeSpec, topology: Topology, state: LabState): Record<string, string>;
+  env?(node: NodeSpec, topology: Topology, state: RoleLabState): Record<string, string>;
   /** When a started node is ready. */
   readiness(target: ReadinessTarget): WaitStrategy;
   hooks?: RoleHooks;
@@ -140,3 +139,54 @@ export interface RoleModule {
 }
 
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export type PresetName = 'ha' | 'single';
+
+/** A node of a lab's topology: its name, role and container spec. */
+export interface NodeSpec {
+  name: string;
+  role: Role;
+  /** 1-based index within its role. */
+  index: number;
+  spec: RoleSpec;
+  ports: PortSpec[];
+}
+
+export interface Topology {
+  preset: PresetName;
+  nodes: NodeSpec[];
+  /** Roles in start order, grouped: every role of a group can start together. */
+  stages: Role[][];
+  entry: NodeSpec;
+}
+
+export function nodesOf(topology: Topology, role: Role): NodeSpec[] {
+  return topology.nodes.filter((n) => n.role === role);
+}
+
+/** The lab's generated passwords (the engine keeps them in the lab's state file). */
+export interface LabSecrets {
+  dbRootPassword: string;
+  dbPassword: string;
+  redisPassword: string;
+  moodleAdminPassword: string;
+  /** Password of the generated test users (tool_generator). */
+  moodleUsersPassword: string;
+}
+
+/** What roles read of the lab's state: the engine's LabState is one. */
+export interface RoleLabState {
+  lab: string;
+  secrets: LabSecrets;
+  /** Host ports by port name (`moodle`, `stats`, `runtime`). */
+  ports: Record<string, number>;
+  extra: { haproxyProfile?: HaproxyProfile };
+}
+
+/** A timeline entry a role derives from two consecutive statuses (what Docker events do not say). */
+export interface DerivedEvent {
+  source: EventSource;
+  severity: EventSeverity;
+  node?: string;
+  text: string;
+}

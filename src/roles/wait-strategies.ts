@@ -4,8 +4,8 @@
  * `waitUntil` polls one with the project's `waitFor`, whose timeout error quotes the last problem.
  */
 import type { ContainerClient, ExecResult } from '../docker/types';
-import type { HttpGet } from '../engine/readiness';
-import { Clock, notYet, ready, waitFor } from '../engine/wait';
+import type { HttpGet } from './http';
+import { Clock, notYet, ready, waitFor } from '../core/wait';
 
 export type Check = { ok: true; value: undefined } | { ok: false; problem: string };
 

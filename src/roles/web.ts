@@ -1,7 +1,7 @@
 /** `web`: the Moodle (or probe) web nodes behind HAProxy, moodledata on a Gluster FUSE mount. */
-import { DB_NAME, DB_USER, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, PROBE_DB_NAME } from '../engine/env';
-import { HAPROXY_PORTS } from '../engine/haproxy';
-import { nodesOf } from '../engine/topology';
+import { DB_NAME, DB_USER, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, PROBE_DB_NAME } from './env';
+import { HAPROXY_PORTS } from './haproxy';
+import { nodesOf } from './types';
 import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
 

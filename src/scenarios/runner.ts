@@ -10,7 +10,7 @@
  * nothing is touched.
  */
 import type { UpRequest } from '../controller/lab-controller';
-import type { Clock } from '../engine/wait';
+import type { Clock } from '../core/wait';
 import { buildTopology, PresetName } from '../engine/topology';
 import { loadTarget, statusSources } from '../load/command';
 import type { FaultTarget } from '../load/faults';

@@ -3,15 +3,10 @@
  * (HAProxy's verdicts, Galera membership, bricks, Redis, health). Pure: unit-tested directly.
  */
 import type { LabStatus } from '../protocol/status';
-import type { EventSeverity, EventSource } from '../protocol/snapshot';
 import { roleModules } from '../roles';
+import type { DerivedEvent } from '../roles/types';
 
-export interface DerivedEvent {
-  source: EventSource;
-  severity: EventSeverity;
-  node?: string;
-  text: string;
-}
+export type { DerivedEvent };
 
 export function diffStatus(prev: LabStatus | undefined, next: LabStatus): DerivedEvent[] {
   const out: DerivedEvent[] = [];

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { createDockerClient } from '../../src/docker/dockerode-client';
-import { notYet, ready, waitFor } from '../../src/engine/wait';
+import { notYet, ready, waitFor } from '../../src/core/wait';
 import { dockerAvailable, getJson, LabUnderTest } from '../support/integration';
 
 const PROJECT_LABEL = 'com.docker.compose.project';

@@ -7,9 +7,9 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { freshLabOrSkip, getJson, LabUnderTest } from '../support/integration';
-import { sql } from '../../src/engine/galera';
-import { notYet, ready, waitFor } from '../../src/engine/wait';
-import { HaproxyRuntime, tcpRuntime } from '../../src/engine/haproxy-runtime';
+import { sql } from '../../src/roles/galera';
+import { notYet, ready, waitFor } from '../../src/core/wait';
+import { HaproxyRuntime, tcpRuntime } from '../../src/roles/haproxy-runtime';
 import type { LabStatus } from '../../src/protocol/status';
 
 const LAB = process.env.LAB_TEST_FAULTS_NAME ?? 'mlt-faults';

@@ -6,8 +6,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import type { DockerEvent } from '../../src/docker/types';
-import { LABEL_ID, LABEL_LAB, LABEL_NODE, LABEL_ROLE } from '../../src/engine/labels';
-import { notYet, ready, waitFor } from '../../src/engine/wait';
+import { LABEL_ID, LABEL_LAB, LABEL_NODE, LABEL_ROLE } from '../../src/docker/labels';
+import { notYet, ready, waitFor } from '../../src/core/wait';
 import { CliRun, freshLabOrSkip, LabUnderTest } from '../support/integration';
 
 const LAB = process.env.LAB_TEST_IDENTITY_NAME ?? 'mlt-identity';

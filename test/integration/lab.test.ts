@@ -7,9 +7,9 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dockerAvailable, getJson, LabUnderTest } from '../support/integration';
-import { sql } from '../../src/engine/galera';
-import { tcpRuntime } from '../../src/engine/haproxy-runtime';
-import { notYet, ready, waitFor } from '../../src/engine/wait';
+import { sql } from '../../src/roles/galera';
+import { tcpRuntime } from '../../src/roles/haproxy-runtime';
+import { notYet, ready, waitFor } from '../../src/core/wait';
 import type { LabStatus } from '../../src/protocol/status';
 
 const LAB = process.env.LAB_TEST_NAME ?? 'mlt-engine';

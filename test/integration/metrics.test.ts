@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import parsePrometheusTextFormat, { ParsedFamily } from 'parse-prometheus-text-format';
-import { waitFor, ready, notYet } from '../../src/engine/wait';
+import { waitFor, ready, notYet } from '../../src/core/wait';
 import { freshLabOrSkip, LabUnderTest, ROOT } from '../support/integration';
 
 function freePort(): Promise<number> {

@@ -20,10 +20,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliRun, freshLabOrSkip, LabUnderTest, ROOT } from '../support/integration';
 import { tarOneFile } from '../../src/docker/tar';
-import { brickPidfile, readBrickPid } from '../../src/engine/gluster';
+import { brickPidfile, readBrickPid } from '../../src/roles/gluster';
 import { GLUSTER_VOLUME, MOODLEDATA } from '../../src/engine/env';
-import { LABEL_LAB } from '../../src/engine/labels';
-import { notYet, ready, waitFor } from '../../src/engine/wait';
+import { LABEL_LAB } from '../../src/docker/labels';
+import { notYet, ready, waitFor } from '../../src/core/wait';
 import type { LabStatus } from '../../src/protocol/status';
 
 const LAB = process.env.LAB_TEST_RESTARTS_NAME ?? 'it-restarts';

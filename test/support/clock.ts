@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/engine/wait';
+import type { Clock } from '../../src/core/wait';
 
 /** A clock whose sleeps advance time instantly. */
 export function fakeClock(): Clock & { slept: number } {

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { DockerClient } from '../../src/docker/types';
 import type { EngineDeps } from '../../src/engine/lab';
-import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
+import { HaproxyRuntime } from '../../src/roles/haproxy-runtime';
 import type { StateStore } from '../../src/engine/state';
 import { fakeClock } from './clock';
 

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createDockerClient } from '../../src/docker/dockerode-client';
 import type { DockerClient } from '../../src/docker/types';
-import { LABEL_LAB, LABEL_NODE } from '../../src/engine/labels';
+import { LABEL_LAB, LABEL_NODE } from '../../src/docker/labels';
 import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
 import type { LabStatus } from '../../src/protocol/status';

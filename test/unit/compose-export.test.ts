@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { CliIo, runCli, UsageError } from '../../src/cli';
-import { renderHaproxyConfig } from '../../src/engine/haproxy';
+import { renderHaproxyConfig } from '../../src/roles/haproxy';
 import { newSecrets, StateStore } from '../../src/engine/state';
 import { buildTopology, PresetName, Role, ROLES } from '../../src/engine/topology';
 import { exportCommand } from '../../src/export/command';

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startDashboardServer, DashboardServer } from '../../src/dashboard/server';
-import { notYet, ready, waitFor } from '../../src/engine/wait';
+import { notYet, ready, waitFor } from '../../src/core/wait';
 import { Ready, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
 import { FakeDocker } from '../support/fake-docker';

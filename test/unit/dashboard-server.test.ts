@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { startDashboardServer, DashboardServer } from '../../src/dashboard/server';
-import { notYet, ready, waitFor } from '../../src/engine/wait';
+import { notYet, ready, waitFor } from '../../src/core/wait';
 import { FaultIntent, Ready, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
 import { FakeDocker } from '../support/fake-docker';

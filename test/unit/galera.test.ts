@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { chooseBootstrapNode, parseGrastate, parseStatusRows, survivorVerdict } from '../../src/engine/galera';
+import { chooseBootstrapNode, parseGrastate, parseStatusRows, survivorVerdict } from '../../src/roles/galera';
 
 const grastate = (seqno: number, safe: 0 | 1) => parseGrastate(`# GALERA saved state\nversion: 2.1\nuuid:    9acf4d34-acdb-11e6-bcc3-d3e36276629f\nseqno:   ${seqno}\nsafe_to_bootstrap: ${safe}\n`);
 

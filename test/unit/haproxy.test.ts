@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderHaproxyConfig, WEB_APACHE_WORKERS, WEB_SERVER_MAXCONN } from '../../src/engine/haproxy';
-import { execRuntime, HaproxyRuntime, normaliseStatus, parseShowStat } from '../../src/engine/haproxy-runtime';
+import { renderHaproxyConfig, WEB_APACHE_WORKERS, WEB_SERVER_MAXCONN } from '../../src/roles/haproxy';
+import { execRuntime, HaproxyRuntime, normaliseStatus, parseShowStat } from '../../src/roles/haproxy-runtime';
 import { buildTopology } from '../../src/engine/topology';
 import { FakeDocker } from '../support/fake-docker';
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
-import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LABEL_ROLE, ownsContainer } from '../../src/engine/labels';
+import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LABEL_ROLE, ownsContainer } from '../../src/docker/labels';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';

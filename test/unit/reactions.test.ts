@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { parseGrastate } from '../../src/engine/galera';
-import { explainBootstrapChoice } from '../../src/engine/galera-start';
-import { parseStorageProbe } from '../../src/engine/gluster';
+import { parseGrastate } from '../../src/roles/galera';
+import { explainBootstrapChoice } from '../../src/roles/galera-start';
+import { parseStorageProbe } from '../../src/roles/gluster';
 
 describe('storage write probe (lab-storage-probe output)', () => {
   it('a completed write → writable, no error', () => {

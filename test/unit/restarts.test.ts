@@ -8,12 +8,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { engineFailure, engineGoneMessage, guardEngine, isEngineGone } from '../../src/docker/engine-errors';
 import { DockerUnavailableError } from '../../src/docker/types';
-import { brickPidfile, ensureBricksOnline, healVolume } from '../../src/engine/gluster';
-import { HaproxyRuntime } from '../../src/engine/haproxy-runtime';
+import { brickPidfile, ensureBricksOnline, healVolume } from '../../src/roles/gluster';
+import { HaproxyRuntime } from '../../src/roles/haproxy-runtime';
 import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
 import { ROLES } from '../../src/engine/topology';
-import { ready, waitFor } from '../../src/engine/wait';
+import { ready, waitFor } from '../../src/core/wait';
 import { fakeClock } from '../support/clock';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 

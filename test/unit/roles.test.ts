@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PRESETS, ROLES } from '../../src/engine/topology';
-import { WaitTimeoutError } from '../../src/engine/wait';
+import { WaitTimeoutError } from '../../src/core/wait';
 import type { Role, RoleDisplay } from '../../src/protocol/status';
 import { roleDisplays, roleModule, roleModules, roleOfNode } from '../../src/roles';
 import { forAll, forCheck, waitUntil, withTimeout } from '../../src/roles/wait-strategies';

@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { tarOneFile, untarFirstFile } from '../../src/docker/tar';
 import { choosePort } from '../../src/engine/ports';
 import { StateStore, newSecrets } from '../../src/engine/state';
-import { waitFor, WaitTimeoutError } from '../../src/engine/wait';
+import { waitFor, WaitTimeoutError } from '../../src/core/wait';
 import { fakeClock } from '../support/clock';
-import { parseVolumeStatus } from '../../src/engine/gluster';
+import { parseVolumeStatus } from '../../src/roles/gluster';
 
 
 describe('tar', () => {

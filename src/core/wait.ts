@@ -3,7 +3,7 @@
  * The clock is injected so unit tests run without waiting.
  */
 
-import { DockerUnavailableError } from '../docker/types';
+import { DockerUnavailableError } from './errors';
 
 export interface Clock {
   now(): number;

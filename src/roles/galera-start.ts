@@ -5,10 +5,10 @@
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import { BOOTSTRAP_REQUEST_PATH, BootstrapCandidate, chooseBootstrapNode, GraState, GRASTATE_PATH, parseGrastate, sql, SurvivorVerdict, survivorVerdict, SurvivorView, wsrepStatus } from './galera';
-import { labLabels, objectName } from './labels';
-import type { LabState } from './state';
-import type { NodeSpec } from './topology';
-import { Clock, notYet, ready, waitFor } from './wait';
+import { labLabels, objectName } from '../docker/labels';
+import type { RoleLabState } from './types';
+import type { NodeSpec } from './types';
+import { Clock, notYet, ready, waitFor } from '../core/wait';
 
 export const NETWORK_SUFFIX = 'net';
 
@@ -32,7 +32,7 @@ export class GaleraStarter {
    * component: chosen from grastate.dat (positions recovered from InnoDB for crashed nodes), and
    * told so through the one-shot request file the entrypoint consumes.
    */
-  async startOrder(state: LabState, nodes: NodeSpec[], ids: Map<string, string>, existing: Map<string, ContainerInfo>, created: Set<string>): Promise<NodeSpec[]> {
+  async startOrder(state: RoleLabState, nodes: NodeSpec[], ids: Map<string, string>, existing: Map<string, ContainerInfo>, created: Set<string>): Promise<NodeSpec[]> {
     const running = nodes.filter((n) => existing.get(n.name)?.state === 'running');
     const recovered = new Map<string, GraState | undefined>();
     if (running.length > 0) {
@@ -79,7 +79,7 @@ export class GaleraStarter {
    * joined. The survivor with the highest committed seqno becomes Primary again (`pc.bootstrap=YES`)
    * — unless a stopped node holds later commits: then the verdict is to restart from that node.
    */
-  private async survivorVerdict(state: LabState, running: NodeSpec[], stopped: NodeSpec[], ids: Map<string, string>, recovered: Map<string, GraState | undefined>): Promise<SurvivorVerdict> {
+  private async survivorVerdict(state: RoleLabState, running: NodeSpec[], stopped: NodeSpec[], ids: Map<string, string>, recovered: Map<string, GraState | undefined>): Promise<SurvivorVerdict> {
     const rows = await Promise.all(
       running.map(async (n) => ({ n, w: await wsrepStatus(this.deps.docker.containers, ids.get(n.name)!, state.secrets.dbRootPassword).catch(() => undefined) })),
     );

@@ -1,6 +1,6 @@
 /** The replicated Gluster volume: created idempotently by the image's helper, read back as JSON. */
 import type { ContainerClient } from '../docker/types';
-import { Clock, notYet, ready, realClock, waitFor } from './wait';
+import { Clock, notYet, ready, realClock, waitFor } from '../core/wait';
 
 export interface VolumeStatus {
   volume: string;

@@ -6,7 +6,7 @@
  * Facts and sources: shared/docs/HA-NOTES.md.
  */
 // Types only from ./topology: role modules read this module's constants while the topology loads the registry.
-import type { Topology } from './topology';
+import type { Topology } from './types';
 
 export type HaproxyProfile = 'tuned' | 'defaults';
 export const HAPROXY_PROFILES: readonly HaproxyProfile[] = ['tuned', 'defaults'];

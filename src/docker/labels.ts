@@ -7,8 +7,8 @@
  * node name never receives an exec (with the lab's passwords) nor counts as a node.
  */
 import { randomBytes } from 'node:crypto';
-import type { Labels } from '../docker/types';
-import type { Role } from './topology';
+import type { Labels } from './types';
+import type { Role } from '../protocol/status';
 
 export const LABEL_LAB = 'io.moodle-lab.lab';
 export const LABEL_NODE = 'io.moodle-lab.node';
