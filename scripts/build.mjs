@@ -3,7 +3,7 @@
 // Default: source maps beside the bundles, for local debugging. --production (the .vsix): every
 // bundle minified, no source maps (and stale .map files removed from dist/).
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 
@@ -28,8 +28,23 @@ if (production) {
     if (existsSync(abs)) for (const f of readdirSync(abs)) if (f.endsWith('.map')) rmSync(path.join(abs, f));
   }
 }
+/**
+ * Each output is written to a temporary file and renamed into place: two `npm run lab` at once
+ * (two terminals, the extension and a terminal) each rebuild the CLI, and one of them must never
+ * load a half-written dist/cli.js ("main is not a function").
+ */
+async function build(options) {
+  const result = await esbuild.build({ ...options, write: false });
+  for (const file of result.outputFiles) {
+    mkdirSync(path.dirname(file.path), { recursive: true });
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, file.contents);
+    renameSync(tmp, file.path);
+  }
+}
+
 await Promise.all(
   names
     .filter((n) => existsSync(path.join(root, targets[n].entryPoints[0])))
-    .map((n) => esbuild.build(targets[n])),
+    .map((n) => build(targets[n])),
 );
