@@ -35,7 +35,7 @@ describe('latency chart geometry (report and dashboard)', () => {
   it('the dashboard and the report put a marker where the shared time scale says', () => {
     const t0 = 1_700_000_000_000;
     const series = Array.from({ length: 20 }, (_, i) => ({ atMs: t0 + i * 1000, requests: 5, errors: 0, p95Ms: 100, p50Ms: 50 }));
-    const m = chartModel({ series, startedAtMs: t0, durationMs: 20_000, running: false }, [{ seq: 1, atMs: t0 + 5000, source: 'dashboard', severity: 'warning', kind: 'fault', text: 'dashboard: fault kill web2' }], box)!;
+    const m = chartModel({ series, startedAtMs: t0, durationMs: 20_000, running: false }, [{ seq: 1, atMs: t0 + 5000, source: 'action', severity: 'warn', kind: 'fault', text: 'dashboard: fault kill web2' }], box)!;
     assert.equal(m.markers[0]!.x, timeScale(plotArea(box), m.xStartMs, m.xEndMs)(t0 + 5000));
 
     const result = paperFailoverResult();
