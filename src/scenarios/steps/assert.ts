@@ -34,11 +34,16 @@ const METRIC_SCHEMAS: Record<MetricKey, object> = {
   lostSessions: countThreshold('Users who lost their session (were logged out) during the run.', [0, '>= 1']),
 };
 
+const describe = {
+  summary: 'Check what learners should see. Metric thresholds read a load run (`run`, default the current/last one); state predicates read the cluster now, retried for `within`.',
+  example: '`assert: { failures: 0, apdex: ">= 0.85" }`',
+};
+
 export const assertStep: StepDefinition<StepOf<'assert'>> = {
   key: 'assert',
   kinds: ['assert'],
   needsValue: true,
-  describe: { example: '`assert: { failures: 0, apdex: ">= 0.85" }`' },
+  describe,
 
   parse(p: StepParser, { e: entry, pos }: StepInput) {
     const e = entry!;
@@ -142,7 +147,7 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
     return prune({ pos, text: `assert ${parts.join(', ')}${within}${run}`, ...step });
   },
 
-  schema: stepObject('assert', 'Check what learners should see. Metric thresholds read a load run (`run`, default the current/last one); state predicates read the cluster now, retried for `within`.', {
+  schema: stepObject('assert', describe.summary, {
     type: 'object',
     additionalProperties: false,
     minProperties: 1,

@@ -11,11 +11,16 @@ import type { StepDefinition, StepInput, StepOf } from './step';
 /** Comparison rows, named by their metric key (the report pairs them with the paper's numbers). */
 const COMPARE_ROWS: MetricKey[] = ['requests', 'failures', 'errorRate', 'apdex', 'p50', 'p95', 'p99', 'max', 'throughput'];
 
+const describe = {
+  summary: 'Print a comparison table of finished load runs (failures, Apdex, p95, max, …).',
+  example: '`compare: [single, ha]`',
+};
+
 export const compareStep: StepDefinition<StepOf<'compare'>> = {
   key: 'compare',
   kinds: ['compare'],
   needsValue: true,
-  describe: { example: '`compare: [single, ha]`' },
+  describe,
 
   parse(p: StepParser, { e: entry, pos }: StepInput) {
     const e = entry!;
@@ -48,7 +53,7 @@ export const compareStep: StepDefinition<StepOf<'compare'>> = {
     return { pos, text: `compare ${names.join(', ')}`, kind: 'compare', runs: names };
   },
 
-  schema: stepObject('compare', 'Print a comparison table of finished load runs (failures, Apdex, p95, max, …).', {
+  schema: stepObject('compare', describe.summary, {
     anyOf: [{ type: 'array', items: { type: 'string' }, minItems: 2, uniqueItems: true }, { type: 'string' }],
   }, [{ compare: ['single', 'ha'] }]),
 

@@ -3,11 +3,16 @@ import { stepObject } from './schema-parts';
 import type { StepParser } from './parse-context';
 import type { StepDefinition, StepInput, StepOf } from './step';
 
+const describe = {
+  summary: 'Stop the lab (data kept).',
+  example: '`down`',
+};
+
 export const downStep: StepDefinition<StepOf<'down'>> = {
   key: 'down',
   kinds: ['down'],
   bare: true,
-  describe: { example: '`down`' },
+  describe,
 
   parse(p: StepParser, { empty, at, pos }: StepInput) {
     if (!empty) p.fail(at, '`down` takes no value');
@@ -15,7 +20,7 @@ export const downStep: StepDefinition<StepOf<'down'>> = {
     return { pos, text: 'down', kind: 'down' };
   },
 
-  schema: stepObject('down', 'Stop the lab (data kept).', { type: 'null' }),
+  schema: stepObject('down', describe.summary, { type: 'null' }),
 
   async run(_step, ctx) {
     if (ctx.current) await ctx.finish(ctx.current, true);

@@ -11,18 +11,23 @@ export const FAULT_KEYS = ['kind', 'node', 'nodes', 'from', 'ms', 'jitter', 'per
 /** Faults that repair rather than break: `for` makes no sense on them. */
 const REPAIR_FAULTS: readonly FaultKind[] = ['start', 'unpause', 'connect'];
 
+const describe = {
+  summary: 'Break (or repair) a node: text like the CLI, or a mapping.',
+  example: '`fault: stop web2`',
+};
+
 export const faultStep: StepDefinition<StepOf<'fault'>> = {
   key: 'fault',
   kinds: ['fault'],
   needsValue: true,
-  describe: { example: '`fault: stop web2`' },
+  describe,
 
   parse(p: StepParser, { e, pos }: StepInput) {
     const fault = parseFault(p, e!);
     return { pos, text: `fault ${describeFault(fault)}${fault.forMs ? ` for ${fmtMs(fault.forMs)}` : ''}`, kind: 'fault', fault };
   },
 
-  schema: stepObject('fault', 'Break (or repair) a node: text like the CLI, or a mapping.', {
+  schema: stepObject('fault', describe.summary, {
     anyOf: [
       {
         type: 'string',

@@ -3,11 +3,16 @@ import { ref, stepObject } from './schema-parts';
 import type { StepParser } from './parse-context';
 import type { StepDefinition, StepInput, StepOf } from './step';
 
+const describe = {
+  summary: 'Undo one node\'s faults (empty: every fault) and start what is down.',
+  example: '`heal` or `heal: web2`',
+};
+
 export const healStep: StepDefinition<StepOf<'heal'>> = {
   key: 'heal',
   kinds: ['heal'],
   bare: true,
-  describe: { example: '`heal` or `heal: web2`' },
+  describe,
 
   parse(p: StepParser, { e, empty, pos }: StepInput) {
     if (empty) return { pos, text: 'heal', kind: 'heal' };
@@ -16,7 +21,7 @@ export const healStep: StepDefinition<StepOf<'heal'>> = {
     return { pos, text: `heal ${node}`, kind: 'heal', node };
   },
 
-  schema: stepObject('heal', 'Undo one node\'s faults (empty: every fault) and start what is down.', { anyOf: [{ type: 'null' }, ref('node')] }, [{ heal: 'web2' }]),
+  schema: stepObject('heal', describe.summary, { anyOf: [{ type: 'null' }, ref('node')] }, [{ heal: 'web2' }]),
 
   async run(step, ctx) {
     if (ctx.current && !ctx.current.finished) await ctx.current.handle.heal(step.node);

@@ -18,11 +18,16 @@ export const DEFAULT_DURATION_MS = 60_000;
 const MAX_USERS = 1000;
 const RUN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
+const describe = {
+  summary: 'Start a background load run (a mapping), or end the running one: `stop` now, `wait` until its duration is over.',
+  example: '`load: { users: 30, duration: 60s }`, `load: stop` or `load: wait`',
+};
+
 export const loadStep: StepDefinition<StepOf<'load-start' | 'load-stop' | 'load-wait'>> = {
   key: 'load',
   kinds: ['load-start', 'load-stop', 'load-wait'],
   needsValue: true,
-  describe: { example: '`load: { users: 30, duration: 60s }`, `load: stop` or `load: wait`' },
+  describe,
 
   parse(p: StepParser, { e: entry, pos }: StepInput) {
     const e = entry!;
@@ -101,7 +106,7 @@ export const loadStep: StepDefinition<StepOf<'load-start' | 'load-stop' | 'load-
     return prune({ pos, text, ...step });
   },
 
-  schema: stepObject('load', 'Start a background load run (a mapping), or end the running one: `stop` now, `wait` until its duration is over.', {
+  schema: stepObject('load', describe.summary, {
     anyOf: [
       { type: 'string', enum: ['start', 'stop', 'wait'], description: 'start: the default load (30 users, 60s); stop: end the running load now; wait: wait until it has run its duration.' },
       {

@@ -7,11 +7,16 @@ import type { StepDefinition, StepInput, StepOf } from './step';
 
 export const MAINTENANCE_KEYS = ['on', 'node'] as const;
 
+const describe = {
+  summary: 'Site-wide Moodle maintenance (on/off), or with `node`: drain that web node in HAProxy (on) or make it ready again (off).',
+  example: '`maintenance: on` or `maintenance: { on: true, node: web2 }`',
+};
+
 export const maintenanceStep: StepDefinition<StepOf<'maintenance'>> = {
   key: 'maintenance',
   kinds: ['maintenance'],
   needsValue: true,
-  describe: { example: '`maintenance: on` or `maintenance: { on: true, node: web2 }`' },
+  describe,
 
   parse(p: StepParser, { e: entry, pos }: StepInput) {
     const e = entry!;
@@ -38,7 +43,7 @@ export const maintenanceStep: StepDefinition<StepOf<'maintenance'>> = {
     return prune({ pos, text: `maintenance ${on ? 'on' : 'off'}${node ? ` ${node}` : ''}`, kind: 'maintenance' as const, on, node });
   },
 
-  schema: stepObject('maintenance', 'Site-wide Moodle maintenance (on/off), or with `node`: drain that web node in HAProxy (on) or make it ready again (off).', {
+  schema: stepObject('maintenance', describe.summary, {
     anyOf: [
       { type: 'string', enum: ['on', 'off'] },
       { type: 'boolean' },

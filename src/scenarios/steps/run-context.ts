@@ -1,7 +1,7 @@
 /**
  * What a step's run works with: the lab in force (the scenario's, then each `up`'s), the load
  * runs started so far and the one running, the timeline, and the runner's dependencies. One
- * `ScenarioRun` per run of a scenario; the runner (../runner.ts) creates it and dispatches each
+ * `RunContext` per run of a scenario; the runner (../runner.ts) creates it and dispatches each
  * step to its module's `run`.
  */
 import type { UpRequest } from '../../controller/lab-controller';

@@ -3,11 +3,16 @@ import { stepObject } from './schema-parts';
 import type { StepParser } from './parse-context';
 import type { StepDefinition, StepInput, StepOf } from './step';
 
+const describe = {
+  summary: 'Narration for the classroom: shown in the CLI, the dashboard and the report.',
+  example: '`say: "Watch the HAProxy table"`',
+};
+
 export const sayStep: StepDefinition<StepOf<'say'>> = {
   key: 'say',
   kinds: ['say'],
   needsValue: true,
-  describe: { example: '`say: "Watch the HAProxy table"`' },
+  describe,
 
   parse(p: StepParser, { e, pos }: StepInput) {
     const message = p.string(e!, 'say').replace(/\s+$/, '');
@@ -15,7 +20,7 @@ export const sayStep: StepDefinition<StepOf<'say'>> = {
     return { pos, text: `say "${one.length > 60 ? `${one.slice(0, 57)}…` : one}"`, kind: 'say', message };
   },
 
-  schema: stepObject('say', 'Narration for the classroom: shown in the CLI, the dashboard and the report.', { type: 'string', minLength: 1 }, [{ say: 'Watch the HAProxy table: web2 turns red within seconds.' }]),
+  schema: stepObject('say', describe.summary, { type: 'string', minLength: 1 }, [{ say: 'Watch the HAProxy table: web2 turns red within seconds.' }]),
 
   async run(step, ctx) {
     ctx.progress.say(step.message);

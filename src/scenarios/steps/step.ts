@@ -36,8 +36,8 @@ export interface StepDefinition<S extends Step = Step> {
   bare?: boolean;
   /** `<key>:` with no value is refused ("<key> needs a value, e.g. <example>") before parse is called. */
   needsValue?: boolean;
-  /** How the step is described to a user: an example for error messages. */
-  describe: { example: string };
+  /** How the step is described to a user: one sentence (the schema's description, editor hovers) and an example (error messages). */
+  describe: { summary: string; example: string };
   /** YAML → the step (with its one-line `text`), checked against the scenario's state so far. */
   parse(p: StepParser, input: StepInput): S;
   /** The step's alternative of the JSON Schema's `step` (see ../schema.ts). */

@@ -9,11 +9,16 @@ import type { StepDefinition, StepInput, StepOf } from './step';
 
 export const UP_KEYS = ['preset', 'web', 'moodle'] as const;
 
+const describe = {
+  summary: 'Bring the lab up: the scenario\'s topology, or another preset (the node names of later steps follow it).',
+  example: '`up` or `up: { preset: single }`',
+};
+
 export const upStep: StepDefinition<StepOf<'up'>> = {
   key: 'up',
   kinds: ['up'],
   bare: true,
-  describe: { example: '`up` or `up: { preset: single }`' },
+  describe,
 
   parse(p: StepParser, { e, empty, at, pos }: StepInput) {
     const topology = p.topology;
@@ -44,7 +49,7 @@ export const upStep: StepDefinition<StepOf<'up'>> = {
     return prune({ pos, text, kind: 'up' as const, preset: to, web, moodle });
   },
 
-  schema: stepObject('up', 'Bring the lab up: the scenario\'s topology, or another preset (the node names of later steps follow it).', {
+  schema: stepObject('up', describe.summary, {
     anyOf: [
       { type: 'null' },
       ref('preset'),

@@ -4,18 +4,23 @@ import { ref, stepObject } from './schema-parts';
 import type { StepParser } from './parse-context';
 import type { StepDefinition, StepInput, StepOf } from './step';
 
+const describe = {
+  summary: 'Pause the scenario (the load keeps running).',
+  example: '`wait: 20s`',
+};
+
 export const waitStep: StepDefinition<StepOf<'wait'>> = {
   key: 'wait',
   kinds: ['wait'],
   needsValue: true,
-  describe: { example: '`wait: 20s`' },
+  describe,
 
   parse(p: StepParser, { e, pos }: StepInput) {
     const ms = p.duration(e!, 'wait');
     return { pos, text: `wait ${fmtMs(ms)}`, kind: 'wait', ms };
   },
 
-  schema: stepObject('wait', 'Pause the scenario (the load keeps running).', ref('duration'), [{ wait: '20s' }]),
+  schema: stepObject('wait', describe.summary, ref('duration'), [{ wait: '20s' }]),
 
   async run(step, ctx) {
     await ctx.clock.sleep(step.ms);
