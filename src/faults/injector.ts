@@ -21,49 +21,18 @@ import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
 import type { Clock } from '../engine/wait';
 import { realClock } from '../engine/wait';
-import { ActiveFault, describeFault, FaultRequest, FaultRequestError, faultRequestProblem } from '../protocol/faults';
+import { ActiveFault, AnyFault, describeFault, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from './catalog';
+
+// The network rules live with their fault kinds (src/faults/catalog); re-exported for their users.
+export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from './catalog';
 
 export const NETEM_IMAGE = 'netem';
-export const PARTITION_CHAIN = 'MLAB-PARTITION';
-export const LOSS_CHAIN = 'MLAB-LOSS';
-const IFACE = 'eth0';
-
-/** Kinds that repair rather than break: applied at once, never recorded as active. */
-const REPAIRS = new Set(['start', 'unpause', 'connect']);
 
 export interface FaultDeps {
   docker: DockerClient;
   engine: LabEngine;
   reporter: Reporter;
   clock?: Clock;
-}
-
-/** tc arguments for the node's delay (netem), or undefined when none is active. */
-export function netemArgs(faults: ActiveFault[]): string[] | undefined {
-  const delay = faults.find((f) => f.kind === 'delay');
-  if (!delay) return undefined;
-  return ['tc', 'qdisc', 'replace', 'dev', IFACE, 'root', 'netem', 'delay', `${delay.params?.delayMs ?? 0}ms`, ...(delay.params?.jitterMs ? [`${delay.params.jitterMs}ms`] : [])];
-}
-
-/**
- * iptables-restore input for packet loss on the node's egress (like netem loss, but through
- * iptables' `statistic` match, which every Docker host kernel has — netem is a separate module
- * some kernels lack).
- */
-export function lossRules(lossPct: number | undefined): string {
-  const lines = ['*filter', `:${LOSS_CHAIN} - [0:0]`, `-F ${LOSS_CHAIN}`];
-  if (lossPct) lines.push(`-I OUTPUT 1 -j ${LOSS_CHAIN}`, `-A ${LOSS_CHAIN} -m statistic --mode random --probability ${(lossPct / 100).toFixed(4)} -j DROP`);
-  return lines.concat('COMMIT', '').join('\n');
-}
-
-/** iptables-restore input: the node drops every packet from and to these addresses (or nothing). */
-export function partitionRules(blockedIps: string[]): string {
-  const lines = ['*filter', `:${PARTITION_CHAIN} - [0:0]`, `-F ${PARTITION_CHAIN}`];
-  const ips = [...new Set(blockedIps)].sort();
-  // The jumps into the chain (a repeated jump into the same chain changes nothing).
-  if (ips.length) lines.push(`-I INPUT 1 -j ${PARTITION_CHAIN}`, `-I OUTPUT 1 -j ${PARTITION_CHAIN}`);
-  for (const ip of ips) lines.push(`-A ${PARTITION_CHAIN} -s ${ip} -j DROP`, `-A ${PARTITION_CHAIN} -d ${ip} -j DROP`);
-  return lines.concat('COMMIT', '').join('\n');
 }
 
 export function validateRequest(req: FaultRequest, known: string[]): void {
@@ -140,17 +109,23 @@ export class FaultInjector {
   }
 
   /**
-   * Sets a node's network rules (delay/loss/partition) from the recorded faults, then checks the
+   * Sets a node's network rules (the kind's `netns`) from the recorded faults, then checks the
    * record again: another process may have recorded a fault on the same node meanwhile and set
    * rules from a record without ours. Rules are recomputed until they match the record.
    */
-  private async applyNetwork(kind: 'delay' | 'loss' | 'partition', nodes: string[], containers: Map<string, ContainerInfo>, faults: ActiveFault[], view: () => ActiveFault[]): Promise<void> {
-    const touches = (f: ActiveFault, n: string) => f.kind === kind && (kind === 'partition' ? f.nodes.includes(n) : f.nodes[0] === n);
+  private async applyNetwork(entry: FaultEntry, nodes: string[], containers: Map<string, ContainerInfo>, faults: ActiveFault[], view: () => ActiveFault[]): Promise<void> {
+    const netns = entry.netns;
+    if (!netns) return;
+    const touches = (f: ActiveFault, n: string) => f.kind === entry.kind && f.nodes.includes(n);
     const signature = (list: ActiveFault[]) => nodes.map((n) => list.filter((f) => touches(f, n)).map((f) => f.id).sort().join(',')).join('|');
+    const ctx: NetnsContext = {
+      network: objectName(this.lab, NETWORK_SUFFIX),
+      container: (node) => this.container(node, containers),
+      run: (c, node, argv, file) => this.sidecar(c, node, argv, file),
+    };
     let used = faults;
     for (let round = 0; round < 3; round++) {
-      if (kind === 'partition') await this.applyPartitions(nodes, containers, used);
-      else await this.applyNetem(nodes[0]!, containers, used, kind);
+      for (const n of nodes) await netns(n, used.filter((f) => touches(f, n)) as AnyFault[], ctx);
       const now = view();
       if (signature(now) === signature(used)) return;
       used = now;
@@ -170,44 +145,17 @@ export class FaultInjector {
     if (code !== 0) throw new Error(`${argv[0]} in ${nodeName}'s network namespace failed (exit ${code}): ${out.trim()}`);
   }
 
-  /** The node's netem qdisc (delay) and loss rules as the remaining faults want them. */
-  private async applyNetem(node: string, containers: Map<string, ContainerInfo>, faults: ActiveFault[], kind: 'delay' | 'loss'): Promise<void> {
-    const mine = faults.filter((f) => f.kind === kind && f.nodes[0] === node);
-    const c = await this.container(node, containers);
-    if (kind === 'loss') {
-      if (c.state === 'running') await this.sidecar(c, node, ['iptables-restore', '--noflush', '/rules'], { path: '/rules', content: lossRules(mine[0]?.params?.lossPct) });
-      return;
-    }
-    const args = netemArgs(mine);
-    if (!args) {
-      if (c.state === 'running') await this.sidecar(c, node, ['tc', 'qdisc', 'del', 'dev', IFACE, 'root']).catch(() => undefined);
-      return;
-    }
-    try {
-      await this.sidecar(c, node, args);
-    } catch (err) {
-      if (/qdisc kind is unknown/i.test(String(err))) {
-        throw new Error("this Docker host's kernel has no netem (CONFIG_NET_SCH_NETEM), which delay faults need; Docker Desktop and the usual Linux distributions have it. Loss, partitions and the other faults work without it");
-      }
-      throw err;
-    }
-  }
-
-  /** Each node of a partition's first side drops traffic with every node of the other side. */
-  private async applyPartitions(nodes: string[], containers: Map<string, ContainerInfo>, faults: ActiveFault[]): Promise<void> {
-    const network = objectName(this.lab, NETWORK_SUFFIX);
-    for (const node of nodes) {
-      const blocked: string[] = [];
-      for (const f of faults.filter((x) => x.kind === 'partition' && x.nodes.includes(node))) {
-        for (const peer of f.from ?? []) {
-          const ip = (await this.container(peer, containers)).ips?.[network];
-          if (ip) blocked.push(ip);
-        }
-      }
-      const c = await this.container(node, containers);
-      if (c.state !== 'running' && blocked.length === 0) continue; // nothing to undo in a stopped namespace
-      await this.sidecar(c, node, ['iptables-restore', '--noflush', '/rules'], { path: '/rules', content: partitionRules(blocked) });
-    }
+  /** What a catalog entry's apply/revert may use, for one fault on `nodes` (the first: `container`). */
+  private context(entry: FaultEntry, nodes: string[], container: ContainerInfo, containers: Map<string, ContainerInfo>, stopTimeoutS: number, faults: () => ActiveFault[], view: () => ActiveFault[]): FaultContext {
+    return {
+      node: nodes[0]!,
+      nodes,
+      container,
+      docker: this.deps.docker,
+      network: objectName(this.lab, NETWORK_SUFFIX),
+      stopTimeoutS,
+      sync: (on) => this.applyNetwork(entry, on, containers, faults(), view),
+    };
   }
 
   /** Validates, applies and records one fault. Returns the recorded fault (undefined for repairs). */
@@ -216,11 +164,11 @@ export class FaultInjector {
     const state = this.loadState();
     const topology = this.deps.engine.topology(state);
     validateRequest(req, topology.nodes.map((n) => n.name));
+    const entry = faultEntry(req.kind)!;
     const containers = await this.deps.engine.containers();
     const node = req.nodes[0]!;
     const c = await this.container(node, containers);
     for (const n of [...req.nodes, ...(req.from ?? [])]) await this.container(n, containers);
-    const network = objectName(this.lab, NETWORK_SUFFIX);
     const now = this.clock.now();
     const fault: ActiveFault = {
       id: `f${now.toString(36)}${randomBytes(2).toString('hex')}`,
@@ -232,49 +180,27 @@ export class FaultInjector {
       expiresAt: req.forMs ? new Date(now + req.forMs).toISOString() : undefined,
       params: { delayMs: req.delayMs, jitterMs: req.jitterMs, lossPct: req.lossPct },
     };
+    const stopTimeoutS = topology.nodes.find((n) => n.name === node)?.spec.stopTimeoutS ?? ROLES.web.stopTimeoutS;
     this.deps.reporter.step(`fault: ${fault.detail}`);
-    if (REPAIRS.has(req.kind)) {
-      if (req.kind === 'start') await this.deps.docker.containers.start(c.id);
-      else if (req.kind === 'unpause') await this.deps.docker.containers.unpause(c.id);
-      else await this.deps.docker.networks.connect(network, c.id, [node]);
+    if (entry.effect === 'repair') {
+      await entry.apply(this.context(entry, req.nodes, c, containers, stopTimeoutS, () => this.active(), () => this.active()));
       // A repair ends the matching recorded fault, if any.
-      const ended = { start: ['stop', 'kill'], unpause: ['pause'], connect: ['disconnect'] }[req.kind as 'start' | 'unpause' | 'connect'];
+      const ended = entry.ends ?? [];
       await this.record(`record ${fault.detail}`, (faults) => faults.filter((f) => !(f.nodes[0] === node && ended.includes(f.kind))));
       return undefined;
     }
-    if (req.kind === 'kill' && c.state !== 'running' && c.state !== 'paused') throw new Error(`${node} is ${c.state}: nothing to kill`);
-    if (req.kind === 'pause' && c.state !== 'running') throw new Error(`${node} is ${c.state}: only a running node can be paused`);
-    if ((req.kind === 'delay' || req.kind === 'loss') && c.state !== 'running') throw new Error(`${node} is ${c.state}: network faults need a running node`);
+    const refused = entry.refuse?.(node, c.state);
+    if (refused) throw new Error(refused);
 
-    // Recorded first (under the lab's lock): delay/loss replace an earlier fault of the same kind on the node.
-    const sameSlot = (f: ActiveFault) => (f.kind === 'delay' || f.kind === 'loss') && f.kind === req.kind && f.nodes[0] === node;
+    // Recorded first (under the lab's lock): some kinds (delay, loss) replace an earlier fault of the same kind on the node.
+    const sameSlot = (f: ActiveFault) => entry.replaces === true && f.kind === req.kind && f.nodes[0] === node;
     let replaced: ActiveFault[] = [];
     const recorded = await this.record(`record fault ${fault.detail}`, (faults) => {
       replaced = faults.filter(sameSlot);
       return [...faults.filter((f) => !sameSlot(f)), fault];
     });
     try {
-      switch (req.kind) {
-        case 'stop':
-          await this.deps.docker.containers.stop(c.id, topology.nodes.find((n) => n.name === node)?.spec.stopTimeoutS ?? ROLES.web.stopTimeoutS);
-          break;
-        case 'kill':
-          await this.deps.docker.containers.kill(c.id, 'SIGKILL');
-          break;
-        case 'pause':
-          await this.deps.docker.containers.pause(c.id);
-          break;
-        case 'disconnect':
-          await this.deps.docker.networks.disconnect(network, c.id);
-          break;
-        case 'delay':
-        case 'loss':
-          await this.applyNetwork(req.kind, [node], containers, recorded, () => this.active());
-          break;
-        case 'partition':
-          await this.applyNetwork('partition', req.nodes, containers, recorded, () => this.active());
-          break;
-      }
+      await entry.apply(this.context(entry, req.nodes, c, containers, stopTimeoutS, () => recorded, () => this.active()));
     } catch (err) {
       // Not in force: forget it again (and bring back the fault it replaced, still in force).
       await this.record(`forget failed fault ${fault.detail}`, (faults) => [...faults.filter((f) => f.id !== fault.id), ...replaced.filter((r) => !faults.some((f) => f.id === r.id))]).catch((e: unknown) => {
@@ -291,23 +217,9 @@ export class FaultInjector {
     const c = await this.container(node, containers).catch(() => undefined);
     if (!c) return;
     this.deps.reporter.step(`heal: ${f.detail}`);
-    switch (f.kind) {
-      case 'pause':
-        if (c.state === 'paused') await this.deps.docker.containers.unpause(c.id);
-        break;
-      case 'disconnect':
-        if (!c.ips?.[objectName(this.lab, NETWORK_SUFFIX)]) await this.deps.docker.networks.connect(objectName(this.lab, NETWORK_SUFFIX), c.id, [node]);
-        break;
-      case 'delay':
-      case 'loss':
-        if (c.state === 'running') await this.applyNetwork(f.kind, [node], containers, remaining(), remaining);
-        break;
-      case 'partition':
-        await this.applyNetwork('partition', f.nodes, containers, remaining(), remaining);
-        break;
-      default:
-        break; // stop/kill: the node is started by `up`, which also waits for it to be ready
-    }
+    const entry = faultEntry(f.kind);
+    // no revert (stop/kill): the node is started by `up`, which also waits for it to be ready
+    await entry?.revert?.(this.context(entry, f.nodes, c, containers, 0, remaining, remaining));
   }
 
   /**

@@ -6,7 +6,8 @@
  *   webview → host: ready, then intents (each with an id and the revision it was based on)
  *   host → webview: snapshot (revisioned), reply {id, ok, error?} for every intent, even invalid ones
  */
-import { FAULT_KINDS, FaultKind, FaultRequest, faultRequestProblem } from './faults';
+import { faultEntry, faultParams, MAX_DURATION_MS, paramOk } from '../faults/catalog';
+import { FAULT_KINDS, FaultRequest, faultRequestProblem } from './faults';
 import type { LabSnapshot } from './snapshot';
 
 export interface WireMessage<P = unknown> {
@@ -60,7 +61,7 @@ export class Intent<P> extends MessageType<P> {
 
 /**
  * Bounds on what a page may send: every string is short, every number finite and in range.
- * The fault bounds are the fault injector's (src/faults/injector.ts validateRequest).
+ * The fault parameters' bounds are the fault catalog's (src/faults/catalog), checked in faultProblem.
  */
 export const LIMITS = {
   /** Method names and ids. */
@@ -71,12 +72,8 @@ export const LIMITS = {
   /** Paths and other free text. */
   text: 4096,
   nodesPerFault: 16,
-  delayMs: { min: 1, max: 60_000 },
-  jitterMs: { min: 0, max: 60_000 },
-  /** Packet loss: above 0, at most 100. */
-  lossPct: { max: 100 },
   /** A fault's self-revert delay: above 0, at most 24 h. */
-  forMs: { max: 86_400_000 },
+  forMs: { max: MAX_DURATION_MS },
   users: { min: 1, max: 1000 },
   durationS: { min: 1, max: 3600 },
 } as const;
@@ -93,16 +90,20 @@ const isNodeList = (v: unknown) => Array.isArray(v) && v.length > 0 && v.length 
 /** What is wrong with a fault request a page sent (the injector's rules), or undefined. */
 export function faultProblem(r: unknown): string | undefined {
   if (!isRecord(r)) return 'request must be an object';
-  if (!FAULT_KINDS.includes(r.kind as FaultKind)) return `kind must be one of ${FAULT_KINDS.join(', ')}`;
-  const kind = r.kind as FaultKind;
+  const entry = faultEntry(r.kind);
+  if (!entry) return `kind must be one of ${FAULT_KINDS.join(', ')}`;
+  const kind = entry.kind;
   if (!isNodeList(r.nodes)) return 'nodes must be a non-empty list of node names';
-  if (kind === 'partition') {
-    if (!isNodeList(r.from)) return 'partition needs "from" nodes';
+  if (entry.targets === 'groups') {
+    if (!isNodeList(r.from)) return `${kind} needs "from" nodes`;
   } else if ((r.nodes as string[]).length > 1 || r.from !== undefined) return `fault ${kind} takes one node and no "from"`;
   // Numbers a page sends are finite and in range, whatever the kind…
-  if (!optional(r.delayMs, isNum(LIMITS.delayMs.min, LIMITS.delayMs.max))) return `delayMs must be ${LIMITS.delayMs.min}..${LIMITS.delayMs.max}`;
-  if (!optional(r.jitterMs, isNum(LIMITS.jitterMs.min, LIMITS.jitterMs.max))) return `jitterMs must be ${LIMITS.jitterMs.min}..${LIMITS.jitterMs.max}`;
-  if (!optional(r.lossPct, isPositive(LIMITS.lossPct.max))) return 'lossPct must be above 0 and at most 100';
+  for (const p of faultParams()) {
+    const above = p.wireAbove;
+    if (above !== undefined) {
+      if (!optional(r[p.field], (v) => typeof v === 'number' && Number.isFinite(v) && v > above && v <= p.max)) return `${p.field} must be above ${p.wireAbove} and at most ${p.max}`;
+    } else if (!optional(r[p.field], (v) => paramOk({ ...p, step: undefined }, v))) return `${p.field} must be ${p.min}..${p.max}`;
+  }
   if (!optional(r.forMs, isPositive(LIMITS.forMs.max))) return `forMs must be a duration above 0 and at most ${LIMITS.forMs.max} ms (24 h)`;
   // …and the kind's own rules are the one check the CLI, scenarios and the injector use too.
   return faultRequestProblem(r as unknown as FaultRequest);
