@@ -26,7 +26,7 @@ export default tseslint.config(
   { files: ['src/vscode/**/*.ts', 'src/extension.ts', 'test/vscode/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'Only src/docker/ may import dockerode.' }] }] } },
   {
     // The webview runs in a browser: no vscode, no node built-ins, no dockerode (type-only imports of the protocol are fine).
-    files: ['webview/**/*.ts', 'src/protocol/**/*.ts', 'src/faults/catalog/**/*.ts', 'src/scenarios/report/chart-geometry.ts'],
+    files: ['webview/**/*.ts', 'src/protocol/**/*.ts', 'src/scenarios/report/chart-geometry.ts'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': ['error', {

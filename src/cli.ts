@@ -19,7 +19,7 @@ import { cacheCommand, SITE_CACHE_OPTIONS } from './moodle/cache-command';
 import { SiteCache, siteCacheDir } from './moodle/site-cache';
 import { ScenarioFileError } from './scenarios/parse';
 import { ScenarioError } from './scenarios/types';
-import { FaultKind, FaultRequest, FaultRequestError, faultRequestProblem } from './protocol/faults';
+import { faultCliOptions, FaultKind, faultParams, FaultRequest, FaultRequestError, faultRequestProblem, faultUsageError, faultUsageLines } from './protocol/fault-catalog';
 import { DEFAULT_LAB, validateLabName } from './engine/labels';
 import { StateStore } from './engine/state';
 import { MAX_WEB_NODES, PRESET_NAMES, PresetName } from './engine/topology';
@@ -69,9 +69,7 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
   down                      stop everything, keep data
   destroy                   remove every labelled object of the lab
   maintenance on|off [--node <web>]   site-wide Moodle maintenance, or HAProxy drain of one node
-  fault stop|start|kill|pause|unpause|disconnect|connect <node> [--for 10s]
-  fault delay <node> --ms N [--jitter N] [--for 10s]     fault loss <node> --percent N
-  fault partition <nodes> --from <nodes>
+${faultUsageLines().join('\n')}
   heal [<node>]             undo every active fault (or one node's), start what is down, wait until ready
   dashboard [--port N]      the live dashboard in a browser (127.0.0.1, tokenised URL; Ctrl-C stops it)
   metrics [--port N]        Prometheus/OpenMetrics scrape endpoint at http://127.0.0.1:N/metrics (default 9464)
@@ -138,11 +136,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       haproxy: { type: 'string' },
       port: { type: 'string' },
       node: { type: 'string' },
-      from: { type: 'string' },
-      for: { type: 'string' },
-      ms: { type: 'string' },
-      jitter: { type: 'string' },
-      percent: { type: 'string' },
+      ...faultCliOptions(),
       ...LOAD_OPTIONS,
       ...SCENARIO_OPTIONS,
       ...SITE_CACHE_OPTIONS,
@@ -195,7 +189,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     }
     case 'fault': {
       const [kind, nodes, ...extra] = positionals;
-      if (!kind || !nodes || extra.length) throw new UsageError('usage: fault <kind> <node> [--ms N] [--jitter N] [--percent N] [--for 10s] | fault partition <nodes> --from <nodes>');
+      if (!kind || !nodes || extra.length) throw new UsageError(faultUsageError());
       const num = (v: string | undefined, name: string) => {
         if (v === undefined) return undefined;
         const n = Number(v);
@@ -206,11 +200,11 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         kind: kind as FaultKind,
         nodes: nodes.split(',').filter(Boolean),
         from: values.from?.split(',').filter(Boolean),
-        delayMs: num(values.ms, 'ms'),
-        jitterMs: num(values.jitter, 'jitter'),
-        lossPct: num(values.percent, 'percent'),
         forMs: values.for !== undefined ? usage(() => parseDuration(values.for!, '--for')) : undefined,
       };
+      // Each parameter of the catalog under its option (--ms, --jitter, --percent), whatever the kind.
+      const given = values as Record<string, unknown>;
+      for (const p of faultParams()) req[p.field] = num(given[p.option] as string | undefined, p.option);
       // Everything but the node names (the lab's topology knows those) is checked before the lab is asked.
       const problem = faultRequestProblem(req);
       if (problem) throw new UsageError(problem);

@@ -2,7 +2,7 @@
  * The dashboard page: header (lab state, controls), tiles, topology, node action menu,
  * component panels and timeline. It renders snapshots and sends intents; it decides nothing.
  */
-import type { FaultKind } from '../src/protocol/faults';
+import { faultEntry, FaultKind, FaultRequest, menuKinds, menuParams } from '../src/protocol/fault-catalog';
 import { FaultIntent, HealIntent, Intent, MaintenanceIntent, OpenNodeIntent, RefreshIntent, ReplyParams } from '../src/protocol/messages';
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import { button, checkbox, tag, textField } from './components';
@@ -13,7 +13,8 @@ import { Panels } from './panels';
 import { nodeActions } from './topology';
 import type { LabClient } from './client';
 
-const FAULT_ACTIONS: readonly string[] = ['stop', 'start', 'kill', 'pause', 'unpause', 'disconnect', 'connect', 'delay', 'loss'];
+/** The fault kinds the node menu may offer (the fault catalog's). */
+const FAULT_ACTIONS: readonly string[] = menuKinds();
 
 export interface DashboardStats {
   renders: number;
@@ -118,13 +119,16 @@ export class Dashboard {
     if (this.menu.dataset.key === key) return;
     this.menu.dataset.key = key;
     this.menu.dataset.node = node;
-    const delay = textField('ms', '200', { name: 'delay' });
-    const loss = textField('%', '20', { name: 'loss' });
+    // One field per parameter a fault action needs (delay: ms, loss: %), named after its kind.
+    const fields = new Map<string, { value: string }>();
     const items: HTMLElement[] = [];
     for (const a of nodeActions(this.snapshot, node)) {
-      items.push(button(a, () => void this.act(node, a, Number(delay.value), Number(loss.value)), { action: a, appearance: a === 'heal' ? 'primary' : 'secondary' }));
-      if (a === 'delay') items.push(delay);
-      if (a === 'loss') items.push(loss);
+      items.push(button(a, () => void this.act(node, a, fields), { action: a, appearance: a === 'heal' ? 'primary' : 'secondary' }));
+      menuParams(a).forEach((p, i) => {
+        const field = textField(p.unit, String(p.uiDefault), { name: i === 0 ? a : `${a}-${p.option}` });
+        fields.set(`${a}.${p.field}`, field);
+        items.push(field);
+      });
     }
     if (this.inVsCode) {
       items.push(button('logs', () => void this.send(() => this.client?.request(OpenNodeIntent, { node, what: 'logs' })), { action: 'logs' }));
@@ -134,15 +138,18 @@ export class Dashboard {
     this.menu.replaceChildren(el('div', 'menu-title', el('strong', undefined, node), close), el('div', 'menu-items', ...items));
   }
 
-  private act(node: string, action: string, delayMs: number, lossPct: number): Promise<void> {
+  private act(node: string, action: string, fields: ReadonlyMap<string, { value: string }>): Promise<void> {
     const c = this.client;
     if (!c) return Promise.resolve();
     this.menu.hidden = true;
     if (action === 'heal') return this.send(() => c.request(HealIntent, { node }));
     if (action === 'drain' || action === 'ready') return this.send(() => c.request(MaintenanceIntent, { on: action === 'drain', node }));
-    if (FAULT_ACTIONS.includes(action)) {
-      const kind = action as FaultKind;
-      const request = { kind, nodes: [node], ...(kind === 'delay' ? { delayMs: Number.isFinite(delayMs) ? delayMs : 200 } : {}), ...(kind === 'loss' ? { lossPct: Number.isFinite(lossPct) ? lossPct : 20 } : {}) };
+    if (FAULT_ACTIONS.includes(action) && faultEntry(action)) {
+      const request: FaultRequest = { kind: action as FaultKind, nodes: [node] };
+      for (const p of menuParams(action)) {
+        const v = Number(fields.get(`${action}.${p.field}`)?.value);
+        request[p.field] = Number.isFinite(v) ? v : p.uiDefault;
+      }
       return this.send(() => c.request(FaultIntent, { request }));
     }
     return Promise.resolve();

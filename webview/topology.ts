@@ -5,6 +5,7 @@
  */
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import type { NodeStatus } from '../src/protocol/status';
+import { faultActionsFor } from '../src/protocol/fault-catalog';
 
 export type NodeVisual = 'up' | 'degraded' | 'down' | 'paused' | 'maint' | 'starting';
 export const NODE_VISUALS: readonly NodeVisual[] = ['up', 'degraded', 'down', 'paused', 'maint', 'starting'];
@@ -161,10 +162,8 @@ export function nodeIdOf(elementId: string): string | undefined {
 export function nodeActions(s: LabSnapshot, node: string): string[] {
   const n = s.nodes.find((x) => x.name === node);
   if (!n) return [];
-  const acts: string[] = [];
-  if (n.container === 'running') acts.push('stop', 'kill', 'pause', 'disconnect', 'connect', 'delay', 'loss');
-  else if (n.container === 'paused') acts.push('unpause', 'stop', 'kill');
-  else acts.push('start');
+  // The fault catalog's kinds for the node's state (running: stop, kill, pause, …; paused: unpause first).
+  const acts: string[] = faultActionsFor(n.container);
   if (n.role === 'web' && n.container === 'running') {
     const hap = s.haproxy.servers.find((x) => x.server === node && x.backend === 'web');
     acts.push(hap && /^(DRAIN|MAINT)/.test(hap.status) ? 'ready' : 'drain');

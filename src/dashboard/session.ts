@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import type { FaultRequest } from '../protocol/faults';
-import { describeFault } from '../protocol/faults';
+import { describeFault, REPAIR_KINDS } from '../protocol/faults';
 import {
   ExportReportIntent,
   FaultIntent,
@@ -192,8 +192,8 @@ export class DashboardSession {
     };
     if (FaultIntent.is(m)) {
       const req = m.params.request;
-      // undo-style actions (start, unpause, connect) are not faults: no marker for them
-      const kind = ['start', 'unpause', 'connect'].includes(req.kind) ? 'heal' : 'fault';
+      // repairs (start, unpause, connect: the catalog's) are not faults: no marker for them
+      const kind = REPAIR_KINDS.includes(req.kind) ? 'heal' : 'fault';
       return act(`fault ${describeFault(req)}`, () => actions.fault(req), { kind, node: req.nodes[0] });
     }
     if (HealIntent.is(m)) return act(`heal ${m.params.node ?? 'all'}`, () => actions.heal(m.params.node), { kind: 'heal', node: m.params.node });

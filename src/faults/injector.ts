@@ -21,10 +21,10 @@ import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
 import type { Clock } from '../engine/wait';
 import { realClock } from '../engine/wait';
-import { ActiveFault, AnyFault, describeFault, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from './catalog';
+import { ActiveFault, AnyFault, describeFault, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from '../protocol/fault-catalog';
 
-// The network rules live with their fault kinds (src/faults/catalog); re-exported for their users.
-export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from './catalog';
+// The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.
+export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from '../protocol/fault-catalog';
 
 export const NETEM_IMAGE = 'netem';
 
@@ -139,7 +139,7 @@ export class FaultInjector {
   }
 
   /** Runs a command in a sidecar sharing the node's network namespace, with CAP_NET_ADMIN only. */
-  private async sidecar(node: ContainerInfo, nodeName: string, argv: string[], file?: { path: string; content: string }): Promise<void> {
+  private async sidecar(node: FaultContainer, nodeName: string, argv: string[], file?: { path: string; content: string }): Promise<void> {
     if (node.state !== 'running') throw new Error(`${nodeName} is ${node.state}: network faults need a running node`);
     const { code, out } = await inNodeNetns(this.deps, node.id, nodeName, argv, { file, tool: 'netem' });
     if (code !== 0) throw new Error(`${argv[0]} in ${nodeName}'s network namespace failed (exit ${code}): ${out.trim()}`);

@@ -2,7 +2,10 @@
  * Faults on a load run's timeline: `--fault "kill web2@20s"` (repeatable) and `--heal-at 40s`.
  * The injector is anything with LabController's fault/heal (the benches pass a Docker-direct one).
  */
-import { describeFault, FAULT_KINDS, FaultKind, FaultRequest, faultRequestProblem, MAX_DURATION_MS } from '../protocol/faults';
+import { describeFault, FAULT_CATALOG, faultEntry, FaultKind, FaultRequest, faultRequestProblem, MAX_DURATION_MS } from '../protocol/fault-catalog';
+
+/** The kinds a `--fault` may name: those on one node (a partition takes two groups). */
+const SPEC_KINDS: readonly string[] = FAULT_CATALOG.filter((e) => e.targets === 'node').map((e) => e.kind);
 
 /** What a load run injects faults through: LabController, or the benches' Docker-direct target. */
 export interface FaultTarget {
@@ -43,10 +46,11 @@ export function parseFaultSpec(spec: string): ScheduledFault {
   if (at < 0) throw new Error(`invalid --fault "${spec}": expected "<kind> <node>@<time>", e.g. "kill web2@20s"`);
   const [kind, nodes, arg, ...extra] = spec.slice(0, at).trim().split(/\s+/);
   if (!kind || !nodes || extra.length) throw new Error(`invalid --fault "${spec}": expected "<kind> <node>@<time>", e.g. "kill web2@20s"`);
-  if (!(FAULT_KINDS as readonly string[]).includes(kind) || kind === 'partition') throw new Error(`invalid --fault "${spec}": kind must be one of ${FAULT_KINDS.filter((k) => k !== 'partition').join(', ')}`);
+  const entry = faultEntry(kind);
+  if (!entry || !SPEC_KINDS.includes(kind)) throw new Error(`invalid --fault "${spec}": kind must be one of ${SPEC_KINDS.join(', ')}`);
   const req: FaultRequest = { kind: kind as FaultKind, nodes: nodes.split(',') };
-  if (kind === 'delay') req.delayMs = Number(arg ?? 200);
-  else if (kind === 'loss') req.lossPct = Number(arg ?? 10);
+  const value = entry.params.find((p) => p.positional);
+  if (value) req[value.field] = Number(arg ?? value.specDefault ?? value.uiDefault);
   else if (arg !== undefined) throw new Error(`invalid --fault "${spec}": "${kind}" takes no value`);
   const problem = faultRequestProblem(req);
   if (problem) throw new Error(`invalid --fault "${spec}": ${problem}`);

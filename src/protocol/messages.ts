@@ -6,7 +6,7 @@
  *   webview → host: ready, then intents (each with an id and the revision it was based on)
  *   host → webview: snapshot (revisioned), reply {id, ok, error?} for every intent, even invalid ones
  */
-import { faultEntry, faultParams, MAX_DURATION_MS, paramOk } from '../faults/catalog';
+import { faultEntry, faultParams, MAX_DURATION_MS, paramOk } from './fault-catalog';
 import { FAULT_KINDS, FaultRequest, faultRequestProblem } from './faults';
 import type { LabSnapshot } from './snapshot';
 
@@ -61,7 +61,7 @@ export class Intent<P> extends MessageType<P> {
 
 /**
  * Bounds on what a page may send: every string is short, every number finite and in range.
- * The fault parameters' bounds are the fault catalog's (src/faults/catalog), checked in faultProblem.
+ * The fault parameters' bounds are the fault catalog's (src/protocol/fault-catalog), checked in faultProblem.
  */
 export const LIMITS = {
   /** Method names and ids. */

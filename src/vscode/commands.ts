@@ -1,7 +1,7 @@
 /** Every command of the extension: lab lifecycle, dashboard, and per-node context actions. */
 import * as vscode from 'vscode';
-import type { FaultKind, FaultRequest } from '../protocol/faults';
-import { describeFault, isLossPct } from '../protocol/faults';
+import type { FaultKind, FaultRequest } from '../protocol/fault-catalog';
+import { COMMAND_PREFIX, describeFault, faultEntry, menuKinds, menuParams } from '../protocol/fault-catalog';
 import { PRESET_NAMES, PresetName } from '../engine/topology';
 import { controllerActions } from '../dashboard/actions';
 import type { LabExtension } from './lab-extension';
@@ -9,7 +9,8 @@ import { registerLiveCommands } from './live-commands';
 import { readSettings } from './settings';
 import type { LabTreeElement } from './tree-provider';
 
-const NODE_FAULTS: FaultKind[] = ['stop', 'start', 'kill', 'pause', 'unpause', 'disconnect', 'connect', 'delay', 'loss'];
+/** The fault kinds with a node command (`moodleLab.node.<kind>`), from the fault catalog. */
+const NODE_FAULTS = menuKinds() as FaultKind[];
 
 /** The node a context action was invoked on (tree item), or one the user picks. */
 async function pickNode(ext: LabExtension, arg: unknown, filter?: (role: string) => boolean): Promise<string | undefined> {
@@ -95,17 +96,15 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
     const node = await pickNode(ext, arg);
     if (!node) return;
     const req: FaultRequest = { kind, nodes: [node] };
-    if (kind === 'delay') {
-      const v = await vscode.window.showInputBox({ title: `Delay on ${node}`, prompt: 'Added latency in ms', value: '200', validateInput: (x) => (/^\d+$/.test(x) ? undefined : 'a number of ms') });
+    // The parameters the kind needs, each asked in an input box (e.g. delay's ms, loss' percent).
+    for (const p of menuParams(kind)) {
+      const ask = p.ask;
+      if (!ask) continue;
+      const v = await vscode.window.showInputBox({ title: ask.title(node), prompt: ask.prompt, value: String(p.uiDefault), validateInput: (x) => (ask.valid(x) ? undefined : ask.invalid) });
       if (!v) return;
-      req.delayMs = Number(v);
+      req[p.field] = Number(v);
     }
-    if (kind === 'loss') {
-      const v = await vscode.window.showInputBox({ title: `Packet loss on ${node}`, prompt: 'Loss in percent', value: '20', validateInput: (x) => (/^\d+(\.\d+)?$/.test(x) && isLossPct(Number(x)) ? undefined : '0.01 to 100, at most two decimals') });
-      if (!v) return;
-      req.lossPct = Number(v);
-    }
-    mark(['start', 'unpause', 'connect'].includes(kind) ? 'heal' : 'fault', `fault ${describeFault(req)}`, node);
+    mark(faultEntry(kind)?.effect === 'repair' ? 'heal' : 'fault', `fault ${describeFault(req)}`, node);
     await ui.withProgress(`Moodle lab: ${describeFault(req)}`, () => actions().fault(req), (t) => t);
     refreshSoon();
   };
@@ -161,7 +160,7 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
     reg('moodleLab.refresh', () => ext.refresh()),
     reg('moodleLab.showLogs', () => ui.log.show()),
     ...registerLiveCommands(ext),
-    ...NODE_FAULTS.map((k) => reg(`moodleLab.node.${k}`, fault(k))),
+    ...NODE_FAULTS.map((k) => reg(`${COMMAND_PREFIX}${k}`, fault(k))),
     reg('moodleLab.node.drain', maintenanceNode(true)),
     reg('moodleLab.node.ready', maintenanceNode(false)),
     reg('moodleLab.node.heal', async (arg) => {

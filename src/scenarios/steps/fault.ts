@@ -1,13 +1,13 @@
 /**
  * `fault`: break (or repair) a node, written like the CLI's `--fault` or as a mapping. The kinds,
- * their parameters, bounds and sentences come from the fault catalog (src/faults/catalog): this
+ * their parameters, bounds and sentences come from the fault catalog (src/protocol/fault-catalog): this
  * module reads the YAML forms into the catalog's fields and points each problem at its node.
  */
 import { isMap, isScalar } from 'yaml';
 import { durationMs, parseDuration } from '../../load/faults';
 import {
   describeFault, FAULT_FIELD_KEYS, FAULT_KINDS, faultEntry, FaultKind, faultFromFields, FaultParam, faultParams, FaultRequest, faultSchemaParts, GROUP_KINDS, MAX_DURATION_MS, paramOwners,
-} from '../../faults/catalog';
+} from '../../protocol/fault-catalog';
 import { clip, closest, Entry, fmtMs, quote, YamlNode } from '../yaml-reader';
 import type { StepParser } from './parse-context';
 import { DURATION_PATTERN, NUM, ref, stepObject } from './schema-parts';

@@ -4,10 +4,10 @@
  * protocol check, the scenario fields and schema, the VS Code commands and menus, the webview
  * menus) is derived from these entries.
  *
- * Browser-safe: no node imports (the webview bundles the catalog). apply/revert get everything
- * that touches Docker through an injected context (type-only imports here).
+ * Browser-safe and dependency-free (the webview bundles the catalog): apply/revert get everything
+ * that touches Docker through an injected context (the injector's, src/faults/injector.ts), typed
+ * here by the little of the Docker client they use.
  */
-import type { ContainerInfo, DockerClient } from '../../docker/types';
 
 /**
  * The longest duration a user or a page may ask for (`--for`, `--duration`, a scenario's `wait:`…):
@@ -77,13 +77,36 @@ export interface FaultParam {
   ask?: { title(node: string): string; prompt: string; valid(text: string): boolean; invalid: string };
 }
 
+/** A node's container as apply/revert see it (src/docker's ContainerInfo fits). */
+export interface FaultContainer {
+  id: string;
+  state: string;
+  /** IP per network name. */
+  ips?: Record<string, string>;
+}
+
+/** The Docker actions faults use (src/docker's DockerClient fits). */
+export interface FaultDocker {
+  containers: {
+    start(id: string): Promise<void>;
+    stop(id: string, timeoutS: number): Promise<void>;
+    kill(id: string, signal?: string): Promise<void>;
+    pause(id: string): Promise<void>;
+    unpause(id: string): Promise<void>;
+  };
+  networks: {
+    connect(network: string, container: string, aliases: string[]): Promise<void>;
+    disconnect(network: string, container: string): Promise<void>;
+  };
+}
+
 /** Container actions and network rules an entry's apply/revert may use (the injector provides them). */
 export interface FaultContext {
   /** The (first) node and its container, inspected just now. */
   node: string;
   nodes: string[];
-  container: ContainerInfo;
-  docker: Pick<DockerClient, 'containers' | 'networks'>;
+  container: FaultContainer;
+  docker: FaultDocker;
   /** The lab's network. */
   network: string;
   /** The node's stop timeout (its role's). */
@@ -96,9 +119,9 @@ export interface FaultContext {
 export interface NetnsContext {
   network: string;
   /** A node's container, inspected. */
-  container(node: string): Promise<ContainerInfo>;
+  container(node: string): Promise<FaultContainer>;
   /** Runs argv in a sidecar in the node's network namespace (CAP_NET_ADMIN); throws on failure. */
-  run(container: ContainerInfo, node: string, argv: string[], file?: { path: string; content: string }): Promise<void>;
+  run(container: FaultContainer, node: string, argv: string[], file?: { path: string; content: string }): Promise<void>;
 }
 
 export interface FaultEntry<K extends string = string> {

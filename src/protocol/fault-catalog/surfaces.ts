@@ -26,11 +26,11 @@ export function faultUsageError(catalog: Catalog = FAULT_CATALOG): string {
   return `usage: ${['fault <kind> <node>', ...options, '[--for 10s]'].join(' ')}${groups.map((g) => ` | ${g}`).join('')}`;
 }
 
-/** The CLI options of `fault` (node:util parseArgs form): --from, --for and each parameter's. */
-export function faultCliOptions(catalog: Catalog = FAULT_CATALOG): Record<string, { type: 'string' }> {
-  const options: Record<string, { type: 'string' }> = {};
-  if (catalog.some((e) => e.targets === 'groups')) options.from = { type: 'string' };
-  options.for = { type: 'string' };
+type StringOption = { type: 'string' };
+
+/** The CLI options of `fault` (node:util parseArgs form): --from (groups), --for and each parameter's. */
+export function faultCliOptions(catalog: Catalog = FAULT_CATALOG): { from: StringOption; for: StringOption } & Record<string, StringOption> {
+  const options: { from: StringOption; for: StringOption } & Record<string, StringOption> = { from: { type: 'string' }, for: { type: 'string' } };
   for (const p of faultParams(catalog)) options[p.option] = { type: 'string' };
   return options;
 }
@@ -67,6 +67,14 @@ export interface MenuContribution {
   command: string;
   when: string;
   group: string;
+}
+
+/**
+ * A command id of a fault kind: `moodleLab.node.<kind>` for a kind of the catalog (the other node
+ * commands — drain, ready, heal, logs, shell, openBrowser — are not faults).
+ */
+export function isFaultCommand(command: unknown, catalog: Catalog = FAULT_CATALOG): boolean {
+  return typeof command === 'string' && command.startsWith(COMMAND_PREFIX) && catalog.some((e) => e.kind === command.slice(COMMAND_PREFIX.length));
 }
 
 const whenStates = (states: readonly NodeState[]) => `view == moodleLab.nodes && viewItem =~ /state-${states.length === 1 ? states[0] : `(${states.join('|')})`}/`;

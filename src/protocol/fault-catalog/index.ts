@@ -10,7 +10,7 @@ export * from './registry';
 export * from './check';
 export * from './surfaces';
 export { defineFault, MAX_DURATION_MS, paramOk } from './types';
-export type { AnyFault, FaultContext, FaultEntry, FaultFields, FaultParam, NetnsContext, NodeState, ParamField } from './types';
+export type { AnyFault, FaultContainer, FaultContext, FaultDocker, FaultEntry, FaultFields, FaultParam, NetnsContext, NodeState, ParamField } from './types';
 export { MAX_DELAY_MS, netemArgs } from './delay';
 export { LOSS_CHAIN, lossRules, MIN_LOSS_PCT } from './loss';
 export { PARTITION_CHAIN, partitionRules } from './partition';
