@@ -1,6 +1,13 @@
 /**
- * The step registry: every scenario step kind, in the order the schema lists them. Adding a step
- * kind = its module here + one line below (+ its variant of `Step` in ../types.ts).
+ * The step registry: every scenario step kind, in the order the schema lists them.
+ *
+ * Adding a step kind: `<key>.ts` here, exporting one `StepDefinition` (./step.ts): its key, the
+ * parsed kinds it produces, `describe` (a sentence and an example), `parse` (on the shared YAML
+ * reader and the scenario's state so far, ./parse-context.ts), its `schema` alternative
+ * (`stepObject`, ./schema-parts.ts) and `run` (on the run's state, ./run-context.ts) + its line
+ * in STEPS below + its variant of `Step` in ../types.ts. Then
+ * `node --import tsx scripts/write-scenario-schema.mjs` rewrites media/scenario.schema.json;
+ * test/unit/scenario-steps.test.ts checks the registry, the schema and the dispatch.
  */
 import type { Step } from '../types';
 import { assertStep } from './assert';
