@@ -91,7 +91,7 @@ export default tseslint.config(
   },
   {
     // The webview runs in a browser: no vscode, no node built-ins, no dockerode (type-only imports of the protocol are fine).
-    files: ['webview/**/*.ts', 'src/protocol/**/*.ts'],
+    files: ['webview/**/*.ts', 'src/protocol/**/*.ts', 'src/core/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': ['error', {

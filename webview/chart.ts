@@ -5,6 +5,10 @@
  * a new second or a new marker arrived.
  */
 import type { LoadMetrics, SeriesPoint, TimelineEvent } from '../src/protocol/snapshot';
+import { ChartBox, markerEvents, niceMax, plotArea, timeScale, valueScale } from '../src/core/chart-geometry';
+
+export { niceMax } from '../src/core/chart-geometry';
+export type { ChartBox } from '../src/core/chart-geometry';
 
 export interface ChartMarker {
   x: number;
@@ -26,24 +30,10 @@ export interface ChartModel {
   xEndMs: number;
 }
 
-export interface ChartBox {
-  width: number;
-  height: number;
-  left: number;
-  right: number;
-  top: number;
-  bottom: number;
-}
+/** The timeline events drawn as markers. */
+const MARKER_KINDS: readonly ChartMarker['kind'][] = ['fault', 'heal'];
 
 export const CHART_BOX: ChartBox = { width: 640, height: 190, left: 46, right: 34, top: 10, bottom: 22 };
-
-/** A "nice" round number ≥ v for the axis top. */
-export function niceMax(v: number): number {
-  if (v <= 10) return 10;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
 
 /** Geometry of the chart for these points and events (pure). */
 export function chartModel(metrics: Pick<LoadMetrics, 'series' | 'startedAtMs' | 'durationMs' | 'running'> | undefined, events: readonly TimelineEvent[], box: ChartBox = CHART_BOX): ChartModel | undefined {
@@ -54,11 +44,13 @@ export function chartModel(metrics: Pick<LoadMetrics, 'series' | 'startedAtMs' |
   const planned = metrics?.running && metrics.durationMs ? Math.min(start + metrics.durationMs, start + 120_000) : 0;
   const xStartMs = start;
   const xEndMs = Math.max(lastEnd, planned, start + 10_000);
-  const plotW = box.width - box.left - box.right;
-  const plotH = box.height - box.top - box.bottom;
-  const x = (ms: number) => box.left + ((ms - xStartMs) / (xEndMs - xStartMs)) * plotW;
+  const plot = plotArea(box);
+  const plotW = plot.width;
+  const plotH = plot.height;
+  const x = timeScale(plot, xStartMs, xEndMs);
   const yMaxMs = niceMax(Math.max(0, ...series.map((p) => p.p95Ms)));
-  const y = (ms: number) => box.top + plotH - (Math.min(ms, yMaxMs) / yMaxMs) * plotH;
+  const yScale = valueScale(plot, yMaxMs);
+  const y = (ms: number) => yScale(Math.min(ms, yMaxMs));
   const line = (key: 'p95Ms' | 'p50Ms') =>
     series
       .filter((p) => typeof p[key] === 'number')
@@ -74,9 +66,8 @@ export function chartModel(metrics: Pick<LoadMetrics, 'series' | 'startedAtMs' |
       return { x: x(p.atMs) + slot * 0.1, y: box.top + plotH - h, w: Math.max(1, slot * 0.8), h, errors: p.errors };
     });
   const markers: ChartMarker[] = [];
-  for (const e of events) {
-    if ((e.kind !== 'fault' && e.kind !== 'heal') || e.atMs < xStartMs || e.atMs > xEndMs) continue;
-    markers.push({ x: x(e.atMs), kind: e.kind, label: e.text.replace(/^(dashboard|scenario): (fault )?/, ''), atMs: e.atMs });
+  for (const e of markerEvents(events, MARKER_KINDS, xStartMs, xEndMs)) {
+    markers.push({ x: x(e.atMs), kind: e.kind as ChartMarker['kind'], label: e.text.replace(/^(dashboard|scenario): (fault )?/, ''), atMs: e.atMs });
   }
   return { p95: line('p95Ms'), p50: line('p50Ms'), bars, markers, yMaxMs, maxErrors, xStartMs, xEndMs };
 }

@@ -21,10 +21,10 @@ import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
 import type { Clock } from '../core/wait';
 import { realClock } from '../core/wait';
-import { ActiveFault, describeFault, FAULT_CATALOG, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from './catalog';
+import { ActiveFault, describeFault, FAULT_CATALOG, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from '../protocol/fault-catalog';
 
 // The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.
-export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from './catalog';
+export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from '../protocol/fault-catalog';
 
 export const NETEM_IMAGE = 'netem';
 

@@ -1,7 +1,7 @@
 /**
  * Scenarios: a YAML file of steps (bring the lab up, start load, break things, heal, narrate,
  * assert), its parsed model, and the result a run produces. The parser (parse.ts) turns YAML
- * into `Scenario`; the runner (runner.ts) executes it on a lab; the report (report.ts) renders
+ * into `Scenario`; the runner (runner.ts) executes it on a lab; the report (report/) renders
  * a `ScenarioResult` as self-contained HTML and Markdown.
  * No node or vscode imports here: the webview shows step progress from these types.
  */

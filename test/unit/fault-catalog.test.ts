@@ -25,6 +25,8 @@ import {
   paramOk,
 } from '../../src/protocol/fault-catalog';
 import { parseFaultSpec } from '../../src/load/faults';
+import { parseScenario } from '../../src/scenarios/parse';
+import { SCENARIO_SCHEMA } from '../../src/scenarios/schema';
 import { FaultIntent, validateIncoming } from '../../src/protocol/messages';
 import type { LabSnapshot } from '../../src/protocol/snapshot';
 import { nodeActions } from '../../webview/topology';
@@ -47,6 +49,24 @@ function example(e: FaultEntry): FaultRequest {
 
 /** A one-node snapshot with the node in this container state (what the dashboard's menu reads). */
 const withState = (state: string): LabSnapshot => ({ nodes: [{ name: 'galera1', role: 'db', container: state, healthy: true }], haproxy: { up: true, servers: [] } }) as unknown as LabSnapshot;
+
+/** A fault step of this kind in a scenario file, as text ("delay web1 200") and as a mapping. */
+function scenarioFaultSteps(e: FaultEntry): [string, string][] {
+  const groups = e.targets === 'groups';
+  const required = e.params.filter((x) => x.required);
+  const positional = required.find((x) => x.positional);
+  const options = required.filter((x) => x !== positional).map((x) => ` ${x.option} ${x.uiDefault}`).join('');
+  const text = `"${e.kind} web1${positional ? ` ${positional.uiDefault}` : ''}${groups ? ' from web2' : ''}${options}"`;
+  const mapping = `{ kind: ${e.kind}, ${groups ? 'nodes: web1, from: web2' : 'node: web1'}${required.map((x) => `, ${x.option}: ${x.uiDefault}`).join('')} }`;
+  return [['text', text], ['mapping', mapping]];
+}
+
+/** The fault step's two forms in the scenario JSON Schema (what media/scenario.schema.json holds). */
+function scenarioFaultSchema(): { text: { pattern: string }; mapping: { properties: Record<string, unknown> & { kind: { enum: string[] } } } } {
+  const steps = SCENARIO_SCHEMA.definitions.step.anyOf as { required?: string[]; properties?: Record<string, { anyOf: unknown[] }> }[];
+  const [text, mapping] = steps.find((x) => x.required?.[0] === 'fault')!.properties!.fault!.anyOf as [never, never];
+  return { text, mapping };
+}
 
 /** Every gap between the real surfaces and `catalog`: one sentence each. */
 async function gaps(catalog: readonly FaultEntry[]): Promise<string[]> {
@@ -88,6 +108,20 @@ async function gaps(catalog: readonly FaultEntry[]): Promise<string[]> {
     if (!built.ok) out.push(`${k}: faultFromFields refuses it: ${built.problem}`);
     if (!schema.kinds.includes(k)) out.push(`${k}: not in the scenario schema's kinds`);
     for (const p of e.params) if (!schema.properties[p.option]) out.push(`${k}: the scenario schema has no "${p.option}"`);
+    // scenario files: the real parser takes the kind in both forms, and media/scenario.schema.json lists it
+    for (const [form, step] of scenarioFaultSteps(e)) {
+      try {
+        const parsed = parseScenario(`name: t\nsteps:\n  - up\n  - fault: ${step}\n`, 'catalog.yaml').steps[1]!;
+        if (parsed.kind !== 'fault' || parsed.fault.kind !== k) out.push(`${k}: the scenario parser reads ${step} as ${parsed.text}`);
+        else if (built.ok) assert.deepEqual(parsed.fault, built.request, `${k}: the scenario parser's ${form} form`);
+      } catch (err) {
+        out.push(`${k}: the scenario parser refuses the ${form} form ${step}: ${(err as Error).message}`);
+      }
+    }
+    const faultSchema = scenarioFaultSchema();
+    if (!new RegExp(faultSchema.text.pattern).test(`${k} web1`)) out.push(`${k}: the scenario JSON Schema's text form refuses "${k} web1"`);
+    if (!faultSchema.mapping.properties.kind.enum.includes(k)) out.push(`${k}: not a kind in the scenario JSON Schema`);
+    for (const p of e.params) if (!faultSchema.mapping.properties[p.option]) out.push(`${k}: the scenario JSON Schema has no "${p.option}"`);
     // UI: VS Code command + menu, dashboard action (a kind without a menu must take groups: menus act on one node)
     if (!e.menu) {
       if (e.targets !== 'groups') out.push(`${k}: no menu (VS Code, dashboard)`);
@@ -127,7 +161,7 @@ describe('fault catalog: one declaration drives every surface', () => {
 
   it('a kind added to the catalog alone (no surface has it) is caught on every surface', async () => {
     const found = await gaps([...FAULT_CATALOG, fake]);
-    for (const what of ['CLI usage', '--fault refuses', 'protocol refuses', 'faultRequestProblem refuses', 'faultFromFields', 'scenario schema', 'VS Code command', 'context menu', "dashboard's node menu", "package.json's fault contributions"]) {
+    for (const what of ['CLI usage', '--fault refuses', 'protocol refuses', 'faultRequestProblem refuses', 'faultFromFields', 'scenario schema', 'scenario parser refuses the text form', 'scenario parser refuses the mapping form', "scenario JSON Schema's text form", 'a kind in the scenario JSON Schema', 'VS Code command', 'context menu', "dashboard's node menu", "package.json's fault contributions"]) {
       assert.ok(found.some((g) => g.startsWith('freeze:') ? g.includes(what) : what.startsWith('package') && g.startsWith(what)), `no gap about ${what}: ${found.join('\n')}`);
     }
   });

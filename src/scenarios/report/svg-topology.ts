@@ -1,0 +1,76 @@
+/** The report's topology diagram: the tiers of the lab as SVG, faulted nodes marked. */
+import type { ScenarioResult } from '../types';
+import { esc } from './format';
+import { roleDisplays } from '../../roles';
+
+function nodesIn(text: string, names: string[]): string[] {
+  return names.filter((n) => new RegExp(`(^|[^A-Za-z0-9_-])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9_-])`).test(text));
+}
+
+const TIER_ORDER: string[] = roleDisplays().map((d) => d.role);
+const TIER_TITLE: Record<string, string> = Object.fromEntries(roleDisplays().map((d) => [d.role, d.reportTitle]));
+
+export function topologySvg(result: ScenarioResult): string {
+  const nodes = result.topology.nodes;
+  if (!nodes.length) return '<p class="empty">No topology recorded.</p>';
+  const faultTexts = [
+    ...result.timeline.filter((e) => e.kind === 'fault').map((e) => e.text),
+    ...result.runs.flatMap((r) => r.faults.map((f) => f.fault)),
+    ...(result.runs.length ? [] : result.faults.map((f) => f.fault)),
+  ];
+  const names = nodes.map((n) => n.name);
+  const faultCount = new Map<string, number>();
+  for (const t of result.timeline.filter((e) => e.kind === 'fault')) for (const n of nodesIn(t.text, names)) faultCount.set(n, (faultCount.get(n) ?? 0) + 1);
+  if (!faultCount.size) for (const t of faultTexts) for (const n of nodesIn(t, names)) faultCount.set(n, (faultCount.get(n) ?? 0) + 1);
+
+  const byRole = new Map<string, { name: string; role: string }[]>();
+  for (const n of nodes) byRole.set(n.role, [...(byRole.get(n.role) ?? []), n]);
+  const roles = [...byRole.keys()].sort((a, b) => (TIER_ORDER.indexOf(a) + 1 || 99) - (TIER_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
+  const top = roles.filter((r) => r === 'lb');
+  const mid = roles.filter((r) => r === 'web');
+  const bottom = roles.filter((r) => r !== 'lb' && r !== 'web');
+  const rows = [top, mid, bottom].filter((r) => r.length);
+
+  const NW = 132, NH = 52, GAP = 16, PAD = 18, ROW_H = 150, W = 1100;
+  type Group = { role: string; x: number; y: number; w: number; h: number; nodes: { name: string; x: number; y: number }[] };
+  const groups: Group[] = [];
+  const rowWidths = rows.map((row) => row.map((role) => byRole.get(role)!.length * NW + (byRole.get(role)!.length - 1) * GAP + 2 * PAD));
+  const rowTotals = rowWidths.map((ws) => ws.reduce((a, b) => a + b, 0) + (ws.length - 1) * 40);
+  const width = Math.max(W, ...rowTotals.map((t) => t + 20));
+  rows.forEach((row, ri) => {
+    const widths = rowWidths[ri]!;
+    let x = (width - rowTotals[ri]!) / 2;
+    row.forEach((role, gi) => {
+      const y = 20 + ri * ROW_H;
+      const g: Group = { role, x, y, w: widths[gi]!, h: NH + 2 * PAD + 14, nodes: [] };
+      byRole.get(role)!.forEach((n, i) => g.nodes.push({ name: n.name, x: x + PAD + i * (NW + GAP), y: y + PAD + 14 }));
+      groups.push(g);
+      x += widths[gi]! + 40;
+    });
+  });
+  const height = 20 + rows.length * ROW_H - 30;
+  const edges: string[] = [];
+  const line = (x1: number, y1: number, x2: number, y2: number) => `<line class="edge" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`;
+  const lbs = groups.filter((g) => g.role === 'lb');
+  const webs = groups.filter((g) => g.role === 'web');
+  const backs = groups.filter((g) => g.role !== 'lb' && g.role !== 'web');
+  for (const lb of lbs) for (const w of webs) for (const n of w.nodes) for (const l of lb.nodes) edges.push(line(l.x + NW / 2, l.y + NH, n.x + NW / 2, n.y));
+  // below the web tier one edge per back-end tier, from the tier box (every web node talks to each)
+  const from = webs[0] ?? lbs[0];
+  if (from) backs.forEach((b, i) => edges.push(line(from.x + (from.w * (i + 1)) / (backs.length + 1), from.y + from.h, b.x + b.w / 2, b.y)));
+
+  const body = groups.map((g) => {
+    const ns = g.nodes.map((n) => {
+      const count = faultCount.get(n.name) ?? 0;
+      return `<g class="node${count ? ' faulted' : ''}" data-node="${esc(n.name)}" data-faults="${count}">` +
+        `<rect x="${n.x}" y="${n.y}" width="${NW}" height="${NH}" rx="8"/>` +
+        `<text x="${n.x + NW / 2}" y="${n.y + (count ? 22 : 32)}" class="node-name">${esc(n.name)}</text>` +
+        (count ? `<text x="${n.x + NW / 2}" y="${n.y + 42}" class="node-fault">⚡ fault${count > 1 ? ` ×${count}` : ''}</text>` : '') +
+        '</g>';
+    }).join('');
+    return `<g class="tier" data-role="${esc(g.role)}"><rect class="tier-box" x="${g.x}" y="${g.y}" width="${g.w}" height="${g.h}" rx="12"/>` +
+      `<text class="tier-title" x="${g.x + 12}" y="${g.y + 20}">${esc(TIER_TITLE[g.role] ?? g.role)}</text>${ns}</g>`;
+  }).join('');
+  return `<svg class="topology" viewBox="0 0 ${width} ${height}" role="img" aria-label="Topology: ${esc(nodes.map((n) => n.name).join(', '))}">` +
+    `<g class="edges">${edges.join('')}</g>${body}</svg>`;
+}

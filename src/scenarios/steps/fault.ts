@@ -1,0 +1,202 @@
+/**
+ * `fault`: break (or repair) a node, written like the CLI's `--fault` or as a mapping. The kinds,
+ * their parameters, bounds and sentences come from the fault catalog (src/protocol/fault-catalog): this
+ * module reads the YAML forms into the catalog's fields and points each problem at its node.
+ */
+import { isMap, isScalar } from 'yaml';
+import { durationMs, parseDuration } from '../../load/faults';
+import {
+  describeFault, FAULT_FIELD_KEYS, FAULT_KINDS, faultEntry, FaultKind, faultFromFields, FaultParam, faultParams, FaultRequest, faultSchemaParts, GROUP_KINDS, MAX_DURATION_MS, paramOwners,
+} from '../../protocol/fault-catalog';
+import { clip, closest, Entry, fmtMs, quote, YamlNode } from '../yaml-reader';
+import type { StepParser } from './parse-context';
+import { DURATION_PATTERN, NUM, ref, stepObject } from './schema-parts';
+import type { StepDefinition, StepInput, StepOf } from './step';
+
+/** Keys of the mapping form: kind, node, nodes, from, each parameter's option, for. */
+export const FAULT_KEYS = FAULT_FIELD_KEYS;
+/** Options of the text form ("delay web3 300 jitter 20"): from, for and each parameter's option. */
+const TEXT_OPTIONS = ['from', 'for', ...faultParams().map((x) => x.option).sort()];
+const paramByOption = (option: string) => faultParams().find((x) => x.option === option);
+/** What a parameter's value looks like, for "must be a value like …" (else the value a menu offers). */
+const VALUE_EXAMPLE: Record<string, string> = { ms: '300', jitter: '20', percent: '30' };
+const FAULT_SCHEMA = faultSchemaParts({ ms: DURATION_PATTERN, percent: `^\\s*${NUM}\\s*%?\\s*$` });
+
+const describe = {
+  summary: 'Break (or repair) a node: text like the CLI, or a mapping.',
+  example: '`fault: stop web2`',
+};
+
+export const faultStep: StepDefinition<StepOf<'fault'>> = {
+  key: 'fault',
+  kinds: ['fault'],
+  needsValue: true,
+  describe,
+
+  parse(p: StepParser, { e, pos }: StepInput) {
+    const fault = parseFault(p, e!);
+    return { pos, text: `fault ${describeFault(fault)}${fault.forMs ? ` for ${fmtMs(fault.forMs)}` : ''}`, kind: 'fault', fault };
+  },
+
+  schema: stepObject('fault', describe.summary, {
+    anyOf: [
+      {
+        type: 'string',
+        pattern: `^\\s*(${FAULT_KINDS.join('|')})\\s+\\S+(\\s+\\S+)*\\s*$`,
+        description: '"<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]": "stop web2", "kill galera3", "delay web3 300" (ms), "loss web1 30" (%), "partition galera1 from galera2,galera3", "pause redis for 10s".',
+        examples: ['stop web2', 'kill galera3', 'delay web3 300 jitter 20', 'loss web1 30', 'partition galera1 from galera2,galera3', 'pause redis for 10s'],
+      },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind'],
+        properties: {
+          kind: { type: 'string', enum: FAULT_SCHEMA.kinds, description: 'stop/start, kill, pause/unpause, disconnect/connect (network), delay (latency), loss (packets), partition.' },
+          node: ref('node'),
+          nodes: { ...ref('nodes'), description: `The node; for a ${GROUP_KINDS.join('/')}, the first group.` },
+          from: { ...ref('nodes'), description: `${GROUP_KINDS.join(', ')}: the other group.` },
+          ...FAULT_SCHEMA.properties,
+          for: { ...ref('duration'), description: 'Revert by itself after this long (faults that break something).' },
+        },
+        allOf: FAULT_SCHEMA.allOf,
+      },
+    ],
+  }, [{ fault: 'stop web2' }, { fault: { kind: 'delay', node: 'web3', ms: 300, jitter: 20 } }]),
+
+  async run(step, ctx) {
+    const text = describeFault(step.fault);
+    if (ctx.current && !ctx.current.finished) await ctx.current.handle.fault(step.fault, text);
+    else await ctx.lab.fault(step.fault);
+    ctx.note('fault', text);
+    return { detail: text };
+  },
+};
+
+function parseFault(p: StepParser, e: Entry): FaultRequest {
+  const v = e.value!;
+  let kind: FaultKind | undefined;
+  let nodes: string[] | undefined;
+  let from: string[] | undefined;
+  let forMs: number | undefined;
+  /** Each parameter's value by its option (`ms`, `jitter`, `percent`), as the catalog names them. */
+  const values: Record<string, number> = {};
+  // Where to point for each field: the one scalar in the text form, each value in the mapping form.
+  const where: Record<string, YamlNode> = {};
+  /** A parameter's value as written: ms (a bare number or a duration) or a percentage. */
+  const paramValue = (param: FaultParam, text: string, node: YamlNode): number => {
+    // The positional value reads as the kind (`delay`), the others as their option (`jitter`).
+    const word = param.positional ? paramOwners(param.field)[0]! : param.option;
+    if (param.unit === '%') {
+      const m = /^(\d+(?:\.\d+)?|\.\d+)\s*%?$/.exec(text.trim());
+      if (!m) p.fail(node, `fault ${word} ${param.option} must be a number from 0 to ${param.max} (e.g. 30 or 30%), not "${clip(text)}"`);
+      return Number(m[1]);
+    }
+    const t = text.trim();
+    if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+    try {
+      return parseDuration(t, word);
+    } catch {
+      return p.fail(node, `fault ${word} must be milliseconds (e.g. 300 or 300ms), not "${clip(text)}"`);
+    }
+  };
+  const kindOf = (word: string, node: YamlNode): FaultKind => {
+    if (!(FAULT_KINDS as readonly string[]).includes(word)) {
+      const hint = closest(word, FAULT_KINDS);
+      p.fail(node, `unknown fault kind "${clip(word)}"${hint ? ` (did you mean "${hint}"?)` : ''}: use one of ${quote(FAULT_KINDS)}`);
+    }
+    return word as FaultKind;
+  };
+  const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const nodeAt: YamlNode[] = [];
+  const fromAt: YamlNode[] = [];
+
+  if (isScalar(v) && typeof v.value === 'string') {
+    // "<kind> <nodes>[ <value>][ from <nodes>][ for <duration>][ jitter <ms>]" (-- before options is fine, as in the CLI)
+    const tokens = v.value.trim().split(/\s+/);
+    const [k, nodesText] = tokens;
+    kind = kindOf(k ?? '', v);
+    const entry = faultEntry(kind)!;
+    if (!nodesText || nodesText.startsWith('-')) p.fail(v, `fault ${kind} needs a node, e.g. ${entry.targets === 'groups' ? `"${kind} galera1 from galera2,galera3"` : `"${kind} web2"`}`);
+    nodes = split(nodesText);
+    nodes.forEach(() => nodeAt.push(v));
+    let i = 2;
+    const next = tokens[i];
+    const positional = entry.params.find((x) => x.positional);
+    if (positional && next !== undefined && /^[\d.]/.test(next)) {
+      values[positional.option] = paramValue(positional, next, v);
+      i++;
+    }
+    while (i < tokens.length) {
+      const opt = tokens[i]!.replace(/^--/, '');
+      const arg = tokens[i + 1];
+      if (!TEXT_OPTIONS.includes(opt)) {
+        const hint = closest(opt, TEXT_OPTIONS);
+        p.fail(v, `fault: unexpected "${clip(tokens[i]!)}"${hint ? ` (did you mean "${hint}"?)` : ''}; write "<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]", e.g. "delay web3 300 jitter 20"`);
+      }
+      if (arg === undefined) p.fail(v, `fault: "${clip(tokens[i]!)}" needs a value`);
+      if (opt === 'from') {
+        from = split(arg);
+        from.forEach(() => fromAt.push(v));
+      } else if (opt === 'for') forMs = forDuration(p, arg, v);
+      else values[opt] = paramValue(paramByOption(opt)!, arg, v);
+      i += 2;
+    }
+    for (const f of FAULT_KEYS) where[f === 'node' ? 'nodes' : f] = v;
+  } else if (isMap(v)) {
+    let kindEntry: Entry | undefined;
+    const es = p.entries(v, 'fault', FAULT_KEYS);
+    for (const x of es) where[x.key] = x.at;
+    for (const x of es) {
+      switch (x.key) {
+        case 'kind':
+          kindEntry = x;
+          kind = kindOf(p.string(x, 'fault kind'), x.at);
+          break;
+        case 'node':
+        case 'nodes':
+          if (nodes) p.fail(x.keyNode, 'fault: give `node` or `nodes`, not both');
+          {
+            const l = p.nodeList(x, `fault ${x.key}`);
+            nodes = l.names;
+            nodeAt.push(...l.at);
+          }
+          where.nodes = x.at;
+          break;
+        case 'from': {
+          const l = p.nodeList(x, 'fault from');
+          from = l.names;
+          fromAt.push(...l.at);
+          break;
+        }
+        case 'for':
+          forMs = forDuration(p, p.scalarText(x, 'fault for', '10s'), x.at);
+          break;
+        default: {
+          // a parameter: ms, jitter, percent, …
+          const param = paramByOption(x.key)!;
+          values[x.key] = paramValue(param, p.scalarText(x, `fault ${x.key}`, VALUE_EXAMPLE[x.key] ?? String(param.uiDefault)), x.at);
+        }
+      }
+    }
+    if (!kindEntry) p.fail(v, `fault needs a \`kind\` (${quote(FAULT_KINDS)})`);
+    if (!nodes) p.fail(v, `fault ${kind} needs \`node\` (or \`nodes\` for a ${GROUP_KINDS.join('/')})`);
+  } else {
+    p.fail(e.at, `fault must be text like "stop web2" or a mapping like { kind: delay, node: web3, ms: 300 }, not ${p.show(v)}`);
+  }
+  // Node names against the topology in force (with a hint), then the catalog's one check.
+  nodes!.forEach((n, i) => p.checkNode(n, nodeAt[i] ?? where.nodes!));
+  (from ?? []).forEach((n, i) => p.checkNode(n, fromAt[i] ?? where.from!));
+  const checked = faultFromFields(kind!, { nodes, from, for: forMs, ...values }, p.env.topo.nodes.map((n) => n.name));
+  if (!checked.ok) {
+    const at = checked.field === 'nodes' ? (where.nodes ?? where.kind) : checked.field === 'from' ? (where.from ?? where.nodes) : where[checked.field];
+    p.fail(at, checked.problem);
+  }
+  return checked.request;
+}
+
+function forDuration(p: StepParser, text: string, node: YamlNode): number {
+  const ms = durationMs(text);
+  if (ms !== undefined && ms > MAX_DURATION_MS) p.fail(node, `fault for must be at most ${fmtMs(MAX_DURATION_MS)}, got "${clip(text)}"`);
+  if (ms === undefined || ms <= 0) p.fail(node, `fault for must be a positive duration like 10s, not "${clip(text)}"`);
+  return ms;
+}
