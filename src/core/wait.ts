@@ -3,7 +3,7 @@
  * The clock is injected so unit tests run without waiting.
  */
 
-import { DockerUnavailableError } from './errors';
+import { DockerUnavailableError, errText } from './errors';
 
 export interface Clock {
   now(): number;
@@ -47,7 +47,7 @@ export async function waitFor<T>(probe: () => Promise<{ ok: true; value: T } | {
       lastProblem = r.problem;
     } catch (err) {
       if (err instanceof DockerUnavailableError) throw err; // the engine is gone: waiting cannot help
-      lastProblem = err instanceof Error ? err.message : String(err);
+      lastProblem = errText(err);
     }
     if (clock.now() >= deadline) throw new WaitTimeoutError(opts.what, opts.timeoutMs, lastProblem);
     await clock.sleep(Math.min(interval, Math.max(0, deadline - clock.now())));

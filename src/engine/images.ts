@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DockerClient, Labels } from '../docker/types';
 import { labLabels } from '../docker/labels';
+import { errText } from '../core/errors';
 
 export const DEFAULT_BASE_IMAGE = 'debian:trixie-slim';
 
@@ -71,7 +72,7 @@ export class ImageBuilder {
     try {
       await this.docker.images.build(dir, files, { tag, labels: opts.labels ?? labLabels(lab), buildArgs, noCache: opts.rebuild }, (line) => progress(`[${req.name}] ${line}`));
     } catch (err) {
-      throw new Error(`building the ${req.name} image failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`building the ${req.name} image failed: ${errText(err)}`);
     }
     return { tag, built: true };
   }

@@ -23,6 +23,7 @@ import { Clock, realClock } from '../core/wait';
 import { roleModule, roleModules } from '../roles';
 import type { RoleHookContext } from '../roles/types';
 import type { Reporter } from '../core/reporter';
+import { errText } from '../core/errors';
 
 export type { Reporter };
 
@@ -436,7 +437,7 @@ export class LabEngine {
         this.reporter.step(`${node.name} ready`);
       } catch (err) {
         const logs = await this.docker.containers.logs(id, 25).catch(() => '(no logs)');
-        throw new NodeFailedError(node.name, err instanceof Error ? err.message : String(err), logs);
+        throw new NodeFailedError(node.name, errText(err), logs);
       }
     };
     if (spec.sequential) for (const n of order) await startOne(n);

@@ -15,6 +15,7 @@ import { contextFiles, contextHash } from './images';
 import { labLabels } from '../docker/labels';
 import { listTree } from '../moodle/fingerprint';
 import type { MoodleSource } from '../moodle/types';
+import { errText } from '../core/errors';
 
 export const MOODLE_CONTEXT = 'moodle';
 
@@ -75,7 +76,7 @@ export async function ensureMoodleImage(
       (l) => progress.detail(`[moodle] ${l}`),
     );
   } catch (err) {
-    throw new Error(`building the Moodle image failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`building the Moodle image failed: ${errText(err)}`);
   }
   return tag;
 }

@@ -22,6 +22,7 @@ import { ROLES } from '../engine/topology';
 import type { Clock } from '../core/wait';
 import { realClock } from '../core/wait';
 import { ActiveFault, describeFault, FAULT_CATALOG, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from '../protocol/fault-catalog';
+import { errText } from '../core/errors';
 
 // The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.
 export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from '../protocol/fault-catalog';
@@ -208,7 +209,7 @@ export class FaultInjector {
     } catch (err) {
       // Not in force: forget it again (and bring back the fault it replaced, still in force).
       await this.record(`forget failed fault ${fault.detail}`, (faults) => [...faults.filter((f) => f.id !== fault.id), ...replaced.filter((r) => !faults.some((f) => f.id === r.id))]).catch((e: unknown) => {
-        this.deps.reporter.step(`could not remove the record of the failed fault "${fault.detail}": ${e instanceof Error ? e.message : String(e)}`);
+        this.deps.reporter.step(`could not remove the record of the failed fault "${fault.detail}": ${errText(e)}`);
       });
       throw err;
     }

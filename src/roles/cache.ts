@@ -1,7 +1,8 @@
 /** `cache`: Redis, the session store. */
 import type { DerivedEvent } from './types';
-import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
+import { RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forExec } from './wait-strategies';
+import { errText } from '../core/errors';
 
 /** INFO's `field:value` lines (sections and comments skipped). */
 export function parseRedisInfo(text: string): Map<string, string> {
@@ -69,7 +70,7 @@ export const cacheRole: RoleModule = {
           }
           health.set(cache.name, status.redis.up ? { healthy: true } : { healthy: false, detail: `PING: ${ping.stdout.trim() || ping.stderr.trim() || `exit code ${ping.exitCode}`}` });
         } catch (err) {
-          status.redis.error = errorText(err);
+          status.redis.error = errText(err);
           health.set(cache.name, { healthy: false, detail: status.redis.error });
         }
       })(),

@@ -7,8 +7,9 @@ import type { EventSeverity } from '../protocol/snapshot';
 import type { GaleraNodeStatus } from '../protocol/status';
 import type { DerivedEvent } from './types';
 import { notYet, ready } from '../core/wait';
-import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
+import { RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forCheck, forContainerRunning } from './wait-strategies';
+import { errText } from '../core/errors';
 
 export const dbRole: RoleModule = {
   role: 'db',
@@ -78,8 +79,8 @@ export const dbRole: RoleModule = {
               const healthy = row.state === 'Synced' && row.ready && row.clusterStatus === 'Primary';
               health.set(n.name, healthy ? { healthy } : { healthy, detail: `${row.clusterStatus ?? '?'} / ${row.state}${row.ready ? '' : ' / not ready'}` });
             } catch (err) {
-              galeraRows.push({ name: n.name, state: 'unreachable', ready: false, error: errorText(err) });
-              health.set(n.name, { healthy: false, detail: errorText(err) });
+              galeraRows.push({ name: n.name, state: 'unreachable', ready: false, error: errText(err) });
+              health.set(n.name, { healthy: false, detail: errText(err) });
             }
           }),
         );

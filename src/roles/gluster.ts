@@ -1,6 +1,7 @@
 /** The replicated Gluster volume: created idempotently by the image's helper, read back as JSON. */
 import type { ContainerClient } from '../docker/types';
 import { Clock, notYet, ready, realClock, waitFor } from '../core/wait';
+import { errText } from '../core/errors';
 
 export interface VolumeStatus {
   volume: string;
@@ -81,7 +82,7 @@ export async function healVolume(containers: ContainerClient, onNode: string, vo
           triggered = true;
           report('gluster: self-heal triggered');
         } catch (err) {
-          refusal = err instanceof Error ? err.message : String(err);
+          refusal = errText(err);
           detail(`gluster: heal trigger refused, retrying: ${refusal}`);
         }
       }

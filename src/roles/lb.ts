@@ -6,8 +6,9 @@ import type { DerivedEvent } from './types';
 import type { RoleLabState } from './types';
 import { nodesOf, Topology } from './types';
 import { notYet, ready, waitFor } from '../core/wait';
-import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
+import { RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
+import { errText } from '../core/errors';
 
 /** The configuration the lab's HAProxy runs with. */
 export function haproxyConfig(topology: Topology, state: RoleLabState): string {
@@ -79,7 +80,7 @@ export const lbRole: RoleModule = {
           status.haproxy.up = true;
           health.set(lb.name, { healthy: true });
         } catch (err) {
-          status.haproxy.error = errorText(err);
+          status.haproxy.error = errText(err);
           health.set(lb.name, { healthy: false, detail: status.haproxy.error });
         }
       })(),

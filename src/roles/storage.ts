@@ -3,8 +3,9 @@ import { GLUSTER_VOLUME } from './env';
 import { ensureBricksOnline, setupVolume, storageWriteProbe, volumeStatus, VolumeStatus } from './gluster';
 import { nodesOf } from './types';
 import type { DerivedEvent } from './types';
-import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
+import { RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forExec } from './wait-strategies';
+import { errText } from '../core/errors';
 
 export const storageRole: RoleModule = {
   role: 'storage',
@@ -46,7 +47,7 @@ export const storageRole: RoleModule = {
           try {
             vs = await volumeStatus(docker.containers, asker.id, GLUSTER_VOLUME);
           } catch (err) {
-            status.gluster.error = errorText(err);
+            status.gluster.error = errText(err);
           }
         } else status.gluster.error = 'no storage node running';
         status.gluster.started = vs?.started ?? false;
@@ -69,7 +70,7 @@ export const storageRole: RoleModule = {
           if (p.error) status.gluster.writeError = p.error;
         } catch (err) {
           // The probe itself could not run (not a verdict on the volume): writable stays unknown.
-          status.gluster.writeError = `write probe on ${webName}: ${errorText(err)}`;
+          status.gluster.writeError = `write probe on ${webName}: ${errText(err)}`;
         }
       })(),
     ];

@@ -138,7 +138,6 @@ export interface RoleModule {
   display: RoleDisplay;
 }
 
-export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export type PresetName = 'ha' | 'single';
 

@@ -2,8 +2,9 @@
 import { DB_NAME, DB_USER, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, PROBE_DB_NAME } from './env';
 import { HAPROXY_PORTS } from './haproxy';
 import { nodesOf } from './types';
-import { errorText, RoleModule, RUNTIME_TMPFS } from './types';
+import { RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
+import { errText } from '../core/errors';
 
 export const WEB_HEALTH_PATH = '/lab/health.php';
 
@@ -59,7 +60,7 @@ export const webRole: RoleModule = {
         const r = await ctx.http(`http://127.0.0.1:${port}${WEB_HEALTH_PATH}`, 2000);
         ctx.health.set(n.name, r.status === 200 ? { healthy: true } : { healthy: false, detail: `health check HTTP ${r.status}` });
       } catch (err) {
-        ctx.health.set(n.name, { healthy: false, detail: errorText(err) });
+        ctx.health.set(n.name, { healthy: false, detail: errText(err) });
       }
     });
   },

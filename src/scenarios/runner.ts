@@ -17,12 +17,12 @@ import { stepOfKind } from './steps';
 import { labForPreset, RunContext } from './steps/run-context';
 import type { RunnerDeps, RunnerOptions } from './steps/run-context';
 import type { AssertCheck, NamedRun, Scenario, ScenarioProgress, ScenarioResult, Step, StepResult } from './types';
+import { errText } from '../core/errors';
 
 export { checkState, compareOp, describeState, metricOf } from './steps/checks';
 export { labForPreset } from './steps/run-context';
 export type { RunnerDeps, RunnerOptions, ScenarioLab } from './steps/run-context';
 
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms))) };
 
 const EMPTY_RESULT: LoadResult = {

@@ -9,6 +9,7 @@ import { ActiveRun, RunContext, StepFailed } from './run-context';
 import { NUM, ref, stepObject } from './schema-parts';
 import type { StepParser } from './parse-context';
 import type { StepDefinition, StepInput, StepOf } from './step';
+import { runSummary } from '../../core/summary';
 
 export const LOAD_KEYS = ['users', 'journey', 'duration', 'name', 'throughput', 'think', 'rampUp'] as const;
 export const JOURNEYS: readonly JourneyChoice[] = ['auto', 'moodle', 'probe'];
@@ -144,7 +145,7 @@ export const loadStep: StepDefinition<StepOf<'load-start' | 'load-stop' | 'load-
     }
     if (!ctx.current) throw new StepFailed('no load is running');
     const r = await ctx.finish(ctx.current, step.kind === 'load-stop');
-    return { detail: `${r.result.requests} requests, ${r.result.failures} failed, Apdex ${r.result.apdex}, p95 ${r.result.latencyMs.p95} ms` };
+    return { detail: runSummary(r.result, { p95Ms: r.result.latencyMs.p95 }) };
   },
 };
 

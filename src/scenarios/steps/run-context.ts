@@ -14,6 +14,7 @@ import type { LoadResult } from '../../metrics/export';
 import type { WindowStats } from '../../metrics/recorder';
 import type { LabStatus } from '../../protocol/status';
 import type { NamedRun, Scenario, ScenarioProgress, ScenarioResult, ScenarioTimelineEntry } from '../types';
+import { runSummary } from '../../core/summary';
 
 /** What the runner needs of a lab (LabController has all of it). */
 export interface ScenarioLab extends FaultTarget {
@@ -103,7 +104,7 @@ export class RunContext {
     if (!r.finished) {
       if (stop) r.handle.stop();
       r.finished = await r.handle.done;
-      this.note('load', `load ${r.name} ended: ${r.finished.result.requests} requests, ${r.finished.result.failures} failed, Apdex ${r.finished.result.apdex}`);
+      this.note('load', `load ${r.name} ended: ${runSummary(r.finished.result)}`);
     }
     if (this.current === r) this.current = undefined;
     return r.finished;
