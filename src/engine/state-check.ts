@@ -6,7 +6,7 @@
 import * as os from 'node:os';
 import { HAPROXY_PROFILES } from '../roles/haproxy';
 import { identityOf } from '../docker/labels';
-import type { LabState } from './state';
+import type { LabState } from './state-types';
 import { PRESET_NAMES } from './topology';
 import { FAULT_KINDS } from '../protocol/faults';
 

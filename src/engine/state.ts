@@ -11,40 +11,11 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { HaproxyProfile } from '../roles/haproxy';
-import type { LabSecrets } from '../roles/types';
-import type { LabIdentity } from '../docker/labels';
+import type { LabExtra, LabSecrets, LabState } from './state-types';
 import { LockOptions, withLock } from './lock';
 import { checkLabState } from './state-check';
-import type { PresetName } from './topology';
-import type { MoodleLabState } from '../moodle/install';
-import type { ActiveFault } from '../protocol/faults';
 
-export type { LabSecrets };
-
-export interface LabState {
-  lab: string;
-  createdAt: string;
-  preset: PresetName;
-  webCount: number;
-  baseImage: string;
-  secrets: LabSecrets;
-  /** Host ports by port name (`moodle`, `stats`, `runtime`). */
-  ports: Record<string, number>;
-  /** Sections owned by other modules (the name `extra` is kept for state files already written). */
-  extra: LabExtra;
-}
-
-export interface LabExtra {
-  /** HAProxy's timing profile, chosen at creation. */
-  haproxyProfile?: HaproxyProfile;
-  /** The Moodle image and install (src/moodle). */
-  moodle?: MoodleLabState;
-  /** Faults in force, whoever applied them (src/faults). */
-  faults?: ActiveFault[];
-  /** The lab's id on its Docker objects (src/docker/labels.ts). */
-  identity?: LabIdentity;
-}
+export type { LabExtra, LabSecrets, LabState };
 
 export function newSecret(bytes = 18): string {
   return randomBytes(bytes).toString('base64url');

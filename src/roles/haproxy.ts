@@ -6,9 +6,9 @@
  * Facts and sources: shared/docs/HA-NOTES.md.
  */
 // Types only from ./topology: role modules read this module's constants while the topology loads the registry.
-import type { Topology } from './types';
+import type { HaproxyProfile, Topology } from './types';
 
-export type HaproxyProfile = 'tuned' | 'defaults';
+export type { HaproxyProfile };
 export const HAPROXY_PROFILES: readonly HaproxyProfile[] = ['tuned', 'defaults'];
 
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';

@@ -8,7 +8,6 @@ import type { ContainerInfo, DockerClient } from '../docker/types';
 import type { HaproxyRuntime } from './haproxy-runtime';
 import type { Reporter } from '../core/reporter';
 import type { HttpGet } from './http';
-import type { HaproxyProfile } from './haproxy';
 import type { Clock } from '../core/wait';
 import type { EventSeverity, EventSource } from '../protocol/snapshot';
 import type { LabStatus, Role, RoleDisplay } from '../protocol/status';
@@ -189,3 +188,6 @@ export interface DerivedEvent {
   node?: string;
   text: string;
 }
+
+/** HAProxy's timing profile, chosen at a lab's creation (./haproxy.ts renders it). */
+export type HaproxyProfile = 'tuned' | 'defaults';

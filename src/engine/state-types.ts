@@ -1,0 +1,33 @@
+/** The shape of a lab's state file (./state.ts reads and writes it, ./state-check.ts checks it). */
+import type { LabIdentity } from '../docker/labels';
+import type { MoodleLabState } from '../moodle/install';
+import type { ActiveFault } from '../protocol/faults';
+import type { HaproxyProfile } from '../roles/haproxy';
+import type { LabSecrets } from '../roles/types';
+import type { PresetName } from './topology';
+
+export type { LabSecrets };
+
+export interface LabState {
+  lab: string;
+  createdAt: string;
+  preset: PresetName;
+  webCount: number;
+  baseImage: string;
+  secrets: LabSecrets;
+  /** Host ports by port name (`moodle`, `stats`, `runtime`). */
+  ports: Record<string, number>;
+  /** Sections owned by other modules (the name `extra` is kept for state files already written). */
+  extra: LabExtra;
+}
+
+export interface LabExtra {
+  /** HAProxy's timing profile, chosen at creation. */
+  haproxyProfile?: HaproxyProfile;
+  /** The Moodle image and install (src/moodle). */
+  moodle?: MoodleLabState;
+  /** Faults in force, whoever applied them (src/faults). */
+  faults?: ActiveFault[];
+  /** The lab's id on its Docker objects (src/docker/labels.ts). */
+  identity?: LabIdentity;
+}
