@@ -7,21 +7,13 @@ import {
 } from '../../src/scenarios/parse';
 import { SCENARIO_SCHEMA } from '../../src/scenarios/schema';
 import { METRIC_KEYS, ScenarioError, Step } from '../../src/scenarios/types';
+import { scenarioError } from '../support/scenario-error';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUILTINS = path.join(ROOT, 'lab/scenarios');
 const FIXTURES = path.join(ROOT, 'test/fixtures/scenarios');
 
-/** Parses and returns the ScenarioError (fails the test if it parses). */
-function err(text: string): ScenarioError {
-  try {
-    parseScenario(text, 'f.yaml');
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  assert.fail(`expected a ScenarioError for:\n${text}`);
-}
+const err = (text: string) => scenarioError(text);
 
 const steps = (lines: string) => `name: t\nsteps:\n${lines}`;
 /** Strips pos so steps compare by content. */

@@ -3,19 +3,11 @@ import * as path from 'node:path';
 import { listBuiltins, loadScenario, parseScenario } from '../../src/scenarios/parse';
 import { SCENARIO_SCHEMA } from '../../src/scenarios/schema';
 import { STEPS, stepByKey, stepOfKind } from '../../src/scenarios/steps';
-import { ScenarioError } from '../../src/scenarios/types';
+import { scenarioError } from '../support/scenario-error';
 
 const BUILTINS = path.resolve(__dirname, '../../lab/scenarios');
 
-function err(text: string): ScenarioError {
-  try {
-    parseScenario(text, 'f.yaml');
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  assert.fail(`expected a ScenarioError for:\n${text}`);
-}
+const err = (text: string) => scenarioError(text);
 
 describe('scenario step registry', () => {
   it('one module per key, and every parsed kind belongs to exactly one module', () => {
