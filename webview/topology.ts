@@ -3,9 +3,9 @@
  * and the per-node view (state class, status line, tooltip) applied to the rendered SVG on every
  * snapshot. No DOM here: unit-tested in node.
  */
+import { faultActionsFor } from '../src/protocol/fault-catalog';
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import type { NodeStatus } from '../src/protocol/status';
-import { faultActionsFor } from '../src/protocol/fault-catalog';
 
 export type NodeVisual = 'up' | 'degraded' | 'down' | 'paused' | 'maint' | 'starting';
 export const NODE_VISUALS: readonly NodeVisual[] = ['up', 'degraded', 'down', 'paused', 'maint', 'starting'];

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import type { FaultRequest } from '../protocol/faults';
-import { describeFault, REPAIR_KINDS } from '../protocol/faults';
+import { describeFault } from '../protocol/faults';
 import {
   ExportReportIntent,
   FaultIntent,
@@ -26,6 +26,7 @@ import {
   validateIncoming,
   WireMessage,
 } from '../protocol/messages';
+import { REPAIR_KINDS } from '../protocol/fault-catalog';
 import type { LabSnapshot, TimelineEvent } from '../protocol/snapshot';
 import type { SnapshotStore } from '../state/snapshot-store';
 

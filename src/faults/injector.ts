@@ -21,10 +21,10 @@ import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
 import type { Clock } from '../engine/wait';
 import { realClock } from '../engine/wait';
-import { ActiveFault, AnyFault, describeFault, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from '../protocol/fault-catalog';
+import { ActiveFault, describeFault, FAULT_CATALOG, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from './catalog';
 
 // The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.
-export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from '../protocol/fault-catalog';
+export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from './catalog';
 
 export const NETEM_IMAGE = 'netem';
 
@@ -33,10 +33,12 @@ export interface FaultDeps {
   engine: LabEngine;
   reporter: Reporter;
   clock?: Clock;
+  /** The fault kinds (default: the fault catalog's). */
+  catalog?: readonly FaultEntry[];
 }
 
-export function validateRequest(req: FaultRequest, known: string[]): void {
-  const problem = faultRequestProblem(req, known);
+export function validateRequest(req: FaultRequest, known: string[], catalog?: readonly FaultEntry[]): void {
+  const problem = faultRequestProblem(req, known, catalog);
   if (problem) throw new FaultRequestError(problem);
 }
 
@@ -80,9 +82,11 @@ export async function inNodeNetns(
 
 export class FaultInjector {
   private readonly clock: Clock;
+  private readonly catalog: readonly FaultEntry[];
 
   constructor(private readonly deps: FaultDeps) {
     this.clock = deps.clock ?? realClock;
+    this.catalog = deps.catalog ?? FAULT_CATALOG;
   }
 
   private get lab(): string {
@@ -125,7 +129,7 @@ export class FaultInjector {
     };
     let used = faults;
     for (let round = 0; round < 3; round++) {
-      for (const n of nodes) await netns(n, used.filter((f) => touches(f, n)) as AnyFault[], ctx);
+      for (const n of nodes) await netns(n, used.filter((f) => touches(f, n)), ctx);
       const now = view();
       if (signature(now) === signature(used)) return;
       used = now;
@@ -163,8 +167,8 @@ export class FaultInjector {
     await this.deps.docker.ping();
     const state = this.loadState();
     const topology = this.deps.engine.topology(state);
-    validateRequest(req, topology.nodes.map((n) => n.name));
-    const entry = faultEntry(req.kind)!;
+    validateRequest(req, topology.nodes.map((n) => n.name), this.catalog);
+    const entry = faultEntry(req.kind, this.catalog)!;
     const containers = await this.deps.engine.containers();
     const node = req.nodes[0]!;
     const c = await this.container(node, containers);
@@ -175,7 +179,7 @@ export class FaultInjector {
       kind: req.kind,
       nodes: req.nodes,
       from: req.from,
-      detail: describeFault(req),
+      detail: describeFault(req, this.catalog),
       appliedAt: new Date(now).toISOString(),
       expiresAt: req.forMs ? new Date(now + req.forMs).toISOString() : undefined,
       params: { delayMs: req.delayMs, jitterMs: req.jitterMs, lossPct: req.lossPct },
@@ -217,7 +221,7 @@ export class FaultInjector {
     const c = await this.container(node, containers).catch(() => undefined);
     if (!c) return;
     this.deps.reporter.step(`heal: ${f.detail}`);
-    const entry = faultEntry(f.kind);
+    const entry = faultEntry(f.kind, this.catalog);
     // no revert (stop/kill): the node is started by `up`, which also waits for it to be ready
     await entry?.revert?.(this.context(entry, f.nodes, c, containers, 0, remaining, remaining));
   }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
+import { defineFault, FAULT_CATALOG, type FaultRequest } from '../../src/protocol/fault-catalog';
 import { FaultInjector, lossRules, netemArgs, partitionRules } from '../../src/faults/injector';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { fakeClock } from './fakes/clock';
@@ -41,6 +42,33 @@ describe('faults (fake engine)', () => {
     await assert.rejects(faults.apply({ kind: 'start', nodes: ['web3'], forMs: 1000 }), /--for applies to faults that break something/);
     assert.deepEqual(docker.calls.filter((c) => !c.startsWith('exec')), []);
     assert.deepEqual(faults.active(), []);
+  });
+
+  it('the injector dispatches to the catalog entry: a repair added as one entry is checked, applied and ends what it repairs', async () => {
+    // (a kind that breaks is recorded in state.json, whose check knows the registered kinds only: this one is a repair)
+    const { docker, engine } = await upLab();
+    const done: string[] = [];
+    const thaw = defineFault({
+      kind: 'thaw',
+      effect: 'repair',
+      ends: ['pause'],
+      targets: 'node',
+      params: [],
+      states: ['paused'],
+      describe: (f) => `${f.nodes.join(',')} gently`,
+      apply: async (ctx) => void done.push(`apply ${ctx.node} ${ctx.container.state}`),
+    });
+    const faults = new FaultInjector({ docker, engine, reporter: { step: (m) => void done.push(m), detail: () => undefined }, catalog: [...FAULT_CATALOG, thaw] });
+    const req = { kind: 'thaw', nodes: ['web1'] } as unknown as FaultRequest;
+    await assert.rejects(faults.apply({ ...req, nodes: ['web9'] }), /unknown node "web9"/);
+    await assert.rejects(faults.apply({ ...req, forMs: 1000 }), /--for applies to faults that break something/);
+    await faults.apply({ kind: 'pause', nodes: ['web1'] });
+    assert.equal(await faults.apply(req), undefined);
+    assert.deepEqual(done, ['fault: pause web1', 'fault: thaw web1 gently', 'apply web1 paused']);
+    assert.deepEqual(faults.active(), [], 'thaw ended the pause');
+    // the real catalog does not know it
+    const plain = new FaultInjector({ docker, engine, reporter: { step: () => undefined, detail: () => undefined } });
+    await assert.rejects(plain.apply(req), /unknown fault "thaw"/);
   });
 
   it('kill is recorded and remembered in the state; heal forgets it', async () => {

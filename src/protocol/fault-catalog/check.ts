@@ -4,21 +4,21 @@
  */
 import { ActiveFault, FAULT_CATALOG, FAULT_KINDS, faultEntry, FaultKind, faultParams, FaultRequest, paramOwners } from './registry';
 import { percent } from './loss';
-import { FaultEntry, MAX_DURATION_MS, paramOk } from './types';
+import { FaultEntry, FaultParam, MAX_DURATION_MS, paramOk } from './types';
 
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string');
 const quoted = (names: string[]) => names.map((n) => `"${n.length > 40 ? `${n.slice(0, 40)}…` : n}"`).join(', ');
 
 /**
  * What is wrong with a fault request, or undefined when it can be applied. `known` (the lab's
- * node names) adds the name check. Any value is accepted (the request may come off the wire):
+ * node names) adds the name check; `catalog`: the kinds known (default: all). Any value is accepted (the request may come off the wire):
  * this never throws.
  */
-export function faultRequestProblem(req: FaultRequest, known?: readonly string[]): string | undefined {
+export function faultRequestProblem(req: FaultRequest, known?: readonly string[], catalog: readonly FaultEntry[] = FAULT_CATALOG): string | undefined {
   const r = req as unknown as Record<string, unknown> | null;
   if (typeof r !== 'object' || r === null) return 'a fault request must be an object';
-  const entry = faultEntry(r.kind);
-  if (!entry) return `unknown fault "${String(r.kind).slice(0, 40)}": use one of ${FAULT_KINDS.join(', ')}`;
+  const entry = faultEntry(r.kind, catalog);
+  if (!entry) return `unknown fault "${String(r.kind).slice(0, 40)}": use one of ${catalog.map((e) => e.kind).join(', ')}`;
   if (!isNames(r.nodes) || (r.from !== undefined && !isNames(r.from))) return `fault ${entry.kind} needs node names`;
   const nodes = r.nodes;
   const from = r.from as string[] | undefined;
@@ -49,8 +49,8 @@ export function isLossPct(x: unknown): x is number {
 }
 
 /** "delay web1 200ms ±20ms", "partition galera1 from galera2,galera3", "stop web2". */
-export function describeFault(f: FaultRequest | ActiveFault | FaultRequestLike): string {
-  const entry = faultEntry(f.kind);
+export function describeFault(f: FaultRequest | ActiveFault | FaultRequestLike, catalog: readonly FaultEntry[] = FAULT_CATALOG): string {
+  const entry = faultEntry(f.kind, catalog);
   return `${f.kind} ${entry?.describe ? entry.describe(f) : f.nodes.join(',')}`;
 }
 type FaultRequestLike = Parameters<NonNullable<FaultEntry['describe']>>[0];
@@ -74,6 +74,14 @@ export type FaultFromFields = { ok: true; request: FaultRequest } | { ok: false;
 
 /** Keys a scenario's fault mapping may have: kind, node, nodes, from, each parameter's option, for. */
 export const FAULT_FIELD_KEYS: readonly string[] = ['kind', 'node', 'nodes', 'from', ...faultParams().map((p) => p.option), 'for'];
+
+/** The option words of a fault's text form (`"delay web3 300 jitter 20 for 10s"`): from, for, each parameter's option. */
+export const FAULT_TEXT_OPTIONS: readonly string[] = ['from', 'for', ...faultParams().map((p) => p.option)];
+
+/** The parameter a kind takes as the value right after its node (`delay web3 300`, `loss web1 30`), if any. */
+export function positionalParam(kind: string): FaultParam | undefined {
+  return faultEntry(kind)?.params.find((p) => p.positional);
+}
 
 /**
  * Builds a fault request from named fields and checks it with the scenario parser's sentences
