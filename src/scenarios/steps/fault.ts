@@ -1,13 +1,13 @@
 /**
  * `fault`: break (or repair) a node, written like the CLI's `--fault` or as a mapping. The kinds,
- * their parameters, bounds and sentences come from the fault catalog (src/protocol/fault-catalog): this
+ * their parameters, bounds and sentences come from the fault catalog (src/faults/catalog): this
  * module reads the YAML forms into the catalog's fields and points each problem at its node.
  */
 import { isMap, isScalar } from 'yaml';
 import { durationMs, parseDuration } from '../../load/faults';
 import {
-  describeFault, FAULT_FIELD_KEYS, FAULT_KINDS, faultEntry, FaultKind, faultFromFields, FaultParam, faultParams, FaultRequest, faultSchemaParts, GROUP_KINDS, MAX_DURATION_MS, paramOwners,
-} from '../../protocol/fault-catalog';
+  describeFault, FAULT_FIELD_KEYS, FAULT_KINDS, FAULT_TEXT_OPTIONS, faultEntry, FaultKind, faultFromFields, FaultParam, faultParams, FaultRequest, faultSchemaParts, GROUP_KINDS, MAX_DURATION_MS, paramOwners, positionalParam,
+} from '../../faults/catalog';
 import { clip, closest, Entry, fmtMs, quote, YamlNode } from '../yaml-reader';
 import type { StepParser } from './parse-context';
 import { DURATION_PATTERN, NUM, ref, stepObject } from './schema-parts';
@@ -15,8 +15,6 @@ import type { StepDefinition, StepInput, StepOf } from './step';
 
 /** Keys of the mapping form: kind, node, nodes, from, each parameter's option, for. */
 export const FAULT_KEYS = FAULT_FIELD_KEYS;
-/** Options of the text form ("delay web3 300 jitter 20"): from, for and each parameter's option. */
-const TEXT_OPTIONS = ['from', 'for', ...faultParams().map((x) => x.option).sort()];
 const paramByOption = (option: string) => faultParams().find((x) => x.option === option);
 /** What a parameter's value looks like, for "must be a value like …" (else the value a menu offers). */
 const VALUE_EXAMPLE: Record<string, string> = { ms: '300', jitter: '20', percent: '30' };
@@ -121,7 +119,7 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
     nodes.forEach(() => nodeAt.push(v));
     let i = 2;
     const next = tokens[i];
-    const positional = entry.params.find((x) => x.positional);
+    const positional = positionalParam(kind);
     if (positional && next !== undefined && /^[\d.]/.test(next)) {
       values[positional.option] = paramValue(positional, next, v);
       i++;
@@ -129,8 +127,8 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
     while (i < tokens.length) {
       const opt = tokens[i]!.replace(/^--/, '');
       const arg = tokens[i + 1];
-      if (!TEXT_OPTIONS.includes(opt)) {
-        const hint = closest(opt, TEXT_OPTIONS);
+      if (!FAULT_TEXT_OPTIONS.includes(opt)) {
+        const hint = closest(opt, FAULT_TEXT_OPTIONS);
         p.fail(v, `fault: unexpected "${clip(tokens[i]!)}"${hint ? ` (did you mean "${hint}"?)` : ''}; write "<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]", e.g. "delay web3 300 jitter 20"`);
       }
       if (arg === undefined) p.fail(v, `fault: "${clip(tokens[i]!)}" needs a value`);
