@@ -7,7 +7,7 @@ import { isMap, isScalar } from 'yaml';
 import { durationMs, parseDuration } from '../../load/faults';
 import {
   describeFault, FAULT_FIELD_KEYS, FAULT_KINDS, FAULT_TEXT_OPTIONS, faultEntry, FaultKind, faultFromFields, FaultParam, faultParams, FaultRequest, faultSchemaParts, GROUP_KINDS, MAX_DURATION_MS, paramOwners, positionalParam,
-} from '../../faults/catalog';
+} from '../../protocol/fault-catalog';
 import { clip, closest, Entry, fmtMs, quote, YamlNode } from '../yaml-reader';
 import type { StepParser } from './parse-context';
 import { DURATION_PATTERN, NUM, ref, stepObject } from './schema-parts';
