@@ -40,23 +40,28 @@ export default tseslint.config(
       'import/resolver': { node: { extensions: ['.ts', '.js', '.mjs', '.json'] } },
       'boundaries/elements': [
         // src/cli.ts and src/extension.ts are entry points: nothing imports them, they may import anything.
-        ...LAYERS.flat().filter((name) => !ENTRY_FILES.has(name)).map((name) => ({ type: name, pattern: `src/${name}` })),
+        ...LAYERS.flat()
+          .filter((name) => !ENTRY_FILES.has(name))
+          .map((name) => ({ type: name, pattern: `src/${name}` })),
         { type: 'webview', pattern: 'webview' },
         { type: 'a folder in no layer', pattern: 'src/*' },
       ],
     },
     rules: {
-      'boundaries/dependencies': ['error', {
-        default: 'disallow',
-        message: `{{from.elementPath}} may not import {{to.elementPath}} (layers top to bottom: ${layerText}; a new folder goes into LAYERS in eslint.config.mjs)`,
-        policies: [
-          ...LAYERS.map((layer, i) => ({
-            from: { element: { types: { anyOf: layer } } },
-            allow: { to: { element: { types: { anyOf: LAYERS.slice(i).flat() } } } },
-          })),
-          { from: { element: { type: 'webview' } }, allow: { to: { element: { types: { anyOf: ['webview', ...WEBVIEW_MAY_USE] } } } } },
-        ],
-      }],
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          message: `{{from.elementPath}} may not import {{to.elementPath}} (layers top to bottom: ${layerText}; a new folder goes into LAYERS in eslint.config.mjs)`,
+          policies: [
+            ...LAYERS.map((layer, i) => ({
+              from: { element: { types: { anyOf: layer } } },
+              allow: { to: { element: { types: { anyOf: LAYERS.slice(i).flat() } } } },
+            })),
+            { from: { element: { type: 'webview' } }, allow: { to: { element: { types: { anyOf: ['webview', ...WEBVIEW_MAY_USE] } } } } },
+          ],
+        },
+      ],
       'lab/no-folder-cycle': 'error',
     },
   },
@@ -66,27 +71,39 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Only src/docker talks to dockerode; only src/vscode and the extension entry talk to vscode.
-      'no-restricted-imports': ['error', {
-        paths: [
-          { name: 'dockerode', message: 'Only src/docker/ may import dockerode.' },
-          { name: 'vscode', message: 'Only src/vscode/ and src/extension.ts may import vscode.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'dockerode', message: 'Only src/docker/ may import dockerode.' },
+            { name: 'vscode', message: 'Only src/vscode/ and src/extension.ts may import vscode.' },
+          ],
+        },
+      ],
     },
   },
-  { files: ['src/docker/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/vscode/ may import vscode.' }] }] } },
-  { files: ['src/vscode/**/*.ts', 'src/extension.ts', 'test/vscode/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'Only src/docker/ may import dockerode.' }] }] } },
+  {
+    files: ['src/docker/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/vscode/ may import vscode.' }] }] },
+  },
+  {
+    files: ['src/vscode/**/*.ts', 'src/extension.ts', 'test/vscode/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'Only src/docker/ may import dockerode.' }] }] },
+  },
   {
     // Benches run against src/ and bench/ only: never the test tiers' fakes and helpers.
     files: ['bench/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [
-          { name: 'dockerode', message: 'Only src/docker/ may import dockerode.' },
-          { name: 'vscode', message: 'Only src/vscode/ and src/extension.ts may import vscode.' },
-        ],
-        patterns: [{ group: ['**/test/**', '../test', '../test/*'], message: 'Benches do not import test code: put what they share in bench/ or src/.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'dockerode', message: 'Only src/docker/ may import dockerode.' },
+            { name: 'vscode', message: 'Only src/vscode/ and src/extension.ts may import vscode.' },
+          ],
+          patterns: [{ group: ['**/test/**', '../test', '../test/*'], message: 'Benches do not import test code: put what they share in bench/ or src/.' }],
+        },
+      ],
     },
   },
   {
@@ -94,13 +111,18 @@ export default tseslint.config(
     files: ['webview/**/*.ts', 'src/protocol/**/*.ts', 'src/core/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [
-          { name: 'vscode', message: 'The webview and the protocol must not import vscode.', allowTypeImports: false },
-          { name: 'dockerode', message: 'The webview and the protocol must not import dockerode.' },
-        ],
-        patterns: [{ group: ['node:*', 'fs', 'path', 'child_process', 'net', 'http', 'os', 'crypto'], message: 'No Node built-ins in the webview or protocol.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'vscode', message: 'The webview and the protocol must not import vscode.', allowTypeImports: false },
+            { name: 'dockerode', message: 'The webview and the protocol must not import dockerode.' },
+          ],
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'child_process', 'net', 'http', 'os', 'crypto'], message: 'No Node built-ins in the webview or protocol.' },
+          ],
+        },
+      ],
     },
   },
 );

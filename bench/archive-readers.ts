@@ -115,7 +115,9 @@ async function time(name: string, run: (dest: string) => Promise<number>): Promi
 async function main(): Promise<void> {
   console.log(`archiving ${source} once (tgz with GNU tar, zip with yazl)…`);
   await makeArchives();
-  console.log(`moodle.tgz ${(fs.statSync(tgz).size / 2 ** 20).toFixed(0)} MiB, moodle.zip ${(fs.statSync(zip).size / 2 ** 20).toFixed(0)} MiB; ${runs} runs each, min / median / max:`);
+  console.log(
+    `moodle.tgz ${(fs.statSync(tgz).size / 2 ** 20).toFixed(0)} MiB, moodle.zip ${(fs.statSync(zip).size / 2 ** 20).toFixed(0)} MiB; ${runs} runs each, min / median / max:`,
+  );
   await time('tgz: lab TarExtractor', (d) => extractArchive(tgz, d, 'tgz'));
   await time('tgz: tar-stream + fs writes', (d) => tarStreamExtract(tgz, d));
   await time('tgz: tar (node-tar)', (d) => nodeTarExtract(tgz, d));

@@ -23,7 +23,10 @@ const log = (m: string) => process.stderr.write(`  ${m}\n`);
 async function main() {
   const { controller, docker } = openLab(LAB);
   const status = await controller.status();
-  const writer = status.haproxy.servers.filter((s) => s.backend === 'db_writer').map((s) => `${s.server} ${s.status}`).join(', ');
+  const writer = status.haproxy.servers
+    .filter((s) => s.backend === 'db_writer')
+    .map((s) => `${s.server} ${s.status}`)
+    .join(', ');
   log(`HAProxy db_writer: ${writer}`);
   await waitGalera(controller);
   const faults = new DockerFaults(docker, LAB);
@@ -45,11 +48,45 @@ async function main() {
   const r = run.result;
   const f = r.faults[0]!;
   const dbw = r.byLabel['db-write'];
-  process.stdout.write(`\nfailover-galera: kill ${NODE} (writer) at ${AT} under ${USERS} users, ${DURATION / 1000} s, probe journey, lab ${LAB}\n${machineLine()}\n\n`);
+  process.stdout.write(
+    `\nfailover-galera: kill ${NODE} (writer) at ${AT} under ${USERS} users, ${DURATION / 1000} s, probe journey, lab ${LAB}\n${machineLine()}\n\n`,
+  );
   process.stdout.write(
     pad([
-      ['requests', 'failed', 'db-write requests', 'db-write failed', 'detected ms', 'db-write blackout ms', 'db-read blackout ms', 'overall blackout ms', 'window p99 ms', 'window max ms', 'acked writes', 'lost (after run)', 'lost (after rejoin)', 'unchecked', 'rejoin s'],
-      [r.requests, r.failures, dbw?.requests ?? 0, dbw?.failures ?? 0, f.detectedMs ?? '—', f.blackoutByLabel?.['db-write'] ?? '—', f.blackoutByLabel?.['db-read'] ?? '—', f.blackoutMs, f.p99Ms ?? '—', f.maxMs ?? '—', again.dbWrites, first?.lostDbWrites.length ?? '—', again.lostDbWrites.length, again.unchecked.length, rejoinS.toFixed(1)],
+      [
+        'requests',
+        'failed',
+        'db-write requests',
+        'db-write failed',
+        'detected ms',
+        'db-write blackout ms',
+        'db-read blackout ms',
+        'overall blackout ms',
+        'window p99 ms',
+        'window max ms',
+        'acked writes',
+        'lost (after run)',
+        'lost (after rejoin)',
+        'unchecked',
+        'rejoin s',
+      ],
+      [
+        r.requests,
+        r.failures,
+        dbw?.requests ?? 0,
+        dbw?.failures ?? 0,
+        f.detectedMs ?? '—',
+        f.blackoutByLabel?.['db-write'] ?? '—',
+        f.blackoutByLabel?.['db-read'] ?? '—',
+        f.blackoutMs,
+        f.p99Ms ?? '—',
+        f.maxMs ?? '—',
+        again.dbWrites,
+        first?.lostDbWrites.length ?? '—',
+        again.lostDbWrites.length,
+        again.unchecked.length,
+        rejoinS.toFixed(1),
+      ],
     ]) + '\n',
   );
   const lost = [...new Set([...(first?.lostDbWrites ?? []), ...again.lostDbWrites, ...(first?.lostFiles ?? []), ...again.lostFiles, ...again.lostSessions])];

@@ -33,7 +33,11 @@ async function main() {
     const run = await runLoad(
       loadTarget(status),
       { ...DEFAULT_LOAD, journey: 'probe', users: USERS, durationMs: DURATION, faults: [parseFaultSpec(`${kind} ${NODE}@${AT}`)], probeHz: 2, integrityHz: 0 },
-      { injector: faults, sources: [haproxySource(status.endpoints.haproxyRuntime!), clusterSource(() => controller.status(), 1000)], progress: (m) => log(`${kind}: ${m}`) },
+      {
+        injector: faults,
+        sources: [haproxySource(status.endpoints.haproxyRuntime!), clusterSource(() => controller.status(), 1000)],
+        progress: (m) => log(`${kind}: ${m}`),
+      },
     );
     log(`${kind}: bringing ${NODE} back`);
     await faults.heal();
@@ -48,9 +52,40 @@ async function main() {
     const fr = r.byLabel['file-read'];
     const stall = Math.max(f.blackoutByLabel?.['file-write'] ?? 0, f.blackoutByLabel?.['file-read'] ?? 0);
     const i = r.integrity;
-    return [name, r.requests, r.failures, (fw?.failures ?? 0) + (fr?.failures ?? 0), f.detectedMs ?? '—', f.blackoutByLabel?.['file-write'] ?? '—', f.blackoutByLabel?.['file-read'] ?? '—', stall, f.p99Ms ?? '—', f.maxMs ?? '—', i?.files ?? 0, i?.lostFiles.length ?? '—'];
+    return [
+      name,
+      r.requests,
+      r.failures,
+      (fw?.failures ?? 0) + (fr?.failures ?? 0),
+      f.detectedMs ?? '—',
+      f.blackoutByLabel?.['file-write'] ?? '—',
+      f.blackoutByLabel?.['file-read'] ?? '—',
+      stall,
+      f.p99Ms ?? '—',
+      f.maxMs ?? '—',
+      i?.files ?? 0,
+      i?.lostFiles.length ?? '—',
+    ];
   });
-  process.stdout.write(pad([['fault', 'requests', 'failed', 'file failed', 'detected ms', 'file-write blackout ms', 'file-read blackout ms', 'longest stall ms', 'window p99 ms', 'window max ms', 'files', 'lost'], ...rows]) + '\n');
+  process.stdout.write(
+    pad([
+      [
+        'fault',
+        'requests',
+        'failed',
+        'file failed',
+        'detected ms',
+        'file-write blackout ms',
+        'file-read blackout ms',
+        'longest stall ms',
+        'window p99 ms',
+        'window max ms',
+        'files',
+        'lost',
+      ],
+      ...rows,
+    ]) + '\n',
+  );
   for (const [name, r] of results) if (r.integrity?.lostFiles.length) process.stdout.write(`${name} LOST: ${r.integrity.lostFiles.join(', ')}\n`);
   process.stdout.write(`\n${JSON.stringify(Object.fromEntries(results))}\n`);
 }

@@ -50,7 +50,16 @@ async function main() {
       const faults = new DockerFaults(docker, LAB);
       const run = await runLoad(
         loadTarget(await controller.status()),
-        { ...DEFAULT_LOAD, journey, users: USERS, durationMs: DURATION, rampUpMs: 5000, faults: [parseFaultSpec(`kill ${NODE}@${AT}`)], probeHz: 2, integrityHz: 0 },
+        {
+          ...DEFAULT_LOAD,
+          journey,
+          users: USERS,
+          durationMs: DURATION,
+          rampUpMs: 5000,
+          faults: [parseFaultSpec(`kill ${NODE}@${AT}`)],
+          probeHz: 2,
+          integrityHz: 0,
+        },
         { injector: faults, sources: [haproxySource(status.endpoints.haproxyRuntime!)], progress: (m) => log(`${profile}: ${m}`) },
       );
       results.push([profile, run.result]);
@@ -64,10 +73,43 @@ async function main() {
 
   const row = (p: string, r: LoadResult) => {
     const f = r.faults[0]!;
-    return [p, r.requests, r.failures, `${(r.errorRate * 100).toFixed(2)} %`, r.apdex.toFixed(3), r.latencyMs.p99, r.latencyMs.max, f.detectedMs ?? '—', f.failedRequests, f.blackoutMs, f.p99Ms ?? '—', f.maxMs ?? '—'];
+    return [
+      p,
+      r.requests,
+      r.failures,
+      `${(r.errorRate * 100).toFixed(2)} %`,
+      r.apdex.toFixed(3),
+      r.latencyMs.p99,
+      r.latencyMs.max,
+      f.detectedMs ?? '—',
+      f.failedRequests,
+      f.blackoutMs,
+      f.p99Ms ?? '—',
+      f.maxMs ?? '—',
+    ];
   };
-  process.stdout.write(`\nfailover-web: kill ${NODE} at ${AT} under ${USERS} users, ${DURATION / 1000} s, ${journey} journey, lab ${LAB}\n${machineLine()}\n\n`);
-  process.stdout.write(pad([['haproxy', 'requests', 'failed', 'error rate', 'apdex', 'p99 ms', 'max ms', 'detected ms', 'failed in window', 'blackout ms', 'window p99', 'window max'], ...results.map(([p, r]) => row(p, r))]) + '\n');
+  process.stdout.write(
+    `\nfailover-web: kill ${NODE} at ${AT} under ${USERS} users, ${DURATION / 1000} s, ${journey} journey, lab ${LAB}\n${machineLine()}\n\n`,
+  );
+  process.stdout.write(
+    pad([
+      [
+        'haproxy',
+        'requests',
+        'failed',
+        'error rate',
+        'apdex',
+        'p99 ms',
+        'max ms',
+        'detected ms',
+        'failed in window',
+        'blackout ms',
+        'window p99',
+        'window max',
+      ],
+      ...results.map(([p, r]) => row(p, r)),
+    ]) + '\n',
+  );
   process.stdout.write(`\n${JSON.stringify(Object.fromEntries(results.map(([p, r]) => [p, r])))}\n`);
 }
 

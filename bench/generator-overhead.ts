@@ -67,10 +67,14 @@ async function main() {
   process.stderr.write(`  this generator, ${CONNECTIONS} connections, ${DURATION / 1000} s\n`);
   const a = await ours(url, DURATION);
   process.stderr.write(`  wrk, ${CONNECTIONS} connections, ${DURATION / 1000} s\n`);
-  const out = execFileSync('wrk', ['-t', String(Math.min(2, CONNECTIONS)), '-c', String(CONNECTIONS), '-d', `${DURATION / 1000}s`, '--latency', url], { encoding: 'utf8' });
+  const out = execFileSync('wrk', ['-t', String(Math.min(2, CONNECTIONS)), '-c', String(CONNECTIONS), '-d', `${DURATION / 1000}s`, '--latency', url], {
+    encoding: 'utf8',
+  });
   const b = { p50: wrkPercentile(out, 50), p99: wrkPercentile(out, 99), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0) };
 
-  process.stdout.write(`\ngenerator-overhead: GET ${url} (${NODE}, direct), ${CONNECTIONS} connections, closed loop, no think time, ${DURATION / 1000} s each\n${machineLine()}\nwrk: ${wrkVersion.trim()}\n\n`);
+  process.stdout.write(
+    `\ngenerator-overhead: GET ${url} (${NODE}, direct), ${CONNECTIONS} connections, closed loop, no think time, ${DURATION / 1000} s each\n${machineLine()}\nwrk: ${wrkVersion.trim()}\n\n`,
+  );
   process.stdout.write(
     pad([
       ['client', 'p50 ms', 'p99 ms', 'req/s'],

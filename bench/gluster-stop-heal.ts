@@ -62,7 +62,15 @@ async function main() {
     const retried: string[] = [];
     try {
       await controller.fault({ kind: 'stop', nodes: [NODE] });
-      const w = await docker.containers.exec(await idOf('web1'), ['dd', 'if=/dev/urandom', `of=${MOODLEDATA}/bench-stop-heal-${i}`, 'bs=4k', 'count=4', 'conv=fsync', 'status=none']);
+      const w = await docker.containers.exec(await idOf('web1'), [
+        'dd',
+        'if=/dev/urandom',
+        `of=${MOODLEDATA}/bench-stop-heal-${i}`,
+        'bs=4k',
+        'count=4',
+        'conv=fsync',
+        'status=none',
+      ]);
       if (w.exitCode !== 0) throw new Error(`write through web1 failed: ${w.stderr.trim()}`);
       const t0 = performance.now();
       let status;
@@ -81,23 +89,59 @@ async function main() {
       const pending = status.gluster.healPending;
       const brick = await readBrickPid(docker.containers, await idOf(NODE), GLUSTER_VOLUME, NODE, `/bricks/${GLUSTER_VOLUME}`);
       const ok = online === 3 && pending === 0 && brick.glusterfsd;
-      runs.push({ i, healMs, runs: n, online, pending, ok, retried, ...(ok ? {} : { error: `bricks ${online}/3, pending ${pending}, pidfile ${JSON.stringify(brick)}` }) });
+      runs.push({
+        i,
+        healMs,
+        runs: n,
+        online,
+        pending,
+        ok,
+        retried,
+        ...(ok ? {} : { error: `bricks ${online}/3, pending ${pending}, pidfile ${JSON.stringify(brick)}` }),
+      });
     } catch (err) {
       const s = await controller.status().catch(() => undefined);
-      runs.push({ i, healMs, runs: n, online: s?.gluster.bricks.filter((b) => b.online).length ?? 0, pending: s?.gluster.healPending ?? null, ok: false, retried, error: errText(err) });
+      runs.push({
+        i,
+        healMs,
+        runs: n,
+        online: s?.gluster.bricks.filter((b) => b.online).length ?? 0,
+        pending: s?.gluster.healPending ?? null,
+        ok: false,
+        retried,
+        error: errText(err),
+      });
     }
     const r = runs.at(-1)!;
-    process.stdout.write(`#${String(i).padStart(2)}  heal ${(r.healMs / 1000).toFixed(1).padStart(5)} s  runs ${r.runs}  bricks ${r.online}/3  pending ${r.pending ?? '?'}  ${r.ok ? 'ok' : `FAILED: ${r.error}`}${r.retried.length ? `  (heal run again after: ${r.retried.join(' | ')})` : ''}\n`);
+    process.stdout.write(
+      `#${String(i).padStart(2)}  heal ${(r.healMs / 1000).toFixed(1).padStart(5)} s  runs ${r.runs}  bricks ${r.online}/3  pending ${r.pending ?? '?'}  ${r.ok ? 'ok' : `FAILED: ${r.error}`}${r.retried.length ? `  (heal run again after: ${r.retried.join(' | ')})` : ''}\n`,
+    );
   }
 
-  const times = runs.filter((r) => r.ok).map((r) => r.healMs / 1000).sort((a, b) => a - b);
+  const times = runs
+    .filter((r) => r.ok)
+    .map((r) => r.healMs / 1000)
+    .sort((a, b) => a - b);
   const median = times.length ? (times.length % 2 ? times[(times.length - 1) / 2]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2) : NaN;
   const failures = runs.filter((r) => !r.ok).length;
   process.stdout.write(`\ngluster-stop-heal: fault stop ${NODE} + heal, ${TIMES} times, lab ${LAB}\n${machineLine()}\n`);
-  process.stdout.write(`heal time (s): min ${times[0]?.toFixed(1) ?? '—'}  median ${Number.isNaN(median) ? '—' : median.toFixed(1)}  max ${times.at(-1)?.toFixed(1) ?? '—'}  (${times.length} successful)\n`);
+  process.stdout.write(
+    `heal time (s): min ${times[0]?.toFixed(1) ?? '—'}  median ${Number.isNaN(median) ? '—' : median.toFixed(1)}  max ${times.at(-1)?.toFixed(1) ?? '—'}  (${times.length} successful)\n`,
+  );
   const rerun = runs.filter((r) => r.retried.length > 0);
-  process.stdout.write(`heal run more than once: ${rerun.length}/${TIMES}${rerun.length ? ` (iterations ${rerun.map((r) => r.i).join(', ')})` : ''}; heal time counts every run\n`);
-  process.stdout.write(`failures: ${failures}/${TIMES}${failures ? ` (iterations ${runs.filter((r) => !r.ok).map((r) => r.i).join(', ')})` : ''}\n`);
+  process.stdout.write(
+    `heal run more than once: ${rerun.length}/${TIMES}${rerun.length ? ` (iterations ${rerun.map((r) => r.i).join(', ')})` : ''}; heal time counts every run\n`,
+  );
+  process.stdout.write(
+    `failures: ${failures}/${TIMES}${
+      failures
+        ? ` (iterations ${runs
+            .filter((r) => !r.ok)
+            .map((r) => r.i)
+            .join(', ')})`
+        : ''
+    }\n`,
+  );
   if (values.destroy) await controller.destroy();
   process.exitCode = failures ? 1 : 0;
 }

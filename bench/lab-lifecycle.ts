@@ -93,7 +93,11 @@ async function main() {
     `| warm resume (\`up\` after \`down\`) | ${resumeS.toFixed(1)} s | ≤ 60 s |`,
     `| whole lab memory, idle (sum of 11 containers) | ${mib(mem.total)} MiB | ≤ 3072 MiB |`,
     '',
-    'per container (MiB): ' + mem.per.sort((a, b) => a[0].localeCompare(b[0])).map(([n, b]) => `${n} ${mib(b)}`).join(', '),
+    'per container (MiB): ' +
+      mem.per
+        .sort((a, b) => a[0].localeCompare(b[0]))
+        .map(([n, b]) => `${n} ${mib(b)}`)
+        .join(', '),
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -28,7 +28,12 @@ async function main() {
   const docker = createDockerClient();
   await docker.ping();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'moodle-lab-bench-up-'));
-  const controller = controllerFactory({ docker, home, labRoot: LAB_ROOT, reporter: { step: (m) => process.stderr.write(`  ${m}\n`), detail: () => undefined } })(LAB);
+  const controller = controllerFactory({
+    docker,
+    home,
+    labRoot: LAB_ROOT,
+    reporter: { step: (m) => process.stderr.write(`  ${m}\n`), detail: () => undefined },
+  })(LAB);
   await controller.destroy();
   const up = async (what: string) => {
     process.stderr.write(`${what}\n`);
@@ -36,7 +41,8 @@ async function main() {
     const status = await controller.up({ moodleSource: SOURCE });
     const s = (performance.now() - t0) / 1000;
     const unhealthy = status.nodes.filter((n) => !n.healthy).map((n) => n.name);
-    if (unhealthy.length || !status.moodle.installed) throw new Error(`after ${what}: unhealthy ${unhealthy.join(', ') || '-'}, installed ${status.moodle.installed}`);
+    if (unhealthy.length || !status.moodle.installed)
+      throw new Error(`after ${what}: unhealthy ${unhealthy.join(', ') || '-'}, installed ${status.moodle.installed}`);
     return { s, moodle: controller.engine.state()!.extra.moodle as MoodleLabState };
   };
   try {
@@ -44,9 +50,16 @@ async function main() {
     await controller.destroy();
     const warm = await up('second up after destroy (site cache)');
     const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
-    console.log(`cold up:   ${cold.s.toFixed(1)} s  (from ${cold.moodle.installedFrom}: install ${f(cold.moodle.installSeconds)} s, test course ${f(cold.moodle.contentSeconds)} s, saving the site ${f(cold.moodle.snapshotSeconds)} s)`);
+    console.log(
+      `cold up:   ${cold.s.toFixed(1)} s  (from ${cold.moodle.installedFrom}: install ${f(cold.moodle.installSeconds)} s, test course ${f(cold.moodle.contentSeconds)} s, saving the site ${f(cold.moodle.snapshotSeconds)} s)`,
+    );
     console.log(`second up: ${warm.s.toFixed(1)} s  (from ${warm.moodle.installedFrom}: restore ${f(warm.moodle.restoreSeconds)} s)`);
-    console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(
+      `machine: ${os.cpus().length} CPUs, load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
   } finally {
     await controller.destroy();
     fs.rmSync(home, { recursive: true, force: true });

@@ -42,7 +42,9 @@ interface Args {
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`error: ${problem}\nusage: bench/overload.ts --lab NAME [--seconds 60] [--concurrency N] [--kill web2@20s|none] [--only steady|kill] [--profile tuned|defaults] [--path /]\n`);
+  process.stderr.write(
+    `error: ${problem}\nusage: bench/overload.ts --lab NAME [--seconds 60] [--concurrency N] [--kill web2@20s|none] [--only steady|kill] [--profile tuned|defaults] [--path /]\n`,
+  );
   process.exit(2);
 }
 
@@ -107,14 +109,17 @@ const haproxy503 = (s: Sample) => s.status === 503 && !s.servedBy;
 function fire(base: URL, path: string, timeoutMs: number): Promise<Sample> {
   const startMs = Date.now();
   return new Promise((resolve) => {
-    const req = http.get({ host: base.hostname, port: base.port, path, agent: false, headers: { connection: 'close', 'user-agent': 'moodle-lab-overload-bench' } }, (res) => {
-      res.on('data', () => undefined);
-      res.on('error', (e) => resolve({ startMs, endMs: Date.now(), status: 0, error: e.message }));
-      res.on('end', () => {
-        const h = (n: string) => (typeof res.headers[n] === 'string' ? (res.headers[n] as string) : undefined);
-        resolve({ startMs, endMs: Date.now(), status: res.statusCode ?? 0, servedBy: h('x-served-by'), term: h('x-lab-term') });
-      });
-    });
+    const req = http.get(
+      { host: base.hostname, port: base.port, path, agent: false, headers: { connection: 'close', 'user-agent': 'moodle-lab-overload-bench' } },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('error', (e) => resolve({ startMs, endMs: Date.now(), status: 0, error: e.message }));
+        res.on('end', () => {
+          const h = (n: string) => (typeof res.headers[n] === 'string' ? (res.headers[n] as string) : undefined);
+          resolve({ startMs, endMs: Date.now(), status: res.statusCode ?? 0, servedBy: h('x-served-by'), term: h('x-lab-term') });
+        });
+      },
+    );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     req.on('error', (e) => resolve({ startMs, endMs: Date.now(), status: 0, error: (e as NodeJS.ErrnoException).code ?? e.message }));
   });
@@ -151,7 +156,13 @@ function parseStat(csv: string, backend: string): ServerRow[] {
   return lines
     .map((l) => l.split(','))
     .filter((f) => col(f, 'pxname') === backend && col(f, 'svname') !== 'FRONTEND')
-    .map((f) => ({ server: col(f, 'svname'), status: col(f, 'status'), chkdown: Number(col(f, 'chkdown')) || 0, scur: Number(col(f, 'scur')) || 0, qcur: Number(col(f, 'qcur')) || 0 }));
+    .map((f) => ({
+      server: col(f, 'svname'),
+      status: col(f, 'status'),
+      chkdown: Number(col(f, 'chkdown')) || 0,
+      scur: Number(col(f, 'scur')) || 0,
+      qcur: Number(col(f, 'qcur')) || 0,
+    }));
 }
 
 const isUp = (status: string) => /^UP/.test(status);
@@ -173,7 +184,10 @@ class StatWatcher {
   private stopped = false;
   private loop?: Promise<void>;
 
-  constructor(private readonly show: () => Promise<ServerRow[]>, private readonly intervalMs = 100) {}
+  constructor(
+    private readonly show: () => Promise<ServerRow[]>,
+    private readonly intervalMs = 100,
+  ) {}
 
   start(): void {
     this.loop = (async () => {
@@ -327,13 +341,27 @@ async function main() {
         const asked = Date.now();
         await faults.fault({ kind: 'kill', nodes: [k.node] });
         const returned = Date.now();
-        await waitFor(async () => (signalled !== undefined && died !== undefined ? ready(true) : notYet('no kill/die event yet')), { what: 'Docker kill and die events', timeoutMs: 10_000, intervalMs: 100 }).catch(() => undefined);
+        await waitFor(async () => (signalled !== undefined && died !== undefined ? ready(true) : notYet('no kill/die event yet')), {
+          what: 'Docker kill and die events',
+          timeoutMs: 10_000,
+          intervalMs: 100,
+        }).catch(() => undefined);
         unsubscribe();
         const atMs = signalled ?? returned;
         // Requests on the node when it died: its sessions at the last poll before the kill.
         const last = [...watcher.scur].reverse().find((x) => x.server === k.node && x.atMs <= atMs);
-        kill = { node: k.node, atMs, callMs: returned - asked, fromEvent: signalled !== undefined, diedMs: died, inFlight: last?.scur ?? rows.find((r) => r.server === k.node)?.scur ?? NaN, queued: rows.find((r) => r.server === 'BACKEND')?.qcur ?? NaN };
-        log(`killed ${k.node} at ${((kill.atMs - t0) / 1000).toFixed(1)} s (the Docker API call took ${kill.callMs} ms): ${kill.inFlight} requests were on it, ${kill.queued} queued in HAProxy`);
+        kill = {
+          node: k.node,
+          atMs,
+          callMs: returned - asked,
+          fromEvent: signalled !== undefined,
+          diedMs: died,
+          inFlight: last?.scur ?? rows.find((r) => r.server === k.node)?.scur ?? NaN,
+          queued: rows.find((r) => r.server === 'BACKEND')?.qcur ?? NaN,
+        };
+        log(
+          `killed ${k.node} at ${((kill.atMs - t0) / 1000).toFixed(1)} s (the Docker API call took ${kill.callMs} ms): ${kill.inFlight} requests were on it, ${kill.queued} queued in HAProxy`,
+        );
       }
       await load;
       await watcher.stop();
@@ -363,7 +391,25 @@ async function main() {
       `capacity ${capacity.toFixed(1)} req/s, unloaded latency ${unloadedMs} ms → offered ${offered.toFixed(0)} req/s at that latency = ${(offered / capacity).toFixed(1)}× capacity; ` +
       `${concurrency} in flight vs ${webNodes.length} × ${WEB_APACHE_WORKERS} Apache workers = ${(concurrency / (webNodes.length * WEB_APACHE_WORKERS)).toFixed(1)}×\n\n`,
   );
-  const header = ['phase', 'requests', 'served/s', 'failed', 'HAProxy 503', '503 by term', 'other errors', 'p50 ms', 'p99 ms', 'max ms', 'max queue', 'DOWN events (healthy)', 'DOWN events (killed)', 'in flight on killed', 'failed after kill', 'detected ms', 'detected ms (from die)'];
+  const header = [
+    'phase',
+    'requests',
+    'served/s',
+    'failed',
+    'HAProxy 503',
+    '503 by term',
+    'other errors',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'max queue',
+    'DOWN events (healthy)',
+    'DOWN events (killed)',
+    'in flight on killed',
+    'failed after kill',
+    'detected ms',
+    'detected ms (from die)',
+  ];
   const rows: (string | number)[][] = [header];
   for (const r of results) {
     const lat = r.samples.map((x) => x.endMs - x.startMs).sort((a, b) => a - b);
@@ -409,11 +455,23 @@ async function main() {
     if (r.kill) {
       const k = r.kill;
       const seen = r.watcher.changes.filter((c) => c.server === k.node).map((c) => `${c.status} at ${((c.atMs - k.atMs) / 1000).toFixed(2)} s`);
-      process.stdout.write(`\n${r.name}: ${k.node} killed ${((k.atMs - r.t0) / 1000).toFixed(1)} s into the phase (times below are from ${k.fromEvent ? "Docker's kill event" : "the return of Docker's kill call"}; the call took ${k.callMs} ms${k.diedMs !== undefined ? `, its die event came ${((k.diedMs - k.atMs) / 1000).toFixed(2)} s after the kill event` : ''}); HAProxy showed it: ${seen.join(', ')}`);
+      process.stdout.write(
+        `\n${r.name}: ${k.node} killed ${((k.atMs - r.t0) / 1000).toFixed(1)} s into the phase (times below are from ${k.fromEvent ? "Docker's kill event" : "the return of Docker's kill call"}; the call took ${k.callMs} ms${k.diedMs !== undefined ? `, its die event came ${((k.diedMs - k.atMs) / 1000).toFixed(2)} s after the kill event` : ''}); HAProxy showed it: ${seen.join(', ')}`,
+      );
     }
-    process.stdout.write(`\n${r.name}: served by ${[...served].sort().map(([k, v]) => `${k} ${v}`).join(', ')}${r.watcher.errors ? `; ${r.watcher.errors} show stat polls failed` : ''}`);
+    process.stdout.write(
+      `\n${r.name}: served by ${[...served]
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}${r.watcher.errors ? `; ${r.watcher.errors} show stat polls failed` : ''}`,
+    );
   }
-  process.stdout.write(`\nafter the run: ${status.haproxy.servers.filter((s) => s.backend === BACKENDS.web).map((s) => `${s.server} ${s.status}`).join(', ')}\n`);
+  process.stdout.write(
+    `\nafter the run: ${status.haproxy.servers
+      .filter((s) => s.backend === BACKENDS.web)
+      .map((s) => `${s.server} ${s.status}`)
+      .join(', ')}\n`,
+  );
 }
 
 main().catch((err) => {

@@ -44,7 +44,9 @@ function runCase(name: string): void {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
-  console.log(`${name.padEnd(42)} ${(Buffer.byteLength(text) / 1024).toFixed(0).padStart(5)} KB  ${ms.toFixed(0).padStart(6)} ms (CPU ${((cpu.user + cpu.system) / 1000).toFixed(0).padStart(5)} ms)  peak RSS ${mb(process.resourceUsage().maxRSS * 1024).padStart(7)}  → ${outcome}`);
+  console.log(
+    `${name.padEnd(42)} ${(Buffer.byteLength(text) / 1024).toFixed(0).padStart(5)} KB  ${ms.toFixed(0).padStart(6)} ms (CPU ${((cpu.user + cpu.system) / 1000).toFixed(0).padStart(5)} ms)  peak RSS ${mb(process.resourceUsage().maxRSS * 1024).padStart(7)}  → ${outcome}`,
+  );
 }
 
 if (process.argv[2]) runCase(process.argv[2]);
@@ -62,7 +64,9 @@ else {
   try {
     loadScenario(file, dir);
   } catch (err) {
-    console.log(`${'a 100 MB file (sparse)'.padEnd(42)} ${(performance.now() - t0).toFixed(1).padStart(14)} ms  → ${(err as Error).message.replace(file, 'big.yaml')}`);
+    console.log(
+      `${'a 100 MB file (sparse)'.padEnd(42)} ${(performance.now() - t0).toFixed(1).padStart(14)} ms  → ${(err as Error).message.replace(file, 'big.yaml')}`,
+    );
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -25,7 +25,8 @@ export function labProblems(s: LabStatus, active: ActiveFault[] = []): string[] 
   const db = s.nodes.filter((n) => n.role === 'db').length;
   if (db) {
     const synced = s.galera.nodes.filter((n) => n.state === 'Synced').length;
-    if (s.galera.status !== 'Primary' || s.galera.clusterSize !== db || synced !== db) out.push(`galera ${s.galera.status} size ${s.galera.clusterSize}, ${synced}/${db} Synced`);
+    if (s.galera.status !== 'Primary' || s.galera.clusterSize !== db || synced !== db)
+      out.push(`galera ${s.galera.status} size ${s.galera.clusterSize}, ${synced}/${db} Synced`);
   }
   const bricks = s.nodes.filter((n) => n.role === 'storage').length;
   if (bricks) {

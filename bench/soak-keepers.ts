@@ -14,7 +14,6 @@ import { errText } from '../src/core/errors';
 
 type Verdict = 'ok' | 'lost' | 'unchecked';
 
-
 /** Up to `tries` reads; a read that fails (no answer, unreadable) is retried, then "unchecked". */
 async function verdict(tries: number, read: () => Promise<Verdict>): Promise<Verdict> {
   for (let i = 0; i < tries; i++) {
@@ -50,7 +49,11 @@ export class SessionKeepers {
   private readonly keepers: SessionKeeper[];
   private n = 0;
 
-  constructor(private readonly entry: string, count: number, private readonly runId = randomBytes(3).toString('hex')) {
+  constructor(
+    private readonly entry: string,
+    count: number,
+    private readonly runId = randomBytes(3).toString('hex'),
+  ) {
     this.keepers = Array.from({ length: count }, (_, i) => ({ key: `k${i + 1}`, client: this.client() }));
   }
 
@@ -116,7 +119,11 @@ export class MoodleKeepers {
   private readonly keepers: MoodleKeeper[];
   private n = 0;
 
-  constructor(private readonly wwwroot: string, users: { username: string; password: string }[], private readonly runId = randomBytes(3).toString('hex')) {
+  constructor(
+    private readonly wwwroot: string,
+    users: { username: string; password: string }[],
+    private readonly runId = randomBytes(3).toString('hex'),
+  ) {
     this.keepers = users.map((u) => ({ ...u, files: [] }));
   }
 

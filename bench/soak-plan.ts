@@ -106,7 +106,14 @@ export function soakPlan(opts: PlanOptions): SoakWindow[] {
     rolesLeft.delete(role);
     pairs.push([kind, role]);
   }
-  for (const role of rolesLeft) pairs.push([pick(rnd, kinds.filter((k) => rolesFor(k, opts.nodes).includes(role))), role]);
+  for (const role of rolesLeft)
+    pairs.push([
+      pick(
+        rnd,
+        kinds.filter((k) => rolesFor(k, opts.nodes).includes(role)),
+      ),
+      role,
+    ]);
 
   const budgetMs = opts.minutes * 60_000;
   const windows: SoakWindow[] = [];
@@ -136,9 +143,12 @@ export function soakPlan(opts: PlanOptions): SoakWindow[] {
 /** "kill galera2 for 23.4 s", as the progress lines and the summary say it. */
 export function describeWindow(w: SoakWindow): string {
   const what =
-    w.kind === 'partition' ? `partition ${w.node} from ${(w.from ?? []).join(',')}`
-    : w.kind === 'loss' ? `loss ${w.node} ${w.lossPct}%`
-    : w.kind === 'delay' ? `delay ${w.node} ${w.delayMs}ms`
-    : `${w.kind} ${w.node}`;
+    w.kind === 'partition'
+      ? `partition ${w.node} from ${(w.from ?? []).join(',')}`
+      : w.kind === 'loss'
+        ? `loss ${w.node} ${w.lossPct}%`
+        : w.kind === 'delay'
+          ? `delay ${w.node} ${w.delayMs}ms`
+          : `${w.kind} ${w.node}`;
   return `${what} for ${(w.holdMs / 1000).toFixed(1)} s`;
 }

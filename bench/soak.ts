@@ -49,7 +49,14 @@ function soakArgs(argv: string[], env = process.env): SoakArgs {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { lab: { type: 'string' }, minutes: { type: 'string' }, seed: { type: 'string' }, users: { type: 'string' }, journey: { type: 'string' }, json: { type: 'boolean' } },
+      options: {
+        lab: { type: 'string' },
+        minutes: { type: 'string' },
+        seed: { type: 'string' },
+        users: { type: 'string' },
+        journey: { type: 'string' },
+        json: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -142,7 +149,13 @@ interface SoakReport {
   requests: FailedSplit;
   healMs?: { min: number; median: number; max: number };
   writes: { acknowledged: number; lostThroughHaproxy: string[]; galera: GaleraCheck[]; lost: number[] };
-  files: { acknowledged: number; lostThroughHaproxy: string[]; byWebNode: { node: string; lost: string[]; unchecked: number }[]; moodleUploads?: UploadTally; lost: string[] };
+  files: {
+    acknowledged: number;
+    lostThroughHaproxy: string[];
+    byWebNode: { node: string; lost: string[]; unchecked: number }[];
+    moodleUploads?: UploadTally;
+    lost: string[];
+  };
   sessions: { journeyLost: number; journeyLostLegit: number; keepers: SessionTally; moodleLogins?: SessionTally; lostShouldSurvive: string[] };
   unchecked: number;
   labHealthyAtEnd: boolean;
@@ -153,7 +166,10 @@ interface SoakReport {
 async function galeraHas(controller: LabController, ids: number[], values: Map<number, string>): Promise<GaleraCheck[]> {
   const state = controller.engine.state();
   if (!state) throw new Error(`lab "${controller.lab}" has no state`);
-  const dbNodes = controller.engine.topology(state).nodes.filter((n) => n.role === 'db').map((n) => n.name);
+  const dbNodes = controller.engine
+    .topology(state)
+    .nodes.filter((n) => n.role === 'db')
+    .map((n) => n.name);
   const containers = await controller.engine.containers();
   const lo = Math.min(...ids);
   const hi = Math.max(...ids);
@@ -162,7 +178,13 @@ async function galeraHas(controller: LabController, ids: number[], values: Map<n
       const c = containers.get(node);
       if (!c) return { node, missing: ids, error: 'no container' };
       try {
-        const out = await sql(controller.docker.containers, c.id, state.secrets.dbRootPassword, `SET SESSION wsrep_sync_wait=1; SELECT id, value FROM ${PROBE_DB_NAME}.probes WHERE id BETWEEN ${lo} AND ${hi}`, 60_000);
+        const out = await sql(
+          controller.docker.containers,
+          c.id,
+          state.secrets.dbRootPassword,
+          `SET SESSION wsrep_sync_wait=1; SELECT id, value FROM ${PROBE_DB_NAME}.probes WHERE id BETWEEN ${lo} AND ${hi}`,
+          60_000,
+        );
         const found = new Map<number, string>();
         for (const line of out.split('\n')) {
           const [id, value] = line.split('\t');
@@ -183,9 +205,12 @@ async function soak(args: SoakArgs, log: (m: string) => void): Promise<SoakRepor
   if (status.state === 'absent') throw new Error(`lab "${args.lab}" does not exist: run \`npm run lab -- up --lab ${args.lab}\` first`);
   const journey = journeyFor(args.journey, status.moodle.installed);
   if (journey === 'moodle' && !status.moodle.installed) throw new UsageError(`lab "${args.lab}" has no Moodle (started with --no-moodle): use --journey probe`);
-  if (journey === 'moodle' && (!status.moodle.course || !status.moodle.users.length)) throw new Error('the moodle journey needs the test course and users (status.moodle.course is empty)');
+  if (journey === 'moodle' && (!status.moodle.course || !status.moodle.users.length))
+    throw new Error('the moodle journey needs the test course and users (status.moodle.course is empty)');
   const plan = soakPlan({ seed: args.seed, minutes: args.minutes, nodes: status.nodes.map((n) => ({ name: n.name, role: n.role })) });
-  log(`soak on ${args.lab}: ${args.minutes} min, seed ${args.seed}, ${args.users} users, ${journey} journey; plan of ${plan.length} windows (the run takes those that fit): ${plan.slice(0, 8).map(describeWindow).join('; ')}${plan.length > 8 ? '; …' : ''}`);
+  log(
+    `soak on ${args.lab}: ${args.minutes} min, seed ${args.seed}, ${args.users} users, ${journey} journey; plan of ${plan.length} windows (the run takes those that fit): ${plan.slice(0, 8).map(describeWindow).join('; ')}${plan.length > 8 ? '; …' : ''}`,
+  );
 
   let latest = status;
   const seen = (s: LabStatus) => (latest = s);
@@ -203,11 +228,24 @@ async function soak(args: SoakArgs, log: (m: string) => void): Promise<SoakRepor
 
   // The status this soak polls anyway, handed to the load run as its cluster snapshots (so the
   // run's end-of-load recovery check needs no second poller of its own).
-  const cached: SnapshotSource = { name: 'cluster (soak)', intervalMs: 1000, poll: async () => ({ galeraSize: latest.galera.clusterSize, bricks: latest.gluster.bricks.map((b) => ({ name: b.name, online: b.online })) }) };
+  const cached: SnapshotSource = {
+    name: 'cluster (soak)',
+    intervalMs: 1000,
+    poll: async () => ({ galeraSize: latest.galera.clusterSize, bricks: latest.gluster.bricks.map((b) => ({ name: b.name, online: b.online })) }),
+  };
   let tick = 0;
   const handle: LoadHandle = startLoad(
     target,
-    { ...DEFAULT_LOAD, journey, users: args.users, durationMs: args.minutes * 60_000 + 3_600_000, rampUpMs: DEFAULT_LOAD.rampUpMs, ...pacing(journey), faults: [], probeHz: 0 },
+    {
+      ...DEFAULT_LOAD,
+      journey,
+      users: args.users,
+      durationMs: args.minutes * 60_000 + 3_600_000,
+      rampUpMs: DEFAULT_LOAD.rampUpMs,
+      ...pacing(journey),
+      faults: [],
+      probeHz: 0,
+    },
     {
       injector: controller,
       sources: [...(status.endpoints.haproxyRuntime ? [haproxySource(status.endpoints.haproxyRuntime, 500)] : []), cached],
@@ -237,7 +275,16 @@ async function soak(args: SoakArgs, log: (m: string) => void): Promise<SoakRepor
   for (const w of plan) {
     if (Date.now() + w.holdMs + 15_000 > deadline) break;
     const req = faultRequest(w);
-    const r: WindowResult = { index: w.index, kind: w.kind, role: w.role, node: w.node, fault: describeWindow(w), holdMs: w.holdMs, appliedAtMs: Date.now(), greenAtMs: 0 };
+    const r: WindowResult = {
+      index: w.index,
+      kind: w.kind,
+      role: w.role,
+      node: w.node,
+      fault: describeWindow(w),
+      holdMs: w.holdMs,
+      appliedAtMs: Date.now(),
+      greenAtMs: 0,
+    };
     windows.push(r);
     log(`window ${w.index}: ${r.fault}`);
     try {
@@ -293,7 +340,15 @@ async function soak(args: SoakArgs, log: (m: string) => void): Promise<SoakRepor
     const inWindow = run.recorder.samples.filter((x) => x.startMs >= w.appliedAtMs && x.startMs <= w.greenAtMs);
     Object.assign(w, { requests: inWindow.length, failed: inWindow.filter((x) => !x.success).length });
   }
-  const integrity: IntegrityReport = run.result.integrity ?? { dbWrites: 0, files: 0, sessions: 0, lostDbWrites: [], lostFiles: [], lostSessions: [], unchecked: [] };
+  const integrity: IntegrityReport = run.result.integrity ?? {
+    dbWrites: 0,
+    files: 0,
+    sessions: 0,
+    lostDbWrites: [],
+    lostFiles: [],
+    lostSessions: [],
+    unchecked: [],
+  };
 
   // Lab green at the end (after a last wait, should the last heal still be settling).
   const end = await waitGreen(controller, gaveUp ? 10_000 : 180_000, seen);
@@ -330,13 +385,17 @@ async function soak(args: SoakArgs, log: (m: string) => void): Promise<SoakRepor
   const journeyLost: string[] = [];
   for (const id of integrity.lostSessions) {
     const key = id.replace(/^session:/, '');
-    const at = key === 'integrity' ? handle.startedAt : setAt.get(`vu ${key.replace(/^u/, '')}`) ?? handle.startedAt;
+    const at = key === 'integrity' ? handle.startedAt : (setAt.get(`vu ${key.replace(/^u/, '')}`) ?? handle.startedAt);
     if (shouldSurvive(at, windows)) journeyLost.push(`journey session ${key}`);
     else journeyLostLegit++;
   }
 
-  const lostWrites = [...new Set([...integrity.lostDbWrites.map((x) => Number(x.replace(/^db:/, ''))), ...galera.flatMap((g) => g.missing)])].sort((a, b) => a - b);
-  const lostFiles = [...new Set([...integrity.lostFiles.map((x) => x.replace(/^file:/, '')), ...byWebNode.flatMap((b) => b.lost), ...(moodle?.uploads.lost ?? [])])];
+  const lostWrites = [...new Set([...integrity.lostDbWrites.map((x) => Number(x.replace(/^db:/, ''))), ...galera.flatMap((g) => g.missing)])].sort(
+    (a, b) => a - b,
+  );
+  const lostFiles = [
+    ...new Set([...integrity.lostFiles.map((x) => x.replace(/^file:/, '')), ...byWebNode.flatMap((b) => b.lost), ...(moodle?.uploads.lost ?? [])]),
+  ];
   const lostSessions = [...keepers.tally.lostShouldSurvive, ...(moodle?.sessions.lostShouldSurvive ?? []), ...journeyLost];
   const skippedKinds = new Map<string, { count: number; reason: string }>();
   for (const w of windows.filter((x) => x.skipped)) skippedKinds.set(w.kind, { count: (skippedKinds.get(w.kind)?.count ?? 0) + 1, reason: w.skipReason! });
@@ -360,7 +419,11 @@ async function soak(args: SoakArgs, log: (m: string) => void): Promise<SoakRepor
     writes: { acknowledged: ids.length, lostThroughHaproxy: integrity.lostDbWrites, galera, lost: lostWrites },
     files: { acknowledged: run.ledger.files.size, lostThroughHaproxy: integrity.lostFiles, byWebNode, moodleUploads: moodle?.uploads, lost: lostFiles },
     sessions: { journeyLost: journeyLost.length, journeyLostLegit, keepers: keepers.tally, moodleLogins: moodle?.sessions, lostShouldSurvive: lostSessions },
-    unchecked: integrity.unchecked.length + byWebNode.reduce((n, b) => n + b.unchecked, 0) + keepers.tally.unchecked + (moodle ? moodle.sessions.unchecked + moodle.uploads.unchecked : 0),
+    unchecked:
+      integrity.unchecked.length +
+      byWebNode.reduce((n, b) => n + b.unchecked, 0) +
+      keepers.tally.unchecked +
+      (moodle ? moodle.sessions.unchecked + moodle.uploads.unchecked : 0),
     labHealthyAtEnd,
     endProblems: [...end.problems, ...galeraErrors.map((g) => `${g.node}: could not read the writes back: ${g.error}`)],
     ok: lostWrites.length === 0 && lostFiles.length === 0 && lostSessions.length === 0 && labHealthyAtEnd && galeraErrors.length === 0,
@@ -374,23 +437,42 @@ function formatSoak(r: SoakReport): string {
   const kinds = Object.keys(r.applied);
   const rows: (string | number)[][] = [['faults applied', ...roles, 'total']];
   for (const k of kinds) rows.push([k, ...roles.map((role) => r.applied[k]![role] ?? 0), Object.values(r.applied[k]!).reduce((a, b) => a + b, 0)]);
-  rows.push(['total', ...roles.map((role) => kinds.reduce((n, k) => n + (r.applied[k]![role] ?? 0), 0)), kinds.reduce((n, k) => n + Object.values(r.applied[k]!).reduce((a, b) => a + b, 0), 0)]);
+  rows.push([
+    'total',
+    ...roles.map((role) => kinds.reduce((n, k) => n + (r.applied[k]![role] ?? 0), 0)),
+    kinds.reduce((n, k) => n + Object.values(r.applied[k]!).reduce((a, b) => a + b, 0), 0),
+  ]);
   out.push(pad(rows), '');
   for (const s of r.skipped) out.push(`skipped: ${s.kind} ×${s.count}: ${s.reason}`);
   for (const e of r.injectErrors) out.push(`could not inject: ${e}`);
-  out.push(`windows run: ${r.windows.length} of ${r.planned} drawn: ${r.windows.map((w) => `${w.index}. ${w.fault}${w.skipped ? ' (skipped)' : w.healMs !== undefined ? ` → green in ${secs(w.healMs)}` : w.notGreen ? ' → NOT green' : ''}${w.skipped ? '' : `, ${w.failed ?? 0}/${w.requests ?? 0} requests failed`}`).join('; ')}`);
+  out.push(
+    `windows run: ${r.windows.length} of ${r.planned} drawn: ${r.windows.map((w) => `${w.index}. ${w.fault}${w.skipped ? ' (skipped)' : w.healMs !== undefined ? ` → green in ${secs(w.healMs)}` : w.notGreen ? ' → NOT green' : ''}${w.skipped ? '' : `, ${w.failed ?? 0}/${w.requests ?? 0} requests failed`}`).join('; ')}`,
+  );
   const q = r.requests;
-  out.push(`requests: ${q.requests}, failed ${q.failed} (during lb/cache faults ${q.duringLbCache}, during other faults ${q.duringOther}, lab green ${q.betweenFaults})`);
+  out.push(
+    `requests: ${q.requests}, failed ${q.failed} (during lb/cache faults ${q.duringLbCache}, during other faults ${q.duringOther}, lab green ${q.betweenFaults})`,
+  );
   out.push(`heal → green: ${r.healMs ? `min ${secs(r.healMs.min)}, median ${secs(r.healMs.median)}, max ${secs(r.healMs.max)}` : '—'}`);
   const g = r.writes.galera.map((x) => `${x.node} ${x.error ? `unreadable (${x.error})` : `${x.missing.length} missing`}`).join(', ');
-  out.push(`lost writes: ${r.writes.lost.length} of ${r.writes.acknowledged} acknowledged (through HAProxy: ${r.writes.lostThroughHaproxy.length} lost${g ? `; on every Galera node: ${g}` : ''})`);
+  out.push(
+    `lost writes: ${r.writes.lost.length} of ${r.writes.acknowledged} acknowledged (through HAProxy: ${r.writes.lostThroughHaproxy.length} lost${g ? `; on every Galera node: ${g}` : ''})`,
+  );
   const w = r.files.byWebNode.map((x) => `${x.node} ${x.lost.length} lost`).join(', ');
   const up = r.files.moodleUploads;
-  out.push(`lost files: ${r.files.lost.length} of ${r.files.acknowledged} probe files${up ? ` + ${up.uploaded} Moodle uploads` : ''} (through HAProxy: ${r.files.lostThroughHaproxy.length} lost${w ? `; through ${w}` : ''}${up ? `; uploads through every web node: ${up.lost.length} lost of ${up.reads} reads${up.uploadFailed.length ? `, ${up.uploadFailed.length} uploads refused during recovery` : ''}` : ''})`);
+  out.push(
+    `lost files: ${r.files.lost.length} of ${r.files.acknowledged} probe files${up ? ` + ${up.uploaded} Moodle uploads` : ''} (through HAProxy: ${r.files.lostThroughHaproxy.length} lost${w ? `; through ${w}` : ''}${up ? `; uploads through every web node: ${up.lost.length} lost of ${up.reads} reads${up.uploadFailed.length ? `, ${up.uploadFailed.length} uploads refused during recovery` : ''}` : ''})`,
+  );
   const k = r.sessions.keepers;
   const m = r.sessions.moodleLogins;
-  out.push(`lost sessions that should have survived: ${r.sessions.lostShouldSurvive.length} (session keepers: ${k.checks} checks, ${k.lostLegit} lost to Redis restarts as expected${m ? `; Moodle logins: ${m.checks} checks, ${m.lostLegit} lost to Redis restarts` : ''}; journey sessions: ${r.sessions.journeyLostLegit} lost to Redis restarts)`);
-  for (const x of [...r.writes.lost.slice(0, 20).map((id) => `LOST write ${id}`), ...r.files.lost.slice(0, 20).map((f) => `LOST file ${f}`), ...r.sessions.lostShouldSurvive.slice(0, 20).map((s) => `LOST ${s}`)]) out.push(`  ${x}`);
+  out.push(
+    `lost sessions that should have survived: ${r.sessions.lostShouldSurvive.length} (session keepers: ${k.checks} checks, ${k.lostLegit} lost to Redis restarts as expected${m ? `; Moodle logins: ${m.checks} checks, ${m.lostLegit} lost to Redis restarts` : ''}; journey sessions: ${r.sessions.journeyLostLegit} lost to Redis restarts)`,
+  );
+  for (const x of [
+    ...r.writes.lost.slice(0, 20).map((id) => `LOST write ${id}`),
+    ...r.files.lost.slice(0, 20).map((f) => `LOST file ${f}`),
+    ...r.sessions.lostShouldSurvive.slice(0, 20).map((s) => `LOST ${s}`),
+  ])
+    out.push(`  ${x}`);
   if (r.unchecked) out.push(`unchecked (the read itself failed 3 times; not counted as lost): ${r.unchecked}`);
   out.push(`lab healthy at end: ${r.labHealthyAtEnd ? 'yes' : `NO (${r.endProblems.join('; ')})`}`);
   out.push(`wall time: ${secs(r.wallMs)}`);

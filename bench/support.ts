@@ -34,14 +34,23 @@ export function openLab(lab: string, home = process.env.MOODLE_LAB_HOME): { cont
 
 export function loadTarget(status: LabStatus): LoadTarget {
   if (!status.endpoints.moodle) throw new Error(`lab ${status.lab} has no entry point (state ${status.state})`);
-  return { entry: status.endpoints.moodle, wwwroot: status.moodle.url, course: status.moodle.course, users: status.moodle.users, probeTargets: probeTargets(status) };
+  return {
+    entry: status.endpoints.moodle,
+    wwwroot: status.moodle.url,
+    course: status.moodle.course,
+    users: status.moodle.users,
+    probeTargets: probeTargets(status),
+  };
 }
 
 /** Faults straight through the Docker API: kill = SIGKILL, stop, pause; heal = start / unpause what this injector broke. */
 export class DockerFaults implements FaultTarget {
   private readonly broken: { node: string; id: string; how: 'start' | 'unpause' }[] = [];
 
-  constructor(private readonly docker: DockerClient, private readonly lab: string) {}
+  constructor(
+    private readonly docker: DockerClient,
+    private readonly lab: string,
+  ) {}
 
   private async id(node: string): Promise<string> {
     const c = (await this.docker.containers.list(labLabels(this.lab))).find((x) => x.labels[LABEL_NODE] === node);

@@ -10,7 +10,12 @@ export function syntheticStatus(tick: number): LabStatus {
   const web2Down = tick % 2 === 1;
   const nodes: LabStatus['nodes'] = [
     { name: 'haproxy', role: 'lb', container: 'running', healthy: true },
-    ...[1, 2, 3].map((i) => ({ name: `web${i}`, role: 'web' as const, container: i === 2 && web2Down ? ('exited' as const) : ('running' as const), healthy: !(i === 2 && web2Down) })),
+    ...[1, 2, 3].map((i) => ({
+      name: `web${i}`,
+      role: 'web' as const,
+      container: i === 2 && web2Down ? ('exited' as const) : ('running' as const),
+      healthy: !(i === 2 && web2Down),
+    })),
     ...[1, 2, 3].map((i) => ({ name: `galera${i}`, role: 'db' as const, container: 'running' as const, healthy: true })),
     ...[1, 2, 3].map((i) => ({ name: `gluster${i}`, role: 'storage' as const, container: 'running' as const, healthy: true })),
     { name: 'redis', role: 'cache', container: 'running', healthy: true },
@@ -24,12 +29,33 @@ export function syntheticStatus(tick: number): LabStatus {
     haproxy: {
       up: true,
       servers: [
-        ...[1, 2, 3].map((i) => ({ backend: 'web', server: `web${i}`, status: i === 2 && web2Down ? 'DOWN' : 'UP', checkStatus: 'L7OK', sessions: tick % 7, retries: 0, redispatches: tick % 3, http5xx: 0 })),
+        ...[1, 2, 3].map((i) => ({
+          backend: 'web',
+          server: `web${i}`,
+          status: i === 2 && web2Down ? 'DOWN' : 'UP',
+          checkStatus: 'L7OK',
+          sessions: tick % 7,
+          retries: 0,
+          redispatches: tick % 3,
+          http5xx: 0,
+        })),
         ...[1, 2, 3].map((i) => ({ backend: 'db_writer', server: `galera${i}`, status: i === 1 ? 'UP' : 'UP', sessions: 0 })),
         ...[1, 2, 3].map((i) => ({ backend: 'db_reader', server: `galera${i}`, status: 'UP', sessions: 0 })),
       ],
     },
-    galera: { clusterSize: 3, status: 'Primary', nodes: [1, 2, 3].map((i) => ({ name: `galera${i}`, state: 'Synced', ready: true, clusterSize: 3, clusterStatus: 'Primary', flowControlPaused: 0, recvQueueAvg: 0 })) },
+    galera: {
+      clusterSize: 3,
+      status: 'Primary',
+      nodes: [1, 2, 3].map((i) => ({
+        name: `galera${i}`,
+        state: 'Synced',
+        ready: true,
+        clusterSize: 3,
+        clusterStatus: 'Primary',
+        flowControlPaused: 0,
+        recvQueueAvg: 0,
+      })),
+    },
     gluster: { volume: 'moodledata', started: true, bricks: [1, 2, 3].map((i) => ({ name: `gluster${i}`, online: true })), healPending: 0 },
     redis: { up: true, keys: 10 + tick, usedMemoryBytes: 2_000_000 },
     moodle: { installed: false, maintenance: false, users: [] },

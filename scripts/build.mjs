@@ -14,11 +14,32 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const production = args.includes('--production');
 
 // ssh2's native helpers are optional (it falls back to JS when they are absent).
-const node = { external: ['cpu-features', '*.node'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production, minify: production, logLevel: quiet ? 'error' : 'info', absWorkingDir: root };
+const node = {
+  external: ['cpu-features', '*.node'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: quiet ? 'error' : 'info',
+  absWorkingDir: root,
+};
 const targets = {
   cli: { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
   extension: { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: [...node.external, 'vscode'] },
-  webview: { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: true, logLevel: quiet ? 'error' : 'info', absWorkingDir: root, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js' },
+  webview: {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: !production,
+    minify: true,
+    logLevel: quiet ? 'error' : 'info',
+    absWorkingDir: root,
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview/main.js',
+  },
 };
 
 const names = only ? [only] : Object.keys(targets);
@@ -43,8 +64,4 @@ async function build(options) {
   }
 }
 
-await Promise.all(
-  names
-    .filter((n) => existsSync(path.join(root, targets[n].entryPoints[0])))
-    .map((n) => build(targets[n])),
-);
+await Promise.all(names.filter((n) => existsSync(path.join(root, targets[n].entryPoints[0]))).map((n) => build(targets[n])));

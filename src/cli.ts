@@ -19,7 +19,16 @@ import { cacheCommand, SITE_CACHE_OPTIONS } from './moodle/cache-command';
 import { SiteCache, siteCacheDir } from './moodle/site-cache';
 import { ScenarioFileError } from './scenarios/parse';
 import { ScenarioError } from './scenarios/types';
-import { faultCliOptions, FaultKind, faultParams, FaultRequest, FaultRequestError, faultRequestProblem, faultUsageError, faultUsageLines } from './protocol/fault-catalog';
+import {
+  faultCliOptions,
+  FaultKind,
+  faultParams,
+  FaultRequest,
+  FaultRequestError,
+  faultRequestProblem,
+  faultUsageError,
+  faultUsageLines,
+} from './protocol/fault-catalog';
 import { DEFAULT_LAB, validateLabName } from './docker/labels';
 import { StateStore } from './engine/state';
 import { MAX_WEB_NODES, PRESET_NAMES, PresetName } from './engine/topology';
@@ -104,13 +113,21 @@ function formatStatus(s: LabStatus): string {
   if (s.endpoints.moodle) lines.push(`  moodle        ${s.endpoints.moodle}`);
   if (s.endpoints.haproxyStats) lines.push(`  haproxy stats ${s.endpoints.haproxyStats}`);
   for (const n of s.nodes) {
-    const hap = s.haproxy.servers.filter((x) => x.server === n.name).map((x) => `${x.backend}:${x.status}`).join(' ');
-    lines.push(`  ${n.name.padEnd(9)} ${n.role.padEnd(8)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}`);
+    const hap = s.haproxy.servers
+      .filter((x) => x.server === n.name)
+      .map((x) => `${x.backend}:${x.status}`)
+      .join(' ');
+    lines.push(
+      `  ${n.name.padEnd(9)} ${n.role.padEnd(8)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}`,
+    );
   }
   if (s.galera.nodes.length) lines.push(`  galera: ${s.galera.status}, size ${s.galera.clusterSize}`);
   if (s.gluster.volume) {
-    const w = s.gluster.writable === undefined ? '' : s.gluster.writable ? ', writable' : `, NOT WRITABLE${s.gluster.writeError ? ` (${s.gluster.writeError})` : ''}`;
-    lines.push(`  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals${w}`);
+    const w =
+      s.gluster.writable === undefined ? '' : s.gluster.writable ? ', writable' : `, NOT WRITABLE${s.gluster.writeError ? ` (${s.gluster.writeError})` : ''}`;
+    lines.push(
+      `  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals${w}`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -121,32 +138,35 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     io.out(USAGE + '\n');
     return command ? 0 : 2;
   }
-  const { values, positionals } = usage(() => parseArgs({
-    args: rest,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      lab: { type: 'string' },
-      json: { type: 'boolean' },
-      verbose: { type: 'boolean', short: 'v' },
-      'no-moodle': { type: 'boolean' },
-      'moodle-source': { type: 'string' },
-      topology: { type: 'string' },
-      web: { type: 'string' },
-      'base-image': { type: 'string' },
-      haproxy: { type: 'string' },
-      port: { type: 'string' },
-      node: { type: 'string' },
-      ...faultCliOptions(),
-      ...LOAD_OPTIONS,
-      ...SCENARIO_OPTIONS,
-      ...SITE_CACHE_OPTIONS,
-      ...EXPORT_OPTIONS,
-    },
-  }));
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        lab: { type: 'string' },
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
+        'no-moodle': { type: 'boolean' },
+        'moodle-source': { type: 'string' },
+        topology: { type: 'string' },
+        web: { type: 'string' },
+        'base-image': { type: 'string' },
+        haproxy: { type: 'string' },
+        port: { type: 'string' },
+        node: { type: 'string' },
+        ...faultCliOptions(),
+        ...LOAD_OPTIONS,
+        ...SCENARIO_OPTIONS,
+        ...SITE_CACHE_OPTIONS,
+        ...EXPORT_OPTIONS,
+      },
+    }),
+  );
   const lab = usage(() => validateLabName(values.lab ?? io.env.MOODLE_LAB ?? DEFAULT_LAB));
   if (PLANNED.has(command)) throw new UsageError(`"${command}" is not available in this version of the lab yet`);
-  if (['status', 'down', 'destroy'].includes(command) && positionals.length) throw new UsageError(`${command} takes no arguments (got "${positionals.join(' ').slice(0, 80)}")`);
+  if (['status', 'down', 'destroy'].includes(command) && positionals.length)
+    throw new UsageError(`${command} takes no arguments (got "${positionals.join(' ').slice(0, 80)}")`);
   const docker = deps.docker ?? createDockerClient();
   const store = deps.store ?? new StateStore(io.env.MOODLE_LAB_HOME ?? undefined);
   const labRoot = deps.labRoot ?? path.resolve(__dirname, '..', 'lab');
@@ -164,7 +184,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new UsageError('--port must be a TCP port number');
       if (values['moodle-source'] && values['no-moodle']) throw new UsageError('--moodle-source and --no-moodle exclude each other');
       const webCount = values.web !== undefined ? Number(values.web) : undefined;
-      if (webCount !== undefined && !(/^\d+$/.test(values.web!) && webCount >= 1 && webCount <= MAX_WEB_NODES)) throw new UsageError(`--web must be a whole number from 1 to ${MAX_WEB_NODES}`);
+      if (webCount !== undefined && !(/^\d+$/.test(values.web!) && webCount >= 1 && webCount <= MAX_WEB_NODES))
+        throw new UsageError(`--web must be a whole number from 1 to ${MAX_WEB_NODES}`);
       print(
         await controller.up({
           preset,
@@ -210,7 +231,11 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       const problem = faultRequestProblem(req);
       if (problem) throw new UsageError(problem);
       const fault = await controller.fault(req);
-      io.out(fault ? `fault: ${fault.detail}${fault.expiresAt ? ` (reverts by itself at ${fault.expiresAt})` : ' (`heal` reverts it)'}\n` : `${req.kind} ${req.nodes.join(',')}: done\n`);
+      io.out(
+        fault
+          ? `fault: ${fault.detail}${fault.expiresAt ? ` (reverts by itself at ${fault.expiresAt})` : ' (`heal` reverts it)'}\n`
+          : `${req.kind} ${req.nodes.join(',')}: done\n`,
+      );
       if (fault?.expiresAt) {
         io.err(`waiting ${values.for} to revert it (Ctrl-C leaves it for \`heal\`)\n`);
         await controller.settled();
@@ -269,7 +294,12 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         {
           lab,
           builtinDir: path.join(labRoot, 'scenarios'),
-          deps: { labFor: (name) => (name === lab ? controller : new LabController({ docker, store, labRoot, reporter: stderrReporter(io, Boolean(values.verbose)) }, validateLabName(name))) },
+          deps: {
+            labFor: (name) =>
+              name === lab
+                ? controller
+                : new LabController({ docker, store, labRoot, reporter: stderrReporter(io, Boolean(values.verbose)) }, validateLabName(name)),
+          },
         },
         io,
         (m) => new UsageError(m),
@@ -279,7 +309,11 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
   }
 }
 
-export async function main(argv = process.argv.slice(2), io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env: process.env }, deps: CliDeps = {}): Promise<number> {
+export async function main(
+  argv = process.argv.slice(2),
+  io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env: process.env },
+  deps: CliDeps = {},
+): Promise<number> {
   try {
     return await runCli(argv, io, deps);
   } catch (err) {
@@ -290,7 +324,9 @@ export async function main(argv = process.argv.slice(2), io: CliIo = { out: (t) 
       return 3;
     }
     if (err instanceof NodeFailedError) {
-      io.err(`error: ${err.message}\n--- last log lines of ${err.node} ---\n${err.logs.trimEnd()}\n---\n(the lab can be cleaned with \`npm run lab -- destroy\`)\n`);
+      io.err(
+        `error: ${err.message}\n--- last log lines of ${err.node} ---\n${err.logs.trimEnd()}\n---\n(the lab can be cleaned with \`npm run lab -- destroy\`)\n`,
+      );
     } else {
       io.err(`error: ${errText(err)}\n`);
     }

@@ -36,7 +36,11 @@ const MARKER_KINDS: readonly ChartMarker['kind'][] = ['fault', 'heal'];
 export const CHART_BOX: ChartBox = { width: 640, height: 190, left: 46, right: 34, top: 10, bottom: 22 };
 
 /** Geometry of the chart for these points and events (pure). */
-export function chartModel(metrics: Pick<LoadMetrics, 'series' | 'startedAtMs' | 'durationMs' | 'running'> | undefined, events: readonly TimelineEvent[], box: ChartBox = CHART_BOX): ChartModel | undefined {
+export function chartModel(
+  metrics: Pick<LoadMetrics, 'series' | 'startedAtMs' | 'durationMs' | 'running'> | undefined,
+  events: readonly TimelineEvent[],
+  box: ChartBox = CHART_BOX,
+): ChartModel | undefined {
   const series: SeriesPoint[] = metrics?.series ?? [];
   const start = Math.min(series[0]?.atMs ?? Infinity, metrics?.startedAtMs ?? Infinity);
   if (!Number.isFinite(start)) return undefined;

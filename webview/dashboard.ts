@@ -90,7 +90,11 @@ export class Dashboard {
     this.stateTag.textContent = s.state;
     this.stateTag.className = `state ${s.state}`;
     this.revision.textContent = `rev ${s.revision}`;
-    const problem = s.error ? `Last refresh failed: ${s.error}` : s.state === 'absent' ? `Lab "${s.lab}" does not exist yet: start it (Start Lab, or \`npm run lab -- up\`).` : '';
+    const problem = s.error
+      ? `Last refresh failed: ${s.error}`
+      : s.state === 'absent'
+        ? `Lab "${s.lab}" does not exist yet: start it (Start Lab, or \`npm run lab -- up\`).`
+        : '';
     this.errorBar.textContent = problem;
     this.errorBar.hidden = !problem;
     this.panels.update(s);
@@ -159,7 +163,11 @@ export class Dashboard {
     this.showToast('working…', 'info');
     const r = await fn();
     if (!r) return;
-    this.showToast(r.ok ? (r.detail ?? 'done') : r.stale ? `The lab changed under you: ${r.error}` : `Failed: ${r.error}`, r.ok ? 'ok' : 'error', r.ok ? r.url : undefined);
+    this.showToast(
+      r.ok ? (r.detail ?? 'done') : r.stale ? `The lab changed under you: ${r.error}` : `Failed: ${r.error}`,
+      r.ok ? 'ok' : 'error',
+      r.ok ? r.url : undefined,
+    );
   }
 
   private showToast(text: string, kind: 'ok' | 'error' | 'info', url?: string): void {

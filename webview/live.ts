@@ -42,13 +42,23 @@ export class LiveView {
       () => {
         const users = Number(this.users.value);
         const durationS = Number(this.duration.value);
-        void send(LoadStartIntent, { users: Number.isInteger(users) && users > 0 ? users : 30, durationS: Number.isInteger(durationS) && durationS > 0 ? durationS : 60, journey: this.journey.value as (typeof JOURNEY_CHOICES)[number] });
+        void send(LoadStartIntent, {
+          users: Number.isInteger(users) && users > 0 ? users : 30,
+          durationS: Number.isInteger(durationS) && durationS > 0 ? durationS : 60,
+          journey: this.journey.value as (typeof JOURNEY_CHOICES)[number],
+        });
       },
       { appearance: 'primary', action: 'load-start' },
     );
     this.stopBtn = button('Stop load', () => void send(LoadStopIntent, {}), { action: 'load-stop' });
-    this.exportBtn = button('Export report', () => void send(ExportReportIntent, {}), { action: 'export-report', title: 'The last scenario, or the last load run' });
-    this.runBtn = button('Run', () => this.scenarioSelect.value && void send(ScenarioRunIntent, { name: this.scenarioSelect.value }), { appearance: 'primary', action: 'scenario-run' });
+    this.exportBtn = button('Export report', () => void send(ExportReportIntent, {}), {
+      action: 'export-report',
+      title: 'The last scenario, or the last load run',
+    });
+    this.runBtn = button('Run', () => this.scenarioSelect.value && void send(ScenarioRunIntent, { name: this.scenarioSelect.value }), {
+      appearance: 'primary',
+      action: 'scenario-run',
+    });
     this.stopScenarioBtn = button('Stop', () => void send(ScenarioStopIntent, {}), { action: 'scenario-stop' });
     this.narration.hidden = true;
     this.narration.setAttribute('aria-live', 'polite');
@@ -56,10 +66,28 @@ export class LiveView {
       'section',
       'panel load-box',
       el('h3', undefined, 'Load and latency per second'),
-      el('div', 'controls', this.users, this.duration, el('label', 'select-label', 'journey ', this.journey), this.startBtn, this.stopBtn, el('span', 'spacer'), this.exportBtn),
+      el(
+        'div',
+        'controls',
+        this.users,
+        this.duration,
+        el('label', 'select-label', 'journey ', this.journey),
+        this.startBtn,
+        this.stopBtn,
+        el('span', 'spacer'),
+        this.exportBtn,
+      ),
       this.line,
       this.chart.element,
-      el('div', 'legend note', el('span', 'key p95', 'p95'), el('span', 'key p50', 'p50'), el('span', 'key fail', 'failed requests'), el('span', 'key fault', 'fault'), el('span', 'key heal', 'heal')),
+      el(
+        'div',
+        'legend note',
+        el('span', 'key p95', 'p95'),
+        el('span', 'key p50', 'p50'),
+        el('span', 'key fail', 'failed requests'),
+        el('span', 'key fault', 'fault'),
+        el('span', 'key heal', 'heal'),
+      ),
     );
     this.scenarioPanel = el(
       'section',
@@ -110,7 +138,12 @@ export class LiveView {
     this.scenarioTitle.className = `note scenario-title ${v.running ? 'running' : v.passed ? 'passed' : 'failed'}`;
     this.steps.replaceChildren(
       ...v.steps.map((st, i) => {
-        const li = el('li', `step ${st.state}`, el('span', 'mark', st.state === 'passed' ? '✓' : st.state === 'failed' ? '✗' : st.state === 'running' ? '▶' : '·'), el('span', 'text', st.text));
+        const li = el(
+          'li',
+          `step ${st.state}`,
+          el('span', 'mark', st.state === 'passed' ? '✓' : st.state === 'failed' ? '✗' : st.state === 'running' ? '▶' : '·'),
+          el('span', 'text', st.text),
+        );
         if (st.detail) li.append(el('span', 'detail', st.detail));
         li.dataset.state = st.state;
         if (i === v.current) li.setAttribute('aria-current', 'step');

@@ -14,7 +14,10 @@ declare global {
 function boot(): void {
   const bootEl = document.getElementById('bootstrap');
   const boot = JSON.parse(bootEl?.textContent ?? '{}') as Bootstrap;
-  const dark = document.body.classList.contains('vscode-dark') || document.body.classList.contains('vscode-high-contrast') || (!document.body.className && matchMedia('(prefers-color-scheme: dark)').matches);
+  const dark =
+    document.body.classList.contains('vscode-dark') ||
+    document.body.classList.contains('vscode-high-contrast') ||
+    (!document.body.className && matchMedia('(prefers-color-scheme: dark)').matches);
   mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: dark ? 'dark' : 'default', flowchart: { htmlLabels: true, curve: 'basis' } });
   registerComponents();
   const root = document.getElementById('app');

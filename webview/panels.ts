@@ -13,8 +13,18 @@ export function tileValues(s: LabSnapshot): { key: string; label: string; value:
   const m = s.metrics && (s.metrics.requests ?? 1) > 0 ? s.metrics : undefined;
   const up = s.nodes.filter((n) => n.container === 'running' && n.healthy).length;
   return [
-    { key: 'availability', label: 'Availability', value: pct(m?.availability), state: m ? (m.availability >= 0.999 ? 'ok' : m.availability >= 0.99 ? 'warn' : 'bad') : undefined },
-    { key: 'errors', label: 'Error rate', value: pct(m?.errorRate), state: m ? (m.errorRate <= 0.001 ? 'ok' : m.errorRate <= 0.01 ? 'warn' : 'bad') : undefined },
+    {
+      key: 'availability',
+      label: 'Availability',
+      value: pct(m?.availability),
+      state: m ? (m.availability >= 0.999 ? 'ok' : m.availability >= 0.99 ? 'warn' : 'bad') : undefined,
+    },
+    {
+      key: 'errors',
+      label: 'Error rate',
+      value: pct(m?.errorRate),
+      state: m ? (m.errorRate <= 0.001 ? 'ok' : m.errorRate <= 0.01 ? 'warn' : 'bad') : undefined,
+    },
     { key: 'apdex', label: 'Apdex', value: m ? m.apdex.toFixed(2) : DASH, state: m ? (m.apdex >= 0.94 ? 'ok' : m.apdex >= 0.85 ? 'warn' : 'bad') : undefined },
     { key: 'p95', label: 'p95 latency', value: m ? `${Math.round(m.p95Ms)} ms` : DASH },
     { key: 'nodes', label: 'Nodes healthy', value: `${up}/${s.nodes.length}`, state: up === s.nodes.length ? 'ok' : 'bad' },
@@ -56,7 +66,15 @@ const SECTION_PANELS: Record<PanelKind, { title: string; headers: string[]; cont
     title: 'Galera (wsrep)',
     headers: ['node', 'state', 'ready', 'cluster size', 'cluster status', 'flow ctl paused', 'recv queue'],
     content: (s) => ({
-      rows: s.galera.nodes.map((g) => [g.name, g.state, g.ready ? 'yes' : 'no', g.clusterSize, g.clusterStatus, g.flowControlPaused?.toFixed(3), g.recvQueueAvg?.toFixed(2)]),
+      rows: s.galera.nodes.map((g) => [
+        g.name,
+        g.state,
+        g.ready ? 'yes' : 'no',
+        g.clusterSize,
+        g.clusterStatus,
+        g.flowControlPaused?.toFixed(3),
+        g.recvQueueAvg?.toFixed(2),
+      ]),
       classes: s.galera.nodes.map((g) => (g.ready ? 'st-up' : 'st-down')),
       note: `cluster: ${s.galera.status}, size ${s.galera.clusterSize}`,
     }),
@@ -74,7 +92,9 @@ const SECTION_PANELS: Record<PanelKind, { title: string; headers: string[]; cont
     title: 'Redis',
     headers: ['up', 'keys', 'memory'],
     content: (s) => ({
-      rows: [[s.redis.up ? 'up' : 'DOWN', s.redis.keys, s.redis.usedMemoryBytes !== undefined ? `${(s.redis.usedMemoryBytes / 1048576).toFixed(1)} MiB` : undefined]],
+      rows: [
+        [s.redis.up ? 'up' : 'DOWN', s.redis.keys, s.redis.usedMemoryBytes !== undefined ? `${(s.redis.usedMemoryBytes / 1048576).toFixed(1)} MiB` : undefined],
+      ],
       classes: [s.redis.up ? 'st-up' : 'st-down'],
       note: s.redis.error ?? '',
     }),

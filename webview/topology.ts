@@ -66,7 +66,10 @@ export function toMermaid(s: LabSnapshot): string {
     if (d.diagram.group) sub(`tier_${d.role}`, d.diagram.title, nodes);
     else for (const n of nodes) lines.push(`  ${label(n, d.diagram.title)}`);
   }
-  const entry = roles.filter((d) => d.diagram.entry).map((d) => byRole(s, d.role)[0]).find((n) => n !== undefined);
+  const entry = roles
+    .filter((d) => d.diagram.entry)
+    .map((d) => byRole(s, d.role)[0])
+    .find((n) => n !== undefined);
   if (entry) lines.push(`  users --> ${entry}`);
   for (const d of roles) {
     const from = d.diagram.from ? display.get(d.diagram.from) : undefined;
@@ -109,7 +112,8 @@ const SOURCE_VIEWS: Record<NodeStateSource, (s: LabSnapshot, n: NodeStatus, d: R
     const hap = hapRow(s, n, d);
     if (!hap) return undefined;
     const st = hap.status.split(' ')[0] ?? hap.status;
-    const state: NodeVisual | undefined = st === 'DOWN' ? 'down' : st === 'MAINT' || st === 'DRAIN' || st === 'NOLB' ? 'maint' : hap.status.includes('/') ? 'degraded' : undefined;
+    const state: NodeVisual | undefined =
+      st === 'DOWN' ? 'down' : st === 'MAINT' || st === 'DRAIN' || st === 'NOLB' ? 'maint' : hap.status.includes('/') ? 'degraded' : undefined;
     return { status: hap.status, state };
   },
   galera: (s, n) => {
@@ -165,7 +169,13 @@ export function nodeViews(s: LabSnapshot): NodeView[] {
       const active = l.single ? up[0]?.server : undefined;
       const state: NodeVisual = !s.haproxy.up || up.length === 0 ? 'down' : !l.single && up.length < servers.length ? 'degraded' : 'up';
       const status = l.single ? (active ? `→ ${active}` : 'none') : `${up.length}/${servers.length} up`;
-      views.push({ node: l.id, state, status, title: `HAProxy DB ${l.what}: ${servers.map((x) => `${x.server} ${x.status}`).join(', ') || 'no servers'}`, container: false });
+      views.push({
+        node: l.id,
+        state,
+        status,
+        title: `HAProxy DB ${l.what}: ${servers.map((x) => `${x.server} ${x.status}`).join(', ') || 'no servers'}`,
+        container: false,
+      });
     }
   }
   return views;

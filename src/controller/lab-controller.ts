@@ -52,7 +52,10 @@ export class LabController {
   private readonly reporter: Reporter;
   private readonly timers: Promise<void>[] = [];
 
-  constructor(private readonly deps: ControllerDeps, readonly lab: string) {
+  constructor(
+    private readonly deps: ControllerDeps,
+    readonly lab: string,
+  ) {
     this.reporter = deps.reporter ?? silentReporter;
     this.engine = new LabEngine({ docker: deps.docker, store: deps.store, labRoot: deps.labRoot, reporter: this.reporter }, lab);
     this.faults = new FaultInjector({ docker: deps.docker, engine: this.engine, reporter: this.reporter });
@@ -109,7 +112,10 @@ export class LabController {
     await this.deps.docker.ping();
     const state = this.engine.state();
     if (!state) throw new Error(`lab "${this.lab}" does not exist: run \`up\` first`);
-    const webNodes = this.engine.topology(state).nodes.filter((n) => n.role === 'web').map((n) => n.name);
+    const webNodes = this.engine
+      .topology(state)
+      .nodes.filter((n) => n.role === 'web')
+      .map((n) => n.name);
     if (node !== undefined) {
       if (!webNodes.includes(node)) throw new Error(`unknown web node "${node}": this lab has ${webNodes.join(', ')}`);
       if (!state.ports.runtime) throw new Error('this topology has no HAProxy: per-node maintenance needs the ha topology');

@@ -16,7 +16,11 @@ export const realClock: Clock = {
 };
 
 export class WaitTimeoutError extends Error {
-  constructor(what: string, timeoutMs: number, public readonly lastProblem?: string) {
+  constructor(
+    what: string,
+    timeoutMs: number,
+    public readonly lastProblem?: string,
+  ) {
     super(`${what}: not ready after ${Math.round(timeoutMs / 1000)} s${lastProblem ? ` (last: ${lastProblem})` : ''}`);
     this.name = 'WaitTimeoutError';
   }

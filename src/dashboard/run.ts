@@ -47,7 +47,8 @@ export async function runDashboard(o: RunDashboardOptions): Promise<number> {
     reportsDir: host.reportsDir,
     scenarioFiles: () => (o.scenarioFiles ?? []).map((f) => path.resolve(f)),
     // Prometheus reads the same snapshot the page shows (no extra collection), and the page's load.
-    metrics: (accept) => scrape({ lab: controller.lab, status: async () => store.current() ?? controller.status(), load: () => live.load.metricsSource() }, accept),
+    metrics: (accept) =>
+      scrape({ lab: controller.lab, status: async () => store.current() ?? controller.status(), load: () => live.load.metricsSource() }, accept),
     root: o.root,
     port: o.port,
     log,

@@ -42,7 +42,16 @@ export interface DashboardServer {
 }
 
 // No '.map': source maps stay out of the page's reach.
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.md': 'text/markdown; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ttf': 'font/ttf' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json',
+  '.md': 'text/markdown; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ttf': 'font/ttf',
+};
 
 /** The file a page URL may load (existence is checked once, when it is opened), or undefined. */
 function assetPath(root: string, urlPath: string): string | undefined {
@@ -74,7 +83,11 @@ function sendFile(res: http.ServerResponse, file: string, headers: Record<string
     res.end(text + '\n');
   };
   fs.open(file, OPEN_FLAGS, (err, fd) => {
-    if (err) return fail(err.code === 'ENOENT' || err.code === 'ENOTDIR' ? 404 : 500, err.code === 'ENOENT' || err.code === 'ENOTDIR' ? 'not found' : 'cannot read this file');
+    if (err)
+      return fail(
+        err.code === 'ENOENT' || err.code === 'ENOTDIR' ? 404 : 500,
+        err.code === 'ENOENT' || err.code === 'ENOTDIR' ? 'not found' : 'cannot read this file',
+      );
     fs.fstat(fd, (err2, st) => {
       if (err2 || !st.isFile()) {
         fs.close(fd, () => undefined);
@@ -123,7 +136,8 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     if (!url) return deny(400, 'bad request');
     if (!hostOk(req.headers.host)) return deny(421, 'wrong host');
     const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
-    if (!tokenOk(url.searchParams.get('token') ?? (url.pathname === '/metrics' ? bearer : null))) return deny(403, 'missing or wrong token: use the URL the dashboard command printed');
+    if (!tokenOk(url.searchParams.get('token') ?? (url.pathname === '/metrics' ? bearer : null)))
+      return deny(403, 'missing or wrong token: use the URL the dashboard command printed');
     const q = `?token=${token}`;
     if (url.pathname === '/metrics' && o.metrics) {
       o.metrics(req.headers.accept)
@@ -146,18 +160,40 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
         connectSrc: `ws://127.0.0.1:${port} ws://localhost:${port}`,
         bootstrap: { lab: o.lab, transport: 'websocket', wsUrl: `/ws${q}` },
       });
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'content-security-policy': page.csp });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'content-security-policy': page.csp,
+      });
       res.end(page.html);
       return;
     }
     const report = /^\/reports\/([\w.-]+\.(?:html|json|md))$/.exec(url.pathname)?.[1];
     if (report && o.reportsDir && !report.startsWith('.')) {
       // the report is self-contained: its own CSP keeps scripts out
-      return sendFile(res, path.join(o.reportsDir, report), { 'content-type': TYPES[path.extname(report)] ?? 'text/plain', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:", ...(report.endsWith('.html') ? {} : { 'content-disposition': `attachment; filename="${report}"` }) }, log);
+      return sendFile(
+        res,
+        path.join(o.reportsDir, report),
+        {
+          'content-type': TYPES[path.extname(report)] ?? 'text/plain',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+          ...(report.endsWith('.html') ? {} : { 'content-disposition': `attachment; filename="${report}"` }),
+        },
+        log,
+      );
     }
     const file = assetPath(o.root, url.pathname);
     if (!file) return deny(404, 'not found');
-    sendFile(res, file, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, log);
+    sendFile(
+      res,
+      file,
+      { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+      log,
+    );
   };
 
   const server = http.createServer((req, res) => {
@@ -211,7 +247,9 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
           const onMsg = (data: RawData) => {
             let raw: unknown;
             try {
-              raw = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+              raw = JSON.parse(
+                Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'),
+              );
             } catch {
               raw = undefined;
             }
@@ -231,7 +269,10 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
         live: o.live,
         scenarioFiles: o.scenarioFiles,
         log,
-        reportUrl: (file) => (o.reportsDir && path.dirname(path.resolve(file)) === path.resolve(o.reportsDir) ? `/reports/${encodeURIComponent(path.basename(file))}?token=${token}` : undefined),
+        reportUrl: (file) =>
+          o.reportsDir && path.dirname(path.resolve(file)) === path.resolve(o.reportsDir)
+            ? `/reports/${encodeURIComponent(path.basename(file))}?token=${token}`
+            : undefined,
       },
     );
     sessions.add(session);

@@ -220,7 +220,9 @@ export class DashboardSession {
     const builtins = (this.deps.store.liveFields().scenarios ?? []).map((b) => b.name);
     if (builtins.includes(name) || this.scenarioFiles().includes(name)) return name;
     const shown = name.length > 200 ? `${name.slice(0, 200)}…` : name;
-    throw new Error(`"${shown}" is not a scenario this dashboard offers: pick a built-in (${builtins.join(', ') || 'none found'}) or an offered scenario file (in VS Code: a .yaml file open in the editor)`);
+    throw new Error(
+      `"${shown}" is not a scenario this dashboard offers: pick a built-in (${builtins.join(', ') || 'none found'}) or an offered scenario file (in VS Code: a .yaml file open in the editor)`,
+    );
   }
 
   private sendSnapshot(s: LabSnapshot | undefined, force: boolean): void {
@@ -228,7 +230,9 @@ export class DashboardSession {
     this.lastSent = s.revision;
     const files = this.scenarioFiles().filter((f) => !s.scenarios?.some((b) => b.name === f));
     // the allowed files join this view's catalog (a copy: the store's snapshot is shared)
-    const shown = files.length ? { ...s, scenarios: [...(s.scenarios ?? []), ...files.map((f) => ({ name: f, description: `scenario file ${path.basename(f)}` }))] } : s;
+    const shown = files.length
+      ? { ...s, scenarios: [...(s.scenarios ?? []), ...files.map((f) => ({ name: f, description: `scenario file ${path.basename(f)}` }))] }
+      : s;
     this.transport.post(SnapshotMessage.create({ snapshot: shown }));
   }
 

@@ -45,13 +45,21 @@ function engineMessage(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
     const json = (err as { json?: { message?: string } }).json;
     if (json?.message) return json.message;
-    const reason = (err as { reason?: string; message?: string });
+    const reason = err as { reason?: string; message?: string };
     if (reason.message) return reason.message;
   }
   return String(err);
 }
 
-function toInfo(id: string, name: string, image: string, state: string, labels: Labels | undefined, ports: Record<number, number>, health?: string): ContainerInfo {
+function toInfo(
+  id: string,
+  name: string,
+  image: string,
+  state: string,
+  labels: Labels | undefined,
+  ports: Record<number, number>,
+  health?: string,
+): ContainerInfo {
   return {
     id,
     name: name.replace(/^\//, ''),
@@ -85,7 +93,11 @@ class Containers implements ContainerClient {
     }
     const state = c.State.Paused ? 'paused' : c.State.Status;
     const info = toInfo(c.Id, c.Name, c.Config.Image, state, c.Config.Labels, ports, c.State.Health?.Status);
-    info.ips = Object.fromEntries(Object.entries(c.NetworkSettings.Networks ?? {}).map(([n, v]) => [n, v.IPAddress]).filter(([, ip]) => ip));
+    info.ips = Object.fromEntries(
+      Object.entries(c.NetworkSettings.Networks ?? {})
+        .map(([n, v]) => [n, v.IPAddress])
+        .filter(([, ip]) => ip),
+    );
     return info;
   }
 
@@ -376,43 +388,57 @@ export function describeDockerHost(): string {
 export function createDockerClient(): DockerClient {
   const docker = new Docker(); // honours DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
   // An engine gone mid-command: one DockerUnavailableError, not a socket error per step.
-  return guardEngine({
-    async ping() {
-      try {
-        await docker.ping();
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        const where = describeDockerHost();
-        if (code === 'ENOENT') throw new DockerUnavailableError(`Docker is not installed or not running: no socket at ${where}. Install Docker and start it (e.g. \`sudo systemctl start docker\`), or set DOCKER_HOST.`);
-        if (code === 'ECONNREFUSED') throw new DockerUnavailableError(`Docker is not running: ${where} refused the connection. Start the Docker engine, or set DOCKER_HOST.`);
-        if (code === 'EACCES') throw new DockerUnavailableError(`Permission denied on ${where}: add your user to the "docker" group (then log in again), or set DOCKER_HOST.`);
-        throw new DockerUnavailableError(`Cannot reach the Docker engine at ${where}: ${engineMessage(err)}`);
-      }
-    },
-    containers: new Containers(docker),
-    images: new Images(docker),
-    networks: new Networks(docker),
-    volumes: new Volumes(docker),
-    async events(labels, onEvent) {
-      const stream = (await docker.getEvents({ filters: labelFilter(labels) })) as unknown as NodeJS.ReadableStream & { destroy(): void };
-      let buffer = '';
-      stream.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl).trim();
-          buffer = buffer.slice(nl + 1);
-          if (!line) continue;
-          try {
-            const e = JSON.parse(line) as { Type: string; Action: string; Actor?: { ID: string; Attributes?: Labels }; timeNano?: number };
-            const ev: DockerEvent = { type: e.Type, action: e.Action, id: e.Actor?.ID ?? '', labels: e.Actor?.Attributes ?? {}, timeMs: Math.round((e.timeNano ?? Date.now() * 1e6) / 1e6) };
-            onEvent(ev);
-          } catch {
-            // a partial or non-JSON line: ignore
-          }
+  return guardEngine(
+    {
+      async ping() {
+        try {
+          await docker.ping();
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          const where = describeDockerHost();
+          if (code === 'ENOENT')
+            throw new DockerUnavailableError(
+              `Docker is not installed or not running: no socket at ${where}. Install Docker and start it (e.g. \`sudo systemctl start docker\`), or set DOCKER_HOST.`,
+            );
+          if (code === 'ECONNREFUSED')
+            throw new DockerUnavailableError(`Docker is not running: ${where} refused the connection. Start the Docker engine, or set DOCKER_HOST.`);
+          if (code === 'EACCES')
+            throw new DockerUnavailableError(`Permission denied on ${where}: add your user to the "docker" group (then log in again), or set DOCKER_HOST.`);
+          throw new DockerUnavailableError(`Cannot reach the Docker engine at ${where}: ${engineMessage(err)}`);
         }
-      });
-      return () => stream.destroy();
+      },
+      containers: new Containers(docker),
+      images: new Images(docker),
+      networks: new Networks(docker),
+      volumes: new Volumes(docker),
+      async events(labels, onEvent) {
+        const stream = (await docker.getEvents({ filters: labelFilter(labels) })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+        let buffer = '';
+        stream.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString('utf8');
+          let nl: number;
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            if (!line) continue;
+            try {
+              const e = JSON.parse(line) as { Type: string; Action: string; Actor?: { ID: string; Attributes?: Labels }; timeNano?: number };
+              const ev: DockerEvent = {
+                type: e.Type,
+                action: e.Action,
+                id: e.Actor?.ID ?? '',
+                labels: e.Actor?.Attributes ?? {},
+                timeMs: Math.round((e.timeNano ?? Date.now() * 1e6) / 1e6),
+              };
+              onEvent(ev);
+            } catch {
+              // a partial or non-JSON line: ignore
+            }
+          }
+        });
+        return () => stream.destroy();
+      },
     },
-  }, describeDockerHost());
+    describeDockerHost(),
+  );
 }

@@ -52,7 +52,10 @@ function guardObject<T extends object>(target: T, where: string): T {
 export function guardEngine(client: DockerClient, where: string): DockerClient {
   return {
     ping: guardObject({ ping: () => client.ping() }, where).ping,
-    events: guardObject({ events: (labels: Parameters<DockerClient['events']>[0], on: Parameters<DockerClient['events']>[1]) => client.events(labels, on) }, where).events,
+    events: guardObject(
+      { events: (labels: Parameters<DockerClient['events']>[0], on: Parameters<DockerClient['events']>[1]) => client.events(labels, on) },
+      where,
+    ).events,
     containers: guardObject(client.containers, where),
     images: guardObject(client.images, where),
     networks: guardObject(client.networks, where),

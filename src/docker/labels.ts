@@ -61,9 +61,13 @@ export function identityOf(state: WithExtra | undefined): LabIdentity | undefine
   const raw = (state?.extra as { identity?: unknown } | undefined)?.identity;
   if (raw === undefined) return undefined;
   const i = raw as Partial<LabIdentity>;
-  const lists = i.adopted === undefined || (['containers', 'networks', 'volumes'] as const).every((k) => Array.isArray(i.adopted?.[k]) && i.adopted[k].every((x) => typeof x === 'string'));
+  const lists =
+    i.adopted === undefined ||
+    (['containers', 'networks', 'volumes'] as const).every((k) => Array.isArray(i.adopted?.[k]) && i.adopted[k].every((x) => typeof x === 'string'));
   if (typeof i.id !== 'string' || !/^[0-9a-f]{8,64}$/.test(i.id) || !lists) {
-    throw new Error('the lab state\'s "extra.identity" must be {id: <hex>, adopted?: {containers, networks, volumes: lists of names}} (fix the file, or `destroy` the lab: destroy goes by Docker labels)');
+    throw new Error(
+      'the lab state\'s "extra.identity" must be {id: <hex>, adopted?: {containers, networks, volumes: lists of names}} (fix the file, or `destroy` the lab: destroy goes by Docker labels)',
+    );
   }
   return i as LabIdentity;
 }

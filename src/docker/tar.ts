@@ -13,7 +13,9 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
 export async function tarOneFile(name: string, content: Buffer, mode = 0o644, mtimeS = Math.floor(Date.now() / 1000)): Promise<Buffer> {
   const pack = tar.pack();
   const out = collect(pack);
-  await new Promise<void>((resolve, reject) => pack.entry({ name, size: content.length, mode, mtime: new Date(mtimeS * 1000), type: 'file' }, content, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    pack.entry({ name, size: content.length, mode, mtime: new Date(mtimeS * 1000), type: 'file' }, content, (err) => (err ? reject(err) : resolve())),
+  );
   pack.finalize();
   return out;
 }

@@ -81,9 +81,18 @@ export interface ContainerClient {
 export interface ImageClient {
   exists(tag: string): Promise<boolean>;
   /** Builds the folder's Dockerfile; rejects with the build's own error message when it fails. */
-  build(contextDir: string, files: string[], opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean }, progress?: BuildProgress): Promise<void>;
+  build(
+    contextDir: string,
+    files: string[],
+    opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean },
+    progress?: BuildProgress,
+  ): Promise<void>;
   /** Builds from a build context given as a tar stream (for contexts assembled on the fly). */
-  buildContext(tar: NodeJS.ReadableStream, opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean }, progress?: BuildProgress): Promise<void>;
+  buildContext(
+    tar: NodeJS.ReadableStream,
+    opts: { tag: string; labels: Labels; buildArgs: Record<string, string>; noCache?: boolean },
+    progress?: BuildProgress,
+  ): Promise<void>;
   list(labels: Labels): Promise<{ id: string; tags: string[] }[]>;
   /** Every image, intermediate layers included, with its parent (for untagged build leftovers). */
   listAll(): Promise<{ id: string; parentId: string; tags: string[] }[]>;

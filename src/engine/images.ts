@@ -58,7 +58,13 @@ export class ImageBuilder {
 
   /** The tag for the context as it is now, building it only when that tag does not exist yet. */
   /** `labels`: the lab's labels for a new image (its name and id); default its name only. */
-  async ensure(lab: string, req: ImageRequest, baseImage: string, progress: (line: string) => void, opts: { rebuild?: boolean; labels?: Labels } = {}): Promise<{ tag: string; built: boolean }> {
+  async ensure(
+    lab: string,
+    req: ImageRequest,
+    baseImage: string,
+    progress: (line: string) => void,
+    opts: { rebuild?: boolean; labels?: Labels } = {},
+  ): Promise<{ tag: string; built: boolean }> {
     const dir = path.join(this.labRoot, req.name);
     if (!fs.existsSync(path.join(dir, 'Dockerfile'))) throw new Error(`no build context for "${req.name}" at ${dir}`);
     const buildArgs = { BASE_IMAGE: baseImage, ...(req.buildArgs ?? {}) };
@@ -70,7 +76,9 @@ export class ImageBuilder {
     }
     progress(`building image ${tag}`);
     try {
-      await this.docker.images.build(dir, files, { tag, labels: opts.labels ?? labLabels(lab), buildArgs, noCache: opts.rebuild }, (line) => progress(`[${req.name}] ${line}`));
+      await this.docker.images.build(dir, files, { tag, labels: opts.labels ?? labLabels(lab), buildArgs, noCache: opts.rebuild }, (line) =>
+        progress(`[${req.name}] ${line}`),
+      );
     } catch (err) {
       throw new Error(`building the ${req.name} image failed: ${errText(err)}`);
     }

@@ -8,7 +8,20 @@ import { NETWORK_SUFFIX } from '../roles/galera-start';
 import type { HaproxyProfile } from '../roles/haproxy';
 import { execRuntime, HaproxyRuntime } from '../roles/haproxy-runtime';
 import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
-import { identityOf, LABEL_ID, LABEL_LAB, LABEL_NODE, LabIdentity, labLabels, newLabId, nodeLabels, objectName, ownsContainer, setIdentity, validateLabName } from '../docker/labels';
+import {
+  identityOf,
+  LABEL_ID,
+  LABEL_LAB,
+  LABEL_NODE,
+  LabIdentity,
+  labLabels,
+  newLabId,
+  nodeLabels,
+  objectName,
+  ownsContainer,
+  setIdentity,
+  validateLabName,
+} from '../docker/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
 import { HttpGet, waitReady } from './readiness';
 import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
@@ -60,7 +73,11 @@ export interface EngineDeps {
 
 /** `up` failed on one node: the message names it, `logs` holds its last lines. */
 export class NodeFailedError extends Error {
-  constructor(public readonly node: string, cause: string, public readonly logs: string) {
+  constructor(
+    public readonly node: string,
+    cause: string,
+    public readonly logs: string,
+  ) {
     super(`${node} failed: ${cause}`);
     this.name = 'NodeFailedError';
   }
@@ -84,7 +101,10 @@ export class LabEngine {
   private readonly clock: Clock;
   private readonly portProbe: PortProbe;
 
-  constructor(private readonly deps: EngineDeps, public readonly lab: string) {
+  constructor(
+    private readonly deps: EngineDeps,
+    public readonly lab: string,
+  ) {
     validateLabName(lab);
     this.docker = deps.docker;
     this.store = deps.store;
@@ -169,7 +189,9 @@ export class LabEngine {
     state = await this.updateState(withAllSecrets, 'up');
     const identity = identityOf(state);
     for (const c of labelled.filter((x) => !ownsContainer(identity, x) && x.labels[LABEL_NODE] !== undefined)) {
-      this.reporter.step(`ignoring container ${c.name}: it carries lab "${this.lab}"'s label (node ${c.labels[LABEL_NODE]}) but not its id, so the lab did not make it (\`destroy\` removes it with the lab)`);
+      this.reporter.step(
+        `ignoring container ${c.name}: it carries lab "${this.lab}"'s label (node ${c.labels[LABEL_NODE]}) but not its id, so the lab did not make it (\`destroy\` removes it with the lab)`,
+      );
     }
     const existing = await this.ownContainers(identity);
     const topology = this.topology(state);
@@ -189,7 +211,8 @@ export class LabEngine {
     const hookCtx = this.hookContext(state, topology, opts.signal);
     for (const m of roleModules()) await m.hooks?.afterUp?.(hookCtx);
     if (moodle && (!moodle.installed || !moodle.course || !moodle.cache)) await this.installMoodle(state, topology, moodle, opts.freshInstall);
-    else if (moodle && opts.freshInstall) this.reporter.step('moodle: already installed in this lab, --fresh-install changes nothing (destroy the lab to install again)');
+    else if (moodle && opts.freshInstall)
+      this.reporter.step('moodle: already installed in this lab, --fresh-install changes nothing (destroy the lab to install again)');
     return this.state() ?? state;
   }
 
@@ -221,10 +244,20 @@ export class LabEngine {
       return current;
     }
     if (current?.installed && current.fingerprint !== source.fingerprint) {
-      throw new Error(`lab "${this.lab}" runs Moodle ${current.release} from ${current.origin}; a different source needs a new lab (destroy it first, or use another --lab name)`);
+      throw new Error(
+        `lab "${this.lab}" runs Moodle ${current.release} from ${current.origin}; a different source needs a new lab (destroy it first, or use another --lab name)`,
+      );
     }
     const image = await ensureMoodleImage(this.docker, this.lab, this.deps.labRoot, webTag, source, this.reporter, this.labels(state));
-    return { ...current, installed: current?.installed ?? false, image, release: source.release, origin: source.origin, fingerprint: source.fingerprint, layout: source.layout };
+    return {
+      ...current,
+      installed: current?.installed ?? false,
+      image,
+      release: source.release,
+      origin: source.origin,
+      fingerprint: source.fingerprint,
+      layout: source.layout,
+    };
   }
 
   /**
@@ -233,7 +266,9 @@ export class LabEngine {
    */
   private async installMoodle(state: LabState, topology: Topology, moodle: MoodleLabState, freshInstall?: boolean): Promise<void> {
     const running = await this.containers();
-    const db = nodesOf(topology, 'db').map((n) => running.get(n.name)).find((c) => c?.state === 'running');
+    const db = nodesOf(topology, 'db')
+      .map((n) => running.get(n.name))
+      .find((c) => c?.state === 'running');
     const web = running.get(nodesOf(topology, 'web')[0]!.name);
     if (!db || !web) throw new Error('the Moodle install needs a running DB node and web node');
     await setUpSite({
@@ -336,7 +371,9 @@ export class LabEngine {
     const { own, foreign } = await this.ownNames('networks', identity);
     if (own.has(name)) return name;
     if (foreign.has(name)) {
-      throw new Error(`a network named ${name} carries lab "${this.lab}"'s label but not its id (the lab did not make it): remove it (\`docker network rm ${name}\`) and run \`up\` again`);
+      throw new Error(
+        `a network named ${name} carries lab "${this.lab}"'s label but not its id (the lab did not make it): remove it (\`docker network rm ${name}\`) and run \`up\` again`,
+      );
     }
     await this.docker.networks.create(name, labLabels(this.lab, identity?.id));
     return name;
@@ -350,7 +387,9 @@ export class LabEngine {
       const name = objectName(this.lab, `${node.name}-${v.suffix}`);
       // Creating a volume under an existing name would hand the lab someone else's data.
       if (foreign.has(name)) {
-        throw new Error(`a volume named ${name} carries lab "${this.lab}"'s label but not its id (the lab did not make it): remove it (\`docker volume rm ${name}\`) and run \`up\` again`);
+        throw new Error(
+          `a volume named ${name} carries lab "${this.lab}"'s label but not its id (the lab did not make it): remove it (\`docker volume rm ${name}\`) and run \`up\` again`,
+        );
       }
       if (!own.has(name)) await this.docker.volumes.create(name, nodeLabels(this.lab, node.name, node.role, identity?.id));
       out.push({ volume: name, path: v.path });
@@ -360,7 +399,17 @@ export class LabEngine {
 
   /** What a role's lifecycle hook gets (src/roles/types.ts). */
   private hookContext(state: LabState, topology: Topology, signal?: AbortSignal): RoleHookContext {
-    return { docker: this.docker, lab: this.lab, state, topology, reporter: this.reporter, clock: this.clock, labels: this.labels(state), signal, runtime: this.deps.runtime };
+    return {
+      docker: this.docker,
+      lab: this.lab,
+      state,
+      topology,
+      reporter: this.reporter,
+      clock: this.clock,
+      labels: this.labels(state),
+      signal,
+      runtime: this.deps.runtime,
+    };
   }
 
   /**
@@ -376,7 +425,14 @@ export class LabEngine {
     return m.hooks?.staleReason?.(this.hookContext(state, topology), node, found);
   }
 
-  private async ensureContainer(node: NodeSpec, topology: Topology, state: LabState, image: string, network: string, existing: Map<string, ContainerInfo>): Promise<{ id: string; created: boolean }> {
+  private async ensureContainer(
+    node: NodeSpec,
+    topology: Topology,
+    state: LabState,
+    image: string,
+    network: string,
+    existing: Map<string, ContainerInfo>,
+  ): Promise<{ id: string; created: boolean }> {
     const found = existing.get(node.name);
     const stale = found && (await this.staleReason(node, found, image, topology, state));
     if (found && stale) {
@@ -408,7 +464,15 @@ export class LabEngine {
     return { id, created: true };
   }
 
-  private async startRole(role: Role, topology: Topology, state: LabState, image: string, network: string, existing: Map<string, ContainerInfo>, opts: UpOptions): Promise<void> {
+  private async startRole(
+    role: Role,
+    topology: Topology,
+    state: LabState,
+    image: string,
+    network: string,
+    existing: Map<string, ContainerInfo>,
+    opts: UpOptions,
+  ): Promise<void> {
     const nodes = nodesOf(topology, role);
     const m = roleModule(role);
     const spec = m.spec;
@@ -458,7 +522,10 @@ export class LabEngine {
       await Promise.all(
         stage.map(async (role) => {
           const spec = roleModules().find((m) => m.role === role)?.spec;
-          const nodes = [...existing.values()].filter((c) => c.labels['io.moodle-lab.role'] === role).sort((a, b) => a.name.localeCompare(b.name)).reverse();
+          const nodes = [...existing.values()]
+            .filter((c) => c.labels['io.moodle-lab.role'] === role)
+            .sort((a, b) => a.name.localeCompare(b.name))
+            .reverse();
           const stopOne = async (c: ContainerInfo) => {
             if (c.state === 'exited' || c.state === 'created') return;
             this.reporter.step(`stopping ${c.labels[LABEL_NODE]}`);
@@ -487,7 +554,9 @@ export class LabEngine {
     for (const n of networks) await this.docker.networks.remove(n.id);
     const volumes = await this.docker.volumes.list(labels);
     if (foreign.length > 0) {
-      this.reporter.step(`also removed ${foreign.length} object${foreign.length > 1 ? 's' : ''} carrying lab "${this.lab}"'s label but not its id (the lab did not make them): ${foreign.join(', ')}`);
+      this.reporter.step(
+        `also removed ${foreign.length} object${foreign.length > 1 ? 's' : ''} carrying lab "${this.lab}"'s label but not its id (the lab did not make them): ${foreign.join(', ')}`,
+      );
     }
     for (const v of volumes) await this.docker.volumes.remove(v.name);
     // The Moodle image is a child of the web image: remove children first, i.e. retry what
@@ -521,7 +590,14 @@ export class LabEngine {
       left = failed;
     }
     const { reportsDir } = await this.store.remove(this.lab, { what: `destroy lab ${this.lab}`, note: (m) => this.reporter.step(m) });
-    return { containers: containers.length, networks: networks.length, volumes: volumes.length, images: images.length, ...(reportsDir ? { reportsDir } : {}), ...(foreign.length ? { foreign } : {}) };
+    return {
+      containers: containers.length,
+      networks: networks.length,
+      volumes: volumes.length,
+      images: images.length,
+      ...(reportsDir ? { reportsDir } : {}),
+      ...(foreign.length ? { foreign } : {}),
+    };
   }
 
   /**

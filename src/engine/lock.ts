@@ -36,7 +36,11 @@ const UNREADABLE_STALE_MS = 5_000;
 
 /** The lock is held by someone else for longer than we wait. */
 export class LockTimeoutError extends Error {
-  constructor(readonly file: string, readonly holder: LockHolder | undefined, waitedMs: number) {
+  constructor(
+    readonly file: string,
+    readonly holder: LockHolder | undefined,
+    waitedMs: number,
+  ) {
     super(
       `the lab's state is locked by ${holder ? `${holder.what} (pid ${holder.pid} on ${holder.host}, since ${holder.since})` : 'an unknown process'}; ` +
         `waited ${Math.round(waitedMs / 1000)} s. If that process is gone, delete ${file}`,
@@ -58,14 +62,16 @@ export function processAlive(pid: number): boolean {
 function readHolder(file: string): LockHolder | undefined {
   try {
     const h = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
-    if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.since === 'string') return { pid: h.pid, host: h.host, since: h.since, what: String(h.what ?? '?') };
+    if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.since === 'string')
+      return { pid: h.pid, host: h.host, since: h.since, what: String(h.what ?? '?') };
   } catch {
     // missing, empty or half-written
   }
   return undefined;
 }
 
-const sameHolder = (a: LockHolder | undefined, b: LockHolder | undefined) => a !== undefined && b !== undefined && a.pid === b.pid && a.host === b.host && a.since === b.since;
+const sameHolder = (a: LockHolder | undefined, b: LockHolder | undefined) =>
+  a !== undefined && b !== undefined && a.pid === b.pid && a.host === b.host && a.since === b.since;
 
 /** An unreadable lock file is stale once old: a holder writes its name right after creating it. */
 function unreadableIsStale(file: string): boolean {

@@ -21,6 +21,13 @@ export interface ReadinessContext {
 /** Resolves when the node is ready; rejects with a WaitTimeoutError naming the node. */
 /** Resolves when the node is ready (its role's wait strategy); rejects with a WaitTimeoutError naming the node. */
 export async function waitReady(ctx: ReadinessContext, node: NodeSpec, containerId: string, hostPort?: number): Promise<void> {
-  const strategy = roleModule(node.role).readiness({ docker: ctx.docker, state: ctx.state, node: node.name, containerId, hostPort, http: ctx.http ?? fetchGet });
+  const strategy = roleModule(node.role).readiness({
+    docker: ctx.docker,
+    state: ctx.state,
+    node: node.name,
+    containerId,
+    hostPort,
+    http: ctx.http ?? fetchGet,
+  });
   await waitUntil(strategy, { what: `${node.name} (${strategy.name})`, intervalMs: 500, clock: ctx.clock, signal: ctx.signal });
 }

@@ -11,7 +11,11 @@ import { PRESET_NAMES } from './topology';
 import { FAULT_KINDS } from '../protocol/faults';
 
 export class StateShapeError extends Error {
-  constructor(readonly file: string, readonly field: string, expected: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    expected: string,
+  ) {
     super(`${shortPath(file)}: "${field}" must be ${expected} (fix the file, or \`destroy\` the lab: destroy goes by Docker labels)`);
     this.name = 'StateShapeError';
   }
@@ -64,7 +68,8 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
 
   if (s.extra === undefined) s.extra = {};
   const extra = obj(s.extra, 'extra');
-  if (extra.haproxyProfile !== undefined && !(HAPROXY_PROFILES as readonly unknown[]).includes(extra.haproxyProfile)) fail('extra.haproxyProfile', `one of ${HAPROXY_PROFILES.join(', ')}`);
+  if (extra.haproxyProfile !== undefined && !(HAPROXY_PROFILES as readonly unknown[]).includes(extra.haproxyProfile))
+    fail('extra.haproxyProfile', `one of ${HAPROXY_PROFILES.join(', ')}`);
 
   if (extra.identity !== undefined) {
     try {
@@ -83,7 +88,8 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
     optNum(m.contentSeconds, 'extra.moodle.contentSeconds');
     optStr(m.course, 'extra.moodle.course');
     optStr(m.cache, 'extra.moodle.cache');
-    if (m.installedFrom !== undefined && m.installedFrom !== 'installer' && m.installedFrom !== 'cache') fail('extra.moodle.installedFrom', '"installer" or "cache"');
+    if (m.installedFrom !== undefined && m.installedFrom !== 'installer' && m.installedFrom !== 'cache')
+      fail('extra.moodle.installedFrom', '"installer" or "cache"');
     optNum(m.restoreSeconds, 'extra.moodle.restoreSeconds');
     optNum(m.snapshotSeconds, 'extra.moodle.snapshotSeconds');
     optStr(m.cacheEntry, 'extra.moodle.cacheEntry');

@@ -22,7 +22,13 @@ export function newSecret(bytes = 18): string {
 }
 
 export function newSecrets(): LabSecrets {
-  return { dbRootPassword: newSecret(), dbPassword: newSecret(), redisPassword: newSecret(), moodleAdminPassword: newSecret(), moodleUsersPassword: newSecret() };
+  return {
+    dbRootPassword: newSecret(),
+    dbPassword: newSecret(),
+    redisPassword: newSecret(),
+    moodleAdminPassword: newSecret(),
+    moodleUsersPassword: newSecret(),
+  };
 }
 
 /** A state written by an older version may lack newer secrets: add them (never change existing ones). */

@@ -95,7 +95,10 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
       status.moodle.course = moodle.course;
       status.moodle.users = testUsernames().map((username) => ({ username, password: state.secrets.moodleUsersPassword }));
     }
-    const web = topology.nodes.filter((n) => n.role === 'web').map((n) => byNode.get(n.name)).find((c) => c?.state === 'running');
+    const web = topology.nodes
+      .filter((n) => n.role === 'web')
+      .map((n) => byNode.get(n.name))
+      .find((c) => c?.state === 'running');
     if (web) {
       tasks.push(
         maintenanceOn(docker.containers, web.id, MOODLEDATA).then(

@@ -85,7 +85,9 @@ async function planFor(values: ExportValues, deps: ExportDeps, io: ExportIo, usa
   const describing = (['topology', 'web', 'haproxy', 'port', 'base-image', 'moodle-source'] as const).filter((k) => values[k] !== undefined);
   if (state) {
     if (describing.length) {
-      throw usageError(`lab "${deps.lab}" exists: its export is the lab as it is, so --${describing.join(', --')} cannot change it (use another --lab name to describe a new one)`);
+      throw usageError(
+        `lab "${deps.lab}" exists: its export is the lab as it is, so --${describing.join(', --')} cannot change it (use another --lab name to describe a new one)`,
+      );
     }
     if (values['no-moodle'] && state.extra.moodle) throw usageError(`lab "${deps.lab}" has Moodle: --no-moodle cannot remove it (use another --lab name)`);
     const m = state.extra.moodle;
@@ -121,10 +123,22 @@ async function planFor(values: ExportValues, deps: ExportDeps, io: ExportIo, usa
   if (port === 0 && values['moodle-source']) throw usageError('--port 0 cannot go with Moodle: its wwwroot names the host port');
   let moodleSource: MoodleSource | undefined;
   if (values['moodle-source']) {
-    moodleSource = await resolveMoodleSource(values['moodle-source'], { cacheDir: path.join(deps.store.home, 'cache'), phpVersion: WEB_PHP_VERSION, progress: (m) => io.err(`${m}\n`) });
+    moodleSource = await resolveMoodleSource(values['moodle-source'], {
+      cacheDir: path.join(deps.store.home, 'cache'),
+      phpVersion: WEB_PHP_VERSION,
+      progress: (m) => io.err(`${m}\n`),
+    });
     await checkPluginDependencies(moodleSource);
   }
-  return { topology, baseImage: values['base-image'] ?? DEFAULT_BASE_IMAGE, ports: {}, choosePortsFrom: port ?? -1, secrets: newSecrets(), haproxyProfile: profile, moodleSource };
+  return {
+    topology,
+    baseImage: values['base-image'] ?? DEFAULT_BASE_IMAGE,
+    ports: {},
+    choosePortsFrom: port ?? -1,
+    secrets: newSecrets(),
+    haproxyProfile: profile,
+    moodleSource,
+  };
 }
 
 /**
@@ -187,7 +201,9 @@ async function imagesFor(plan: Plan, deps: ExportDeps, build: boolean, io: Expor
     const moodleGone = plan.moodle && !plan.moodleSource && missing.includes(plan.moodle.image);
     throw new Error(
       `the export names images that do not exist here: ${missing.join(', ')}. ` +
-        (moodleGone ? `Rebuild the lab's Moodle image with \`npm run lab -- up --lab ${deps.lab} --moodle-source <the same source>\`` : `Build them with \`npm run lab -- export --build ...\` (or \`npm run lab -- up --lab ${deps.lab}\`)`),
+        (moodleGone
+          ? `Rebuild the lab's Moodle image with \`npm run lab -- up --lab ${deps.lab} --moodle-source <the same source>\``
+          : `Build them with \`npm run lab -- export --build ...\` (or \`npm run lab -- up --lab ${deps.lab}\`)`),
     );
   }
   return tags;
@@ -200,7 +216,13 @@ function writePrivate(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-export async function exportCommand(positionals: string[], values: ExportValues, deps: ExportDeps, io: ExportIo, usageError: (m: string) => Error): Promise<number> {
+export async function exportCommand(
+  positionals: string[],
+  values: ExportValues,
+  deps: ExportDeps,
+  io: ExportIo,
+  usageError: (m: string) => Error,
+): Promise<number> {
   if (positionals.length) throw usageError(`export takes no arguments (got "${positionals.join(' ').slice(0, 80)}")`);
   if (values.format === undefined) throw usageError(`export needs --format (one of: ${EXPORT_FORMATS.join(', ')})`);
   if (!(EXPORT_FORMATS as readonly string[]).includes(values.format)) throw usageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
@@ -209,7 +231,8 @@ export async function exportCommand(positionals: string[], values: ExportValues,
     const f = values[k];
     if (f !== undefined && (!f.trim() || !fs.existsSync(path.dirname(path.resolve(f))))) throw usageError(`--${k}: the folder of "${f}" does not exist`);
   }
-  if (values.output && values['secrets-file'] && path.resolve(values.output) === path.resolve(values['secrets-file'])) throw usageError('--output and --secrets-file must be different files');
+  if (values.output && values['secrets-file'] && path.resolve(values.output) === path.resolve(values['secrets-file']))
+    throw usageError('--output and --secrets-file must be different files');
   await deps.docker.ping();
   const plan = await planFor(values, deps, io, usageError);
   const images = await imagesFor(plan, deps, Boolean(values.build), io);

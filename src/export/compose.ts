@@ -86,8 +86,6 @@ class VarRef {
 }
 type Value = string | VarRef;
 
-
-
 type Service = Record<string, unknown>;
 
 function healthcheck(role: Role, test: string[] = ['CMD', ...IMAGE_HEALTHCHECKS[role]]): Record<string, unknown> {
@@ -245,7 +243,11 @@ export function renderCompose(input: ComposeInput): ComposeOutput {
     delete s.ports;
     s.healthcheck = { disable: true };
     s.hostname = MOODLE_INSTALL_SERVICE;
-    s.environment = { ...(s.environment as object), LAB_NODE: MOODLE_INSTALL_SERVICE, [ADMIN_PASSWORD_ENV]: input.secretsAsVariables ? new VarRef(SECRET_VARS.moodleAdminPassword) : input.secrets.moodleAdminPassword };
+    s.environment = {
+      ...(s.environment as object),
+      LAB_NODE: MOODLE_INSTALL_SERVICE,
+      [ADMIN_PASSWORD_ENV]: input.secretsAsVariables ? new VarRef(SECRET_VARS.moodleAdminPassword) : input.secrets.moodleAdminPassword,
+    };
     s.command = ['bash', '-c', moodleInstallScript(input, input.moodle.layout === 'public')];
     s.restart = 'no';
     s.depends_on = healthy(...webDeps);

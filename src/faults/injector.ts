@@ -21,7 +21,19 @@ import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
 import type { Clock } from '../core/wait';
 import { realClock } from '../core/wait';
-import { ActiveFault, describeFault, FAULT_CATALOG, FaultContainer, FaultContext, FaultEntry, faultEntry, FaultRequest, FaultRequestError, faultRequestProblem, NetnsContext } from '../protocol/fault-catalog';
+import {
+  ActiveFault,
+  describeFault,
+  FAULT_CATALOG,
+  FaultContainer,
+  FaultContext,
+  FaultEntry,
+  faultEntry,
+  FaultRequest,
+  FaultRequestError,
+  faultRequestProblem,
+  NetnsContext,
+} from '../protocol/fault-catalog';
 import { errText } from '../core/errors';
 
 // The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.
@@ -118,11 +130,26 @@ export class FaultInjector {
    * record again: another process may have recorded a fault on the same node meanwhile and set
    * rules from a record without ours. Rules are recomputed until they match the record.
    */
-  private async applyNetwork(entry: FaultEntry, nodes: string[], containers: Map<string, ContainerInfo>, faults: ActiveFault[], view: () => ActiveFault[]): Promise<void> {
+  private async applyNetwork(
+    entry: FaultEntry,
+    nodes: string[],
+    containers: Map<string, ContainerInfo>,
+    faults: ActiveFault[],
+    view: () => ActiveFault[],
+  ): Promise<void> {
     const netns = entry.netns;
     if (!netns) return;
     const touches = (f: ActiveFault, n: string) => f.kind === entry.kind && f.nodes.includes(n);
-    const signature = (list: ActiveFault[]) => nodes.map((n) => list.filter((f) => touches(f, n)).map((f) => f.id).sort().join(',')).join('|');
+    const signature = (list: ActiveFault[]) =>
+      nodes
+        .map((n) =>
+          list
+            .filter((f) => touches(f, n))
+            .map((f) => f.id)
+            .sort()
+            .join(','),
+        )
+        .join('|');
     const ctx: NetnsContext = {
       network: objectName(this.lab, NETWORK_SUFFIX),
       container: (node) => this.container(node, containers),
@@ -130,7 +157,12 @@ export class FaultInjector {
     };
     let used = faults;
     for (let round = 0; round < 3; round++) {
-      for (const n of nodes) await netns(n, used.filter((f) => touches(f, n)), ctx);
+      for (const n of nodes)
+        await netns(
+          n,
+          used.filter((f) => touches(f, n)),
+          ctx,
+        );
       const now = view();
       if (signature(now) === signature(used)) return;
       used = now;
@@ -151,7 +183,15 @@ export class FaultInjector {
   }
 
   /** What a catalog entry's apply/revert may use, for one fault on `nodes` (the first: `container`). */
-  private context(entry: FaultEntry, nodes: string[], container: ContainerInfo, containers: Map<string, ContainerInfo>, stopTimeoutS: number, faults: () => ActiveFault[], view: () => ActiveFault[]): FaultContext {
+  private context(
+    entry: FaultEntry,
+    nodes: string[],
+    container: ContainerInfo,
+    containers: Map<string, ContainerInfo>,
+    stopTimeoutS: number,
+    faults: () => ActiveFault[],
+    view: () => ActiveFault[],
+  ): FaultContext {
     return {
       node: nodes[0]!,
       nodes,
@@ -168,7 +208,11 @@ export class FaultInjector {
     await this.deps.docker.ping();
     const state = this.loadState();
     const topology = this.deps.engine.topology(state);
-    validateRequest(req, topology.nodes.map((n) => n.name), this.catalog);
+    validateRequest(
+      req,
+      topology.nodes.map((n) => n.name),
+      this.catalog,
+    );
     const entry = faultEntry(req.kind, this.catalog)!;
     const containers = await this.deps.engine.containers();
     const node = req.nodes[0]!;
@@ -188,7 +232,17 @@ export class FaultInjector {
     const stopTimeoutS = topology.nodes.find((n) => n.name === node)?.spec.stopTimeoutS ?? ROLES.web.stopTimeoutS;
     this.deps.reporter.step(`fault: ${fault.detail}`);
     if (entry.effect === 'repair') {
-      await entry.apply(this.context(entry, req.nodes, c, containers, stopTimeoutS, () => this.active(), () => this.active()));
+      await entry.apply(
+        this.context(
+          entry,
+          req.nodes,
+          c,
+          containers,
+          stopTimeoutS,
+          () => this.active(),
+          () => this.active(),
+        ),
+      );
       // A repair ends the matching recorded fault, if any.
       const ended = entry.ends ?? [];
       await this.record(`record ${fault.detail}`, (faults) => faults.filter((f) => !(f.nodes[0] === node && ended.includes(f.kind))));
@@ -205,10 +259,23 @@ export class FaultInjector {
       return [...faults.filter((f) => !sameSlot(f)), fault];
     });
     try {
-      await entry.apply(this.context(entry, req.nodes, c, containers, stopTimeoutS, () => recorded, () => this.active()));
+      await entry.apply(
+        this.context(
+          entry,
+          req.nodes,
+          c,
+          containers,
+          stopTimeoutS,
+          () => recorded,
+          () => this.active(),
+        ),
+      );
     } catch (err) {
       // Not in force: forget it again (and bring back the fault it replaced, still in force).
-      await this.record(`forget failed fault ${fault.detail}`, (faults) => [...faults.filter((f) => f.id !== fault.id), ...replaced.filter((r) => !faults.some((f) => f.id === r.id))]).catch((e: unknown) => {
+      await this.record(`forget failed fault ${fault.detail}`, (faults) => [
+        ...faults.filter((f) => f.id !== fault.id),
+        ...replaced.filter((r) => !faults.some((f) => f.id === r.id)),
+      ]).catch((e: unknown) => {
         this.deps.reporter.step(`could not remove the record of the failed fault "${fault.detail}": ${errText(e)}`);
       });
       throw err;
@@ -234,7 +301,11 @@ export class FaultInjector {
   async heal(node?: string, only?: (f: ActiveFault) => boolean): Promise<ActiveFault[]> {
     await this.deps.docker.ping();
     const state = this.loadState();
-    if (node !== undefined) validateRequest({ kind: 'start', nodes: [node] }, this.deps.engine.topology(state).nodes.map((n) => n.name));
+    if (node !== undefined)
+      validateRequest(
+        { kind: 'start', nodes: [node] },
+        this.deps.engine.topology(state).nodes.map((n) => n.name),
+      );
     const touches = (f: ActiveFault) => node === undefined || f.nodes.includes(node) || (f.from ?? []).includes(node);
     const chosen = this.active().filter((f) => touches(f) && (!only || only(f)));
     const ids = new Set(chosen.map((f) => f.id));

@@ -46,7 +46,6 @@ export interface ScenarioEnd {
   error?: string;
 }
 
-
 export class CancelledError extends Error {
   constructor() {
     super('cancelled by the user');
@@ -64,10 +63,13 @@ export function abortableClock(signal: AbortSignal, now: () => number = Date.now
           clearTimeout(t);
           reject(new CancelledError());
         };
-        const t = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }, Math.max(0, ms));
+        const t = setTimeout(
+          () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.max(0, ms),
+        );
         signal.addEventListener('abort', onAbort, { once: true });
       }),
   };
@@ -78,7 +80,14 @@ export function loadAsScenarioResult(f: FinishedLoad, lab: string): ScenarioResu
   if (!f.run) throw new Error(`the last load run failed (${f.error ?? 'no result'}): nothing to report`);
   const r = f.run.result;
   const t0 = f.info.startedAt;
-  const series: NamedRun['series'] = f.series.map((p) => ({ atMs: p.atMs - t0, requests: p.requests ?? 0, failures: p.errors, p50: p.p50Ms ?? 0, p95: p.p95Ms, max: p.maxMs ?? p.p95Ms }));
+  const series: NamedRun['series'] = f.series.map((p) => ({
+    atMs: p.atMs - t0,
+    requests: p.requests ?? 0,
+    failures: p.errors,
+    p50: p.p50Ms ?? 0,
+    p95: p.p95Ms,
+    max: p.maxMs ?? p.p95Ms,
+  }));
   const timeline: ScenarioTimelineEntry[] = [
     { atMs: 0, kind: 'load', text: `load started: ${f.info.users} users, ${f.info.durationMs / 1000} s, ${f.info.journey} journey` },
     ...r.faults.map((x) => ({ atMs: x.atMs, kind: 'fault' as const, text: x.fault, ok: !x.error })),
@@ -114,7 +123,11 @@ export function guardLab(lab: ScenarioLab, signal: AbortSignal): ScenarioLab {
   };
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'report';
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'report';
 
 export class LabLive {
   readonly load: LoadSession;
@@ -127,7 +140,14 @@ export class LabLive {
 
   constructor(private readonly deps: LabLiveDeps) {
     this.now = deps.now ?? Date.now;
-    this.load = new LoadSession({ lab: deps.lab, sink: deps.store, currentStatus: () => deps.store.current?.(), startLoad: deps.startLoad, now: this.now, log: deps.log });
+    this.load = new LoadSession({
+      lab: deps.lab,
+      sink: deps.store,
+      currentStatus: () => deps.store.current?.(),
+      startLoad: deps.startLoad,
+      now: this.now,
+      log: deps.log,
+    });
     this.load.onEnd(() => this.publishReportReady());
     this.refreshCatalog();
   }
@@ -219,8 +239,10 @@ export class LabLive {
             v.steps[i] = { text: step.text, state: 'running' };
             v.current = i;
             this.publishView();
-            if (step.kind === 'fault') this.note({ source: 'scenario', severity: 'warn', kind: 'fault', node: step.fault.nodes[0], text: `scenario: ${describeFault(step.fault)}` });
-            if (step.kind === 'heal') this.note({ source: 'scenario', severity: 'info', kind: 'heal', node: step.node, text: `scenario: heal ${step.node ?? 'all'}` });
+            if (step.kind === 'fault')
+              this.note({ source: 'scenario', severity: 'warn', kind: 'fault', node: step.fault.nodes[0], text: `scenario: ${describeFault(step.fault)}` });
+            if (step.kind === 'heal')
+              this.note({ source: 'scenario', severity: 'info', kind: 'heal', node: step.node, text: `scenario: heal ${step.node ?? 'all'}` });
           },
           stepDone: (i, r) => {
             const v = this.view;
@@ -324,7 +346,12 @@ export class LabLive {
   }
 
   private publishReportReady(): void {
-    const r = this.lastScenario && (!this.load.last?.run || this.lastScenario.endedAt >= this.load.last.endedAt) ? `scenario ${this.lastScenario.result.name}` : this.load.last?.run ? 'load' : undefined;
+    const r =
+      this.lastScenario && (!this.load.last?.run || this.lastScenario.endedAt >= this.load.last.endedAt)
+        ? `scenario ${this.lastScenario.result.name}`
+        : this.load.last?.run
+          ? 'load'
+          : undefined;
     this.deps.store.setLive({ reportReady: r });
   }
 

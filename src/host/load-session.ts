@@ -8,7 +8,19 @@
  */
 import { loadTarget, statusSources } from '../load/command';
 import type { FaultTarget } from '../load/faults';
-import { DEFAULT_LOAD, defaultRampUp, journeyFor, JourneyName, pacing, LoadDeps, LoadHandle, LoadOptions, LoadRun, LoadTarget, startLoad as realStartLoad } from '../load/run';
+import {
+  DEFAULT_LOAD,
+  defaultRampUp,
+  journeyFor,
+  JourneyName,
+  pacing,
+  LoadDeps,
+  LoadHandle,
+  LoadOptions,
+  LoadRun,
+  LoadTarget,
+  startLoad as realStartLoad,
+} from '../load/run';
 import type { LoadResult } from '../metrics/export';
 import type { LoadMetricsSource } from '../metrics/openmetrics';
 import type { MetricsRecorder, WindowStats } from '../metrics/recorder';
@@ -209,11 +221,13 @@ export class LoadSession {
   }
 
   /** The scenario runner's startLoad: the same engine, published the same way. */
-  readonly startLoadFn = (label: string): StartLoadFn => (target, opts, deps) => {
-    if (this.active) throw new Error(`a load is already running (${this.describe(this.active.info)})`);
-    this.launch(target, opts, deps, label, undefined);
-    return this.active!.handle;
-  };
+  readonly startLoadFn =
+    (label: string): StartLoadFn =>
+    (target, opts, deps) => {
+      if (this.active) throw new Error(`a load is already running (${this.describe(this.active.info)})`);
+      this.launch(target, opts, deps, label, undefined);
+      return this.active!.handle;
+    };
 
   private launch(target: LoadTarget, opts: LoadOptions, deps: LoadDeps, label: string, status: LabStatus | undefined): LoadInfo {
     const series: SeriesPoint[] = [];
@@ -256,7 +270,12 @@ export class LoadSession {
     if (f.run) {
       const r = f.run.result;
       sink.setMetrics(finalMetrics(r, f.series, f.info));
-      sink.note({ source: 'load', severity: r.failures ? 'warn' : 'ok', kind: 'load', text: `${f.info.label} ended: ${runSummary(r, { p95Ms: r.latencyMs.p95 })}` });
+      sink.note({
+        source: 'load',
+        severity: r.failures ? 'warn' : 'ok',
+        kind: 'load',
+        text: `${f.info.label} ended: ${runSummary(r, { p95Ms: r.latencyMs.p95 })}`,
+      });
       for (const a of faultAnalysisTexts(r)) sink.note({ source: 'load', severity: a.ok ? 'info' : 'warn', kind: 'analysis', text: a.text });
     } else {
       sink.setMetrics(undefined);

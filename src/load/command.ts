@@ -75,7 +75,8 @@ export function loadOptions(args: LoadArgs, status: LabStatus | undefined, usage
     if (think[1] < think[0]) throw usage('--think: the range must go up, e.g. 500ms-1s');
   }
   const throughput = args.throughput !== undefined ? Number(args.throughput) : undefined;
-  if (throughput !== undefined && (!Number.isFinite(throughput) || throughput < 0 || throughput > 60_000)) throw usage('--throughput must be samples per minute shared by all users (e.g. 120, as Moodle\'s JMeter plan), or 0 for unpaced');
+  if (throughput !== undefined && (!Number.isFinite(throughput) || throughput < 0 || throughput > 60_000))
+    throw usage("--throughput must be samples per minute shared by all users (e.g. 120, as Moodle's JMeter plan), or 0 for unpaced");
   const probeHz = args['probe-hz'] !== undefined ? Number(args['probe-hz']) : DEFAULT_LOAD.probeHz;
   if (!(probeHz === 0 || (probeHz >= 1 && probeHz <= 5))) throw usage('--probe-hz must be 0 (off) or 1 to 5');
   const faults = (args.fault ?? []).map((f) => wrap(() => parseFaultSpec(f)));
@@ -118,19 +119,28 @@ export function statusSources(status: LabStatus, controller: { status(): Promise
 export async function loadCommand(controller: LoadController, args: LoadArgs, io: LoadIo, usage: (m: string) => Error): Promise<number> {
   loadOptions(args, undefined, usage); // bad input fails before the lab is asked anything
   const metricsPort = args['metrics-port'] !== undefined ? Number(args['metrics-port']) : undefined;
-  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535)) throw usage('--metrics-port must be a TCP port number');
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535))
+    throw usage('--metrics-port must be a TCP port number');
   const status = await controller.status();
   if (status.state === 'absent') throw new Error(`lab "${status.lab}" does not exist: run \`up\` first`);
   if (!status.endpoints.moodle) throw new Error(`lab "${status.lab}" has no published entry point (state ${status.state})`);
   const opts = loadOptions(args, status, usage);
-  if (opts.journey === 'moodle' && !status.moodle.installed) throw new Error('the moodle journey needs Moodle installed on the lab (it was started with --no-moodle): use --journey probe');
-  if (opts.journey === 'moodle' && (!status.moodle.course || !status.moodle.users.length)) throw new Error('the moodle journey needs the test course and users (status.moodle.course is empty)');
+  if (opts.journey === 'moodle' && !status.moodle.installed)
+    throw new Error('the moodle journey needs Moodle installed on the lab (it was started with --no-moodle): use --journey probe');
+  if (opts.journey === 'moodle' && (!status.moodle.course || !status.moodle.users.length))
+    throw new Error('the moodle journey needs the test course and users (status.moodle.course is empty)');
 
-  const sources = statusSources(status, controller, opts.faults.some((f) => f.req.nodes.some((n) => componentOf(n) === 'db' || componentOf(n) === 'storage')));
+  const sources = statusSources(
+    status,
+    controller,
+    opts.faults.some((f) => f.req.nodes.some((n) => componentOf(n) === 'db' || componentOf(n) === 'storage')),
+  );
 
   const stamp = Date.now();
   const progress = (line: string) => io.err(`[${((Date.now() - stamp) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
-  progress(`load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, ${opts.throughputPerMin ? `paced at ${opts.throughputPerMin} samples/min shared by all users (Moodle's JMeter plan pace: 120)${opts.thinkMaxMs ? `, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms` : ''}` : `unpaced, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms`}${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`);
+  progress(
+    `load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, ${opts.throughputPerMin ? `paced at ${opts.throughputPerMin} samples/min shared by all users (Moodle's JMeter plan pace: 120)${opts.thinkMaxMs ? `, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms` : ''}` : `unpaced, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms`}${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`,
+  );
   const handle = startLoad(loadTarget(status), opts, { injector: controller, sources, progress });
   let running = true;
   void handle.done.finally(() => (running = false)).catch(() => undefined);
@@ -138,7 +148,10 @@ export async function loadCommand(controller: LoadController, args: LoadArgs, io
   const metrics =
     metricsPort === undefined
       ? undefined
-      : await startMetricsServer({ lab: status.lab, status: () => controller.status(), load: () => ({ samples: handle.recorder.samples, users: opts.users, running }) }, metricsPort).catch((err: unknown) => {
+      : await startMetricsServer(
+          { lab: status.lab, status: () => controller.status(), load: () => ({ samples: handle.recorder.samples, users: opts.users, running }) },
+          metricsPort,
+        ).catch((err: unknown) => {
           handle.stop();
           throw err;
         });
@@ -150,7 +163,11 @@ export async function loadCommand(controller: LoadController, args: LoadArgs, io
   }
   if (run.probes) {
     const p = run.probes.summary();
-    progress(`node probes (/lab/health.php): ${Object.entries(p).map(([k, v]) => `${k} p50 ${v.p50} ms, p99 ${v.p99} ms, ${v.failures}/${v.probes} failed`).join('; ')}`);
+    progress(
+      `node probes (/lab/health.php): ${Object.entries(p)
+        .map(([k, v]) => `${k} p50 ${v.p50} ms, p99 ${v.p99} ms, ${v.failures}/${v.probes} failed`)
+        .join('; ')}`,
+    );
   }
   io.out(args.json ? JSON.stringify(run.result, null, 2) + '\n' : formatSummary(run.result));
   const failedFaults = run.result.faults.filter((f) => f.error);

@@ -63,7 +63,10 @@ export type SampleSink = (s: Sample) => void;
 
 export async function runUsers(journey: Journey, opts: GeneratorOptions, sink: SampleSink, signal?: AbortSignal): Promise<{ startMs: number; endMs: number }> {
   // Epoch ms with sub-millisecond resolution (Date.now() would round every latency to whole ms).
-  const clock = opts.clock ?? { now: () => performance.timeOrigin + performance.now(), sleep: (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r))) };
+  const clock = opts.clock ?? {
+    now: () => performance.timeOrigin + performance.now(),
+    sleep: (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r))),
+  };
   const random = opts.random ?? Math.random;
   const budget = opts.budgetMs ?? 500;
   const startMs = clock.now();

@@ -13,7 +13,8 @@ export const okPage: Check = (res) => {
   const ct = String(res.headers['content-type'] ?? '');
   if (ct.includes('text/html')) {
     const t = res.text();
-    if (/<div[^>]+class="[^"]*errorbox/.test(t) || /id="page-login-index"/.test(t) && !res.url.includes('/login/')) return `Moodle error page or login page at ${res.url}`;
+    if (/<div[^>]+class="[^"]*errorbox/.test(t) || (/id="page-login-index"/.test(t) && !res.url.includes('/login/')))
+      return `Moodle error page or login page at ${res.url}`;
   }
   return undefined;
 };

@@ -47,12 +47,36 @@ export class IntegrityLedger {
     const read: Reader =
       opts.read ??
       ((path, session) => (session ? session.client.get(path) : new MoodleClient({ wwwroot: entry, timeoutMs: opts.timeoutMs ?? 10_000 }).get(path)));
-    const report: IntegrityReport = { dbWrites: this.dbWrites.size, files: this.files.size, sessions: this.sessions.size, lostDbWrites: [], lostFiles: [], lostSessions: [], unchecked: [] };
+    const report: IntegrityReport = {
+      dbWrites: this.dbWrites.size,
+      files: this.files.size,
+      sessions: this.sessions.size,
+      lostDbWrites: [],
+      lostFiles: [],
+      lostSessions: [],
+      unchecked: [],
+    };
     type Job = { id: string; path: string; session?: SessionRecord; expect: (j: Record<string, unknown>) => boolean; lost: string[] };
     const jobs: Job[] = [
-      ...[...this.dbWrites].map(([id, v]): Job => ({ id: `db:${id}`, path: `/lab/probe/db.php?read=${id}${opts.dbVia === 'reader' ? '&via=reader' : ''}`, expect: (j) => (j.row as { value?: string } | undefined)?.value === v, lost: report.lostDbWrites })),
-      ...[...this.files].map(([n, v]): Job => ({ id: `file:${n}`, path: `/lab/probe/file.php?read=${encodeURIComponent(n)}`, expect: (j) => j.value === v, lost: report.lostFiles })),
-      ...[...this.sessions.values()].map((s): Job => ({ id: `session:${s.key}`, path: '/lab/probe/session.php', session: s, expect: (j) => j.value === s.value, lost: report.lostSessions })),
+      ...[...this.dbWrites].map(([id, v]): Job => ({
+        id: `db:${id}`,
+        path: `/lab/probe/db.php?read=${id}${opts.dbVia === 'reader' ? '&via=reader' : ''}`,
+        expect: (j) => (j.row as { value?: string } | undefined)?.value === v,
+        lost: report.lostDbWrites,
+      })),
+      ...[...this.files].map(([n, v]): Job => ({
+        id: `file:${n}`,
+        path: `/lab/probe/file.php?read=${encodeURIComponent(n)}`,
+        expect: (j) => j.value === v,
+        lost: report.lostFiles,
+      })),
+      ...[...this.sessions.values()].map((s): Job => ({
+        id: `session:${s.key}`,
+        path: '/lab/probe/session.php',
+        session: s,
+        expect: (j) => j.value === s.value,
+        lost: report.lostSessions,
+      })),
     ];
     const work = async () => {
       for (let job = jobs.shift(); job; job = jobs.shift()) {

@@ -10,7 +10,20 @@ import { Journey, JourneyAborted, VirtualUser } from './generator';
 import { loggedInPage, okPage, timedRequest } from './http';
 import { courseId, linkIds, pluginfileLinks, scrapeForm } from './scrape';
 
-export const MOODLE_LABELS = ['front', 'login-page', 'login', 'course', 'page', 'forum', 'discussion', 'reply-form', 'reply-post', 'participants', 'download', 'logout'] as const;
+export const MOODLE_LABELS = [
+  'front',
+  'login-page',
+  'login',
+  'course',
+  'page',
+  'forum',
+  'discussion',
+  'reply-form',
+  'reply-post',
+  'participants',
+  'download',
+  'logout',
+] as const;
 
 export interface MoodleJourneyOptions {
   /** The URL users type (Moodle's wwwroot). */
@@ -60,28 +73,51 @@ export function moodleJourney(opts: MoodleJourneyOptions): Journey {
     await get('course', coursePath);
     await vu.think();
     const forum = (await get('forum', `/mod/forum/view.php?id=${forumId ?? (await scrapeFail('forum', coursePath, 'no forum on the course page'))}`)).text();
-    const discussionId = linkIds(forum, '/mod/forum/discuss.php', 'd')[0] ?? (await scrapeFail('discussion', '/mod/forum/view.php', 'no discussion in the forum'));
+    const discussionId =
+      linkIds(forum, '/mod/forum/discuss.php', 'd')[0] ?? (await scrapeFail('discussion', '/mod/forum/view.php', 'no discussion in the forum'));
     await vu.think();
     const discussion = (await get('discussion', `/mod/forum/discuss.php?d=${discussionId}`)).text();
-    const replyTo = linkIds(discussion, '/mod/forum/post.php', 'reply')[0] ?? (await scrapeFail('reply-form', '/mod/forum/discuss.php', 'no reply link in the discussion'));
+    const replyTo =
+      linkIds(discussion, '/mod/forum/post.php', 'reply')[0] ?? (await scrapeFail('reply-form', '/mod/forum/discuss.php', 'no reply link in the discussion'));
     await vu.think();
     const formPage = (await get('reply-form', `/mod/forum/post.php?reply=${replyTo}`)).text();
     const form = scrapeForm(formPage, 'post.php') ?? (await scrapeFail('reply-post', '/mod/forum/post.php', 'no reply form'));
     await vu.think();
-    const fields = { ...form.fields, subject: `Re: load ${user.username}`, 'message[text]': `<p>Reply from ${user.username}, iteration ${vu.iteration}, at ${new Date().toISOString()}</p>`, submitbutton: 'Post to forum' };
+    const fields = {
+      ...form.fields,
+      subject: `Re: load ${user.username}`,
+      'message[text]': `<p>Reply from ${user.username}, iteration ${vu.iteration}, at ${new Date().toISOString()}</p>`,
+      submitbutton: 'Post to forum',
+    };
     await vu.request('reply-post', url('/mod/forum/post.php'), () =>
-      timedRequest(c, 'POST', '/mod/forum/post.php', (res) => loggedInPage(res) ?? (/\/mod\/forum\/discuss\.php/.test(res.url) ? undefined : `reply not accepted (ended at ${res.url})`), fields),
+      timedRequest(
+        c,
+        'POST',
+        '/mod/forum/post.php',
+        (res) => loggedInPage(res) ?? (/\/mod\/forum\/discuss\.php/.test(res.url) ? undefined : `reply not accepted (ended at ${res.url})`),
+        fields,
+      ),
     );
     await vu.think();
     await get('course', coursePath);
     await vu.think();
     await get('participants', `/user/index.php?id=${cid ?? (await scrapeFail('participants', coursePath, 'no course id on the course page'))}`);
     await vu.think();
-    const download = fileLink ?? (resourceId !== undefined ? `/mod/resource/view.php?id=${resourceId}&redirect=1` : await scrapeFail('download', coursePath, 'no file resource on the course page'));
+    const download =
+      fileLink ??
+      (resourceId !== undefined
+        ? `/mod/resource/view.php?id=${resourceId}&redirect=1`
+        : await scrapeFail('download', coursePath, 'no file resource on the course page'));
     await vu.request('download', url(download), () =>
-      timedRequest(c, 'GET', download, (res) => (res.status !== 200 ? `HTTP ${res.status}` : res.url.includes('/pluginfile.php') ? undefined : `not a file (ended at ${res.url})`)),
+      timedRequest(c, 'GET', download, (res) =>
+        res.status !== 200 ? `HTTP ${res.status}` : res.url.includes('/pluginfile.php') ? undefined : `not a file (ended at ${res.url})`,
+      ),
     );
     await vu.think();
-    await get('logout', `/login/logout.php?sesskey=${sesskey}`, (res) => okPage(res) ?? (/login\/logout\.php\?sesskey=/.test(res.text()) ? 'still logged in after logout' : undefined));
+    await get(
+      'logout',
+      `/login/logout.php?sesskey=${sesskey}`,
+      (res) => okPage(res) ?? (/login\/logout\.php\?sesskey=/.test(res.text()) ? 'still logged in after logout' : undefined),
+    );
   };
 }

@@ -35,17 +35,29 @@ export function probeJourney(opts: ProbeJourneyOptions): Journey {
     await json('session-set', `/lab/probe/session.php?set=${key}`);
     opts.ledger.session({ key: `u${vu.id}`, value: key, client: c });
     await vu.think();
-    await json('session-get', '/lab/probe/session.php', (res) => jsonOk(res) ?? ((JSON.parse(res.text()) as { value?: string }).value === key ? undefined : 'session value lost'));
+    await json(
+      'session-get',
+      '/lab/probe/session.php',
+      (res) => jsonOk(res) ?? ((JSON.parse(res.text()) as { value?: string }).value === key ? undefined : 'session value lost'),
+    );
     await vu.think();
     const w = await json('db-write', `/lab/probe/db.php?write=${key}`);
     const id = Number(w.id);
     opts.ledger.dbWrite(id, key);
     await vu.think();
-    await json('db-read', `/lab/probe/db.php?read=${id}`, (res) => jsonOk(res) ?? ((JSON.parse(res.text()) as { row?: { value?: string } }).row?.value === key ? undefined : `row ${id} has another value`));
+    await json(
+      'db-read',
+      `/lab/probe/db.php?read=${id}`,
+      (res) => jsonOk(res) ?? ((JSON.parse(res.text()) as { row?: { value?: string } }).row?.value === key ? undefined : `row ${id} has another value`),
+    );
     await vu.think();
     await json('file-write', `/lab/probe/file.php?write=${key}&value=${key}`);
     opts.ledger.file(key, key);
     await vu.think();
-    await json('file-read', `/lab/probe/file.php?read=${key}`, (res) => jsonOk(res) ?? ((JSON.parse(res.text()) as { value?: string }).value === key ? undefined : `file ${key} has another value`));
+    await json(
+      'file-read',
+      `/lab/probe/file.php?read=${key}`,
+      (res) => jsonOk(res) ?? ((JSON.parse(res.text()) as { value?: string }).value === key ? undefined : `file ${key} has another value`),
+    );
   };
 }

@@ -56,7 +56,10 @@ export class NodeProbes extends EventEmitter {
   private readonly timeoutMs: number;
   private readonly fetch: ProbeFetch;
 
-  constructor(private readonly targets: ProbeTarget[], opts: { hz?: number; timeoutMs?: number; fetch?: ProbeFetch } = {}) {
+  constructor(
+    private readonly targets: ProbeTarget[],
+    opts: { hz?: number; timeoutMs?: number; fetch?: ProbeFetch } = {},
+  ) {
     super();
     this.hz = Math.min(5, Math.max(1, opts.hz ?? 2));
     this.timeoutMs = opts.timeoutMs ?? 2000;
@@ -102,8 +105,19 @@ export class NodeProbes extends EventEmitter {
     const s = this.stats.get(t.name)!;
     if (!sample.ok) s.failures++;
     s.recorder.record({
-      label: t.name, startMs: atMs, intendedStartMs: atMs, elapsedMs: sample.ms, success: sample.ok, status: sample.status,
-      message: sample.error ?? (sample.ok ? 'OK' : `HTTP ${sample.status}`), node: sample.servedBy, bytes: 0, sentBytes: 0, thread: 'probe', url: t.url, activeThreads: 1,
+      label: t.name,
+      startMs: atMs,
+      intendedStartMs: atMs,
+      elapsedMs: sample.ms,
+      success: sample.ok,
+      status: sample.status,
+      message: sample.error ?? (sample.ok ? 'OK' : `HTTP ${sample.status}`),
+      node: sample.servedBy,
+      bytes: 0,
+      sentBytes: 0,
+      thread: 'probe',
+      url: t.url,
+      activeThreads: 1,
     });
     this.emit('sample', sample);
   }
@@ -113,7 +127,10 @@ export class NodeProbes extends EventEmitter {
     return Object.fromEntries(
       [...this.stats].map(([name, s]) => {
         const l = s.latency.summary();
-        return [name, { probes: l.count, failures: s.failures, p50: Math.round(l.p50 * 10) / 10, p99: Math.round(l.p99 * 10) / 10, max: Math.round(l.max * 10) / 10 }];
+        return [
+          name,
+          { probes: l.count, failures: s.failures, p50: Math.round(l.p50 * 10) / 10, p99: Math.round(l.p99 * 10) / 10, max: Math.round(l.max * 10) / 10 },
+        ];
       }),
     );
   }

@@ -79,7 +79,11 @@ export function journeyFor(choice: JourneyName | 'auto' | undefined, moodleInsta
  * unless a pace or a think time is given; a think time alone means unpaced users; a pace alone
  * means no think time.
  */
-export function pacing(journey: JourneyName, throughputPerMin?: number, thinkMs?: [number, number]): Pick<LoadOptions, 'throughputPerMin' | 'thinkMinMs' | 'thinkMaxMs'> {
+export function pacing(
+  journey: JourneyName,
+  throughputPerMin?: number,
+  thinkMs?: [number, number],
+): Pick<LoadOptions, 'throughputPerMin' | 'thinkMinMs' | 'thinkMaxMs'> {
   const pace = throughputPerMin ?? (journey === 'moodle' && !thinkMs ? MOODLE_PLAN_THROUGHPUT : DEFAULT_LOAD.throughputPerMin);
   const [thinkMinMs, thinkMaxMs] = thinkMs ?? (pace > 0 ? [0, 0] : [DEFAULT_LOAD.thinkMinMs, DEFAULT_LOAD.thinkMaxMs]);
   return { throughputPerMin: pace, thinkMinMs, thinkMaxMs };
@@ -107,7 +111,6 @@ export interface LoadRun {
   /** Every acknowledged write of the run (to read back again later, e.g. after a node rejoined). */
   ledger: IntegrityLedger;
 }
-
 
 /** A load run under way: faults and heals applied through it land on its timeline. */
 export interface LoadHandle {
@@ -156,13 +159,18 @@ export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps 
   const ticker = setInterval(() => {
     for (const w of recorder.tick(Date.now())) {
       deps.onWindow?.(w);
-      progress(`[${String(Math.round((w.atMs + 1000 - t0) / 1000)).padStart(4)} s] ${recorder.requests} requests, ${recorder.failures} failed; this second: ${w.requests} req, p95 ${Math.round(w.p95)} ms${w.failures ? `, ${w.failures} FAILED` : ''}`);
+      progress(
+        `[${String(Math.round((w.atMs + 1000 - t0) / 1000)).padStart(4)} s] ${recorder.requests} requests, ${recorder.failures} failed; this second: ${w.requests} req, p95 ${Math.round(w.p95)} ms${w.failures ? `, ${w.failures} FAILED` : ''}`,
+      );
     }
   }, 1000);
 
   // Background integrity writes (the probe journey writes through its users already).
   const integrityStop = new AbortController();
-  const integrity = opts.journey === 'moodle' && opts.integrityHz > 0 ? integrityWriter(target.entry, ledger, runId, opts.integrityHz, integrityStop.signal) : Promise.resolve();
+  const integrity =
+    opts.journey === 'moodle' && opts.integrityHz > 0
+      ? integrityWriter(target.entry, ledger, runId, opts.integrityHz, integrityStop.signal)
+      : Promise.resolve();
 
   const faultEvents: FaultEvent[] = [];
   const firing: Promise<void>[] = [];
@@ -213,7 +221,14 @@ export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps 
   const abort = new AbortController();
   const usersDone = runUsers(
     journey,
-    { users: opts.users, durationMs: opts.durationMs, rampUpMs: opts.rampUpMs, thinkMinMs: opts.thinkMinMs, thinkMaxMs: opts.thinkMaxMs, throughputPerMin: opts.throughputPerMin },
+    {
+      users: opts.users,
+      durationMs: opts.durationMs,
+      rampUpMs: opts.rampUpMs,
+      thinkMinMs: opts.thinkMinMs,
+      thinkMaxMs: opts.thinkMaxMs,
+      throughputPerMin: opts.throughputPerMin,
+    },
     (s) => recorder.record(s),
     abort.signal,
   );
@@ -240,7 +255,9 @@ export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps 
       const healStart = Math.min(...healed.map((e) => e.healAtMs!));
       while (Date.now() < until) {
         const last = poller.snapshots.filter((s) => s.atMs >= healStart);
-        const back = healed.every((e) => e.nodes.every((n) => componentOf(n) === 'other' || last.some((s) => showsFailed(s, n, baseline || undefined) === false)));
+        const back = healed.every((e) =>
+          e.nodes.every((n) => componentOf(n) === 'other' || last.some((s) => showsFailed(s, n, baseline || undefined) === false)),
+        );
         if (back) break;
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -257,7 +274,15 @@ export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps 
 
     const runMs = Math.max(0, endMs - startMs);
     const analyses = analyseFaults(recorder.samples, faultEvents, poller.snapshots, endMs);
-    const result = loadResult({ recorder, users: opts.users, durationMs: abort.signal.aborted ? runMs : opts.durationMs, startMs, faults: analyses, journey: opts.journey, integrity: integrityReport });
+    const result = loadResult({
+      recorder,
+      users: opts.users,
+      durationMs: abort.signal.aborted ? runMs : opts.durationMs,
+      startMs,
+      faults: analyses,
+      journey: opts.journey,
+      integrity: integrityReport,
+    });
     return { result, recorder, probes, faultEvents, ledger };
   })();
 

@@ -44,7 +44,10 @@ export class SnapshotPoller {
   private stopped = false;
   private loops: Promise<void>[] = [];
 
-  constructor(private readonly sources: SnapshotSource[], private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly sources: SnapshotSource[],
+    private readonly now: () => number = Date.now,
+  ) {}
 
   start(): void {
     this.loops = this.sources.map(async (src) => {

@@ -16,7 +16,10 @@ export class ApdexCounter implements ApdexCounts {
   tolerating = 0;
   frustrated = 0;
 
-  constructor(private readonly tMs = APDEX_T_MS, private readonly fMs = APDEX_F_MS) {}
+  constructor(
+    private readonly tMs = APDEX_T_MS,
+    private readonly fMs = APDEX_F_MS,
+  ) {}
 
   add(elapsedMs: number, success: boolean): void {
     if (!success || elapsedMs > this.fMs) this.frustrated++;

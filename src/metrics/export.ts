@@ -68,7 +68,9 @@ export function loadResult(opts: {
   const l = m.latency();
   const u = m.uncorrected.summary();
   const groups = (g: MetricsRecorder['byLabel']) =>
-    Object.fromEntries([...g].sort((a, b) => a[0].localeCompare(b[0])).map(([k, v]) => [k, { requests: v.requests, failures: v.failures, p95: r1(v.latency.percentile(95)) }]));
+    Object.fromEntries(
+      [...g].sort((a, b) => a[0].localeCompare(b[0])).map(([k, v]) => [k, { requests: v.requests, failures: v.failures, p95: r1(v.latency.percentile(95)) }]),
+    );
   return {
     users: opts.users,
     durationS: Math.round(opts.durationMs / 100) / 10,
@@ -121,9 +123,26 @@ export function toJtl(samples: Sample[]): string {
       const elapsed = Math.round(s.elapsedMs);
       const code = s.status > 0 ? String(s.status) : `Non HTTP response code: ${s.message.split(':')[0]}`;
       return [
-        Math.round(s.startMs), elapsed, s.label, code, s.success ? 'OK' : s.message, s.thread, 'text', s.success,
-        s.success ? '' : s.message, s.bytes, s.sentBytes, s.activeThreads, s.activeThreads, s.url, elapsed, 0, 0,
-      ].map(csv).join(',');
+        Math.round(s.startMs),
+        elapsed,
+        s.label,
+        code,
+        s.success ? 'OK' : s.message,
+        s.thread,
+        'text',
+        s.success,
+        s.success ? '' : s.message,
+        s.bytes,
+        s.sentBytes,
+        s.activeThreads,
+        s.activeThreads,
+        s.url,
+        elapsed,
+        0,
+        0,
+      ]
+        .map(csv)
+        .join(',');
     });
   return [JTL_HEADER, ...rows].join('\n') + '\n';
 }
@@ -136,29 +155,62 @@ function table(head: string[], rows: (string | number)[][]): string {
 
 export function formatSummary(r: LoadResult): string {
   const out: string[] = [];
-  out.push(`${r.users} users, ${r.durationS} s${r.journey ? `, ${r.journey} journey` : ''}: ${r.requests} requests, ${r.failures} failed (${(r.errorRate * 100).toFixed(2)} %), ` +
-    `${r.throughputRps} req/s, Apdex ${r.apdex.toFixed(3)} (T 500 ms, F 1500 ms)`);
-  out.push(`latency ms (coordinated-omission corrected): p50 ${r.latencyMs.p50}  p95 ${r.latencyMs.p95}  p99 ${r.latencyMs.p99}  max ${r.latencyMs.max}` +
-    (r.latencyMsUncorrected ? `   [service time only: p95 ${r.latencyMsUncorrected.p95}, p99 ${r.latencyMsUncorrected.p99}; ${r.correctedSamples ?? 0} samples corrected]` : ''));
+  out.push(
+    `${r.users} users, ${r.durationS} s${r.journey ? `, ${r.journey} journey` : ''}: ${r.requests} requests, ${r.failures} failed (${(r.errorRate * 100).toFixed(2)} %), ` +
+      `${r.throughputRps} req/s, Apdex ${r.apdex.toFixed(3)} (T 500 ms, F 1500 ms)`,
+  );
+  out.push(
+    `latency ms (coordinated-omission corrected): p50 ${r.latencyMs.p50}  p95 ${r.latencyMs.p95}  p99 ${r.latencyMs.p99}  max ${r.latencyMs.max}` +
+      (r.latencyMsUncorrected
+        ? `   [service time only: p95 ${r.latencyMsUncorrected.p95}, p99 ${r.latencyMsUncorrected.p99}; ${r.correctedSamples ?? 0} samples corrected]`
+        : ''),
+  );
   out.push('');
-  out.push(table(['label', 'requests', 'failed', 'p95 ms'], Object.entries(r.byLabel).map(([k, v]) => [k, v.requests, v.failures, v.p95])));
+  out.push(
+    table(
+      ['label', 'requests', 'failed', 'p95 ms'],
+      Object.entries(r.byLabel).map(([k, v]) => [k, v.requests, v.failures, v.p95]),
+    ),
+  );
   if (r.byNode && Object.keys(r.byNode).length) {
     out.push('');
-    out.push(table(['served by', 'requests', 'failed', 'p95 ms'], Object.entries(r.byNode).map(([k, v]) => [k, v.requests, v.failures, v.p95])));
+    out.push(
+      table(
+        ['served by', 'requests', 'failed', 'p95 ms'],
+        Object.entries(r.byNode).map(([k, v]) => [k, v.requests, v.failures, v.p95]),
+      ),
+    );
   }
   if (r.faults.length) {
     out.push('');
     const ms = (x: number | null | undefined) => (x === null || x === undefined ? '—' : String(x));
-    out.push(table(['fault', 'at ms', 'detected ms', 'failed', 'blackout ms', 'p99 ms', 'max ms', 'recovered ms'],
-      r.faults.map((f) => [f.fault, f.atMs, ms(f.detectedMs), f.failedRequests, f.blackoutMs, ms(f.p99Ms), ms(f.maxMs), `${ms(f.recoveredMs)}${f.recoveredBy ? ` (${f.recoveredBy})` : ''}`])));
+    out.push(
+      table(
+        ['fault', 'at ms', 'detected ms', 'failed', 'blackout ms', 'p99 ms', 'max ms', 'recovered ms'],
+        r.faults.map((f) => [
+          f.fault,
+          f.atMs,
+          ms(f.detectedMs),
+          f.failedRequests,
+          f.blackoutMs,
+          ms(f.p99Ms),
+          ms(f.maxMs),
+          `${ms(f.recoveredMs)}${f.recoveredBy ? ` (${f.recoveredBy})` : ''}`,
+        ]),
+      ),
+    );
     for (const f of r.faults.filter((x) => x.error)) out.push(`  ${f.fault}: ${f.error}`);
   }
   if (r.integrity) {
     const i = r.integrity;
     out.push('');
     const lost = [...i.lostDbWrites, ...i.lostFiles, ...i.lostSessions];
-    out.push(`integrity: ${i.dbWrites} acknowledged DB writes, ${i.files} files, ${i.sessions} sessions re-checked: ${lost.length ? `LOST ${lost.join(', ')}` : 'nothing lost'}` +
-      (i.unchecked.length ? ` (${i.unchecked.length} could not be checked: ${i.unchecked.slice(0, 5).join(', ')}${i.unchecked.length > 5 ? ', …' : ''})` : ''));
+    out.push(
+      `integrity: ${i.dbWrites} acknowledged DB writes, ${i.files} files, ${i.sessions} sessions re-checked: ${lost.length ? `LOST ${lost.join(', ')}` : 'nothing lost'}` +
+        (i.unchecked.length
+          ? ` (${i.unchecked.length} could not be checked: ${i.unchecked.slice(0, 5).join(', ')}${i.unchecked.length > 5 ? ', …' : ''})`
+          : ''),
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -68,7 +68,11 @@ export function showsFailed(snap: ComponentSnapshot, node: string, baselineGaler
 
 /** Longest stretch in [fromMs, toMs] without a successful completion among `samples`. */
 export function longestBlackout(samples: Sample[], fromMs: number, toMs: number): number {
-  const ends = samples.filter((s) => s.success).map(endMs).filter((t) => t >= fromMs && t <= toMs).sort((a, b) => a - b);
+  const ends = samples
+    .filter((s) => s.success)
+    .map(endMs)
+    .filter((t) => t >= fromMs && t <= toMs)
+    .sort((a, b) => a - b);
   // Requests still failing (or answered with a failure) after the last success: the blackout runs
   // until the last of them ended; otherwise the tail of the window is just the end of the run.
   const lastFailureEnd = Math.max(fromMs, ...samples.filter((s) => !s.success && endMs(s) <= toMs && s.startMs >= fromMs).map(endMs));
@@ -93,7 +97,12 @@ export function analyseFaults(samples: Sample[], faults: FaultEvent[], snapshots
     const failed = inWindow.filter((s) => !s.success);
     const labels = [...new Set(samples.map((s) => s.label))].sort();
     const blackoutByLabel: Record<string, number> = {};
-    for (const l of labels) blackoutByLabel[l] = longestBlackout(samples.filter((s) => s.label === l), f.atMs, to);
+    for (const l of labels)
+      blackoutByLabel[l] = longestBlackout(
+        samples.filter((s) => s.label === l),
+        f.atMs,
+        to,
+      );
 
     const before = snaps.filter((s) => s.atMs <= f.atMs && s.galeraSize !== undefined).pop();
     const baseline = before?.galeraSize ?? Math.max(0, ...snaps.map((s) => s.galeraSize ?? 0));

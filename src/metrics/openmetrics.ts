@@ -52,22 +52,69 @@ function statusFamilies(s: LabStatus): Family[] {
   const bool = (b: boolean | undefined) => (b ? 1 : 0);
   const bricks = s.gluster.bricks;
   const families: Family[] = [
-    fam('moodle_lab_up', 'gauge', 'Whether the lab answered the status collection (1) or is absent/stopped (0).', [{ labels: { ...lab, state: s.state }, value: bool(s.state === 'running') }]),
-    fam('moodle_lab_node_healthy', 'gauge', 'Node healthy as read from the cluster (1) or not (0).', s.nodes.map((n) => ({ labels: { ...lab, node: n.name, role: n.role }, value: bool(n.healthy) }))),
-    fam('moodle_lab_node_running', 'gauge', "Node's container is running (not paused, exited or missing).", s.nodes.map((n) => ({ labels: { ...lab, node: n.name, role: n.role, container: n.container }, value: bool(n.container === 'running') }))),
-    fam('moodle_lab_haproxy_server_up', 'gauge', "HAProxy's own check status of a server: 1 when UP.", s.haproxy.servers.map((x) => ({ labels: { ...lab, backend: x.backend, server: x.server, status: x.status }, value: bool(x.status.startsWith('UP')) }))),
-    fam('moodle_lab_haproxy_server_queue', 'gauge', 'Requests queued at HAProxy for a server.', s.haproxy.servers.filter((x) => x.queue !== undefined).map((x) => ({ labels: { ...lab, backend: x.backend, server: x.server }, value: x.queue! }))),
+    fam('moodle_lab_up', 'gauge', 'Whether the lab answered the status collection (1) or is absent/stopped (0).', [
+      { labels: { ...lab, state: s.state }, value: bool(s.state === 'running') },
+    ]),
+    fam(
+      'moodle_lab_node_healthy',
+      'gauge',
+      'Node healthy as read from the cluster (1) or not (0).',
+      s.nodes.map((n) => ({ labels: { ...lab, node: n.name, role: n.role }, value: bool(n.healthy) })),
+    ),
+    fam(
+      'moodle_lab_node_running',
+      'gauge',
+      "Node's container is running (not paused, exited or missing).",
+      s.nodes.map((n) => ({ labels: { ...lab, node: n.name, role: n.role, container: n.container }, value: bool(n.container === 'running') })),
+    ),
+    fam(
+      'moodle_lab_haproxy_server_up',
+      'gauge',
+      "HAProxy's own check status of a server: 1 when UP.",
+      s.haproxy.servers.map((x) => ({ labels: { ...lab, backend: x.backend, server: x.server, status: x.status }, value: bool(x.status.startsWith('UP')) })),
+    ),
+    fam(
+      'moodle_lab_haproxy_server_queue',
+      'gauge',
+      'Requests queued at HAProxy for a server.',
+      s.haproxy.servers.filter((x) => x.queue !== undefined).map((x) => ({ labels: { ...lab, backend: x.backend, server: x.server }, value: x.queue! })),
+    ),
     fam('moodle_lab_galera_cluster_size', 'gauge', 'wsrep_cluster_size seen by the Galera nodes.', [{ labels: lab, value: s.galera.clusterSize }]),
-    fam('moodle_lab_galera_primary', 'gauge', 'The Galera component is Primary (1) or not (0).', [{ labels: { ...lab, status: s.galera.status || 'unknown' }, value: bool(s.galera.status === 'Primary') }]),
-    fam('moodle_lab_galera_node_ready', 'gauge', 'wsrep_ready of each Galera node.', s.galera.nodes.map((n) => ({ labels: { ...lab, node: n.name, state: n.state || 'unknown' }, value: bool(n.ready) }))),
+    fam('moodle_lab_galera_primary', 'gauge', 'The Galera component is Primary (1) or not (0).', [
+      { labels: { ...lab, status: s.galera.status || 'unknown' }, value: bool(s.galera.status === 'Primary') },
+    ]),
+    fam(
+      'moodle_lab_galera_node_ready',
+      'gauge',
+      'wsrep_ready of each Galera node.',
+      s.galera.nodes.map((n) => ({ labels: { ...lab, node: n.name, state: n.state || 'unknown' }, value: bool(n.ready) })),
+    ),
     fam('moodle_lab_gluster_bricks', 'gauge', 'Bricks of the moodledata volume.', bricks.length ? [{ labels: lab, value: bricks.length }] : []),
-    fam('moodle_lab_gluster_bricks_online', 'gauge', 'Bricks of the moodledata volume that are online.', bricks.length ? [{ labels: lab, value: bricks.filter((b) => b.online).length }] : []),
-    fam('moodle_lab_gluster_heal_pending', 'gauge', 'Entries waiting for self-heal on the moodledata volume.', bricks.length ? [{ labels: lab, value: s.gluster.healPending }] : []),
-    fam('moodle_lab_gluster_writable', 'gauge', 'A real write through a web node\'s mount succeeded (1) or failed (0).', s.gluster.writable === undefined ? [] : [{ labels: lab, value: bool(s.gluster.writable) }]),
+    fam(
+      'moodle_lab_gluster_bricks_online',
+      'gauge',
+      'Bricks of the moodledata volume that are online.',
+      bricks.length ? [{ labels: lab, value: bricks.filter((b) => b.online).length }] : [],
+    ),
+    fam(
+      'moodle_lab_gluster_heal_pending',
+      'gauge',
+      'Entries waiting for self-heal on the moodledata volume.',
+      bricks.length ? [{ labels: lab, value: s.gluster.healPending }] : [],
+    ),
+    fam(
+      'moodle_lab_gluster_writable',
+      'gauge',
+      "A real write through a web node's mount succeeded (1) or failed (0).",
+      s.gluster.writable === undefined ? [] : [{ labels: lab, value: bool(s.gluster.writable) }],
+    ),
     fam('moodle_lab_redis_up', 'gauge', 'Redis answered an authenticated PING.', [{ labels: lab, value: bool(s.redis.up) }]),
     fam('moodle_lab_moodle_maintenance', 'gauge', "Moodle's site-wide maintenance mode is on.", [{ labels: lab, value: bool(s.moodle.maintenance) }]),
   ];
-  if (s.faults) families.push(fam('moodle_lab_faults_active', 'gauge', 'Faults recorded as active on the lab, whoever applied them.', [{ labels: lab, value: s.faults.length }]));
+  if (s.faults)
+    families.push(
+      fam('moodle_lab_faults_active', 'gauge', 'Faults recorded as active on the lab, whoever applied them.', [{ labels: lab, value: s.faults.length }]),
+    );
   return families;
 }
 
@@ -91,10 +138,25 @@ function loadFamilies(lab: string, load: LoadMetricsSource): Family[] {
   const rows = [...groups.values()].sort((a, b) => a.node.localeCompare(b.node) || a.step.localeCompare(b.step));
   const labelsOf = (g: (typeof rows)[number]) => ({ lab, node: g.node, step: g.step });
   return [
-    { name: 'moodle_lab_load_running', type: 'gauge', help: 'A load run is going on in this process.', points: [{ labels: { lab }, value: load.running ? 1 : 0 }] },
+    {
+      name: 'moodle_lab_load_running',
+      type: 'gauge',
+      help: 'A load run is going on in this process.',
+      points: [{ labels: { lab }, value: load.running ? 1 : 0 }],
+    },
     { name: 'moodle_lab_load_users', type: 'gauge', help: 'Virtual users of the current load run.', points: [{ labels: { lab }, value: load.users }] },
-    { name: 'moodle_lab_load_requests', type: 'counter', help: 'Requests completed by the load run, by the web node that answered and the journey step.', points: rows.map((g) => ({ labels: labelsOf(g), value: g.requests, suffix: '_total' as const })) },
-    { name: 'moodle_lab_load_failures', type: 'counter', help: 'Requests of the load run that failed.', points: rows.map((g) => ({ labels: labelsOf(g), value: g.failures, suffix: '_total' as const })) },
+    {
+      name: 'moodle_lab_load_requests',
+      type: 'counter',
+      help: 'Requests completed by the load run, by the web node that answered and the journey step.',
+      points: rows.map((g) => ({ labels: labelsOf(g), value: g.requests, suffix: '_total' as const })),
+    },
+    {
+      name: 'moodle_lab_load_failures',
+      type: 'counter',
+      help: 'Requests of the load run that failed.',
+      points: rows.map((g) => ({ labels: labelsOf(g), value: g.failures, suffix: '_total' as const })),
+    },
     {
       name: 'moodle_lab_load_latency_seconds',
       type: 'histogram',

@@ -93,7 +93,14 @@ export class MetricsRecorder {
     for (const [sec, w] of [...this.windows].sort((a, b) => a[0] - b[0])) {
       if (sec + 1000 > nowMs) continue;
       this.windows.delete(sec);
-      const stats: WindowStats = { atMs: sec, requests: w.requests, failures: w.failures, p50: w.latency.percentile(50), p95: w.latency.percentile(95), max: w.latency.maxMs };
+      const stats: WindowStats = {
+        atMs: sec,
+        requests: w.requests,
+        failures: w.failures,
+        p50: w.latency.percentile(50),
+        p95: w.latency.percentile(95),
+        max: w.latency.maxMs,
+      };
       this.closed.push(stats);
       if (this.closed.length > 600) this.closed.shift();
       out.push(stats);

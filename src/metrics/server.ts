@@ -66,7 +66,9 @@ export async function startMetricsServer(src: MetricsSources, port = 0): Promise
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is taken: choose another with --metrics-port/--port`) : err));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is taken: choose another with --metrics-port/--port`) : err),
+    );
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const bound = (server.address() as { port: number }).port;

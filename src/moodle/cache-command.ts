@@ -38,7 +38,17 @@ function asJson(e: ListedEntry) {
     dir: e.dir,
     bytes: e.bytes,
     usable: Boolean(m),
-    ...(m ? { release: m.release, origin: m.origin, fingerprint: m.fingerprint, createdAt: m.createdAt, lastUsedAt: m.lastUsedAt, tables: m.tables, madeBy: m.madeBy } : { problem: e.problem }),
+    ...(m
+      ? {
+          release: m.release,
+          origin: m.origin,
+          fingerprint: m.fingerprint,
+          createdAt: m.createdAt,
+          lastUsedAt: m.lastUsedAt,
+          tables: m.tables,
+          madeBy: m.madeBy,
+        }
+      : { problem: e.problem }),
   };
 }
 
@@ -74,7 +84,12 @@ export function cacheCommand(
     const removed = cache.prune({ all: values.all, olderThanMs, now });
     const freed = removed.reduce((n, e) => n + e.bytes, 0);
     if (values.json) io.out(JSON.stringify({ dir: cache.dir, removed: removed.map(asJson), freedBytes: freed }, null, 2) + '\n');
-    else io.out(removed.length ? `removed ${removed.length} site cache entr${removed.length === 1 ? 'y' : 'ies'} (${mb(freed)}):\n${removed.map((e) => `  ${describe(e)}\n`).join('')}` : 'nothing to remove\n');
+    else
+      io.out(
+        removed.length
+          ? `removed ${removed.length} site cache entr${removed.length === 1 ? 'y' : 'ies'} (${mb(freed)}):\n${removed.map((e) => `  ${describe(e)}\n`).join('')}`
+          : 'nothing to remove\n',
+      );
     return 0;
   }
   throw usage('usage: cache list [--json] | cache prune [--all | --older-than 30d]   (prune alone removes unusable entries)');

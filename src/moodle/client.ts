@@ -74,7 +74,14 @@ export class MoodleClient {
           }
           const buf = Buffer.concat(chunks);
           const served = res.headers['x-served-by'];
-          resolve({ status: res.statusCode ?? 0, url: target.toString(), headers: res.headers, body: buf, text: () => buf.toString('utf8'), servedBy: typeof served === 'string' ? served : undefined });
+          resolve({
+            status: res.statusCode ?? 0,
+            url: target.toString(),
+            headers: res.headers,
+            body: buf,
+            text: () => buf.toString('utf8'),
+            servedBy: typeof served === 'string' ? served : undefined,
+          });
         });
         res.on('error', reject);
       });
@@ -109,7 +116,11 @@ export class MoodleClient {
     const boundary = `----lab${randomBytes(12).toString('hex')}`;
     const parts: Buffer[] = [];
     for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`,
+      ),
+    );
     parts.push(file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
     return this.fetch('POST', path, Buffer.concat(parts), `multipart/form-data; boundary=${boundary}`);
   }
@@ -135,7 +146,12 @@ export class MoodleClient {
     if (!up.text().includes(`"file":"${name}"`)) throw new MoodleHttpError(`upload of ${name} refused: ${up.text().slice(0, 200)}`);
     const formdata = new URLSearchParams(hidden).toString();
     const call = [{ index: 0, methodname: 'core_form_dynamic_form', args: { formdata, form: 'core_user\\form\\private_files' } }];
-    const save = await this.fetch('POST', `/lib/ajax/service.php?sesskey=${sesskey}&info=core_form_dynamic_form`, Buffer.from(JSON.stringify(call)), 'application/json');
+    const save = await this.fetch(
+      'POST',
+      `/lib/ajax/service.php?sesskey=${sesskey}&info=core_form_dynamic_form`,
+      Buffer.from(JSON.stringify(call)),
+      'application/json',
+    );
     if (!/"submitted":true/.test(save.text())) throw new MoodleHttpError(`saving private files failed: ${save.text().slice(0, 200)}`);
     return `/pluginfile.php/${ctx}/user/private/${encodeURIComponent(name)}`;
   }
@@ -170,7 +186,13 @@ export function scrapeHiddenInputs(html: string): Record<string, string> {
   for (const tag of html.match(/<input[^>]*type="hidden"[^>]*>/g) ?? []) {
     const name = /name="([^"]+)"/.exec(tag)?.[1];
     const value = /value="([^"]*)"/.exec(tag)?.[1];
-    if (name && value !== undefined && !(name in out)) out[name] = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#039;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    if (name && value !== undefined && !(name in out))
+      out[name] = value
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&#039;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>');
   }
   return out;
 }

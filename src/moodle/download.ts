@@ -98,7 +98,8 @@ async function fetchToFile(url: string, file: string, opts: DownloadOptions): Pr
     if (isAbort(err, opts.signal)) throw err;
     throw new MoodleSourceError(`cannot download ${url}: ${reasonOf(err)}; ${OFFLINE_HINT}`);
   }
-  if (total && received !== total) throw new MoodleSourceError(`cannot download ${url}: the connection closed after ${received} of ${total} bytes; ${OFFLINE_HINT}`);
+  if (total && received !== total)
+    throw new MoodleSourceError(`cannot download ${url}: the connection closed after ${received} of ${total} bytes; ${OFFLINE_HINT}`);
   return { sha256: sha256.digest('hex'), md5: md5.digest('hex') };
 }
 

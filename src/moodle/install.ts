@@ -108,7 +108,15 @@ export async function makeTestContent(containers: ContainerClient, webId: string
     containers,
     webId,
     script,
-    [`--shortname=${TEST_COURSE}`, '--fullname=Moodle HA Lab course', `--size=${TEST_COURSE_SIZE}`, '--fixeddataset', `--filesizelimit=${TEST_FILE_SIZE_LIMIT}`, '--bypasscheck', '--quiet'],
+    [
+      `--shortname=${TEST_COURSE}`,
+      '--fullname=Moodle HA Lab course',
+      `--size=${TEST_COURSE_SIZE}`,
+      '--fixeddataset',
+      `--filesizelimit=${TEST_FILE_SIZE_LIMIT}`,
+      '--bypasscheck',
+      '--quiet',
+    ],
     1_800_000,
   );
   if (r.exitCode !== 0) throw new Error(`creating the test course failed:\n${tail(r)}`);
@@ -117,7 +125,8 @@ export async function makeTestContent(containers: ContainerClient, webId: string
 /** Moodle's application cache in the lab's Redis (lab/moodle/muc-redis.php says why). */
 export async function cachesInRedis(containers: ContainerClient, webId: string): Promise<string> {
   const r = await containers.exec(webId, ['php', `${LAB_SCRIPTS}/muc-redis.php`], { user: 'www-data', timeoutMs: 120_000 });
-  if (r.exitCode !== 0) throw new Error(`moodle: configuring the application cache in Redis failed: ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' ')}`);
+  if (r.exitCode !== 0)
+    throw new Error(`moodle: configuring the application cache in Redis failed: ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' ')}`);
   return r.stdout.trim();
 }
 

@@ -63,7 +63,9 @@ export function listPlugins(source: Pick<MoodleSource, 'root' | 'docroot'>): Ins
   const componentsFile = [path.join(source.root, 'lib', 'components.json'), path.join(source.docroot, 'lib', 'components.json')].find((f) => fs.existsSync(f));
   const components = componentsFile ? readJson(componentsFile) : undefined;
   if (!components) throw new MoodleSourceError(`${source.root} has no readable lib/components.json: cannot list its plugins`);
-  const types: Array<[string, string]> = Object.entries({ ...stringMap(components.plugintypes), ...stringMap(components.deprecatedplugintypes) }).map(([t, dir]) => [t, path.join(source.root, dir)]);
+  const types: Array<[string, string]> = Object.entries({ ...stringMap(components.plugintypes), ...stringMap(components.deprecatedplugintypes) }).map(
+    ([t, dir]) => [t, path.join(source.root, dir)],
+  );
   const plugins: InstalledPlugin[] = [];
   for (let i = 0; i < types.length; i++) {
     const [type, dir] = types[i]!;
@@ -111,13 +113,16 @@ export function pluginProblems(plugins: InstalledPlugin[], core: Pick<MoodleSour
     }
     for (const dep of p.dependencies) {
       if (dep.component === 'core' || dep.component.startsWith('core_')) {
-        if (dep.version !== undefined && dep.version > core.version) problems.push(`${who} depends on ${dep.component} version ${dep.version}, but the source is ${core.version}`);
+        if (dep.version !== undefined && dep.version > core.version)
+          problems.push(`${who} depends on ${dep.component} version ${dep.version}, but the source is ${core.version}`);
         continue;
       }
       const have = byComponent.get(dep.component);
       if (!have) problems.push(`${who} depends on ${dep.component}, which is not in the source`);
       else if (dep.version !== undefined && (have.version ?? 0) < dep.version) {
-        problems.push(`${who} depends on ${dep.component} version ${dep.version} or later, but the source has version ${have.version ?? 'unknown'} (${have.folder})`);
+        problems.push(
+          `${who} depends on ${dep.component} version ${dep.version} or later, but the source has version ${have.version ?? 'unknown'} (${have.folder})`,
+        );
       }
     }
   }
@@ -127,5 +132,6 @@ export function pluginProblems(plugins: InstalledPlugin[], core: Pick<MoodleSour
 export async function checkPluginDependencies(source: MoodleSource): Promise<void> {
   const problems = pluginProblems(listPlugins(source), source);
   if (problems.length === 1) throw new MoodleSourceError(`${problems[0]}.`);
-  if (problems.length > 1) throw new MoodleSourceError(`the Moodle source at ${source.root} has ${problems.length} unmet plugin needs:\n- ${problems.join('\n- ')}`);
+  if (problems.length > 1)
+    throw new MoodleSourceError(`the Moodle source at ${source.root} has ${problems.length} unmet plugin needs:\n- ${problems.join('\n- ')}`);
 }

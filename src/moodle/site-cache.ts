@@ -128,7 +128,8 @@ export class SiteCache {
     if (typeof manifest !== 'object' || manifest === null) return broken('manifest.json is not an object');
     if (manifest.format !== SITE_CACHE_FORMAT) return broken(`manifest format ${String(manifest.format)}, expected ${SITE_CACHE_FORMAT}`);
     if (manifest.key !== key) return broken(`manifest names entry "${String(manifest.key)}"`);
-    if (typeof manifest.release !== 'string' || typeof manifest.tables !== 'number' || typeof manifest.files !== 'object' || manifest.files === null) return broken('manifest.json lacks fields');
+    if (typeof manifest.release !== 'string' || typeof manifest.tables !== 'number' || typeof manifest.files !== 'object' || manifest.files === null)
+      return broken('manifest.json lacks fields');
     for (const name of [DUMP_FILE, DATA_FILE] as const) {
       const want = manifest.files[name];
       if (!want || typeof want.bytes !== 'number' || typeof want.sha256 !== 'string') return broken(`manifest.json does not describe ${name}`);

@@ -6,15 +6,7 @@
  * the installer runs: a lab never keeps a half-restored site.
  */
 import type { ContainerClient, ExecResult } from '../docker/types';
-import {
-  applySiteSecrets,
-  cachesInRedis,
-  installMoodle,
-  InstallParams,
-  makeTestContent,
-  MoodleLabState,
-  TEST_COURSE,
-} from './install';
+import { applySiteSecrets, cachesInRedis, installMoodle, InstallParams, makeTestContent, MoodleLabState, TEST_COURSE } from './install';
 import { BrokenEntry, SiteCache, siteCacheKey, SiteEntry } from './site-cache';
 import { errText } from '../core/errors';
 
@@ -48,22 +40,44 @@ export interface SiteSetup {
 const DUMP_TMP = '/tmp/moodle-lab-site.sql.gz';
 const DATA_TMP = '/tmp/moodle-lab-moodledata.tar.gz';
 /** What a snapshot of moodledata leaves out: rebuilt by Moodle, per-run, or per-lab (MUC holds the Redis password). */
-export const MOODLEDATA_EXCLUDES = ['./cache', './localcache', './sessions', './temp', './lock', './trashdir', './muc', './climaintenance.html', './.lab-storage-probe.*'];
+export const MOODLEDATA_EXCLUDES = [
+  './cache',
+  './localcache',
+  './sessions',
+  './temp',
+  './lock',
+  './trashdir',
+  './muc',
+  './climaintenance.html',
+  './.lab-storage-probe.*',
+];
 
 const secs = (ms: number) => ms / 1000;
 const tail = (r: ExecResult, lines = 8) => `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-lines).join('\n');
 
-async function run(s: SiteSetup, where: { id: string }, argv: string[], what: string, opts: { env?: string[]; user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+async function run(
+  s: SiteSetup,
+  where: { id: string },
+  argv: string[],
+  what: string,
+  opts: { env?: string[]; user?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
   const r = await s.containers.exec(where.id, argv, { timeoutMs: 600_000, ...opts });
   if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${tail(r)}`);
   return r;
 }
 
 async function tableCount(s: SiteSetup): Promise<number> {
-  const r = await run(s, s.db, ['mariadb', '-uroot', '-N', '-B', '-e', `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='${s.dbName}'`], 'counting the Moodle tables', {
-    env: [`MYSQL_PWD=${s.dbRootPassword}`],
-    timeoutMs: 30_000,
-  });
+  const r = await run(
+    s,
+    s.db,
+    ['mariadb', '-uroot', '-N', '-B', '-e', `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='${s.dbName}'`],
+    'counting the Moodle tables',
+    {
+      env: [`MYSQL_PWD=${s.dbRootPassword}`],
+      timeoutMs: 30_000,
+    },
+  );
   return Number(r.stdout.trim());
 }
 
@@ -73,7 +87,9 @@ export async function setUpSite(s: SiteSetup): Promise<void> {
   if (!m.installed) {
     const tables = await tableCount(s);
     if (tables > 0) {
-      throw new Error(`the database "${s.dbName}" already holds ${tables} tables but the lab has no finished install (an interrupted install?): destroy the lab and bring it up again`);
+      throw new Error(
+        `the database "${s.dbName}" already holds ${tables} tables but the lab has no finished install (an interrupted install?): destroy the lab and bring it up again`,
+      );
     }
     if (!s.freshInstall && (await tryRestore(s))) return;
     s.reporter.step(`moodle: installing ${m.release} on ${s.web.name} (a minute or two)`);
@@ -110,7 +126,9 @@ export async function setUpSite(s: SiteSetup): Promise<void> {
       m.cacheEntry = entry.manifest.key;
       await s.save();
       const mb = (entry.manifest.files['moodle.sql.gz'].bytes + entry.manifest.files['moodledata.tar.gz'].bytes) / 1_048_576;
-      s.reporter.step(`moodle: site saved in the site cache in ${m.snapshotSeconds.toFixed(0)} s (${mb.toFixed(1)} MB, ${entry.dir}): the next lab with this source restores it`);
+      s.reporter.step(
+        `moodle: site saved in the site cache in ${m.snapshotSeconds.toFixed(0)} s (${mb.toFixed(1)} MB, ${entry.dir}): the next lab with this source restores it`,
+      );
     } catch (err) {
       // The lab itself is fine; only the next lab pays the installer again.
       s.reporter.step(`moodle: could not save the site in the site cache (${errText(err)}); the next lab will install again`);
@@ -150,7 +168,9 @@ async function tryRestore(s: SiteSetup): Promise<boolean> {
   m.restoreSeconds = secs(s.now() - t0);
   await s.save();
   s.cache.touch(found, new Date(s.now()));
-  s.reporter.step(`moodle: restored from the site cache in ${m.restoreSeconds.toFixed(0)} s (the installer and test course took ${((found.manifest.installSeconds ?? 0) + (found.manifest.contentSeconds ?? 0)).toFixed(0)} s when it was made)`);
+  s.reporter.step(
+    `moodle: restored from the site cache in ${m.restoreSeconds.toFixed(0)} s (the installer and test course took ${((found.manifest.installSeconds ?? 0) + (found.manifest.contentSeconds ?? 0)).toFixed(0)} s when it was made)`,
+  );
   return true;
 }
 
@@ -163,7 +183,9 @@ export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<void>
   const t0 = s.now();
   await s.containers.putFile(s.db.id, DUMP_TMP, s.cache.dump(entry), 0o600);
   try {
-    await run(s, s.db, ['bash', '-o', 'pipefail', '-c', `gunzip -c ${DUMP_TMP} | mariadb -uroot ${s.dbName}`], 'importing the cached database', { env: [`MYSQL_PWD=${s.dbRootPassword}`] });
+    await run(s, s.db, ['bash', '-o', 'pipefail', '-c', `gunzip -c ${DUMP_TMP} | mariadb -uroot ${s.dbName}`], 'importing the cached database', {
+      env: [`MYSQL_PWD=${s.dbRootPassword}`],
+    });
   } finally {
     await s.containers.exec(s.db.id, ['rm', '-f', DUMP_TMP], { timeoutMs: 30_000 });
   }
@@ -174,7 +196,9 @@ export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<void>
   const t1 = s.now();
   await s.containers.putFile(s.web.id, DATA_TMP, s.cache.data(entry), 0o644);
   try {
-    await run(s, s.web, ['tar', '-xzf', DATA_TMP, '-C', s.dataroot, '--no-same-owner', '--no-same-permissions'], 'unpacking the cached moodledata', { user: 'www-data' });
+    await run(s, s.web, ['tar', '-xzf', DATA_TMP, '-C', s.dataroot, '--no-same-owner', '--no-same-permissions'], 'unpacking the cached moodledata', {
+      user: 'www-data',
+    });
   } finally {
     await s.containers.exec(s.web.id, ['rm', '-f', DATA_TMP], { timeoutMs: 30_000 });
   }
@@ -187,13 +211,21 @@ export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<void>
 export async function wipeSite(s: SiteSetup): Promise<void> {
   try {
     const db = s.dbName;
-    await run(s, s.db, ['mariadb', '-uroot', '-e', `DROP DATABASE IF EXISTS \`${db}\`; CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`], 'emptying the Moodle database', {
-      env: [`MYSQL_PWD=${s.dbRootPassword}`],
-      timeoutMs: 300_000,
-    });
+    await run(
+      s,
+      s.db,
+      ['mariadb', '-uroot', '-e', `DROP DATABASE IF EXISTS \`${db}\`; CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`],
+      'emptying the Moodle database',
+      {
+        env: [`MYSQL_PWD=${s.dbRootPassword}`],
+        timeoutMs: 300_000,
+      },
+    );
     await run(s, s.web, ['find', s.dataroot, '-mindepth', '1', '-delete'], 'emptying moodledata', { user: 'www-data' });
   } catch (err) {
-    throw new Error(`a restore from the site cache failed and clearing it failed too (${errText(err)}): destroy the lab and bring it up again (\`up --fresh-install\` skips the cache)`);
+    throw new Error(
+      `a restore from the site cache failed and clearing it failed too (${errText(err)}): destroy the lab and bring it up again (\`up --fresh-install\` skips the cache)`,
+    );
   }
 }
 
@@ -207,7 +239,13 @@ export async function saveSite(s: SiteSetup): Promise<SiteEntry> {
     await run(
       s,
       s.db,
-      ['bash', '-o', 'pipefail', '-c', `mariadb-dump -uroot --single-transaction --skip-lock-tables --skip-add-locks --hex-blob --default-character-set=utf8mb4 ${s.dbName} | gzip > ${DUMP_TMP}`],
+      [
+        'bash',
+        '-o',
+        'pipefail',
+        '-c',
+        `mariadb-dump -uroot --single-transaction --skip-lock-tables --skip-add-locks --hex-blob --default-character-set=utf8mb4 ${s.dbName} | gzip > ${DUMP_TMP}`,
+      ],
       'dumping the Moodle database',
       { env: [`MYSQL_PWD=${s.dbRootPassword}`] },
     );
@@ -220,7 +258,17 @@ export async function saveSite(s: SiteSetup): Promise<SiteEntry> {
   try {
     // GNU tar exits 1 when a file changed while it was read (e.g. the storage probe's files in the
     // top folder, left out anyway): the archive is whole. 2 is a real failure.
-    const argv = ['tar', '-czf', DATA_TMP, '--warning=no-file-changed', '--warning=no-file-removed', '-C', s.dataroot, ...MOODLEDATA_EXCLUDES.map((x) => `--exclude=${x}`), '.'];
+    const argv = [
+      'tar',
+      '-czf',
+      DATA_TMP,
+      '--warning=no-file-changed',
+      '--warning=no-file-removed',
+      '-C',
+      s.dataroot,
+      ...MOODLEDATA_EXCLUDES.map((x) => `--exclude=${x}`),
+      '.',
+    ];
     const r = await s.containers.exec(s.web.id, argv, { user: 'www-data', timeoutMs: 600_000 });
     if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`archiving moodledata failed (exit ${r.exitCode}): ${tail(r)}`);
     data = await s.containers.getFile(s.web.id, DATA_TMP);

@@ -62,16 +62,22 @@ export function readMoodleTree(dir: string): MoodleTree {
     core = readVersionAt(path.join(root, 'version.php'));
   }
   if (!core) {
-    throw new MoodleSourceError(`${root} is not a Moodle source tree: no version.php with $release (expected public/version.php for Moodle 5.1+ or version.php for 4.x)`);
+    throw new MoodleSourceError(
+      `${root} is not a Moodle source tree: no version.php with $release (expected public/version.php for Moodle 5.1+ or version.php for 4.x)`,
+    );
   }
   if (layout === 'legacy' && Number(core.branch) >= 501 && path.basename(root) === 'public') {
-    throw new MoodleSourceError(`${root} is the public/ web root of Moodle ${core.release}: give the folder above it (the one holding config-dist.php and admin/)`);
+    throw new MoodleSourceError(
+      `${root} is the public/ web root of Moodle ${core.release}: give the folder above it (the one holding config-dist.php and admin/)`,
+    );
   }
   if (!isFile(path.join(root, 'admin', 'cli', 'install_database.php'))) {
     throw new MoodleSourceError(`${root} is not a complete Moodle source tree: admin/cli/install_database.php is missing`);
   }
   if (fs.existsSync(path.join(root, 'config.php'))) {
-    throw new MoodleSourceError(`${path.join(root, 'config.php')} exists: remove it (or give a clean copy of the source), because the lab writes its own config.php`);
+    throw new MoodleSourceError(
+      `${path.join(root, 'config.php')} exists: remove it (or give a clean copy of the source), because the lab writes its own config.php`,
+    );
   }
   return { root, layout, docroot: layout === 'public' ? path.join(root, 'public') : root, ...core };
 }

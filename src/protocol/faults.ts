@@ -4,4 +4,15 @@
  * protocol's view of it. No node or vscode imports here: the webview imports this module too.
  */
 export type { ActiveFault, FaultKind, FaultRequest } from './fault-catalog';
-export { describeFault, FAULT_CATALOG, FAULT_KINDS, FaultRequestError, faultRequestProblem, isLossPct, MAX_DELAY_MS, MAX_DURATION_MS, MIN_LOSS_PCT, REPAIR_KINDS } from './fault-catalog';
+export {
+  describeFault,
+  FAULT_CATALOG,
+  FAULT_KINDS,
+  FaultRequestError,
+  faultRequestProblem,
+  isLossPct,
+  MAX_DELAY_MS,
+  MAX_DURATION_MS,
+  MIN_LOSS_PCT,
+  REPAIR_KINDS,
+} from './fault-catalog';

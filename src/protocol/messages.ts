@@ -101,7 +101,8 @@ export function faultProblem(r: unknown): string | undefined {
   for (const p of faultParams()) {
     const above = p.wireAbove;
     if (above !== undefined) {
-      if (!optional(r[p.field], (v) => typeof v === 'number' && Number.isFinite(v) && v > above && v <= p.max)) return `${p.field} must be above ${p.wireAbove} and at most ${p.max}`;
+      if (!optional(r[p.field], (v) => typeof v === 'number' && Number.isFinite(v) && v > above && v <= p.max))
+        return `${p.field} must be above ${p.wireAbove} and at most ${p.max}`;
     } else if (!optional(r[p.field], (v) => paramOk({ ...p, step: undefined }, v))) return `${p.field} must be ${p.min}..${p.max}`;
   }
   if (!optional(r.forMs, isPositive(LIMITS.forMs.max))) return `forMs must be a duration above 0 and at most ${LIMITS.forMs.max} ms (24 h)`;
@@ -122,7 +123,8 @@ const hasControl = (v: string) => {
   return false;
 };
 /** A scenario a page may ask for: a built-in name, or the absolute path of a scenario file (the host decides which it offers). */
-export const isScenarioRef = (v: unknown): v is string => typeof v === 'string' && v.length <= LIMITS.text && (BUILTIN_NAME.test(v) || (SCENARIO_FILE.test(v) && !hasControl(v)));
+export const isScenarioRef = (v: unknown): v is string =>
+  typeof v === 'string' && v.length <= LIMITS.text && (BUILTIN_NAME.test(v) || (SCENARIO_FILE.test(v) && !hasControl(v)));
 
 // webview → host
 export const Ready = new Notification<Record<string, never>>('ready', () => undefined);
@@ -132,7 +134,11 @@ export const MaintenanceIntent = new Intent<{ on: boolean; node?: string }>('mai
   typeof p.on !== 'boolean' ? 'on must be true or false' : optional(p.node, isNodeName) ? undefined : 'node must be a node name',
 );
 export const OpenNodeIntent = new Intent<{ node: string; what?: 'logs' | 'shell' | 'browser' }>('openNode', (p) =>
-  !isNodeName(p.node) ? 'node must be a node name' : optional(p.what, (w) => w === 'logs' || w === 'shell' || w === 'browser') ? undefined : 'what must be logs, shell or browser',
+  !isNodeName(p.node)
+    ? 'node must be a node name'
+    : optional(p.what, (w) => w === 'logs' || w === 'shell' || w === 'browser')
+      ? undefined
+      : 'what must be logs, shell or browser',
 );
 export const RefreshIntent = new Intent<Record<string, never>>('refresh', () => undefined);
 
@@ -155,7 +161,9 @@ export const LoadStartIntent = new Intent<LoadStartParams>('loadStart', (p) =>
 );
 export const LoadStopIntent = new Intent<Record<string, never>>('loadStop', () => undefined);
 /** `name`: a built-in scenario, or a scenario file the host offers (its absolute path); the host refuses any other. */
-export const ScenarioRunIntent = new Intent<{ name: string }>('scenarioRun', (p) => (isScenarioRef(p.name) ? undefined : 'name must be a built-in scenario name or the absolute path of a scenario .yaml file'));
+export const ScenarioRunIntent = new Intent<{ name: string }>('scenarioRun', (p) =>
+  isScenarioRef(p.name) ? undefined : 'name must be a built-in scenario name or the absolute path of a scenario .yaml file',
+);
 export const ScenarioStopIntent = new Intent<Record<string, never>>('scenarioStop', () => undefined);
 export const ExportReportIntent = new Intent<Record<string, never>>('exportReport', () => undefined);
 
@@ -175,11 +183,20 @@ export interface ReplyParams {
 }
 export const Reply = new Notification<ReplyParams>('reply', (p) => (typeof p.ok === 'boolean' ? undefined : 'ok must be a boolean'));
 
-export const INTENTS = [FaultIntent, HealIntent, MaintenanceIntent, OpenNodeIntent, RefreshIntent, LoadStartIntent, LoadStopIntent, ScenarioRunIntent, ScenarioStopIntent, ExportReportIntent] as const;
+export const INTENTS = [
+  FaultIntent,
+  HealIntent,
+  MaintenanceIntent,
+  OpenNodeIntent,
+  RefreshIntent,
+  LoadStartIntent,
+  LoadStopIntent,
+  ScenarioRunIntent,
+  ScenarioStopIntent,
+  ExportReportIntent,
+] as const;
 
-export type IncomingCheck =
-  | { ok: true; message: WireMessage; intent?: Intent<unknown> }
-  | { ok: false; id?: string; error: string };
+export type IncomingCheck = { ok: true; message: WireMessage; intent?: Intent<unknown> } | { ok: false; id?: string; error: string };
 
 /**
  * Validates a message a webview sent: `ready` or a known intent with an id and a valid payload.
@@ -201,7 +218,8 @@ function checkIncoming(raw: unknown): IncomingCheck {
   const intent = INTENTS.find((i) => i.method === raw.method) as Intent<unknown> | undefined;
   if (!intent) return { ok: false, id, error: `unknown message "${raw.method}"` };
   if (!id) return { ok: false, error: `"${raw.method}" needs an id of 1 to ${LIMITS.id} characters` };
-  if (raw.revision !== undefined && !(Number.isSafeInteger(raw.revision) && (raw.revision as number) >= 0)) return { ok: false, id, error: 'revision must be a number' };
+  if (raw.revision !== undefined && !(Number.isSafeInteger(raw.revision) && (raw.revision as number) >= 0))
+    return { ok: false, id, error: 'revision must be a number' };
   const problem = intent.problem(raw);
   if (problem) return { ok: false, id, error: `invalid "${raw.method}": ${problem}` };
   return { ok: true, message: raw, intent };

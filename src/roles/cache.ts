@@ -29,16 +29,33 @@ export function redisKeys(fields: Map<string, string>): number {
 export const cacheRole: RoleModule = {
   role: 'cache',
   spec: {
-    role: 'cache', prefix: 'redis', bareWhenAlone: true, image: 'redis', ports: [], volumes: [], capAdd: [], devices: [], tmpfs: RUNTIME_TMPFS,
-    stopTimeoutS: 10, readiness: 'redis-ping', dependsOn: [], sequential: false,
+    role: 'cache',
+    prefix: 'redis',
+    bareWhenAlone: true,
+    image: 'redis',
+    ports: [],
+    volumes: [],
+    capAdd: [],
+    devices: [],
+    tmpfs: RUNTIME_TMPFS,
+    stopTimeoutS: 10,
+    readiness: 'redis-ping',
+    dependsOn: [],
+    sequential: false,
     stateless: false,
   },
   env: (_node, _topology, state) => ({ REDIS_PASSWORD: state.secrets.redisPassword }),
   readiness: (t) =>
     forAll('redis-ping', [
       forContainerRunning(t.docker.containers, t.node, t.containerId),
-      forExec(t.docker.containers, t.containerId, 'redis-ping', 30_000, ['redis-cli', 'ping'], { env: [`REDISCLI_AUTH=${t.state.secrets.redisPassword}`], timeoutMs: 3000 }, (r) =>
-        r.stdout.trim() === 'PONG' ? undefined : r.stdout.trim() || r.stderr.trim(),
+      forExec(
+        t.docker.containers,
+        t.containerId,
+        'redis-ping',
+        30_000,
+        ['redis-cli', 'ping'],
+        { env: [`REDISCLI_AUTH=${t.state.secrets.redisPassword}`], timeoutMs: 3000 },
+        (r) => (r.stdout.trim() === 'PONG' ? undefined : r.stdout.trim() || r.stderr.trim()),
       ),
     ]),
   collectStatus(ctx, nodes) {
@@ -68,7 +85,12 @@ export const cacheRole: RoleModule = {
             const used = Number(fields.get('used_memory'));
             if (Number.isFinite(used) && fields.has('used_memory')) status.redis.usedMemoryBytes = used;
           }
-          health.set(cache.name, status.redis.up ? { healthy: true } : { healthy: false, detail: `PING: ${ping.stdout.trim() || ping.stderr.trim() || `exit code ${ping.exitCode}`}` });
+          health.set(
+            cache.name,
+            status.redis.up
+              ? { healthy: true }
+              : { healthy: false, detail: `PING: ${ping.stdout.trim() || ping.stderr.trim() || `exit code ${ping.exitCode}`}` },
+          );
         } catch (err) {
           status.redis.error = errText(err);
           health.set(cache.name, { healthy: false, detail: status.redis.error });
@@ -77,11 +99,18 @@ export const cacheRole: RoleModule = {
     ];
   },
   diff(prev, next): DerivedEvent[] {
-    return prev.redis.up !== next.redis.up && prev.nodes.length ? [{ source: 'redis', severity: next.redis.up ? 'ok' : 'error', node: 'redis', text: `Redis ${next.redis.up ? 'up' : 'down'}` }] : [];
+    return prev.redis.up !== next.redis.up && prev.nodes.length
+      ? [{ source: 'redis', severity: next.redis.up ? 'ok' : 'error', node: 'redis', text: `Redis ${next.redis.up ? 'up' : 'down'}` }]
+      : [];
   },
   display: {
-    role: 'cache', order: 4, label: 'Cache (Redis)', icon: 'zap', reportTitle: 'Redis (cache)',
-    status: 'redis', panel: 'redis',
+    role: 'cache',
+    order: 4,
+    label: 'Cache (Redis)',
+    icon: 'zap',
+    reportTitle: 'Redis (cache)',
+    status: 'redis',
+    panel: 'redis',
     diagram: { title: 'Redis', group: false, from: 'web' },
   },
 };

@@ -14,10 +14,19 @@ import { errText } from '../core/errors';
 export const dbRole: RoleModule = {
   role: 'db',
   spec: {
-    role: 'db', prefix: 'galera', bareWhenAlone: false, image: 'galera', ports: [],
-    volumes: [{ suffix: 'data', path: '/var/lib/mysql' }], capAdd: [], devices: [], tmpfs: RUNTIME_TMPFS,
+    role: 'db',
+    prefix: 'galera',
+    bareWhenAlone: false,
+    image: 'galera',
+    ports: [],
+    volumes: [{ suffix: 'data', path: '/var/lib/mysql' }],
+    capAdd: [],
+    devices: [],
+    tmpfs: RUNTIME_TMPFS,
     // A clean shutdown writes safe_to_bootstrap: give MariaDB time for it.
-    stopTimeoutS: 60, readiness: 'galera-synced', dependsOn: [],
+    stopTimeoutS: 60,
+    readiness: 'galera-synced',
+    dependsOn: [],
     // Joiners one at a time: each takes a full SST from a donor.
     sequential: true,
     stateless: false,
@@ -40,14 +49,25 @@ export const dbRole: RoleModule = {
     forAll('galera-synced', [
       forContainerRunning(t.docker.containers, t.node, t.containerId),
       forCheck('galera-synced', 240_000, async () => {
-        const out = await sql(t.docker.containers, t.containerId, t.state.secrets.dbRootPassword, "SET SESSION wsrep_sync_wait=0; SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'");
+        const out = await sql(
+          t.docker.containers,
+          t.containerId,
+          t.state.secrets.dbRootPassword,
+          "SET SESSION wsrep_sync_wait=0; SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'",
+        );
         const value = out.split('\t')[1]?.trim();
         return value === 'Synced' ? ready(undefined) : notYet(`wsrep_local_state_comment=${value ?? '?'}`);
       }),
     ]),
   hooks: {
     startOrder(ctx, nodes, ids, existing, created) {
-      return new GaleraStarter({ docker: ctx.docker, lab: ctx.lab, labels: ctx.labels, reporter: ctx.reporter, clock: ctx.clock }).startOrder(ctx.state, nodes, ids, existing, created);
+      return new GaleraStarter({ docker: ctx.docker, lab: ctx.lab, labels: ctx.labels, reporter: ctx.reporter, clock: ctx.clock }).startOrder(
+        ctx.state,
+        nodes,
+        ids,
+        existing,
+        created,
+      );
     },
   },
   collectStatus(ctx, dbNodes) {
@@ -97,22 +117,35 @@ export const dbRole: RoleModule = {
     if (prev.galera.nodes.length || next.galera.nodes.length) {
       if (prev.galera.clusterSize !== next.galera.clusterSize || prev.galera.status !== next.galera.status) {
         const sev: EventSeverity = next.galera.status !== 'Primary' ? 'error' : next.galera.clusterSize < 3 ? 'warn' : 'ok';
-        out.push({ source: 'galera', severity: sev, text: `Galera ${prev.galera.status} size ${prev.galera.clusterSize} → ${next.galera.status} size ${next.galera.clusterSize}` });
+        out.push({
+          source: 'galera',
+          severity: sev,
+          text: `Galera ${prev.galera.status} size ${prev.galera.clusterSize} → ${next.galera.status} size ${next.galera.clusterSize}`,
+        });
       }
       const prevG = new Map(prev.galera.nodes.map((g) => [g.name, g]));
       for (const g of next.galera.nodes) {
         const p = prevG.get(g.name);
-        if (p && p.state !== g.state) out.push({ source: 'galera', severity: g.state === 'Synced' ? 'ok' : 'warn', node: g.name, text: `${g.name} wsrep ${p.state} → ${g.state}` });
+        if (p && p.state !== g.state)
+          out.push({ source: 'galera', severity: g.state === 'Synced' ? 'ok' : 'warn', node: g.name, text: `${g.name} wsrep ${p.state} → ${g.state}` });
       }
     }
     return out;
   },
   failover: 'galera-size',
   display: {
-    role: 'db', order: 2, label: 'Database (Galera)', icon: 'database', reportTitle: 'Galera (db)',
-    status: 'galera', haproxyBackend: BACKENDS.dbWriter, panel: 'galera',
+    role: 'db',
+    order: 2,
+    label: 'Database (Galera)',
+    icon: 'database',
+    reportTitle: 'Galera (db)',
+    status: 'galera',
+    haproxyBackend: BACKENDS.dbWriter,
+    panel: 'galera',
     diagram: {
-      title: 'Galera', group: true, from: 'web',
+      title: 'Galera',
+      group: true,
+      from: 'web',
       via: {
         role: 'lb',
         listeners: [

@@ -13,5 +13,7 @@ export function moodleUrl(state: Pick<RoleLabState, 'ports'>): string {
 }
 
 export function galeraClusterAddress(topology: Topology): string {
-  return `gcomm://${nodesOf(topology, 'db').map((n) => n.name).join(',')}`;
+  return `gcomm://${nodesOf(topology, 'db')
+    .map((n) => n.name)
+    .join(',')}`;
 }

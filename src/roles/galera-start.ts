@@ -4,7 +4,19 @@
  * survivor without a Primary component becomes Primary again (`pc.bootstrap`).
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import { BOOTSTRAP_REQUEST_PATH, BootstrapCandidate, chooseBootstrapNode, GraState, GRASTATE_PATH, parseGrastate, sql, SurvivorVerdict, survivorVerdict, SurvivorView, wsrepStatus } from './galera';
+import {
+  BOOTSTRAP_REQUEST_PATH,
+  BootstrapCandidate,
+  chooseBootstrapNode,
+  GraState,
+  GRASTATE_PATH,
+  parseGrastate,
+  sql,
+  SurvivorVerdict,
+  survivorVerdict,
+  SurvivorView,
+  wsrepStatus,
+} from './galera';
 import { labLabels, objectName } from '../docker/labels';
 import type { RoleLabState } from './types';
 import type { NodeSpec } from './types';
@@ -32,7 +44,13 @@ export class GaleraStarter {
    * component: chosen from grastate.dat (positions recovered from InnoDB for crashed nodes), and
    * told so through the one-shot request file the entrypoint consumes.
    */
-  async startOrder(state: RoleLabState, nodes: NodeSpec[], ids: Map<string, string>, existing: Map<string, ContainerInfo>, created: Set<string>): Promise<NodeSpec[]> {
+  async startOrder(
+    state: RoleLabState,
+    nodes: NodeSpec[],
+    ids: Map<string, string>,
+    existing: Map<string, ContainerInfo>,
+    created: Set<string>,
+  ): Promise<NodeSpec[]> {
     const running = nodes.filter((n) => existing.get(n.name)?.state === 'running');
     const recovered = new Map<string, GraState | undefined>();
     if (running.length > 0) {
@@ -63,9 +81,19 @@ export class GaleraStarter {
           ? 'galera: every node crashed (grastate.dat: seqno -1, safe_to_bootstrap 0 on all of them), so none is known to hold the last commit; ' +
               "recovering each node's last committed position from InnoDB (mariadbd --wsrep-recover in a throw-away container on its volume)"
           : `galera: ${unknown.map((c) => c.node).join(', ')} crashed (grastate.dat: seqno -1), so ${unknown.length > 1 ? 'they' : 'it'} may hold the last commit; ` +
-              "recovering the position from InnoDB (mariadbd --wsrep-recover in a throw-away container on its volume)",
+              'recovering the position from InnoDB (mariadbd --wsrep-recover in a throw-away container on its volume)',
       );
-      await Promise.all(unknown.map(async (c) => (c.grastate = (await this.recovered(nodes.find((n) => n.name === c.node)!, ids, recovered)) ?? c.grastate)));
+      await Promise.all(
+        unknown.map(
+          async (c) =>
+            (c.grastate =
+              (await this.recovered(
+                nodes.find((n) => n.name === c.node)!,
+                ids,
+                recovered,
+              )) ?? c.grastate),
+        ),
+      );
     }
     const choice = chooseBootstrapNode(candidates);
     this.deps.reporter.step(`galera: ${explainBootstrapChoice(candidates, choice.node, mustRecover, choice.reason)}`);
@@ -79,9 +107,18 @@ export class GaleraStarter {
    * joined. The survivor with the highest committed seqno becomes Primary again (`pc.bootstrap=YES`)
    * — unless a stopped node holds later commits: then the verdict is to restart from that node.
    */
-  private async survivorVerdict(state: RoleLabState, running: NodeSpec[], stopped: NodeSpec[], ids: Map<string, string>, recovered: Map<string, GraState | undefined>): Promise<SurvivorVerdict> {
+  private async survivorVerdict(
+    state: RoleLabState,
+    running: NodeSpec[],
+    stopped: NodeSpec[],
+    ids: Map<string, string>,
+    recovered: Map<string, GraState | undefined>,
+  ): Promise<SurvivorVerdict> {
     const rows = await Promise.all(
-      running.map(async (n) => ({ n, w: await wsrepStatus(this.deps.docker.containers, ids.get(n.name)!, state.secrets.dbRootPassword).catch(() => undefined) })),
+      running.map(async (n) => ({
+        n,
+        w: await wsrepStatus(this.deps.docker.containers, ids.get(n.name)!, state.secrets.dbRootPassword).catch(() => undefined),
+      })),
     );
     const views: SurvivorView[] = rows
       .filter((r) => r.w)
@@ -118,7 +155,9 @@ export class GaleraStarter {
   private async recovered(n: NodeSpec, ids: Map<string, string>, cache: Map<string, GraState | undefined>): Promise<GraState | undefined> {
     if (!cache.has(n.name)) {
       const pos = await this.recoverSeqno(n, ids.get(n.name)!);
-      this.deps.reporter.step(`galera: ${n.name} recovered position ${pos && pos.seqno >= 0 ? `${pos.uuid ?? '?'}:${pos.seqno}` : 'unknown (recovery printed none)'}`);
+      this.deps.reporter.step(
+        `galera: ${n.name} recovered position ${pos && pos.seqno >= 0 ? `${pos.uuid ?? '?'}:${pos.seqno}` : 'unknown (recovery printed none)'}`,
+      );
       cache.set(n.name, pos);
     }
     return cache.get(n.name);
@@ -146,7 +185,10 @@ export class GaleraStarter {
     try {
       await this.deps.docker.containers.start(id);
       await this.deps.docker.containers.wait(id);
-      const line = (await this.deps.docker.containers.logs(id, 20)).split('\n').reverse().find((l) => l.trim().startsWith('{'));
+      const line = (await this.deps.docker.containers.logs(id, 20))
+        .split('\n')
+        .reverse()
+        .find((l) => l.trim().startsWith('{'));
       if (!line) return undefined;
       const j = JSON.parse(line) as { seqno?: number; uuid?: string };
       return { seqno: Number(j.seqno ?? -1), uuid: j.uuid, safeToBootstrap: false };
@@ -154,7 +196,6 @@ export class GaleraStarter {
       await this.deps.docker.containers.remove(id);
     }
   }
-
 }
 
 /**
@@ -165,7 +206,8 @@ export function explainBootstrapChoice(candidates: BootstrapCandidate[], chosen:
   const seqno = (c: BootstrapCandidate) => c.grastate?.seqno ?? -1;
   const known = candidates.filter((c) => c.grastate);
   if (known.length === 0) return `${chosen} bootstraps the cluster (${reason})`;
-  if (known.some((c) => c.grastate!.safeToBootstrap)) return `${chosen} bootstraps the cluster (${reason}: it was the last node to leave, after a clean shutdown)`;
+  if (known.some((c) => c.grastate!.safeToBootstrap))
+    return `${chosen} bootstraps the cluster (${reason}: it was the last node to leave, after a clean shutdown)`;
   const positions = candidates.map((c) => `${c.node} ${seqno(c)}`).join(', ');
   const best = seqno(candidates.find((c) => c.node === chosen)!);
   const tied = candidates.filter((c) => c.node !== chosen && seqno(c) === best).map((c) => c.node);

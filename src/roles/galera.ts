@@ -87,7 +87,9 @@ export async function sql(containers: ContainerClient, containerId: string, root
 export async function wsrepStatus(containers: ContainerClient, containerId: string, rootPassword: string): Promise<Record<string, string>> {
   const list = WSREP_VARIABLES.map((v) => `'${v}'`).join(',');
   // wsrep_sync_wait=0: a status read must not wait for (or fail on) cluster synchronisation.
-  return parseStatusRows(await sql(containers, containerId, rootPassword, `SET SESSION wsrep_sync_wait=0; SHOW GLOBAL STATUS WHERE Variable_name IN (${list})`));
+  return parseStatusRows(
+    await sql(containers, containerId, rootPassword, `SET SESSION wsrep_sync_wait=0; SHOW GLOBAL STATUS WHERE Variable_name IN (${list})`),
+  );
 }
 
 /** A running Galera node's view, read from the node itself (SHOW STATUS). */

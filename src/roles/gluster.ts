@@ -12,14 +12,20 @@ export interface VolumeStatus {
 }
 
 export function parseVolumeStatus(text: string): VolumeStatus {
-  const line = text.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = text
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error(`lab-volume-status printed no JSON: ${text.trim().slice(0, 200)}`);
   const v = JSON.parse(line) as Partial<VolumeStatus>;
   return {
     volume: String(v.volume ?? ''),
     exists: Boolean(v.exists),
     started: Boolean(v.started),
-    bricks: Array.isArray(v.bricks) ? v.bricks.map((b) => ({ host: String(b.host), ...(typeof b.path === 'string' && b.path ? { path: b.path } : {}), online: Boolean(b.online) })) : [],
+    bricks: Array.isArray(v.bricks)
+      ? v.bricks.map((b) => ({ host: String(b.host), ...(typeof b.path === 'string' && b.path ? { path: b.path } : {}), online: Boolean(b.online) }))
+      : [],
     healPending: Number(v.healPending ?? 0),
   };
 }
@@ -146,7 +152,12 @@ export interface EnsureBricksOptions {
  * with `start force`) is removed, then `gluster volume start <volume> force` starts the brick.
  * A brick still offline after the grace period without such a file gets `start force` too.
  */
-export async function ensureBricksOnline(containers: ContainerClient, nodes: BrickNode[], volume: string, opts: EnsureBricksOptions = {}): Promise<VolumeStatus> {
+export async function ensureBricksOnline(
+  containers: ContainerClient,
+  nodes: BrickNode[],
+  volume: string,
+  opts: EnsureBricksOptions = {},
+): Promise<VolumeStatus> {
   const clock = opts.clock ?? realClock;
   const report = opts.report ?? (() => undefined);
   const graceMs = opts.graceMs ?? 10_000;
@@ -196,7 +207,11 @@ export interface WriteProbe {
 export const STORAGE_PROBE = 'lab-storage-probe';
 
 export function parseStorageProbe(text: string): WriteProbe {
-  const line = text.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = text
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error(`${STORAGE_PROBE} printed no JSON: ${text.trim().slice(0, 200) || '(nothing)'}`);
   const v = JSON.parse(line) as { ok?: unknown; ms?: unknown; error?: unknown };
   const out: WriteProbe = { writable: v.ok === true };

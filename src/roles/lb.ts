@@ -20,17 +20,31 @@ const hapSeverity = (s: string): EventSeverity => (s.startsWith('UP') && !s.incl
 export const lbRole: RoleModule = {
   role: 'lb',
   spec: {
-    role: 'lb', prefix: 'haproxy', bareWhenAlone: true, image: 'haproxy',
+    role: 'lb',
+    prefix: 'haproxy',
+    bareWhenAlone: true,
+    image: 'haproxy',
     ports: [
       { name: 'moodle', container: 80, publish: 'preferred', defaultHostPort: 8080 },
       { name: 'stats', container: 8404, publish: 'preferred', defaultHostPort: 8404 },
       { name: 'runtime', container: 9999, publish: 'preferred', defaultHostPort: 9999 },
     ],
-    volumes: [], capAdd: [], devices: [], tmpfs: RUNTIME_TMPFS, stopTimeoutS: 5, readiness: 'http-stats', readinessPort: 8404, dependsOn: [], sequential: false,
+    volumes: [],
+    capAdd: [],
+    devices: [],
+    tmpfs: RUNTIME_TMPFS,
+    stopTimeoutS: 5,
+    readiness: 'http-stats',
+    readinessPort: 8404,
+    dependsOn: [],
+    sequential: false,
     stateless: true,
   },
   readiness: (t) =>
-    forAll('http-stats', [forContainerRunning(t.docker.containers, t.node, t.containerId), forHttp200(t.http, t.node, 'http-stats', 30_000, t.hostPort, HAPROXY_STATS_PATH)]),
+    forAll('http-stats', [
+      forContainerRunning(t.docker.containers, t.node, t.containerId),
+      forHttp200(t.http, t.node, 'http-stats', 30_000, t.hostPort, HAPROXY_STATS_PATH),
+    ]),
   hooks: {
     async staleReason(ctx, _node, found) {
       const cfg = await ctx.docker.containers.getFile(found.id, HAPROXY_CONFIG_PATH);
@@ -93,17 +107,33 @@ export const lbRole: RoleModule = {
     for (const s of next.haproxy.servers) {
       const p = prevServers.get(key(s));
       if (p && p.status !== s.status) {
-        out.push({ source: 'haproxy', severity: hapSeverity(s.status), node: s.server, text: `HAProxy ${key(s)}: ${p.status} → ${s.status}${s.checkStatus ? ` (${s.checkStatus})` : ''}` });
+        out.push({
+          source: 'haproxy',
+          severity: hapSeverity(s.status),
+          node: s.server,
+          text: `HAProxy ${key(s)}: ${p.status} → ${s.status}${s.checkStatus ? ` (${s.checkStatus})` : ''}`,
+        });
       }
     }
     if (prev.haproxy.up !== next.haproxy.up && prev.nodes.length) {
-      out.push({ source: 'haproxy', severity: next.haproxy.up ? 'ok' : 'error', node: 'haproxy', text: `HAProxy ${next.haproxy.up ? 'answers again' : 'does not answer'}` });
+      out.push({
+        source: 'haproxy',
+        severity: next.haproxy.up ? 'ok' : 'error',
+        node: 'haproxy',
+        text: `HAProxy ${next.haproxy.up ? 'answers again' : 'does not answer'}`,
+      });
     }
     return out;
   },
   display: {
-    role: 'lb', order: 0, label: 'Load balancer', icon: 'server-process', reportTitle: 'load balancer',
-    status: 'haproxy', opens: 'haproxy-stats', panel: 'haproxy',
+    role: 'lb',
+    order: 0,
+    label: 'Load balancer',
+    icon: 'server-process',
+    reportTitle: 'load balancer',
+    status: 'haproxy',
+    opens: 'haproxy-stats',
+    panel: 'haproxy',
     diagram: { title: 'HAProxy', group: false, entry: true },
   },
 };

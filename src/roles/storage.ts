@@ -10,15 +10,30 @@ import { errText } from '../core/errors';
 export const storageRole: RoleModule = {
   role: 'storage',
   spec: {
-    role: 'storage', prefix: 'gluster', bareWhenAlone: false, image: 'gluster', ports: [],
-    volumes: [{ suffix: 'glusterd', path: '/var/lib/glusterd' }, { suffix: 'bricks', path: '/bricks' }],
-    capAdd: ['SYS_ADMIN'], devices: [], tmpfs: RUNTIME_TMPFS, stopTimeoutS: 15, readiness: 'glusterd', dependsOn: [], sequential: false,
+    role: 'storage',
+    prefix: 'gluster',
+    bareWhenAlone: false,
+    image: 'gluster',
+    ports: [],
+    volumes: [
+      { suffix: 'glusterd', path: '/var/lib/glusterd' },
+      { suffix: 'bricks', path: '/bricks' },
+    ],
+    capAdd: ['SYS_ADMIN'],
+    devices: [],
+    tmpfs: RUNTIME_TMPFS,
+    stopTimeoutS: 15,
+    readiness: 'glusterd',
+    dependsOn: [],
+    sequential: false,
     stateless: false,
   },
   readiness: (t) =>
     forAll('glusterd', [
       forContainerRunning(t.docker.containers, t.node, t.containerId),
-      forExec(t.docker.containers, t.containerId, 'glusterd', 60_000, ['gluster', 'peer', 'status'], { timeoutMs: 10_000 }, (r) => (r.exitCode === 0 ? undefined : (r.stderr || r.stdout).trim())),
+      forExec(t.docker.containers, t.containerId, 'glusterd', 60_000, ['gluster', 'peer', 'status'], { timeoutMs: 10_000 }, (r) =>
+        r.exitCode === 0 ? undefined : (r.stderr || r.stdout).trim(),
+      ),
     ]),
   hooks: {
     async afterStart(ctx, nodes, ids) {
@@ -27,10 +42,21 @@ export const storageRole: RoleModule = {
       reporter.step(`gluster: volume ${GLUSTER_VOLUME} (replica ${nodes.length})`);
       // Every brick online; a brick glusterd wrongly believes running (stale pidfile) is restarted.
       // A started volume is repaired first: the setup helper would wait for its bricks in vain.
-      const bricks = () => ensureBricksOnline(docker.containers, nodes.map((n) => ({ name: n.name, id: ids.get(n.name)! })), GLUSTER_VOLUME, { clock: ctx.clock, report: (m) => reporter.step(m) });
+      const bricks = () =>
+        ensureBricksOnline(
+          docker.containers,
+          nodes.map((n) => ({ name: n.name, id: ids.get(n.name)! })),
+          GLUSTER_VOLUME,
+          { clock: ctx.clock, report: (m) => reporter.step(m) },
+        );
       const before = await volumeStatus(docker.containers, first, GLUSTER_VOLUME).catch(() => undefined);
       if (before?.started) await bricks();
-      await setupVolume(docker.containers, first, GLUSTER_VOLUME, nodes.map((n) => n.name));
+      await setupVolume(
+        docker.containers,
+        first,
+        GLUSTER_VOLUME,
+        nodes.map((n) => n.name),
+      );
       await bricks();
     },
   },
@@ -53,12 +79,18 @@ export const storageRole: RoleModule = {
         status.gluster.started = vs?.started ?? false;
         status.gluster.healPending = vs?.healPending ?? 0;
         status.gluster.bricks = storage.map((n) => ({ name: n.name, online: Boolean(running(n.name) && vs?.bricks.find((b) => b.host === n.name)?.online) }));
-        for (const b of status.gluster.bricks) health.set(b.name, b.online ? { healthy: true } : { healthy: false, detail: running(b.name) ? 'brick offline' : (byNode.get(b.name)?.state ?? 'missing') });
+        for (const b of status.gluster.bricks)
+          health.set(
+            b.name,
+            b.online ? { healthy: true } : { healthy: false, detail: running(b.name) ? 'brick offline' : (byNode.get(b.name)?.state ?? 'missing') },
+          );
       })(),
       // Does the volume really take a write? Asked of one running web node's FUSE mount, in
       // parallel with the volume status: what the client does, not what the brick count predicts.
       (async () => {
-        const webName = nodesOf(topology, 'web').map((n) => n.name).find((n) => running(n));
+        const webName = nodesOf(topology, 'web')
+          .map((n) => n.name)
+          .find((n) => running(n));
         if (!webName) {
           status.gluster.writeError = 'no web node running to probe the mount';
           return;
@@ -80,17 +112,27 @@ export const storageRole: RoleModule = {
     const prevB = new Map(prev.gluster.bricks.map((b) => [b.name, b]));
     for (const b of next.gluster.bricks) {
       const p = prevB.get(b.name);
-      if (p && p.online !== b.online) out.push({ source: 'gluster', severity: b.online ? 'ok' : 'error', node: b.name, text: `brick ${b.name} ${b.online ? 'online' : 'offline'}` });
+      if (p && p.online !== b.online)
+        out.push({ source: 'gluster', severity: b.online ? 'ok' : 'error', node: b.name, text: `brick ${b.name} ${b.online ? 'online' : 'offline'}` });
     }
     if (prev.gluster.healPending !== next.gluster.healPending && (prev.gluster.healPending === 0 || next.gluster.healPending === 0)) {
-      out.push({ source: 'gluster', severity: next.gluster.healPending ? 'warn' : 'ok', text: next.gluster.healPending ? `${next.gluster.healPending} pending heals` : 'no pending heals' });
+      out.push({
+        source: 'gluster',
+        severity: next.gluster.healPending ? 'warn' : 'ok',
+        text: next.gluster.healPending ? `${next.gluster.healPending} pending heals` : 'no pending heals',
+      });
     }
     return out;
   },
   failover: 'brick',
   display: {
-    role: 'storage', order: 3, label: 'Storage (Gluster)', icon: 'files', reportTitle: 'GlusterFS (storage)',
-    status: 'brick', panel: 'gluster',
+    role: 'storage',
+    order: 3,
+    label: 'Storage (Gluster)',
+    icon: 'files',
+    reportTitle: 'GlusterFS (storage)',
+    status: 'brick',
+    panel: 'gluster',
     diagram: { title: 'Gluster', group: true, from: 'web' },
   },
 };

@@ -92,7 +92,13 @@ export interface RoleHooks {
   /** After a node's container is created, before it starts (e.g. HAProxy's configuration file). */
   afterCreate?(ctx: RoleHookContext, node: NodeSpec, id: string): Promise<void>;
   /** The order the role's nodes start in (e.g. Galera: the node to bootstrap from first). */
-  startOrder?(ctx: RoleHookContext, nodes: NodeSpec[], ids: Map<string, string>, existing: Map<string, ContainerInfo>, created: Set<string>): Promise<NodeSpec[]>;
+  startOrder?(
+    ctx: RoleHookContext,
+    nodes: NodeSpec[],
+    ids: Map<string, string>,
+    existing: Map<string, ContainerInfo>,
+    created: Set<string>,
+  ): Promise<NodeSpec[]>;
   /** After every node of the role is ready (e.g. the Gluster volume). */
   afterStart?(ctx: RoleHookContext, nodes: NodeSpec[], ids: Map<string, string>): Promise<void>;
   /** After every stage, before `up` returns (e.g. HAProxy's checks see every server UP). */
@@ -136,7 +142,6 @@ export interface RoleModule {
   failover?: FailoverSignal;
   display: RoleDisplay;
 }
-
 
 export type PresetName = 'ha' | 'single';
 

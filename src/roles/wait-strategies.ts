@@ -27,7 +27,13 @@ export interface WaitRun {
 
 /** Polls `strategy` until ready; rejects with a WaitTimeoutError naming `what` and the last problem. */
 export function waitUntil(strategy: WaitStrategy, run: WaitRun): Promise<void> {
-  return waitFor(() => strategy.check(), { what: run.what, timeoutMs: strategy.timeoutMs, intervalMs: run.intervalMs ?? 500, clock: run.clock, signal: run.signal });
+  return waitFor(() => strategy.check(), {
+    what: run.what,
+    timeoutMs: strategy.timeoutMs,
+    intervalMs: run.intervalMs ?? 500,
+    clock: run.clock,
+    signal: run.signal,
+  });
 }
 
 /** A strategy from one check function. */

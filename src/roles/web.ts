@@ -11,10 +11,20 @@ export const WEB_HEALTH_PATH = '/lab/health.php';
 export const webRole: RoleModule = {
   role: 'web',
   spec: {
-    role: 'web', prefix: 'web', bareWhenAlone: false, image: 'web',
+    role: 'web',
+    prefix: 'web',
+    bareWhenAlone: false,
+    image: 'web',
     ports: [{ name: 'http', container: 80, publish: 'ephemeral' }],
-    volumes: [], capAdd: ['SYS_ADMIN'], devices: ['/dev/fuse'], tmpfs: RUNTIME_TMPFS,
-    stopTimeoutS: 10, readiness: 'http-health', readinessPort: 80, dependsOn: ['lb', 'db', 'storage', 'cache'], sequential: false,
+    volumes: [],
+    capAdd: ['SYS_ADMIN'],
+    devices: ['/dev/fuse'],
+    tmpfs: RUNTIME_TMPFS,
+    stopTimeoutS: 10,
+    readiness: 'http-health',
+    readinessPort: 80,
+    dependsOn: ['lb', 'db', 'storage', 'cache'],
+    sequential: false,
     stateless: true,
   },
   // In `single` the web node is what users type: it publishes the moodle port itself.
@@ -46,7 +56,10 @@ export const webRole: RoleModule = {
   },
   // The web entrypoint first waits for the Gluster mount.
   readiness: (t) =>
-    forAll('http-health', [forContainerRunning(t.docker.containers, t.node, t.containerId), forHttp200(t.http, t.node, 'http-health', 150_000, t.hostPort, WEB_HEALTH_PATH)]),
+    forAll('http-health', [
+      forContainerRunning(t.docker.containers, t.node, t.containerId),
+      forHttp200(t.http, t.node, 'http-health', 150_000, t.hostPort, WEB_HEALTH_PATH),
+    ]),
   // The light health endpoint, directly on each node's published port.
   collectStatus(ctx, nodes) {
     return nodes.map(async (n) => {
@@ -67,8 +80,14 @@ export const webRole: RoleModule = {
   directUrlPort: 80,
   failover: 'haproxy-server',
   display: {
-    role: 'web', order: 1, label: 'Moodle web', icon: 'globe', reportTitle: 'Moodle web',
-    status: 'haproxy-server', opens: 'url', panel: 'haproxy',
+    role: 'web',
+    order: 1,
+    label: 'Moodle web',
+    icon: 'globe',
+    reportTitle: 'Moodle web',
+    status: 'haproxy-server',
+    opens: 'url',
+    panel: 'haproxy',
     diagram: { title: 'Moodle web', group: true, entry: true, from: 'lb' },
   },
 };

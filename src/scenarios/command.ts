@@ -34,7 +34,8 @@ export interface ScenarioIo {
 
 export function formatScenario(r: ScenarioResult): string {
   const out: string[] = [`scenario ${r.name}: ${r.passed ? 'PASSED' : 'FAILED'} (${(r.durationMs / 1000).toFixed(0)} s)`, ''];
-  for (const s of r.steps) out.push(`  ${s.passed ? '✓' : '✗'} ${s.line ? `line ${String(s.line).padEnd(4)}` : '         '}${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
+  for (const s of r.steps)
+    out.push(`  ${s.passed ? '✓' : '✗'} ${s.line ? `line ${String(s.line).padEnd(4)}` : '         '}${s.step}${s.detail ? ` — ${s.detail}` : ''}`);
   for (const run of r.runs) {
     out.push('', `load run "${run.name}" on ${run.lab} (${run.preset}):`);
     out.push(formatSummary(run).trimEnd());
@@ -48,13 +49,20 @@ export function formatScenario(r: ScenarioResult): string {
   return out.join('\n') + '\n';
 }
 
-export async function scenarioCommand(positionals: string[], args: ScenarioArgs, ctx: { lab: string; builtinDir: string; deps: Omit<RunnerDeps, 'progress'> }, io: ScenarioIo, usage: (m: string) => Error): Promise<number> {
+export async function scenarioCommand(
+  positionals: string[],
+  args: ScenarioArgs,
+  ctx: { lab: string; builtinDir: string; deps: Omit<RunnerDeps, 'progress'> },
+  io: ScenarioIo,
+  usage: (m: string) => Error,
+): Promise<number> {
   const [sub, ref, ...extra] = positionals;
   if (sub === 'list' && !ref) {
     for (const b of listBuiltins(ctx.builtinDir)) io.out(`${b.name.padEnd(22)}${b.description ?? ''}\n`);
     return 0;
   }
-  if (sub !== 'run' || !ref || extra.length) throw usage('usage: scenario run <file.yaml|builtin> [--json] [--report out.html] [--junit out.xml]   |   scenario list');
+  if (sub !== 'run' || !ref || extra.length)
+    throw usage('usage: scenario run <file.yaml|builtin> [--json] [--report out.html] [--junit out.xml]   |   scenario list');
   if (args['moodle-source'] && args['no-moodle']) throw usage('--moodle-source and --no-moodle exclude each other');
   // Parsing and every name check happen here, before any lab is looked at.
   const scenario = loadScenario(ref, ctx.builtinDir);

@@ -26,7 +26,8 @@ export function readScenarioFile(file: string): string {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new ScenarioFileError(`${file}: not a regular file`);
-    if (st.size > MAX_SCENARIO_BYTES) throw new ScenarioFileError(`${file}: the file is ${formatBytes(st.size)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
+    if (st.size > MAX_SCENARIO_BYTES)
+      throw new ScenarioFileError(`${file}: the file is ${formatBytes(st.size)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
     // Read at most one byte more than allowed: a file that grew since fstat is refused too.
     const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
     let n = 0;
@@ -49,16 +50,29 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
 
 /** Offset of the first byte that does not start a well-formed UTF-8 sequence (-1: none). */
 export function invalidUtf8At(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i]!;
     if (c < 0x80) {
       i++;
       continue;
     }
     // The sequence length and the allowed range of its second byte (no overlongs, no surrogates, ≤ U+10FFFF).
-    const [len, lo, hi] = c >= 0xc2 && c <= 0xdf ? [2, 0x80, 0xbf]
-      : c === 0xe0 ? [3, 0xa0, 0xbf] : c === 0xed ? [3, 0x80, 0x9f] : c >= 0xe1 && c <= 0xef ? [3, 0x80, 0xbf]
-        : c === 0xf0 ? [4, 0x90, 0xbf] : c === 0xf4 ? [4, 0x80, 0x8f] : c >= 0xf1 && c <= 0xf3 ? [4, 0x80, 0xbf] : [0, 0, 0];
+    const [len, lo, hi] =
+      c >= 0xc2 && c <= 0xdf
+        ? [2, 0x80, 0xbf]
+        : c === 0xe0
+          ? [3, 0xa0, 0xbf]
+          : c === 0xed
+            ? [3, 0x80, 0x9f]
+            : c >= 0xe1 && c <= 0xef
+              ? [3, 0x80, 0xbf]
+              : c === 0xf0
+                ? [4, 0x90, 0xbf]
+                : c === 0xf4
+                  ? [4, 0x80, 0x8f]
+                  : c >= 0xf1 && c <= 0xf3
+                    ? [4, 0x80, 0xbf]
+                    : [0, 0, 0];
     if (len === 0) return i;
     for (let k = 1; k < len; k++) {
       const x = b[i + k];

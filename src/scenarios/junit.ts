@@ -25,7 +25,9 @@ function caseName(s: StepResult): string {
 
 /** The body of a failure: every check of the assert, measured against expected. */
 function checkLines(s: StepResult): string {
-  const lines = (s.checks ?? []).map((c) => `${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: measured ${c.measured === null ? 'no value' : String(c.measured)}, expected ${c.expected}`);
+  const lines = (s.checks ?? []).map(
+    (c) => `${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: measured ${c.measured === null ? 'no value' : String(c.measured)}, expected ${c.expected}`,
+  );
   return lines.length ? lines.join('\n') : (s.detail ?? '');
 }
 
@@ -45,7 +47,9 @@ export function toJUnit(r: ScenarioResult): string {
       } else if (!s.passed) {
         failures++;
         const failed = (s.checks ?? []).filter((c) => !c.passed);
-        const message = failed.length ? failed.map((c) => `${c.name} is ${c.measured === null ? 'missing' : String(c.measured)}, expected ${c.expected}`).join('; ') : (s.detail ?? 'assert failed');
+        const message = failed.length
+          ? failed.map((c) => `${c.name} is ${c.measured === null ? 'missing' : String(c.measured)}, expected ${c.expected}`).join('; ')
+          : (s.detail ?? 'assert failed');
         cases.push(`${head}>\n      <failure type="assert" message="${xml(message)}">${xml(checkLines(s))}</failure>\n    </testcase>`);
       } else {
         cases.push(`${head}>\n      <system-out>${xml(checkLines(s))}</system-out>\n    </testcase>`);

@@ -53,11 +53,17 @@ export const MAX_NESTING = 64;
 /** Parses and checks a scenario. Throws `ScenarioError` (file:line:col: reason) on the first problem. */
 export function parseScenario(text: string, file: string): Scenario {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_SCENARIO_BYTES) throw new ScenarioError(file, 1, 1, `the scenario is ${formatBytes(bytes)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
+  if (bytes > MAX_SCENARIO_BYTES)
+    throw new ScenarioError(file, 1, 1, `the scenario is ${formatBytes(bytes)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
   const deep = tooDeepAt(text);
   if (deep !== undefined) {
     const before = text.slice(0, deep).split('\n');
-    throw new ScenarioError(file, before.length, before.at(-1)!.length + 1, `nesting deeper than ${MAX_NESTING} levels (lists and mappings inside one another): a scenario is a list of steps`);
+    throw new ScenarioError(
+      file,
+      before.length,
+      before.at(-1)!.length + 1,
+      `nesting deeper than ${MAX_NESTING} levels (lists and mappings inside one another): a scenario is a list of steps`,
+    );
   }
   const lineCounter = new LineCounter();
   // Duplicate keys are found by the parser (Parser.entries): the yaml package's check compares every key with every other one.
@@ -132,7 +138,9 @@ export function loadScenario(ref: string, builtinDir: string): Scenario {
   const names = builtinNames(builtinDir);
   if (!names.includes(ref)) {
     const hint = closest(ref, names);
-    throw new ScenarioFileError(`unknown scenario "${clip(ref)}": not a .yaml file${hint ? `; did you mean "${hint}"?` : ''} (built-ins: ${names.join(', ') || 'none found'})`);
+    throw new ScenarioFileError(
+      `unknown scenario "${clip(ref)}": not a .yaml file${hint ? `; did you mean "${hint}"?` : ''} (built-ins: ${names.join(', ') || 'none found'})`,
+    );
   }
   const file = path.join(builtinDir, `${ref}.yaml`);
   return { ...parseScenario(readScenarioFile(file), file), source: `builtin:${ref}` };
@@ -154,7 +162,10 @@ function builtinNames(builtinDir: string): string[] {
   } catch {
     return [];
   }
-  return files.filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
+  return files
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
 }
 
 // ---------------------------------------------------------------- the document
@@ -183,7 +194,11 @@ class Parser extends StepParser {
     const seq = stepsEntry.value;
     if (!seq || !isSeq(seq)) this.fail(stepsEntry.at, `steps must be a list (lines starting with "- "), not ${this.show(seq)}`);
     if (!seq.items.length) this.fail(stepsEntry.at, 'steps is empty: a scenario needs at least one step');
-    if (seq.items.length > MAX_STEPS) this.fail((seq.items[MAX_STEPS] as YamlNode | undefined) ?? stepsEntry.at, `a scenario has at most ${MAX_STEPS} steps, and this one has ${seq.items.length}`);
+    if (seq.items.length > MAX_STEPS)
+      this.fail(
+        (seq.items[MAX_STEPS] as YamlNode | undefined) ?? stepsEntry.at,
+        `a scenario has at most ${MAX_STEPS} steps, and this one has ${seq.items.length}`,
+      );
 
     this.enter(topology);
     const steps = seq.items.map((item) => this.step(this.resolve(item), stepsEntry.at));
@@ -201,14 +216,18 @@ class Parser extends StepParser {
       const hint = closest(head, STEP_KINDS);
       this.fail(node, `unknown step ${this.show(node)}${hint ? `: did you mean "${hint}"?` : ''} (steps: ${quote(STEP_KINDS)})`);
     }
-    if (!node || !isMap(node)) this.fail(node ?? fallback, `a step must be \`kind: value\` (e.g. ${example('wait')}) or one of ${quote(BARE_STEPS)}, not ${this.show(node)}`);
+    if (!node || !isMap(node))
+      this.fail(node ?? fallback, `a step must be \`kind: value\` (e.g. ${example('wait')}) or one of ${quote(BARE_STEPS)}, not ${this.show(node)}`);
     if (node.items.length === 0) this.fail(node, 'empty step');
     // Check the first key alone: a second one is most often a mis-indented option of the first.
     const [e] = this.entries(node, 'a step', STEP_KINDS, 1);
     if (node.items.length > 1) {
       const b = this.resolve(node.items[1]!.key);
       const bKey = b && isScalar(b) ? clip(String(b.value), 40) : '?';
-      this.fail(b ?? node, `a step has exactly one kind, and this one has "${e!.key}" and "${bKey}"${(STEP_KINDS as readonly string[]).includes(bKey) ? ' (start a new step with "- ")' : ` (indent "${bKey}" further than "${e!.key}", or write \`${e!.key}: { ${bKey}: … }\`)`}`);
+      this.fail(
+        b ?? node,
+        `a step has exactly one kind, and this one has "${e!.key}" and "${bKey}"${(STEP_KINDS as readonly string[]).includes(bKey) ? ' (start a new step with "- ")' : ` (indent "${bKey}" further than "${e!.key}", or write \`${e!.key}: { ${bKey}: … }\`)`}`,
+      );
     }
     return this.stepOf(e!.key, e!, e!.at, pos);
   }

@@ -50,7 +50,12 @@ export class ScenarioRunner {
     this.clock = deps.clock ?? realClock;
     this.startLoad = deps.startLoad ?? startLoad;
     const p = deps.progress ?? {};
-    this.progress = { step: p.step ?? (() => undefined), stepDone: p.stepDone ?? (() => undefined), say: p.say ?? (() => undefined), log: p.log ?? (() => undefined) };
+    this.progress = {
+      step: p.step ?? (() => undefined),
+      stepDone: p.stepDone ?? (() => undefined),
+      say: p.say ?? (() => undefined),
+      log: p.log ?? (() => undefined),
+    };
   }
 
   /** Checks every lab the scenario will use, without changing anything. */
@@ -61,7 +66,9 @@ export class ScenarioRunner {
       const name = labForPreset(scenario, this.opts.lab, preset);
       const st = await this.deps.labFor(name).status();
       if (st.state !== 'absent' && st.preset && st.preset !== preset) {
-        throw new Error(`scenario "${scenario.name}" needs lab "${name}" with the ${preset} topology, but it exists with the ${st.preset} topology: destroy it first or pick another lab with --lab`);
+        throw new Error(
+          `scenario "${scenario.name}" needs lab "${name}" with the ${preset} topology, but it exists with the ${st.preset} topology: destroy it first or pick another lab with --lab`,
+        );
       }
     }
   }
@@ -74,12 +81,23 @@ export class ScenarioRunner {
     const rel = () => ctx.rel();
     const results: StepResult[] = [];
 
-    const steps: Step[] = scenario.steps[0]?.kind === 'up' ? scenario.steps : [{ kind: 'up', pos: { line: 0, col: 0 }, text: 'up (implicit: the scenario starts with the lab running)' }, ...scenario.steps];
+    const steps: Step[] =
+      scenario.steps[0]?.kind === 'up'
+        ? scenario.steps
+        : [{ kind: 'up', pos: { line: 0, col: 0 }, text: 'up (implicit: the scenario starts with the lab running)' }, ...scenario.steps];
     let aborted: string | undefined;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (aborted) {
-        results.push({ step: step.text, kind: step.kind, passed: false, detail: `not run: ${aborted}`, atMs: rel(), durationMs: 0, line: step.pos.line || undefined });
+        results.push({
+          step: step.text,
+          kind: step.kind,
+          passed: false,
+          detail: `not run: ${aborted}`,
+          atMs: rel(),
+          durationMs: 0,
+          line: step.pos.line || undefined,
+        });
         continue;
       }
       this.progress.step(i, steps.length, step);
@@ -96,7 +114,16 @@ export class ScenarioRunner {
         aborted = `step ${i + 1} (${step.text}) failed`;
         ctx.note('state', `${step.text} failed: ${detail}`, false);
       }
-      const res: StepResult = { step: step.text, kind: step.kind, passed, detail, checks, atMs: start, durationMs: rel() - start, line: step.pos.line || undefined };
+      const res: StepResult = {
+        step: step.text,
+        kind: step.kind,
+        passed,
+        detail,
+        checks,
+        atMs: start,
+        durationMs: rel() - start,
+        line: step.pos.line || undefined,
+      };
       results.push(res);
       this.progress.stepDone(i, res);
     }

@@ -22,7 +22,8 @@ export const SCENARIO_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://moodle-ha-lab.invalid/scenario.schema.json',
   title: 'Moodle HA Lab scenario',
-  description: 'A classroom scenario: bring the lab up, start load, break nodes, heal, narrate, and assert what learners should see. Run it with `npm run lab -- scenario run <file>`.',
+  description:
+    'A classroom scenario: bring the lab up, start load, break nodes, heal, narrate, and assert what learners should see. Run it with `npm run lab -- scenario run <file>`.',
   type: 'object',
   required: ['name', 'steps'],
   additionalProperties: false,
@@ -50,24 +51,43 @@ export const SCENARIO_SCHEMA = {
     },
   },
   definitions: {
-    preset: { type: 'string', enum: ['ha', 'single'], description: 'ha: HAProxy, web nodes, 3 Galera, 3 Gluster, Redis. single: one web node and one MariaDB.' },
+    preset: {
+      type: 'string',
+      enum: ['ha', 'single'],
+      description: 'ha: HAProxy, web nodes, 3 Galera, 3 Gluster, Redis. single: one web node and one MariaDB.',
+    },
     webCount: { type: 'integer', minimum: 1, maximum: 9, description: 'Number of web nodes (ha only; single has exactly one).' },
     duration: {
       description: 'A duration: 20s, 500ms, 2m (a bare number is seconds).',
-      anyOf: [{ type: 'string', pattern: DURATION_PATTERN }, { type: 'number', minimum: 0 }],
+      anyOf: [
+        { type: 'string', pattern: DURATION_PATTERN },
+        { type: 'number', minimum: 0 },
+      ],
       examples: ['20s', '500ms', '2m'],
     },
     node: { type: 'string', enum: NODE_NAMES, description: 'A node of the lab (it must exist in the topology in force at that step).' },
     webNode: { type: 'string', enum: WEB_NODES, description: 'A web node.' },
     nodes: {
       description: 'A node, a list of nodes, or "a,b".',
-      anyOf: [ref('node'), { type: 'array', items: ref('node'), minItems: 1, uniqueItems: true }, { type: 'string', pattern: '^[a-z0-9]+(\\s*,\\s*[a-z0-9]+)+$' }],
+      anyOf: [
+        ref('node'),
+        { type: 'array', items: ref('node'), minItems: 1, uniqueItems: true },
+        { type: 'string', pattern: '^[a-z0-9]+(\\s*,\\s*[a-z0-9]+)+$' },
+      ],
     },
-    threshold: threshold('A threshold: a bare value (equal to) or an operator and a value.', `^\\s*${OP}${NUM}\\s*[A-Za-z%]*\\s*$`, [0, '>= 0.85', '<= 1500ms']),
+    threshold: threshold('A threshold: a bare value (equal to) or an operator and a value.', `^\\s*${OP}${NUM}\\s*[A-Za-z%]*\\s*$`, [
+      0,
+      '>= 0.85',
+      '<= 1500ms',
+    ]),
     step: {
       description: 'One step of the scenario.',
       anyOf: [
-        { type: 'string', enum: ['up', 'down', 'heal'], description: 'up: bring the lab up (the scenario\'s topology); down: stop it, keep data; heal: undo every fault and start what is down.' },
+        {
+          type: 'string',
+          enum: ['up', 'down', 'heal'],
+          description: "up: bring the lab up (the scenario's topology); down: stop it, keep data; heal: undo every fault and start what is down.",
+        },
         ...STEPS.map((s) => s.schema),
       ],
       defaultSnippets: [
@@ -81,4 +101,3 @@ export const SCENARIO_SCHEMA = {
     },
   },
 };
-

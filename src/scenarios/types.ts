@@ -46,7 +46,24 @@ export interface Threshold {
 }
 
 /** Metrics of a load run (the current one so far, the last finished one, or one named). */
-export const METRIC_KEYS = ['failures', 'errorRate', 'apdex', 'p50', 'p95', 'p99', 'max', 'requests', 'throughput', 'detection', 'blackout', 'recovery', 'failedDuringFaults', 'lostWrites', 'lostFiles', 'lostSessions'] as const;
+export const METRIC_KEYS = [
+  'failures',
+  'errorRate',
+  'apdex',
+  'p50',
+  'p95',
+  'p99',
+  'max',
+  'requests',
+  'throughput',
+  'detection',
+  'blackout',
+  'recovery',
+  'failedDuringFaults',
+  'lostWrites',
+  'lostFiles',
+  'lostSessions',
+] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
 /** The cluster's state now (from `status`). */

@@ -17,7 +17,6 @@ export const MAX_TEXT_CHARS = 2000;
 /** `*alias` uses per file (the yaml package's own default for alias expansion). */
 export const MAX_ALIASES = 100;
 
-
 /** The closest candidate by edit distance, if it is close enough to be a likely typo. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   if (word.length > 64) return undefined; // no typo of a short word, and the distance is quadratic
@@ -169,7 +168,8 @@ export class YamlReader {
   /** Text or a number (durations, thresholds and fault values may be written either way). */
   scalarText(e: Entry, where: string, example: string): string {
     const v = e.value;
-    if (!v || !isScalar(v) || (typeof v.value !== 'string' && typeof v.value !== 'number')) this.fail(e.at, `${where} must be a value like ${example}, not ${this.show(v)}`);
+    if (!v || !isScalar(v) || (typeof v.value !== 'string' && typeof v.value !== 'number'))
+      this.fail(e.at, `${where} must be a value like ${example}, not ${this.show(v)}`);
     return String(v.value).trim();
   }
 
@@ -185,7 +185,8 @@ export class YamlReader {
 
   int(e: Entry, where: string, min: number, max: number): number {
     const v = e.value;
-    const n = v && isScalar(v) ? (typeof v.value === 'number' ? v.value : typeof v.value === 'string' && /^\s*\d+\s*$/.test(v.value) ? Number(v.value) : NaN) : NaN;
+    const n =
+      v && isScalar(v) ? (typeof v.value === 'number' ? v.value : typeof v.value === 'string' && /^\s*\d+\s*$/.test(v.value) ? Number(v.value) : NaN) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) this.fail(e.at, `${where} must be a whole number from ${min} to ${max} (got ${this.show(v)})`);
     return n;
   }
@@ -200,7 +201,8 @@ export class YamlReader {
         if (m) n = Number(m[1]);
       }
     }
-    if (!Number.isFinite(n) || n < min || n > max) this.fail(e.at, `${where} must be a number from ${min} to ${max}${unit ? ` (${unit} optional)` : ''}, got ${this.show(v)}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      this.fail(e.at, `${where} must be a number from ${min} to ${max}${unit ? ` (${unit} optional)` : ''}, got ${this.show(v)}`);
     return n;
   }
 
@@ -222,8 +224,12 @@ export class YamlReader {
     const names: string[] = [];
     const at: YamlNode[] = [];
     const push = (n: YamlNode | null) => {
-      if (!n || !isScalar(n) || typeof n.value !== 'string' || !n.value.trim()) this.fail(n ?? e.at, `${where} must name nodes, e.g. web2 or [web1, web3], not ${this.show(n)}`);
-      for (const part of n.value.split(',').map((s) => s.trim()).filter(Boolean)) {
+      if (!n || !isScalar(n) || typeof n.value !== 'string' || !n.value.trim())
+        this.fail(n ?? e.at, `${where} must name nodes, e.g. web2 or [web1, web3], not ${this.show(n)}`);
+      for (const part of n.value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         names.push(part);
         at.push(n);
       }

@@ -17,14 +17,20 @@ export function diffStatus(prev: LabStatus | undefined, next: LabStatus): Derive
   for (const n of next.nodes) {
     const p = prevNodes.get(n.name);
     if (p && p.healthy !== n.healthy && n.container === 'running' && p.container === 'running') {
-      out.push({ source: 'lab', severity: n.healthy ? 'ok' : 'warn', node: n.name, text: `${n.name} ${n.healthy ? 'healthy again' : `unhealthy${n.detail ? ` (${n.detail})` : ''}`}` });
+      out.push({
+        source: 'lab',
+        severity: n.healthy ? 'ok' : 'warn',
+        node: n.name,
+        text: `${n.name} ${n.healthy ? 'healthy again' : `unhealthy${n.detail ? ` (${n.detail})` : ''}`}`,
+      });
     }
   }
 
   // Each role's section (HAProxy, Galera, bricks, Redis): its role module says what changed.
   for (const m of roleModules()) if (m.diff) out.push(...m.diff(prev, next));
 
-  if (prev.moodle.maintenance !== next.moodle.maintenance) out.push({ source: 'lab', severity: 'warn', text: `Moodle maintenance ${next.moodle.maintenance ? 'on' : 'off'}` });
+  if (prev.moodle.maintenance !== next.moodle.maintenance)
+    out.push({ source: 'lab', severity: 'warn', text: `Moodle maintenance ${next.moodle.maintenance ? 'on' : 'off'}` });
   return out;
 }
 

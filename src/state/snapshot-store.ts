@@ -47,8 +47,20 @@ const LABEL_LAB = 'io.moodle-lab.lab';
 const LABEL_NODE = 'io.moodle-lab.node';
 
 const DOCKER_ACTIONS: Record<string, EventSeverity> = {
-  die: 'error', kill: 'warn', stop: 'warn', oom: 'error', start: 'ok', restart: 'warn', pause: 'warn', unpause: 'ok',
-  'health_status: healthy': 'ok', 'health_status: unhealthy': 'error', disconnect: 'warn', connect: 'ok', create: 'info', destroy: 'warn',
+  die: 'error',
+  kill: 'warn',
+  stop: 'warn',
+  oom: 'error',
+  start: 'ok',
+  restart: 'warn',
+  pause: 'warn',
+  unpause: 'ok',
+  'health_status: healthy': 'ok',
+  'health_status: unhealthy': 'error',
+  disconnect: 'warn',
+  connect: 'ok',
+  create: 'info',
+  destroy: 'warn',
 };
 
 const CONTAINER_AFTER: Record<string, ContainerStatus> = { die: 'exited', stop: 'exited', pause: 'paused', unpause: 'running', start: 'running' };
@@ -258,16 +270,30 @@ export class SnapshotStore {
     if (severity === undefined) return;
     const node = e.labels[LABEL_NODE];
     if (e.type === 'container' && node) {
-      this.pushEvent({ source: 'docker', severity, node, text: `${node} ${e.action.replace('health_status: ', '')}${e.action === 'die' && e.labels.exitCode ? ` (exit ${e.labels.exitCode})` : ''}` }, e.timeMs || this.now());
+      this.pushEvent(
+        {
+          source: 'docker',
+          severity,
+          node,
+          text: `${node} ${e.action.replace('health_status: ', '')}${e.action === 'die' && e.labels.exitCode ? ` (exit ${e.labels.exitCode})` : ''}`,
+        },
+        e.timeMs || this.now(),
+      );
       // Docker's word is the truth about the container: show it now, the full collection follows.
       const container = CONTAINER_AFTER[e.action];
       if (container && this.base) {
-        this.base = { ...this.base, nodes: this.base.nodes.map((n) => (n.name === node ? { ...n, container, healthy: container === 'running' ? n.healthy : false } : n)) };
+        this.base = {
+          ...this.base,
+          nodes: this.base.nodes.map((n) => (n.name === node ? { ...n, container, healthy: container === 'running' ? n.healthy : false } : n)),
+        };
         this.trackNodes(this.base);
         this.publish();
       }
     } else if (e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')) {
-      this.pushEvent({ source: 'docker', severity, text: `network ${e.labels.name ?? ''} ${e.action} container ${(e.labels.container ?? '').slice(0, 12)}` }, e.timeMs || this.now());
+      this.pushEvent(
+        { source: 'docker', severity, text: `network ${e.labels.name ?? ''} ${e.action} container ${(e.labels.container ?? '').slice(0, 12)}` },
+        e.timeMs || this.now(),
+      );
     } else {
       return;
     }

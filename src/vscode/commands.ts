@@ -62,7 +62,8 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
   const c = () => ext.controller;
   // Faults and heals go through a running load (so its failover analysis sees them).
   const actions = () => ext.live.actions(controllerActions(ext.controller));
-  const mark = (kind: 'fault' | 'heal', text: string, node?: string) => ext.store.note({ source: 'action', severity: kind === 'fault' ? 'warn' : 'info', kind, node, text: `VS Code: ${text}` });
+  const mark = (kind: 'fault' | 'heal', text: string, node?: string) =>
+    ext.store.note({ source: 'action', severity: kind === 'fault' ? 'warn' : 'info', kind, node, text: `VS Code: ${text}` });
   const refreshSoon = () => void ext.store.refresh().catch(() => undefined);
 
   const containerOf = async (node: string) => {
@@ -100,19 +101,32 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
     for (const p of menuParams(kind)) {
       const ask = p.ask;
       if (!ask) continue;
-      const v = await vscode.window.showInputBox({ title: ask.title(node), prompt: ask.prompt, value: String(p.uiDefault), validateInput: (x) => (ask.valid(x) ? undefined : ask.invalid) });
+      const v = await vscode.window.showInputBox({
+        title: ask.title(node),
+        prompt: ask.prompt,
+        value: String(p.uiDefault),
+        validateInput: (x) => (ask.valid(x) ? undefined : ask.invalid),
+      });
       if (!v) return;
       req[p.field] = Number(v);
     }
     mark(faultEntry(kind)?.effect === 'repair' ? 'heal' : 'fault', `fault ${describeFault(req)}`, node);
-    await ui.withProgress(`Moodle lab: ${describeFault(req)}`, () => actions().fault(req), (t) => t);
+    await ui.withProgress(
+      `Moodle lab: ${describeFault(req)}`,
+      () => actions().fault(req),
+      (t) => t,
+    );
     refreshSoon();
   };
 
   const maintenanceNode = (on: boolean) => async (arg: unknown) => {
     const node = await pickNode(ext, arg, (r) => r === 'web');
     if (!node) return;
-    await ui.run(`${on ? 'drain' : 'ready'} ${node}`, () => c().maintenance(on, node), (t) => t);
+    await ui.run(
+      `${on ? 'drain' : 'ready'} ${node}`,
+      () => c().maintenance(on, node),
+      (t) => t,
+    );
     refreshSoon();
   };
 
@@ -121,7 +135,11 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
     reg('moodleLab.startLab', async () => {
       const s = readSettings();
       const preset = await vscode.window.showQuickPick(
-        PRESET_NAMES.map((p) => ({ label: p, description: p === 'ha' ? `HAProxy, ${s.webCount} web nodes, Galera ×3, Gluster ×3, Redis` : 'one web node, one database', picked: p === s.preset })),
+        PRESET_NAMES.map((p) => ({
+          label: p,
+          description: p === 'ha' ? `HAProxy, ${s.webCount} web nodes, Galera ×3, Gluster ×3, Redis` : 'one web node, one database',
+          picked: p === s.preset,
+        })),
         { title: 'Start the Moodle HA lab: topology' },
       );
       if (!preset) return;
@@ -129,19 +147,39 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
       if (!source) return;
       await ui.withProgress(
         `Starting lab "${ext.lab}"`,
-        (signal) => c().up({ preset: preset.label as PresetName, webCount: s.webCount, baseImage: s.baseImage || undefined, port: s.port || undefined, ...source, signal }),
+        (signal) =>
+          c().up({
+            preset: preset.label as PresetName,
+            webCount: s.webCount,
+            baseImage: s.baseImage || undefined,
+            port: s.port || undefined,
+            ...source,
+            signal,
+          }),
         (st) => `Lab "${st.lab}" is ${st.state}${st.endpoints.moodle ? `: Moodle at ${st.endpoints.moodle}` : ''}`,
       );
       refreshSoon();
     }),
     reg('moodleLab.stopLab', async () => {
-      await ui.withProgress(`Stopping lab "${ext.lab}"`, () => c().down(), () => `Lab "${ext.lab}" stopped (data kept).`);
+      await ui.withProgress(
+        `Stopping lab "${ext.lab}"`,
+        () => c().down(),
+        () => `Lab "${ext.lab}" stopped (data kept).`,
+      );
       refreshSoon();
     }),
     reg('moodleLab.destroyLab', async () => {
-      const ok = await vscode.window.showWarningMessage(`Destroy lab "${ext.lab}"? Every container, volume, network and image of it is removed, with the Moodle data.`, { modal: true }, 'Destroy');
+      const ok = await vscode.window.showWarningMessage(
+        `Destroy lab "${ext.lab}"? Every container, volume, network and image of it is removed, with the Moodle data.`,
+        { modal: true },
+        'Destroy',
+      );
       if (ok !== 'Destroy') return;
-      await ui.withProgress(`Destroying lab "${ext.lab}"`, () => c().destroy(), (r) => `Lab "${ext.lab}" destroyed: ${r.containers} containers, ${r.volumes} volumes removed.`);
+      await ui.withProgress(
+        `Destroying lab "${ext.lab}"`,
+        () => c().destroy(),
+        (r) => `Lab "${ext.lab}" destroyed: ${r.containers} containers, ${r.volumes} volumes removed.`,
+      );
       refreshSoon();
     }),
     reg('moodleLab.openDashboard', () => ext.openDashboard(openNode)),
@@ -152,11 +190,31 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
     }),
     reg('moodleLab.healAll', async () => {
       mark('heal', 'heal all');
-      await ui.withProgress('Healing the lab', () => actions().heal(), (t) => t);
+      await ui.withProgress(
+        'Healing the lab',
+        () => actions().heal(),
+        (t) => t,
+      );
       refreshSoon();
     }),
-    reg('moodleLab.maintenanceOn', async () => void (await ui.withProgress('Moodle maintenance on', () => c().maintenance(true), (t) => t))),
-    reg('moodleLab.maintenanceOff', async () => void (await ui.withProgress('Moodle maintenance off', () => c().maintenance(false), (t) => t))),
+    reg(
+      'moodleLab.maintenanceOn',
+      async () =>
+        void (await ui.withProgress(
+          'Moodle maintenance on',
+          () => c().maintenance(true),
+          (t) => t,
+        )),
+    ),
+    reg(
+      'moodleLab.maintenanceOff',
+      async () =>
+        void (await ui.withProgress(
+          'Moodle maintenance off',
+          () => c().maintenance(false),
+          (t) => t,
+        )),
+    ),
     reg('moodleLab.refresh', () => ext.refresh()),
     reg('moodleLab.showLogs', () => ui.log.show()),
     ...registerLiveCommands(ext),
@@ -167,7 +225,11 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
       const node = await pickNode(ext, arg);
       if (!node) return;
       mark('heal', `heal ${node}`, node);
-      await ui.withProgress(`Healing ${node}`, () => actions().heal(node), (t) => t);
+      await ui.withProgress(
+        `Healing ${node}`,
+        () => actions().heal(node),
+        (t) => t,
+      );
       refreshSoon();
     }),
     reg('moodleLab.node.logs', async (arg) => {

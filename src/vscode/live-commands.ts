@@ -29,9 +29,17 @@ async function askLoad(): Promise<{ users: number; durationS: number; journey: J
   let users = pick.users ?? 30;
   let durationS = pick.durationS ?? 60;
   if (pick.custom) {
-    const u = await vscode.window.showInputBox({ title: 'Start Load: virtual users', value: '30', validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000 ? undefined : '1 to 1000') });
+    const u = await vscode.window.showInputBox({
+      title: 'Start Load: virtual users',
+      value: '30',
+      validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000 ? undefined : '1 to 1000'),
+    });
     if (!u) return undefined;
-    const d = await vscode.window.showInputBox({ title: 'Start Load: duration in seconds', value: '60', validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 3600 ? undefined : '1 to 3600 s') });
+    const d = await vscode.window.showInputBox({
+      title: 'Start Load: duration in seconds',
+      value: '60',
+      validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 3600 ? undefined : '1 to 3600 s'),
+    });
     if (!d) return undefined;
     users = Number(u);
     durationS = Number(d);
@@ -92,38 +100,49 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
     reg('moodleLab.startLoad', async () => {
       const l = live();
       if (l.load.running || l.scenarioRunning) {
-        void vscode.window.showWarningMessage(l.scenarioRunning ? 'A scenario is running: it drives the load.' : 'A load is already running: stop it first (Moodle HA Lab: Stop Load).', 'Stop Load').then((p) => p && vscode.commands.executeCommand('moodleLab.stopLoad'));
+        void vscode.window
+          .showWarningMessage(
+            l.scenarioRunning ? 'A scenario is running: it drives the load.' : 'A load is already running: stop it first (Moodle HA Lab: Stop Load).',
+            'Stop Load',
+          )
+          .then((p) => p && vscode.commands.executeCommand('moodleLab.stopLoad'));
         return;
       }
       const req = await askLoad();
       if (!req) return;
-      const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Load on ${ext.lab}`, cancellable: true }, async (progress, token) => {
-        try {
-          await l.startLoad(req);
-        } catch (err) {
-          ui.fail('Start Load', err);
-          return undefined;
-        }
-        void vscode.commands.executeCommand('moodleLab.openDashboard');
-        progress.report({ message: `${req.users} users, ${req.durationS} s — Cancel stops it` });
-        return new Promise<string>((resolve) => {
-          const offMetrics = l.load.onMetrics((m) => {
-            if (m.requests) progress.report({ message: `${m.requests} requests · availability ${pct(m.availability)} · p95 ${Math.round(m.p95Ms)} ms · Apdex ${m.apdex.toFixed(2)}` });
+      const text = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Load on ${ext.lab}`, cancellable: true },
+        async (progress, token) => {
+          try {
+            await l.startLoad(req);
+          } catch (err) {
+            ui.fail('Start Load', err);
+            return undefined;
+          }
+          void vscode.commands.executeCommand('moodleLab.openDashboard');
+          progress.report({ message: `${req.users} users, ${req.durationS} s — Cancel stops it` });
+          return new Promise<string>((resolve) => {
+            const offMetrics = l.load.onMetrics((m) => {
+              if (m.requests)
+                progress.report({
+                  message: `${m.requests} requests · availability ${pct(m.availability)} · p95 ${Math.round(m.p95Ms)} ms · Apdex ${m.apdex.toFixed(2)}`,
+                });
+            });
+            const cancel = token.onCancellationRequested(() => void l.load.stop());
+            const off = l.load.onEnd((f) => {
+              off();
+              offMetrics();
+              cancel.dispose();
+              const r = f.run?.result;
+              resolve(
+                r
+                  ? `Load ended: ${runSummary(r, { availability: pct(r.requests ? 1 - r.failures / r.requests : 1), p95Ms: r.latencyMs.p95 })}${r.faults.length ? `; ${r.faults.map((x) => `${x.fault}: detected ${x.detectedMs ?? '—'} ms, blackout ${x.blackoutMs} ms`).join('; ')}` : ''}`
+                  : `Load failed: ${f.error ?? ''}`,
+              );
+            });
           });
-          const cancel = token.onCancellationRequested(() => void l.load.stop());
-          const off = l.load.onEnd((f) => {
-            off();
-            offMetrics();
-            cancel.dispose();
-            const r = f.run?.result;
-            resolve(
-              r
-                ? `Load ended: ${runSummary(r, { availability: pct(r.requests ? 1 - r.failures / r.requests : 1), p95Ms: r.latencyMs.p95 })}${r.faults.length ? `; ${r.faults.map((x) => `${x.fault}: detected ${x.detectedMs ?? '—'} ms, blackout ${x.blackoutMs} ms`).join('; ')}` : ''}`
-                : `Load failed: ${f.error ?? ''}`,
-            );
-          });
-        });
-      });
+        },
+      );
       if (text) {
         ui.log.info(text);
         void vscode.window.showInformationMessage(text, 'Export Report…').then((p) => p && vscode.commands.executeCommand('moodleLab.exportReport'));
@@ -132,7 +151,11 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
     reg('moodleLab.stopLoad', async () => {
       const l = live();
       if (!l.load.running) return void vscode.window.showInformationMessage('No load is running.');
-      await ui.run('Stop Load', () => (l.scenarioRunning ? Promise.resolve(l.stopScenario()) : l.stopLoad()), (t) => t);
+      await ui.run(
+        'Stop Load',
+        () => (l.scenarioRunning ? Promise.resolve(l.stopScenario()) : l.stopLoad()),
+        (t) => t,
+      );
     }),
     reg('moodleLab.runScenario', async (arg) => {
       const l = live();
@@ -141,7 +164,10 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
       if (!ref) {
         const builtins = l.refreshCatalog();
         const pick = await vscode.window.showQuickPick(
-          [...builtins.map((b) => ({ label: b.name, description: b.description, ref: b.name })), { label: '$(folder-opened) Open file…', description: 'a scenario .yaml', ref: '' }],
+          [
+            ...builtins.map((b) => ({ label: b.name, description: b.description, ref: b.name })),
+            { label: '$(folder-opened) Open file…', description: 'a scenario .yaml', ref: '' },
+          ],
           { title: 'Run Scenario', placeHolder: builtins.length ? 'a built-in scenario, or a file' : 'no built-in scenarios found: open a file' },
         );
         if (!pick) return;

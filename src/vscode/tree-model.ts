@@ -46,12 +46,25 @@ const WARN = 'list.warningForeground';
 
 function nodeItem(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined): NodeItemModel {
   const parts: string[] = [n.container];
-  const tip: string[] = [`${n.name} — ${n.role}`, `container: ${n.container}`, `health: ${n.healthy ? 'healthy' : `unhealthy${n.detail ? ` (${n.detail})` : ''}`}`];
-  let icon = n.container === 'running' ? (n.healthy ? { id: 'pass-filled', color: OK } : { id: 'warning', color: WARN }) : n.container === 'paused' ? { id: 'debug-pause', color: WARN } : { id: 'error', color: BAD };
+  const tip: string[] = [
+    `${n.name} — ${n.role}`,
+    `container: ${n.container}`,
+    `health: ${n.healthy ? 'healthy' : `unhealthy${n.detail ? ` (${n.detail})` : ''}`}`,
+  ];
+  let icon =
+    n.container === 'running'
+      ? n.healthy
+        ? { id: 'pass-filled', color: OK }
+        : { id: 'warning', color: WARN }
+      : n.container === 'paused'
+        ? { id: 'debug-pause', color: WARN }
+        : { id: 'error', color: BAD };
   const hap = s.haproxy.servers.find((x) => x.server === n.name && (!d?.haproxyBackend || x.backend === d.haproxyBackend));
   if (hap) {
     parts.push(`HAProxy ${hap.status}`);
-    tip.push(`HAProxy ${hap.backend}/${hap.server}: ${hap.status}${hap.checkStatus ? ` (check ${hap.checkStatus})` : ''}${hap.sessions !== undefined ? `, ${hap.sessions} sessions` : ''}`);
+    tip.push(
+      `HAProxy ${hap.backend}/${hap.server}: ${hap.status}${hap.checkStatus ? ` (check ${hap.checkStatus})` : ''}${hap.sessions !== undefined ? `, ${hap.sessions} sessions` : ''}`,
+    );
     if (n.container === 'running' && /^(DRAIN|MAINT)/.test(hap.status)) icon = { id: 'circle-slash', color: WARN };
     if (n.container === 'running' && /^DOWN/.test(hap.status) && d?.status === 'haproxy-server') icon = { id: 'error', color: BAD };
   }
@@ -78,23 +91,34 @@ function nodeItem(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined): No
   const ctx = ['node', `role-${n.role}`, `state-${n.container}`];
   if (hap && /^(DRAIN|MAINT)/.test(hap.status)) ctx.push('hap-drain');
   if ((d?.opens === 'url' && n.url) || (d?.opens === 'haproxy-stats' && s.endpoints.haproxyStats)) ctx.push('openable');
-  return { kind: 'node', node: n.name, role: n.role, label: n.name, description: parts.join(' · '), tooltip: tip.join('\n'), icon, contextValue: ctx.join(' ') };
+  return {
+    kind: 'node',
+    node: n.name,
+    role: n.role,
+    label: n.name,
+    description: parts.join(' · '),
+    tooltip: tip.join('\n'),
+    icon,
+    contextValue: ctx.join(' '),
+  };
 }
 
 export function treeModel(s: LabSnapshot | undefined): TierItemModel[] {
   if (!s || s.state === 'absent') return [];
-  return tiers(s).map((t) => {
-    const children = s.nodes.filter((n) => n.role === t.role).map((n) => nodeItem(s, n, t));
-    const healthy = children.filter((c) => c.icon.color === OK).length;
-    return {
-      kind: 'tier' as const,
-      id: t.role,
-      label: t.label,
-      description: `${healthy}/${children.length} healthy`,
-      icon: { id: t.icon, color: healthy === children.length ? undefined : healthy === 0 ? BAD : WARN },
-      children,
-    };
-  }).filter((t) => t.children.length > 0);
+  return tiers(s)
+    .map((t) => {
+      const children = s.nodes.filter((n) => n.role === t.role).map((n) => nodeItem(s, n, t));
+      const healthy = children.filter((c) => c.icon.color === OK).length;
+      return {
+        kind: 'tier' as const,
+        id: t.role,
+        label: t.label,
+        description: `${healthy}/${children.length} healthy`,
+        icon: { id: t.icon, color: healthy === children.length ? undefined : healthy === 0 ? BAD : WARN },
+        children,
+      };
+    })
+    .filter((t) => t.children.length > 0);
 }
 
 /** The status bar text: lab state, and availability/p95 when load metrics exist. */
@@ -108,5 +132,8 @@ export function statusBarText(s: LabSnapshot | undefined): { text: string; toolt
   if (m) text += ` · $(pulse) ${(m.availability * 100).toFixed(2)}% · p95 ${Math.round(m.p95Ms)} ms`;
   const load = m ? ` Load: ${m.users ?? '?'} users, ${runSummary({ requests: m.requests ?? 0, failures: m.failures ?? 0, apdex: m.apdex.toFixed(2) })}.` : '';
   const scen = s.scenario?.running ? ` Scenario ${s.scenario.name}: step ${(s.scenario.current ?? 0) + 1}/${s.scenario.steps.length}.` : '';
-  return { text, tooltip: `Moodle HA Lab "${s.lab}": ${s.state}, ${up}/${s.nodes.length} nodes healthy${s.activeFaults.length ? `, ${s.activeFaults.length} active faults` : ''}.${load}${scen} Click to open the dashboard.` };
+  return {
+    text,
+    tooltip: `Moodle HA Lab "${s.lab}": ${s.state}, ${up}/${s.nodes.length} nodes healthy${s.activeFaults.length ? `, ${s.activeFaults.length} active faults` : ''}.${load}${scen} Click to open the dashboard.`,
+  };
 }

@@ -42,7 +42,12 @@ export class LabTreeProvider implements vscode.TreeDataProvider<LabTreeElement>,
     const item = new vscode.TreeItem(e.label, vscode.TreeItemCollapsibleState.None);
     item.id = `node:${e.node}`;
     item.description = e.description;
-    item.tooltip = new vscode.MarkdownString(e.tooltip.split('\n').map((l) => l.replace(/[\\`*_[\]<>]/g, '\\$&')).join('  \n'));
+    item.tooltip = new vscode.MarkdownString(
+      e.tooltip
+        .split('\n')
+        .map((l) => l.replace(/[\\`*_[\]<>]/g, '\\$&'))
+        .join('  \n'),
+    );
     item.iconPath = icon;
     item.contextValue = e.contextValue;
     return item;

@@ -71,7 +71,21 @@ describe('compose export on a real engine (docker-compose up, probes through HAP
   });
 
   it('exports a --no-moodle ha lab (building its images) that docker-compose config accepts', async () => {
-    const r = await lab.cliOk(['export', '--format', 'compose', '--topology', 'ha', '--no-moodle', '--build', '--port', '0', '-o', file, '--secrets-file', envFile]);
+    const r = await lab.cliOk([
+      'export',
+      '--format',
+      'compose',
+      '--topology',
+      'ha',
+      '--no-moodle',
+      '--build',
+      '--port',
+      '0',
+      '-o',
+      file,
+      '--secrets-file',
+      envFile,
+    ]);
     assert.match(r.stderr, /wrote .*compose\.yaml and .*lab\.env \(secrets\)/);
     const config = await compose([...files(), 'config', '-q'], 120_000);
     assert.equal(config.code, 0, config.out);
@@ -165,7 +179,9 @@ describe('compose export with Moodle on a real engine (moodle-install one-shot, 
   before(async function () {
     const ok = await dockerAvailable();
     if (ok !== true || !source || spawnSync('docker-compose', ['version', '--short']).status !== 0) {
-      console.log(`    skipped: ${ok !== true ? `no Docker engine answers (${ok})` : !source ? 'set MOODLE_LAB_TEST_SOURCE to a Moodle 5.x source folder or archive' : 'docker-compose is not installed'}.`);
+      console.log(
+        `    skipped: ${ok !== true ? `no Docker engine answers (${ok})` : !source ? 'set MOODLE_LAB_TEST_SOURCE to a Moodle 5.x source folder or archive' : 'docker-compose is not installed'}.`,
+      );
       this.skip();
     }
   });
@@ -208,7 +224,11 @@ describe('compose export with Moodle on a real engine (moodle-install one-shot, 
     const down = await compose([...files(), 'down', '-v', '-t', '30'], 600_000);
     assert.equal(down.code, 0, down.out);
     const label = { [PROJECT_LABEL]: project };
-    const left = { containers: (await docker.containers.list(label)).length, volumes: (await docker.volumes.list(label)).length, networks: (await docker.networks.list(label)).length };
+    const left = {
+      containers: (await docker.containers.list(label)).length,
+      volumes: (await docker.volumes.list(label)).length,
+      networks: (await docker.networks.list(label)).length,
+    };
     assert.deepEqual(left, { containers: 0, volumes: 0, networks: 0 });
   });
 });

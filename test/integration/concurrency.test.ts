@@ -48,13 +48,26 @@ describe('concurrency: CLI processes and the dashboard fault one lab at once (re
   async function okOrResumed(args: string[]) {
     const first = await lab.cli(args);
     if (first.code === 0) return first;
-    console.log(`      ${args[0]} exited ${first.code} (${first.stderr.trim().split('\n').find((l) => l.startsWith('error:')) ?? '?'}): running it again, it resumes`);
+    console.log(
+      `      ${args[0]} exited ${first.code} (${
+        first.stderr
+          .trim()
+          .split('\n')
+          .find((l) => l.startsWith('error:')) ?? '?'
+      }): running it again, it resumes`,
+    );
     return lab.cliOk(args);
   }
 
   /** The node's MLAB-LOSS chain as iptables lists it, read in its network namespace (a sidecar with NET_ADMIN). */
   async function lossChain(node: string): Promise<string> {
-    const { code, out } = await inNodeNetns({ docker: lab.docker, engine: controller.engine }, await lab.containerId(node), node, ['iptables', '-S', LOSS_CHAIN], { output: true, tool: 'probe' });
+    const { code, out } = await inNodeNetns(
+      { docker: lab.docker, engine: controller.engine },
+      await lab.containerId(node),
+      node,
+      ['iptables', '-S', LOSS_CHAIN],
+      { output: true, tool: 'probe' },
+    );
     assert.equal(code, 0, `iptables -S ${LOSS_CHAIN} in ${node}: ${out}`);
     return out;
   }
@@ -90,7 +103,8 @@ describe('concurrency: CLI processes and the dashboard fault one lab at once (re
     // … and status --json (another process) lists all three.
     const s = await lab.status();
     assert.deepEqual(s.faults?.map((f) => `${f.kind} ${f.node}`).sort(), ['kill web1', 'loss web2', 'stop gluster2']);
-    for (const f of s.faults ?? []) assert.ok(!Number.isNaN(Date.parse(f.since)) && Date.parse(f.since) >= t0 - 1000, `since of ${f.kind} ${f.node}: ${f.since}`);
+    for (const f of s.faults ?? [])
+      assert.ok(!Number.isNaN(Date.parse(f.since)) && Date.parse(f.since) >= t0 - 1000, `since of ${f.kind} ${f.node}: ${f.since}`);
     assert.equal(s.faults?.find((f) => f.kind === 'loss')?.lossPct, 10);
 
     const healed = await okOrResumed(['heal', '--json']);
@@ -100,7 +114,10 @@ describe('concurrency: CLI processes and the dashboard fault one lab at once (re
     assert.equal(await state('gluster2'), 'running');
     assert.doesNotMatch(await lossChain('web2'), /DROP/);
     assert.equal(after.haproxy.servers.find((x) => x.backend === 'web' && x.server === 'web1')?.status, 'UP');
-    assert.deepEqual(after.gluster.bricks.map((b) => b.online), [true, true, true]);
+    assert.deepEqual(
+      after.gluster.bricks.map((b) => b.online),
+      [true, true, true],
+    );
     assert.deepEqual(controller.activeFaults(), []);
   });
 });

@@ -22,7 +22,8 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
   let rootPw = '';
 
   const url = (node: string) => status.nodes.find((n) => n.name === node)!.url!;
-  const haproxyStatus = async (backend: string, server: string) => (await runtime.servers()).find((s) => s.backend === backend && s.server === server)?.status ?? '?';
+  const haproxyStatus = async (backend: string, server: string) =>
+    (await runtime.servers()).find((s) => s.backend === backend && s.server === server)?.status ?? '?';
   const galera = (s: LabStatus, node: string) => s.galera.nodes.find((n) => n.name === node)!;
   /** Polls HAProxy's own view every 100 ms; the elapsed ms until `want` matches. */
   async function until(backend: string, server: string, want: RegExp, timeoutMs: number): Promise<number> {
@@ -44,7 +45,9 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
       async () => {
         const s = await lab.status();
         const views = ['galera1', 'galera2', 'galera3'].map((n) => `${n} ${galera(s, n).clusterStatus}/${galera(s, n).clusterSize}`).join(', ');
-        const settled = galera(s, 'galera1').clusterStatus !== 'Primary' && ['galera2', 'galera3'].every((n) => galera(s, n).clusterStatus === 'Primary' && galera(s, n).clusterSize === 2);
+        const settled =
+          galera(s, 'galera1').clusterStatus !== 'Primary' &&
+          ['galera2', 'galera3'].every((n) => galera(s, n).clusterStatus === 'Primary' && galera(s, n).clusterSize === 2);
         return settled ? ready(s) : notYet(views);
       },
       { what: 'galera1 cut off, galera2 and galera3 Primary of size 2', timeoutMs: 30_000, intervalMs: 250 },
@@ -151,7 +154,10 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
     await until('db_writer', 'galera1', /^DOWN/, 10_000);
     const rows = [];
     for (let i = 0; i < 5; i++) rows.push(await writeRow(`cutoff-${i}-${randomUUID().slice(0, 6)}`));
-    assert.ok(rows.every((r) => r.dbNode !== 'galera1'), JSON.stringify(rows));
+    assert.ok(
+      rows.every((r) => r.dbNode !== 'galera1'),
+      JSON.stringify(rows),
+    );
     await lab.cliOk(['fault', 'kill', 'galera2']);
     await lab.cliOk(['fault', 'kill', 'galera3']);
     const heal = await lab.cliOk(['heal']);
@@ -161,7 +167,10 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
     const s = await lab.status();
     assert.equal(s.galera.status, 'Primary');
     assert.equal(s.galera.clusterSize, 3);
-    assert.ok(s.galera.nodes.every((n) => n.state === 'Synced'), JSON.stringify(s.galera.nodes));
+    assert.ok(
+      s.galera.nodes.every((n) => n.state === 'Synced'),
+      JSON.stringify(s.galera.nodes),
+    );
     for (const node of ['galera1', 'galera2', 'galera3']) {
       const id = await lab.containerId(node);
       const out = await sql(lab.docker.containers, id, rootPw, `SELECT COUNT(*) FROM labprobe.probes WHERE id IN (${rows.map((r) => r.id).join(',')})`);
@@ -198,7 +207,7 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
     return times.sort((a, b) => a - b)[2]!;
   };
 
-  it('delay web3 --ms 300 → web3\'s own probe latency rises by ≈300 ms; heal clears it', async function () {
+  it("delay web3 --ms 300 → web3's own probe latency rises by ≈300 ms; heal clears it", async function () {
     const before = await medianLatency('web3');
     const r = await lab.cli(['fault', 'delay', 'web3', '--ms', '300']);
     if (r.code !== 0 && /kernel has no netem/.test(r.stderr)) {

@@ -100,7 +100,11 @@ describe(`lab identity on a real Docker engine (lab "${LAB}")`, function () {
         intervalMs: 100,
       });
       assert.ok(created().includes('exec_create: true'), `the probe exec shows in the events (${events.map((e) => e.action).join(', ')})`);
-      assert.deepEqual(created().filter((a) => a !== 'exec_create: true'), [], 'status/up exec\'d into the foreign container');
+      assert.deepEqual(
+        created().filter((a) => a !== 'exec_create: true'),
+        [],
+        "status/up exec'd into the foreign container",
+      );
     } finally {
       stop();
     }

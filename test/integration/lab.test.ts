@@ -27,8 +27,14 @@ function assertHealthyHa(s: LabStatus) {
   assert.deepEqual(unhealthy, [], 'every node healthy');
   assert.equal(s.galera.clusterSize, 3);
   assert.equal(s.galera.status, 'Primary');
-  assert.deepEqual(s.galera.nodes.map((n) => `${n.name}:${n.state}:${n.ready}`), ['galera1:Synced:true', 'galera2:Synced:true', 'galera3:Synced:true']);
-  assert.deepEqual(s.gluster.bricks.map((b) => `${b.name}:${b.online}`), ['gluster1:true', 'gluster2:true', 'gluster3:true']);
+  assert.deepEqual(
+    s.galera.nodes.map((n) => `${n.name}:${n.state}:${n.ready}`),
+    ['galera1:Synced:true', 'galera2:Synced:true', 'galera3:Synced:true'],
+  );
+  assert.deepEqual(
+    s.gluster.bricks.map((b) => `${b.name}:${b.online}`),
+    ['gluster1:true', 'gluster2:true', 'gluster3:true'],
+  );
   assert.equal(s.redis.up, true);
   const web = s.haproxy.servers.filter((x) => x.backend === 'web').map((x) => `${x.server}:${x.status}`);
   assert.deepEqual(web, ['web1:UP', 'web2:UP', 'web3:UP']);
@@ -125,7 +131,12 @@ describe(`lab engine on a real Docker engine (lab "${LAB}")`, function () {
     assert.ok(rowId > 0);
     const state = JSON.parse(fs.readFileSync(`${lab.home}/${LAB}/state.json`, 'utf8'));
     for (const node of ['galera1', 'galera2', 'galera3']) {
-      const out = await sql(lab.docker.containers, await lab.containerId(node), state.secrets.dbRootPassword, `SELECT value FROM labprobe.probes WHERE id=${rowId}`);
+      const out = await sql(
+        lab.docker.containers,
+        await lab.containerId(node),
+        state.secrets.dbRootPassword,
+        `SELECT value FROM labprobe.probes WHERE id=${rowId}`,
+      );
       assert.equal(out.trim(), marker, `row ${rowId} on ${node}`);
     }
   });

@@ -24,7 +24,11 @@ function freePort(): Promise<number> {
 
 /** The CLI as a long-running subprocess (load, metrics): stopped with SIGINT. */
 function startCli(lab: LabUnderTest, args: string[]) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), ...args, '--lab', lab.lab], { cwd: ROOT, env: { ...process.env, MOODLE_LAB_HOME: lab.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), ...args, '--lab', lab.lab], {
+    cwd: ROOT,
+    env: { ...process.env, MOODLE_LAB_HOME: lab.home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
   child.stdout.resume();
@@ -77,7 +81,10 @@ describe('metrics for Prometheus (real lab)', function () {
       assert.equal(metric(parsed, 'moodle_lab_redis_up')?.value, '1');
       assert.equal(parsed.find((f) => f.name === 'moodle_lab_load_latency_seconds')?.type, 'HISTOGRAM');
       const nodes = new Set(parsed.find((f) => f.name === 'moodle_lab_load_requests_total')!.metrics.map((m) => m.labels?.node));
-      assert.ok([...nodes].some((n) => /^web\d$/.test(n ?? '')), `requests labelled by the web node that answered: ${[...nodes].join(', ')}`);
+      assert.ok(
+        [...nodes].some((n) => /^web\d$/.test(n ?? '')),
+        `requests labelled by the web node that answered: ${[...nodes].join(', ')}`,
+      );
       assert.equal(await load.exited, 0, load.stderr().slice(-2000));
     } finally {
       load.child.kill('SIGINT');
@@ -88,10 +95,18 @@ describe('metrics for Prometheus (real lab)', function () {
     const port = await freePort();
     const server = startCli(lab, ['metrics', '--port', String(port)]);
     try {
-      const parsed = await scrapeWhen(`http://127.0.0.1:${port}/metrics`, (f) => (metric(f, 'moodle_lab_up') ? undefined : 'no moodle_lab_up'), 'the metrics command');
+      const parsed = await scrapeWhen(
+        `http://127.0.0.1:${port}/metrics`,
+        (f) => (metric(f, 'moodle_lab_up') ? undefined : 'no moodle_lab_up'),
+        'the metrics command',
+      );
       assert.equal(metric(parsed, 'moodle_lab_up')?.value, '1');
       assert.equal(metric(parsed, 'moodle_lab_haproxy_server_up', { backend: 'web', server: 'web1' })?.value, '1');
-      assert.equal(parsed.some((f) => f.name.startsWith('moodle_lab_load_')), false, 'no load in this process');
+      assert.equal(
+        parsed.some((f) => f.name.startsWith('moodle_lab_load_')),
+        false,
+        'no load in this process',
+      );
     } finally {
       server.child.kill('SIGINT');
     }
@@ -100,7 +115,11 @@ describe('metrics for Prometheus (real lab)', function () {
     const stats = (await lab.status()).endpoints.haproxyStats;
     assert.ok(stats, 'status names the stats endpoint');
     const exporter = new URL('/metrics', stats).toString();
-    const parsed = await scrapeWhen(exporter, (f) => (f.some((x) => x.name === 'haproxy_server_status') ? undefined : 'no haproxy_server_status'), "HAProxy's exporter");
+    const parsed = await scrapeWhen(
+      exporter,
+      (f) => (f.some((x) => x.name === 'haproxy_server_status') ? undefined : 'no haproxy_server_status'),
+      "HAProxy's exporter",
+    );
     const web1 = parsed.find((f) => f.name === 'haproxy_server_status')!.metrics.filter((m) => m.labels?.proxy === 'web' && m.labels?.server === 'web1');
     assert.ok(web1.length > 0, 'the exporter lists web1 of the web backend');
     assert.equal(web1.find((m) => m.labels?.state === 'UP')?.value, '1');

@@ -64,7 +64,9 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
   });
 
   it('`destroy` keeps the site cache; the next `up` restores the site from it (no installer) with new secrets, on every Galera node', async () => {
-    const listed = JSON.parse((await lab.cliOk(['cache', 'list', '--json'])).stdout) as { entries: { usable: boolean; release: string; madeBy: { lab: string } }[] };
+    const listed = JSON.parse((await lab.cliOk(['cache', 'list', '--json'])).stdout) as {
+      entries: { usable: boolean; release: string; madeBy: { lab: string } }[];
+    };
     assert.equal(listed.entries.length, 1);
     assert.equal(listed.entries[0]!.usable, true);
     assert.equal(listed.entries[0]!.madeBy.lab, LAB);
@@ -73,25 +75,37 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
     const t0 = Date.now();
     const r = await lab.cliOk(['up', '--moodle-source', SOURCE!]);
     const seconds = (Date.now() - t0) / 1000;
-    console.log(`      second up (restore from the site cache): ${seconds.toFixed(0)} s; ${/restored from the site cache in \d+ s/.exec(r.stderr)?.[0] ?? '?'}`);
+    console.log(
+      `      second up (restore from the site cache): ${seconds.toFixed(0)} s; ${/restored from the site cache in \d+ s/.exec(r.stderr)?.[0] ?? '?'}`,
+    );
     assert.match(r.stderr, /moodle: restored from the site cache in \d+ s/);
     assert.doesNotMatch(r.stderr, /moodle: installing|creating the test course/);
     status = await lab.status();
     assert.equal(status.moodle.installed, true);
     assert.equal(status.moodle.course, 'halab');
-    assert.ok(status.nodes.every((n) => n.healthy), JSON.stringify(status.nodes.filter((n) => !n.healthy)));
+    assert.ok(
+      status.nodes.every((n) => n.healthy),
+      JSON.stringify(status.nodes.filter((n) => !n.healthy)),
+    );
     // A new lab, new secrets: the cached site took this lab's passwords.
     assert.notEqual(status.moodle.admin!.password, installed.moodle.admin!.password);
     assert.notEqual(status.moodle.users[0]!.password, installed.moodle.users[0]!.password);
     const admin = new MoodleClient({ wwwroot: status.moodle.url! });
     await admin.login(status.moodle.admin!.username, status.moodle.admin!.password);
-    await assert.rejects(new MoodleClient({ wwwroot: status.moodle.url! }).login(installed.moodle.admin!.username, installed.moodle.admin!.password), /login of admin failed/);
+    await assert.rejects(
+      new MoodleClient({ wwwroot: status.moodle.url! }).login(installed.moodle.admin!.username, installed.moodle.admin!.password),
+      /login of admin failed/,
+    );
     // Galera carried the import to every node: the same tables and users everywhere.
     const state = JSON.parse(fs.readFileSync(path.join(lab.home, LAB, 'state.json'), 'utf8')) as { secrets: { dbRootPassword: string } };
     const counts: string[] = [];
     for (const node of ['galera1', 'galera2', 'galera3']) {
-      const q = "SET SESSION wsrep_sync_wait=1; SELECT CONCAT((SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='moodle'), '/', (SELECT COUNT(*) FROM moodle.mdl_user))";
-      const x = await lab.docker.containers.exec(await lab.containerId(node), ['mariadb', '-uroot', '-N', '-B', '-e', q], { env: [`MYSQL_PWD=${state.secrets.dbRootPassword}`], timeoutMs: 30_000 });
+      const q =
+        "SET SESSION wsrep_sync_wait=1; SELECT CONCAT((SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='moodle'), '/', (SELECT COUNT(*) FROM moodle.mdl_user))";
+      const x = await lab.docker.containers.exec(await lab.containerId(node), ['mariadb', '-uroot', '-N', '-B', '-e', q], {
+        env: [`MYSQL_PWD=${state.secrets.dbRootPassword}`],
+        timeoutMs: 30_000,
+      });
       assert.equal(x.exitCode, 0, x.stderr);
       counts.push(x.stdout.trim());
     }
@@ -150,7 +164,10 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
       seen.set(r.servedBy ?? '?', r.status);
     }
     assert.deepEqual([...seen.keys()].sort(), ['web1', 'web2', 'web3']);
-    assert.ok([...seen.values()].every((s) => s === 503), `every node 503: ${JSON.stringify([...seen])}`);
+    assert.ok(
+      [...seen.values()].every((s) => s === 503),
+      `every node 503: ${JSON.stringify([...seen])}`,
+    );
     assert.equal((await lab.status()).moodle.maintenance, true);
     await lab.cliOk(['maintenance', 'off']);
     assert.equal((await c.get('/')).status, 200);
@@ -161,15 +178,27 @@ describe(`real Moodle on the cluster (lab "${LAB}")`, function () {
     const report = path.join(lab.home, 'paper-failover.html');
     const r = await lab.cli(['scenario', 'run', 'paper-failover', '--json', '--report', report]);
     const result = JSON.parse(r.stdout) as ScenarioResult;
-    assert.equal(r.code, 0, `${result.steps.filter((x) => !x.passed).map((x) => `${x.step}: ${x.detail}`).join('\n')}\n${r.stderr.slice(-2000)}`);
+    assert.equal(
+      r.code,
+      0,
+      `${result.steps
+        .filter((x) => !x.passed)
+        .map((x) => `${x.step}: ${x.detail}`)
+        .join('\n')}\n${r.stderr.slice(-2000)}`,
+    );
     assert.equal(result.failures, 0);
     assert.ok(result.apdex >= 0.85, `Apdex ${result.apdex}`);
-    assert.deepEqual(result.faults.map((f) => f.fault), ['stop web2', 'stop web3']);
+    assert.deepEqual(
+      result.faults.map((f) => f.fault),
+      ['stop web2', 'stop web3'],
+    );
     const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       const network: string[] = [];
-      await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : (network.push(route.request().url()), route.abort())));
+      await page.route('**/*', (route) =>
+        route.request().url().startsWith('file:') ? route.continue() : (network.push(route.request().url()), route.abort()),
+      );
       await page.goto(`file://${report}`);
       assert.ok(await page.locator('svg').first().isVisible());
       assert.ok(await page.getByText('PASSED').first().isVisible());

@@ -67,7 +67,11 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
     if (!process.env.LAB_TEST_KEEP) {
       await lab.cli(['destroy']);
       const left = await lab.leftovers();
-      assert.deepEqual(Object.values(left).filter((n) => n > 0), [], `labelled objects left: ${JSON.stringify(left)}`);
+      assert.deepEqual(
+        Object.values(left).filter((n) => n > 0),
+        [],
+        `labelled objects left: ${JSON.stringify(left)}`,
+      );
     }
   });
 
@@ -89,8 +93,13 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
     assert.equal(wm.status, 200, JSON.stringify(wm.json));
     await lab.cliOk(['fault', 'stop', 'gluster3']);
     s = await statusUntil('writable false', (x) => x.gluster.writable === false);
-    console.log(`      status: ${s.gluster.bricks.filter((b) => b.online).length}/3 bricks online, writable ${s.gluster.writable} (${s.gluster.writeNode}: ${s.gluster.writeError})`);
-    assert.deepEqual(s.gluster.bricks.map((b) => b.online), [true, false, false]);
+    console.log(
+      `      status: ${s.gluster.bricks.filter((b) => b.online).length}/3 bricks online, writable ${s.gluster.writable} (${s.gluster.writeNode}: ${s.gluster.writeError})`,
+    );
+    assert.deepEqual(
+      s.gluster.bricks.map((b) => b.online),
+      [true, false, false],
+    );
     const live = await liveSnapshot();
     assert.equal(live.gluster.writable, false, `live snapshot: ${JSON.stringify(live.gluster)}`);
     assert.ok(live.gluster.writeError);
@@ -106,8 +115,18 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
     assert.match(String(w.json.error), /Transport endpoint is not connected|Read-only file system/);
 
     const heal = await lab.cliOk(['heal']);
-    console.log(heal.stderr.split('\n').filter((l) => /gluster/.test(l)).map((l) => `      | ${l}`).join('\n'));
-    s = await statusUntil('3 bricks online, writable, nothing pending', (x) => x.gluster.bricks.every((b) => b.online) && x.gluster.writable === true && x.gluster.healPending === 0, 120_000);
+    console.log(
+      heal.stderr
+        .split('\n')
+        .filter((l) => /gluster/.test(l))
+        .map((l) => `      | ${l}`)
+        .join('\n'),
+    );
+    s = await statusUntil(
+      '3 bricks online, writable, nothing pending',
+      (x) => x.gluster.bricks.every((b) => b.online) && x.gluster.writable === true && x.gluster.healPending === 0,
+      120_000,
+    );
     assert.equal(s.gluster.bricks.filter((b) => b.online).length, 3);
     const after = await getJson(`${url('web2')}/lab/probe/file.php?write=quorum-back-${randomUUID().slice(0, 6)}&value=y`);
     assert.equal(after.status, 200, JSON.stringify(after.json));
@@ -116,7 +135,7 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
     assert.equal(onBrick.stdout, 'healed', `gluster2's brick holds ${missed}: ${onBrick.stderr}`);
   });
 
-  it('stop redis → status redis down, sessions fail; heal → redis up, the same cookie\'s session is gone (memory only)', async () => {
+  it("stop redis → status redis down, sessions fail; heal → redis up, the same cookie's session is gone (memory only)", async () => {
     const key = `sess-${randomUUID().slice(0, 8)}`;
     const set = await getJson(`${proxy()}/lab/probe/session.php?set=${key}`);
     assert.equal(set.status, 200, JSON.stringify(set.json));
@@ -144,7 +163,9 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
     assert.equal(afterHeal.json.value, null, `the session is gone: ${JSON.stringify(afterHeal.json)}`);
     // Strict session mode: the unknown id is not resurrected, PHP hands out a new one.
     assert.notEqual(afterHeal.json.sessionId, sid);
-    console.log(`      session ${sid.slice(0, 8)}… held "${key}" before; after redis restart: value ${afterHeal.json.value}, new id ${String(afterHeal.json.sessionId).slice(0, 8)}…`);
+    console.log(
+      `      session ${sid.slice(0, 8)}… held "${key}" before; after redis restart: value ${afterHeal.json.value}, new id ${String(afterHeal.json.sessionId).slice(0, 8)}…`,
+    );
   });
 
   it('kill galera3, write, kill galera2 and galera1 → heal recovers every position, bootstraps a highest (not galera3), size 3 Synced with every acknowledged row on all nodes', async () => {
@@ -171,8 +192,15 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
     const heal = await lab.cliOk(['heal']);
     const said = heal.stderr.split('\n').filter((l) => /galera: /.test(l));
     console.log(said.map((l) => `      | ${l}`).join('\n'));
-    assert.ok(said.some((l) => /every node crashed/.test(l)), heal.stderr);
-    for (const n of ['galera1', 'galera2', 'galera3']) assert.ok(said.some((l) => new RegExp(`${n} recovered position [0-9a-f-]+:\\d+`).test(l)), `${n}'s recovered position printed`);
+    assert.ok(
+      said.some((l) => /every node crashed/.test(l)),
+      heal.stderr,
+    );
+    for (const n of ['galera1', 'galera2', 'galera3'])
+      assert.ok(
+        said.some((l) => new RegExp(`${n} recovered position [0-9a-f-]+:\\d+`).test(l)),
+        `${n}'s recovered position printed`,
+      );
     const choice = said.find((l) => /bootstraps the cluster: highest recovered seqno/.test(l));
     assert.ok(choice, 'the choice and its reason printed');
     const positions = [...choice.matchAll(/(galera\d) (-?\d+)/g)].map((m) => ({ node: m[1]!, seqno: Number(m[2]) }));
@@ -186,7 +214,10 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
     s = await lab.status();
     assert.equal(s.galera.status, 'Primary');
     assert.equal(s.galera.clusterSize, 3);
-    assert.ok(s.galera.nodes.every((n) => n.state === 'Synced' && n.ready), JSON.stringify(s.galera.nodes));
+    assert.ok(
+      s.galera.nodes.every((n) => n.state === 'Synced' && n.ready),
+      JSON.stringify(s.galera.nodes),
+    );
     for (const node of ['galera1', 'galera2', 'galera3']) {
       const id = await lab.containerId(node);
       const out = await sql(lab.docker.containers, id, rootPw, `SELECT COUNT(*) FROM labprobe.probes WHERE id IN (${rows.join(',')})`);

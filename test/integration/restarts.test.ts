@@ -56,7 +56,12 @@ const ENGINE_SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.e
 function putArchive(id: string, dir: string, tar: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath: ENGINE_SOCKET, method: 'PUT', path: `/containers/${id}/archive?path=${encodeURIComponent(dir)}`, headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tar.length } },
+      {
+        socketPath: ENGINE_SOCKET,
+        method: 'PUT',
+        path: `/containers/${id}/archive?path=${encodeURIComponent(dir)}`,
+        headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tar.length },
+      },
       (res) => {
         let body = '';
         res.on('data', (c) => (body += c));
@@ -81,7 +86,10 @@ class EngineProxy {
   requests = 0;
   cut = false;
 
-  constructor(readonly socketPath: string, private readonly engineSocket = ENGINE_SOCKET) {}
+  constructor(
+    readonly socketPath: string,
+    private readonly engineSocket = ENGINE_SOCKET,
+  ) {}
 
   get dockerHost(): string {
     return `unix://${this.socketPath}`;
@@ -148,7 +156,15 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
 
   /** A file written through web1's Gluster mount (entries to heal while a brick is down). */
   async function writeThroughWeb(name: string): Promise<void> {
-    const r = await lab.docker.containers.exec(await lab.containerId('web1'), ['dd', 'if=/dev/urandom', `of=${MOODLEDATA}/${name}`, 'bs=4k', 'count=4', 'conv=fsync', 'status=none']);
+    const r = await lab.docker.containers.exec(await lab.containerId('web1'), [
+      'dd',
+      'if=/dev/urandom',
+      `of=${MOODLEDATA}/${name}`,
+      'bs=4k',
+      'count=4',
+      'conv=fsync',
+      'status=none',
+    ]);
     assert.equal(r.exitCode, 0, `write ${name} through web1: ${r.stderr}`);
   }
 
@@ -168,7 +184,11 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
     if (process.env.LAB_TEST_REUSE) {
       // A lab brought up beforehand (MOODLE_LAB_HOME + LAB_TEST_RESTARTS_NAME), e.g. on a loaded machine.
       Object.assign(lab, { home: process.env.MOODLE_LAB_HOME });
-      assert.deepEqual((await lab.status()).nodes.filter((n) => !n.healthy).map((n) => n.name), [], 'the reused lab is not healthy');
+      assert.deepEqual(
+        (await lab.status()).nodes.filter((n) => !n.healthy).map((n) => n.name),
+        [],
+        'the reused lab is not healthy',
+      );
       return;
     }
     await freshLabOrSkip(this, lab);
@@ -179,7 +199,11 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
     if (!process.env.LAB_TEST_KEEP) {
       await lab.cli(['destroy']);
       const left = await lab.leftovers();
-      assert.deepEqual(Object.values(left).filter((n) => n > 0), [], `labelled objects left: ${JSON.stringify(left)}`);
+      assert.deepEqual(
+        Object.values(left).filter((n) => n > 0),
+        [],
+        `labelled objects left: ${JSON.stringify(left)}`,
+      );
     }
   });
 
@@ -201,7 +225,10 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
       assert.equal(r.exitCode, 1, `${node}: /run/lab-left-behind.pid survived the restart`);
     }
     const s = await lab.status();
-    assert.deepEqual(s.nodes.filter((n) => !n.healthy).map((n) => `${n.name}: ${n.detail}`), []);
+    assert.deepEqual(
+      s.nodes.filter((n) => !n.healthy).map((n) => `${n.name}: ${n.detail}`),
+      [],
+    );
     await assertStorageHealed('after the restart of every role');
   });
 
@@ -251,7 +278,10 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
     const r = await lab.cli(['up']);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     const s = await lab.status();
-    assert.deepEqual(s.nodes.filter((n) => !n.healthy).map((n) => `${n.name}: ${n.detail}`), []);
+    assert.deepEqual(
+      s.nodes.filter((n) => !n.healthy).map((n) => `${n.name}: ${n.detail}`),
+      [],
+    );
     assert.equal(s.galera.clusterSize, 3, JSON.stringify(s.galera));
     await assertStorageHealed('after every container was killed');
     const read = await lab.docker.containers.exec(await lab.containerId('web2'), ['test', '-s', `${MOODLEDATA}/before-all-killed`]);
@@ -263,7 +293,10 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
     fs.rmSync(dead, { force: true });
     const r = await cliWithEnv(lab, ['heal'], { DOCKER_HOST: `unix://${dead}` });
     assert.equal(r.code, 3, r.stderr);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('> '));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('> '));
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, new RegExp(`^error: .*${dead.replace(/[.]/g, '\\.')}`));
     assert.ok((await lab.status()).nodes.every((n) => n.healthy));
@@ -283,7 +316,13 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
       assert.equal(proxy.cut, true, 'the proxy was cut during heal');
       assert.equal(r.code, 3, r.stderr);
       const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
-      assert.deepEqual(errors, [`error: the Docker engine does not answer at ${proxy.dockerHost}: start Docker (or point DOCKER_HOST at a running engine), then run the command again`], r.stderr);
+      assert.deepEqual(
+        errors,
+        [
+          `error: the Docker engine does not answer at ${proxy.dockerHost}: start Docker (or point DOCKER_HOST at a running engine), then run the command again`,
+        ],
+        r.stderr,
+      );
       // The engine is back: the next command works and finishes the job.
       await proxy.start();
       const again = await cliWithEnv(lab, ['heal'], { DOCKER_HOST: proxy.dockerHost });

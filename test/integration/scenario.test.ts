@@ -46,7 +46,14 @@ describe(`scenarios on a real lab (lab "${LAB}")`, function () {
     const junit = path.join(lab.home, 'gluster-brick.xml');
     const r = await lab.cli(['scenario', 'run', 'gluster-brick', '--no-moodle', '--json', '--report', report, '--junit', junit]);
     const result = JSON.parse(r.stdout) as ScenarioResult;
-    assert.equal(r.code, 0, `${result.steps.filter((s) => !s.passed).map((s) => `${s.step}: ${s.detail}`).join('\n')}\n${r.stderr.slice(-3000)}`);
+    assert.equal(
+      r.code,
+      0,
+      `${result.steps
+        .filter((s) => !s.passed)
+        .map((s) => `${s.step}: ${s.detail}`)
+        .join('\n')}\n${r.stderr.slice(-3000)}`,
+    );
     assert.equal(result.passed, true);
     assert.equal(result.name, 'gluster-brick');
     assert.equal(result.failures, 0);
@@ -58,8 +65,14 @@ describe(`scenarios on a real lab (lab "${LAB}")`, function () {
     assert.match(fs.readFileSync(report, 'utf8'), /gluster-brick/);
     // CI output: one test case per assert, accepted by the JUnit schema.
     const xml = fs.readFileSync(junit, 'utf8');
-    const checked = await validateXML({ xml: [{ fileName: 'gluster-brick.xml', contents: xml }], schema: [fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'junit.xsd'), 'utf8')] });
-    assert.deepEqual(checked.errors.map((e) => e.rawMessage), []);
+    const checked = await validateXML({
+      xml: [{ fileName: 'gluster-brick.xml', contents: xml }],
+      schema: [fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'junit.xsd'), 'utf8')],
+    });
+    assert.deepEqual(
+      checked.errors.map((e) => e.rawMessage),
+      [],
+    );
     assert.equal((xml.match(/<testcase /g) ?? []).length, result.steps.filter((s) => s.kind === 'assert').length);
     assert.match(xml, /failures="0" errors="0"/);
   });

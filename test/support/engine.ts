@@ -9,7 +9,11 @@ import { fakeClock } from './clock';
 export const LAB_ROOT = path.resolve(__dirname, '..', '..', 'lab');
 
 /** HAProxy's `show stat` with every web server and DB writer UP. */
-export const ALL_UP_STAT = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
+export const ALL_UP_STAT = [
+  '# pxname,svname,status',
+  ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`),
+  ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`),
+].join('\n');
 
 /** What `collectStatus` needs besides Docker: HTTP checks and HAProxy both answering "all up". */
 export function upProbes(): Pick<EngineDeps, 'http' | 'runtime'> {

@@ -57,7 +57,17 @@ export class FakeDocker implements DockerClient {
       const id = `c${++this.seq}`;
       const ports: Record<number, number> = {};
       for (const p of spec.ports) ports[p.containerPort] = p.hostPort || 40000 + this.seq;
-      this.containerMap.set(id, { id, name: spec.name, image: spec.image, state: 'created', labels: spec.labels, ports, ips: { [spec.network]: `10.9.0.${this.seq}` }, spec, files: new Map() });
+      this.containerMap.set(id, {
+        id,
+        name: spec.name,
+        image: spec.image,
+        state: 'created',
+        labels: spec.labels,
+        ports,
+        ips: { [spec.network]: `10.9.0.${this.seq}` },
+        spec,
+        files: new Map(),
+      });
       return id;
     },
     start: async (id) => {
@@ -181,7 +191,17 @@ export function healthyClusterHandlers(): ExecHandler[] {
     (_c, argv) => (argv[0] === 'lab-volume-setup' ? { stdout: 'ok', stderr: '', exitCode: 0 } : undefined),
     (_c, argv) =>
       argv[0] === 'lab-volume-status'
-        ? { stdout: JSON.stringify({ volume: 'moodledata', exists: true, started: true, bricks: ['gluster1', 'gluster2', 'gluster3'].map((host) => ({ host, online: true })), healPending: 0 }), stderr: '', exitCode: 0 }
+        ? {
+            stdout: JSON.stringify({
+              volume: 'moodledata',
+              exists: true,
+              started: true,
+              bricks: ['gluster1', 'gluster2', 'gluster3'].map((host) => ({ host, online: true })),
+              healPending: 0,
+            }),
+            stderr: '',
+            exitCode: 0,
+          }
         : undefined,
     (_c, argv) => (argv[0] === 'redis-cli' ? { stdout: 'PONG\n', stderr: '', exitCode: 0 } : undefined),
   ];

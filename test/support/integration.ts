@@ -99,7 +99,10 @@ export async function dockerAvailable(): Promise<string | true> {
   }
 }
 
-export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; setCookie: string | null }> {
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown>; setCookie: string | null }> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
   const text = await res.text();
   let json: Record<string, unknown>;

@@ -51,7 +51,19 @@ export class FakeLab implements ScenarioLab {
 }
 
 export function result(over: Partial<LoadResult> = {}): LoadResult {
-  return { users: 5, durationS: 1, requests: 100, failures: 0, errorRate: 0, apdex: 0.97, latencyMs: { p50: 40, p95: 200, p99: 400, max: 900 }, throughputRps: 2, byLabel: {}, faults: [], ...over };
+  return {
+    users: 5,
+    durationS: 1,
+    requests: 100,
+    failures: 0,
+    errorRate: 0,
+    apdex: 0.97,
+    latencyMs: { p50: 40, p95: 200, p99: 400, max: 900 },
+    throughputRps: 2,
+    byLabel: {},
+    faults: [],
+    ...over,
+  };
 }
 
 /** startLoad that records what the run saw and ends when stopped or when its duration has passed on the virtual clock. */
@@ -86,7 +98,10 @@ export function fakeLoads(results: LoadResult[], clock = virtualClock()) {
 }
 
 /** A runner on the loads' virtual clock: `run` drives that clock until the scenario settles. */
-export function runner(labs: Record<string, FakeLab>, loads: Pick<ReturnType<typeof fakeLoads>, 'start'> & { clock?: ReturnType<typeof virtualClock> } = fakeLoads([])) {
+export function runner(
+  labs: Record<string, FakeLab>,
+  loads: Pick<ReturnType<typeof fakeLoads>, 'start'> & { clock?: ReturnType<typeof virtualClock> } = fakeLoads([]),
+) {
   const labFor = (name: string) => (labs[name] ??= new FakeLab(name, 'absent'));
   const clock = loads.clock ?? virtualClock();
   const r = new ScenarioRunner({ labFor, startLoad: loads.start, clock }, { lab: 'lab', pollMs: 1 });

@@ -45,7 +45,11 @@ describe('browser dashboard on a real lab', function () {
     const up = await runCli(['up', '--no-moodle', '--lab', LAB], home);
     assert.equal(up.code, 0, `up failed:\n${up.stderr.slice(-3000)}`);
 
-    server = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), 'dashboard', '--lab', LAB], { cwd: ROOT, env: { ...process.env, MOODLE_LAB_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, [path.join(ROOT, 'scripts', 'lab.mjs'), 'dashboard', '--lab', LAB], {
+      cwd: ROOT,
+      env: { ...process.env, MOODLE_LAB_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`dashboard printed no URL:\n${out}`)), 60_000);
@@ -90,7 +94,11 @@ describe('browser dashboard on a real lab', function () {
 
   it('draws the 11 nodes of the lab, all up', async () => {
     await page.waitForFunction(() => document.querySelectorAll('#diagram g.node.labnode').length === 11, undefined, { timeout: 30_000 });
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('#diagram g.node.labnode')).every((g) => g.getAttribute('data-state') === 'up'), undefined, { timeout: 90_000 });
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('#diagram g.node.labnode')).every((g) => g.getAttribute('data-state') === 'up'),
+      undefined,
+      { timeout: 90_000 },
+    );
     // and HAProxy sees every server UP (its checks settle a few seconds after `up`)
     await page.waitForFunction(() => document.querySelectorAll('.components tr.st-down, .components tr.st-maint').length === 0, undefined, { timeout: 90_000 });
     assert.equal(await page.locator('#diagram g.node.labnode').count(), 11);
@@ -104,10 +112,16 @@ describe('browser dashboard on a real lab', function () {
     const rendersBefore = await page.evaluate(() => window.labDashboard?.stats.renders);
     const t0 = Date.now();
     await docker.containers.kill(web2.id);
-    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'down', undefined, { timeout: 3_000 });
+    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'down', undefined, {
+      timeout: 3_000,
+    });
     const ms = Date.now() - t0;
     console.log(`    web2 shown down ${ms} ms after the kill`);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('.timeline li[data-node="web2"]')).some((li) => /die|kill|DOWN/.test(li.textContent ?? '')), undefined, { timeout: 3_000 });
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('.timeline li[data-node="web2"]')).some((li) => /die|kill|DOWN/.test(li.textContent ?? '')),
+      undefined,
+      { timeout: 3_000 },
+    );
     assert.equal(await page.evaluate(() => window.labDashboard?.stats.renders), rendersBefore, 'mermaid must not re-render on a state change');
     await page.waitForTimeout(1500); // let HAProxy's verdict reach the panels for the picture
     await screenshot(page, 'dashboard-failover.png', true);
@@ -125,24 +139,36 @@ describe('browser dashboard on a real lab', function () {
     } else {
       assert.doesNotMatch(toast, /^Failed/, toast);
     }
-    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'up', undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'up', undefined, {
+      timeout: 120_000,
+    });
     assert.equal(await state('web2'), 'up');
     await screenshot(page, 'dashboard-healed.png');
   });
   it('starts a load from the dashboard: availability and p95 tiles show numbers within 5 s', async () => {
     await page.waitForFunction(() => document.querySelectorAll('#diagram g.node.labnode[data-state="up"]').length === 11, undefined, { timeout: 120_000 });
-    await page.evaluate((fields) => {
-      for (const [name, v] of fields) (document.querySelector(`vscode-text-field[data-name="${name}"]`) as HTMLElement & { value: string }).value = v;
-    }, [['users', '10'], ['duration', '20']] as [string, string][]);
+    await page.evaluate(
+      (fields) => {
+        for (const [name, v] of fields) (document.querySelector(`vscode-text-field[data-name="${name}"]`) as HTMLElement & { value: string }).value = v;
+      },
+      [
+        ['users', '10'],
+        ['duration', '20'],
+      ] as [string, string][],
+    );
     await page.selectOption('select[data-name="journey"]', 'probe');
     const t0 = Date.now();
     await page.locator('vscode-button[data-action="load-start"]').click();
     await page.waitForFunction(
-      () => /\d/.test(document.querySelector('[data-tile="availability"] .tile-value')?.textContent ?? '') && /\d+ ms/.test(document.querySelector('[data-tile="p95"] .tile-value')?.textContent ?? ''),
+      () =>
+        /\d/.test(document.querySelector('[data-tile="availability"] .tile-value')?.textContent ?? '') &&
+        /\d+ ms/.test(document.querySelector('[data-tile="p95"] .tile-value')?.textContent ?? ''),
       undefined,
       { timeout: 5_000 },
     );
-    const tiles = await page.evaluate(() => ['availability', 'errors', 'apdex', 'p95'].map((k) => `${k} ${document.querySelector(`[data-tile="${k}"] .tile-value`)?.textContent ?? ''}`).join(', '));
+    const tiles = await page.evaluate(() =>
+      ['availability', 'errors', 'apdex', 'p95'].map((k) => `${k} ${document.querySelector(`[data-tile="${k}"] .tile-value`)?.textContent ?? ''}`).join(', '),
+    );
     console.log(`    tiles filled ${Date.now() - t0} ms after Start load: ${tiles}`);
     await page.waitForSelector('.chart svg path.p95[d^="M"]', { timeout: 5_000 });
     await screenshot(page, 'dashboard-load.png');
@@ -155,13 +181,19 @@ describe('browser dashboard on a real lab', function () {
     const label = await page.locator('.chart g.marker.fault text').first().textContent();
     console.log(`    marker: ${label}`);
     assert.match(label ?? '', /kill web2/);
-    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'down', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'down', undefined, {
+      timeout: 10_000,
+    });
     await page.waitForTimeout(3000); // a few seconds of failover on the chart
     await screenshot(page, 'dashboard-load-fault.png', true);
   });
 
   it('ends the load with the failover analysis on the timeline, and exports the report', async () => {
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('.timeline li')).some((li) => /kill web2 at .*detected after/.test(li.textContent ?? '')), undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('.timeline li')).some((li) => /kill web2 at .*detected after/.test(li.textContent ?? '')),
+      undefined,
+      { timeout: 120_000 },
+    );
     const analysis = await page.locator('.timeline li', { hasText: 'detected after' }).first().textContent();
     console.log(`    ${analysis}`);
     assert.equal(await page.locator('vscode-button[data-action="load-stop"]').getAttribute('disabled'), '');
@@ -175,6 +207,8 @@ describe('browser dashboard on a real lab', function () {
     await screenshot(page, 'dashboard-load-report.png');
     // heal web2 for whoever comes next
     await page.locator('vscode-button[data-action="heal-all"]').click();
-    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'up', undefined, { timeout: 180_000 });
+    await page.waitForFunction(() => document.querySelector('#diagram g.node[data-node="web2"]')?.getAttribute('data-state') === 'up', undefined, {
+      timeout: 180_000,
+    });
   });
 });

@@ -33,7 +33,11 @@ describe('scenario report in Chromium, offline', function () {
   });
 
   /** Writes the reports, opens out.html from disk with every non-file request blocked and recorded. */
-  async function open(result: ScenarioResult, sub: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; blocked: string[]; problems: string[] }> {
+  async function open(
+    result: ScenarioResult,
+    sub: string,
+    colorScheme: 'light' | 'dark' = 'light',
+  ): Promise<{ page: Page; blocked: string[]; problems: string[] }> {
     const paths = writeReports(result, path.join(dir, sub, 'out.html'));
     assert.ok(fs.existsSync(paths.json) && fs.existsSync(paths.md));
     const page = await browser!.newPage({ viewport: { width: 1440, height: 960 }, colorScheme });
@@ -95,7 +99,10 @@ describe('scenario report in Chromium, offline', function () {
   it('a script smuggled into a say line does not run', async () => {
     const base = paperFailoverResult();
     const result = paperFailoverResult({
-      timeline: [...base.timeline, { atMs: 70_000, kind: 'say', text: '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">' }],
+      timeline: [
+        ...base.timeline,
+        { atMs: 70_000, kind: 'say', text: '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">' },
+      ],
     });
     const { page, blocked } = await open(result, 'evil');
     assert.match(await page.title(), /^paper-failover: PASSED/);

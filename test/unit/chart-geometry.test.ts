@@ -28,21 +28,32 @@ describe('latency chart geometry (report and dashboard)', () => {
   it('markers: the events of the given kinds inside the window (bounds included)', () => {
     const ev = (atMs: number, kind?: string) => ({ atMs, kind, text: `${kind} at ${atMs}` });
     const events = [ev(999, 'fault'), ev(1000, 'fault'), ev(1500, 'say'), ev(1600), ev(1700, 'heal'), ev(2000, 'maintenance'), ev(2001, 'heal')];
-    assert.deepEqual(markerEvents(events, ['fault', 'heal'], 1000, 2000).map((e) => e.atMs), [1000, 1700]);
-    assert.deepEqual(markerEvents(events, ['fault', 'heal', 'maintenance'], 1000, 2000).map((e) => e.atMs), [1000, 1700, 2000]);
+    assert.deepEqual(
+      markerEvents(events, ['fault', 'heal'], 1000, 2000).map((e) => e.atMs),
+      [1000, 1700],
+    );
+    assert.deepEqual(
+      markerEvents(events, ['fault', 'heal', 'maintenance'], 1000, 2000).map((e) => e.atMs),
+      [1000, 1700, 2000],
+    );
   });
 
   it('the dashboard and the report put a marker where the shared time scale says', () => {
     const t0 = 1_700_000_000_000;
     const series = Array.from({ length: 20 }, (_, i) => ({ atMs: t0 + i * 1000, requests: 5, errors: 0, p95Ms: 100, p50Ms: 50 }));
-    const m = chartModel({ series, startedAtMs: t0, durationMs: 20_000, running: false }, [{ seq: 1, atMs: t0 + 5000, source: 'action', severity: 'warn', kind: 'fault', text: 'dashboard: fault kill web2' }], box)!;
+    const m = chartModel(
+      { series, startedAtMs: t0, durationMs: 20_000, running: false },
+      [{ seq: 1, atMs: t0 + 5000, source: 'action', severity: 'warn', kind: 'fault', text: 'dashboard: fault kill web2' }],
+      box,
+    )!;
     assert.equal(m.markers[0]!.x, timeScale(plotArea(box), m.xStartMs, m.xEndMs)(t0 + 5000));
 
     const result = paperFailoverResult();
     const run = result.runs[0]!;
     const fault = result.timeline.find((e) => e.kind === 'fault')!;
     const html = renderHtml(result);
-    const first = run.series[0]!.atMs, last = run.series.at(-1)!.atMs;
+    const first = run.series[0]!.atMs,
+      last = run.series.at(-1)!.atMs;
     const [from, to] = [Math.min(first, fault.atMs), Math.max(last, fault.atMs)];
     const x = timeScale(plotArea({ width: 1100, height: 420, left: 78, right: 70, top: 86, bottom: 58 }), from, to)(fault.atMs);
     assert.match(html, new RegExp(`<g class="marker m-fault" data-kind="fault"><line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}"`));

@@ -14,7 +14,11 @@ function io() {
 }
 
 describe('CLI', () => {
-  const deps = () => ({ docker: new FakeDocker(), store: new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'))), labRoot: path.resolve(__dirname, '../../lab') });
+  const deps = () => ({
+    docker: new FakeDocker(),
+    store: new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'))),
+    labRoot: path.resolve(__dirname, '../../lab'),
+  });
 
   it('status --json of a lab that does not exist: state absent, contract fields present', async () => {
     const { x, out } = io();
@@ -27,7 +31,10 @@ describe('CLI', () => {
 
   it('bad input is a usage error, before Docker is touched', async () => {
     const d = deps();
-    await assert.rejects(runCli(['up', '--no-moodle', '--topology', 'mesh'], io().x, d), (e: unknown) => e instanceof UsageError && /--topology must be one of ha, single/.test(e.message));
+    await assert.rejects(
+      runCli(['up', '--no-moodle', '--topology', 'mesh'], io().x, d),
+      (e: unknown) => e instanceof UsageError && /--topology must be one of ha, single/.test(e.message),
+    );
     await assert.rejects(runCli(['up', '--no-moodle', '--haproxy', 'fast'], io().x, d), /--haproxy must be one of tuned, defaults/);
     await assert.rejects(runCli(['up', '--no-moodle', '--lab', 'Bad Name'], io().x, d), /invalid lab name/);
     await assert.rejects(runCli(['frobnicate'], io().x, d), /unknown command "frobnicate"/);
@@ -35,7 +42,7 @@ describe('CLI', () => {
     assert.equal(d.docker.calls.length, 0);
   });
 
-  it('Docker not running: status fails with the engine\'s message', async () => {
+  it("Docker not running: status fails with the engine's message", async () => {
     const d = deps();
     d.docker.running = false;
     await assert.rejects(runCli(['status'], io().x, d), /Docker is not running/);

@@ -92,7 +92,19 @@ describe('compose export (renderCompose)', () => {
   it('ha: every node a service, on one network, with its volumes, capabilities, devices and 127.0.0.1 ports', () => {
     const { yaml } = renderCompose(input('ha'));
     const doc = parse(yaml) as ComposeDoc;
-    assert.deepEqual(Object.keys(doc.services).sort(), ['galera1', 'galera2', 'galera3', 'gluster1', 'gluster2', 'gluster3', 'haproxy', 'redis', 'web1', 'web2', 'web3']);
+    assert.deepEqual(Object.keys(doc.services).sort(), [
+      'galera1',
+      'galera2',
+      'galera3',
+      'gluster1',
+      'gluster2',
+      'gluster3',
+      'haproxy',
+      'redis',
+      'web1',
+      'web2',
+      'web3',
+    ]);
     assert.deepEqual(Object.keys(doc.networks), ['lab']);
     for (const [name, s] of Object.entries(doc.services)) {
       assert.equal(s.hostname, name);
@@ -113,10 +125,20 @@ describe('compose export (renderCompose)', () => {
     }
     assert.deepEqual(doc.services.galera2!.volumes, ['galera2-data:/var/lib/mysql']);
     assert.equal(doc.services.redis!.cap_add, undefined);
-    assert.deepEqual(Object.keys(doc.volumes ?? {}).sort(), ['galera1-data', 'galera2-data', 'galera3-data', 'gluster1-bricks', 'gluster1-glusterd', 'gluster2-bricks', 'gluster2-glusterd', 'gluster3-bricks', 'gluster3-glusterd']);
+    assert.deepEqual(Object.keys(doc.volumes ?? {}).sort(), [
+      'galera1-data',
+      'galera2-data',
+      'galera3-data',
+      'gluster1-bricks',
+      'gluster1-glusterd',
+      'gluster2-bricks',
+      'gluster2-glusterd',
+      'gluster3-bricks',
+      'gluster3-glusterd',
+    ]);
   });
 
-  it('none of the lab\'s io.moodle-lab labels: the lab\'s destroy never touches a Compose deployment', () => {
+  it("none of the lab's io.moodle-lab labels: the lab's destroy never touches a Compose deployment", () => {
     const { yaml } = renderCompose(input('ha'));
     assert.doesNotMatch(yaml, /io\.moodle-lab/);
     for (const s of Object.values((parse(yaml) as ComposeDoc).services)) assert.equal(s.labels, undefined);
@@ -134,7 +156,7 @@ describe('compose export (renderCompose)', () => {
     }
   });
 
-  it('health checks: each image\'s own HEALTHCHECK command ($ escaped for Compose); gluster1 also waits for its volume', () => {
+  it("health checks: each image's own HEALTHCHECK command ($ escaped for Compose); gluster1 also waits for its volume", () => {
     const doc = parse(renderCompose(input('ha')).yaml) as ComposeDoc;
     for (const [name, s] of Object.entries(doc.services)) {
       const role = buildTopology('ha').nodes.find((n) => n.name === name)!.role;
@@ -146,7 +168,10 @@ describe('compose export (renderCompose)', () => {
         assert.deepEqual(s.healthcheck!.test.map(unescape), ['CMD', ...dockerfileHealthcheck(role)]);
       }
     }
-    assert.ok(doc.services.redis!.healthcheck!.test.some((a) => a.includes('"$$REDIS_PASSWORD"')), 'a literal $ is doubled');
+    assert.ok(
+      doc.services.redis!.healthcheck!.test.some((a) => a.includes('"$$REDIS_PASSWORD"')),
+      'a literal $ is doubled',
+    );
   });
 
   it('what the engine does imperatively comes in through the environment: HAProxy config, Galera bootstrap, Gluster volume setup', () => {
@@ -178,7 +203,12 @@ describe('compose export (renderCompose)', () => {
     const { yaml, envFile } = renderCompose(i);
     for (const v of Object.values(i.secrets)) assert.ok(!yaml.includes(v), 'a secret value is in the Compose file');
     const lines = envFile!.trim().split('\n');
-    assert.deepEqual(lines.sort(), Object.entries(SECRET_VARS).map(([k, name]) => `${name}=${i.secrets[k as keyof typeof i.secrets]}`).sort());
+    assert.deepEqual(
+      lines.sort(),
+      Object.entries(SECRET_VARS)
+        .map(([k, name]) => `${name}=${i.secrets[k as keyof typeof i.secrets]}`)
+        .sort(),
+    );
     const s = (parse(yaml) as ComposeDoc).services;
     assert.match(s.web1!.environment!.DB_PASSWORD!, /^\$\{LAB_DB_PASSWORD:\?/);
     assert.match(s.galera1!.environment!.MARIADB_ROOT_PASSWORD!, /^\$\{LAB_DB_ROOT_PASSWORD:\?/);
@@ -199,7 +229,10 @@ describe('compose export (renderCompose)', () => {
     assert.match(script, /name = 'rolesactive'/);
     assert.match(script, /complete\) echo "moodle-install: nothing to do"; exit 0 ;;/);
     assert.match(script, /partial\) .*docker-compose down -v.*exit 1 ;;/);
-    assert.match(script, /empty\) runuser -u www-data -- env MOODLE_LAB_ADMIN_PASSWORD="\$MOODLE_LAB_ADMIN_PASSWORD" php \/usr\/local\/share\/moodle-lab\/install-database\.php --agree-license/);
+    assert.match(
+      script,
+      /empty\) runuser -u www-data -- env MOODLE_LAB_ADMIN_PASSWORD="\$MOODLE_LAB_ADMIN_PASSWORD" php \/usr\/local\/share\/moodle-lab\/install-database\.php --agree-license/,
+    );
     assert.match(script, /public\/admin\/tool\/generator\/cli\/maketestcourse\.php --shortname=halab/);
     assert.ok(Object.values(s.depends_on!).every((d) => d.condition === 'service_healthy'));
     // The script is bash: it parses.
@@ -230,7 +263,8 @@ describe('compose export (renderCompose)', () => {
         // Compose's own reading: literal values as the engine gives them, ports on 127.0.0.1 only.
         const normal = parse(r.stdout) as { services: Record<string, { environment?: Record<string, string>; ports?: (string | { host_ip?: string })[] }> };
         // docker-compose 1.29 prints `127.0.0.1:8080:80/tcp`, Compose v2 `host_ip: 127.0.0.1`.
-        for (const s of Object.values(normal.services)) for (const p of s.ports ?? []) assert.equal(typeof p === 'string' ? p.split(':')[0] : p.host_ip, '127.0.0.1');
+        for (const s of Object.values(normal.services))
+          for (const p of s.ports ?? []) assert.equal(typeof p === 'string' ? p.split(':')[0] : p.host_ip, '127.0.0.1');
         if (i.topology.preset === 'ha') {
           assert.equal(normal.services.haproxy!.environment!.HAPROXY_CFG!.trimEnd(), renderHaproxyConfig(i.topology, 'tuned').trimEnd());
           assert.equal(normal.services.web1!.environment!.REDIS_PASSWORD, i.secrets.redisPassword);
@@ -258,8 +292,14 @@ describe('compose export (CLI)', () => {
     await assert.rejects(runCli(['export', '--lab', 'exp'], io().x, d), (e: unknown) => e instanceof UsageError && /needs --format/.test(e.message));
     await assert.rejects(runCli(['export', '--format', 'k8s', '--lab', 'exp'], io().x, d), /--format must be one of compose/);
     await assert.rejects(runCli(['export', '--format', 'compose', 'extra'], io().x, d), /export takes no arguments/);
-    await assert.rejects(runCli(['export', '--format', 'compose', '-o', '/no/such/dir/c.yaml'], io().x, d), /folder of "\/no\/such\/dir\/c.yaml" does not exist/);
-    await assert.rejects(runCli(['export', '--format', 'compose', '--moodle-source', '/tmp', '--no-moodle'], io().x, d), /--moodle-source and --no-moodle exclude each other/);
+    await assert.rejects(
+      runCli(['export', '--format', 'compose', '-o', '/no/such/dir/c.yaml'], io().x, d),
+      /folder of "\/no\/such\/dir\/c.yaml" does not exist/,
+    );
+    await assert.rejects(
+      runCli(['export', '--format', 'compose', '--moodle-source', '/tmp', '--no-moodle'], io().x, d),
+      /--moodle-source and --no-moodle exclude each other/,
+    );
     assert.equal(d.docker.calls.length, 0);
   });
 
@@ -267,19 +307,35 @@ describe('compose export (CLI)', () => {
     const d = deps();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-export-out-'));
     const out = path.join(dir, 'compose.yaml');
-    await assert.rejects(runCli(['export', '--format', 'compose', '--lab', 'exp', '-o', out], io().x, d), /images that do not exist here: exp\/haproxy:[0-9a-f]{16}, .*export --build/);
+    await assert.rejects(
+      runCli(['export', '--format', 'compose', '--lab', 'exp', '-o', out], io().x, d),
+      /images that do not exist here: exp\/haproxy:[0-9a-f]{16}, .*export --build/,
+    );
     assert.deepEqual(fs.readdirSync(dir), []);
     assert.deepEqual([...d.docker.imageMap.keys()], ['debian:trixie-slim'], 'nothing built');
   });
 
-  it('--build builds the missing images under the lab\'s name; -o and --secrets-file write owner-only files', async () => {
+  it("--build builds the missing images under the lab's name; -o and --secrets-file write owner-only files", async () => {
     const d = deps();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-export-out-'));
     const out = path.join(dir, 'compose.yaml');
     const env = path.join(dir, 'lab.env');
     const { x, out: stdout } = io();
-    assert.equal(await runCli(['export', '--format', 'compose', '--lab', 'exp', '--topology', 'single', '--port', '18123', '--build', '-o', out, '--secrets-file', env], x, d), 0);
-    assert.deepEqual(d.docker.calls.filter((c) => c.startsWith('build')).map((c) => c.replace(/:[0-9a-f]+$/, '')).sort(), ['build exp/galera', 'build exp/web']);
+    assert.equal(
+      await runCli(
+        ['export', '--format', 'compose', '--lab', 'exp', '--topology', 'single', '--port', '18123', '--build', '-o', out, '--secrets-file', env],
+        x,
+        d,
+      ),
+      0,
+    );
+    assert.deepEqual(
+      d.docker.calls
+        .filter((c) => c.startsWith('build'))
+        .map((c) => c.replace(/:[0-9a-f]+$/, ''))
+        .sort(),
+      ['build exp/galera', 'build exp/web'],
+    );
     assert.equal(stdout.join(''), '');
     for (const f of [out, env]) assert.equal(fs.statSync(f).mode & 0o777, 0o600);
     const doc = parse(fs.readFileSync(out, 'utf8')) as ComposeDoc;
@@ -302,7 +358,7 @@ describe('compose export (CLI)', () => {
     await assert.rejects(runCli(['export', '--format', 'compose', '--lab', 'exp', '--port', '65536'], io().x, d), /--port must be a TCP port number/);
   });
 
-  it('a new lab\'s host ports are chosen after the images are built (the shortest window for another program to take one)', async () => {
+  it("a new lab's host ports are chosen after the images are built (the shortest window for another program to take one)", async () => {
     const d = deps();
     const probe = async (port: number) => {
       d.docker.calls.push(`probe ${port}`);
@@ -320,12 +376,30 @@ describe('compose export (CLI)', () => {
     const d = deps();
     const secrets = newSecrets();
     fs.mkdirSync(d.store.dir('exp'), { recursive: true });
-    fs.writeFileSync(d.store.file('exp'), JSON.stringify({ lab: 'exp', createdAt: new Date().toISOString(), preset: 'ha', webCount: 2, baseImage: 'debian:trixie-slim', secrets, ports: { moodle: 8181, stats: 8405, runtime: 9998 }, extra: { haproxyProfile: 'defaults' } }));
-    await assert.rejects(runCli(['export', '--format', 'compose', '--lab', 'exp', '--topology', 'single'], io().x, d), /lab "exp" exists: .*--topology cannot change it/);
+    fs.writeFileSync(
+      d.store.file('exp'),
+      JSON.stringify({
+        lab: 'exp',
+        createdAt: new Date().toISOString(),
+        preset: 'ha',
+        webCount: 2,
+        baseImage: 'debian:trixie-slim',
+        secrets,
+        ports: { moodle: 8181, stats: 8405, runtime: 9998 },
+        extra: { haproxyProfile: 'defaults' },
+      }),
+    );
+    await assert.rejects(
+      runCli(['export', '--format', 'compose', '--lab', 'exp', '--topology', 'single'], io().x, d),
+      /lab "exp" exists: .*--topology cannot change it/,
+    );
     const { x, out } = io();
     assert.equal(await runCli(['export', '--format', 'compose', '--lab', 'exp', '--build'], x, d), 0);
     const doc = parse(out.join('')) as ComposeDoc;
-    assert.deepEqual(Object.keys(doc.services).filter((n) => n.startsWith('web')), ['web1', 'web2']);
+    assert.deepEqual(
+      Object.keys(doc.services).filter((n) => n.startsWith('web')),
+      ['web1', 'web2'],
+    );
     assert.deepEqual(doc.services.haproxy!.ports, ['127.0.0.1:8181:80', '127.0.0.1:8405:8404', '127.0.0.1:9998:9999']);
     assert.equal(doc.services.galera1!.environment!.MARIADB_ROOT_PASSWORD, secrets.dbRootPassword);
     assert.match(doc.services.haproxy!.environment!.HAPROXY_CFG!, /profile: defaults/);

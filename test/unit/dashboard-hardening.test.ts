@@ -75,7 +75,12 @@ describe('browser dashboard server: hostile requests never bring it down', () =>
     fs.writeFileSync(path.join(root, 'dist', 'webview', 'main.js.map'), '{"version":3,"sources":["../../webview/main.ts"]}');
     fs.writeFileSync(path.join(root, 'media', 'dashboard.css'), 'body{}');
     fs.writeFileSync(path.join(reports, 'ok.json'), '{"ok":true}');
-    store = new SnapshotStore({ lab: 'mlt-unit', docker: new FakeDocker(), timer: { setInterval: () => 0, clearInterval: () => undefined }, collect: async () => labStatus(0) });
+    store = new SnapshotStore({
+      lab: 'mlt-unit',
+      docker: new FakeDocker(),
+      timer: { setInterval: () => 0, clearInterval: () => undefined },
+      collect: async () => labStatus(0),
+    });
     server = await startDashboardServer({
       lab: 'mlt-unit',
       store,
@@ -110,7 +115,10 @@ describe('browser dashboard server: hostile requests never bring it down', () =>
   it('answers a request whose target is not a URL with an error, on HTTP and on the upgrade path', async () => {
     const h = await raw(server.port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
     assert.match(h, /^HTTP\/1\.1 (400|403|500)/);
-    const u = await raw(server.port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    const u = await raw(
+      server.port,
+      `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
     assert.match(u, /^HTTP\/1\.1 (400|403|500)/);
     await stillUp();
   });
@@ -122,7 +130,11 @@ describe('browser dashboard server: hostile requests never bring it down', () =>
 
   it('sends the page CSP as an HTTP header too, the same policy as its meta tag', async () => {
     const page = await get(server.url);
-    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(page.body)?.[1]?.replaceAll('&#39;', "'").replaceAll('&quot;', '"').replaceAll('&amp;', '&');
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/
+      .exec(page.body)?.[1]
+      ?.replaceAll('&#39;', "'")
+      .replaceAll('&quot;', '"')
+      .replaceAll('&amp;', '&');
     assert.ok(meta, 'the page has a CSP meta tag');
     assert.equal(page.headers['content-security-policy'], meta);
     assert.match(meta, /script-src 'nonce-[\w-]+'/);
@@ -178,16 +190,23 @@ describe('browser dashboard server: hostile requests never bring it down', () =>
     try {
       ws.send('{"method":"nonsense","id":"z","params":{}}');
       ws.send(JSON.stringify(Ready.create({})));
-      await waitFor(async () => (got.some((m) => m.method === 'snapshot') && got.some((m) => m.id === 'z') ? ready(true) : notYet(`got ${got.map((m) => m.method).join(', ')}`)), {
-        what: 'a snapshot and the reply to z',
-        timeoutMs: 3000,
-        intervalMs: 20,
-      });
+      await waitFor(
+        async () =>
+          got.some((m) => m.method === 'snapshot') && got.some((m) => m.id === 'z') ? ready(true) : notYet(`got ${got.map((m) => m.method).join(', ')}`),
+        {
+          what: 'a snapshot and the reply to z',
+          timeoutMs: 3000,
+          intervalMs: 20,
+        },
+      );
     } finally {
       logThrows = false;
       ws.close();
     }
-    assert.ok(got.some((m) => m.method === 'snapshot'), 'the connection still works after a failing handler');
+    assert.ok(
+      got.some((m) => m.method === 'snapshot'),
+      'the connection still works after a failing handler',
+    );
     assert.equal((got.find((m) => m.id === 'z')?.params as { ok?: boolean } | undefined)?.ok, false, 'the failing message got an error reply');
     await stillUp();
   });

@@ -27,7 +27,12 @@ function setup(extra: Partial<SessionDeps> = {}) {
     stopScenario: async () => 'stopped',
     exportReport: async () => ({ detail: 'written' }),
   };
-  const session = new DashboardSession(transport, { store, actions: { fault: async () => '', heal: async () => '', maintenance: async () => '' }, live, ...extra });
+  const session = new DashboardSession(transport, {
+    store,
+    actions: { fault: async () => '', heal: async () => '', maintenance: async () => '' },
+    live,
+    ...extra,
+  });
   const reply = (id: string) => sent.filter((m) => Reply.is(m) && m.id === id).map((m) => m.params as { ok: boolean; error?: string; detail?: string })[0];
   return { store, session, sent, ran, reply };
 }
@@ -51,7 +56,10 @@ describe('dashboard scenarios: only built-ins and the files the host offers', ()
       await t.session.handle(ScenarioRunIntent.create(id!, { name: name! }));
       const r = t.reply(id!);
       assert.equal(r?.ok, false, name);
-      assert.match(String(r?.error), /is not a scenario this dashboard offers: pick a built-in \(failover-web\) or an offered scenario file \(in VS Code: a \.yaml file open in the editor\)/);
+      assert.match(
+        String(r?.error),
+        /is not a scenario this dashboard offers: pick a built-in \(failover-web\) or an offered scenario file \(in VS Code: a \.yaml file open in the editor\)/,
+      );
     }
     assert.deepEqual(t.ran, [], 'nothing was loaded');
   });
@@ -72,6 +80,10 @@ describe('dashboard scenarios: only built-ins and the files the host offers', ()
       snap?.snapshot.scenarios?.map((s) => s.name),
       ['failover-web', file],
     );
-    assert.deepEqual(t.store.current()?.scenarios?.map((s) => s.name), ['failover-web'], 'the shared snapshot is not changed');
+    assert.deepEqual(
+      t.store.current()?.scenarios?.map((s) => s.name),
+      ['failover-web'],
+      'the shared snapshot is not changed',
+    );
   });
 });

@@ -11,11 +11,13 @@ import { labStatus } from '../support/lab-snapshot';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    http
+      .get(url, { headers }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -25,7 +27,12 @@ describe('browser dashboard server (127.0.0.1, token, WebSocket)', () => {
   const faults: string[] = [];
 
   before(async () => {
-    store = new SnapshotStore({ lab: 'mlt-unit', docker: new FakeDocker(), timer: { setInterval: () => 0, clearInterval: () => undefined }, collect: async () => labStatus(0) });
+    store = new SnapshotStore({
+      lab: 'mlt-unit',
+      docker: new FakeDocker(),
+      timer: { setInterval: () => 0, clearInterval: () => undefined },
+      collect: async () => labStatus(0),
+    });
     server = await startDashboardServer({
       lab: 'mlt-unit',
       store,
@@ -59,7 +66,11 @@ describe('browser dashboard server (127.0.0.1, token, WebSocket)', () => {
     ws.send(JSON.stringify(Ready.create({})));
     ws.send(JSON.stringify(FaultIntent.create('k1', { request: { kind: 'kill', nodes: ['web2'] } })));
     ws.send('not json');
-    await waitFor(async () => (got.filter((m) => m.method === 'reply').length >= 2 ? ready(true) : notYet(`got ${got.map((m) => m.method).join(', ')}`)), { what: 'two replies', timeoutMs: 3000, intervalMs: 20 });
+    await waitFor(async () => (got.filter((m) => m.method === 'reply').length >= 2 ? ready(true) : notYet(`got ${got.map((m) => m.method).join(', ')}`)), {
+      what: 'two replies',
+      timeoutMs: 3000,
+      intervalMs: 20,
+    });
     ws.close();
     assert.ok(got.some((m) => m.method === 'snapshot'));
     const replies = got.filter((m) => m.method === 'reply');
@@ -92,6 +103,10 @@ describe('browser dashboard server (127.0.0.1, token, WebSocket)', () => {
     const b = await get(base, { authorization: `Bearer ${server.token}`, accept: 'application/openmetrics-text' });
     assert.equal(b.status, 200);
     assert.match(b.body, /accept application\/openmetrics-text/);
-    assert.equal((await get(`http://127.0.0.1:${server.port}/?x=1`, { authorization: `Bearer ${server.token}` })).status, 403, 'the bearer header opens /metrics only');
+    assert.equal(
+      (await get(`http://127.0.0.1:${server.port}/?x=1`, { authorization: `Bearer ${server.token}` })).status,
+      403,
+      'the bearer header opens /metrics only',
+    );
   });
 });

@@ -38,7 +38,15 @@ function setup(actions: Partial<LabActions> = {}) {
       ...actions,
     },
   });
-  return { store, sent, session, calls, send: (raw: unknown) => session.handle(raw), deliver: (raw: unknown) => deliver(raw), setTick: (t: number) => (tick = t) };
+  return {
+    store,
+    sent,
+    session,
+    calls,
+    send: (raw: unknown) => session.handle(raw),
+    deliver: (raw: unknown) => deliver(raw),
+    setTick: (t: number) => (tick = t),
+  };
 }
 
 const replies = (sent: WireMessage[]) => sent.filter((m) => Reply.is(m));

@@ -77,7 +77,9 @@ describe('dashboard: snapshot → class updates', () => {
     assert.equal(none.get('availability'), '—');
     assert.equal(none.get('p95'), '—');
     assert.equal(none.get('nodes'), '11/11');
-    const m = new Map(tileValues(labSnapshot(0, { metrics: { availability: 0.9987, errorRate: 0.0013, apdex: 0.93, p95Ms: 412.4 } })).map((t) => [t.key, t.value]));
+    const m = new Map(
+      tileValues(labSnapshot(0, { metrics: { availability: 0.9987, errorRate: 0.0013, apdex: 0.93, p95Ms: 412.4 } })).map((t) => [t.key, t.value]),
+    );
     assert.deepEqual([m.get('availability'), m.get('errors'), m.get('apdex'), m.get('p95')], ['99.87 %', '0.13 %', '0.93', '412 ms']);
   });
 });

@@ -32,7 +32,8 @@ import type { LabSnapshot } from '../../src/protocol/snapshot';
 import { nodeActions } from '../../webview/topology';
 
 const PACKAGE_JSON = path.join(__dirname, '..', '..', 'package.json');
-const readPackage = () => JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { contributes: { commands: { command: string }[]; menus: Record<string, { command: string }[]> } };
+const readPackage = () =>
+  JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { contributes: { commands: { command: string }[]; menus: Record<string, { command: string }[]> } };
 
 async function usageText(): Promise<string> {
   let out = '';
@@ -48,17 +49,24 @@ function example(e: FaultEntry): FaultRequest {
 }
 
 /** A one-node snapshot with the node in this container state (what the dashboard's menu reads). */
-const withState = (state: string): LabSnapshot => ({ nodes: [{ name: 'galera1', role: 'db', container: state, healthy: true }], haproxy: { up: true, servers: [] } }) as unknown as LabSnapshot;
+const withState = (state: string): LabSnapshot =>
+  ({ nodes: [{ name: 'galera1', role: 'db', container: state, healthy: true }], haproxy: { up: true, servers: [] } }) as unknown as LabSnapshot;
 
 /** A fault step of this kind in a scenario file, as text ("delay web1 200") and as a mapping. */
 function scenarioFaultSteps(e: FaultEntry): [string, string][] {
   const groups = e.targets === 'groups';
   const required = e.params.filter((x) => x.required);
   const positional = required.find((x) => x.positional);
-  const options = required.filter((x) => x !== positional).map((x) => ` ${x.option} ${x.uiDefault}`).join('');
+  const options = required
+    .filter((x) => x !== positional)
+    .map((x) => ` ${x.option} ${x.uiDefault}`)
+    .join('');
   const text = `"${e.kind} web1${positional ? ` ${positional.uiDefault}` : ''}${groups ? ' from web2' : ''}${options}"`;
   const mapping = `{ kind: ${e.kind}, ${groups ? 'nodes: web1, from: web2' : 'node: web1'}${required.map((x) => `, ${x.option}: ${x.uiDefault}`).join('')} }`;
-  return [['text', text], ['mapping', mapping]];
+  return [
+    ['text', text],
+    ['mapping', mapping],
+  ];
 }
 
 /** The fault step's two forms in the scenario JSON Schema (what media/scenario.schema.json holds). */
@@ -72,7 +80,10 @@ function scenarioFaultSchema(): { text: { pattern: string }; mapping: { properti
 async function gaps(catalog: readonly FaultEntry[]): Promise<string[]> {
   const out: string[] = [];
   const usage = await usageText();
-  const faultLines = usage.split('\n').filter((l) => /^\s+fault /.test(l)).join('\n');
+  const faultLines = usage
+    .split('\n')
+    .filter((l) => /^\s+fault /.test(l))
+    .join('\n');
   const cliOptions = faultCliOptions();
   const pkg = readPackage();
   const commands = pkg.contributes.commands.map((c) => c.command);
@@ -139,7 +150,9 @@ async function gaps(catalog: readonly FaultEntry[]): Promise<string[]> {
     assert.deepEqual(own(pkg.contributes.commands), derived.commands);
     assert.deepEqual(own(pkg.contributes.menus['view/item/context']!), derived.menus);
   } catch (err) {
-    out.push(`package.json's fault contributions differ from the catalog (regenerate: node --import tsx scripts/write-fault-contributions.mjs): ${(err as Error).message.slice(0, 400)}`);
+    out.push(
+      `package.json's fault contributions differ from the catalog (regenerate: node --import tsx scripts/write-fault-contributions.mjs): ${(err as Error).message.slice(0, 400)}`,
+    );
   }
   return out;
 }
@@ -161,8 +174,26 @@ describe('fault catalog: one declaration drives every surface', () => {
 
   it('a kind added to the catalog alone (no surface has it) is caught on every surface', async () => {
     const found = await gaps([...FAULT_CATALOG, fake]);
-    for (const what of ['CLI usage', '--fault refuses', 'protocol refuses', 'faultRequestProblem refuses', 'faultFromFields', 'scenario schema', 'scenario parser refuses the text form', 'scenario parser refuses the mapping form', "scenario JSON Schema's text form", 'a kind in the scenario JSON Schema', 'VS Code command', 'context menu', "dashboard's node menu", "package.json's fault contributions"]) {
-      assert.ok(found.some((g) => g.startsWith('freeze:') ? g.includes(what) : what.startsWith('package') && g.startsWith(what)), `no gap about ${what}: ${found.join('\n')}`);
+    for (const what of [
+      'CLI usage',
+      '--fault refuses',
+      'protocol refuses',
+      'faultRequestProblem refuses',
+      'faultFromFields',
+      'scenario schema',
+      'scenario parser refuses the text form',
+      'scenario parser refuses the mapping form',
+      "scenario JSON Schema's text form",
+      'a kind in the scenario JSON Schema',
+      'VS Code command',
+      'context menu',
+      "dashboard's node menu",
+      "package.json's fault contributions",
+    ]) {
+      assert.ok(
+        found.some((g) => (g.startsWith('freeze:') ? g.includes(what) : what.startsWith('package') && g.startsWith(what))),
+        `no gap about ${what}: ${found.join('\n')}`,
+      );
     }
   });
 
@@ -170,8 +201,14 @@ describe('fault catalog: one declaration drives every surface', () => {
     const original = fs.readFileSync(PACKAGE_JSON, 'utf8');
     const noDelayMenu = FAULT_CATALOG.map((e) => (e.kind === 'delay' ? { ...e, menu: undefined } : e));
     const found = await gaps(noDelayMenu);
-    assert.ok(found.some((g) => g.startsWith('delay: no menu')), found.join('\n'));
-    assert.ok(found.some((g) => g.startsWith("package.json's fault contributions differ")), found.join('\n'));
+    assert.ok(
+      found.some((g) => g.startsWith('delay: no menu')),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some((g) => g.startsWith("package.json's fault contributions differ")),
+      found.join('\n'),
+    );
     assert.equal(fs.readFileSync(PACKAGE_JSON, 'utf8'), original, 'the check only reads package.json');
   });
 
@@ -204,25 +241,38 @@ describe('fault catalog: one bound per parameter, the same everywhere', () => {
 
   it('loss percent: 0.01 to 100 in steps of 0.01; the protocol and the request check agree', () => {
     const p = faultParams().find((x) => x.field === 'lossPct')!;
-    for (const [v, ok] of [[0.01, true], [12.34, true], [100, true], [12.345, false], [0, false], [100.01, false]] as const) {
+    for (const [v, ok] of [
+      [0.01, true],
+      [12.34, true],
+      [100, true],
+      [12.345, false],
+      [0, false],
+      [100.01, false],
+    ] as const) {
       assert.equal(paramOk(p, v), ok, String(v));
       assert.equal(faultRequestProblem({ kind: 'loss', nodes: ['web1'], lossPct: v }) === undefined, ok, String(v));
       assert.equal(validateIncoming(FaultIntent.create('1', { request: { kind: 'loss', nodes: ['web1'], lossPct: v } })).ok, ok, String(v));
     }
   });
 
-  it('faultFromFields: names the field that is wrong, in the scenario parser\'s words', () => {
+  it("faultFromFields: names the field that is wrong, in the scenario parser's words", () => {
     const bad = (kind: string, fields: FaultFieldValues) => {
       const r = faultFromFields(kind, fields, ['web1', 'web2', 'galera1', 'galera2']);
       assert.equal(r.ok, false, JSON.stringify(r));
       return r.ok ? { field: '', problem: '' } : { field: r.field, problem: r.problem };
     };
     assert.deepEqual(bad('stopp', { nodes: ['web1'] }).field, 'kind');
-    assert.deepEqual(bad('delay', { nodes: ['web1'] }), { field: 'kind', problem: 'fault delay needs the added latency in ms, e.g. "delay web3 300" or { kind: delay, node: web3, ms: 300 }' });
+    assert.deepEqual(bad('delay', { nodes: ['web1'] }), {
+      field: 'kind',
+      problem: 'fault delay needs the added latency in ms, e.g. "delay web3 300" or { kind: delay, node: web3, ms: 300 }',
+    });
     assert.deepEqual(bad('stop', { nodes: ['web1'], ms: 3 }), { field: 'ms', problem: 'ms belongs to delay, not to stop' });
     assert.deepEqual(bad('start', { nodes: ['web1'], for: 1000 }), { field: 'for', problem: '`for` applies to faults that break something; start repairs' });
     assert.deepEqual(bad('stop', { nodes: ['web1', 'web2'] }).field, 'nodes');
-    assert.deepEqual(bad('partition', { nodes: ['galera1'], from: ['galera1'] }), { field: 'from', problem: 'a node cannot be on both sides of a partition: galera1' });
+    assert.deepEqual(bad('partition', { nodes: ['galera1'], from: ['galera1'] }), {
+      field: 'from',
+      problem: 'a node cannot be on both sides of a partition: galera1',
+    });
     assert.match(bad('stop', { nodes: ['web9'] }).problem, /^fault stop web9: unknown node "web9"/);
     const ok = faultFromFields('delay', { nodes: ['web1'], ms: 300, jitter: 20, for: 10_000 });
     assert.deepEqual(ok, { ok: true, request: { kind: 'delay', nodes: ['web1'], delayMs: 300, jitterMs: 20, forMs: 10_000 } });

@@ -17,10 +17,7 @@ async function upLab() {
   docker.addImage('debian:trixie-slim');
   docker.execHandlers = healthyClusterHandlers();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'));
-  const engine = new LabEngine(
-    fakeEngineDeps(docker, new StateStore(home)),
-    'unit-faults',
-  );
+  const engine = new LabEngine(fakeEngineDeps(docker, new StateStore(home)), 'unit-faults');
   await engine.up();
   docker.calls = [];
   const faults = new FaultInjector({ docker, engine, reporter: { step: () => undefined, detail: () => undefined } });
@@ -40,7 +37,10 @@ describe('faults (fake engine)', () => {
     await assert.rejects(faults.apply({ kind: 'loss', nodes: ['web3'], lossPct: 120 }), /--percent between 0 and 100/);
     await assert.rejects(faults.apply({ kind: 'explode' as never, nodes: ['web3'] }), /unknown fault "explode"/);
     await assert.rejects(faults.apply({ kind: 'start', nodes: ['web3'], forMs: 1000 }), /--for applies to faults that break something/);
-    assert.deepEqual(docker.calls.filter((c) => !c.startsWith('exec')), []);
+    assert.deepEqual(
+      docker.calls.filter((c) => !c.startsWith('exec')),
+      [],
+    );
     assert.deepEqual(faults.active(), []);
   });
 
@@ -58,7 +58,12 @@ describe('faults (fake engine)', () => {
       describe: (f) => `${f.nodes.join(',')} gently`,
       apply: async (ctx) => void done.push(`apply ${ctx.node} ${ctx.container.state}`),
     });
-    const faults = new FaultInjector({ docker, engine, reporter: { step: (m) => void done.push(m), detail: () => undefined }, catalog: [...FAULT_CATALOG, thaw] });
+    const faults = new FaultInjector({
+      docker,
+      engine,
+      reporter: { step: (m) => void done.push(m), detail: () => undefined },
+      catalog: [...FAULT_CATALOG, thaw],
+    });
     const req = { kind: 'thaw', nodes: ['web1'] } as unknown as FaultRequest;
     await assert.rejects(faults.apply({ ...req, nodes: ['web9'] }), /unknown node "web9"/);
     await assert.rejects(faults.apply({ ...req, forMs: 1000 }), /--for applies to faults that break something/);
@@ -78,8 +83,14 @@ describe('faults (fake engine)', () => {
     assert.equal(f?.detail, 'kill web2');
     // A new injector (a restarted CLI) sees it.
     const again = new FaultInjector({ docker, engine, reporter: { step: () => undefined, detail: () => undefined } });
-    assert.deepEqual(again.active().map((x) => x.detail), ['kill web2']);
-    assert.deepEqual((await again.heal()).map((x) => x.detail), ['kill web2']);
+    assert.deepEqual(
+      again.active().map((x) => x.detail),
+      ['kill web2'],
+    );
+    assert.deepEqual(
+      (await again.heal()).map((x) => x.detail),
+      ['kill web2'],
+    );
     assert.deepEqual(again.active(), []);
   });
 
@@ -89,10 +100,13 @@ describe('faults (fake engine)', () => {
     await faults.apply({ kind: 'stop', nodes: ['gluster2'] });
     await faults.heal('web1');
     assert.ok(docker.calls.includes('unpause web1'));
-    assert.deepEqual(faults.active().map((f) => f.detail), ['stop gluster2']);
+    assert.deepEqual(
+      faults.active().map((f) => f.detail),
+      ['stop gluster2'],
+    );
   });
 
-  it('delay runs tc netem in a sidecar sharing the node\'s namespace with NET_ADMIN only, and is removed on heal', async () => {
+  it("delay runs tc netem in a sidecar sharing the node's namespace with NET_ADMIN only, and is removed on heal", async () => {
     const { docker, faults } = await upLab();
     const seen: string[][] = [];
     docker.onWait = (c) => {
@@ -139,7 +153,18 @@ describe('faults (fake engine)', () => {
 
   it('delay is a netem qdisc, loss an iptables statistic rule on egress; rules without faults only flush', () => {
     const f = (kind: 'delay' | 'loss', params: ActiveFault['params']): ActiveFault => ({ id: kind, kind, nodes: ['web1'], detail: '', appliedAt: '', params });
-    assert.deepEqual(netemArgs([f('delay', { delayMs: 300, jitterMs: 50 })]), ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'netem', 'delay', '300ms', '50ms']);
+    assert.deepEqual(netemArgs([f('delay', { delayMs: 300, jitterMs: 50 })]), [
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      'eth0',
+      'root',
+      'netem',
+      'delay',
+      '300ms',
+      '50ms',
+    ]);
     assert.equal(netemArgs([]), undefined);
     assert.match(lossRules(10), /-A MLAB-LOSS -m statistic --mode random --probability 0\.1000 -j DROP/);
     assert.match(lossRules(10), /-I OUTPUT 1 -j MLAB-LOSS/);
@@ -163,10 +188,12 @@ describe('faults from several windows at once (fake engine, one state folder)', 
     const other = new LabEngine({ docker, store, labRoot: path.resolve(__dirname, '../../lab'), clock: fakeClock() }, engine.lab);
     return new FaultInjector({ docker, engine: other, reporter: { step: () => undefined, detail: () => undefined } });
   }
-  const slow = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ms: number) => async (...a: A) => {
-    await new Promise((r) => setTimeout(r, ms));
-    return fn(...a);
-  };
+  const slow =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ms: number) =>
+    async (...a: A) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return fn(...a);
+    };
 
   it('a loss from the dashboard and a pause from the CLI at the same moment: both recorded, heal undoes both', async () => {
     const { docker, engine, faults: dashboard, home } = await upLab();
@@ -174,7 +201,13 @@ describe('faults from several windows at once (fake engine, one state folder)', 
     docker.containers.pause = slow(docker.containers.pause, 30);
     docker.containers.wait = slow(docker.containers.wait, 30);
     await Promise.all([dashboard.apply({ kind: 'loss', nodes: ['web3'], lossPct: 10 }), cli.apply({ kind: 'pause', nodes: ['web1'] })]);
-    assert.deepEqual(dashboard.active().map((f) => f.detail).sort(), ['loss web3 10%', 'pause web1']);
+    assert.deepEqual(
+      dashboard
+        .active()
+        .map((f) => f.detail)
+        .sort(),
+      ['loss web3 10%', 'pause web1'],
+    );
     const rules: string[] = [];
     docker.onWait = (c) => (rules.push(c.files.get('/rules')?.toString() ?? ''), 0);
     assert.deepEqual((await cli.heal()).map((f) => f.detail).sort(), ['loss web3 10%', 'pause web1']);
@@ -184,7 +217,7 @@ describe('faults from several windows at once (fake engine, one state folder)', 
     assert.deepEqual(dashboard.active(), []);
   });
 
-  it('a fault is recorded before its Docker action, and forgotten again when the action fails; the other window\'s fault stays', async () => {
+  it("a fault is recorded before its Docker action, and forgotten again when the action fails; the other window's fault stays", async () => {
     const { docker, engine, faults, home } = await upLab();
     const other = otherWindow(docker, engine, home);
     let seenDuringStop: string[] = [];
@@ -195,7 +228,10 @@ describe('faults from several windows at once (fake engine, one state folder)', 
     };
     await assert.rejects(faults.apply({ kind: 'stop', nodes: ['gluster2'] }), /engine said no/);
     assert.deepEqual(seenDuringStop, ['stop gluster2'], 'status from another process sees the fault while it is applied');
-    assert.deepEqual(faults.active().map((f) => f.detail), ['pause web1']);
+    assert.deepEqual(
+      faults.active().map((f) => f.detail),
+      ['pause web1'],
+    );
   });
 
   it('status lists every fault in force, whoever applied it: kind, node, since', async () => {
@@ -228,7 +264,13 @@ describe('faults from several windows at once (fake engine, one state folder)', 
       await other.apply({ kind: 'kill', nodes: ['web2'] });
       return unpause(id);
     };
-    assert.deepEqual((await faults.heal()).map((f) => f.detail), ['pause web1']);
-    assert.deepEqual(faults.active().map((f) => f.detail), ['kill web2']);
+    assert.deepEqual(
+      (await faults.heal()).map((f) => f.detail),
+      ['pause web1'],
+    );
+    assert.deepEqual(
+      faults.active().map((f) => f.detail),
+      ['kill web2'],
+    );
   });
 });

@@ -26,28 +26,116 @@ class EngineTouched extends Error {}
 /** A DockerClient whose every method counts the call and fails. */
 function tripwire(): { docker: DockerClient; calls: string[] } {
   const calls: string[] = [];
-  const fn = (name: string) => (..._args: unknown[]) => {
-    calls.push(name);
-    return Promise.reject(new EngineTouched(`engine touched: ${name}`));
-  };
+  const fn =
+    (name: string) =>
+    (..._args: unknown[]) => {
+      calls.push(name);
+      return Promise.reject(new EngineTouched(`engine touched: ${name}`));
+    };
   const group = (g: string) => new Proxy({}, { get: (_t, p) => (typeof p === 'string' && p !== 'then' ? fn(`${g}.${p}`) : undefined) });
-  const docker = { ping: fn('ping'), events: fn('events'), containers: group('containers'), images: group('images'), networks: group('networks'), volumes: group('volumes') } as unknown as DockerClient;
+  const docker = {
+    ping: fn('ping'),
+    events: fn('events'),
+    containers: group('containers'),
+    images: group('images'),
+    networks: group('networks'),
+    volumes: group('volumes'),
+  } as unknown as DockerClient;
   return { docker, calls };
 }
 
 const COMMANDS = ['up', 'status', 'down', 'destroy', 'maintenance', 'fault', 'heal', 'recover', 'load', 'scenario', 'cache', 'help', '--help', 'frobnicate'];
 const OPTIONS = [
-  '--lab', '--json', '--verbose', '-v', '--no-moodle', '--moodle-source', '--topology', '--web', '--base-image', '--haproxy', '--port', '--node', '--from', '--for', '--ms', '--jitter', '--percent',
+  '--lab',
+  '--json',
+  '--verbose',
+  '-v',
+  '--no-moodle',
+  '--moodle-source',
+  '--topology',
+  '--web',
+  '--base-image',
+  '--haproxy',
+  '--port',
+  '--node',
+  '--from',
+  '--for',
+  '--ms',
+  '--jitter',
+  '--percent',
   ...[...Object.keys(LOAD_OPTIONS), ...Object.keys(SCENARIO_OPTIONS), ...Object.keys(SITE_CACHE_OPTIONS)].map((k) => `--${k}`),
-  '--colour', '-x', '--', '--lab=Bad', '--web=3',
+  '--colour',
+  '-x',
+  '--',
+  '--lab=Bad',
+  '--web=3',
 ];
 const WORDS = [
-  ...FAULT_KINDS, 'explode', 'web1', 'web2', 'web9', 'galera1,galera2', 'galera3', 'on', 'off', 'run', 'list', 'prune', 'ha', 'single', 'mesh', 'tuned', 'defaults', 'moodle', 'probe', 'auto',
-  '0', '1', '3', '7', '-1', '2.5', '1e-3', '0.001', '0.01', '33.333', '100', '65536', 'NaN', 'Infinity', '', ' ', '30s', '500ms-1s', '2s-1s', '1441m', '2147484s', `${'9'.repeat(400)}s`, '30d',
-  'kill web2@20s', 'loss web1 0.001@5s', 'delay web1 200@1441m', 'moodle-lab', 'Bad Name', 'a'.repeat(40), 'nope.yaml', 'dir/nope.yaml', 'paper-failovr', 'test/fixtures/scenarios/broken.yaml',
+  ...FAULT_KINDS,
+  'explode',
+  'web1',
+  'web2',
+  'web9',
+  'galera1,galera2',
+  'galera3',
+  'on',
+  'off',
+  'run',
+  'list',
+  'prune',
+  'ha',
+  'single',
+  'mesh',
+  'tuned',
+  'defaults',
+  'moodle',
+  'probe',
+  'auto',
+  '0',
+  '1',
+  '3',
+  '7',
+  '-1',
+  '2.5',
+  '1e-3',
+  '0.001',
+  '0.01',
+  '33.333',
+  '100',
+  '65536',
+  'NaN',
+  'Infinity',
+  '',
+  ' ',
+  '30s',
+  '500ms-1s',
+  '2s-1s',
+  '1441m',
+  '2147484s',
+  `${'9'.repeat(400)}s`,
+  '30d',
+  'kill web2@20s',
+  'loss web1 0.001@5s',
+  'delay web1 200@1441m',
+  'moodle-lab',
+  'Bad Name',
+  'a'.repeat(40),
+  'nope.yaml',
+  'dir/nope.yaml',
+  'paper-failovr',
+  'test/fixtures/scenarios/broken.yaml',
 ];
-const token = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...OPTIONS) }, { weight: 5, arbitrary: fc.constantFrom(...WORDS) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
-const argv = fc.tuple(fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...COMMANDS) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }), fc.array(token, { maxLength: 8 })).map(([c, rest]) => [c, ...rest]);
+const token = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...OPTIONS) },
+  { weight: 5, arbitrary: fc.constantFrom(...WORDS) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+);
+const argv = fc
+  .tuple(
+    fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...COMMANDS) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }),
+    fc.array(token, { maxLength: 8 }),
+  )
+  .map(([c, rest]) => [c, ...rest]);
 
 fuzzSuite('CLI arguments', __filename, {
   'exit 2 exactly when nothing was touched; never a TypeError or RangeError': async (ctx) => {

@@ -111,7 +111,13 @@ fuzzSuite('fault requests and durations', __filename, {
 
   'parseFaultSpec: a fault the lab accepts at a time within 24 h, or one Error': (ctx) => {
     const spec = fc.oneof(
-      fc.tuple(fc.constantFrom(...FAULT_KINDS, 'explode'), name, fc.option(fc.oneof(fc.constantFrom('0.001', '30', '1e-3', '300', '0', '-5'), fc.string({ maxLength: 8 })), { nil: undefined }), durationText)
+      fc
+        .tuple(
+          fc.constantFrom(...FAULT_KINDS, 'explode'),
+          name,
+          fc.option(fc.oneof(fc.constantFrom('0.001', '30', '1e-3', '300', '0', '-5'), fc.string({ maxLength: 8 })), { nil: undefined }),
+          durationText,
+        )
         .map(([k, n, v, t]) => `${k} ${n}${v === undefined ? '' : ` ${v}`}@${t}`),
       fc.string({ maxLength: 60 }),
     );

@@ -29,11 +29,17 @@ const properties = {
 if (!inFuzzWorker(__filename, properties)) {
   describe('fuzz harness', () => {
     it('ends a run that hangs and names its input', async () => {
-      await assert.rejects(runInWorker(__filename, 'hangs', { runTimeoutMs: 500 }), /hangs: one run took longer than 500 ms \(a hang\?\); its input:\n"the input that hangs"/);
+      await assert.rejects(
+        runInWorker(__filename, 'hangs', { runTimeoutMs: 500 }),
+        /hangs: one run took longer than 500 ms \(a hang\?\); its input:\n"the input that hangs"/,
+      );
     });
 
     it('ends a run that exhausts its bounded heap and names its input', async () => {
-      await assert.rejects(runInWorker(__filename, 'eats memory', { maxHeapMb: 32 }), /eats memory: ran out of its 32 MB heap; the input:\n"the input that eats memory"/);
+      await assert.rejects(
+        runInWorker(__filename, 'eats memory', { maxHeapMb: 32 }),
+        /eats memory: ran out of its 32 MB heap; the input:\n"the input that eats memory"/,
+      );
     });
 
     it('reports a failed property with its seed and the shrunk counterexample', async () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { chooseBootstrapNode, parseGrastate, parseStatusRows, survivorVerdict } from '../../src/roles/galera';
 
-const grastate = (seqno: number, safe: 0 | 1) => parseGrastate(`# GALERA saved state\nversion: 2.1\nuuid:    9acf4d34-acdb-11e6-bcc3-d3e36276629f\nseqno:   ${seqno}\nsafe_to_bootstrap: ${safe}\n`);
+const grastate = (seqno: number, safe: 0 | 1) =>
+  parseGrastate(`# GALERA saved state\nversion: 2.1\nuuid:    9acf4d34-acdb-11e6-bcc3-d3e36276629f\nseqno:   ${seqno}\nsafe_to_bootstrap: ${safe}\n`);
 
 describe('Galera bootstrap choice', () => {
   it('parses grastate.dat', () => {
@@ -31,7 +32,14 @@ describe('Galera bootstrap choice', () => {
   });
 
   it('refuses to guess when every seqno is unknown after crashes', () => {
-    assert.throws(() => chooseBootstrapNode([{ node: 'galera1', grastate: grastate(-1, 0) }, { node: 'galera2', grastate: grastate(-1, 0) }]), /no Galera node is known to be safe/);
+    assert.throws(
+      () =>
+        chooseBootstrapNode([
+          { node: 'galera1', grastate: grastate(-1, 0) },
+          { node: 'galera2', grastate: grastate(-1, 0) },
+        ]),
+      /no Galera node is known to be safe/,
+    );
   });
 
   it('parses SHOW STATUS rows', () => {
@@ -70,6 +78,9 @@ describe('Galera survivors without a Primary component', () => {
   });
 
   it('stopped nodes of unknown position never outrank a survivor', () => {
-    assert.equal(survivorVerdict([{ node: 'galera1', primary: false, lastCommitted: 3 }], [{ node: 'galera2', grastate: g(-1) }, { node: 'galera3' }]).kind, 'survivor');
+    assert.equal(
+      survivorVerdict([{ node: 'galera1', primary: false, lastCommitted: 3 }], [{ node: 'galera2', grastate: g(-1) }, { node: 'galera3' }]).kind,
+      'survivor',
+    );
   });
 });

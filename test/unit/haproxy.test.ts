@@ -18,7 +18,14 @@ describe('HAProxy configuration', () => {
   it('tuned: checks, retries with redispatch, L7 retries for idempotent requests only', () => {
     const cfg = renderHaproxyConfig(buildTopology('ha'));
     const web = section(cfg, 'backend web');
-    for (const line of ['retries 3', 'option redispatch 1', 'retry-on conn-failure empty-response response-timeout 502 504', 'http-request disable-l7-retry if METH_POST', 'option httpchk GET /lab/health.php', 'http-response set-header X-Served-By %s']) {
+    for (const line of [
+      'retries 3',
+      'option redispatch 1',
+      'retry-on conn-failure empty-response response-timeout 502 504',
+      'http-request disable-l7-retry if METH_POST',
+      'option httpchk GET /lab/health.php',
+      'http-response set-header X-Served-By %s',
+    ]) {
       assert.ok(web.includes(line), `backend web lacks "${line}"`);
     }
     assert.match(web, /default-server check inter 500ms fastinter 200ms downinter 1s fall 2 rise 2 observe layer7 error-limit 5 on-error fail-check/);
@@ -58,7 +65,10 @@ describe('HAProxy configuration', () => {
 describe('HAProxy runtime API access', () => {
   it('admin level only on the root-only Unix socket; the TCP socket published on the host is read-only', () => {
     for (const profile of ['tuned', 'defaults'] as const) {
-      const sockets = renderHaproxyConfig(buildTopology('ha'), profile).split('\n').filter((l) => /^\s*stats socket /.test(l)).map((l) => l.trim());
+      const sockets = renderHaproxyConfig(buildTopology('ha'), profile)
+        .split('\n')
+        .filter((l) => /^\s*stats socket /.test(l))
+        .map((l) => l.trim());
       assert.deepEqual(sockets, ['stats socket /run/haproxy/admin.sock mode 600 level admin', 'stats socket ipv4@0.0.0.0:9999 level user']);
     }
   });
@@ -66,12 +76,35 @@ describe('HAProxy runtime API access', () => {
   it('the admin transport runs lab-haproxy-admin in the HAProxy container (argv, no shell) and fails loudly', async () => {
     const docker = new FakeDocker();
     docker.addImage('img');
-    const id = await docker.containers.create({ name: 'lab-haproxy', image: 'img', hostname: 'haproxy', labels: {}, env: {}, network: 'n', aliases: [], ports: [], volumes: [], capAdd: [], devices: [], stopTimeoutS: 1 });
+    const id = await docker.containers.create({
+      name: 'lab-haproxy',
+      image: 'img',
+      hostname: 'haproxy',
+      labels: {},
+      env: {},
+      network: 'n',
+      aliases: [],
+      ports: [],
+      volumes: [],
+      capAdd: [],
+      devices: [],
+      stopTimeoutS: 1,
+    });
     let socketUp = true;
-    docker.execHandlers = [(_c, argv) => (argv[0] === 'lab-haproxy-admin' ? (socketUp ? { stdout: '\n', stderr: '', exitCode: 0 } : { stdout: '', stderr: 'lab-haproxy-admin: no admin socket at /run/haproxy/admin.sock', exitCode: 1 }) : undefined)];
+    docker.execHandlers = [
+      (_c, argv) =>
+        argv[0] === 'lab-haproxy-admin'
+          ? socketUp
+            ? { stdout: '\n', stderr: '', exitCode: 0 }
+            : { stdout: '', stderr: 'lab-haproxy-admin: no admin socket at /run/haproxy/admin.sock', exitCode: 1 }
+          : undefined,
+    ];
     const admin = new HaproxyRuntime(execRuntime(docker.containers, id));
     await admin.setServerState('web', 'web1', 'maint');
-    assert.deepEqual(docker.calls.filter((c) => c.startsWith('exec ')), ['exec haproxy lab-haproxy-admin set server web/web1 state maint']);
+    assert.deepEqual(
+      docker.calls.filter((c) => c.startsWith('exec ')),
+      ['exec haproxy lab-haproxy-admin set server web/web1 state maint'],
+    );
     socketUp = false;
     await assert.rejects(admin.setServerState('web', 'web1', 'ready'), /HAProxy admin socket: lab-haproxy-admin: no admin socket/);
   });
@@ -117,7 +150,7 @@ describe('HAProxy under overload (issue 16): queue at HAProxy, checks never wait
     return { web, servers: web.match(/^\s*server web\d.*$/gm) ?? [], defaults };
   };
 
-  it('WEB_APACHE_WORKERS is the web image\'s prefork MaxRequestWorkers (and ServerLimit allows it)', () => {
+  it("WEB_APACHE_WORKERS is the web image's prefork MaxRequestWorkers (and ServerLimit allows it)", () => {
     assert.equal(Number(/^\s*MaxRequestWorkers\s+(\d+)/m.exec(prefork)?.[1]), WEB_APACHE_WORKERS);
     assert.ok(Number(/^\s*ServerLimit\s+(\d+)/m.exec(prefork)?.[1]) >= WEB_APACHE_WORKERS);
   });
@@ -159,23 +192,32 @@ describe('HAProxy under overload (issue 16): queue at HAProxy, checks never wait
     assert.ok(ms(/timeout check (\d+)(ms|s)\b/, cfg) >= 2000);
   });
 
-  it('both profiles: HAProxy\'s own errors say why (termination state) in X-Lab-Term', () => {
+  it("both profiles: HAProxy's own errors say why (termination state) in X-Lab-Term", () => {
     for (const p of ['tuned', 'defaults'] as const) {
-      assert.match(section(renderHaproxyConfig(buildTopology('ha'), p), 'frontend web'), /http-after-response set-header X-Lab-Term %\[txn\.sess_term_state\] if \{ status ge 500 \}/);
+      assert.match(
+        section(renderHaproxyConfig(buildTopology('ha'), p), 'frontend web'),
+        /http-after-response set-header X-Lab-Term %\[txn\.sess_term_state\] if \{ status ge 500 \}/,
+      );
     }
   });
 
   it('defaults profile stays stock: no maxconn, no queue timeout, server keep-alive untouched', () => {
     const { web, servers } = webServers(renderHaproxyConfig(buildTopology('ha'), 'defaults'));
     assert.doesNotMatch(web, /maxconn|timeout queue|http-server-close|redispatch|retry-on|observe/);
-    assert.deepEqual(web.split('\n').map((l) => l.trim()).filter(Boolean), [
-      'balance roundrobin',
-      'option httpchk GET /lab/health.php',
-      'http-check expect status 200',
-      'http-response set-header X-Served-By %s',
-      'default-server check inter 2s fall 3 rise 2',
-      ...servers.map((s) => s.trim()),
-    ]);
+    assert.deepEqual(
+      web
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+      [
+        'balance roundrobin',
+        'option httpchk GET /lab/health.php',
+        'http-check expect status 200',
+        'http-response set-header X-Served-By %s',
+        'default-server check inter 2s fall 3 rise 2',
+        ...servers.map((s) => s.trim()),
+      ],
+    );
     assert.equal(servers.length, 3);
   });
 });

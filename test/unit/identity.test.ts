@@ -22,10 +22,7 @@ function setup() {
   docker.execHandlers = healthyClusterHandlers();
   const store = new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-identity-')));
   const steps: string[] = [];
-  const engine = new LabEngine(
-    fakeEngineDeps(docker, store, steps),
-    LAB,
-  );
+  const engine = new LabEngine(fakeEngineDeps(docker, store, steps), LAB);
   return { docker, store, engine, steps };
 }
 
@@ -81,7 +78,10 @@ describe('lab identity (fake engine)', () => {
     await engine.up();
     assert.deepEqual([...execsInto(docker, 'intruder'), ...execsInto(docker, 'intruder2')], [], 'up execs into an intruder');
     assert.ok(!docker.calls.includes('stop intruder'), 'down stopped the intruder');
-    assert.ok(steps.some((s) => /ignoring container intruder: .*not its id/.test(s)), steps.join('\n'));
+    assert.ok(
+      steps.some((s) => /ignoring container intruder: .*not its id/.test(s)),
+      steps.join('\n'),
+    );
     const own = (await engine.containers()).get('galera1')!;
     assert.equal(own.name, `${LAB}-galera1`);
 
@@ -100,7 +100,10 @@ describe('lab identity (fake engine)', () => {
   it('a foreign volume under a name the lab needs is refused with a clear error, not mounted', async () => {
     const { docker, engine } = setup();
     await docker.volumes.create(`${LAB}-galera1-data`, { [LABEL_LAB]: LAB, [LABEL_NODE]: 'galera1' });
-    await assert.rejects(engine.up(), /a volume named unit-id-galera1-data carries lab "unit-id"'s label but not its id .*docker volume rm unit-id-galera1-data/);
+    await assert.rejects(
+      engine.up(),
+      /a volume named unit-id-galera1-data carries lab "unit-id"'s label but not its id .*docker volume rm unit-id-galera1-data/,
+    );
     assert.ok(![...docker.containerMap.values()].some((c) => c.spec.volumes.some((v) => v.volume === `${LAB}-galera1-data`)));
   });
 

@@ -16,7 +16,9 @@ function fakeMoodle(): http.Server {
     const logged = /MoodleSession=in/.test(req.headers.cookie ?? '');
     const html = (body: string, cls = 'x') => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-served-by': 'web1' });
-      res.end(`<html><body id="page-${cls}" class="course-7 ${cls}">${logged ? `<a href="${base}/login/logout.php?sesskey=SK">Log out</a><script>M.cfg = {"sesskey":"SK"};</script>` : ''}${body}</body></html>`);
+      res.end(
+        `<html><body id="page-${cls}" class="course-7 ${cls}">${logged ? `<a href="${base}/login/logout.php?sesskey=SK">Log out</a><script>M.cfg = {"sesskey":"SK"};</script>` : ''}${body}</body></html>`,
+      );
     };
     const redirect = (to: string, cookie?: string) => {
       res.writeHead(303, { location: to, ...(cookie ? { 'set-cookie': cookie } : {}) });
@@ -27,23 +29,30 @@ function fakeMoodle(): http.Server {
     req.on('end', () => {
       const p = u.pathname;
       if (p === '/') return html('front');
-      if (p === '/login/index.php' && req.method === 'GET') return html('<form action="/login/index.php"><input type="hidden" name="logintoken" value="TOKEN1"></form>', 'login-index');
-      if (p === '/login/index.php') return new URLSearchParams(body).get('logintoken') === 'TOKEN1' ? redirect(`${base}/`, 'MoodleSession=in; path=/') : html('bad token', 'login-index');
+      if (p === '/login/index.php' && req.method === 'GET')
+        return html('<form action="/login/index.php"><input type="hidden" name="logintoken" value="TOKEN1"></form>', 'login-index');
+      if (p === '/login/index.php')
+        return new URLSearchParams(body).get('logintoken') === 'TOKEN1' ? redirect(`${base}/`, 'MoodleSession=in; path=/') : html('bad token', 'login-index');
       if (!logged) return redirect(`${base}/login/index.php`);
       if (p === '/course/view.php' && u.searchParams.get('name') === 'halab')
-        return html(`<a href="${base}/mod/forum/view.php?id=11">News</a><a href="${base}/mod/page/view.php?id=12">P</a><a href="${base}/mod/resource/view.php?id=14">R</a><a href="${base}/mod/forum/view.php?id=13">F</a>`);
+        return html(
+          `<a href="${base}/mod/forum/view.php?id=11">News</a><a href="${base}/mod/page/view.php?id=12">P</a><a href="${base}/mod/resource/view.php?id=14">R</a><a href="${base}/mod/forum/view.php?id=13">F</a>`,
+        );
       if (p === '/mod/page/view.php') return html('page');
       if (p === '/mod/forum/view.php' && u.searchParams.get('id') === '13') return html(`<a href="${base}/mod/forum/discuss.php?d=5">D</a>`);
       if (p === '/mod/forum/discuss.php') return html(`<a href="${base}/mod/forum/post.php?reply=55#mformforum">Reply</a>`);
       if (p === '/mod/forum/post.php' && req.method === 'GET')
-        return html(`<form action="${base}/mod/forum/post.php" method="post"><input name="reply" type="hidden" value="55"><input type="hidden" name="sesskey" value="SK"><input name="subject" value="Re: D"><textarea name="message[text]"></textarea><input type="submit" name="submitbutton" value="Post"></form>`);
+        return html(
+          `<form action="${base}/mod/forum/post.php" method="post"><input name="reply" type="hidden" value="55"><input type="hidden" name="sesskey" value="SK"><input name="subject" value="Re: D"><textarea name="message[text]"></textarea><input type="submit" name="submitbutton" value="Post"></form>`,
+        );
       if (p === '/mod/forum/post.php') {
         const f = new URLSearchParams(body);
         posts.push(f.get('message[text]') ?? '');
         return f.get('reply') === '55' && f.get('sesskey') === 'SK' ? redirect(`${base}/mod/forum/discuss.php?d=5#p99`) : html('error', 'errorbox');
       }
       if (p === '/user/index.php' && u.searchParams.get('id') === '7') return html('participants');
-      if (p === '/mod/resource/view.php' && u.searchParams.get('redirect') === '1') return redirect(`${base}/pluginfile.php/33/mod_resource/content/1/smallfile0.dat`);
+      if (p === '/mod/resource/view.php' && u.searchParams.get('redirect') === '1')
+        return redirect(`${base}/pluginfile.php/33/mod_resource/content/1/smallfile0.dat`);
       if (p.startsWith('/pluginfile.php/')) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         return res.end(Buffer.alloc(1000));
@@ -79,8 +88,30 @@ describe('journeys against a stand-in server', () => {
       (s) => samples.push(s),
       stop.signal,
     );
-    assert.deepEqual(samples.filter((s) => !s.success).map((s) => `${s.label}: ${s.message}`), []);
-    assert.deepEqual(samples.map((s) => s.label), ['front', 'login-page', 'login', 'front', 'course', 'page', 'course', 'forum', 'discussion', 'reply-form', 'reply-post', 'course', 'participants', 'download', 'logout']);
+    assert.deepEqual(
+      samples.filter((s) => !s.success).map((s) => `${s.label}: ${s.message}`),
+      [],
+    );
+    assert.deepEqual(
+      samples.map((s) => s.label),
+      [
+        'front',
+        'login-page',
+        'login',
+        'front',
+        'course',
+        'page',
+        'course',
+        'forum',
+        'discussion',
+        'reply-form',
+        'reply-post',
+        'course',
+        'participants',
+        'download',
+        'logout',
+      ],
+    );
     assert.ok(samples.every((s) => (MOODLE_LABELS as readonly string[]).includes(s.label)));
     assert.equal(samples.find((s) => s.label === 'download')!.bytes, 1000);
     assert.equal(samples[0]!.node, 'web1');
@@ -128,8 +159,13 @@ describe('journeys against a stand-in server', () => {
     try {
       const ledger = new IntegrityLedger();
       const samples: Sample[] = [];
-      await runUsers(probeJourney({ entry, ledger, runId: 't' }), { users: 2, durationMs: 300, rampUpMs: 0, thinkMinMs: 0, thinkMaxMs: 0 }, (s) => samples.push(s));
-      assert.deepEqual(samples.filter((s) => !s.success).map((s) => `${s.label}: ${s.message}`), []);
+      await runUsers(probeJourney({ entry, ledger, runId: 't' }), { users: 2, durationMs: 300, rampUpMs: 0, thinkMinMs: 0, thinkMaxMs: 0 }, (s) =>
+        samples.push(s),
+      );
+      assert.deepEqual(
+        samples.filter((s) => !s.success).map((s) => `${s.label}: ${s.message}`),
+        [],
+      );
       assert.deepEqual([...new Set(samples.map((s) => s.label))].sort(), [...PROBE_LABELS].sort());
       assert.ok(ledger.dbWrites.size >= 2 && ledger.files.size >= 2 && ledger.sessions.size === 2);
       store.delete('db1');

@@ -26,6 +26,10 @@ describe('npm run lab: the CLI bundle', function () {
       const runs = await Promise.all([1, 2, 3, 4].map(() => lab(['help'])));
       for (const r of runs) assert.equal(r.code, 0, r.stderr);
     }
-    assert.deepEqual(fs.readdirSync(path.join(ROOT, 'dist')).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
+    assert.deepEqual(
+      fs.readdirSync(path.join(ROOT, 'dist')).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temporary file left behind',
+    );
   });
 });

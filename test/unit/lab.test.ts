@@ -12,7 +12,6 @@ import { ALL_UP_STAT, fakeEngineDeps, upProbes } from '../support/engine';
 
 // HAProxy's `show stat` with every server of the ha topology UP.
 
-
 function setup(lab = 'unit-lab') {
   const docker = new FakeDocker();
   docker.addImage('debian:trixie-slim');
@@ -20,10 +19,7 @@ function setup(lab = 'unit-lab') {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-unit-'));
   const store = new StateStore(home);
   const steps: string[] = [];
-  const engine = new LabEngine(
-    fakeEngineDeps(docker, store, steps),
-    lab,
-  );
+  const engine = new LabEngine(fakeEngineDeps(docker, store, steps), lab);
   return { docker, store, engine, steps };
 }
 
@@ -74,7 +70,10 @@ describe('lab lifecycle (fake engine)', () => {
     await engine.up();
     docker.calls = [];
     await engine.down();
-    assert.deepEqual(order(docker.calls, 'stop ').filter((n) => n.startsWith('galera')), ['galera3', 'galera2', 'galera1']);
+    assert.deepEqual(
+      order(docker.calls, 'stop ').filter((n) => n.startsWith('galera')),
+      ['galera3', 'galera2', 'galera1'],
+    );
     // The node that left last is the one grastate marks safe; pretend galera2 left last this time.
     for (const c of docker.containerMap.values()) {
       const name = c.spec.hostname;
@@ -103,8 +102,14 @@ describe('lab lifecycle (fake engine)', () => {
 
   it('a node that never gets ready fails up with its name and last log lines; destroy still cleans', async () => {
     const { docker, engine } = setup();
-    docker.execHandlers.unshift((c, argv) => (c.spec.hostname === 'galera2' && argv[0] === 'mariadb' ? { stdout: 'wsrep_local_state_comment\tJoining\n', stderr: '', exitCode: 0 } : undefined));
-    await assert.rejects(engine.up(), (err: unknown) => err instanceof NodeFailedError && err.node === 'galera2' && /wsrep_local_state_comment=Joining/.test(err.message) && /last line/.test(err.logs));
+    docker.execHandlers.unshift((c, argv) =>
+      c.spec.hostname === 'galera2' && argv[0] === 'mariadb' ? { stdout: 'wsrep_local_state_comment\tJoining\n', stderr: '', exitCode: 0 } : undefined,
+    );
+    await assert.rejects(
+      engine.up(),
+      (err: unknown) =>
+        err instanceof NodeFailedError && err.node === 'galera2' && /wsrep_local_state_comment=Joining/.test(err.message) && /last line/.test(err.logs),
+    );
     await engine.destroy();
     assert.deepEqual(await engine.leftovers(), { containers: 0, networks: 0, volumes: 0, images: 0 });
   });
@@ -124,7 +129,7 @@ describe('lab lifecycle (fake engine)', () => {
     await assert.rejects(engine.up({ webCount: 4 }), /exists with 3 web nodes/);
   });
 
-  it('a failed image build surfaces the build\'s own error', async () => {
+  it("a failed image build surfaces the build's own error", async () => {
     const { docker, engine } = setup();
     docker.images.build = async () => {
       throw new Error("The command '/bin/sh -c apt-get install -y nosuchpkg' returned a non-zero code: 100");
@@ -135,7 +140,12 @@ describe('lab lifecycle (fake engine)', () => {
 });
 
 /** Makes one call of the fake engine throw once, as if `up` were interrupted right there (Ctrl-C, Docker gone). */
-function interruptOnce<K extends 'containers' | 'volumes' | 'networks'>(docker: FakeDocker, client: K, method: string, when: (...args: unknown[]) => boolean): void {
+function interruptOnce<K extends 'containers' | 'volumes' | 'networks'>(
+  docker: FakeDocker,
+  client: K,
+  method: string,
+  when: (...args: unknown[]) => boolean,
+): void {
   const target = docker[client] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   const original = target[method]!;
   let fired = false;
@@ -153,7 +163,9 @@ describe('up resumes an interrupted up (fake engine)', () => {
   const resumable = () => {
     const lab = setup();
     lab.docker.execHandlers.unshift((_c, argv) =>
-      argv[0] === 'mariadb' && argv.join(' ').includes('Variable_name IN') ? { stdout: 'wsrep_local_state_comment\tSynced\nwsrep_cluster_status\tPrimary\nwsrep_ready\tON\n', stderr: '', exitCode: 0 } : undefined,
+      argv[0] === 'mariadb' && argv.join(' ').includes('Variable_name IN')
+        ? { stdout: 'wsrep_local_state_comment\tSynced\nwsrep_cluster_status\tPrimary\nwsrep_ready\tON\n', stderr: '', exitCode: 0 }
+        : undefined,
     );
     return lab;
   };
@@ -231,7 +243,11 @@ describe('up resumes an interrupted up (fake engine)', () => {
       return create(name, labels);
     };
     await engine.up();
-    assert.deepEqual(createdAgain.filter((v) => volumes.includes(v)), [], 'existing volumes are reused');
+    assert.deepEqual(
+      createdAgain.filter((v) => volumes.includes(v)),
+      [],
+      'existing volumes are reused',
+    );
     assert.equal(docker.containerMap.size, 11);
     const gluster2 = [...docker.containerMap.values()].find((c) => c.spec.hostname === 'gluster2')!;
     assert.deepEqual(gluster2.spec.volumes.map((v) => v.volume).sort(), ['unit-lab-gluster2-bricks', 'unit-lab-gluster2-glusterd']);
@@ -240,9 +256,20 @@ describe('up resumes an interrupted up (fake engine)', () => {
 });
 
 describe('status and HAProxy admin (fake engine)', () => {
-  const status = (docker: FakeDocker, engine: LabEngine) =>
-    collectStatus({ docker, ...upProbes() }, 'unit-lab', engine.state());
-  const info = ['# Memory', 'used_memory:1234567', 'used_memory_human:1.18M', '', '# Errorstats', 'errorstat_NOAUTH:count=1', '', '# Keyspace', 'db0:keys=5,expires=2,avg_ttl=0', 'db1:keys=2,expires=0,avg_ttl=0', ''].join('\r\n');
+  const status = (docker: FakeDocker, engine: LabEngine) => collectStatus({ docker, ...upProbes() }, 'unit-lab', engine.state());
+  const info = [
+    '# Memory',
+    'used_memory:1234567',
+    'used_memory_human:1.18M',
+    '',
+    '# Errorstats',
+    'errorstat_NOAUTH:count=1',
+    '',
+    '# Keyspace',
+    'db0:keys=5,expires=2,avg_ttl=0',
+    'db1:keys=2,expires=0,avg_ttl=0',
+    '',
+  ].join('\r\n');
 
   it('Redis is up when an authenticated PING answers PONG, although INFO keeps errorstat_NOAUTH from a stray client', async () => {
     const { docker, engine } = setup();
@@ -260,8 +287,12 @@ describe('status and HAProxy admin (fake engine)', () => {
   it('Redis is down when PING does not answer PONG (wrong password, or no answer)', async () => {
     const { docker, engine } = setup();
     await engine.up();
-    docker.execHandlers.unshift((_c, argv) => (argv[0] === 'redis-cli' && argv[1] === 'ping' ? { stdout: 'NOAUTH Authentication required.\n', stderr: '', exitCode: 0 } : undefined));
-    docker.execHandlers.unshift((_c, argv) => (argv[0] === 'redis-cli' && argv[1] === 'info' ? { stdout: 'used_memory:1\r\n', stderr: '', exitCode: 0 } : undefined));
+    docker.execHandlers.unshift((_c, argv) =>
+      argv[0] === 'redis-cli' && argv[1] === 'ping' ? { stdout: 'NOAUTH Authentication required.\n', stderr: '', exitCode: 0 } : undefined,
+    );
+    docker.execHandlers.unshift((_c, argv) =>
+      argv[0] === 'redis-cli' && argv[1] === 'info' ? { stdout: 'used_memory:1\r\n', stderr: '', exitCode: 0 } : undefined,
+    );
     const s = await status(docker, engine);
     assert.equal(s.redis.up, false);
     assert.equal(s.redis.keys, undefined);
@@ -271,10 +302,17 @@ describe('status and HAProxy admin (fake engine)', () => {
   it('state changes go to the admin socket inside the HAProxy container (docker exec), never to the published port', async () => {
     const { docker, engine } = setup();
     await engine.up();
-    docker.execHandlers.unshift((c, argv) => (c.spec.hostname === 'haproxy' && argv[0] === 'lab-haproxy-admin' ? { stdout: argv[1] === 'show stat' ? ALL_UP_STAT.replace('web,web2,UP', 'web,web2,DRAIN') : '\n', stderr: '', exitCode: 0 } : undefined));
+    docker.execHandlers.unshift((c, argv) =>
+      c.spec.hostname === 'haproxy' && argv[0] === 'lab-haproxy-admin'
+        ? { stdout: argv[1] === 'show stat' ? ALL_UP_STAT.replace('web,web2,UP', 'web,web2,DRAIN') : '\n', stderr: '', exitCode: 0 }
+        : undefined,
+    );
     const admin = await engine.haproxyAdmin();
     await admin.setServerState('web', 'web2', 'drain');
-    assert.ok(docker.calls.includes('exec haproxy lab-haproxy-admin set server web/web2 state drain'), docker.calls.filter((c) => c.startsWith('exec haproxy')).join('\n'));
+    assert.ok(
+      docker.calls.includes('exec haproxy lab-haproxy-admin set server web/web2 state drain'),
+      docker.calls.filter((c) => c.startsWith('exec haproxy')).join('\n'),
+    );
     assert.equal((await admin.servers()).find((r) => r.server === 'web2')?.status, 'DRAIN');
     await engine.down();
     await assert.rejects(engine.haproxyAdmin(), /haproxy is exited: its runtime API needs it running/);

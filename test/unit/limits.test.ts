@@ -34,17 +34,29 @@ describe('limits', () => {
       assert.equal(parseDuration('86400'), MAX_DURATION_MS);
       assert.throws(() => parseDuration('1441m', '--for'), /^Error: invalid --for "1441m": at most 24 h \(1440m\)$/);
       assert.throws(() => parseDuration('2147484s', '--duration'), /invalid --duration "2147484s": at most 24 h/);
-      assert.throws(() => parseDuration(`${'9'.repeat(400)}s`, 'wait'), (e: Error) => /at most 24 h/.test(e.message) && e.message.length < 120);
+      assert.throws(
+        () => parseDuration(`${'9'.repeat(400)}s`, 'wait'),
+        (e: Error) => /at most 24 h/.test(e.message) && e.message.length < 120,
+      );
     });
 
     it('CLI: `fault stop web2 --for 2147484s` is a usage error, before Docker is touched', async () => {
       const d = deps();
-      await assert.rejects(runCli(['fault', 'stop', 'web2', '--for', '2147484s'], io().x, d), (e: unknown) => e instanceof UsageError && /at most 24 h/.test(e.message));
+      await assert.rejects(
+        runCli(['fault', 'stop', 'web2', '--for', '2147484s'], io().x, d),
+        (e: unknown) => e instanceof UsageError && /at most 24 h/.test(e.message),
+      );
       assert.deepEqual(d.docker.calls, []);
     });
 
     it('CLI: load --duration, --ramp-up, --heal-at and --fault times above 24 h are usage errors', async () => {
-      for (const args of [['--duration', '25h'], ['--duration', '1441m'], ['--ramp-up', '90000s'], ['--fault', 'kill web2@90000s'], ['--think', '1s-99999999999999s']]) {
+      for (const args of [
+        ['--duration', '25h'],
+        ['--duration', '1441m'],
+        ['--ramp-up', '90000s'],
+        ['--fault', 'kill web2@90000s'],
+        ['--think', '1s-99999999999999s'],
+      ]) {
         const d = deps();
         await assert.rejects(runCli(['load', ...args], io().x, d), UsageError, args.join(' '));
         assert.deepEqual(d.docker.calls, []);
@@ -72,14 +84,23 @@ describe('limits', () => {
     it('0.001 %, 0.005 %, 33.333 % and 0 are refused (they would be applied as 0.0000, 0.0001 or 0.3333)', () => {
       for (const pct of [0.001, 0.005, 33.333, 0, -1, 100.01, NaN, Infinity]) {
         assert.equal(isLossPct(pct), false, String(pct));
-        assert.match(faultRequestProblem({ kind: 'loss', nodes: ['web1'], lossPct: pct }) ?? '', /--percent between 0 and 100: from 0\.01 to 100, at most two decimals/);
+        assert.match(
+          faultRequestProblem({ kind: 'loss', nodes: ['web1'], lossPct: pct }) ?? '',
+          /--percent between 0 and 100: from 0\.01 to 100, at most two decimals/,
+        );
       }
     });
 
     it('CLI: `fault loss web1 --percent 0.001` is a usage error before Docker is touched; so is --fault "loss web1 0.001@5s"', async () => {
       const d = deps();
-      await assert.rejects(runCli(['fault', 'loss', 'web1', '--percent', '0.001'], io().x, d), (e: unknown) => e instanceof UsageError && /from 0\.01 to 100/.test(e.message));
-      await assert.rejects(runCli(['load', '--fault', 'loss web1 0.001@5s'], io().x, d), (e: unknown) => e instanceof UsageError && /from 0\.01 to 100/.test(e.message));
+      await assert.rejects(
+        runCli(['fault', 'loss', 'web1', '--percent', '0.001'], io().x, d),
+        (e: unknown) => e instanceof UsageError && /from 0\.01 to 100/.test(e.message),
+      );
+      await assert.rejects(
+        runCli(['load', '--fault', 'loss web1 0.001@5s'], io().x, d),
+        (e: unknown) => e instanceof UsageError && /from 0\.01 to 100/.test(e.message),
+      );
       assert.deepEqual(d.docker.calls, []);
       assert.throws(() => parseFaultSpec('loss web1 0.001@5s'), /from 0\.01 to 100/);
     });
@@ -96,7 +117,10 @@ describe('limits', () => {
       const file = path.join(dir, 'big.yaml');
       fs.writeFileSync(file, 'name: t\nsteps:\n  - up\n');
       fs.truncateSync(file, 100 * 1024 * 1024);
-      assert.throws(() => loadScenario(file, BUILTINS), (e: unknown) => e instanceof ScenarioFileError && e.message === `${file}: the file is 100 MB; a scenario may be at most 1 MB`);
+      assert.throws(
+        () => loadScenario(file, BUILTINS),
+        (e: unknown) => e instanceof ScenarioFileError && e.message === `${file}: the file is 100 MB; a scenario may be at most 1 MB`,
+      );
     });
 
     it('exactly 1 MB is read; one byte more is not', () => {
@@ -112,7 +136,10 @@ describe('limits', () => {
       const file = path.join(dir, 'latin1.yaml');
       const head = Buffer.from('name: t\nsteps:\n  - say: caf');
       fs.writeFileSync(file, Buffer.concat([head, Buffer.from([0xe9, 0x0a])]));
-      assert.throws(() => loadScenario(file, BUILTINS), (e: unknown) => e instanceof ScenarioFileError && e.message === `${file}: not valid UTF-8 at byte ${head.length}`);
+      assert.throws(
+        () => loadScenario(file, BUILTINS),
+        (e: unknown) => e instanceof ScenarioFileError && e.message === `${file}: not valid UTF-8 at byte ${head.length}`,
+      );
     });
 
     it('strict UTF-8: overlongs, surrogates, code points above U+10FFFF and truncated sequences are refused where they start', () => {
@@ -134,11 +161,17 @@ describe('limits', () => {
 
     it('a FIFO or a device is refused, not read (reading would block or never end)', function () {
       if (process.platform === 'win32' || !fs.existsSync('/dev/zero')) this.skip();
-      assert.throws(() => loadScenario('/dev/zero', BUILTINS), (e: unknown) => e instanceof ScenarioFileError && e.message === '/dev/zero: not a regular file');
+      assert.throws(
+        () => loadScenario('/dev/zero', BUILTINS),
+        (e: unknown) => e instanceof ScenarioFileError && e.message === '/dev/zero: not a regular file',
+      );
     });
 
     it('missing files and unknown built-ins are ScenarioFileErrors (input errors), not ScenarioErrors', () => {
-      assert.throws(() => loadScenario(path.join(dir, 'nope.yaml'), BUILTINS), (e: unknown) => e instanceof ScenarioFileError && !(e instanceof ScenarioError) && /not found/.test(e.message));
+      assert.throws(
+        () => loadScenario(path.join(dir, 'nope.yaml'), BUILTINS),
+        (e: unknown) => e instanceof ScenarioFileError && !(e instanceof ScenarioError) && /not found/.test(e.message),
+      );
       assert.throws(() => loadScenario('paper-failovr', BUILTINS), ScenarioFileError);
     });
   });

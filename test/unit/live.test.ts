@@ -15,7 +15,16 @@ import type { LoadResult } from '../../src/metrics/export';
 import { MetricsRecorder } from '../../src/metrics/recorder';
 import type { Sample } from '../../src/metrics/types';
 import type { FaultRequest } from '../../src/protocol/faults';
-import { ExportReportIntent, LoadStartIntent, LoadStopIntent, Ready, ScenarioRunIntent, ScenarioStopIntent, validateIncoming, WireMessage } from '../../src/protocol/messages';
+import {
+  ExportReportIntent,
+  LoadStartIntent,
+  LoadStopIntent,
+  Ready,
+  ScenarioRunIntent,
+  ScenarioStopIntent,
+  validateIncoming,
+  WireMessage,
+} from '../../src/protocol/messages';
 import type { LabSnapshot, LoadMetrics, TimelineEvent } from '../../src/protocol/snapshot';
 import type { LabStatus } from '../../src/protocol/status';
 import type { Scenario } from '../../src/scenarios/types';
@@ -30,7 +39,20 @@ const settle = () => new Promise((r) => setImmediate(r));
 const T0 = 1_700_000_000_000;
 
 function sample(at: number, elapsedMs: number, success = true): Sample {
-  return { label: 'front', startMs: at, intendedStartMs: at, elapsedMs, success, status: success ? 200 : 0, message: success ? 'OK' : 'refused', bytes: 10, sentBytes: 10, thread: 'vu 1', url: '/', activeThreads: 10 };
+  return {
+    label: 'front',
+    startMs: at,
+    intendedStartMs: at,
+    elapsedMs,
+    success,
+    status: success ? 200 : 0,
+    message: success ? 'OK' : 'refused',
+    bytes: 10,
+    sentBytes: 10,
+    thread: 'vu 1',
+    url: '/',
+    activeThreads: 10,
+  };
 }
 
 const RESULT: LoadResult = {
@@ -79,7 +101,12 @@ function fakeLoad() {
 
 function fakeLab(status: Partial<LabStatus> = {}) {
   const calls: string[] = [];
-  const st: LabStatus = { ...labStatus(0), lab: 'ui-unit', endpoints: { moodle: 'http://localhost:8080', haproxyStats: 'http://127.0.0.1:1/stats' }, ...status };
+  const st: LabStatus = {
+    ...labStatus(0),
+    lab: 'ui-unit',
+    endpoints: { moodle: 'http://localhost:8080', haproxyStats: 'http://127.0.0.1:1/stats' },
+    ...status,
+  };
   return {
     calls,
     lab: {
@@ -181,7 +208,11 @@ describe('LoadSession', () => {
     const load = fakeLoad();
     const { lab, calls } = fakeLab();
     const live = new LabLive({ lab, store: fakeSink().sink, builtinDir: '/nonexistent', reportsDir: os.tmpdir(), startLoad: load.startLoad });
-    const actions = live.actions({ fault: async (r) => (await lab.fault(r), 'direct'), heal: async (n) => (await lab.heal(n), 'direct'), maintenance: async () => 'ok' });
+    const actions = live.actions({
+      fault: async (r) => (await lab.fault(r), 'direct'),
+      heal: async (n) => (await lab.heal(n), 'direct'),
+      maintenance: async () => 'ok',
+    });
     assert.equal(await actions.fault({ kind: 'kill', nodes: ['web2'] }), 'direct');
     await live.startLoad({ users: 5, durationS: 10, journey: 'probe' });
     assert.match(await actions.fault({ kind: 'kill', nodes: ['web2'] }), /recorded in the running load/);
@@ -199,7 +230,14 @@ describe('LabLive', () => {
     try {
       const load = fakeLoad();
       const out = fakeSink();
-      const live = new LabLive({ lab: fakeLab().lab, store: out.sink, builtinDir: '/nonexistent', reportsDir: dir, startLoad: load.startLoad, now: () => T0 + 20_000 });
+      const live = new LabLive({
+        lab: fakeLab().lab,
+        store: out.sink,
+        builtinDir: '/nonexistent',
+        reportsDir: dir,
+        startLoad: load.startLoad,
+        now: () => T0 + 20_000,
+      });
       assert.throws(() => live.exportReport(), /nothing to report yet/);
       await live.startLoad({ users: 10, durationS: 20, journey: 'probe' });
       load.window(0)({ atMs: T0 + 1000, requests: 5, failures: 1, p50: 10, p95: 20, max: 30 });
@@ -222,7 +260,14 @@ describe('LabLive', () => {
   });
 
   it('refuses to wrap a failed load run', () => {
-    assert.throws(() => loadAsScenarioResult({ info: { label: 'load', users: 1, durationMs: 1000, journey: 'probe', startedAt: T0 }, error: 'boom', series: [], endedAt: T0 }, 'x'), /boom/);
+    assert.throws(
+      () =>
+        loadAsScenarioResult(
+          { info: { label: 'load', users: 1, durationMs: 1000, journey: 'probe', startedAt: T0 }, error: 'boom', series: [], endedAt: T0 },
+          'x',
+        ),
+      /boom/,
+    );
   });
 
   it('runs a scenario with narration and step progress in the snapshot, one at a time, and tells its end', async () => {
@@ -253,19 +298,39 @@ describe('LabLive', () => {
     const last = views.at(-1)!;
     assert.equal(last.running, false);
     assert.equal(last.passed, true);
-    assert.deepEqual(last.steps.map((s) => s.state), ['passed', 'passed', 'passed', 'passed']);
+    assert.deepEqual(
+      last.steps.map((s) => s.state),
+      ['passed', 'passed', 'passed', 'passed'],
+    );
     assert.match(last.steps[0]!.text, /implicit/);
     assert.ok(out.notes.some((n) => n.kind === 'say' && /Watch web2/.test(n.text)));
-    assert.ok(out.notes.some((n) => n.kind === 'fault' && /kill web2/.test(n.text)), 'a fault marker for the chart');
+    assert.ok(
+      out.notes.some((n) => n.kind === 'fault' && /kill web2/.test(n.text)),
+      'a fault marker for the chart',
+    );
     assert.ok(out.live.some((p) => p.reportReady === 'scenario unit'));
     assert.equal(live.lastResult()?.name, 'unit');
   });
 
   it('cancels a scenario: its waits end and the steps left are not run', async () => {
     const out = fakeSink();
-    const live = new LabLive({ lab: fakeLab({ state: 'running' }).lab, store: out.sink, builtinDir: '/nonexistent', reportsDir: os.tmpdir(), startLoad: fakeLoad().startLoad });
+    const live = new LabLive({
+      lab: fakeLab({ state: 'running' }).lab,
+      store: out.sink,
+      builtinDir: '/nonexistent',
+      reportsDir: os.tmpdir(),
+      startLoad: fakeLoad().startLoad,
+    });
     const pos = { line: 1, col: 1 };
-    const { done } = await live.startScenario({ name: 'long', topology: { preset: 'ha' }, source: 't', steps: [{ kind: 'wait', ms: 60_000, pos, text: 'wait 60s' }, { kind: 'say', message: 'never', pos, text: 'say' }] });
+    const { done } = await live.startScenario({
+      name: 'long',
+      topology: { preset: 'ha' },
+      source: 't',
+      steps: [
+        { kind: 'wait', ms: 60_000, pos, text: 'wait 60s' },
+        { kind: 'say', message: 'never', pos, text: 'say' },
+      ],
+    });
     await settle();
     assert.match(live.stopScenario(), /cancelling/);
     const r = await done;
@@ -307,10 +372,16 @@ describe('DashboardSession: live intents', () => {
     const sent: WireMessage[] = [];
     let deliver: (raw: unknown) => Promise<void> | void = () => undefined;
     const transport: Transport = { post: (m) => sent.push(m), onMessage: (l) => ((deliver = l), () => undefined) };
-    const session = new DashboardSession(transport, { store, actions: { fault: async () => 'f', heal: async () => 'h', maintenance: async () => 'm' }, live, reportUrl: (f) => `/reports/${path.basename(f)}?token=t` });
+    const session = new DashboardSession(transport, {
+      store,
+      actions: { fault: async () => 'f', heal: async () => 'h', maintenance: async () => 'm' },
+      live,
+      reportUrl: (f) => `/reports/${path.basename(f)}?token=t`,
+    });
     return { store, sent, session, deliver: (m: unknown) => session.handle(m), _d: deliver };
   }
-  const reply = (sent: WireMessage[], id: string) => sent.find((m) => m.method === 'reply' && m.id === id)?.params as { ok: boolean; detail?: string; error?: string; url?: string };
+  const reply = (sent: WireMessage[], id: string) =>
+    sent.find((m) => m.method === 'reply' && m.id === id)?.params as { ok: boolean; detail?: string; error?: string; url?: string };
 
   it('routes load, scenario and export intents to the live controls; replies with a report link', async () => {
     const calls: string[] = [];
@@ -337,7 +408,13 @@ describe('DashboardSession: live intents', () => {
     const { sent, deliver } = setup();
     await deliver(LoadStartIntent.create('a', {}));
     assert.match(reply(sent, 'a').error ?? '', /not available/);
-    const s2 = setup({ startLoad: async () => Promise.reject(new Error('a load is already running')), stopLoad: async () => '', runScenario: async () => '', stopScenario: async () => '', exportReport: async () => ({ detail: '' }) });
+    const s2 = setup({
+      startLoad: async () => Promise.reject(new Error('a load is already running')),
+      stopLoad: async () => '',
+      runScenario: async () => '',
+      stopScenario: async () => '',
+      exportReport: async () => ({ detail: '' }),
+    });
     await s2.deliver(LoadStartIntent.create('x', {}));
     assert.deepEqual(reply(s2.sent, 'x'), { ok: false, error: 'a load is already running' });
   });
@@ -347,7 +424,10 @@ describe('DashboardSession: live intents', () => {
     await store.refresh();
     await deliver({ method: 'fault', id: 'f', params: { request: { kind: 'kill', nodes: ['web2'] } } });
     await deliver({ method: 'heal', id: 'h', params: {} });
-    const kinds = store.current()!.events.filter((e) => e.kind).map((e) => `${e.kind} ${e.node ?? ''}`);
+    const kinds = store
+      .current()!
+      .events.filter((e) => e.kind)
+      .map((e) => `${e.kind} ${e.node ?? ''}`);
     assert.deepEqual(kinds, ['fault web2', 'heal ']);
   });
 
@@ -365,14 +445,36 @@ describe('DashboardSession: live intents', () => {
 });
 
 describe('dashboard view: chart, tiles, load line', () => {
-  const ev = (seq: number, atMs: number, kind: TimelineEvent['kind'], text: string): TimelineEvent => ({ seq, atMs, kind, text, source: 'action', severity: 'info' });
+  const ev = (seq: number, atMs: number, kind: TimelineEvent['kind'], text: string): TimelineEvent => ({
+    seq,
+    atMs,
+    kind,
+    text,
+    source: 'action',
+    severity: 'info',
+  });
 
   it('puts fault and heal markers where they happened, and failures as bars', () => {
     const series = Array.from({ length: 20 }, (_, i) => ({ atMs: T0 + i * 1000, p95Ms: 100 + i, p50Ms: 50, errors: i === 5 ? 3 : 0 }));
-    const m = chartModel({ series, startedAtMs: T0, durationMs: 20_000, running: true }, [ev(1, T0 + 5000, 'fault', 'dashboard: fault kill web2'), ev(2, T0 + 15_000, 'heal', 'dashboard: heal all'), ev(3, T0 + 6000, undefined, 'other'), ev(4, T0 - 60_000, 'fault', 'old')], { width: 240, height: 100, left: 20, right: 20, top: 0, bottom: 0 })!;
+    const m = chartModel(
+      { series, startedAtMs: T0, durationMs: 20_000, running: true },
+      [
+        ev(1, T0 + 5000, 'fault', 'dashboard: fault kill web2'),
+        ev(2, T0 + 15_000, 'heal', 'dashboard: heal all'),
+        ev(3, T0 + 6000, undefined, 'other'),
+        ev(4, T0 - 60_000, 'fault', 'old'),
+      ],
+      { width: 240, height: 100, left: 20, right: 20, top: 0, bottom: 0 },
+    )!;
     assert.equal(m.xStartMs, T0);
     assert.equal(m.xEndMs, T0 + 20_000);
-    assert.deepEqual(m.markers.map((x) => [x.kind, Math.round(x.x), x.label]), [['fault', 70, 'kill web2'], ['heal', 170, 'heal all']]);
+    assert.deepEqual(
+      m.markers.map((x) => [x.kind, Math.round(x.x), x.label]),
+      [
+        ['fault', 70, 'kill web2'],
+        ['heal', 170, 'heal all'],
+      ],
+    );
     assert.equal(m.bars.length, 1);
     assert.equal(m.bars[0]!.errors, 3);
     assert.equal(m.yMaxMs, 200);
@@ -383,7 +485,18 @@ describe('dashboard view: chart, tiles, load line', () => {
   });
 
   it('tiles show numbers once the run has requests; the load line tells what runs', () => {
-    const m: LoadMetrics = { running: true, availability: 0.98, errorRate: 0.02, apdex: 0.9, p95Ms: 123.4, requests: 0, users: 10, journey: 'probe', durationMs: 20_000, startedAtMs: Date.now() };
+    const m: LoadMetrics = {
+      running: true,
+      availability: 0.98,
+      errorRate: 0.02,
+      apdex: 0.9,
+      p95Ms: 123.4,
+      requests: 0,
+      users: 10,
+      journey: 'probe',
+      durationMs: 20_000,
+      startedAtMs: Date.now(),
+    };
     assert.equal(tileValues(labSnapshot(0, { metrics: m })).find((t) => t.key === 'p95')?.value, '—');
     const t = tileValues(labSnapshot(0, { metrics: { ...m, requests: 50 } }));
     assert.equal(t.find((x) => x.key === 'p95')?.value, '123 ms');

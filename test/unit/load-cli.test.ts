@@ -7,7 +7,11 @@ import { StateStore } from '../../src/engine/state';
 import { FakeDocker } from '../support/fake-docker';
 
 describe('CLI load', () => {
-  const deps = () => ({ docker: new FakeDocker(), store: new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-load-'))), labRoot: path.resolve(__dirname, '../../lab') });
+  const deps = () => ({
+    docker: new FakeDocker(),
+    store: new StateStore(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-load-'))),
+    labRoot: path.resolve(__dirname, '../../lab'),
+  });
   const io = (): CliIo => ({ out: () => undefined, err: () => undefined, env: {} });
 
   it('bad options are usage errors, before Docker is touched', async () => {

@@ -54,17 +54,19 @@ describe('load generator', () => {
   it("paced: one slot schedule shared by all users (JMeter's shared Constant Throughput Timer); a slot is the request's intended start", async () => {
     const clock = virtualClock();
     const samples: Sample[] = [];
-    await clock.run(runUsers(
-      async (vu) => {
-        await vu.request('a', 'u', async () => {
-          await clock.sleep(vu.id === 2 && vu.iteration === 0 ? 2500 : 100);
-          return { value: undefined, outcome: ok('u') };
-        });
-      },
-      // 120 samples per minute = one request every 500 ms, whatever the number of users.
-      { users: 5, durationMs: 10_000, rampUpMs: 0, thinkMinMs: 0, thinkMaxMs: 0, throughputPerMin: 120, clock },
-      (s) => samples.push(s),
-    ));
+    await clock.run(
+      runUsers(
+        async (vu) => {
+          await vu.request('a', 'u', async () => {
+            await clock.sleep(vu.id === 2 && vu.iteration === 0 ? 2500 : 100);
+            return { value: undefined, outcome: ok('u') };
+          });
+        },
+        // 120 samples per minute = one request every 500 ms, whatever the number of users.
+        { users: 5, durationMs: 10_000, rampUpMs: 0, thinkMinMs: 0, thinkMaxMs: 0, throughputPerMin: 120, clock },
+        (s) => samples.push(s),
+      ),
+    );
     const starts = samples.map((s) => s.startMs).sort((a, b) => a - b);
     assert.equal(samples.length, 20);
     // Never two requests in one slot, and every slot used (users are idle most of the time).
@@ -83,7 +85,14 @@ describe('load generator', () => {
         seen.add(vu.id);
         await vu.request('a', 'u', async () => ({ value: undefined, outcome: ok('u') }));
       },
-      { users: 4, durationMs: 5000, rampUpMs: 1000, thinkMinMs: 1000, thinkMaxMs: 1000, clock: { now: clock.now, sleep: (ms) => (firstSleeps.length < 4 && firstSleeps.push(ms), clock.sleep(ms)) } },
+      {
+        users: 4,
+        durationMs: 5000,
+        rampUpMs: 1000,
+        thinkMinMs: 1000,
+        thinkMaxMs: 1000,
+        clock: { now: clock.now, sleep: (ms) => (firstSleeps.length < 4 && firstSleeps.push(ms), clock.sleep(ms)) },
+      },
       () => undefined,
     );
     assert.deepEqual(firstSleeps, [0, 250, 500, 750]);
@@ -211,16 +220,25 @@ describe('integrity probes', () => {
 describe('node probes', () => {
   it('probe every target, at most one in flight each, and emit samples', async () => {
     const seen: ProbeSample[] = [];
-    const probes = new NodeProbes([{ name: 'haproxy', url: 'http://h' }, { name: 'web1', url: 'http://w1' }], {
-      fetch: async (url) => {
-        if (url.startsWith('http://w1')) throw new Error('connect ECONNREFUSED');
-        return { status: 200, servedBy: 'web2' };
+    const probes = new NodeProbes(
+      [
+        { name: 'haproxy', url: 'http://h' },
+        { name: 'web1', url: 'http://w1' },
+      ],
+      {
+        fetch: async (url) => {
+          if (url.startsWith('http://w1')) throw new Error('connect ECONNREFUSED');
+          return { status: 200, servedBy: 'web2' };
+        },
       },
-    });
+    );
     probes.on('sample', (s: ProbeSample) => seen.push(s));
     await Promise.all([probes.round(), probes.round()]);
     assert.equal(seen.length, 2); // the second round found both still in flight
-    assert.deepEqual(seen.map((s) => [s.target, s.ok, s.servedBy]).sort(), [['haproxy', true, 'web2'], ['web1', false, undefined]]);
+    assert.deepEqual(seen.map((s) => [s.target, s.ok, s.servedBy]).sort(), [
+      ['haproxy', true, 'web2'],
+      ['web1', false, undefined],
+    ]);
     assert.deepEqual(Object.keys(probes.summary()), ['haproxy', 'web1']);
     assert.equal(probes.summary().web1!.failures, 1);
   });

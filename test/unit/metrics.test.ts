@@ -8,8 +8,18 @@ import type { ComponentSnapshot, Sample } from '../../src/metrics/types';
 
 function sample(p: Partial<Sample> & { startMs: number }): Sample {
   return {
-    label: 'x', intendedStartMs: p.startMs, elapsedMs: 100, success: true, status: 200, message: 'OK',
-    bytes: 10, sentBytes: 0, thread: 'vu 1', url: 'http://localhost/', activeThreads: 1, ...p,
+    label: 'x',
+    intendedStartMs: p.startMs,
+    elapsedMs: 100,
+    success: true,
+    status: 200,
+    message: 'OK',
+    bytes: 10,
+    sentBytes: 0,
+    thread: 'vu 1',
+    url: 'http://localhost/',
+    activeThreads: 1,
+    ...p,
   };
 }
 
@@ -22,7 +32,15 @@ function reference(sorted: number[], p: number): number[] {
 describe('metrics', () => {
   it('Apdex: T 500, F 1500, failed = frustrated, (S + T/2) / total', () => {
     const a = new ApdexCounter();
-    for (const [ms, ok] of [[100, true], [500, true], [501, true], [1500, true], [1501, true], [20, false]] as const) a.add(ms, ok);
+    for (const [ms, ok] of [
+      [100, true],
+      [500, true],
+      [501, true],
+      [1500, true],
+      [1501, true],
+      [20, false],
+    ] as const)
+      a.add(ms, ok);
     assert.deepEqual({ s: a.satisfied, t: a.tolerating, f: a.frustrated }, { s: 2, t: 2, f: 2 });
     assert.equal(a.score, 0.5);
     assert.equal(apdexScore({ satisfied: 94, tolerating: 0, frustrated: 6 }), 0.94);
@@ -31,7 +49,7 @@ describe('metrics', () => {
 
   it('HDR percentiles match a sorted-array reference within 0.1 %', () => {
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const values = Array.from({ length: 20_000 }, () => Math.exp(4 + 1.2 * Math.sqrt(-2 * Math.log(rnd() || 1e-9)) * Math.cos(2 * Math.PI * rnd())));
     const h = new LatencyHistogram();
     for (const v of values) h.record(v);
@@ -39,7 +57,10 @@ describe('metrics', () => {
     for (const p of [50, 90, 95, 99, 99.9]) {
       const refs = reference(sorted, p);
       const got = h.percentile(p);
-      assert.ok(refs.some((ref) => Math.abs(got - ref) <= ref * 0.001 + 0.002), `p${p}: ${got} vs ${refs.join(' / ')}`);
+      assert.ok(
+        refs.some((ref) => Math.abs(got - ref) <= ref * 0.001 + 0.002),
+        `p${p}: ${got} vs ${refs.join(' / ')}`,
+      );
     }
     assert.ok(Math.abs(h.maxMs - sorted.at(-1)!) <= sorted.at(-1)! * 0.001);
     assert.equal(h.count, 20_000);
@@ -61,7 +82,13 @@ describe('metrics', () => {
     assert.ok(Math.abs(m.latency().max - 2200) < 3);
     assert.ok(Math.abs(m.uncorrected.maxMs - 200) < 1);
     m.tick(10_000);
-    assert.deepEqual(windows.map((w) => [w.atMs, w.requests, w.failures]), [[1000, 2, 1], [5000, 1, 0]]);
+    assert.deepEqual(
+      windows.map((w) => [w.atMs, w.requests, w.failures]),
+      [
+        [1000, 2, 1],
+        [5000, 1, 0],
+      ],
+    );
     assert.equal(m.throughputRps(), 3 / 4.2);
   });
 
@@ -83,7 +110,8 @@ describe('metrics', () => {
   it('failover: detection from polled snapshots, failed requests, p99/max, recovery after heal', () => {
     const t0 = 100_000;
     const samples: Sample[] = [];
-    for (let t = t0 - 5000; t < t0 + 20_000; t += 100) samples.push(sample({ startMs: t, elapsedMs: t >= t0 && t < t0 + 300 ? 1200 : 50, success: !(t >= t0 + 300 && t < t0 + 500) }));
+    for (let t = t0 - 5000; t < t0 + 20_000; t += 100)
+      samples.push(sample({ startMs: t, elapsedMs: t >= t0 && t < t0 + 300 ? 1200 : 50, success: !(t >= t0 + 300 && t < t0 + 500) }));
     const snaps: ComponentSnapshot[] = [];
     for (let t = t0 - 5000; t < t0 + 20_000; t += 250) {
       const down = t >= t0 + 1250 && t < t0 + 12_500;
@@ -100,7 +128,11 @@ describe('metrics', () => {
 
   it('failover: Galera size drop and a brick going offline count as detection; no heal = service recovery', () => {
     const t0 = 50_000;
-    const samples = [sample({ startMs: t0 + 100, elapsedMs: 3000, label: 'db-write' }), sample({ startMs: t0 + 200, elapsedMs: 100, success: false, label: 'db-write' }), sample({ startMs: t0 + 3200, elapsedMs: 100, label: 'db-write' })];
+    const samples = [
+      sample({ startMs: t0 + 100, elapsedMs: 3000, label: 'db-write' }),
+      sample({ startMs: t0 + 200, elapsedMs: 100, success: false, label: 'db-write' }),
+      sample({ startMs: t0 + 3200, elapsedMs: 100, label: 'db-write' }),
+    ];
     const snaps: ComponentSnapshot[] = [
       { atMs: t0 - 1000, galeraSize: 3, bricks: [{ name: 'gluster2', online: true }] },
       { atMs: t0 + 900, galeraSize: 3, bricks: [{ name: 'gluster2', online: false }] },
@@ -113,16 +145,27 @@ describe('metrics', () => {
     assert.equal(db!.blackoutByLabel['db-write'], 3100);
     const [brick] = analyseFaults(samples, [{ fault: 'kill gluster2', kind: 'kill', nodes: ['gluster2'], atMs: t0 }], snaps, t0 + 5000);
     assert.equal(brick!.detectedMs, 900);
-    const [failed] = analyseFaults(samples, [{ fault: 'kill web9', kind: 'kill', nodes: ['web9'], atMs: t0, error: 'could not inject: unknown node' }], snaps, t0 + 5000);
+    const [failed] = analyseFaults(
+      samples,
+      [{ fault: 'kill web9', kind: 'kill', nodes: ['web9'], atMs: t0, error: 'could not inject: unknown node' }],
+      snaps,
+      t0 + 5000,
+    );
     assert.equal(failed!.detectedMs, undefined);
     assert.match(failed!.error!, /could not inject/);
   });
 
   it('JTL: JMeter header, one row per sample, epoch ms, success true/false, CSV quoting', () => {
-    const s = [sample({ startMs: 1_700_000_000_123.4, label: 'login' }), sample({ startMs: 1_700_000_000_500, success: false, status: 0, message: 'ECONNRESET: socket hang up, "x"' })];
+    const s = [
+      sample({ startMs: 1_700_000_000_123.4, label: 'login' }),
+      sample({ startMs: 1_700_000_000_500, success: false, status: 0, message: 'ECONNRESET: socket hang up, "x"' }),
+    ];
     const lines = toJtl(s).trimEnd().split('\n');
     assert.equal(lines[0], JTL_HEADER);
-    assert.equal(JTL_HEADER, 'timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect');
+    assert.equal(
+      JTL_HEADER,
+      'timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect',
+    );
     assert.equal(lines.length, 1 + s.length);
     assert.match(lines[1]!, /^1700000000123,100,login,200,OK,vu 1,text,true,,10,0,1,1,http:\/\/localhost\/,100,0,0$/);
     assert.match(lines[2]!, /,false,"ECONNRESET: socket hang up, ""x""",/);
@@ -133,7 +176,8 @@ describe('metrics', () => {
     m.record(sample({ startMs: 0, label: 'login', elapsedMs: 700 }));
     m.record(sample({ startMs: 10, label: 'front', success: false }));
     const r = loadResult({ recorder: m, users: 2, durationMs: 60_000, startMs: 0, faults: [] });
-    for (const k of ['users', 'durationS', 'requests', 'failures', 'errorRate', 'apdex', 'latencyMs', 'throughputRps', 'byLabel', 'faults']) assert.ok(k in r, k);
+    for (const k of ['users', 'durationS', 'requests', 'failures', 'errorRate', 'apdex', 'latencyMs', 'throughputRps', 'byLabel', 'faults'])
+      assert.ok(k in r, k);
     assert.deepEqual(Object.keys(r.latencyMs), ['p50', 'p95', 'p99', 'max']);
     assert.deepEqual(Object.keys(r.byLabel.login!), ['requests', 'failures', 'p95']);
     assert.equal(r.durationS, 60);

@@ -49,14 +49,26 @@ function makeMoodle(dir: string, o: TreeOptions = {}): string {
   const core = o.core ?? (layout === 'public' ? CORE : LEGACY);
   const web = layout === 'public' ? path.join(dir, 'public') : dir;
   const pre = layout === 'public' ? 'public/' : '';
-  write(path.join(web, 'version.php'), `<?php\ndefined('MOODLE_INTERNAL') || die();\n$version  = ${core.version};  // YYYYMMDDRR.XX\n$release  = '${core.release}';  // Human-friendly\n$branch   = '${core.branch}';\n$maturity = MATURITY_STABLE;\n`);
+  write(
+    path.join(web, 'version.php'),
+    `<?php\ndefined('MOODLE_INTERNAL') || die();\n$version  = ${core.version};  // YYYYMMDDRR.XX\n$release  = '${core.release}';  // Human-friendly\n$branch   = '${core.branch}';\n$maturity = MATURITY_STABLE;\n`,
+  );
   write(path.join(dir, 'config-dist.php'), '<?php // sample\n');
   write(path.join(dir, 'admin', 'cli', 'install_database.php'), '<?php // installer\n');
   if (layout === 'public') write(path.join(web, 'config.php'), "<?php require(__DIR__ . '/../config.php');\n"); // Moodle 5.1 ships this loader.
-  write(path.join(dir, 'lib', 'components.json'), JSON.stringify({ plugintypes: { mod: `${pre}mod`, enrol: `${pre}enrol`, tool: `${pre}admin/tool`, local: `${pre}local` }, subsystems: { admin: `${pre}admin` } }));
+  write(
+    path.join(dir, 'lib', 'components.json'),
+    JSON.stringify({
+      plugintypes: { mod: `${pre}mod`, enrol: `${pre}enrol`, tool: `${pre}admin/tool`, local: `${pre}local` },
+      subsystems: { admin: `${pre}admin` },
+    }),
+  );
   // 4.5+ declare subplugin folders relative to the plugin; older releases only relative to the web root.
   const subplugins = { plugintypes: { assignsubmission: 'mod/assign/submission' } };
-  write(path.join(web, 'mod', 'assign', 'db', 'subplugins.json'), JSON.stringify(layout === 'public' ? { subplugintypes: { assignsubmission: 'submission' }, ...subplugins } : subplugins));
+  write(
+    path.join(web, 'mod', 'assign', 'db', 'subplugins.json'),
+    JSON.stringify(layout === 'public' ? { subplugintypes: { assignsubmission: 'submission' }, ...subplugins } : subplugins),
+  );
   for (const [folder, text] of Object.entries(o.plugins ?? DEFAULT_PLUGINS)) write(path.join(web, folder, 'version.php'), text);
   write(path.join(web, 'lib', 'moodlelib.php'), '<?php function get_string() {}\n');
   // Names past tar's 100 characters: one split into the ustar prefix, one that needs a pax header.
@@ -173,7 +185,9 @@ describe('Moodle source: folders', () => {
     write(path.join(dir, 'README.md'), 'hello');
     await assert.rejects(
       resolveMoodleSource(dir, options()),
-      isSourceError(/is not a Moodle source tree: no version\.php with \$release \(expected public\/version\.php for Moodle 5\.1\+ or version\.php for 4\.x\)$/),
+      isSourceError(
+        /is not a Moodle source tree: no version\.php with \$release \(expected public\/version\.php for Moodle 5\.1\+ or version\.php for 4\.x\)$/,
+      ),
     );
     await assert.rejects(resolveMoodleSource(path.join(dir, 'nope'), options()), isSourceError(/does not exist/));
   });
@@ -186,7 +200,10 @@ describe('Moodle source: folders', () => {
 
   it('the public/ folder itself is refused with a pointer to its parent', async () => {
     const dir = makeMoodle(tmp('pub'));
-    await assert.rejects(resolveMoodleSource(path.join(dir, 'public'), options()), isSourceError(/is the public\/ web root of Moodle 5\.1\+ .*give the folder above it/));
+    await assert.rejects(
+      resolveMoodleSource(path.join(dir, 'public'), options()),
+      isSourceError(/is the public\/ web root of Moodle 5\.1\+ .*give the folder above it/),
+    );
   });
 });
 
@@ -202,7 +219,10 @@ describe('Moodle source: PHP support', () => {
 
   it('a Moodle that does not support the image PHP is refused; patch levels do not matter; unknown branches pass', async () => {
     const legacy = makeMoodle(tmp('php'), { layout: 'legacy' });
-    await assert.rejects(resolveMoodleSource(legacy, options({ phpVersion: '8.4' })), isSourceError(/^Moodle 4\.1\.2 \(Build: 20230313\) supports PHP 7\.4–8\.1; the lab's web image has PHP 8\.4$/));
+    await assert.rejects(
+      resolveMoodleSource(legacy, options({ phpVersion: '8.4' })),
+      isSourceError(/^Moodle 4\.1\.2 \(Build: 20230313\) supports PHP 7\.4–8\.1; the lab's web image has PHP 8\.4$/),
+    );
     const current = makeMoodle(tmp('php'));
     assert.equal((await resolveMoodleSource(current, options({ phpVersion: '8.4.14' }))).branch, '501');
     await assert.rejects(resolveMoodleSource(current, options({ phpVersion: '8.1' })), /supports PHP 8\.2–8\.4/);
@@ -312,7 +332,10 @@ describe('Moodle source: URLs (127.0.0.1 only)', () => {
     const opts = options();
     try {
       await resolveMoodleSource(`${srv.base}/m.tgz`, opts);
-      assert.ok(opts.lines.some((l) => l.startsWith('md5 verified')), opts.lines.join('\n'));
+      assert.ok(
+        opts.lines.some((l) => l.startsWith('md5 verified')),
+        opts.lines.join('\n'),
+      );
     } finally {
       await srv.close();
     }
@@ -322,7 +345,10 @@ describe('Moodle source: URLs (127.0.0.1 only)', () => {
     const srv = await serve({ '/moodle.tgz': archive, '/moodle.tgz.sha256': `${'0'.repeat(64)}  moodle.tgz\n` });
     const opts = options();
     try {
-      await assert.rejects(resolveMoodleSource(`${srv.base}/moodle.tgz`, opts), isSourceError(/does not match its sha256 .*expected 0{64}, got [0-9a-f]{64}; the file was deleted/));
+      await assert.rejects(
+        resolveMoodleSource(`${srv.base}/moodle.tgz`, opts),
+        isSourceError(/does not match its sha256 .*expected 0{64}, got [0-9a-f]{64}; the file was deleted/),
+      );
       assert.deepEqual(fs.readdirSync(path.join(opts.cacheDir, 'downloads')), []);
     } finally {
       await srv.close();
@@ -347,7 +373,12 @@ describe('Moodle source: URLs (127.0.0.1 only)', () => {
     const srv = await serve({});
     const url = `${srv.base}/moodle.tgz`;
     await srv.close();
-    await assert.rejects(resolveMoodleSource(url, options()), isSourceError(/^cannot download http:\/\/127\.0\.0\.1:\d+\/moodle\.tgz: .*ECONNREFUSED.*; give a local folder or archive with --moodle-source for offline use$/));
+    await assert.rejects(
+      resolveMoodleSource(url, options()),
+      isSourceError(
+        /^cannot download http:\/\/127\.0\.0\.1:\d+\/moodle\.tgz: .*ECONNREFUSED.*; give a local folder or archive with --moodle-source for offline use$/,
+      ),
+    );
   });
 
   it('no source given: the pinned default release, checked against the sha256 published next to it', async () => {
@@ -384,7 +415,10 @@ describe('Moodle source: plugin dependencies', () => {
       assert.match(e.message, /has 4 unmet plugin needs/);
       assert.match(e.message, /plugin enrol_muprog \(public\/enrol\/muprog\) depends on tool_mulib, which is not in the source/);
       assert.match(e.message, /plugin local_future \(public\/local\/future\) requires Moodle version 2026042000, but the source is 2025100600\.02/);
-      assert.match(e.message, /plugin local_newer \(public\/local\/newer\) depends on tool_lp version 2026010100 or later, but the source has version 2025100600/);
+      assert.match(
+        e.message,
+        /plugin local_newer \(public\/local\/newer\) depends on tool_lp version 2026010100 or later, but the source has version 2025100600/,
+      );
       assert.match(e.message, /plugin local_old \(public\/local\/old\) is marked incompatible with Moodle branch 501/);
       assert.doesNotMatch(e.message, /enrol_manual|assignsubmission/);
       return true;
@@ -394,15 +428,34 @@ describe('Moodle source: plugin dependencies', () => {
   it('a missing subplugin dependency is found through db/subplugins.json, in a 4.x layout too', async () => {
     const for41 = (text: string) => text.replace('2025092600', '2022112800');
     const plugins = Object.fromEntries(
-      Object.entries({ ...DEFAULT_PLUGINS, 'mod/assign/submission/onlinetext': plugin('assignsubmission_onlinetext', "$plugin->dependencies = ['assignsubmission_comments' => ANY_VERSION];") }).map(([k, v]) => [k, for41(v)]),
+      Object.entries({
+        ...DEFAULT_PLUGINS,
+        'mod/assign/submission/onlinetext': plugin('assignsubmission_onlinetext', "$plugin->dependencies = ['assignsubmission_comments' => ANY_VERSION];"),
+      }).map(([k, v]) => [k, for41(v)]),
     );
     const s = await resolveMoodleSource(makeMoodle(tmp('deps'), { layout: 'legacy', plugins }), options({ phpVersion: '8.1' }));
-    await assert.rejects(checkPluginDependencies(s), isSourceError(/^plugin assignsubmission_onlinetext \(mod\/assign\/submission\/onlinetext\) depends on assignsubmission_comments, which is not in the source\.$/));
+    await assert.rejects(
+      checkPluginDependencies(s),
+      isSourceError(
+        /^plugin assignsubmission_onlinetext \(mod\/assign\/submission\/onlinetext\) depends on assignsubmission_comments, which is not in the source\.$/,
+      ),
+    );
   });
 
   it('version.php parsing: both array syntaxes, comments, ANY_VERSION, URLs in strings', () => {
-    const p = parsePluginVersion(`<?php\n/* $plugin->requires = 1; */\n$plugin->version = 2024010100; // 2099\n# $plugin->dependencies = ['x_y' => 1];\n$plugin->release = 'v1 // see http://x';\n$plugin->dependencies = array('tool_a' => ANY_VERSION, "tool_b" => 2023);\n`);
-    assert.deepEqual(p, { component: undefined, version: 2024010100, requires: undefined, incompatible: undefined, dependencies: [{ component: 'tool_a', version: undefined }, { component: 'tool_b', version: 2023 }] });
+    const p = parsePluginVersion(
+      `<?php\n/* $plugin->requires = 1; */\n$plugin->version = 2024010100; // 2099\n# $plugin->dependencies = ['x_y' => 1];\n$plugin->release = 'v1 // see http://x';\n$plugin->dependencies = array('tool_a' => ANY_VERSION, "tool_b" => 2023);\n`,
+    );
+    assert.deepEqual(p, {
+      component: undefined,
+      version: 2024010100,
+      requires: undefined,
+      incompatible: undefined,
+      dependencies: [
+        { component: 'tool_a', version: undefined },
+        { component: 'tool_b', version: 2023 },
+      ],
+    });
     assert.equal(stripPhpComments("$a = 'x // y'; // z\n"), "$a = 'x // y'; \n");
   });
 });

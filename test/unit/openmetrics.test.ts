@@ -9,7 +9,21 @@ import { syntheticStatus } from '../support/lab-snapshot';
 
 function sample(node: string, label: string, elapsedMs: number, success = true): Sample {
   const startMs = 1_000_000;
-  return { label, startMs, intendedStartMs: startMs, elapsedMs, success, status: success ? 200 : 503, message: success ? 'OK' : 'HTTP 503', node, bytes: 1, sentBytes: 1, thread: 'vu 1', url: '/', activeThreads: 1 };
+  return {
+    label,
+    startMs,
+    intendedStartMs: startMs,
+    elapsedMs,
+    success,
+    status: success ? 200 : 503,
+    message: success ? 'OK' : 'HTTP 503',
+    node,
+    bytes: 1,
+    sentBytes: 1,
+    thread: 'vu 1',
+    url: '/',
+    activeThreads: 1,
+  };
 }
 
 const family = (all: ParsedFamily[], name: string) => {
@@ -52,7 +66,14 @@ describe('metrics for Prometheus', () => {
       // This parser folds every series of a histogram family into one (prom2json's shape keeps
       // one unlabelled histogram): read each series through it on its own.
       const series = (node: string, step: string) => {
-        const lines = text.split('\n').filter((l) => l.startsWith('# HELP moodle_lab_load_latency_seconds') || l.startsWith('# TYPE moodle_lab_load_latency_seconds') || (l.startsWith('moodle_lab_load_latency_seconds_bucket') && l.includes(`node="${node}",step="${step}"`)));
+        const lines = text
+          .split('\n')
+          .filter(
+            (l) =>
+              l.startsWith('# HELP moodle_lab_load_latency_seconds') ||
+              l.startsWith('# TYPE moodle_lab_load_latency_seconds') ||
+              (l.startsWith('moodle_lab_load_latency_seconds_bucket') && l.includes(`node="${node}",step="${step}"`)),
+          );
         return family(parsePrometheusTextFormat(lines.join('\n') + '\n'), 'moodle_lab_load_latency_seconds').metrics[0]!;
       };
       const login = series('web1', 'login');
@@ -123,9 +144,16 @@ describe('the Grafana dashboard (media/grafana-dashboard.json)', () => {
     const dash = JSON.parse(fs.readFileSync(file, 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
     const st = syntheticStatus(0);
     st.haproxy.servers = st.haproxy.servers.map((x) => ({ ...x, queue: 0 })); // as collected: qcur of `show stat`
-    const served = renderMetrics({ lab: 'x', status: { ...st, faults: [] }, load: { samples: [sample('web1', 'login', 100)], users: 1, running: true }, openMetrics: false });
+    const served = renderMetrics({
+      lab: 'x',
+      status: { ...st, faults: [] },
+      load: { samples: [sample('web1', 'login', 100)], users: 1, running: true },
+      openMetrics: false,
+    });
     const names = new Set([...served.matchAll(/^([a-z_]+)(?:\{| )/gm)].map((m) => m[1]!));
-    const used = dash.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(moodle_lab_[a-z_]+)/g)].map((m) => ({ panel: p.title, name: m[1]! }))));
+    const used = dash.panels.flatMap((p) =>
+      p.targets.flatMap((t) => [...t.expr.matchAll(/\b(moodle_lab_[a-z_]+)/g)].map((m) => ({ panel: p.title, name: m[1]! }))),
+    );
     assert.ok(used.length >= 10, `${used.length} metric uses`);
     for (const u of used) assert.ok(names.has(u.name), `panel "${u.panel}" reads ${u.name}, which the lab does not serve`);
   });

@@ -37,7 +37,7 @@ describe('dashboard protocol: bounds on what a page may send', () => {
     accepted(fault({ kind: 'delay', nodes: ['web1'], delayMs: 60_000, jitterMs: 0 }));
   });
 
-  it('loss needs a percentage the lab applies exactly: 0.01 to 100, two decimals (the injector\'s rule)', () => {
+  it("loss needs a percentage the lab applies exactly: 0.01 to 100, two decimals (the injector's rule)", () => {
     refused(fault({ kind: 'loss', nodes: ['web1'], lossPct: 0 }), /lossPct must be above 0/);
     refused(fault({ kind: 'loss', nodes: ['web1'], lossPct: 0.001 }), /from 0\.01 to 100, at most two decimals/);
     refused(fault({ kind: 'loss', nodes: ['web1'] }), /loss needs --percent/);
@@ -155,7 +155,10 @@ describe('dashboard protocol validators are total: any input, an error result, n
   });
 
   it('__proto__ keys never turn into accepted payloads', () => {
-    for (const text of ['{"__proto__":{"method":"fault","id":"p","params":{}}}', '{"method":"fault","id":"p","params":{"request":{"__proto__":{"kind":"kill","nodes":["web1"]}}}}']) {
+    for (const text of [
+      '{"__proto__":{"method":"fault","id":"p","params":{}}}',
+      '{"method":"fault","id":"p","params":{"request":{"__proto__":{"kind":"kill","nodes":["web1"]}}}}',
+    ]) {
       assert.equal(validateIncoming(JSON.parse(text)).ok, false, text);
     }
     assert.equal(validateIncoming(JSON.parse('{"method":"__proto__","id":"p","params":{}}')).ok, false);

@@ -1,5 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { FaultIntent, HealIntent, MaintenanceIntent, OpenNodeIntent, Ready, RefreshIntent, Reply, SnapshotMessage, validateHostMessage, validateIncoming } from '../../src/protocol/messages';
+import {
+  FaultIntent,
+  HealIntent,
+  MaintenanceIntent,
+  OpenNodeIntent,
+  Ready,
+  RefreshIntent,
+  Reply,
+  SnapshotMessage,
+  validateHostMessage,
+  validateIncoming,
+} from '../../src/protocol/messages';
 import { labSnapshot } from '../support/lab-snapshot';
 
 describe('dashboard protocol guards', () => {

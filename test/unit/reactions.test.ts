@@ -9,7 +9,9 @@ describe('storage write probe (lab-storage-probe output)', () => {
   });
 
   it("a refused write → not writable, with the client's own words", () => {
-    const p = parseStorageProbe('noise\n{"ok":false,"ms":4,"error":"dd: failed to open \'/var/moodledata/.lab-storage-probe.web1.1.2\': Read-only file system"}\n');
+    const p = parseStorageProbe(
+      'noise\n{"ok":false,"ms":4,"error":"dd: failed to open \'/var/moodledata/.lab-storage-probe.web1.1.2\': Read-only file system"}\n',
+    );
     assert.equal(p.writable, false);
     assert.match(p.error!, /Read-only file system/);
   });
@@ -41,12 +43,34 @@ describe('Galera bootstrap explanation', () => {
   });
 
   it('a clean shutdown: the safe node, and why', () => {
-    const text = explainBootstrapChoice([{ node: 'galera1', grastate: g(10, 1) }, { node: 'galera2', grastate: g(9) }], 'galera1', false, 'safe_to_bootstrap: 1 in grastate.dat');
+    const text = explainBootstrapChoice(
+      [
+        { node: 'galera1', grastate: g(10, 1) },
+        { node: 'galera2', grastate: g(9) },
+      ],
+      'galera1',
+      false,
+      'safe_to_bootstrap: 1 in grastate.dat',
+    );
     assert.match(text, /galera1 bootstraps the cluster \(safe_to_bootstrap: 1 .*last node to leave/);
   });
 
   it('an unrecovered node is named, a new cluster says so', () => {
-    assert.match(explainBootstrapChoice([{ node: 'galera1', grastate: g(5) }, { node: 'galera2', grastate: g(-1) }], 'galera1', true, 'x'), /no position could be recovered for galera2/);
-    assert.equal(explainBootstrapChoice([{ node: 'galera1' }, { node: 'galera2' }], 'galera1', false, 'new cluster'), 'galera1 bootstraps the cluster (new cluster)');
+    assert.match(
+      explainBootstrapChoice(
+        [
+          { node: 'galera1', grastate: g(5) },
+          { node: 'galera2', grastate: g(-1) },
+        ],
+        'galera1',
+        true,
+        'x',
+      ),
+      /no position could be recovered for galera2/,
+    );
+    assert.equal(
+      explainBootstrapChoice([{ node: 'galera1' }, { node: 'galera2' }], 'galera1', false, 'new cluster'),
+      'galera1 bootstraps the cluster (new cluster)',
+    );
   });
 });

@@ -26,7 +26,11 @@ describe('restarts are clean starts', () => {
     const docker = new FakeDocker();
     docker.addImage('debian:trixie-slim');
     docker.execHandlers = healthyClusterHandlers();
-    const allUp = ['# pxname,svname,status', ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`), ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`)].join('\n');
+    const allUp = [
+      '# pxname,svname,status',
+      ...['web1', 'web2', 'web3'].map((w) => `web,${w},UP`),
+      ...['galera1', 'galera2', 'galera3'].map((g) => `db_writer,${g},UP`),
+    ].join('\n');
     const engine = new LabEngine(
       {
         docker,
@@ -57,7 +61,15 @@ describe('ensureBricksOnline: a brick glusterd believes running but is not', () 
     docker.execHandlers = [
       (_c, argv) =>
         argv[0] === 'lab-volume-status'
-          ? ok(JSON.stringify({ volume: 'moodledata', exists: true, started: true, bricks: ['gluster1', 'gluster2', 'gluster3'].map((host) => ({ host, path: '/bricks/moodledata', online: host !== 'gluster2' || state.online })), healPending: 0 }))
+          ? ok(
+              JSON.stringify({
+                volume: 'moodledata',
+                exists: true,
+                started: true,
+                bricks: ['gluster1', 'gluster2', 'gluster3'].map((host) => ({ host, path: '/bricks/moodledata', online: host !== 'gluster2' || state.online })),
+                healPending: 0,
+              }),
+            )
           : undefined,
       (c, argv) => {
         if (c.spec.hostname !== 'gluster2' || argv[0] !== 'cat') return undefined;
@@ -82,7 +94,17 @@ describe('ensureBricksOnline: a brick glusterd believes running but is not', () 
       },
     ];
     const nodes = ['gluster1', 'gluster2', 'gluster3'].map((name) => ({ name, id: name }));
-    for (const n of nodes) docker.containerMap.set(n.id, { id: n.id, name: n.name, image: 'img', state: 'running', labels: {}, ports: {}, spec: { hostname: n.name } as never, files: new Map() });
+    for (const n of nodes)
+      docker.containerMap.set(n.id, {
+        id: n.id,
+        name: n.name,
+        image: 'img',
+        state: 'running',
+        labels: {},
+        ports: {},
+        spec: { hostname: n.name } as never,
+        files: new Map(),
+      });
     return { docker, state, nodes };
   }
 
@@ -96,7 +118,7 @@ describe('ensureBricksOnline: a brick glusterd believes running but is not', () 
     assert.match(lines.join('\n'), /gluster2:\/bricks\/moodledata offline, its pidfile names PID 1, which is not its glusterfsd/);
   });
 
-  it('a pidfile naming the brick\'s own glusterfsd is kept while the brick connects', async () => {
+  it("a pidfile naming the brick's own glusterfsd is kept while the brick connects", async () => {
     const glusterfsd = '/usr/sbin/glusterfsd\0-s\0gluster2\0--volfile-id\0moodledata.gluster2.bricks-moodledata\0-p\0x.pid\0--brick-name\0/bricks/moodledata\0';
     const { docker, state, nodes } = cluster('77', { 77: glusterfsd });
     const clock = fakeClock();
@@ -133,14 +155,31 @@ describe('healVolume: self-heal after a brick came back', () => {
   function volume(pending: () => number, trigger: () => boolean) {
     const docker = new FakeDocker();
     docker.addImage('img');
-    docker.containerMap.set('g1', { id: 'g1', name: 'gluster1', image: 'img', state: 'running', labels: {}, ports: {}, spec: { hostname: 'gluster1' } as never, files: new Map() });
+    docker.containerMap.set('g1', {
+      id: 'g1',
+      name: 'gluster1',
+      image: 'img',
+      state: 'running',
+      labels: {},
+      ports: {},
+      spec: { hostname: 'gluster1' } as never,
+      files: new Map(),
+    });
     docker.execHandlers = [
-      (_c, argv) => (argv[0] === 'lab-volume-status' ? ok(JSON.stringify({ volume: 'moodledata', exists: true, started: true, bricks: [], healPending: pending() })) : undefined),
+      (_c, argv) =>
+        argv[0] === 'lab-volume-status'
+          ? ok(JSON.stringify({ volume: 'moodledata', exists: true, started: true, bricks: [], healPending: pending() }))
+          : undefined,
       (_c, argv) =>
         argv.join(' ') === 'gluster --mode=script volume heal moodledata'
           ? trigger()
             ? ok('Launching heal operation to perform index self heal on volume moodledata has been successful')
-            : { stdout: '', stderr: "Launching heal operation to perform index self heal on volume moodledata has been unsuccessful:\nGlusterd Syncop Mgmt brick op 'Heal' failed.", exitCode: 1 }
+            : {
+                stdout: '',
+                stderr:
+                  "Launching heal operation to perform index self heal on volume moodledata has been unsuccessful:\nGlusterd Syncop Mgmt brick op 'Heal' failed.",
+                exitCode: 1,
+              }
           : undefined,
     ];
     return docker;
@@ -150,28 +189,44 @@ describe('healVolume: self-heal after a brick came back', () => {
     let tries = 0;
     let healed = false;
     const clock = fakeClock();
-    const docker = volume(() => (healed ? 0 : 4), () => {
-      tries++;
-      if (tries < 3) return false;
-      healed = true;
-      return true;
-    });
+    const docker = volume(
+      () => (healed ? 0 : 4),
+      () => {
+        tries++;
+        if (tries < 3) return false;
+        healed = true;
+        return true;
+      },
+    );
     const lines: string[] = [];
     await healVolume(docker.containers, 'g1', 'moodledata', { clock, report: (l) => lines.push(l), retryMs: 5000 });
     assert.equal(tries, 3);
-    assert.deepEqual(lines, ['gluster: 4 entries pending heal (written while a brick was down)', 'gluster: self-heal triggered', 'gluster: heal complete, nothing pending']);
+    assert.deepEqual(lines, [
+      'gluster: 4 entries pending heal (written while a brick was down)',
+      'gluster: self-heal triggered',
+      'gluster: heal complete, nothing pending',
+    ]);
   });
 
   it('the daemons heal by themselves while the trigger is still refused: done, no error', async () => {
     const clock = fakeClock();
-    const docker = volume(() => (clock.now() >= 3000 ? 0 : 2), () => false);
+    const docker = volume(
+      () => (clock.now() >= 3000 ? 0 : 2),
+      () => false,
+    );
     await healVolume(docker.containers, 'g1', 'moodledata', { clock });
     assert.ok(clock.now() >= 3000);
   });
 
   it('still pending at the deadline: the error says what the trigger answered', async () => {
-    const docker = volume(() => 2, () => false);
-    await assert.rejects(healVolume(docker.containers, 'g1', 'moodledata', { clock: fakeClock(), timeoutMs: 30_000 }), /gluster self-heal: not ready after 30 s \(last: 2 entries pending heal \(heal trigger refused: .*brick op 'Heal' failed/s);
+    const docker = volume(
+      () => 2,
+      () => false,
+    );
+    await assert.rejects(
+      healVolume(docker.containers, 'g1', 'moodledata', { clock: fakeClock(), timeoutMs: 30_000 }),
+      /gluster self-heal: not ready after 30 s \(last: 2 entries pending heal \(heal trigger refused: .*brick op 'Heal' failed/s,
+    );
   });
 });
 
@@ -226,10 +281,13 @@ describe('the Docker engine gone mid-command', () => {
     const clock = fakeClock();
     let calls = 0;
     await assert.rejects(
-      waitFor(async () => {
-        calls++;
-        throw new DockerUnavailableError(engineGoneMessage(where));
-      }, { what: 'x', timeoutMs: 60_000, clock }),
+      waitFor(
+        async () => {
+          calls++;
+          throw new DockerUnavailableError(engineGoneMessage(where));
+        },
+        { what: 'x', timeoutMs: 60_000, clock },
+      ),
       DockerUnavailableError,
     );
     assert.equal(calls, 1);

@@ -17,7 +17,12 @@ const EVERY_ROLE: Record<Role, true> = { lb: true, web: true, db: true, storage:
 
 describe('roles as modules: the registry', () => {
   it('has exactly one module per role of the Role union, each naming its own role', () => {
-    assert.deepEqual(roleModules().map((m) => m.role).sort(), Object.keys(EVERY_ROLE).sort());
+    assert.deepEqual(
+      roleModules()
+        .map((m) => m.role)
+        .sort(),
+      Object.keys(EVERY_ROLE).sort(),
+    );
     for (const m of roleModules()) {
       assert.equal(m.spec.role, m.role);
       assert.equal(m.display.role, m.role);
@@ -27,9 +32,16 @@ describe('roles as modules: the registry', () => {
     }
     assert.deepEqual(Object.keys(ROLES).sort(), Object.keys(EVERY_ROLE).sort());
     const orders = roleModules().map((m) => m.display.order);
-    assert.deepEqual(orders, [...orders].sort((a, b) => a - b), 'in display order');
+    assert.deepEqual(
+      orders,
+      [...orders].sort((a, b) => a - b),
+      'in display order',
+    );
     assert.equal(new Set(orders).size, orders.length, 'no two roles share an order');
-    assert.deepEqual(roleDisplays(), roleModules().map((m) => m.display));
+    assert.deepEqual(
+      roleDisplays(),
+      roleModules().map((m) => m.display),
+    );
   });
 
   it('every preset node (at any web-tier size) has a role module, and a node name maps back to its role', () => {
@@ -40,7 +52,11 @@ describe('roles as modules: the registry', () => {
           assert.equal(roleModule(n.role).spec, n.spec, `${preset}: ${n.name}`);
           assert.equal(roleOfNode(n.name)?.role, n.role, `${preset}: ${n.name} named like its role`);
         }
-        for (const role of Object.keys(PRESETS[preset].counts)) assert.ok(roleModules().some((m) => m.role === role), `${preset} counts ${role}`);
+        for (const role of Object.keys(PRESETS[preset].counts))
+          assert.ok(
+            roleModules().some((m) => m.role === role),
+            `${preset} counts ${role}`,
+          );
       }
     }
     assert.equal(roleOfNode('haproxy')?.role, 'lb');
@@ -52,7 +68,10 @@ describe('roles as modules: the registry', () => {
 describe('roles as modules: wait strategies', () => {
   it('forAll is ready only when every part is, and names the first part that is not', async () => {
     let dbUp = false;
-    const s = forAll('both', [forCheck('a', 1000, async () => ({ ok: true, value: undefined })), forCheck('b', 5000, async () => (dbUp ? { ok: true, value: undefined } : { ok: false, problem: 'b not yet' }))]);
+    const s = forAll('both', [
+      forCheck('a', 1000, async () => ({ ok: true, value: undefined })),
+      forCheck('b', 5000, async () => (dbUp ? { ok: true, value: undefined } : { ok: false, problem: 'b not yet' })),
+    ]);
     assert.equal(s.timeoutMs, 5000, 'the longest part');
     assert.deepEqual(await s.check(), { ok: false, problem: 'b not yet' });
     dbUp = true;
@@ -60,12 +79,20 @@ describe('roles as modules: wait strategies', () => {
   });
 
   it("each role's readiness: the strategy name and timeout `up` waited with before roles were modules", () => {
-    const target = { docker: {} as never, state: { secrets: { redisPassword: 'x', dbRootPassword: 'y' } } as never, node: 'n1', containerId: 'c1', http: async () => ({ status: 200, body: '' }) };
-    const got = Object.fromEntries(roleModules().map((m) => {
-      const s = m.readiness(target);
-      assert.equal(s.name, m.spec.readiness);
-      return [m.role, [s.name, s.timeoutMs]];
-    }));
+    const target = {
+      docker: {} as never,
+      state: { secrets: { redisPassword: 'x', dbRootPassword: 'y' } } as never,
+      node: 'n1',
+      containerId: 'c1',
+      http: async () => ({ status: 200, body: '' }),
+    };
+    const got = Object.fromEntries(
+      roleModules().map((m) => {
+        const s = m.readiness(target);
+        assert.equal(s.name, m.spec.readiness);
+        return [m.role, [s.name, s.timeoutMs]];
+      }),
+    );
     assert.deepEqual(got, {
       lb: ['http-stats', 30_000],
       web: ['http-health', 150_000],
@@ -78,7 +105,10 @@ describe('roles as modules: wait strategies', () => {
   it('waitUntil: ready once the check passes; on timeout the error names the target and the last problem seen', async () => {
     const clock = fakeClock();
     let calls = 0;
-    await waitUntil(forCheck('x', 10_000, async () => (++calls < 3 ? { ok: false, problem: `try ${calls}` } : { ok: true, value: undefined })), { what: 'n1 (x)', clock });
+    await waitUntil(
+      forCheck('x', 10_000, async () => (++calls < 3 ? { ok: false, problem: `try ${calls}` } : { ok: true, value: undefined })),
+      { what: 'n1 (x)', clock },
+    );
     assert.equal(calls, 3);
     let n = 0;
     const failing = withTimeout(
@@ -118,12 +148,18 @@ describe('roles as modules: the UIs draw a role they have never heard of', () =>
 
   it('tree: a tier after the load balancer, with its node', () => {
     const tree = treeModel(snapshot());
-    assert.deepEqual(tree.map((t) => t.id), ['lb', 'vip', 'web', 'db', 'storage', 'cache']);
+    assert.deepEqual(
+      tree.map((t) => t.id),
+      ['lb', 'vip', 'web', 'db', 'storage', 'cache'],
+    );
     const tier = tree[1]!;
     assert.equal(tier.label, 'Virtual IP (keepalived)');
     assert.equal(tier.icon.id, 'broadcast');
     assert.equal(tier.description, '0/1 healthy');
-    assert.deepEqual(tier.children.map((c) => c.node), ['vip1']);
+    assert.deepEqual(
+      tier.children.map((c) => c.node),
+      ['vip1'],
+    );
     assert.match(tier.children[0]!.contextValue, /\brole-vip\b/);
     assert.match(tier.children[0]!.tooltip, /unhealthy \(no VRRP peer\)/);
   });
@@ -142,11 +178,18 @@ describe('roles as modules: the UIs draw a role they have never heard of', () =>
 
   it('panels: a table of its nodes (it has no status section of its own), after the section panels before it', () => {
     const panels = panelViews(snapshot());
-    assert.deepEqual(panels.map((p) => p.key), ['haproxy', 'role-vip', 'galera', 'gluster', 'redis']);
+    assert.deepEqual(
+      panels.map((p) => p.key),
+      ['haproxy', 'role-vip', 'galera', 'gluster', 'redis'],
+    );
     const vip = panels[1]!;
     assert.equal(vip.title, 'Virtual IP (keepalived)');
     assert.deepEqual(vip.rows, [['vip1', 'running', 'unhealthy (no VRRP peer)']]);
     assert.deepEqual(vip.classes, ['st-down']);
-    assert.deepEqual(panelViews(labSnapshot(0)).map((p) => p.key), ['haproxy', 'galera', 'gluster', 'redis'], 'the real roles: the four section panels, as before');
+    assert.deepEqual(
+      panelViews(labSnapshot(0)).map((p) => p.key),
+      ['haproxy', 'galera', 'gluster', 'redis'],
+      'the real roles: the four section panels, as before',
+    );
   });
 });

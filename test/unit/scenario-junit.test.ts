@@ -14,13 +14,24 @@ async function schemaErrors(xml: string): Promise<string[]> {
   return r.errors.map((e) => e.rawMessage);
 }
 
-async function run(lines: string[], loads = fakeLoads([result({ failures: 3, latencyMs: { p50: 40, p95: 1800, p99: 2000, max: 2500 } })]), lab = new FakeLab('lab')): Promise<ScenarioResult> {
+async function run(
+  lines: string[],
+  loads = fakeLoads([result({ failures: 3, latencyMs: { p50: 40, p95: 1800, p99: 2000, max: 2500 } })]),
+  lab = new FakeLab('lab'),
+): Promise<ScenarioResult> {
   return runner({ lab }, loads).run(parseScenario(['name: ci', 'steps:', ...lines].join('\n'), 'ci.yaml'));
 }
 
 describe('scenario JUnit export', () => {
   it('one test case per assert; a failing one carries the measured value and the threshold; the schema accepts it', async () => {
-    const r = await run(['  - up', '  - load: { users: 5, duration: 1s }', '  - load: wait', '  - assert: { failures: 0, p95: "<= 1500ms" }', '  - assert: { apdex: ">= 0.5" }', '  - say: "<done> & \\"quoted\\""']);
+    const r = await run([
+      '  - up',
+      '  - load: { users: 5, duration: 1s }',
+      '  - load: wait',
+      '  - assert: { failures: 0, p95: "<= 1500ms" }',
+      '  - assert: { apdex: ">= 0.5" }',
+      '  - say: "<done> & \\"quoted\\""',
+    ]);
     const xml = toJUnit(r);
     assert.deepEqual(await schemaErrors(xml), []);
     assert.equal((xml.match(/<testcase /g) ?? []).length, 2, 'only the asserts are test cases');

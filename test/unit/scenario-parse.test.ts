@@ -2,9 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  ASSERT_KEYS, FAULT_KEYS, LOAD_KEYS, listBuiltins, loadScenario, parseScenario, STEP_KINDS, TOP_KEYS,
-} from '../../src/scenarios/parse';
+import { ASSERT_KEYS, FAULT_KEYS, LOAD_KEYS, listBuiltins, loadScenario, parseScenario, STEP_KINDS, TOP_KEYS } from '../../src/scenarios/parse';
 import { SCENARIO_SCHEMA } from '../../src/scenarios/schema';
 import { METRIC_KEYS, ScenarioError, Step } from '../../src/scenarios/types';
 import { scenarioError } from '../support/scenario-error';
@@ -28,7 +26,10 @@ describe('scenario files', () => {
 
     it('lists the six built-ins with their descriptions', () => {
       const list = listBuiltins(BUILTINS);
-      assert.deepEqual(list.map((b) => b.name), expected);
+      assert.deepEqual(
+        list.map((b) => b.name),
+        expected,
+      );
       for (const b of list) assert.ok(b.description.length > 20, `${b.name} has a description`);
     });
 
@@ -37,8 +38,14 @@ describe('scenario files', () => {
         const s = loadScenario(name, BUILTINS);
         assert.equal(s.name, name);
         assert.equal(s.source, `builtin:${name}`);
-        assert.ok(s.steps.some((st) => st.kind === 'say'), 'has say: narration');
-        assert.ok(s.steps.some((st) => st.kind === 'assert' || st.kind === 'compare'), 'checks something');
+        assert.ok(
+          s.steps.some((st) => st.kind === 'say'),
+          'has say: narration',
+        );
+        assert.ok(
+          s.steps.some((st) => st.kind === 'assert' || st.kind === 'compare'),
+          'checks something',
+        );
         assert.ok(s.steps.every((st) => st.pos.line > 0 && st.pos.col > 0 && st.text.length > 0));
       });
     }
@@ -49,7 +56,10 @@ describe('scenario files', () => {
       assert.ok(load && load.kind === 'load-start');
       assert.equal(load.users, 30);
       assert.equal(load.throughputPerMin, 120);
-      assert.deepEqual(s.steps.filter((st) => st.kind === 'fault').map((st) => st.text), ['fault stop web2', 'fault stop web3']);
+      assert.deepEqual(
+        s.steps.filter((st) => st.kind === 'fault').map((st) => st.text),
+        ['fault stop web2', 'fault stop web3'],
+      );
       const last = s.steps.filter((st) => st.kind === 'assert').pop();
       assert.ok(last && last.kind === 'assert');
       assert.deepEqual(last.metrics.failures, { op: '==', value: 0, text: '== 0' });
@@ -58,14 +68,20 @@ describe('scenario files', () => {
 
     it('single-vs-ha switches preset and compares the two named runs', () => {
       const s = loadScenario('single-vs-ha', BUILTINS);
-      assert.deepEqual(s.steps.filter((st) => st.kind === 'up').map((st) => st.kind === 'up' && st.preset), ['single', 'ha']);
+      assert.deepEqual(
+        s.steps.filter((st) => st.kind === 'up').map((st) => st.kind === 'up' && st.preset),
+        ['single', 'ha'],
+      );
       assert.deepEqual(s.steps.at(-2), { ...s.steps.at(-2), kind: 'compare', runs: ['single', 'ha'] });
     });
 
     it('loads a file by path, and refuses unknown built-ins and missing files with a plain Error', () => {
       const file = path.join(BUILTINS, 'redis-spof.yaml');
       assert.equal(loadScenario(file, BUILTINS).source, file);
-      assert.throws(() => loadScenario('paper-failovr', BUILTINS), (e: Error) => !(e instanceof ScenarioError) && /did you mean "paper-failover".*built-ins: galera-quorum, gluster-brick, paper-failover/.test(e.message));
+      assert.throws(
+        () => loadScenario('paper-failovr', BUILTINS),
+        (e: Error) => !(e instanceof ScenarioError) && /did you mean "paper-failover".*built-ins: galera-quorum, gluster-brick, paper-failover/.test(e.message),
+      );
       assert.throws(() => loadScenario('nope.yaml', BUILTINS), /scenario file "nope.yaml" not found/);
     });
   });
@@ -73,13 +89,16 @@ describe('scenario files', () => {
   describe('broken.yaml (the acceptance fixture)', () => {
     it('names file, line 7 and column of the type error', () => {
       const ref = path.relative(process.cwd(), path.join(FIXTURES, 'broken.yaml'));
-      assert.throws(() => loadScenario(ref, BUILTINS), (e: unknown) => {
-        assert.ok(e instanceof ScenarioError);
-        assert.equal(e.line, 7);
-        assert.equal(e.col, 14);
-        assert.equal(e.message, `${ref}:7:14: users must be a whole number from 1 to 1000 (got "thirty")`);
-        return true;
-      });
+      assert.throws(
+        () => loadScenario(ref, BUILTINS),
+        (e: unknown) => {
+          assert.ok(e instanceof ScenarioError);
+          assert.equal(e.line, 7);
+          assert.equal(e.col, 14);
+          assert.equal(e.message, `${ref}:7:14: users must be a whole number from 1 to 1000 (got "thirty")`);
+          return true;
+        },
+      );
     });
   });
 
@@ -125,11 +144,25 @@ describe('scenario files', () => {
       assert.deepEqual(s.steps[0], { pos: { line: 7, col: 5 }, text: 'up ha (3 web)', kind: 'up', preset: 'ha', web: 3 });
       assert.deepEqual(s.steps.slice(1).map(bare), [
         { text: 'say "Thirty users: go"', kind: 'say', message: 'Thirty users: go' },
-        { text: 'load 30 users auto 120s (run ha)', kind: 'load-start', users: 30, journey: 'auto', durationMs: 120_000, name: 'ha', throughputPerMin: 120, thinkMs: [500, 1000], rampUpMs: 10_000 },
+        {
+          text: 'load 30 users auto 120s (run ha)',
+          kind: 'load-start',
+          users: 30,
+          journey: 'auto',
+          durationMs: 120_000,
+          name: 'ha',
+          throughputPerMin: 120,
+          thinkMs: [500, 1000],
+          rampUpMs: 10_000,
+        },
         { text: 'wait 20s', kind: 'wait', ms: 20_000 },
         { text: 'fault stop web2', kind: 'fault', fault: { kind: 'stop', nodes: ['web2'] } },
         { text: 'fault delay web3 300ms ±20ms', kind: 'fault', fault: { kind: 'delay', nodes: ['web3'], delayMs: 300, jitterMs: 20 } },
-        { text: 'fault partition galera1 from galera2,galera3 for 10s', kind: 'fault', fault: { kind: 'partition', nodes: ['galera1'], from: ['galera2', 'galera3'], forMs: 10_000 } },
+        {
+          text: 'fault partition galera1 from galera2,galera3 for 10s',
+          kind: 'fault',
+          fault: { kind: 'partition', nodes: ['galera1'], from: ['galera2', 'galera3'], forMs: 10_000 },
+        },
         { text: 'fault loss web1 30% for 10s', kind: 'fault', fault: { kind: 'loss', nodes: ['web1'], lossPct: 30, forMs: 10_000 } },
         { text: 'fault delay web1 500ms', kind: 'fault', fault: { kind: 'delay', nodes: ['web1'], delayMs: 500 } },
         { text: 'fault partition galera1 from galera2,galera3', kind: 'fault', fault: { kind: 'partition', nodes: ['galera1'], from: ['galera2', 'galera3'] } },
@@ -161,8 +194,12 @@ describe('scenario files', () => {
           kind: 'assert',
           metrics: { lostWrites: { op: '==', value: 0, text: '== 0' } },
           state: {
-            healthy: ['web1', 'web3'], unhealthy: ['web2'], haproxy: { web2: 'DOWN' },
-            bricksOnline: { op: '>=', value: 2, text: '>= 2' }, healPending: { op: '==', value: 0, text: '== 0' }, redisUp: false,
+            healthy: ['web1', 'web3'],
+            unhealthy: ['web2'],
+            haproxy: { web2: 'DOWN' },
+            bricksOnline: { op: '>=', value: 2, text: '>= 2' },
+            healPending: { op: '==', value: 0, text: '== 0' },
+            redisUp: false,
           },
         },
         { text: 'load wait', kind: 'load-wait' },
@@ -185,7 +222,10 @@ describe('scenario files', () => {
       const s = parseScenario(steps('  - up: { preset: single, moodle: false }\n  - fault: stop web1\n  - up\n  - fault: stop web3\n'), 'f.yaml');
       assert.deepEqual(bare(s.steps[0]!), { text: 'up single without Moodle', kind: 'up', preset: 'single', moodle: false });
       assert.deepEqual(bare(s.steps[2]!), { text: 'up ha', kind: 'up', preset: 'ha' });
-      assert.match(err(steps('  - up: single\n  - fault: stop web2\n')).message, /^f\.yaml:4:12: unknown node "web2": after the `up` on line 3 the lab \(single\) has web1, galera1$/);
+      assert.match(
+        err(steps('  - up: single\n  - fault: stop web2\n')).message,
+        /^f\.yaml:4:12: unknown node "web2": after the `up` on line 3 the lab \(single\) has web1, galera1$/,
+      );
     });
 
     it('resolves YAML anchors and aliases', () => {
@@ -215,7 +255,11 @@ describe('scenario files', () => {
       ['a number as a step', steps('  - 42\n'), /^f\.yaml:3:5: unknown step 42 \(steps: up, down/],
       ['typo in a bare step', steps('  - heall\n'), /^f\.yaml:3:5: unknown step "heall": did you mean "heal"\?/],
       ['step written as text', steps('  - wait 20s\n'), /^f\.yaml:3:5: write this step as `wait: <value>`/],
-      ['mis-indented option', steps('  - load:\n    users: 30\n'), /^f\.yaml:4:5: a step has exactly one kind, and this one has "load" and "users" \(indent "users"/],
+      [
+        'mis-indented option',
+        steps('  - load:\n    users: 30\n'),
+        /^f\.yaml:4:5: a step has exactly one kind, and this one has "load" and "users" \(indent "users"/,
+      ],
       ['two steps in one item', steps('  - wait: 1s\n    say: hi\n'), /^f\.yaml:4:5: .*start a new step with "- "/],
       ['unknown load key', steps('  - load: { userz: 3 }\n'), /^f\.yaml:3:13: unknown key "userz" in load: did you mean "users"\?/],
       ['users not a number', steps('  - load: { users: thirty }\n'), /^f\.yaml:3:20: users must be a whole number from 1 to 1000 \(got "thirty"\)/],
@@ -224,67 +268,159 @@ describe('scenario files', () => {
       ['bad duration', steps('  - wait: 20 seconds\n'), /^f\.yaml:3:11: wait: "20 seconds" is not a duration/],
       ['bad think', steps('  - load: { think: 2s-1s }\n'), /^f\.yaml:3:20: think: the range must go up/],
       ['rampUp too long', steps('  - load: { duration: 10s, rampUp: 20s }\n'), /^f\.yaml:3:36: rampUp \(20s\) must be shorter than the duration/],
-      ['moodle journey without Moodle', steps('  - up: { moodle: false }\n  - load: { journey: moodle }\n'), /^f\.yaml:4:22: journey moodle needs Moodle, but the `up` on line 3/],
+      [
+        'moodle journey without Moodle',
+        steps('  - up: { moodle: false }\n  - load: { journey: moodle }\n'),
+        /^f\.yaml:4:22: journey moodle needs Moodle, but the `up` on line 3/,
+      ],
       ['load stop with none running', steps('  - load: stop\n'), /^f\.yaml:3:11: load: stop but no load is running here/],
-      ['load wait after it ended', steps('  - load: start\n  - load: wait\n  - load: wait\n'), /^f\.yaml:5:11: load: wait but no load is running here \(the last one already ended\)/],
-      ['second load while one runs', steps('  - load: { users: 3 }\n  - load: { users: 4 }\n'), /^f\.yaml:4:11: load run "run1" \(line 3\) is still running: add `load: wait` or `load: stop` before starting another/],
+      [
+        'load wait after it ended',
+        steps('  - load: start\n  - load: wait\n  - load: wait\n'),
+        /^f\.yaml:5:11: load: wait but no load is running here \(the last one already ended\)/,
+      ],
+      [
+        'second load while one runs',
+        steps('  - load: { users: 3 }\n  - load: { users: 4 }\n'),
+        /^f\.yaml:4:11: load run "run1" \(line 3\) is still running: add `load: wait` or `load: stop` before starting another/,
+      ],
       ['down while a load runs', steps('  - load: start\n  - down\n'), /^f\.yaml:4:5: load run "run1" \(line 3\) is still running/],
-      ['duplicate run name', steps('  - load: { name: a }\n  - load: stop\n  - load: { name: a }\n'), /^f\.yaml:5:19: a load run named "a" already exists \(line 3\)/],
+      [
+        'duplicate run name',
+        steps('  - load: { name: a }\n  - load: stop\n  - load: { name: a }\n'),
+        /^f\.yaml:5:19: a load run named "a" already exists \(line 3\)/,
+      ],
       ['unknown fault kind', steps('  - fault: stpo web2\n'), /^f\.yaml:3:12: unknown fault kind "stpo" \(did you mean "stop"\?\): use one of stop, start/],
       ['unknown fault kind (mapping)', steps('  - fault: { kind: explode, node: web2 }\n'), /^f\.yaml:3:20: unknown fault kind "explode"/],
-      ['unknown node', steps('  - fault: stop web5\n'), /^f\.yaml:3:12: unknown node "web5": in this scenario's topology the lab \(ha\) has haproxy, web1, web2, web3, galera1/],
+      [
+        'unknown node',
+        steps('  - fault: stop web5\n'),
+        /^f\.yaml:3:12: unknown node "web5": in this scenario's topology the lab \(ha\) has haproxy, web1, web2, web3, galera1/,
+      ],
       ['misspelt node', steps('  - fault: { kind: kill, node: gallera2 }\n'), /^f\.yaml:3:32: unknown node "gallera2" \(did you mean "galera2"\?\)/],
       ['node beyond web count', 'name: t\ntopology: { web: 2 }\nsteps:\n  - heal: web3\n', /^f\.yaml:4:11: unknown node "web3"/],
       ['fault without node', steps('  - fault: kill\n'), /^f\.yaml:3:12: fault kill needs a node/],
       ['two nodes for stop', steps('  - fault: stop web1,web2\n'), /^f\.yaml:3:12: fault stop takes one node/],
-      ['overlapping partition', steps('  - fault: { kind: partition, nodes: [galera1, galera2], from: [galera2, galera3] }\n'), /^f\.yaml:3:64: a node cannot be on both sides of a partition: galera2/],
+      [
+        'overlapping partition',
+        steps('  - fault: { kind: partition, nodes: [galera1, galera2], from: [galera2, galera3] }\n'),
+        /^f\.yaml:3:64: a node cannot be on both sides of a partition: galera2/,
+      ],
       ['partition without from', steps('  - fault: partition galera1\n'), /^f\.yaml:3:12: a partition needs the other side/],
       ['delay without ms', steps('  - fault: delay web2\n'), /^f\.yaml:3:12: fault delay needs the added latency/],
       ['delay out of range', steps('  - fault: { kind: delay, node: web2, ms: 90000 }\n'), /^f\.yaml:3:43: delay must be between 1 and 60000 ms, got 90000/],
-      ['loss out of range', steps('  - fault: { kind: loss, node: web1, percent: 130 }\n'), /^f\.yaml:3:47: loss percent must be from 0\.01 to 100 with at most two decimals .*, got 130/],
-      ['loss finer than the lab applies', steps('  - fault: loss web1 0.001\n'), /^f\.yaml:3:12: loss percent must be from 0\.01 to 100 with at most two decimals .*, got 0\.001$/],
-      ['loss with three decimals', steps('  - fault: { kind: loss, node: web1, percent: 33.333 }\n'), /^f\.yaml:3:47: loss percent must be from 0\.01 .*, got 33\.333$/],
+      [
+        'loss out of range',
+        steps('  - fault: { kind: loss, node: web1, percent: 130 }\n'),
+        /^f\.yaml:3:47: loss percent must be from 0\.01 to 100 with at most two decimals .*, got 130/,
+      ],
+      [
+        'loss finer than the lab applies',
+        steps('  - fault: loss web1 0.001\n'),
+        /^f\.yaml:3:12: loss percent must be from 0\.01 to 100 with at most two decimals .*, got 0\.001$/,
+      ],
+      [
+        'loss with three decimals',
+        steps('  - fault: { kind: loss, node: web1, percent: 33.333 }\n'),
+        /^f\.yaml:3:47: loss percent must be from 0\.01 .*, got 33\.333$/,
+      ],
       ['wait beyond 24 h (setTimeout would fire after 1 ms)', steps('  - wait: 2147484s\n'), /^f\.yaml:3:11: wait must be at most 1440m, got "2147484s"$/],
       ['wait of 400 digits (Infinity)', steps(`  - wait: ${'9'.repeat(400)}s\n`), /^f\.yaml:3:11: wait must be at most 1440m, got "9{59}…"$/],
       ['fault for beyond 24 h', steps('  - fault: stop web2 for 1441m\n'), /^f\.yaml:3:12: fault for must be at most 1440m, got "1441m"$/],
-      ['fault for beyond 24 h (mapping)', steps('  - fault: { kind: pause, node: web2, for: 100000s }\n'), /^f\.yaml:3:44: fault for must be at most 1440m, got "100000s"$/],
+      [
+        'fault for beyond 24 h (mapping)',
+        steps('  - fault: { kind: pause, node: web2, for: 100000s }\n'),
+        /^f\.yaml:3:44: fault for must be at most 1440m, got "100000s"$/,
+      ],
       ['within beyond 24 h', steps('  - assert: { healthy: web1, within: 1441m }\n'), /^f\.yaml:3:38: within must be at most 1440m/],
       ['rampUp beyond 24 h', steps('  - load: { rampUp: 90000s }\n'), /^f\.yaml:3:21: rampUp must be at most 1440m/],
       ['think beyond 24 h', steps('  - load: { think: 1s-90000s }\n'), /^f\.yaml:3:20: think must be a time or a range of times \(each at most 24 h\)/],
-      ['threshold of 400 digits (Infinity)', steps(`  - load: start\n  - assert: { p95: "<= ${'9'.repeat(400)}s" }\n`), /^f\.yaml:4:20: p95: <= 9+… is too large to compare with$/],
+      [
+        'threshold of 400 digits (Infinity)',
+        steps(`  - load: start\n  - assert: { p95: "<= ${'9'.repeat(400)}s" }\n`),
+        /^f\.yaml:4:20: p95: <= 9+… is too large to compare with$/,
+      ],
       ['name over 200 characters', `name: ${'a'.repeat(201)}\nsteps:\n  - up\n`, /^f\.yaml:1:7: name is 201 characters long; at most 200$/],
-      ['description over 2000 characters', `name: t\ndescription: ${'d'.repeat(2001)}\nsteps:\n  - up\n`, /^f\.yaml:2:14: description is 2001 characters long; at most 2000$/],
+      [
+        'description over 2000 characters',
+        `name: t\ndescription: ${'d'.repeat(2001)}\nsteps:\n  - up\n`,
+        /^f\.yaml:2:14: description is 2001 characters long; at most 2000$/,
+      ],
       ['say over 2000 characters', steps(`  - say: ${'x'.repeat(2001)}\n`), /^f\.yaml:3:10: say is 2001 characters long; at most 2000$/],
       ['more than 500 steps', steps('  - say: hi\n'.repeat(501)), /^f\.yaml:503:5: a scenario has at most 500 steps, and this one has 501$/],
       ['more than 100 aliases', steps(`  - say: &s hi\n${'  - say: *s\n'.repeat(101)}`), /^f\.yaml:104:10: more than 100 aliases \(\*name\) in one scenario$/],
       ['alias without anchor', steps('  - say: *nope\n'), /^f\.yaml:3:10: alias \*nope has no anchor &nope before it$/],
       ['flow nesting deeper than 64', steps(`  - ${'['.repeat(100)}\n`), /^f\.yaml:3:67: nesting deeper than 64 levels/],
       ['block nesting deeper than 64 on one line', steps(`  - ${'- '.repeat(100)}up\n`), /^f\.yaml:3:129: nesting deeper than 64 levels/],
-      ['block nesting by indentation, 100 levels', `name: t\nsteps:\n${Array.from({ length: 100 }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1\n`, /^f\.yaml:66:67: nesting deeper than 64 levels/],
-      ['… with blank and comment lines between the levels', `name: t\nsteps:\n${Array.from({ length: 100 }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n\n # hi\n')} 1\n`, /^f\.yaml:192:67: nesting deeper than 64 levels/],
-      ['70 keys on one line are wide, not deep', steps(`  - load: { ${'users: 3, '.repeat(70)}}\n`), /^f\.yaml:3:23: YAML syntax error: Map keys must be unique \("users" is given twice in load\)$/],
-      ['a long unknown word is not echoed whole', steps(`  - fault: { kind: ${'z'.repeat(1500)}, node: web1 }\n`), /^f\.yaml:3:20: unknown fault kind "z{59}…": use one of stop, /],
+      [
+        'block nesting by indentation, 100 levels',
+        `name: t\nsteps:\n${Array.from({ length: 100 }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1\n`,
+        /^f\.yaml:66:67: nesting deeper than 64 levels/,
+      ],
+      [
+        '… with blank and comment lines between the levels',
+        `name: t\nsteps:\n${Array.from({ length: 100 }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n\n # hi\n')} 1\n`,
+        /^f\.yaml:192:67: nesting deeper than 64 levels/,
+      ],
+      [
+        '70 keys on one line are wide, not deep',
+        steps(`  - load: { ${'users: 3, '.repeat(70)}}\n`),
+        /^f\.yaml:3:23: YAML syntax error: Map keys must be unique \("users" is given twice in load\)$/,
+      ],
+      [
+        'a long unknown word is not echoed whole',
+        steps(`  - fault: { kind: ${'z'.repeat(1500)}, node: web1 }\n`),
+        /^f\.yaml:3:20: unknown fault kind "z{59}…": use one of stop, /,
+      ],
       ['jitter on stop', steps('  - fault: stop web2 jitter 10\n'), /^f\.yaml:3:12: jitter belongs to delay, not to stop/],
       ['for on a repair', steps('  - fault: start web2 for 10s\n'), /^f\.yaml:3:12: `for` applies to faults that break something/],
-      ['maintenance node not web', steps('  - maintenance: { on: true, node: galera1 }\n'), /^f\.yaml:3:36: maintenance of one node \(an HAProxy drain\) needs a web node, and galera1 is db/],
-      ['maintenance node on single', 'name: t\ntopology: single\nsteps:\n  - maintenance: { on: true, node: web1 }\n', /^f\.yaml:4:36: maintenance of one node drains it in HAProxy/],
+      [
+        'maintenance node not web',
+        steps('  - maintenance: { on: true, node: galera1 }\n'),
+        /^f\.yaml:3:36: maintenance of one node \(an HAProxy drain\) needs a web node, and galera1 is db/,
+      ],
+      [
+        'maintenance node on single',
+        'name: t\ntopology: single\nsteps:\n  - maintenance: { on: true, node: web1 }\n',
+        /^f\.yaml:4:36: maintenance of one node drains it in HAProxy/,
+      ],
       ['maintenance value', steps('  - maintenance: maybe\n'), /^f\.yaml:3:18: maintenance \(on or off\) must be true or false, not "maybe"/],
       ['say empty', steps('  - say:\n'), /^f\.yaml:3:5: say needs a value/],
-      ['metric assert before any load', steps('  - assert: { failures: 0 }\n'), /^f\.yaml:3:15: metric thresholds read a load run, and no load was started before this assert/],
-      ['assert run unknown', steps('  - load: { name: a }\n  - assert: { failures: 0, run: b }\n'), /^f\.yaml:4:33: no load run named "b" before this step: runs so far are a$/],
-      ['bad threshold', steps('  - load: start\n  - assert: { apdex: "about 0.9" }\n'), /^f\.yaml:4:22: apdex: "about 0.9" is not a threshold; write e.g. ">= 0.85"/],
+      [
+        'metric assert before any load',
+        steps('  - assert: { failures: 0 }\n'),
+        /^f\.yaml:3:15: metric thresholds read a load run, and no load was started before this assert/,
+      ],
+      [
+        'assert run unknown',
+        steps('  - load: { name: a }\n  - assert: { failures: 0, run: b }\n'),
+        /^f\.yaml:4:33: no load run named "b" before this step: runs so far are a$/,
+      ],
+      [
+        'bad threshold',
+        steps('  - load: start\n  - assert: { apdex: "about 0.9" }\n'),
+        /^f\.yaml:4:22: apdex: "about 0.9" is not a threshold; write e.g. ">= 0.85"/,
+      ],
       ['apdex above 1', steps('  - load: start\n  - assert: { apdex: 85 }\n'), /^f\.yaml:4:22: apdex is a fraction from 0 to 1, got == 85/],
       ['bad time unit', steps('  - load: start\n  - assert: { p95: "<= 2h" }\n'), /^f\.yaml:4:20: p95: unit "h" is not a time unit/],
       ['unit on a count', steps('  - load: start\n  - assert: { failures: "<= 2s" }\n'), /^f\.yaml:4:25: failures: "<= 2s" has a unit/],
       ['unknown assert key', steps('  - assert: { galeraSise: 3 }\n'), /^f\.yaml:3:15: unknown key "galeraSise" in assert: did you mean "galeraSize"\?/],
       ['galera status', steps('  - assert: { galeraStatus: quorum }\n'), /^f\.yaml:3:29: galeraStatus must be Primary or non-Primary/],
       ['haproxy status', steps('  - assert: { haproxy: { web2: SLEEPING } }\n'), /^f\.yaml:3:32: haproxy status of web2 must be one of UP, DOWN, MAINT, DRAIN/],
-      ['bricks on single', 'name: t\ntopology: single\nsteps:\n  - assert: { bricksOnline: 3 }\n', /^f\.yaml:4:15: bricksOnline: in this scenario's topology the lab \(single\) has web1, galera1 \(no GlusterFS\)/],
+      [
+        'bricks on single',
+        'name: t\ntopology: single\nsteps:\n  - assert: { bricksOnline: 3 }\n',
+        /^f\.yaml:4:15: bricksOnline: in this scenario's topology the lab \(single\) has web1, galera1 \(no GlusterFS\)/,
+      ],
       ['healthy and unhealthy', steps('  - assert: { healthy: [web1], unhealthy: web1 }\n'), /^f\.yaml:3:43: web1 cannot be both healthy and unhealthy/],
       ['within on metrics only', steps('  - load: start\n  - assert: { failures: 0, within: 10s }\n'), /^f\.yaml:4:28: `within` retries state predicates/],
       ['empty assert', steps('  - assert: {}\n'), /^f\.yaml:3:13: assert needs at least one metric threshold/],
       ['compare unknown run', steps('  - load: { name: a }\n  - load: wait\n  - compare: [a, b]\n'), /^f\.yaml:5:18: no load run named "b" before this step/],
-      ['compare a running run', steps('  - load: { name: a }\n  - load: wait\n  - load: { name: b }\n  - compare: [a, b]\n'), /^f\.yaml:6:18: run "b" is still running here: add `load: wait` before compare/],
+      [
+        'compare a running run',
+        steps('  - load: { name: a }\n  - load: wait\n  - load: { name: b }\n  - compare: [a, b]\n'),
+        /^f\.yaml:6:18: run "b" is still running here: add `load: wait` before compare/,
+      ],
       ['compare one run', steps('  - load: { name: a }\n  - load: wait\n  - compare: [a]\n'), /^f\.yaml:5:14: compare needs at least two load runs/],
     ];
     for (const [what, text, re] of cases) {
@@ -310,7 +446,10 @@ describe('scenario files', () => {
       };
       assert.deepEqual(Object.keys(s.properties), [...TOP_KEYS]);
       const objects = s.definitions.step.anyOf.filter((a) => a.required);
-      assert.deepEqual(objects.map((a) => a.required![0]), [...STEP_KINDS]);
+      assert.deepEqual(
+        objects.map((a) => a.required![0]),
+        [...STEP_KINDS],
+      );
       const inner = (kind: string) => {
         const step = objects.find((a) => a.required![0] === kind)!;
         const value = step.properties![kind]! as { anyOf?: { properties?: Record<string, unknown> }[]; properties?: Record<string, unknown> };
@@ -323,8 +462,12 @@ describe('scenario files', () => {
     });
 
     it('package.json contributes it for *.scenario.yaml and lab/scenarios', () => {
-      const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { contributes: { yamlValidation: { fileMatch: string[]; url: string }[] } };
-      assert.deepEqual(pkg.contributes.yamlValidation, [{ fileMatch: ['*.scenario.yaml', '*.scenario.yml', '**/lab/scenarios/*.yaml'], url: './media/scenario.schema.json' }]);
+      const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+        contributes: { yamlValidation: { fileMatch: string[]; url: string }[] };
+      };
+      assert.deepEqual(pkg.contributes.yamlValidation, [
+        { fileMatch: ['*.scenario.yaml', '*.scenario.yml', '**/lab/scenarios/*.yaml'], url: './media/scenario.schema.json' },
+      ]);
     });
   });
 
@@ -332,7 +475,10 @@ describe('scenario files', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenario-'));
     const file = path.join(dir, 'mine.scenario.yaml');
     fs.writeFileSync(file, 'name: mine\nsteps:\n  - fault: kill web7\n');
-    assert.throws(() => loadScenario(file, BUILTINS), (e: Error) => e.message.startsWith(`${file}:3:12: unknown node "web7"`));
+    assert.throws(
+      () => loadScenario(file, BUILTINS),
+      (e: Error) => e.message.startsWith(`${file}:3:12: unknown node "web7"`),
+    );
     fs.rmSync(dir, { recursive: true });
   });
 });

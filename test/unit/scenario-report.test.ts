@@ -35,7 +35,12 @@ describe('scenario report', () => {
     assert.match(ok, /<div class="verdict passed"[^>]*>.*PASSED/);
     assert.ok(!/FAILED/.test(ok.replace(/<style>[\s\S]*?<\/style>/, '')));
     const base = paperFailoverResult();
-    const bad = renderHtml(paperFailoverResult({ passed: false, steps: [...base.steps, { step: 'assert: apdex >= 0.95', passed: false, detail: 'apdex 0.872', atMs: 140_000, durationMs: 1, line: 30 }] }));
+    const bad = renderHtml(
+      paperFailoverResult({
+        passed: false,
+        steps: [...base.steps, { step: 'assert: apdex >= 0.95', passed: false, detail: 'apdex 0.872', atMs: 140_000, durationMs: 1, line: 30 }],
+      }),
+    );
     assert.match(bad, /<div class="verdict failed"[^>]*>.*FAILED.*1 of 18 steps failed/);
     assert.match(bad, /<tr class="failed">.*✗ FAIL/);
     assert.match(bad, /<title>paper-failover: FAILED/);
@@ -81,7 +86,10 @@ describe('scenario report', () => {
   it('renders the failover table for every run with — for missing values', () => {
     const html = renderHtml(paperFailoverResult());
     const table = /<table class="failover">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
-    assert.match(table, /<strong>kill web2<\/strong><\/td><td class="num">30.0<\/td><td class="num">1,180<\/td><td class="num">2<\/td><td class="num">1,020<\/td>/);
+    assert.match(
+      table,
+      /<strong>kill web2<\/strong><\/td><td class="num">30.0<\/td><td class="num">1,180<\/td><td class="num">2<\/td><td class="num">1,020<\/td>/,
+    );
     assert.match(table, /<strong>stop web3<\/strong>.*<td class="num">—<\/td>/);
     assert.match(table, /still degraded/);
     assert.match(html, /data-tile="apdex"><div class="tile-value">0.872</);
@@ -98,7 +106,10 @@ describe('scenario report', () => {
     assert.match(table, /<th class="num">single<\/th><th class="num">ha<\/th>/);
     assert.match(table, new RegExp(PAPER_REFERENCE.figures.single.label));
     assert.match(table, new RegExp(PAPER_REFERENCE.figures.ha.label));
-    assert.match(table, /<td>Apdex<\/td><td class="num">0.612<\/td><td class="num">0.861<\/td><td class="num"><span class="paper">—<\/span><\/td><td class="num"><span class="paper">0.850<\/span>/);
+    assert.match(
+      table,
+      /<td>Apdex<\/td><td class="num">0.612<\/td><td class="num">0.861<\/td><td class="num"><span class="paper">—<\/span><\/td><td class="num"><span class="paper">0.850<\/span>/,
+    );
     assert.match(table, /<td>error rate<\/td>.*<span class="paper">0.11 %<\/span>.*<span class="paper">0 %<\/span>/);
     assert.match(table, /<td>max latency<\/td><td class="num">11.8 s<\/td><td class="num">1.92 s<\/td>.*12.0 s.*2.00 s/);
     assert.match(table, /<td>blackout<\/td><td class="num">—<\/td>/);
@@ -113,10 +124,24 @@ describe('scenario report', () => {
 
   it('does not crash on a scenario without load, runs or topology, nor on a single point', () => {
     const empty: ScenarioResult = {
-      users: 0, durationS: 0, requests: 0, failures: 0, errorRate: 0, apdex: 0,
-      latencyMs: { p50: 0, p95: 0, p99: 0, max: 0 }, throughputRps: 0, byLabel: {}, faults: [],
-      name: 'empty', passed: true, steps: [], runs: [], timeline: [], topology: { preset: 'ha', nodes: [] },
-      startedAt: 'not a date', durationMs: 0,
+      users: 0,
+      durationS: 0,
+      requests: 0,
+      failures: 0,
+      errorRate: 0,
+      apdex: 0,
+      latencyMs: { p50: 0, p95: 0, p99: 0, max: 0 },
+      throughputRps: 0,
+      byLabel: {},
+      faults: [],
+      name: 'empty',
+      passed: true,
+      steps: [],
+      runs: [],
+      timeline: [],
+      topology: { preset: 'ha', nodes: [] },
+      startedAt: 'not a date',
+      durationMs: 0,
     };
     const html = renderHtml(empty);
     assert.match(html, /PASSED/);
@@ -144,7 +169,12 @@ describe('scenario report', () => {
     assert.match(md, /\| Apdex \| 0.612 \| 0.861 \| — \| 0.850 \|/);
     assert.ok(!/## Failed steps/.test(md));
     const base = paperFailoverResult();
-    const failed = renderMarkdown(paperFailoverResult({ passed: false, steps: [...base.steps, { step: 'assert: p95 | <= 500ms', passed: false, detail: 'p95 880\nms', atMs: 1, durationMs: 1, line: 31 }] }));
+    const failed = renderMarkdown(
+      paperFailoverResult({
+        passed: false,
+        steps: [...base.steps, { step: 'assert: p95 | <= 500ms', passed: false, detail: 'p95 880\nms', atMs: 1, durationMs: 1, line: 31 }],
+      }),
+    );
     assert.match(failed, /❌ FAILED/);
     assert.match(failed, /## Failed steps\n\n\| step \| line \| detail \|\n\|---\|---:\|---:\|\n\| assert: p95 \\\| &lt;= 500ms \| 31 \| p95 880 ms \|/);
     assert.match(failed, /## Against the paper/);

@@ -9,7 +9,17 @@ describe('scenario runner', () => {
     const lab = new FakeLab('lab');
     const loads = fakeLoads([result({ failures: 0, apdex: 0.9 })]);
     const s = parseScenario(
-      ['name: t', 'steps:', '  - up', '  - say: hello', '  - load: { users: 5, duration: 10s, throughput: 120 }', '  - fault: kill web2', '  - heal', '  - load: wait', '  - assert: { failures: 0, apdex: ">= 0.85" }'].join('\n'),
+      [
+        'name: t',
+        'steps:',
+        '  - up',
+        '  - say: hello',
+        '  - load: { users: 5, duration: 10s, throughput: 120 }',
+        '  - fault: kill web2',
+        '  - heal',
+        '  - load: wait',
+        '  - assert: { failures: 0, apdex: ">= 0.85" }',
+      ].join('\n'),
       't.yaml',
     );
     const r = await runner({ lab }, loads).run(s);
@@ -17,16 +27,22 @@ describe('scenario runner', () => {
     assert.deepEqual(lab.calls, ['up ha']);
     assert.deepEqual(loads.log, ['load-fault kill web2', 'load-heal']);
     assert.equal(loads.opts[0]!.throughputPerMin, 120);
-    assert.equal(loads.opts[0]!.thinkMinMs, 0, 'paced runs have no think time unless asked (as Moodle\'s JMeter plan)');
+    assert.equal(loads.opts[0]!.thinkMinMs, 0, "paced runs have no think time unless asked (as Moodle's JMeter plan)");
     assert.equal(r.apdex, 0.9);
     assert.equal(r.runs.length, 1);
-    assert.deepEqual(r.steps.map((x) => x.line), [3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      r.steps.map((x) => x.line),
+      [3, 4, 5, 6, 7, 8, 9],
+    );
     assert.ok(r.timeline.some((e) => e.kind === 'say' && e.text === 'hello'));
   });
 
   it('a failed metric assert fails the scenario but the steps after it still run', async () => {
     const lab = new FakeLab('lab');
-    const s = parseScenario(['name: t', 'steps:', '  - up', '  - load: { users: 5, duration: 1s }', '  - load: wait', '  - assert: { failures: 0 }', '  - say: after'].join('\n'), 't.yaml');
+    const s = parseScenario(
+      ['name: t', 'steps:', '  - up', '  - load: { users: 5, duration: 1s }', '  - load: wait', '  - assert: { failures: 0 }', '  - say: after'].join('\n'),
+      't.yaml',
+    );
     const r = await runner({ lab }, fakeLoads([result({ failures: 3 })])).run(s);
     assert.equal(r.passed, false);
     assert.match(r.steps[3]!.detail!, /failures is 3, expected == 0/);
@@ -37,16 +53,22 @@ describe('scenario runner', () => {
     const lab = new FakeLab('lab');
     lab.failFault = 'no such container';
     const loads = fakeLoads([]);
-    const s = parseScenario(['name: t', 'steps:', '  - up', '  - load: { users: 5, duration: 60s }', '  - wait: 1s', '  - fault: stop web2', '  - say: never'].join('\n'), 't.yaml');
+    const s = parseScenario(
+      ['name: t', 'steps:', '  - up', '  - load: { users: 5, duration: 60s }', '  - wait: 1s', '  - fault: stop web2', '  - say: never'].join('\n'),
+      't.yaml',
+    );
     // The fault goes through the load run here: make that one fail.
     const start = loads.start;
-    const r = await runner({ lab }, {
-      ...loads,
-      start: (t, o) => {
-        const h = start(t, o);
-        return { ...h, done: h.done, fault: async () => Promise.reject(new Error('no such container')) };
+    const r = await runner(
+      { lab },
+      {
+        ...loads,
+        start: (t, o) => {
+          const h = start(t, o);
+          return { ...h, done: h.done, fault: async () => Promise.reject(new Error('no such container')) };
+        },
       },
-    }).run(s);
+    ).run(s);
     assert.equal(r.passed, false);
     assert.match(r.steps[3]!.detail!, /no such container/);
     assert.match(r.steps[4]!.detail!, /^not run: step 4/);
@@ -63,7 +85,19 @@ describe('scenario runner', () => {
     const labs = { lab: new FakeLab('lab') };
     const loads = fakeLoads([result({ failures: 4, apdex: 0.5 }), result({ failures: 0, apdex: 0.95 })]);
     const s = parseScenario(
-      ['name: t', 'topology: { preset: ha }', 'steps:', '  - up: { preset: single }', '  - load: { name: single, users: 5, duration: 1s }', '  - load: wait', '  - down', '  - up: { preset: ha }', '  - load: { name: ha, users: 5, duration: 1s }', '  - load: wait', '  - compare: [single, ha]'].join('\n'),
+      [
+        'name: t',
+        'topology: { preset: ha }',
+        'steps:',
+        '  - up: { preset: single }',
+        '  - load: { name: single, users: 5, duration: 1s }',
+        '  - load: wait',
+        '  - down',
+        '  - up: { preset: ha }',
+        '  - load: { name: ha, users: 5, duration: 1s }',
+        '  - load: wait',
+        '  - compare: [single, ha]',
+      ].join('\n'),
       't.yaml',
     );
     const r = await runner(labs, loads).run(s);
@@ -73,7 +107,10 @@ describe('scenario runner', () => {
     assert.deepEqual(r.comparison!.runs, ['single', 'ha']);
     assert.deepEqual(r.comparison!.rows.find((x) => x.metric === 'failures')!.values, [4, 0]);
     assert.deepEqual(r.comparison!.rows.find((x) => x.metric === 'apdex')!.values, [0.5, 0.95]);
-    assert.deepEqual(r.runs.map((x) => `${x.name}@${x.lab}`), ['single@lab-single', 'ha@lab']);
+    assert.deepEqual(
+      r.runs.map((x) => `${x.name}@${x.lab}`),
+      ['single@lab-single', 'ha@lab'],
+    );
   });
 
   it('state asserts poll until they hold or the time is up', async () => {
@@ -83,7 +120,10 @@ describe('scenario runner', () => {
       n++;
       return { ...syntheticStatus(n > 3 ? 1 : 0), lab: 'lab', endpoints: { moodle: 'http://localhost:1' } };
     };
-    const s = parseScenario(['name: t', 'steps:', '  - up', '  - assert: { unhealthy: [web2], haproxy: { web2: DOWN }, within: 5s }', '  - assert: { galeraSize: 2 }'].join('\n'), 't.yaml');
+    const s = parseScenario(
+      ['name: t', 'steps:', '  - up', '  - assert: { unhealthy: [web2], haproxy: { web2: DOWN }, within: 5s }', '  - assert: { galeraSize: 2 }'].join('\n'),
+      't.yaml',
+    );
     const r = await runner({ lab }).run(s);
     assert.equal(r.steps[1]!.passed, true, r.steps[1]!.detail);
     assert.equal(r.steps[2]!.passed, false);

@@ -18,10 +18,13 @@ describe('scenario step registry', () => {
     for (const s of STEPS) for (const k of s.kinds) assert.equal(stepOfKind(k), s);
   });
 
-  it('each module\'s schema fragment is keyed by its own key and sits in the schema in registry order', () => {
+  it("each module's schema fragment is keyed by its own key and sits in the schema in registry order", () => {
     for (const s of STEPS) assert.deepEqual((s.schema as { required: string[] }).required, [s.key], s.key);
     const alternatives = (SCENARIO_SCHEMA.definitions.step.anyOf as { required?: string[] }[]).filter((a) => a.required);
-    assert.deepEqual(alternatives.map((a) => a.required![0]), STEPS.map((s) => s.key));
+    assert.deepEqual(
+      alternatives.map((a) => a.required![0]),
+      STEPS.map((s) => s.key),
+    );
   });
 
   it('the built-ins parse into steps whose module is the one their YAML key names', () => {
@@ -36,7 +39,7 @@ describe('scenario step registry', () => {
     assert.ok(seen > 20);
   });
 
-  it('a step that needs a value names its own example, at the step\'s line', () => {
+  it("a step that needs a value names its own example, at the step's line", () => {
     for (const s of STEPS.filter((d) => d.needsValue)) {
       const e = err(`name: t\nsteps:\n  - up\n  - ${s.key}:\n`);
       assert.equal(e.line, 4, s.key);

@@ -64,10 +64,12 @@ function moodleHandlers(db: { tables: number }, fail: Set<string>): ExecHandler 
         c.files.set(argv[2]!, zlib.gzipSync('moodledata'));
         return { stdout: '', stderr: '', exitCode: 0 };
       }
-      if (argv[0] === 'tar' && argv[1] === '-xzf') return c.files.has(argv[2]!) ? { stdout: '', stderr: '', exitCode: 0 } : { stdout: '', stderr: 'no archive', exitCode: 2 };
+      if (argv[0] === 'tar' && argv[1] === '-xzf')
+        return c.files.has(argv[2]!) ? { stdout: '', stderr: '', exitCode: 0 } : { stdout: '', stderr: 'no archive', exitCode: 2 };
       if (cmd.includes('muc-redis.php')) return { stdout: 'application cache: Redis at redis:6379 (prefix muc_)', stderr: '', exitCode: 0 };
       if (cmd.includes('maketestcourse.php')) return { stdout: '', stderr: '', exitCode: 0 };
-      if (cmd.includes('site-secrets.php')) return { stdout: "site secrets applied: admin password, 100 generated users' password; caches purged", stderr: '', exitCode: 0 };
+      if (cmd.includes('site-secrets.php'))
+        return { stdout: "site secrets applied: admin password, 100 generated users' password; caches purged", stderr: '', exitCode: 0 };
       if (argv[0] === 'find') return { stdout: '', stderr: '', exitCode: 0 };
     }
     return undefined;
@@ -102,7 +104,12 @@ function newMoodle(): MoodleLabState {
   return { installed: false, image: 'lab/moodle:x', release: '5.1+ (Build: 20251017)', origin: '/src/moodle', fingerprint: FINGERPRINT, layout: 'public' };
 }
 
-function setup(c: ReturnType<typeof cluster>, cache: SiteCache, secrets: Secrets, opts: { lab?: string; freshInstall?: boolean; moodle?: MoodleLabState } = {}) {
+function setup(
+  c: ReturnType<typeof cluster>,
+  cache: SiteCache,
+  secrets: Secrets,
+  opts: { lab?: string; freshInstall?: boolean; moodle?: MoodleLabState } = {},
+) {
   const steps: string[] = [];
   const saved: MoodleLabState[] = [];
   let t = 1_700_000_000_000;
@@ -140,7 +147,8 @@ async function firstLab(cache: SiteCache) {
 }
 
 const noSecretInArgv = (execs: { argv: string[] }[], secrets: string[]) => {
-  for (const e of execs) for (const secret of secrets) assert.ok(!e.argv.some((a) => a.includes(secret)), `a secret is on the command line: ${e.argv.join(' ')}`);
+  for (const e of execs)
+    for (const secret of secrets) assert.ok(!e.argv.some((a) => a.includes(secret)), `a secret is on the command line: ${e.argv.join(' ')}`);
 };
 
 describe('site cache: install once per Moodle source, restore after', () => {
@@ -154,7 +162,8 @@ describe('site cache: install once per Moodle source, restore after', () => {
     assert.ok(at(/maketestcourse\.php/) < at(/^galera1 .*mariadb-dump/), 'the snapshot holds the test course');
     assert.ok(at(/^galera1 .*mariadb-dump .*--single-transaction/) < at(/^web1 tar -czf/));
     const tar = c.execs.find((e) => e.argv[0] === 'tar')!;
-    for (const x of ['./cache', './localcache', './sessions', './temp', './lock', './muc']) assert.ok(tar.argv.includes(`--exclude=${x}`), `moodledata archive leaves out ${x}`);
+    for (const x of ['./cache', './localcache', './sessions', './temp', './lock', './muc'])
+      assert.ok(tar.argv.includes(`--exclude=${x}`), `moodledata archive leaves out ${x}`);
     assert.equal(moodle.installedFrom, 'installer');
     assert.equal(moodle.cacheEntry, KEY);
     assert.ok(moodle.snapshotSeconds !== undefined);
@@ -172,7 +181,7 @@ describe('site cache: install once per Moodle source, restore after', () => {
     noSecretInArgv(c.execs, Object.values(secretsA));
   });
 
-  it('cache hit → no installer: DB import on galera1, moodledata through web1, MUC, then the new lab\'s secrets, in that order', async () => {
+  it("cache hit → no installer: DB import on galera1, moodledata through web1, MUC, then the new lab's secrets, in that order", async () => {
     const cache = tmpCache();
     await firstLab(cache);
     const c = cluster();
@@ -186,9 +195,21 @@ describe('site cache: install once per Moodle source, restore after', () => {
       assert.ok(i >= 0, `missing ${re}`);
       return i;
     };
-    const sequence = [/^galera1 .*information_schema/, /^galera1 bash .*gunzip -c .* \| mariadb -uroot moodle/, /^galera1 rm -f/, /^web1 tar -xzf .* -C \/var\/moodledata/, /^web1 rm -f/, /^web1 .*muc-redis\.php/, /^web1 .*site-secrets\.php/];
+    const sequence = [
+      /^galera1 .*information_schema/,
+      /^galera1 bash .*gunzip -c .* \| mariadb -uroot moodle/,
+      /^galera1 rm -f/,
+      /^web1 tar -xzf .* -C \/var\/moodledata/,
+      /^web1 rm -f/,
+      /^web1 .*muc-redis\.php/,
+      /^web1 .*site-secrets\.php/,
+    ];
     const idx = sequence.map(at);
-    assert.deepEqual([...idx].sort((a, b) => a - b), idx, `restore order:\n${order.join('\n')}`);
+    assert.deepEqual(
+      [...idx].sort((a, b) => a - b),
+      idx,
+      `restore order:\n${order.join('\n')}`,
+    );
     // The dump went onto the DB node and the archive onto the web node before use.
     assert.ok(c.docker.calls.indexOf('put galera1 /tmp/moodle-lab-site.sql.gz') < c.docker.calls.findIndex((x) => x.includes('gunzip')));
     assert.ok(c.docker.calls.indexOf('put web1 /tmp/moodle-lab-moodledata.tar.gz') < c.docker.calls.findIndex((x) => x.includes('tar -xzf')));
@@ -207,7 +228,10 @@ describe('site cache: install once per Moodle source, restore after', () => {
     assert.equal(moodle.installSeconds, undefined);
     assert.ok(moodle.restoreSeconds !== undefined && moodle.restoreSeconds > 0);
     assert.equal(saved.at(-1)?.installedFrom, 'cache', 'the state says where the site came from');
-    assert.ok(steps.some((m) => /restored from the site cache in \d+ s/.test(m)), steps.join('\n'));
+    assert.ok(
+      steps.some((m) => /restored from the site cache in \d+ s/.test(m)),
+      steps.join('\n'),
+    );
     assert.ok((cache.read(KEY) as SiteEntry).manifest.lastUsedAt, 'the use is recorded');
     assert.equal(c.galera.files.size + c.web.files.size, 0, 'no temporary file left in the containers');
   });
@@ -230,12 +254,15 @@ describe('site cache: install once per Moodle source, restore after', () => {
     ['the moodledata archive is truncated', (dir: string) => fs.truncateSync(path.join(dir, DATA_FILE), 3)],
     ['the manifest is not JSON', (dir: string) => fs.writeFileSync(path.join(dir, MANIFEST_FILE), '{"format": 1, ')],
     ['the manifest is missing', (dir: string) => fs.rmSync(path.join(dir, MANIFEST_FILE))],
-    ['a file was altered (same size)', (dir: string) => {
-      const f = path.join(dir, DUMP_FILE);
-      const b = fs.readFileSync(f);
-      b.writeUInt8(b.readUInt8(b.length - 1) ^ 0xff, b.length - 1);
-      fs.writeFileSync(f, b);
-    }],
+    [
+      'a file was altered (same size)',
+      (dir: string) => {
+        const f = path.join(dir, DUMP_FILE);
+        const b = fs.readFileSync(f);
+        b.writeUInt8(b.readUInt8(b.length - 1) ^ 0xff, b.length - 1);
+        fs.writeFileSync(f, b);
+      },
+    ],
   ] as const) {
     it(`an unusable entry (${what}) → nothing is restored, the installer runs with a message, a good entry replaces it`, async () => {
       const cache = tmpCache();
@@ -247,7 +274,10 @@ describe('site cache: install once per Moodle source, restore after', () => {
       assert.ok(!c.execs.some((e) => /gunzip|tar -xzf|site-secrets/.test(e.argv.join(' '))), 'nothing restored');
       assert.ok(c.execs.some((e) => e.argv.join(' ').includes('install-database.php')));
       assert.equal(moodle.installedFrom, 'installer');
-      assert.ok(steps.some((m) => /is unusable \(.+\): running the installer/.test(m)), steps.join('\n'));
+      assert.ok(
+        steps.some((m) => /is unusable \(.+\): running the installer/.test(m)),
+        steps.join('\n'),
+      );
       assert.ok('manifest' in cache.read(KEY)!, 'the new snapshot replaced the broken entry');
     });
   }
@@ -265,7 +295,10 @@ describe('site cache: install once per Moodle source, restore after', () => {
     assert.ok(i(/DROP DATABASE/) < i(/^web1 find \/var\/moodledata -mindepth 1 -delete/));
     assert.ok(i(/^web1 find/) < i(/install-database\.php/), 'then the installer');
     assert.ok(!order.some((x) => /site-secrets/.test(x)), 'the failed restore went no further');
-    assert.ok(steps.some((m) => /restoring from the site cache failed .*clearing what was restored, then running the installer/.test(m)), steps.join('\n'));
+    assert.ok(
+      steps.some((m) => /restoring from the site cache failed .*clearing what was restored, then running the installer/.test(m)),
+      steps.join('\n'),
+    );
     assert.equal(moodle.installedFrom, 'installer');
     assert.equal(moodle.restoreSeconds, undefined);
   });
@@ -292,7 +325,10 @@ describe('site cache: install once per Moodle source, restore after', () => {
   });
 
   it('tar exiting 1 (a file changed while read) still saves the site; exit 2 does not', async () => {
-    for (const [code, saved] of [[1, true], [2, false]] as const) {
+    for (const [code, saved] of [
+      [1, true],
+      [2, false],
+    ] as const) {
       const cache = tmpCache();
       const c = cluster();
       c.docker.execHandlers.unshift((ct, argv) => {
@@ -379,7 +415,10 @@ describe('site cache files and the `cache` command', () => {
     cache.save(manifest(k3, '2026-11-02T00:00:00.000Z'), Buffer.from('dump3'), Buffer.from('data3'));
     fs.rmSync(path.join(cache.entryDir(k3), DATA_FILE));
     const listed = cache.list();
-    assert.deepEqual(listed.map((e) => e.key), [k2, k1, k3]);
+    assert.deepEqual(
+      listed.map((e) => e.key),
+      [k2, k1, k3],
+    );
     assert.equal(listed[2]!.problem, `${DATA_FILE} is missing`);
 
     const now = new Date('2026-11-30T00:00:00.000Z');
@@ -387,10 +426,18 @@ describe('site cache files and the `cache` command', () => {
     const io = { out: (t: string) => out.push(t) };
     const usage = (m: string) => new Error(`usage: ${m}`);
     assert.equal(cacheCommand(['prune'], {}, cache, io, usage, now), 0);
-    assert.deepEqual(cache.list().map((e) => e.key), [k2, k1], 'prune alone: the unusable entry goes');
+    assert.deepEqual(
+      cache.list().map((e) => e.key),
+      [k2, k1],
+      'prune alone: the unusable entry goes',
+    );
     cache.touch(e2, new Date('2026-11-29T00:00:00.000Z'));
     cacheCommand(['prune'], { 'older-than': '30d' }, cache, io, usage, now);
-    assert.deepEqual(cache.list().map((e) => e.key), [k2], 'made in January and never used: gone');
+    assert.deepEqual(
+      cache.list().map((e) => e.key),
+      [k2],
+      'made in January and never used: gone',
+    );
     cacheCommand(['list'], {}, cache, io, usage, now);
     assert.match(out.at(-1)!, new RegExp(`${k2}  Moodle 5\\.1  from /src  0\\.0 MB  made 2026-11-01T00:00:00\\.000Z, last used 2026-11-29`));
     cacheCommand(['prune'], { all: true }, cache, io, usage, now);
@@ -406,7 +453,7 @@ describe('site cache files and the `cache` command', () => {
     assert.throws(() => parseAge('-1d'), /invalid --older-than/);
   });
 
-  it('CLI: `cache list --json` needs no Docker and reads MOODLE_LAB_HOME\'s cache; a bad --older-than exits 2 and removes nothing', async () => {
+  it("CLI: `cache list --json` needs no Docker and reads MOODLE_LAB_HOME's cache; a bad --older-than exits 2 and removes nothing", async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cache-cli-'));
     const cache = new SiteCache(path.join(home, 'cache', 'sites'));
     cache.save(manifest(KEY, '2026-11-01T00:00:00.000Z'), Buffer.from('d'), Buffer.from('m'));
@@ -416,19 +463,33 @@ describe('site cache files and the `cache` command', () => {
     docker.running = false;
     assert.equal(await runCli(['cache', 'list', '--json'], io, { docker, store: new StateStore(home) }), 0);
     const listed = JSON.parse(out.join('')) as { entries: { key: string; usable: boolean; release: string }[] };
-    assert.deepEqual(listed.entries.map((e) => [e.key, e.usable, e.release]), [[KEY, true, '5.1']]);
-    await assert.rejects(runCli(['cache', 'prune', '--older-than', 'soon'], io, { docker, store: new StateStore(home) }), (err: unknown) => err instanceof UsageError && /invalid --older-than "soon"/.test(err.message));
+    assert.deepEqual(
+      listed.entries.map((e) => [e.key, e.usable, e.release]),
+      [[KEY, true, '5.1']],
+    );
+    await assert.rejects(
+      runCli(['cache', 'prune', '--older-than', 'soon'], io, { docker, store: new StateStore(home) }),
+      (err: unknown) => err instanceof UsageError && /invalid --older-than "soon"/.test(err.message),
+    );
     assert.equal(cache.list().length, 1);
   });
 });
 
 describe('LabEngine.up with a Moodle source and the site cache (fake engine)', () => {
-
   function moodleSource(): MoodleSource {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-moodle-'));
     fs.mkdirSync(path.join(root, 'public'));
     fs.writeFileSync(path.join(root, 'version.php'), '<?php $release = "5.1";');
-    return { root, layout: 'public', docroot: path.join(root, 'public'), release: '5.1+ (Build: 20251017)', version: 2025100600, branch: '501', fingerprint: FINGERPRINT, origin: root };
+    return {
+      root,
+      layout: 'public',
+      docroot: path.join(root, 'public'),
+      release: '5.1+ (Build: 20251017)',
+      version: 2025100600,
+      branch: '501',
+      fingerprint: FINGERPRINT,
+      origin: root,
+    };
   }
 
   /** One machine (a fresh fake engine: what `destroy` leaves) sharing the lab home (and so the site cache). */
@@ -446,10 +507,7 @@ describe('LabEngine.up with a Moodle source and the site cache (fake engine)', (
       ...healthyClusterHandlers(),
     ];
     const steps: string[] = [];
-    const engine = new LabEngine(
-      fakeEngineDeps(docker, new StateStore(home), steps),
-      lab,
-    );
+    const engine = new LabEngine(fakeEngineDeps(docker, new StateStore(home), steps), lab);
     return { docker, engine, steps, argvs };
   }
 
@@ -474,7 +532,10 @@ describe('LabEngine.up with a Moodle source and the site cache (fake engine)', (
     assert.equal(mb.installed, true);
     assert.equal(mb.course, 'halab');
     assert.ok(!b.argvs.some((x) => x.join(' ').includes('install-database.php')), 'no installer in the second lab');
-    assert.ok(b.steps.some((m) => /restored from the site cache in \d+ s/.test(m)), b.steps.join('\n'));
+    assert.ok(
+      b.steps.some((m) => /restored from the site cache in \d+ s/.test(m)),
+      b.steps.join('\n'),
+    );
     // Neither lab's secrets ever reached a command line.
     const secrets = [...Object.values(sa.secrets), ...Object.values(sb.secrets)];
     for (const argv of [...a.argvs, ...b.argvs]) for (const x of secrets) assert.ok(!argv.some((y) => y.includes(x)), argv.join(' '));

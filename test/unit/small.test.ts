@@ -9,7 +9,6 @@ import { waitFor, WaitTimeoutError } from '../../src/core/wait';
 import { fakeClock } from '../support/clock';
 import { parseVolumeStatus } from '../../src/roles/gluster';
 
-
 describe('tar', () => {
   it('round-trips one file, including sizes that are not a multiple of 512', async () => {
     for (const size of [0, 1, 511, 512, 513, 4000]) {
@@ -44,7 +43,10 @@ describe('ports', () => {
     assert.equal(await choosePort(9000, new Set(), probe), 9000);
     assert.equal(await choosePort(8080, new Set(), probe), 8082);
     assert.equal(await choosePort(8080, new Set([8082]), probe), 8083);
-    await assert.rejects(choosePort(8080, new Set(), async () => false, 3), /no free port on 127\.0\.0\.1 between 8080 and 8082/);
+    await assert.rejects(
+      choosePort(8080, new Set(), async () => false, 3),
+      /no free port on 127\.0\.0\.1 between 8080 and 8082/,
+    );
   });
 });
 
@@ -52,7 +54,12 @@ describe('wait strategies', () => {
   it('polls until ready, without real sleeping', async () => {
     const clock = fakeClock();
     let n = 0;
-    const v = await waitFor(async () => (++n >= 4 ? { ok: true as const, value: 'up' } : { ok: false as const, problem: `try ${n}` }), { what: 'x', timeoutMs: 10_000, intervalMs: 100, clock });
+    const v = await waitFor(async () => (++n >= 4 ? { ok: true as const, value: 'up' } : { ok: false as const, problem: `try ${n}` }), {
+      what: 'x',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      clock,
+    });
     assert.equal(v, 'up');
     assert.equal(clock.slept, 300);
   });
@@ -60,7 +67,12 @@ describe('wait strategies', () => {
   it('times out naming what it waited for and the last problem seen', async () => {
     const clock = fakeClock();
     await assert.rejects(
-      waitFor(async () => { throw new Error('connection refused'); }, { what: 'galera2 (galera-synced)', timeoutMs: 5000, intervalMs: 1000, clock }),
+      waitFor(
+        async () => {
+          throw new Error('connection refused');
+        },
+        { what: 'galera2 (galera-synced)', timeoutMs: 5000, intervalMs: 1000, clock },
+      ),
       (err: unknown) => err instanceof WaitTimeoutError && /galera2 \(galera-synced\): not ready after 5 s \(last: connection refused\)/.test(err.message),
     );
   });
@@ -83,10 +95,15 @@ describe('state store', () => {
 });
 
 describe('gluster volume status', () => {
-  it('reads the helper\'s JSON line, ignoring other output', () => {
-    const s = parseVolumeStatus('warning: something\n{"volume":"moodledata","exists":true,"started":true,"bricks":[{"host":"gluster1","online":true},{"host":"gluster2","online":false}],"healPending":4}\n');
+  it("reads the helper's JSON line, ignoring other output", () => {
+    const s = parseVolumeStatus(
+      'warning: something\n{"volume":"moodledata","exists":true,"started":true,"bricks":[{"host":"gluster1","online":true},{"host":"gluster2","online":false}],"healPending":4}\n',
+    );
     assert.equal(s.started, true);
-    assert.deepEqual(s.bricks.map((b) => b.online), [true, false]);
+    assert.deepEqual(
+      s.bricks.map((b) => b.online),
+      [true, false],
+    );
     assert.equal(s.healPending, 4);
     assert.throws(() => parseVolumeStatus('Connection failed'), /printed no JSON/);
   });

@@ -79,7 +79,10 @@ describe('SnapshotStore', () => {
     await settle();
     assert.equal(seen.length, 2);
     assert.equal(seen[1]?.revision, 2);
-    assert.ok(seen[1]?.events.some((e) => e.text === 'HAProxy web/web2: UP → DOWN (L7OK)'), JSON.stringify(seen[1]?.events));
+    assert.ok(
+      seen[1]?.events.some((e) => e.text === 'HAProxy web/web2: UP → DOWN (L7OK)'),
+      JSON.stringify(seen[1]?.events),
+    );
     assert.ok(store.nodeChangedAt('web2') === 2 && store.nodeChangedAt('web1') <= 1);
     stop();
   });
@@ -104,7 +107,10 @@ describe('SnapshotStore', () => {
     const last = seen.at(-1);
     assert.ok(last);
     const die = last.events.find((e) => e.source === 'docker');
-    assert.deepEqual({ text: die?.text, node: die?.node, severity: die?.severity, atMs: die?.atMs }, { text: 'web2 die (exit 137)', node: 'web2', severity: 'error', atMs: 5_000 });
+    assert.deepEqual(
+      { text: die?.text, node: die?.node, severity: die?.severity, atMs: die?.atMs },
+      { text: 'web2 die (exit 137)', node: 'web2', severity: 'error', atMs: 5_000 },
+    );
     assert.equal(last.nodes.find((n) => n.name === 'web2')?.container, 'exited');
   });
 

@@ -18,11 +18,17 @@ describe('soak plan', () => {
     const a = mulberry32(1);
     const b = mulberry32(1);
     const xs = Array.from({ length: 1000 }, () => a());
-    assert.deepEqual(Array.from({ length: 1000 }, () => b()), xs);
+    assert.deepEqual(
+      Array.from({ length: 1000 }, () => b()),
+      xs,
+    );
     assert.ok(xs.every((x) => x >= 0 && x < 1));
     assert.ok(new Set(xs).size > 990);
     const c = mulberry32(2);
-    assert.notDeepEqual(Array.from({ length: 10 }, () => c()), xs.slice(0, 10));
+    assert.notDeepEqual(
+      Array.from({ length: 10 }, () => c()),
+      xs.slice(0, 10),
+    );
   });
 
   it('is deterministic for a seed and differs between seeds', () => {
@@ -52,7 +58,10 @@ describe('soak plan', () => {
         assert.ok(w.holdMs >= 10_000 && w.holdMs <= 40_000, `hold ${w.holdMs}`);
         if (w.kind === 'partition') {
           assert.ok(w.role === 'db' || w.role === 'storage', `partition on ${w.role}`);
-          assert.deepEqual(w.from, HA.filter((n) => n.role === w.role && n.name !== w.node).map((n) => n.name));
+          assert.deepEqual(
+            w.from,
+            HA.filter((n) => n.role === w.role && n.name !== w.node).map((n) => n.name),
+          );
         } else assert.equal(w.from, undefined);
         assert.equal(w.lossPct !== undefined, w.kind === 'loss');
         assert.equal(w.delayMs !== undefined, w.kind === 'delay');
@@ -69,7 +78,10 @@ describe('soak plan', () => {
   });
 
   it('gives no partition to a lab without peers, and refuses bad input', () => {
-    const small: PlanNode[] = [{ name: 'web1', role: 'web' }, { name: 'galera1', role: 'db' }];
+    const small: PlanNode[] = [
+      { name: 'web1', role: 'web' },
+      { name: 'galera1', role: 'db' },
+    ];
     const plan = soakPlan({ seed: 3, minutes: 30, nodes: small });
     assert.ok(!plan.some((w) => w.kind === 'partition'));
     assert.deepEqual(new Set(plan.map((w) => w.role)), new Set(['web', 'db']));
@@ -113,7 +125,20 @@ describe('soak checks', () => {
   });
 
   it('splits failed requests by the window they were sent in; spread of heal times', () => {
-    const sample = (startMs: number, success: boolean): Sample => ({ label: 'x', startMs, intendedStartMs: startMs, elapsedMs: 1, success, status: success ? 200 : 503, message: '', bytes: 0, sentBytes: 0, thread: 'vu 1', url: '', activeThreads: 1 });
+    const sample = (startMs: number, success: boolean): Sample => ({
+      label: 'x',
+      startMs,
+      intendedStartMs: startMs,
+      elapsedMs: 1,
+      success,
+      status: success ? 200 : 503,
+      message: '',
+      bytes: 0,
+      sentBytes: 0,
+      thread: 'vu 1',
+      url: '',
+      activeThreads: 1,
+    });
     const windows: RanWindow[] = [
       { kind: 'kill', role: 'lb', appliedAtMs: 1000, greenAtMs: 2000 },
       { kind: 'pause', role: 'db', appliedAtMs: 3000, greenAtMs: 4000 },

@@ -15,7 +15,16 @@ import { fakeEngineDeps } from '../support/engine';
 const tmpHome = () => fs.mkdtempSync(path.join(os.tmpdir(), 'lab-state-'));
 
 function sampleState(lab = 'x'): LabState {
-  return { lab, createdAt: '2026-01-01T00:00:00.000Z', preset: 'ha', webCount: 3, baseImage: 'debian:trixie-slim', secrets: newSecrets(), ports: { moodle: 8080, stats: 8404 }, extra: { haproxyProfile: 'tuned' } };
+  return {
+    lab,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    preset: 'ha',
+    webCount: 3,
+    baseImage: 'debian:trixie-slim',
+    secrets: newSecrets(),
+    ports: { moodle: 8080, stats: 8404 },
+    extra: { haproxyProfile: 'tuned' },
+  };
 }
 
 function fault(id: string, node = 'web1'): ActiveFault {
@@ -35,10 +44,7 @@ async function upLab(home: string, lab = 'unit-state') {
   docker.addImage('debian:trixie-slim');
   docker.execHandlers = healthyClusterHandlers();
   const steps: string[] = [];
-  const engine = new LabEngine(
-    fakeEngineDeps(docker, new StateStore(home), steps),
-    lab,
-  );
+  const engine = new LabEngine(fakeEngineDeps(docker, new StateStore(home), steps), lab);
   await engine.up();
   return { docker, engine, steps };
 }
@@ -52,14 +58,34 @@ describe('lab state: shape check on load', () => {
     ['a secret that is a number', (s) => ((s.secrets as Record<string, unknown>).dbPassword = 42), /"secrets\.dbPassword" must be a non-empty string/],
     ['webCount a string', (s) => (s.webCount = '3'), /"webCount" must be a whole number/],
     ['an unknown preset', (s) => (s.preset = 'mesh'), /"preset" must be one of ha, single/],
-    ['another lab\'s state', (s) => (s.lab = 'y'), /"lab" must be "x"/],
+    ["another lab's state", (s) => (s.lab = 'y'), /"lab" must be "x"/],
     ['extra a list', (s) => (s.extra = []), /"extra" must be an object/],
     ['faults not a list', (s) => ((s.extra as Record<string, unknown>).faults = { pause: 'web1' }), /"extra\.faults" must be a list of faults/],
-    ['a fault of an unknown kind', (s) => ((s.extra as Record<string, unknown>).faults = [fault('a'), { ...fault('b'), kind: 'explode' }]), /"extra\.faults\[1\]\.kind" must be one of stop, start/],
-    ['a fault without nodes', (s) => ((s.extra as Record<string, unknown>).faults = [{ ...fault('a'), nodes: [] }]), /"extra\.faults\[0\]\.nodes" must be a non-empty list of node names/],
-    ['a fault with a bad date', (s) => ((s.extra as Record<string, unknown>).faults = [{ ...fault('a'), appliedAt: 'yesterday' }]), /"extra\.faults\[0\]\.appliedAt" must be an ISO date/],
-    ['moodle.installed a string', (s) => ((s.extra as Record<string, unknown>).moodle = { installed: 'yes', image: 'i', release: 'r', origin: 'o', fingerprint: 'f', layout: 'public' }), /"extra\.moodle\.installed" must be true or false/],
-    ['an unknown HAProxy profile', (s) => ((s.extra as Record<string, unknown>).haproxyProfile = 'fast'), /"extra\.haproxyProfile" must be one of tuned, defaults/],
+    [
+      'a fault of an unknown kind',
+      (s) => ((s.extra as Record<string, unknown>).faults = [fault('a'), { ...fault('b'), kind: 'explode' }]),
+      /"extra\.faults\[1\]\.kind" must be one of stop, start/,
+    ],
+    [
+      'a fault without nodes',
+      (s) => ((s.extra as Record<string, unknown>).faults = [{ ...fault('a'), nodes: [] }]),
+      /"extra\.faults\[0\]\.nodes" must be a non-empty list of node names/,
+    ],
+    [
+      'a fault with a bad date',
+      (s) => ((s.extra as Record<string, unknown>).faults = [{ ...fault('a'), appliedAt: 'yesterday' }]),
+      /"extra\.faults\[0\]\.appliedAt" must be an ISO date/,
+    ],
+    [
+      'moodle.installed a string',
+      (s) => ((s.extra as Record<string, unknown>).moodle = { installed: 'yes', image: 'i', release: 'r', origin: 'o', fingerprint: 'f', layout: 'public' }),
+      /"extra\.moodle\.installed" must be true or false/,
+    ],
+    [
+      'an unknown HAProxy profile',
+      (s) => ((s.extra as Record<string, unknown>).haproxyProfile = 'fast'),
+      /"extra\.haproxyProfile" must be one of tuned, defaults/,
+    ],
     ['an identity that is not hex', (s) => ((s.extra as Record<string, unknown>).identity = { id: 'not hex!' }), /"extra\.identity" must be \{"id": "<hex>"/],
     ['the whole file a list', () => [], /"the file" must be an object/],
   ];
@@ -97,7 +123,10 @@ describe('lab state: shape check on load', () => {
     const home = tmpHome();
     writeRaw(home, { ...sampleState('moodle-lab'), ports: { moodle: 'eighty' } }, 'moodle-lab');
     const io: CliIo = { out: () => undefined, err: () => undefined, env: {} };
-    await assert.rejects(runCli(['status'], io, { docker: new FakeDocker(), store: new StateStore(home), labRoot: path.resolve(__dirname, '../../lab') }), (err: unknown) => err instanceof StateShapeError && /"ports\.moodle" must be a port number/.test(err.message));
+    await assert.rejects(
+      runCli(['status'], io, { docker: new FakeDocker(), store: new StateStore(home), labRoot: path.resolve(__dirname, '../../lab') }),
+      (err: unknown) => err instanceof StateShapeError && /"ports\.moodle" must be a port number/.test(err.message),
+    );
   });
 });
 
@@ -142,7 +171,10 @@ describe('lab state: one lock per lab around every change', () => {
     const store = new StateStore(home);
     await store.create(sampleState());
     const gone = spawnSync(process.execPath, ['-e', '']).pid!;
-    fs.writeFileSync(store.lockFile('x'), JSON.stringify({ pid: gone, host: os.hostname(), since: '2026-01-01T00:00:00.000Z', what: 'record fault pause web1 (lab x)' }));
+    fs.writeFileSync(
+      store.lockFile('x'),
+      JSON.stringify({ pid: gone, host: os.hostname(), since: '2026-01-01T00:00:00.000Z', what: 'record fault pause web1 (lab x)' }),
+    );
     const notes: string[] = [];
     await store.update('x', (s) => void (s.extra.faults = [fault('a')]), { note: (m) => notes.push(m) });
     assert.equal(store.load('x')!.extra.faults!.length, 1);
@@ -168,7 +200,10 @@ describe('lab state: one lock per lab around every change', () => {
     const store = new StateStore(home, { timeoutMs: 300 });
     await store.create(sampleState());
     fs.writeFileSync(store.lockFile('x'), '');
-    await assert.rejects(store.update('x', () => undefined), (err: unknown) => err instanceof LockTimeoutError && /locked by an unknown process/.test(err.message));
+    await assert.rejects(
+      store.update('x', () => undefined),
+      (err: unknown) => err instanceof LockTimeoutError && /locked by an unknown process/.test(err.message),
+    );
     assert.ok(fs.existsSync(store.lockFile('x')));
   });
 
@@ -178,11 +213,14 @@ describe('lab state: one lock per lab around every change', () => {
     await store.create(sampleState());
     fs.writeFileSync(store.lockFile('x'), JSON.stringify({ pid: process.pid, host: os.hostname(), since: '2026-01-01T00:00:00.000Z', what: 'heal (lab x)' }));
     const t0 = Date.now();
-    await assert.rejects(store.update('x', () => undefined), (err: unknown) => {
-      assert.ok(err instanceof LockTimeoutError);
-      assert.match(err.message, new RegExp(`locked by heal \\(lab x\\) \\(pid ${process.pid} on .*since 2026-01-01T00:00:00.000Z\\).*delete .*state\\.lock`));
-      return true;
-    });
+    await assert.rejects(
+      store.update('x', () => undefined),
+      (err: unknown) => {
+        assert.ok(err instanceof LockTimeoutError);
+        assert.match(err.message, new RegExp(`locked by heal \\(lab x\\) \\(pid ${process.pid} on .*since 2026-01-01T00:00:00.000Z\\).*delete .*state\\.lock`));
+        return true;
+      },
+    );
     assert.ok(Date.now() - t0 < 3000);
     assert.ok(fs.existsSync(store.lockFile('x')), 'a live lock is never removed');
   });
@@ -191,14 +229,22 @@ describe('lab state: one lock per lab around every change', () => {
     const home = tmpHome();
     const store = new StateStore(home);
     await store.create(sampleState());
-    await assert.rejects(store.update('x', () => { throw new Error('no'); }), /no/);
+    await assert.rejects(
+      store.update('x', () => {
+        throw new Error('no');
+      }),
+      /no/,
+    );
     assert.equal(store.load('x')!.extra.faults, undefined);
     await store.update('x', (s) => void (s.extra.faults = []));
   });
 
   it('a lab without state: update says so, and creates nothing', async () => {
     const home = tmpHome();
-    await assert.rejects(new StateStore(home).update('x', () => undefined), /lab "x" does not exist: run `up` first/);
+    await assert.rejects(
+      new StateStore(home).update('x', () => undefined),
+      /lab "x" does not exist: run `up` first/,
+    );
     assert.deepEqual(fs.readdirSync(home), []);
   });
 
@@ -232,7 +278,11 @@ describe('destroy: broken state and exported reports', () => {
     fs.mkdirSync(path.join(home, 'moodle-lab', 'reports'));
     fs.writeFileSync(path.join(home, 'moodle-lab', 'reports', 'old-run.html'), '<html>old</html>');
     const out: string[] = [];
-    const code = await runCli(['destroy'], { out: (t) => out.push(t), err: () => undefined, env: {} }, { docker, store, labRoot: path.resolve(__dirname, '../../lab') });
+    const code = await runCli(
+      ['destroy'],
+      { out: (t) => out.push(t), err: () => undefined, env: {} },
+      { docker, store, labRoot: path.resolve(__dirname, '../../lab') },
+    );
     assert.equal(code, 0);
     assert.ok(!fs.existsSync(path.join(home, 'moodle-lab')), 'the lab folder is gone');
     assert.deepEqual(fs.readdirSync(store.reportsDir('moodle-lab')).sort(), ['old-run.html', 'paper-failover-1.html']);

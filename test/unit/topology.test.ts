@@ -6,7 +6,19 @@ describe('topology', () => {
     const t = buildTopology('ha');
     assert.deepEqual(
       t.nodes.map((n) => `${n.name}:${n.role}`),
-      ['haproxy:lb', 'web1:web', 'web2:web', 'web3:web', 'galera1:db', 'galera2:db', 'galera3:db', 'gluster1:storage', 'gluster2:storage', 'gluster3:storage', 'redis:cache'],
+      [
+        'haproxy:lb',
+        'web1:web',
+        'web2:web',
+        'web3:web',
+        'galera1:db',
+        'galera2:db',
+        'galera3:db',
+        'gluster1:storage',
+        'gluster2:storage',
+        'gluster3:storage',
+        'redis:cache',
+      ],
     );
     // Web nodes start only after everything they depend on.
     assert.equal(t.stages.length, 2);
@@ -17,15 +29,24 @@ describe('topology', () => {
 
   it('single preset: one web node publishing the Moodle port, one DB, no Gluster, no Redis', () => {
     const t = buildTopology('single');
-    assert.deepEqual(t.nodes.map((n) => n.name), ['web1', 'galera1']);
+    assert.deepEqual(
+      t.nodes.map((n) => n.name),
+      ['web1', 'galera1'],
+    );
     assert.equal(t.entry.name, 'web1');
-    assert.deepEqual(t.entry.ports.map((p) => p.name), ['moodle']);
+    assert.deepEqual(
+      t.entry.ports.map((p) => p.name),
+      ['moodle'],
+    );
     assert.deepEqual(t.stages, [['db'], ['web']]);
   });
 
   it('--web N varies the web tier only', () => {
     const t = buildTopology('ha', 5);
-    assert.deepEqual(nodesOf(t, 'web').map((n) => n.name), ['web1', 'web2', 'web3', 'web4', 'web5']);
+    assert.deepEqual(
+      nodesOf(t, 'web').map((n) => n.name),
+      ['web1', 'web2', 'web3', 'web4', 'web5'],
+    );
     assert.equal(nodesOf(t, 'db').length, 3);
   });
 

@@ -44,9 +44,20 @@ describe('VS Code tree: snapshot → tree items', () => {
     assert.deepEqual(treeModel(undefined), []);
     assert.deepEqual(treeModel(labSnapshot(0, { state: 'absent', nodes: [] })), []);
     assert.equal(statusBarText(labSnapshot(1)).text, '$(warning) bench: partial 10/11');
-    assert.equal(statusBarText(labSnapshot(0, { metrics: { availability: 0.995, errorRate: 0.005, apdex: 0.9, p95Ms: 250 } })).text, '$(pass) bench: running 11/11 · $(pulse) 99.50% · p95 250 ms');
-    assert.equal(statusBarText(labSnapshot(0, { metrics: { running: true, availability: 0.995, errorRate: 0.005, apdex: 0.9, p95Ms: 250.4, users: 30, requests: 200, failures: 1 } })).text, '$(pass) bench: running 11/11 · $(pulse) 99.50% · p95 250 ms');
+    assert.equal(
+      statusBarText(labSnapshot(0, { metrics: { availability: 0.995, errorRate: 0.005, apdex: 0.9, p95Ms: 250 } })).text,
+      '$(pass) bench: running 11/11 · $(pulse) 99.50% · p95 250 ms',
+    );
+    assert.equal(
+      statusBarText(
+        labSnapshot(0, { metrics: { running: true, availability: 0.995, errorRate: 0.005, apdex: 0.9, p95Ms: 250.4, users: 30, requests: 200, failures: 1 } }),
+      ).text,
+      '$(pass) bench: running 11/11 · $(pulse) 99.50% · p95 250 ms',
+    );
     // the frozen figures of a finished run stay in the dashboard, not in the status bar
-    assert.equal(statusBarText(labSnapshot(0, { metrics: { running: false, availability: 0.9, errorRate: 0.1, apdex: 0.5, p95Ms: 900 } })).text, '$(pass) bench: running 11/11');
+    assert.equal(
+      statusBarText(labSnapshot(0, { metrics: { running: false, availability: 0.9, errorRate: 0.1, apdex: 0.5, p95Ms: 900 } })).text,
+      '$(pass) bench: running 11/11',
+    );
   });
 });

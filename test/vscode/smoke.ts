@@ -50,7 +50,10 @@ async function main(): Promise<void> {
     step(`tree rows: ${labels.join(', ')}`);
     for (const n of NODES) assert.ok(labels.includes(n), `tree lists ${n}`);
     running = await runningExtensions(page);
-    assert.ok(running.some((n) => /Moodle HA Lab/i.test(n)), `the view activated the extension (running: ${running.join(', ')})`);
+    assert.ok(
+      running.some((n) => /Moodle HA Lab/i.test(n)),
+      `the view activated the extension (running: ${running.join(', ')})`,
+    );
     step('activated by its view');
     await page.mouse.move(900, 600); // away from the activity-bar hover
     await page.waitForTimeout(500);

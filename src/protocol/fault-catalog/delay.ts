@@ -7,7 +7,18 @@ const IFACE = 'eth0';
 export function netemArgs(faults: readonly AnyFault[]): string[] | undefined {
   const delay = faults.find((f) => f.kind === 'delay');
   if (!delay) return undefined;
-  return ['tc', 'qdisc', 'replace', 'dev', IFACE, 'root', 'netem', 'delay', `${delay.params?.delayMs ?? 0}ms`, ...(delay.params?.jitterMs ? [`${delay.params.jitterMs}ms`] : [])];
+  return [
+    'tc',
+    'qdisc',
+    'replace',
+    'dev',
+    IFACE,
+    'root',
+    'netem',
+    'delay',
+    `${delay.params?.delayMs ?? 0}ms`,
+    ...(delay.params?.jitterMs ? [`${delay.params.jitterMs}ms`] : []),
+  ];
 }
 
 /** Added latency (and jitter) on the node's egress: `tc netem` in its network namespace. */
@@ -67,7 +78,9 @@ export const delay = defineFault({
       await ctx.run(c, node, args);
     } catch (err) {
       if (/qdisc kind is unknown/i.test(String(err))) {
-        throw new Error("this Docker host's kernel has no netem (CONFIG_NET_SCH_NETEM), which delay faults need; Docker Desktop and the usual Linux distributions have it. Loss, partitions and the other faults work without it");
+        throw new Error(
+          "this Docker host's kernel has no netem (CONFIG_NET_SCH_NETEM), which delay faults need; Docker Desktop and the usual Linux distributions have it. Loss, partitions and the other faults work without it",
+        );
       }
       throw err;
     }

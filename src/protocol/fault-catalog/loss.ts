@@ -30,7 +30,8 @@ export const percent: FaultParam = {
   wireAbove: 0,
   problem: (v) => `loss needs --percent between 0 and 100: from ${MIN_LOSS_PCT} to 100, at most two decimals (got ${String(v).slice(0, 40)})`,
   scenarioNeeds: 'fault loss needs a percentage, e.g. "loss web1 30" or { kind: loss, node: web1, percent: 30 }',
-  scenarioRange: (v) => `loss percent must be from ${MIN_LOSS_PCT} to 100 with at most two decimals (the finest step packet loss is applied in), got ${String(v).slice(0, 40)}`,
+  scenarioRange: (v) =>
+    `loss percent must be from ${MIN_LOSS_PCT} to 100 with at most two decimals (the finest step packet loss is applied in), got ${String(v).slice(0, 40)}`,
   schemaDescription: 'loss: packet loss, percent: 0.01 to 100, at most two decimals (what iptables applies exactly).',
   ask: {
     title: (node) => `Packet loss on ${node}`,
@@ -58,7 +59,7 @@ export const loss = defineFault({
   },
   netns: async (node, faults, ctx) => {
     const c = await ctx.container(node);
-    if (c.state === 'running') await ctx.run(c, node, ['iptables-restore', '--noflush', '/rules'], { path: '/rules', content: lossRules(faults[0]?.params?.lossPct) });
+    if (c.state === 'running')
+      await ctx.run(c, node, ['iptables-restore', '--noflush', '/rules'], { path: '/rules', content: lossRules(faults[0]?.params?.lossPct) });
   },
 });
-

@@ -16,7 +16,9 @@ export function faultUsageLines(catalog: Catalog = FAULT_CATALOG): string[] {
   const simple = catalog.filter((e) => !e.usage).map((e) => e.kind);
   const own = catalog.filter((e) => e.usage && e.targets === 'node').map((e) => e.usage!);
   const groups = catalog.filter((e) => e.usage && e.targets === 'groups').map((e) => e.usage!);
-  return [...(simple.length ? [`fault ${simple.join('|')} <node> [--for 10s]`] : []), ...(own.length ? [own.join('     ')] : []), ...groups].map((l) => `  ${l}`);
+  return [...(simple.length ? [`fault ${simple.join('|')} <node> [--for 10s]`] : []), ...(own.length ? [own.join('     ')] : []), ...groups].map(
+    (l) => `  ${l}`,
+  );
 }
 
 /** The one-line usage of `fault` when its arguments are wrong. */
@@ -77,7 +79,8 @@ export function isFaultCommand(command: unknown, catalog: Catalog = FAULT_CATALO
   return typeof command === 'string' && command.startsWith(COMMAND_PREFIX) && catalog.some((e) => e.kind === command.slice(COMMAND_PREFIX.length));
 }
 
-const whenStates = (states: readonly NodeState[]) => `view == moodleLab.nodes && viewItem =~ /state-${states.length === 1 ? states[0] : `(${states.join('|')})`}/`;
+const whenStates = (states: readonly NodeState[]) =>
+  `view == moodleLab.nodes && viewItem =~ /state-${states.length === 1 ? states[0] : `(${states.join('|')})`}/`;
 
 /** The package.json contributions of the fault kinds: commands, and the node tree's context menu (inline first). */
 export function faultContributions(catalog: Catalog = FAULT_CATALOG): { commands: CommandContribution[]; menus: MenuContribution[] } {
@@ -104,7 +107,10 @@ export function faultSchemaParts(patterns: { ms: string; percent: string }, cata
   for (const p of faultParams(catalog)) {
     properties[p.option] = {
       description: p.schemaDescription,
-      anyOf: [{ type: p.integer ? 'integer' : 'number', minimum: p.min, maximum: p.max }, { type: 'string', pattern: p.unit === 'ms' ? patterns.ms : patterns.percent }],
+      anyOf: [
+        { type: p.integer ? 'integer' : 'number', minimum: p.min, maximum: p.max },
+        { type: 'string', pattern: p.unit === 'ms' ? patterns.ms : patterns.percent },
+      ],
     };
   }
   const kindIs = (kinds: string[]) => ({ properties: { kind: kinds.length === 1 ? { const: kinds[0] } : { enum: kinds } } });

@@ -58,9 +58,23 @@ export function metricValue(metric: string, v: Num): string {
 }
 
 const METRIC_LABEL: Record<string, string> = {
-  requests: 'requests', failures: 'failures', errorrate: 'error rate', successrate: 'success rate', apdex: 'Apdex', p50: 'p50 latency', p95: 'p95 latency',
-  p99: 'p99 latency', max: 'max latency', throughput: 'throughput', detection: 'detection', blackout: 'blackout', recovery: 'recovery',
-  failedduringfaults: 'failed during faults', lostwrites: 'lost DB writes', lostfiles: 'lost files', lostsessions: 'lost sessions',
+  requests: 'requests',
+  failures: 'failures',
+  errorrate: 'error rate',
+  successrate: 'success rate',
+  apdex: 'Apdex',
+  p50: 'p50 latency',
+  p95: 'p95 latency',
+  p99: 'p99 latency',
+  max: 'max latency',
+  throughput: 'throughput',
+  detection: 'detection',
+  blackout: 'blackout',
+  recovery: 'recovery',
+  failedduringfaults: 'failed during faults',
+  lostwrites: 'lost DB writes',
+  lostfiles: 'lost files',
+  lostsessions: 'lost sessions',
 };
 export const metricLabel = (metric: string) => METRIC_LABEL[metric.toLowerCase().replace(/[^a-z0-9]/g, '')] ?? metric;
 

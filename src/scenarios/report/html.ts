@@ -8,7 +8,13 @@ import { latencyChart } from './svg-chart';
 import { topologySvg } from './svg-topology';
 
 /** `numeric(col)`: right-aligned, no wrapping (default: every column but the first). */
-function table(cls: string, head: string[], rows: string[][], numeric: (col: number) => boolean = (i) => i >= 1, rowClass: (row: number) => string = () => ''): string {
+function table(
+  cls: string,
+  head: string[],
+  rows: string[][],
+  numeric: (col: number) => boolean = (i) => i >= 1,
+  rowClass: (row: number) => string = () => '',
+): string {
   const nc = (i: number) => (numeric(i) ? ' class="num"' : '');
   const th = head.map((h, i) => `<th${nc(i)}>${h}</th>`).join('');
   const tr = rows.map((r, ri) => `<tr${rowClass(ri) ? ` class="${rowClass(ri)}"` : ''}>${r.map((c, i) => `<td${nc(i)}>${c}</td>`).join('')}</tr>`).join('');
@@ -18,7 +24,8 @@ function table(cls: string, head: string[], rows: string[][], numeric: (col: num
 function tiles(r: LoadResult): string {
   // the unit smaller than the number, so a projected tile reads at a glance
   const u = (v: string) => v.replace(/^([^ ]+) (.+)$/, (_, n: string, unit: string) => `${n}<small>${unit}</small>`);
-  const t = (key: string, label: string, value: string, bad = false) => `<div class="tile${bad ? ' bad' : ''}" data-tile="${key}"><div class="tile-value">${u(value)}</div><div class="tile-label">${label}</div></div>`;
+  const t = (key: string, label: string, value: string, bad = false) =>
+    `<div class="tile${bad ? ' bad' : ''}" data-tile="${key}"><div class="tile-value">${u(value)}</div><div class="tile-label">${label}</div></div>`;
   return `<div class="tiles">${[
     t('requests', 'requests', int(r.requests)),
     t('failures', 'failures', int(r.failures), r.failures > 0),
@@ -36,8 +43,14 @@ function tiles(r: LoadResult): string {
 const FAULT_HEAD = ['fault', 'at s', 'detected ms', 'failed requests', 'blackout ms', 'recovered ms', 'p99 ms', 'max ms', 'error'];
 function faultRow(f: LoadFaultResult): string[] {
   return [
-    `<strong>${esc(f.fault)}</strong>`, isNum(f.atMs) ? (f.atMs / 1000).toFixed(1) : DASH, ms(f.detectedMs), int(f.failedRequests), ms(f.blackoutMs),
-    `${ms(f.recoveredMs)}${f.recoveredBy && isNum(f.recoveredMs) ? ` <span class="muted">(${esc(f.recoveredBy)})</span>` : ''}`, ms(f.p99Ms), ms(f.maxMs),
+    `<strong>${esc(f.fault)}</strong>`,
+    isNum(f.atMs) ? (f.atMs / 1000).toFixed(1) : DASH,
+    ms(f.detectedMs),
+    int(f.failedRequests),
+    ms(f.blackoutMs),
+    `${ms(f.recoveredMs)}${f.recoveredBy && isNum(f.recoveredMs) ? ` <span class="muted">(${esc(f.recoveredBy)})</span>` : ''}`,
+    ms(f.p99Ms),
+    ms(f.maxMs),
     f.error ? `<span class="err">${esc(f.error)}</span>` : DASH,
   ];
 }
@@ -47,13 +60,27 @@ function comparisonSection(result: ScenarioResult): string {
   const paper = paperColumns(result);
   if (c) {
     const head = ['metric', ...c.runs.map((r) => esc(r)), ...paper.map((p) => `<span class="paper">${esc(p.label)}</span>`)];
-    const rows = c.rows.map((row) => [esc(metricLabel(row.metric)), ...c.runs.map((_, i) => metricValue(row.metric, row.values[i])), ...paper.map((p) => `<span class="paper">${metricValue(row.metric, paperValue(row.metric, p))}</span>`)]);
+    const rows = c.rows.map((row) => [
+      esc(metricLabel(row.metric)),
+      ...c.runs.map((_, i) => metricValue(row.metric, row.values[i])),
+      ...paper.map((p) => `<span class="paper">${metricValue(row.metric, paperValue(row.metric, p))}</span>`),
+    ]);
     return `<section id="comparison"><h2>Comparison</h2>${table('comparison', head, rows)}${paper.length ? `<p class="muted">${esc(PAPER_REFERENCE.source)}.</p>` : ''}</section>`;
   }
   if (!paper.length) return '';
-  const metrics: [string, (r: LoadResult) => Num][] = [['successRate', (r) => 1 - r.errorRate], ['errorRate', (r) => r.errorRate], ['apdex', (r) => r.apdex], ['p95', (r) => r.latencyMs.p95], ['max', (r) => r.latencyMs.max]];
+  const metrics: [string, (r: LoadResult) => Num][] = [
+    ['successRate', (r) => 1 - r.errorRate],
+    ['errorRate', (r) => r.errorRate],
+    ['apdex', (r) => r.apdex],
+    ['p95', (r) => r.latencyMs.p95],
+    ['max', (r) => r.latencyMs.max],
+  ];
   const head = ['metric', 'measured', ...paper.map((p) => `<span class="paper">${esc(p.label)}</span>`)];
-  const rows = metrics.map(([k, get]) => [metricLabel(k), metricValue(k, result.requests > 0 ? get(result) : null), ...paper.map((p) => `<span class="paper">${metricValue(k, paperValue(k, p))}</span>`)]);
+  const rows = metrics.map(([k, get]) => [
+    metricLabel(k),
+    metricValue(k, result.requests > 0 ? get(result) : null),
+    ...paper.map((p) => `<span class="paper">${metricValue(k, paperValue(k, p))}</span>`),
+  ]);
   return `<section id="comparison"><h2>Against the paper</h2>${table('comparison paper-table', head, rows)}<p class="muted">${esc(PAPER_REFERENCE.source)}.</p></section>`;
 }
 
@@ -62,12 +89,27 @@ function integritySection(result: ScenarioResult): string {
   if (!items.length) return '';
   const parts = items.map((r) => {
     const i = r.integrity!;
-    const lost = (ids: string[]) => (ids.length ? `<span class="err">${ids.length} lost: ${ids.map((id) => `<code>${esc(id)}</code>`).join(', ')}</span>` : '<span class="ok">none lost</span>');
-    return `<h3>${esc(r.name)}</h3>${table('integrity', ['checked', 'count', 'result'], [
-      ['acknowledged DB writes', int(i.dbWrites), lost(i.lostDbWrites)],
-      ['files', int(i.files), lost(i.lostFiles)],
-      ['sessions', int(i.sessions), lost(i.lostSessions)],
-    ], (c) => c === 1)}${i.unchecked.length ? `<p class="muted">${i.unchecked.length} could not be checked (not counted as lost): ${i.unchecked.slice(0, 20).map((id) => `<code>${esc(id)}</code>`).join(', ')}${i.unchecked.length > 20 ? ', …' : ''}</p>` : ''}`;
+    const lost = (ids: string[]) =>
+      ids.length
+        ? `<span class="err">${ids.length} lost: ${ids.map((id) => `<code>${esc(id)}</code>`).join(', ')}</span>`
+        : '<span class="ok">none lost</span>';
+    return `<h3>${esc(r.name)}</h3>${table(
+      'integrity',
+      ['checked', 'count', 'result'],
+      [
+        ['acknowledged DB writes', int(i.dbWrites), lost(i.lostDbWrites)],
+        ['files', int(i.files), lost(i.lostFiles)],
+        ['sessions', int(i.sessions), lost(i.lostSessions)],
+      ],
+      (c) => c === 1,
+    )}${
+      i.unchecked.length
+        ? `<p class="muted">${i.unchecked.length} could not be checked (not counted as lost): ${i.unchecked
+            .slice(0, 20)
+            .map((id) => `<code>${esc(id)}</code>`)
+            .join(', ')}${i.unchecked.length > 20 ? ', …' : ''}</p>`
+        : ''
+    }`;
   });
   return `<section id="integrity"><h2>Data integrity</h2>${parts.join('')}</section>`;
 }
@@ -82,10 +124,18 @@ export function renderHtml(result: ScenarioResult): string {
   const multi = runs.length > 1;
 
   const charts = runs.length
-    ? runs.map((r) => `${multi ? `<h3>${esc(r.name)}${'preset' in r ? ` <span class="muted">(${esc((r as NamedRun).preset)}, ${int(r.users)} users)</span>` : ''}</h3>` : ''}${latencyChart(r, result.timeline)}`).join('')
+    ? runs
+        .map(
+          (r) =>
+            `${multi ? `<h3>${esc(r.name)}${'preset' in r ? ` <span class="muted">(${esc((r as NamedRun).preset)}, ${int(r.users)} users)</span>` : ''}</h3>` : ''}${latencyChart(r, result.timeline)}`,
+        )
+        .join('')
     : '<p class="empty">This scenario ran no load.</p>';
   const failover = runs.some((r) => r.faults.length)
-    ? runs.filter((r) => r.faults.length).map((r) => `${multi ? `<h3>${esc(r.name)}</h3>` : ''}${table('failover', FAULT_HEAD, r.faults.map(faultRow), (i) => i >= 1 && i <= 7)}`).join('')
+    ? runs
+        .filter((r) => r.faults.length)
+        .map((r) => `${multi ? `<h3>${esc(r.name)}</h3>` : ''}${table('failover', FAULT_HEAD, r.faults.map(faultRow), (i) => i >= 1 && i <= 7)}`)
+        .join('')
     : '<p class="empty">No fault was measured under load.</p>';
   const failoverNote = runs.some((r) => r.faults.length)
     ? '<p class="muted">at: seconds into the run · detected: until the cluster showed the fault (HAProxy DOWN, Galera shrank, brick offline) · blackout: the longest stretch with no request succeeding · recovered: after a heal, until the component was healthy again (heal); otherwise until the last failed request ended (service).</p>'
@@ -93,16 +143,31 @@ export function renderHtml(result: ScenarioResult): string {
   const runTiles = multi ? runs.map((r) => `<h3>${esc(r.name)}</h3>${tiles(r)}`).join('') : tiles(result);
 
   const steps = result.steps.length
-    ? table('steps', ['#', 'step', 'line', 'result', 'detail', 'at', 'took'], result.steps.map((s, i) => [
-      String(i + 1), esc(s.step), isNum(s.line) ? String(s.line) : DASH,
-      s.passed ? '<span class="ok">✓ pass</span>' : '<span class="err">✗ FAIL</span>',
-      s.detail ? esc(s.detail) : '', clock(s.atMs), msUnit(s.durationMs),
-    ]), (c) => c === 0 || c === 2 || c >= 5, (i) => (result.steps[i]!.passed ? '' : 'failed'))
+    ? table(
+        'steps',
+        ['#', 'step', 'line', 'result', 'detail', 'at', 'took'],
+        result.steps.map((s, i) => [
+          String(i + 1),
+          esc(s.step),
+          isNum(s.line) ? String(s.line) : DASH,
+          s.passed ? '<span class="ok">✓ pass</span>' : '<span class="err">✗ FAIL</span>',
+          s.detail ? esc(s.detail) : '',
+          clock(s.atMs),
+          msUnit(s.durationMs),
+        ]),
+        (c) => c === 0 || c === 2 || c >= 5,
+        (i) => (result.steps[i]!.passed ? '' : 'failed'),
+      )
     : '<p class="empty">No steps.</p>';
 
   const timeline = result.timeline.length
-    ? `<ol class="timeline">${result.timeline.map((e) => `<li class="k-${esc(e.kind)}${e.kind === 'say' ? ' say' : ''}${e.ok === false ? ' bad' : ''}" data-kind="${esc(e.kind)}">` +
-      `<span class="t">${clock(e.atMs)}</span><span class="k">${esc(e.kind)}${e.ok === undefined ? '' : e.ok ? ' <span class="ok">✓</span>' : ' <span class="x">✗</span>'}</span><span class="text">${esc(e.text)}</span></li>`).join('')}</ol>`
+    ? `<ol class="timeline">${result.timeline
+        .map(
+          (e) =>
+            `<li class="k-${esc(e.kind)}${e.kind === 'say' ? ' say' : ''}${e.ok === false ? ' bad' : ''}" data-kind="${esc(e.kind)}">` +
+            `<span class="t">${clock(e.atMs)}</span><span class="k">${esc(e.kind)}${e.ok === undefined ? '' : e.ok ? ' <span class="ok">✓</span>' : ' <span class="x">✗</span>'}</span><span class="text">${esc(e.text)}</span></li>`,
+        )
+        .join('')}</ol>`
     : '<p class="empty">Nothing happened.</p>';
 
   return `<!doctype html>

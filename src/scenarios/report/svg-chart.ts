@@ -18,12 +18,20 @@ export function latencyChart(run: { name: string; series: NamedRun['series'] }, 
   if (!series.length) return `<p class="empty chart-empty" data-run="${esc(run.name)}">No per-second samples were recorded for run “${esc(run.name)}”.</p>`;
   const { width: W, height: H, left: L, top: T } = REPORT_CHART_BOX;
   const plot = plotArea(REPORT_CHART_BOX);
-  const pw = plot.width, ph = plot.height;
-  let t0 = series[0]!.atMs, t1 = series[series.length - 1]!.atMs;
-  const markers = markerEvents(timeline.filter((e) => isNum(e.atMs)), MARKER_KINDS, t0 - 10_000, t1 + 10_000);
+  const pw = plot.width,
+    ph = plot.height;
+  let t0 = series[0]!.atMs,
+    t1 = series[series.length - 1]!.atMs;
+  const markers = markerEvents(
+    timeline.filter((e) => isNum(e.atMs)),
+    MARKER_KINDS,
+    t0 - 10_000,
+    t1 + 10_000,
+  );
   for (const m of markers) [t0, t1] = [Math.min(t0, m.atMs), Math.max(t1, m.atMs)];
   if (t1 - t0 < 2000) [t0, t1] = [t0 - 1000, t1 + 1000];
-  const fromS = t0 / 1000, toS = t1 / 1000;
+  const fromS = t0 / 1000,
+    toS = t1 / 1000;
   const x = timeScale(plot, t0, t1);
   const num = (v: number) => (isNum(v) ? Math.max(0, v) : 0);
   const yTicks = niceTicks(Math.max(...series.map((p) => Math.max(num(p.p50), num(p.p95), num(p.max)))), 5);
@@ -37,25 +45,47 @@ export function latencyChart(run: { name: string; series: NamedRun['series'] }, 
   const f1 = (v: number) => v.toFixed(1);
 
   const out: string[] = [];
-  out.push(`<svg class="latency-chart" data-run="${esc(run.name)}" viewBox="0 0 ${W} ${H}" role="img" aria-label="Latency and failures per second for run ${esc(run.name)}">`);
+  out.push(
+    `<svg class="latency-chart" data-run="${esc(run.name)}" viewBox="0 0 ${W} ${H}" role="img" aria-label="Latency and failures per second for run ${esc(run.name)}">`,
+  );
   // grid + axes
-  for (const v of yTicks) out.push(`<line class="grid" x1="${L}" x2="${L + pw}" y1="${f1(y(v))}" y2="${f1(y(v))}"/><text class="tick" x="${L - 8}" y="${f1(y(v) + 6)}" text-anchor="end">${tickMs(v)}</text>`);
+  for (const v of yTicks)
+    out.push(
+      `<line class="grid" x1="${L}" x2="${L + pw}" y1="${f1(y(v))}" y2="${f1(y(v))}"/><text class="tick" x="${L - 8}" y="${f1(y(v) + 6)}" text-anchor="end">${tickMs(v)}</text>`,
+    );
   for (const v of fTicks) out.push(`<text class="tick tick-fail" x="${L + pw + 8}" y="${f1(yf(v) + 6)}">${v}</text>`);
-  for (const s of timeTicks(fromS, toS)) out.push(`<line class="xtick" x1="${f1(x(s * 1000))}" x2="${f1(x(s * 1000))}" y1="${T + ph}" y2="${T + ph + 6}"/><text class="tick" x="${f1(x(s * 1000))}" y="${T + ph + 26}" text-anchor="middle">${s}</text>`);
-  out.push(`<line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${T + ph}"/><line class="axis" x1="${L}" x2="${L + pw}" y1="${T + ph}" y2="${T + ph}"/><line class="axis" x1="${L + pw}" x2="${L + pw}" y1="${T}" y2="${T + ph}"/>`);
+  for (const s of timeTicks(fromS, toS))
+    out.push(
+      `<line class="xtick" x1="${f1(x(s * 1000))}" x2="${f1(x(s * 1000))}" y1="${T + ph}" y2="${T + ph + 6}"/><text class="tick" x="${f1(x(s * 1000))}" y="${T + ph + 26}" text-anchor="middle">${s}</text>`,
+    );
+  out.push(
+    `<line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${T + ph}"/><line class="axis" x1="${L}" x2="${L + pw}" y1="${T + ph}" y2="${T + ph}"/><line class="axis" x1="${L + pw}" x2="${L + pw}" y1="${T}" y2="${T + ph}"/>`,
+  );
   out.push(`<text class="axis-title" x="${L + pw / 2}" y="${H - 8}" text-anchor="middle">seconds since scenario start</text>`);
   out.push(`<text class="axis-title" transform="translate(18 ${T + ph / 2}) rotate(-90)" text-anchor="middle">latency</text>`);
   out.push(`<text class="axis-title axis-fail" transform="translate(${W - 14} ${T + ph / 2}) rotate(90)" text-anchor="middle">failures / s</text>`);
   // failures per second: bars one second wide (or the spacing of the points, if coarser)
-  const gaps = series.slice(1).map((p, i) => p.atMs - series[i]!.atMs).filter((g) => g > 0);
+  const gaps = series
+    .slice(1)
+    .map((p, i) => p.atMs - series[i]!.atMs)
+    .filter((g) => g > 0);
   const stepMs = gaps.length ? Math.min(...gaps) : 1000;
   const bw = Math.max(1.5, (stepMs / (t1 - t0)) * pw * 0.8);
-  const bars = series.filter((p) => num(p.failures) > 0).map((p) => `<rect x="${f1(x(p.atMs) - bw / 2)}" y="${f1(yf(p.failures))}" width="${f1(bw)}" height="${f1(T + ph - yf(p.failures))}"><title>${clock(p.atMs)}: ${int(p.failures)} failed</title></rect>`);
+  const bars = series
+    .filter((p) => num(p.failures) > 0)
+    .map(
+      (p) =>
+        `<rect x="${f1(x(p.atMs) - bw / 2)}" y="${f1(yf(p.failures))}" width="${f1(bw)}" height="${f1(T + ph - yf(p.failures))}"><title>${clock(p.atMs)}: ${int(p.failures)} failed</title></rect>`,
+    );
   out.push(`<g class="fail-bars">${bars.join('')}</g>`);
   // lines (a single point gets a dot)
   const path = (k: 'p50' | 'p95' | 'max') => series.map((p, i) => `${i ? 'L' : 'M'}${f1(x(p.atMs))} ${f1(y(p[k]))}`).join(' ');
   for (const k of ['max', 'p95', 'p50'] as const) {
-    out.push(series.length > 1 ? `<path class="series s-${k}" d="${path(k)}"/>` : `<circle class="dot s-${k}" cx="${f1(x(series[0]!.atMs))}" cy="${f1(y(series[0]![k]))}" r="6"/>`);
+    out.push(
+      series.length > 1
+        ? `<path class="series s-${k}" d="${path(k)}"/>`
+        : `<circle class="dot s-${k}" cx="${f1(x(series[0]!.atMs))}" cy="${f1(y(series[0]![k]))}" r="6"/>`,
+    );
   }
   // timeline markers, labels staggered in three rows so neighbours don't collide
   const rowEnds = [-Infinity, -Infinity, -Infinity];
@@ -70,11 +100,22 @@ export function latencyChart(run: { name: string; series: NamedRun['series'] }, 
     rowEnds[row] = right;
     const ly = T - 62 + row * 20;
     const lx = anchor === 'end' ? mx - 4 : mx + 4;
-    out.push(`<g class="marker m-${m.kind}" data-kind="${m.kind}"><line x1="${f1(mx)}" x2="${f1(mx)}" y1="${ly + 4}" y2="${T + ph}"/>` +
-      `<text x="${f1(lx)}" y="${ly}" text-anchor="${anchor}">${esc(label)}</text><title>${clock(m.atMs)} ${esc(m.kind)}: ${esc(m.text)}</title></g>`);
+    out.push(
+      `<g class="marker m-${m.kind}" data-kind="${m.kind}"><line x1="${f1(mx)}" x2="${f1(mx)}" y1="${ly + 4}" y2="${T + ph}"/>` +
+        `<text x="${f1(lx)}" y="${ly}" text-anchor="${anchor}">${esc(label)}</text><title>${clock(m.atMs)} ${esc(m.kind)}: ${esc(m.text)}</title></g>`,
+    );
   }
   out.push('</svg>');
-  const legend = [['s-p50', 'p50'], ['s-p95', 'p95'], ['s-max', 'max'], ['fail', 'failures / s (right axis)'], ['m-fault', 'fault'], ['m-heal', 'heal'], ['m-maintenance', 'maintenance']]
-    .map(([c, t]) => `<li><span class="sw ${c}"></span>${t}</li>`).join('');
+  const legend = [
+    ['s-p50', 'p50'],
+    ['s-p95', 'p95'],
+    ['s-max', 'max'],
+    ['fail', 'failures / s (right axis)'],
+    ['m-fault', 'fault'],
+    ['m-heal', 'heal'],
+    ['m-maintenance', 'maintenance'],
+  ]
+    .map(([c, t]) => `<li><span class="sw ${c}"></span>${t}</li>`)
+    .join('');
   return `<figure class="chart">${out.join('')}<figcaption><ul class="legend">${legend}</ul></figcaption></figure>`;
 }

@@ -31,7 +31,12 @@ export function topologySvg(result: ScenarioResult): string {
   const bottom = roles.filter((r) => r !== 'lb' && r !== 'web');
   const rows = [top, mid, bottom].filter((r) => r.length);
 
-  const NW = 132, NH = 52, GAP = 16, PAD = 18, ROW_H = 150, W = 1100;
+  const NW = 132,
+    NH = 52,
+    GAP = 16,
+    PAD = 18,
+    ROW_H = 150,
+    W = 1100;
   type Group = { role: string; x: number; y: number; w: number; h: number; nodes: { name: string; x: number; y: number }[] };
   const groups: Group[] = [];
   const rowWidths = rows.map((row) => row.map((role) => byRole.get(role)!.length * NW + (byRole.get(role)!.length - 1) * GAP + 2 * PAD));
@@ -59,18 +64,28 @@ export function topologySvg(result: ScenarioResult): string {
   const from = webs[0] ?? lbs[0];
   if (from) backs.forEach((b, i) => edges.push(line(from.x + (from.w * (i + 1)) / (backs.length + 1), from.y + from.h, b.x + b.w / 2, b.y)));
 
-  const body = groups.map((g) => {
-    const ns = g.nodes.map((n) => {
-      const count = faultCount.get(n.name) ?? 0;
-      return `<g class="node${count ? ' faulted' : ''}" data-node="${esc(n.name)}" data-faults="${count}">` +
-        `<rect x="${n.x}" y="${n.y}" width="${NW}" height="${NH}" rx="8"/>` +
-        `<text x="${n.x + NW / 2}" y="${n.y + (count ? 22 : 32)}" class="node-name">${esc(n.name)}</text>` +
-        (count ? `<text x="${n.x + NW / 2}" y="${n.y + 42}" class="node-fault">⚡ fault${count > 1 ? ` ×${count}` : ''}</text>` : '') +
-        '</g>';
-    }).join('');
-    return `<g class="tier" data-role="${esc(g.role)}"><rect class="tier-box" x="${g.x}" y="${g.y}" width="${g.w}" height="${g.h}" rx="12"/>` +
-      `<text class="tier-title" x="${g.x + 12}" y="${g.y + 20}">${esc(TIER_TITLE[g.role] ?? g.role)}</text>${ns}</g>`;
-  }).join('');
-  return `<svg class="topology" viewBox="0 0 ${width} ${height}" role="img" aria-label="Topology: ${esc(nodes.map((n) => n.name).join(', '))}">` +
-    `<g class="edges">${edges.join('')}</g>${body}</svg>`;
+  const body = groups
+    .map((g) => {
+      const ns = g.nodes
+        .map((n) => {
+          const count = faultCount.get(n.name) ?? 0;
+          return (
+            `<g class="node${count ? ' faulted' : ''}" data-node="${esc(n.name)}" data-faults="${count}">` +
+            `<rect x="${n.x}" y="${n.y}" width="${NW}" height="${NH}" rx="8"/>` +
+            `<text x="${n.x + NW / 2}" y="${n.y + (count ? 22 : 32)}" class="node-name">${esc(n.name)}</text>` +
+            (count ? `<text x="${n.x + NW / 2}" y="${n.y + 42}" class="node-fault">⚡ fault${count > 1 ? ` ×${count}` : ''}</text>` : '') +
+            '</g>'
+          );
+        })
+        .join('');
+      return (
+        `<g class="tier" data-role="${esc(g.role)}"><rect class="tier-box" x="${g.x}" y="${g.y}" width="${g.w}" height="${g.h}" rx="12"/>` +
+        `<text class="tier-title" x="${g.x + 12}" y="${g.y + 20}">${esc(TIER_TITLE[g.role] ?? g.role)}</text>${ns}</g>`
+      );
+    })
+    .join('');
+  return (
+    `<svg class="topology" viewBox="0 0 ${width} ${height}" role="img" aria-label="Topology: ${esc(nodes.map((n) => n.name).join(', '))}">` +
+    `<g class="edges">${edges.join('')}</g>${body}</svg>`
+  );
 }

@@ -8,7 +8,17 @@ import { RunContext, StepFailed } from './run-context';
 import { countThreshold, msThreshold, NUM, OP, ref, stepObject, threshold as thresholdSchema } from './schema-parts';
 import type { StepDefinition, StepInput, StepOf } from './step';
 
-export const STATE_KEYS = ['healthy', 'unhealthy', 'haproxy', 'galeraSize', 'galeraStatus', 'bricksOnline', 'healPending', 'redisUp', 'moodleMaintenance'] as const;
+export const STATE_KEYS = [
+  'healthy',
+  'unhealthy',
+  'haproxy',
+  'galeraSize',
+  'galeraStatus',
+  'bricksOnline',
+  'healPending',
+  'redisUp',
+  'moodleMaintenance',
+] as const;
 export const ASSERT_KEYS = [...METRIC_KEYS, ...STATE_KEYS, 'within', 'run'] as const;
 export const HAPROXY_STATES = ['UP', 'DOWN', 'MAINT', 'DRAIN'] as const;
 export const GALERA_STATES = ['Primary', 'non-Primary'] as const;
@@ -17,8 +27,18 @@ export const DURATION_METRICS: readonly MetricKey[] = ['p50', 'p95', 'p99', 'max
 
 const METRIC_SCHEMAS: Record<MetricKey, object> = {
   failures: countThreshold('Failed requests of the load run.', [0, '<= 5']),
-  errorRate: thresholdSchema('Failed requests / requests, a fraction from 0 to 1, or a percentage: "< 1%".', `^\\s*${OP}${NUM}\\s*%?\\s*$`, ['<= 0.01', '< 1%'], { maximum: 1 }),
-  apdex: thresholdSchema('Apdex of the load run, 0 to 1 (1 = every request satisfied). The paper\'s HA setup: 0.85.', `^\\s*${OP}${NUM}\\s*$`, ['>= 0.85', '>= 0.9'], { maximum: 1 }),
+  errorRate: thresholdSchema(
+    'Failed requests / requests, a fraction from 0 to 1, or a percentage: "< 1%".',
+    `^\\s*${OP}${NUM}\\s*%?\\s*$`,
+    ['<= 0.01', '< 1%'],
+    { maximum: 1 },
+  ),
+  apdex: thresholdSchema(
+    "Apdex of the load run, 0 to 1 (1 = every request satisfied). The paper's HA setup: 0.85.",
+    `^\\s*${OP}${NUM}\\s*$`,
+    ['>= 0.85', '>= 0.9'],
+    { maximum: 1 },
+  ),
   p50: msThreshold('Median latency.', ['<= 500ms']),
   p95: msThreshold('95th percentile latency.', ['<= 1500ms', '< 2s']),
   p99: msThreshold('99th percentile latency.', ['<= 3s']),
@@ -35,7 +55,8 @@ const METRIC_SCHEMAS: Record<MetricKey, object> = {
 };
 
 const describe = {
-  summary: 'Check what learners should see. Metric thresholds read a load run (`run`, default the current/last one); state predicates read the cluster now, retried for `within`.',
+  summary:
+    'Check what learners should see. Metric thresholds read a load run (`run`, default the current/last one); state predicates read the cluster now, retried for `within`.',
   example: '`assert: { failures: 0, apdex: ">= 0.85" }`',
 };
 
@@ -79,14 +100,23 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
           if (!p.hasRole('lb')) p.fail(x.keyNode, `haproxy: ${p.describeTopo()} (no HAProxy)`);
           const m = p.mapping(x.value, 'haproxy (node: status, e.g. { web2: DOWN })', x.at);
           const out: Record<string, string> = {};
-          for (const s of p.entries(m, 'haproxy', p.env.topo.nodes.filter((n) => n.role === 'web' || n.role === 'db').map((n) => n.name))) {
+          for (const s of p.entries(
+            m,
+            'haproxy',
+            p.env.topo.nodes.filter((n) => n.role === 'web' || n.role === 'db').map((n) => n.name),
+          )) {
             const st = s.value && isScalar(s.value) && typeof s.value.value === 'string' ? s.value.value.toUpperCase() : '';
-            if (!(HAPROXY_STATES as readonly string[]).includes(st)) p.fail(s.at, `haproxy status of ${s.key} must be one of ${quote(HAPROXY_STATES)}, not ${p.show(s.value)}`);
+            if (!(HAPROXY_STATES as readonly string[]).includes(st))
+              p.fail(s.at, `haproxy status of ${s.key} must be one of ${quote(HAPROXY_STATES)}, not ${p.show(s.value)}`);
             out[s.key] = st;
           }
           if (!Object.keys(out).length) p.fail(x.at, 'haproxy needs at least one node: status, e.g. { web2: DOWN }');
           state.haproxy = out;
-          parts.push(`haproxy ${Object.entries(out).map(([n, s]) => `${n}=${s}`).join(',')}`);
+          parts.push(
+            `haproxy ${Object.entries(out)
+              .map(([n, s]) => `${n}=${s}`)
+              .join(',')}`,
+          );
           break;
         }
         case 'galeraSize':
@@ -96,7 +126,10 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
             state.galeraSize = threshold(p, x, key, 'count');
             parts.push(`galeraSize ${state.galeraSize.text}`);
           } else {
-            const s = x.value && isScalar(x.value) && typeof x.value.value === 'string' ? GALERA_STATES.find((g) => g.toLowerCase() === (x.value as { value: string }).value.trim().toLowerCase()) : undefined;
+            const s =
+              x.value && isScalar(x.value) && typeof x.value.value === 'string'
+                ? GALERA_STATES.find((g) => g.toLowerCase() === (x.value as { value: string }).value.trim().toLowerCase())
+                : undefined;
             if (!s) p.fail(x.at, `galeraStatus must be ${GALERA_STATES.join(' or ')}, not ${p.show(x.value)}`);
             state.galeraStatus = s;
             parts.push(`galeraStatus ${s}`);
@@ -131,12 +164,16 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
     if (!hasMetrics && !hasState) {
       p.fail(e.at, `assert needs at least one metric threshold (${quote(METRIC_KEYS)}) or state predicate (${quote(STATE_KEYS)})`);
     }
-    if (step.withinMs !== undefined && !hasState) p.fail(withinAt, '`within` retries state predicates (healthy, galeraSize, …); metric thresholds are checked once');
+    if (step.withinMs !== undefined && !hasState)
+      p.fail(withinAt, '`within` retries state predicates (healthy, galeraSize, …); metric thresholds are checked once');
     if (step.run !== undefined) {
       if (!hasMetrics) p.fail(runAt, '`run` picks the load run that metric thresholds read; this assert has none');
       if (!p.runs.has(step.run)) {
         const hint = closest(step.run, [...p.runs.keys()]);
-        p.fail(runAt, `no load run named "${clip(step.run)}" before this step${hint ? ` (did you mean "${hint}"?)` : ''}${p.runs.size ? `: runs so far are ${quote([...p.runs.keys()])}` : ': start one with `load: { name: …, users: … }`'}`);
+        p.fail(
+          runAt,
+          `no load run named "${clip(step.run)}" before this step${hint ? ` (did you mean "${hint}"?)` : ''}${p.runs.size ? `: runs so far are ${quote([...p.runs.keys()])}` : ': start one with `load: { name: …, users: … }`'}`,
+        );
       }
     } else if (hasMetrics && p.runs.size === 0) {
       p.fail(firstMetricAt, 'metric thresholds read a load run, and no load was started before this assert: add a `load:` step first');
@@ -147,31 +184,40 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
     return prune({ pos, text: `assert ${parts.join(', ')}${within}${run}`, ...step });
   },
 
-  schema: stepObject('assert', describe.summary, {
-    type: 'object',
-    additionalProperties: false,
-    minProperties: 1,
-    properties: {
-      ...METRIC_SCHEMAS,
-      healthy: { ...ref('nodes'), description: 'Nodes that must be running and healthy.' },
-      unhealthy: { ...ref('nodes'), description: 'Nodes that must not be (stopped, killed, down).' },
-      haproxy: {
-        type: 'object',
-        description: 'HAProxy server status per node, e.g. { web2: DOWN }.',
-        propertyNames: ref('node'),
-        additionalProperties: { type: 'string', enum: ['UP', 'DOWN', 'MAINT', 'DRAIN'] },
-        examples: [{ web2: 'DOWN' }],
+  schema: stepObject(
+    'assert',
+    describe.summary,
+    {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        ...METRIC_SCHEMAS,
+        healthy: { ...ref('nodes'), description: 'Nodes that must be running and healthy.' },
+        unhealthy: { ...ref('nodes'), description: 'Nodes that must not be (stopped, killed, down).' },
+        haproxy: {
+          type: 'object',
+          description: 'HAProxy server status per node, e.g. { web2: DOWN }.',
+          propertyNames: ref('node'),
+          additionalProperties: { type: 'string', enum: ['UP', 'DOWN', 'MAINT', 'DRAIN'] },
+          examples: [{ web2: 'DOWN' }],
+        },
+        galeraSize: countThreshold('Galera cluster size (wsrep_cluster_size).', [3, 2]),
+        galeraStatus: {
+          type: 'string',
+          enum: ['Primary', 'non-Primary'],
+          description: 'Galera component status: Primary has quorum and accepts writes; non-Primary refuses them.',
+        },
+        bricksOnline: countThreshold('GlusterFS bricks online.', ['>= 2', 3]),
+        healPending: countThreshold('GlusterFS files waiting to be healed.', [0]),
+        redisUp: { type: 'boolean', description: 'Redis (the session store) answers.' },
+        moodleMaintenance: { type: 'boolean', description: "Moodle's site-wide maintenance mode is on." },
+        within: { ...ref('duration'), description: 'Keep checking the state predicates for up to this long (default: once).' },
+        run: { type: 'string', description: 'The load run the metric thresholds read (its `name`; default the current/last run).' },
       },
-      galeraSize: countThreshold('Galera cluster size (wsrep_cluster_size).', [3, 2]),
-      galeraStatus: { type: 'string', enum: ['Primary', 'non-Primary'], description: 'Galera component status: Primary has quorum and accepts writes; non-Primary refuses them.' },
-      bricksOnline: countThreshold('GlusterFS bricks online.', ['>= 2', 3]),
-      healPending: countThreshold('GlusterFS files waiting to be healed.', [0]),
-      redisUp: { type: 'boolean', description: 'Redis (the session store) answers.' },
-      moodleMaintenance: { type: 'boolean', description: 'Moodle\'s site-wide maintenance mode is on.' },
-      within: { ...ref('duration'), description: 'Keep checking the state predicates for up to this long (default: once).' },
-      run: { type: 'string', description: 'The load run the metric thresholds read (its `name`; default the current/last run).' },
     },
-  }, [{ assert: { failures: 0, apdex: '>= 0.85' } }, { assert: { galeraSize: 2, galeraStatus: 'Primary', within: '15s' } }]),
+    [{ assert: { failures: 0, apdex: '>= 0.85' } }, { assert: { galeraSize: 2, galeraStatus: 'Primary', within: '15s' } }],
+  ),
 
   async run(step, ctx) {
     const { passed, detail, checks } = await check(step, ctx);
@@ -199,7 +245,10 @@ async function check(step: AssertStep, ctx: RunContext): Promise<{ passed: boole
       const t = step.metrics[k]!;
       const v = metricOf(r, k);
       checks.push({ name: k, measured: v, expected: t.text, passed: v !== null && compareOp(v, t) });
-      if (v === null) problems.push(`${k}: the run has no value for it${k === 'lostWrites' || k === 'lostFiles' || k === 'lostSessions' ? ' (no integrity probes ran)' : ' (no fault during the run)'}`);
+      if (v === null)
+        problems.push(
+          `${k}: the run has no value for it${k === 'lostWrites' || k === 'lostFiles' || k === 'lostSessions' ? ' (no integrity probes ran)' : ' (no fault during the run)'}`,
+        );
       else if (!compareOp(v, t)) problems.push(`${k} is ${fmt(v)}, expected ${t.text}`);
       else seen.push(`${k} ${fmt(v)}`);
     }
@@ -262,9 +311,25 @@ function metricUnits(key: MetricKey): 'ms' | 'fraction' | 'count' | 'number' {
 
 export function thresholdExample(key: string): string {
   const ex: Record<string, string> = {
-    failures: '0', errorRate: '"<= 1%"', apdex: '">= 0.85"', p50: '"<= 500ms"', p95: '"<= 1500ms"', p99: '"<= 3s"', max: '"<= 5s"',
-    requests: '">= 100"', throughput: '">= 1.5"', detection: '"<= 5s"', blackout: '"<= 3000ms"', recovery: '"<= 60s"',
-    failedDuringFaults: '0', lostWrites: '0', lostFiles: '0', lostSessions: '">= 1"', galeraSize: '3', bricksOnline: '">= 2"', healPending: '0',
+    failures: '0',
+    errorRate: '"<= 1%"',
+    apdex: '">= 0.85"',
+    p50: '"<= 500ms"',
+    p95: '"<= 1500ms"',
+    p99: '"<= 3s"',
+    max: '"<= 5s"',
+    requests: '">= 100"',
+    throughput: '">= 1.5"',
+    detection: '"<= 5s"',
+    blackout: '"<= 3000ms"',
+    recovery: '"<= 60s"',
+    failedDuringFaults: '0',
+    lostWrites: '0',
+    lostFiles: '0',
+    lostSessions: '">= 1"',
+    galeraSize: '3',
+    bricksOnline: '">= 2"',
+    healPending: '0',
   };
   return ex[key] ?? '">= 1"';
 }

@@ -79,12 +79,14 @@ export function checkState(s: LabStatus, p: StatePredicates): string[] {
     if (!got || !got.toUpperCase().startsWith(want.toUpperCase())) bad.push(`HAProxy shows ${n} ${got ?? 'absent'}, expected ${want}`);
   }
   if (p.galeraSize && !compareOp(s.galera.clusterSize, p.galeraSize)) bad.push(`Galera cluster size is ${s.galera.clusterSize}, expected ${p.galeraSize.text}`);
-  if (p.galeraStatus && s.galera.status.toLowerCase() !== p.galeraStatus.toLowerCase()) bad.push(`Galera status is ${s.galera.status || 'unknown'}, expected ${p.galeraStatus}`);
+  if (p.galeraStatus && s.galera.status.toLowerCase() !== p.galeraStatus.toLowerCase())
+    bad.push(`Galera status is ${s.galera.status || 'unknown'}, expected ${p.galeraStatus}`);
   const online = s.gluster.bricks.filter((b) => b.online).length;
   if (p.bricksOnline && !compareOp(online, p.bricksOnline)) bad.push(`${online} bricks online, expected ${p.bricksOnline.text}`);
   if (p.healPending && !compareOp(s.gluster.healPending, p.healPending)) bad.push(`${s.gluster.healPending} heals pending, expected ${p.healPending.text}`);
   if (p.redisUp !== undefined && s.redis.up !== p.redisUp) bad.push(`Redis is ${s.redis.up ? 'up' : 'down'}, expected ${p.redisUp ? 'up' : 'down'}`);
-  if (p.moodleMaintenance !== undefined && s.moodle.maintenance !== p.moodleMaintenance) bad.push(`Moodle maintenance is ${s.moodle.maintenance ? 'on' : 'off'}, expected ${p.moodleMaintenance ? 'on' : 'off'}`);
+  if (p.moodleMaintenance !== undefined && s.moodle.maintenance !== p.moodleMaintenance)
+    bad.push(`Moodle maintenance is ${s.moodle.maintenance ? 'on' : 'off'}, expected ${p.moodleMaintenance ? 'on' : 'off'}`);
   return bad;
 }
 

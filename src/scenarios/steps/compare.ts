@@ -35,7 +35,10 @@ export const compareStep: StepDefinition<StepOf<'compare'>> = {
         at.push(n);
       }
     } else if (isScalar(v) && typeof v.value === 'string') {
-      for (const n of v.value.split(',').map((s) => s.trim()).filter(Boolean)) {
+      for (const n of v.value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         names.push(n);
         at.push(v);
       }
@@ -46,16 +49,24 @@ export const compareStep: StepDefinition<StepOf<'compare'>> = {
       const run = p.runs.get(n);
       if (!run) {
         const hint = closest(n, [...p.runs.keys()]);
-        p.fail(at[i], `no load run named "${clip(n)}" before this step${hint ? ` (did you mean "${hint}"?)` : ''}${p.runs.size ? `: runs so far are ${quote([...p.runs.keys()])}` : ''} (name runs with \`load: { name: ${clip(n, 40)}, … }\`)`);
+        p.fail(
+          at[i],
+          `no load run named "${clip(n)}" before this step${hint ? ` (did you mean "${hint}"?)` : ''}${p.runs.size ? `: runs so far are ${quote([...p.runs.keys()])}` : ''} (name runs with \`load: { name: ${clip(n, 40)}, … }\`)`,
+        );
       }
       if (!run.done) p.fail(at[i], `run "${clip(n)}" is still running here: add \`load: wait\` before compare`);
     });
     return { pos, text: `compare ${names.join(', ')}`, kind: 'compare', runs: names };
   },
 
-  schema: stepObject('compare', describe.summary, {
-    anyOf: [{ type: 'array', items: { type: 'string' }, minItems: 2, uniqueItems: true }, { type: 'string' }],
-  }, [{ compare: ['single', 'ha'] }]),
+  schema: stepObject(
+    'compare',
+    describe.summary,
+    {
+      anyOf: [{ type: 'array', items: { type: 'string' }, minItems: 2, uniqueItems: true }, { type: 'string' }],
+    },
+    [{ compare: ['single', 'ha'] }],
+  ),
 
   async run(step, ctx) {
     const missing = step.runs.filter((n) => !ctx.runs.has(n));

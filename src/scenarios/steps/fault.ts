@@ -6,7 +6,21 @@
 import { isMap, isScalar } from 'yaml';
 import { durationMs, parseDuration } from '../../load/faults';
 import {
-  describeFault, FAULT_FIELD_KEYS, FAULT_KINDS, FAULT_TEXT_OPTIONS, faultEntry, FaultKind, faultFromFields, FaultParam, faultParams, FaultRequest, faultSchemaParts, GROUP_KINDS, MAX_DURATION_MS, paramOwners, positionalParam,
+  describeFault,
+  FAULT_FIELD_KEYS,
+  FAULT_KINDS,
+  FAULT_TEXT_OPTIONS,
+  faultEntry,
+  FaultKind,
+  faultFromFields,
+  FaultParam,
+  faultParams,
+  FaultRequest,
+  faultSchemaParts,
+  GROUP_KINDS,
+  MAX_DURATION_MS,
+  paramOwners,
+  positionalParam,
 } from '../../protocol/fault-catalog';
 import { clip, closest, Entry, fmtMs, quote, YamlNode } from '../yaml-reader';
 import type { StepParser } from './parse-context';
@@ -36,30 +50,40 @@ export const faultStep: StepDefinition<StepOf<'fault'>> = {
     return { pos, text: `fault ${describeFault(fault)}${fault.forMs ? ` for ${fmtMs(fault.forMs)}` : ''}`, kind: 'fault', fault };
   },
 
-  schema: stepObject('fault', describe.summary, {
-    anyOf: [
-      {
-        type: 'string',
-        pattern: `^\\s*(${FAULT_KINDS.join('|')})\\s+\\S+(\\s+\\S+)*\\s*$`,
-        description: '"<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]": "stop web2", "kill galera3", "delay web3 300" (ms), "loss web1 30" (%), "partition galera1 from galera2,galera3", "pause redis for 10s".',
-        examples: ['stop web2', 'kill galera3', 'delay web3 300 jitter 20', 'loss web1 30', 'partition galera1 from galera2,galera3', 'pause redis for 10s'],
-      },
-      {
-        type: 'object',
-        additionalProperties: false,
-        required: ['kind'],
-        properties: {
-          kind: { type: 'string', enum: FAULT_SCHEMA.kinds, description: 'stop/start, kill, pause/unpause, disconnect/connect (network), delay (latency), loss (packets), partition.' },
-          node: ref('node'),
-          nodes: { ...ref('nodes'), description: `The node; for a ${GROUP_KINDS.join('/')}, the first group.` },
-          from: { ...ref('nodes'), description: `${GROUP_KINDS.join(', ')}: the other group.` },
-          ...FAULT_SCHEMA.properties,
-          for: { ...ref('duration'), description: 'Revert by itself after this long (faults that break something).' },
+  schema: stepObject(
+    'fault',
+    describe.summary,
+    {
+      anyOf: [
+        {
+          type: 'string',
+          pattern: `^\\s*(${FAULT_KINDS.join('|')})\\s+\\S+(\\s+\\S+)*\\s*$`,
+          description:
+            '"<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]": "stop web2", "kill galera3", "delay web3 300" (ms), "loss web1 30" (%), "partition galera1 from galera2,galera3", "pause redis for 10s".',
+          examples: ['stop web2', 'kill galera3', 'delay web3 300 jitter 20', 'loss web1 30', 'partition galera1 from galera2,galera3', 'pause redis for 10s'],
         },
-        allOf: FAULT_SCHEMA.allOf,
-      },
-    ],
-  }, [{ fault: 'stop web2' }, { fault: { kind: 'delay', node: 'web3', ms: 300, jitter: 20 } }]),
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind'],
+          properties: {
+            kind: {
+              type: 'string',
+              enum: FAULT_SCHEMA.kinds,
+              description: 'stop/start, kill, pause/unpause, disconnect/connect (network), delay (latency), loss (packets), partition.',
+            },
+            node: ref('node'),
+            nodes: { ...ref('nodes'), description: `The node; for a ${GROUP_KINDS.join('/')}, the first group.` },
+            from: { ...ref('nodes'), description: `${GROUP_KINDS.join(', ')}: the other group.` },
+            ...FAULT_SCHEMA.properties,
+            for: { ...ref('duration'), description: 'Revert by itself after this long (faults that break something).' },
+          },
+          allOf: FAULT_SCHEMA.allOf,
+        },
+      ],
+    },
+    [{ fault: 'stop web2' }, { fault: { kind: 'delay', node: 'web3', ms: 300, jitter: 20 } }],
+  ),
 
   async run(step, ctx) {
     const text = describeFault(step.fault);
@@ -104,7 +128,11 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
     }
     return word as FaultKind;
   };
-  const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const split = (s: string) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   const nodeAt: YamlNode[] = [];
   const fromAt: YamlNode[] = [];
 
@@ -114,7 +142,8 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
     const [k, nodesText] = tokens;
     kind = kindOf(k ?? '', v);
     const entry = faultEntry(kind)!;
-    if (!nodesText || nodesText.startsWith('-')) p.fail(v, `fault ${kind} needs a node, e.g. ${entry.targets === 'groups' ? `"${kind} galera1 from galera2,galera3"` : `"${kind} web2"`}`);
+    if (!nodesText || nodesText.startsWith('-'))
+      p.fail(v, `fault ${kind} needs a node, e.g. ${entry.targets === 'groups' ? `"${kind} galera1 from galera2,galera3"` : `"${kind} web2"`}`);
     nodes = split(nodesText);
     nodes.forEach(() => nodeAt.push(v));
     let i = 2;
@@ -129,7 +158,10 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
       const arg = tokens[i + 1];
       if (!FAULT_TEXT_OPTIONS.includes(opt)) {
         const hint = closest(opt, FAULT_TEXT_OPTIONS);
-        p.fail(v, `fault: unexpected "${clip(tokens[i]!)}"${hint ? ` (did you mean "${hint}"?)` : ''}; write "<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]", e.g. "delay web3 300 jitter 20"`);
+        p.fail(
+          v,
+          `fault: unexpected "${clip(tokens[i]!)}"${hint ? ` (did you mean "${hint}"?)` : ''}; write "<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]", e.g. "delay web3 300 jitter 20"`,
+        );
       }
       if (arg === undefined) p.fail(v, `fault: "${clip(tokens[i]!)}" needs a value`);
       if (opt === 'from') {
@@ -184,7 +216,11 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
   // Node names against the topology in force (with a hint), then the catalog's one check.
   nodes!.forEach((n, i) => p.checkNode(n, nodeAt[i] ?? where.nodes!));
   (from ?? []).forEach((n, i) => p.checkNode(n, fromAt[i] ?? where.from!));
-  const checked = faultFromFields(kind!, { nodes, from, for: forMs, ...values }, p.env.topo.nodes.map((n) => n.name));
+  const checked = faultFromFields(
+    kind!,
+    { nodes, from, for: forMs, ...values },
+    p.env.topo.nodes.map((n) => n.name),
+  );
   if (!checked.ok) {
     const at = checked.field === 'nodes' ? (where.nodes ?? where.kind) : checked.field === 'from' ? (where.from ?? where.nodes) : where[checked.field];
     p.fail(at, checked.problem);

@@ -4,7 +4,7 @@ import type { StepParser } from './parse-context';
 import type { StepDefinition, StepInput, StepOf } from './step';
 
 const describe = {
-  summary: 'Undo one node\'s faults (empty: every fault) and start what is down.',
+  summary: "Undo one node's faults (empty: every fault) and start what is down.",
   example: '`heal` or `heal: web2`',
 };
 

@@ -22,18 +22,7 @@ import type { StepDefinition } from './step';
 import { upStep } from './up';
 import { waitStep } from './wait';
 
-export const STEPS: readonly StepDefinition[] = [
-  upStep,
-  downStep,
-  loadStep,
-  waitStep,
-  faultStep,
-  healStep,
-  maintenanceStep,
-  sayStep,
-  assertStep,
-  compareStep,
-];
+export const STEPS: readonly StepDefinition[] = [upStep, downStep, loadStep, waitStep, faultStep, healStep, maintenanceStep, sayStep, assertStep, compareStep];
 
 /** The step written with this key (`fault:`), if any. */
 export function stepByKey(key: string): StepDefinition | undefined {

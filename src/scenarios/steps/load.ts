@@ -34,9 +34,12 @@ export const loadStep: StepDefinition<StepOf<'load-start' | 'load-stop' | 'load-
     const e = entry!;
     const v = e.value!;
     if (isScalar(v) && typeof v.value === 'string' && ['stop', 'wait'].includes(v.value.trim())) {
-      const kind = v.value.trim() === 'stop' ? 'load-stop' as const : 'load-wait' as const;
+      const kind = v.value.trim() === 'stop' ? ('load-stop' as const) : ('load-wait' as const);
       if (p.running === null) {
-        p.fail(e.at, `load: ${v.value.trim()} but no load is running here${p.loads ? ' (the last one already ended)' : ''}: start one first with \`load: { users: 30, duration: 60s }\``);
+        p.fail(
+          e.at,
+          `load: ${v.value.trim()} but no load is running here${p.loads ? ' (the last one already ended)' : ''}: start one first with \`load: { users: 30, duration: 60s }\``,
+        );
       }
       p.runs.get(p.running)!.done = true;
       p.running = null;
@@ -57,7 +60,8 @@ export const loadStep: StepDefinition<StepOf<'load-start' | 'load-stop' | 'load-
             break;
           case 'journey': {
             const j = x.value && isScalar(x.value) ? x.value.value : undefined;
-            if (typeof j !== 'string' || !(JOURNEYS as readonly string[]).includes(j)) p.fail(x.at, `journey must be one of ${quote(JOURNEYS)}, not ${p.show(x.value)}`);
+            if (typeof j !== 'string' || !(JOURNEYS as readonly string[]).includes(j))
+              p.fail(x.at, `journey must be one of ${quote(JOURNEYS)}, not ${p.show(x.value)}`);
             step.journey = j as JourneyChoice;
             journeyAt = x.at;
             break;
@@ -94,8 +98,10 @@ export const loadStep: StepDefinition<StepOf<'load-start' | 'load-stop' | 'load-
         }
       }
     }
-    if (step.rampUpMs !== undefined && step.rampUpMs >= step.durationMs) p.fail(rampAt, `rampUp (${fmtMs(step.rampUpMs)}) must be shorter than the duration (${fmtMs(step.durationMs)})`);
-    if (step.journey === 'moodle' && p.env.noMoodleLine !== undefined) p.fail(journeyAt, `journey moodle needs Moodle, but the \`up\` on line ${p.env.noMoodleLine} has moodle: false (use journey probe)`);
+    if (step.rampUpMs !== undefined && step.rampUpMs >= step.durationMs)
+      p.fail(rampAt, `rampUp (${fmtMs(step.rampUpMs)}) must be shorter than the duration (${fmtMs(step.durationMs)})`);
+    if (step.journey === 'moodle' && p.env.noMoodleLine !== undefined)
+      p.fail(journeyAt, `journey moodle needs Moodle, but the \`up\` on line ${p.env.noMoodleLine} has moodle: false (use journey probe)`);
     p.loads++;
     const explicit = step.name !== undefined;
     const name = step.name ?? `run${p.loads}`;
@@ -107,32 +113,59 @@ export const loadStep: StepDefinition<StepOf<'load-start' | 'load-stop' | 'load-
     return prune({ pos, text, ...step });
   },
 
-  schema: stepObject('load', describe.summary, {
-    anyOf: [
-      { type: 'string', enum: ['start', 'stop', 'wait'], description: 'start: the default load (30 users, 60s); stop: end the running load now; wait: wait until it has run its duration.' },
-      {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          users: { type: 'integer', minimum: 1, maximum: 1000, default: 30, description: 'Simulated users (JMeter threads). The paper used 30.' },
-          journey: { type: 'string', enum: ['auto', 'moodle', 'probe'], default: 'auto', description: 'moodle: log in, view the course, post (the paper\'s JMeter plan); probe: light HTTP checks; auto: moodle when Moodle is installed, else probe.' },
-          duration: { ...ref('duration'), description: 'How long the load runs (default 60s).' },
-          name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$', description: 'Names the run, for `assert: { run: … }`, `compare` and the report (default run1, run2, …).', examples: ['ha', 'single'] },
-          throughput: {
-            description: 'Samples per minute shared by all users; 0 = unpaced (users pause only their think time). Default: 120 for the Moodle journey (Moodle\'s JMeter test plan), unpaced for the probe journey.',
-            anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: `^\\s*${NUM}\\s*(/min)?\\s*$` }],
-            examples: [120],
-          },
-          think: {
-            description: 'Think time between a user\'s requests: a range (500ms-1s) or one value.',
-            anyOf: [{ type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?(ms|s|m)?\\s*(-\\s*\\d+(\\.\\d+)?(ms|s|m)?\\s*)?$' }, { type: 'number', minimum: 0 }],
-            examples: ['500ms-1s'],
-          },
-          rampUp: { ...ref('duration'), description: 'Start the users gradually over this long (shorter than duration).' },
+  schema: stepObject(
+    'load',
+    describe.summary,
+    {
+      anyOf: [
+        {
+          type: 'string',
+          enum: ['start', 'stop', 'wait'],
+          description: 'start: the default load (30 users, 60s); stop: end the running load now; wait: wait until it has run its duration.',
         },
-      },
-    ],
-  }, [{ load: { users: 30, journey: 'auto', duration: '120s', name: 'ha' } }, { load: 'wait' }]),
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            users: { type: 'integer', minimum: 1, maximum: 1000, default: 30, description: 'Simulated users (JMeter threads). The paper used 30.' },
+            journey: {
+              type: 'string',
+              enum: ['auto', 'moodle', 'probe'],
+              default: 'auto',
+              description:
+                "moodle: log in, view the course, post (the paper's JMeter plan); probe: light HTTP checks; auto: moodle when Moodle is installed, else probe.",
+            },
+            duration: { ...ref('duration'), description: 'How long the load runs (default 60s).' },
+            name: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$',
+              description: 'Names the run, for `assert: { run: … }`, `compare` and the report (default run1, run2, …).',
+              examples: ['ha', 'single'],
+            },
+            throughput: {
+              description:
+                "Samples per minute shared by all users; 0 = unpaced (users pause only their think time). Default: 120 for the Moodle journey (Moodle's JMeter test plan), unpaced for the probe journey.",
+              anyOf: [
+                { type: 'number', minimum: 0 },
+                { type: 'string', pattern: `^\\s*${NUM}\\s*(/min)?\\s*$` },
+              ],
+              examples: [120],
+            },
+            think: {
+              description: "Think time between a user's requests: a range (500ms-1s) or one value.",
+              anyOf: [
+                { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?(ms|s|m)?\\s*(-\\s*\\d+(\\.\\d+)?(ms|s|m)?\\s*)?$' },
+                { type: 'number', minimum: 0 },
+              ],
+              examples: ['500ms-1s'],
+            },
+            rampUp: { ...ref('duration'), description: 'Start the users gradually over this long (shorter than duration).' },
+          },
+        },
+      ],
+    },
+    [{ load: { users: 30, journey: 'auto', duration: '120s', name: 'ha' } }, { load: 'wait' }],
+  ),
 
   async run(step, ctx) {
     if (step.kind === 'load-start') {
@@ -155,7 +188,8 @@ async function startRun(step: LoadStartStep, index: number, ctx: RunContext): Pr
   const status = await lab.status();
   if (status.state !== 'running') throw new StepFailed(`lab ${lab.lab} is ${status.state}: add an \`up\` step before the load`);
   const journey = journeyFor(step.journey, status.moodle.installed);
-  if (journey === 'moodle' && !status.moodle.installed) throw new StepFailed('the moodle journey needs Moodle installed on the lab (use journey: auto or probe)');
+  if (journey === 'moodle' && !status.moodle.installed)
+    throw new StepFailed('the moodle journey needs Moodle installed on the lab (use journey: auto or probe)');
   const opts: LoadOptions = {
     ...DEFAULT_LOAD,
     journey,

@@ -43,21 +43,26 @@ export const maintenanceStep: StepDefinition<StepOf<'maintenance'>> = {
     return prune({ pos, text: `maintenance ${on ? 'on' : 'off'}${node ? ` ${node}` : ''}`, kind: 'maintenance' as const, on, node });
   },
 
-  schema: stepObject('maintenance', describe.summary, {
-    anyOf: [
-      { type: 'string', enum: ['on', 'off'] },
-      { type: 'boolean' },
-      {
-        type: 'object',
-        additionalProperties: false,
-        required: ['on'],
-        properties: {
-          on: { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['on', 'off'] }], description: 'true: maintenance/drain; false: back in service.' },
-          node: { ...ref('webNode'), description: 'A web node: drain it in HAProxy instead of site-wide maintenance (ha preset).' },
+  schema: stepObject(
+    'maintenance',
+    describe.summary,
+    {
+      anyOf: [
+        { type: 'string', enum: ['on', 'off'] },
+        { type: 'boolean' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['on'],
+          properties: {
+            on: { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['on', 'off'] }], description: 'true: maintenance/drain; false: back in service.' },
+            node: { ...ref('webNode'), description: 'A web node: drain it in HAProxy instead of site-wide maintenance (ha preset).' },
+          },
         },
-      },
-    ],
-  }, [{ maintenance: 'on' }, { maintenance: { on: true, node: 'web2' } }]),
+      ],
+    },
+    [{ maintenance: 'on' }, { maintenance: { on: true, node: 'web2' } }],
+  ),
 
   async run(step, ctx) {
     const detail = await ctx.lab.maintenance(step.on, step.node);

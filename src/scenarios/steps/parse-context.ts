@@ -37,19 +37,26 @@ export class StepParser extends YamlReader {
   }
 
   describeTopo(): string {
-    const where = this.env.upLine !== undefined ? `after the \`up\` on line ${this.env.upLine}` : 'in this scenario\'s topology';
+    const where = this.env.upLine !== undefined ? `after the \`up\` on line ${this.env.upLine}` : "in this scenario's topology";
     return `${where} the lab (${this.env.topo.preset}) has ${quote(this.env.topo.nodes.map((n) => n.name))}`;
   }
 
   checkNode(name: string, at: YamlNode, roles?: Role[], what?: string): void {
     const node = this.env.topo.nodes.find((n) => n.name === name);
     if (!node) {
-      let hint = closest(name, this.env.topo.nodes.map((n) => n.name));
+      let hint = closest(
+        name,
+        this.env.topo.nodes.map((n) => n.name),
+      );
       // web9 → web1 is no help: only suggest for a misspelt role (gallera1 → galera1).
       if (hint && hint.replace(/\d+$/, '') === name.replace(/\d+$/, '')) hint = undefined;
       this.fail(at, `unknown node "${clip(name)}"${hint ? ` (did you mean "${hint}"?)` : ''}: ${this.describeTopo()}`);
     }
-    if (roles && !roles.includes(node.role)) this.fail(at, `${what ?? 'this'} needs ${roles.length === 1 && roles[0] === 'web' ? 'a web node' : `a node of role ${roles.join(' or ')}`}, and ${name} is ${node.role}`);
+    if (roles && !roles.includes(node.role))
+      this.fail(
+        at,
+        `${what ?? 'this'} needs ${roles.length === 1 && roles[0] === 'web' ? 'a web node' : `a node of role ${roles.join(' or ')}`}, and ${name} is ${node.role}`,
+      );
   }
 
   hasRole(role: Role): boolean {
@@ -58,7 +65,8 @@ export class StepParser extends YamlReader {
 
   preset(node: YamlNode | null): PresetName {
     const v = node && isScalar(node) ? node.value : undefined;
-    if (typeof v !== 'string' || !(PRESET_NAMES as readonly string[]).includes(v)) this.fail(node, `preset must be one of ${quote(PRESET_NAMES)}, not ${this.show(node)}`);
+    if (typeof v !== 'string' || !(PRESET_NAMES as readonly string[]).includes(v))
+      this.fail(node, `preset must be one of ${quote(PRESET_NAMES)}, not ${this.show(node)}`);
     return v as PresetName;
   }
 
@@ -68,7 +76,10 @@ export class StepParser extends YamlReader {
 
   noLoadRunning(at: YamlNode, what: string): void {
     if (this.running !== null) {
-      this.fail(at, `load run "${this.running}" (line ${this.runs.get(this.running)!.line}) is still running: add \`load: wait\` or \`load: stop\` before ${what}`);
+      this.fail(
+        at,
+        `load run "${this.running}" (line ${this.runs.get(this.running)!.line}) is still running: add \`load: wait\` or \`load: stop\` before ${what}`,
+      );
     }
   }
 }

@@ -114,7 +114,14 @@ export class RunContext {
   resultOf(r: ActiveRun): LoadResult {
     return (
       r.finished?.result ??
-      loadResult({ recorder: r.handle.recorder, users: r.users, durationMs: Math.min(r.durationMs, this.clock.now() - r.handle.startedAt), startMs: r.handle.startedAt, faults: [], journey: r.journey })
+      loadResult({
+        recorder: r.handle.recorder,
+        users: r.users,
+        durationMs: Math.min(r.durationMs, this.clock.now() - r.handle.startedAt),
+        startMs: r.handle.startedAt,
+        faults: [],
+        journey: r.journey,
+      })
     );
   }
 }

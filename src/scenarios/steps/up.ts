@@ -10,7 +10,7 @@ import type { StepDefinition, StepInput, StepOf } from './step';
 export const UP_KEYS = ['preset', 'web', 'moodle'] as const;
 
 const describe = {
-  summary: 'Bring the lab up: the scenario\'s topology, or another preset (the node names of later steps follow it).',
+  summary: "Bring the lab up: the scenario's topology, or another preset (the node names of later steps follow it).",
   example: '`up` or `up: { preset: single }`',
 };
 
@@ -49,21 +49,26 @@ export const upStep: StepDefinition<StepOf<'up'>> = {
     return prune({ pos, text, kind: 'up' as const, preset: to, web, moodle });
   },
 
-  schema: stepObject('up', describe.summary, {
-    anyOf: [
-      { type: 'null' },
-      ref('preset'),
-      {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          preset: ref('preset'),
-          web: ref('webCount'),
-          moodle: { type: 'boolean', description: 'Install Moodle (default true); false: probe journey only.' },
+  schema: stepObject(
+    'up',
+    describe.summary,
+    {
+      anyOf: [
+        { type: 'null' },
+        ref('preset'),
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            preset: ref('preset'),
+            web: ref('webCount'),
+            moodle: { type: 'boolean', description: 'Install Moodle (default true); false: probe journey only.' },
+          },
         },
-      },
-    ],
-  }, [{ up: { preset: 'single' } }]),
+      ],
+    },
+    [{ up: { preset: 'single' } }],
+  ),
 
   async run(step, ctx) {
     const { scenario, opts } = ctx;
@@ -74,8 +79,15 @@ export const upStep: StepDefinition<StepOf<'up'>> = {
     ctx.lab = ctx.deps.labFor(name);
     const noMoodle = step.moodle === false || (step.moodle === undefined && opts.noMoodle);
     if (step.moodle === true && opts.noMoodle) throw new StepFailed('this step needs Moodle, but the scenario was run with --no-moodle');
-    const st = await ctx.lab.up({ preset: ctx.preset, webCount: ctx.web, noMoodle: noMoodle || undefined, moodleSource: noMoodle ? undefined : opts.moodleSource });
+    const st = await ctx.lab.up({
+      preset: ctx.preset,
+      webCount: ctx.web,
+      noMoodle: noMoodle || undefined,
+      moodleSource: noMoodle ? undefined : opts.moodleSource,
+    });
     ctx.note('up', `up ${name} (${ctx.preset})`);
-    return { detail: `lab ${name} (${ctx.preset}): ${st.state}, ${st.nodes.filter((n) => n.healthy).length} of ${st.nodes.length} healthy${st.moodle.installed ? ', Moodle installed' : ''}` };
+    return {
+      detail: `lab ${name} (${ctx.preset}): ${st.state}, ${st.nodes.filter((n) => n.healthy).length} of ${st.nodes.length} healthy${st.moodle.installed ? ', Moodle installed' : ''}`,
+    };
   },
 };
