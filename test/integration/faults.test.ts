@@ -28,12 +28,14 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
   /** Polls HAProxy's own view every 100 ms; the elapsed ms until `want` matches. */
   async function until(backend: string, server: string, want: RegExp, timeoutMs: number): Promise<number> {
     const t0 = Date.now();
-    for (;;) {
-      const st = await haproxyStatus(backend, server);
-      if (want.test(st)) return Date.now() - t0;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`${backend}/${server} still ${st} after ${timeoutMs} ms (wanted ${want})`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () => {
+        const st = await haproxyStatus(backend, server);
+        return want.test(st) ? ready(st) : notYet(`${backend}/${server} is ${st}`);
+      },
+      { what: `${backend}/${server} ${want}`, timeoutMs, intervalMs: 100 },
+    );
+    return Date.now() - t0;
   }
   /**
    * After `partition galera1 from galera2,galera3`: galera1 out of the Primary component and BOTH
@@ -130,11 +132,13 @@ describe(`faults on a real lab (lab "${LAB}")`, function () {
     for (let i = 0; i < 5; i++) rows.push(await writeRow(`crash-${i}-${randomUUID().slice(0, 6)}`));
     await lab.cliOk(['fault', 'kill', 'galera2']);
     await lab.cliOk(['fault', 'kill', 'galera3']);
-    let s = await lab.status();
-    for (let i = 0; i < 30 && galera(s, 'galera1').clusterStatus === 'Primary'; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      s = await lab.status();
-    }
+    let s = await waitFor(
+      async () => {
+        const st = await lab.status();
+        return galera(st, 'galera1').clusterStatus === 'Primary' ? notYet('galera1 still Primary') : ready(st);
+      },
+      { what: 'galera1 out of the Primary component', timeoutMs: 15_000, intervalMs: 500 },
+    );
     assert.equal(s.galera.status, 'non-Primary');
     assert.equal(galera(s, 'galera1').ready, false);
     await lab.cliOk(['heal']);
