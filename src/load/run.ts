@@ -4,12 +4,11 @@
  * acknowledged writes are read back and the timeline is analysed.
  */
 import { randomBytes } from 'node:crypto';
-import { analyseFaults } from '../metrics/failover';
+import { analyseFaults, componentOf, showsFailed } from '../metrics/failover';
 import { LoadResult, loadResult } from '../metrics/export';
 import { MetricsRecorder, WindowStats } from '../metrics/recorder';
 import type { FaultEvent } from '../metrics/types';
 import { MoodleClient } from '../moodle/client';
-import { componentOf, showsFailed } from '../metrics/failover';
 import type { FaultTarget, ScheduledFault } from './faults';
 import { describeFault, FaultRequest } from '../protocol/faults';
 import { Journey, runUsers } from './generator';

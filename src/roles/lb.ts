@@ -4,9 +4,8 @@ import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
 import type { EventSeverity } from '../protocol/snapshot';
 import type { DerivedEvent } from './types';
 import type { RoleLabState } from './types';
-import { nodesOf, Topology } from './types';
+import { nodesOf, RoleModule, RUNTIME_TMPFS, Topology } from './types';
 import { notYet, ready, waitFor } from '../core/wait';
-import { RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
 import { errText } from '../core/errors';
 

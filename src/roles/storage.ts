@@ -1,9 +1,8 @@
 /** `storage`: the GlusterFS replica holding moodledata (volume setup: ./gluster.ts). */
 import { GLUSTER_VOLUME } from './env';
 import { ensureBricksOnline, setupVolume, storageWriteProbe, volumeStatus, VolumeStatus } from './gluster';
-import { nodesOf } from './types';
+import { nodesOf, RoleModule, RUNTIME_TMPFS } from './types';
 import type { DerivedEvent } from './types';
-import { RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forExec } from './wait-strategies';
 import { errText } from '../core/errors';
 

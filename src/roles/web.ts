@@ -1,8 +1,7 @@
 /** `web`: the Moodle (or probe) web nodes behind HAProxy, moodledata on a Gluster FUSE mount. */
 import { DB_NAME, DB_USER, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, PROBE_DB_NAME } from './env';
 import { HAPROXY_PORTS } from './haproxy';
-import { nodesOf } from './types';
-import { RoleModule, RUNTIME_TMPFS } from './types';
+import { nodesOf, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
 import { errText } from '../core/errors';
 
