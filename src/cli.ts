@@ -108,7 +108,8 @@ function stderrReporter(io: CliIo, verbose: boolean): Reporter {
   };
 }
 
-function formatStatus(s: LabStatus): string {
+/** `status` for people: nodes, HAProxy's view, Galera, Gluster, and the faults in force. */
+export function formatStatus(s: LabStatus): string {
   const lines = [`lab ${s.lab}: ${s.state}${s.preset ? ` (${s.preset})` : ''}`];
   if (s.endpoints.moodle) lines.push(`  moodle        ${s.endpoints.moodle}`);
   if (s.endpoints.haproxyStats) lines.push(`  haproxy stats ${s.endpoints.haproxyStats}`);
@@ -128,6 +129,11 @@ function formatStatus(s: LabStatus): string {
     lines.push(
       `  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals${w}`,
     );
+  }
+  if (s.faults?.length) {
+    const at = (iso: string) => new Date(iso).toLocaleTimeString('en-GB');
+    lines.push(`  faults in force (\`heal\` undoes them):`);
+    for (const f of s.faults) lines.push(`    ${f.detail.padEnd(30)} since ${at(f.since)}${f.until ? `, reverts by itself at ${at(f.until)}` : ''}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CliIo, runCli, UsageError } from '../../src/cli';
+import { CliIo, formatStatus, runCli, UsageError } from '../../src/cli';
+import { syntheticStatus } from '../support/lab-snapshot';
 import { StateStore } from '../../src/engine/state';
 import { FakeDocker } from '../support/fake-docker';
 
@@ -46,5 +47,33 @@ describe('CLI', () => {
     const d = deps();
     d.docker.running = false;
     await assert.rejects(runCli(['status'], io().x, d), /Docker is not running/);
+  });
+});
+
+describe('CLI: status for people', () => {
+  it('lists the faults in force, what reverts by itself and when; none, no section', () => {
+    const base = syntheticStatus(0);
+    assert.doesNotMatch(formatStatus(base), /faults in force/);
+    const text = formatStatus({
+      ...base,
+      faults: [
+        { id: 'a', kind: 'kill', node: 'web2', nodes: ['web2'], since: '2026-11-30T10:00:00Z', detail: 'kill web2' },
+        {
+          id: 'b',
+          kind: 'loss',
+          node: 'web3',
+          nodes: ['web3'],
+          since: '2026-11-30T10:00:05Z',
+          until: '2026-11-30T10:01:05Z',
+          detail: 'loss web3 10%',
+          lossPct: 10,
+        },
+      ],
+    });
+    const lines = text.split('\n');
+    const i = lines.findIndex((l) => /faults in force \(`heal` undoes them\):/.test(l));
+    assert.ok(i > 0, text);
+    assert.match(lines[i + 1]!, /^ {4}kill web2 +since \d\d:\d\d:\d\d$/);
+    assert.match(lines[i + 2]!, /^ {4}loss web3 10% +since \d\d:\d\d:\d\d, reverts by itself at \d\d:\d\d:\d\d$/);
   });
 });
