@@ -200,8 +200,9 @@ export function nodeActions(s: LabSnapshot, node: string): string[] {
   if (!n) return [];
   // The fault catalog's kinds for the node's state (running: stop, kill, pause, …; paused: unpause first).
   const acts: string[] = faultActionsFor(n.container);
-  if (n.role === 'web' && n.container === 'running') {
-    const hap = s.haproxy.servers.find((x) => x.server === node && x.backend === 'web');
+  const backend = s.roles.find((d) => d.role === n.role)?.drainIn;
+  if (backend && n.container === 'running') {
+    const hap = s.haproxy.servers.find((x) => x.server === node && x.backend === backend);
     acts.push(hap && /^(DRAIN|MAINT)/.test(hap.status) ? 'ready' : 'drain');
   }
   acts.push('heal');

@@ -164,6 +164,8 @@ export interface RoleDisplay {
   haproxyBackend?: string;
   /** What the tree's "open" action opens: the node's direct URL, or HAProxy's stats page. */
   opens?: 'url' | 'haproxy-stats';
+  /** Its nodes can be drained and made ready again (`maintenance --node`) in this HAProxy backend. */
+  drainIn?: string;
   /** The dashboard panel listing its nodes; absent: a table of its nodes (container, health). */
   panel?: PanelKind;
   diagram: {

@@ -86,6 +86,7 @@ export const webRole: RoleModule = {
     reportTitle: 'Moodle web',
     status: 'haproxy-server',
     opens: 'url',
+    drainIn: 'web',
     panel: 'haproxy',
     diagram: { title: 'Moodle web', group: true, entry: true, from: 'lb' },
   },

@@ -4,6 +4,7 @@ import type { FaultKind, FaultRequest } from '../protocol/fault-catalog';
 import { COMMAND_PREFIX, describeFault, faultEntry, menuKinds, menuParams } from '../protocol/fault-catalog';
 import { PRESET_NAMES, PresetName } from '../engine/topology';
 import { controllerActions } from '../host/controller-actions';
+import type { RoleDisplay } from '../protocol/status';
 import type { LabExtension } from './lab-extension';
 import { registerLiveCommands } from './live-commands';
 import { readSettings } from './settings';
@@ -13,11 +14,15 @@ import type { LabTreeElement } from './tree-provider';
 const NODE_FAULTS = menuKinds() as FaultKind[];
 
 /** The node a context action was invoked on (tree item), or one the user picks. */
-async function pickNode(ext: LabExtension, arg: unknown, filter?: (role: string) => boolean): Promise<string | undefined> {
+async function pickNode(ext: LabExtension, arg: unknown, filter?: (role: RoleDisplay) => boolean): Promise<string | undefined> {
   const el = arg as LabTreeElement | undefined;
   if (el && el.kind === 'node') return el.node;
   if (typeof arg === 'string') return arg;
-  const nodes = (ext.snapshot?.nodes ?? []).filter((n) => !filter || filter(n.role));
+  const roles = ext.snapshot?.roles ?? [];
+  const nodes = (ext.snapshot?.nodes ?? []).filter((n) => {
+    const d = roles.find((r) => r.role === n.role);
+    return !filter || (d !== undefined && filter(d));
+  });
   if (!nodes.length) {
     void vscode.window.showWarningMessage('No lab nodes: start the lab first.');
     return undefined;
@@ -120,7 +125,7 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
   };
 
   const maintenanceNode = (on: boolean) => async (arg: unknown) => {
-    const node = await pickNode(ext, arg, (r) => r === 'web');
+    const node = await pickNode(ext, arg, (d) => d.drainIn !== undefined);
     if (!node) return;
     await ui.run(
       `${on ? 'drain' : 'ready'} ${node}`,
@@ -241,7 +246,7 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
       if (node) await ui.run(`shell on ${node}`, () => openNode(node, 'shell'));
     }),
     reg('moodleLab.node.openBrowser', async (arg) => {
-      const node = await pickNode(ext, arg, (r) => r === 'web' || r === 'lb');
+      const node = await pickNode(ext, arg, (d) => d.opens !== undefined);
       if (node) await ui.run(`open ${node}`, () => openNode(node, 'browser'));
     }),
   ];

@@ -30,6 +30,7 @@ import { SCENARIO_SCHEMA } from '../../src/scenarios/schema';
 import { FaultIntent, validateIncoming } from '../../src/protocol/messages';
 import type { LabSnapshot } from '../../src/protocol/snapshot';
 import { nodeActions } from '../../webview/topology';
+import { roleDisplays } from '../../src/roles';
 
 const PACKAGE_JSON = path.join(__dirname, '..', '..', 'package.json');
 const readPackage = () =>
@@ -50,7 +51,11 @@ function example(e: FaultEntry): FaultRequest {
 
 /** A one-node snapshot with the node in this container state (what the dashboard's menu reads). */
 const withState = (state: string): LabSnapshot =>
-  ({ nodes: [{ name: 'galera1', role: 'db', container: state, healthy: true }], haproxy: { up: true, servers: [] } }) as unknown as LabSnapshot;
+  ({
+    nodes: [{ name: 'galera1', role: 'db', container: state, healthy: true }],
+    haproxy: { up: true, servers: [] },
+    roles: roleDisplays(),
+  }) as unknown as LabSnapshot;
 
 /** A fault step of this kind in a scenario file, as text ("delay web1 200") and as a mapping. */
 function scenarioFaultSteps(e: FaultEntry): [string, string][] {

@@ -26,10 +26,19 @@ export function topologySvg(result: ScenarioResult): string {
   const byRole = new Map<string, { name: string; role: string }[]>();
   for (const n of nodes) byRole.set(n.role, [...(byRole.get(n.role) ?? []), n]);
   const roles = [...byRole.keys()].sort((a, b) => (TIER_ORDER.indexOf(a) + 1 || 99) - (TIER_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
-  const top = roles.filter((r) => r === 'lb');
-  const mid = roles.filter((r) => r === 'web');
-  const bottom = roles.filter((r) => r !== 'lb' && r !== 'web');
-  const rows = [top, mid, bottom].filter((r) => r.length);
+  // Rows follow the diagram's links (display.diagram.from): a role below the role that reaches it;
+  // a role whose `from` has no node here starts a row of its own at the top.
+  const display = new Map(roleDisplays().map((d) => [d.role as string, d]));
+  const parentOf = (role: string) => {
+    const from = display.get(role)?.diagram.from;
+    return from && byRole.has(from) ? from : undefined;
+  };
+  const rowOf = (role: string, seen = new Set<string>()): number => {
+    const p = parentOf(role);
+    return p && !seen.has(p) ? rowOf(p, seen.add(role)) + 1 : 0;
+  };
+  const rows: string[][] = [];
+  for (const r of roles) (rows[rowOf(r)] ??= []).push(r);
 
   const NW = 132,
     NH = 52,
@@ -56,13 +65,16 @@ export function topologySvg(result: ScenarioResult): string {
   const height = 20 + rows.length * ROW_H - 30;
   const edges: string[] = [];
   const line = (x1: number, y1: number, x2: number, y2: number) => `<line class="edge" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`;
-  const lbs = groups.filter((g) => g.role === 'lb');
-  const webs = groups.filter((g) => g.role === 'web');
-  const backs = groups.filter((g) => g.role !== 'lb' && g.role !== 'web');
-  for (const lb of lbs) for (const w of webs) for (const n of w.nodes) for (const l of lb.nodes) edges.push(line(l.x + NW / 2, l.y + NH, n.x + NW / 2, n.y));
-  // below the web tier one edge per back-end tier, from the tier box (every web node talks to each)
-  const from = webs[0] ?? lbs[0];
-  if (from) backs.forEach((b, i) => edges.push(line(from.x + (from.w * (i + 1)) / (backs.length + 1), from.y + from.h, b.x + b.w / 2, b.y)));
+  for (const parent of groups) {
+    const children = groups.filter((g) => parentOf(g.role) === parent.role);
+    if (display.get(parent.role)?.diagram.group === false) {
+      // Nodes drawn on their own (the load balancer): an edge from each to each node below.
+      for (const c of children) for (const n of c.nodes) for (const l of parent.nodes) edges.push(line(l.x + NW / 2, l.y + NH, n.x + NW / 2, n.y));
+    } else {
+      // A tier box: one edge per tier below it, from the box (every node of it talks to each).
+      children.forEach((c, i) => edges.push(line(parent.x + (parent.w * (i + 1)) / (children.length + 1), parent.y + parent.h, c.x + c.w / 2, c.y)));
+    }
+  }
 
   const body = groups
     .map((g) => {
