@@ -195,6 +195,7 @@ export class LabEngine {
     }
     const existing = await this.ownContainers(identity);
     const topology = this.topology(state);
+    state = await this.reclaimPorts(state, topology, existing);
     const tags = await this.ensureImages(topology, state.baseImage);
     const moodle = await this.moodleImage(state, tags.get('web')!, opts.moodle);
     if (moodle) {
@@ -297,6 +298,47 @@ export class LabEngine {
     return this.updateState((s) => {
       s.extra.moodle = { ...moodle };
     }, 'record the Moodle image');
+  }
+
+  /**
+   * A stopped lab's host ports may have been taken meanwhile (another lab made while this one was
+   * down picks the same free ports). A port of a stateless node other than Moodle's own address
+   * (HAProxy's stats and runtime ports) moves to the next free one, recorded in the state, and
+   * the node is recreated with it; Moodle's port cannot move (it is the site's wwwroot): one
+   * clear error, and nothing changed.
+   */
+  private async reclaimPorts(state: LabState, topology: Topology, existing: Map<string, ContainerInfo>): Promise<LabState> {
+    const moved: Record<string, number> = {};
+    const recreate = new Map<string, ContainerInfo>();
+    const taken = new Set(Object.values(state.ports));
+    for (const node of topology.nodes) {
+      const c = existing.get(node.name);
+      if (c && c.state !== 'exited' && c.state !== 'created' && c.state !== 'dead') continue; // it holds its own ports
+      for (const p of node.ports) {
+        const port = state.ports[p.name];
+        if (p.publish !== 'preferred' || !port || (await this.portProbe(port))) continue;
+        if (p.name === 'moodle' || !roleModule(node.role).spec.stateless) {
+          throw new Error(
+            `port ${port} on 127.0.0.1 (${p.name}, ${node.name}) is taken by another program or lab since lab "${this.lab}" was made` +
+              (p.name === 'moodle' ? `, and it is the site's address (${moodleUrl(state)}), so it cannot move` : '') +
+              ': stop what holds it (another lab: `npm run lab -- down --lab <name>`), then run `up` again',
+          );
+        }
+        moved[p.name] = await choosePort(port + 1, taken, this.portProbe);
+        taken.add(moved[p.name]!);
+        this.reporter.step(`port ${port} (${p.name}) is taken since the lab was made: ${node.name} moves it to ${moved[p.name]}`);
+        if (c) recreate.set(node.name, c);
+      }
+    }
+    if (Object.keys(moved).length === 0) return state;
+    const next = await this.updateState((s) => {
+      Object.assign(s.ports, moved);
+    }, 'move host ports');
+    for (const [node, c] of recreate) {
+      await this.docker.containers.remove(c.id);
+      existing.delete(node);
+    }
+    return next;
   }
 
   private async newState(opts: UpOptions): Promise<LabState> {

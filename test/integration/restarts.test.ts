@@ -288,6 +288,53 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
     assert.equal(read.exitCode, 0, 'the file written before the kill is there');
   });
 
+  it("a port taken while the lab was down (another lab, any program): up moves HAProxy's stats port and serves there; Moodle's port taken: one error, nothing changed", async () => {
+    const hold = (port: number) =>
+      new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer();
+        server.once('error', reject);
+        server.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve(server));
+      });
+    const before = await lab.status();
+    const statsPort = Number(new URL(before.endpoints.haproxyStats!).port);
+    const moodlePort = Number(new URL(before.endpoints.moodle!).port);
+
+    await lab.cliOk(['down']);
+    let holder = await hold(statsPort);
+    try {
+      const up = await lab.cliOk(['up']);
+      const m = new RegExp(`port ${statsPort} \\(stats\\) is taken since the lab was made: haproxy moves it to (\\d+)`).exec(up.stderr);
+      assert.ok(m, up.stderr.slice(-2000));
+      const s = await lab.status();
+      assert.equal(Number(new URL(s.endpoints.haproxyStats!).port), Number(m[1]));
+      assert.equal((await fetch(s.endpoints.haproxyStats!)).status, 200, 'HAProxy answers on the new stats port');
+      assert.deepEqual(
+        s.nodes.filter((n) => !n.healthy).map((n) => n.name),
+        [],
+      );
+    } finally {
+      holder.close();
+    }
+
+    await lab.cliOk(['down']);
+    holder = await hold(moodlePort);
+    try {
+      const r = await lab.cli(['up']);
+      assert.equal(r.code, 3, r.stderr.slice(-2000));
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      assert.equal(errors.length, 1, r.stderr);
+      assert.match(errors[0]!, new RegExp(`port ${moodlePort} on 127\\.0\\.0\\.1 \\(moodle, haproxy\\) is taken .* so it cannot move`));
+      assert.ok(
+        (await lab.docker.containers.list({ [LABEL_LAB]: LAB })).every((c) => c.state !== 'running'),
+        'nothing started',
+      );
+    } finally {
+      holder.close();
+    }
+    await lab.cliOk(['up']);
+    assert.equal(Number(new URL((await lab.status()).endpoints.moodle!).port), moodlePort);
+  });
+
   it('a dead DOCKER_HOST: one error line, exit code 3, nothing touched; the next command works', async () => {
     const dead = path.join(os.tmpdir(), `no-docker-${process.pid}.sock`);
     fs.rmSync(dead, { force: true });

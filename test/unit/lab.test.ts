@@ -87,6 +87,52 @@ describe('lab lifecycle (fake engine)', () => {
     assert.equal(docker.calls.filter((c) => c.startsWith('create ')).length, 0, 'resume creates nothing');
   });
 
+  it('a stopped lab whose stats port was taken meanwhile: up moves it to the next free port, records it, and recreates HAProxy with it', async () => {
+    const { docker, store, engine } = setup();
+    await engine.up();
+    await engine.down();
+    const before = { ...engine.state()!.ports };
+    const busy = new Set([before.stats!, before.stats! + 1]);
+    const steps: string[] = [];
+    const again = new LabEngine({ ...fakeEngineDeps(docker, store, steps), portProbe: async (p) => !busy.has(p) }, 'unit-lab');
+    docker.calls = [];
+    await again.up();
+    const after = again.state()!.ports;
+    assert.equal(after.stats, before.stats! + 2, "the next free port, skipping the lab's own");
+    assert.equal(after.runtime, before.runtime);
+    assert.equal(after.moodle, before.moodle);
+    assert.ok(
+      steps.some((m) => m === `port ${before.stats} (stats) is taken since the lab was made: haproxy moves it to ${after.stats}`),
+      steps.join('\n'),
+    );
+    assert.deepEqual(order(docker.calls, 'create '), ['unit-lab-haproxy'], 'only HAProxy is recreated');
+    const hap = [...docker.containerMap.values()].find((c) => c.spec.hostname === 'haproxy')!;
+    assert.ok(
+      hap.spec.ports.some((p) => p.hostPort === after.stats),
+      JSON.stringify(hap.spec.ports),
+    );
+  });
+
+  it("Moodle's port taken while the lab was down: up fails with one sentence naming it, and changes nothing", async () => {
+    const { docker, store, engine } = setup();
+    await engine.up();
+    await engine.down();
+    const before = structuredClone(engine.state()!);
+    const again = new LabEngine({ ...fakeEngineDeps(docker, store), portProbe: async (p) => p !== before.ports.moodle }, 'unit-lab');
+    docker.calls = [];
+    await assert.rejects(
+      again.up(),
+      (e: Error) =>
+        e.message ===
+        `port ${before.ports.moodle} on 127.0.0.1 (moodle, haproxy) is taken by another program or lab since lab "unit-lab" was made, and it is the site's address (http://localhost:${before.ports.moodle}), so it cannot move: stop what holds it (another lab: \`npm run lab -- down --lab <name>\`), then run \`up\` again`,
+    );
+    assert.deepEqual(again.state()!.ports, before.ports);
+    assert.deepEqual(
+      docker.calls.filter((c) => /^(create|start|remove) /.test(c)),
+      [],
+    );
+  });
+
   it('destroy removes every labelled object of this lab and nothing of another lab', async () => {
     const { docker, engine } = setup();
     docker.addImage('someone/else:1', { 'io.moodle-lab.lab': 'other-lab' });
