@@ -5,7 +5,7 @@
  * a new second or a new marker arrived.
  */
 import type { LoadMetrics, SeriesPoint, TimelineEvent } from '../src/protocol/snapshot';
-import { ChartBox, markerEvents, niceMax, plotArea, timeScale, valueScale } from '../src/core/chart-geometry';
+import { ChartBox, LabelPlace, markerEvents, niceMax, placeLabels, plotArea, timeScale, valueScale } from '../src/core/chart-geometry';
 
 export { niceMax } from '../src/core/chart-geometry';
 export type { ChartBox } from '../src/core/chart-geometry';
@@ -15,7 +15,15 @@ export interface ChartMarker {
   kind: 'fault' | 'heal';
   label: string;
   atMs: number;
+  /** Where its label goes (rows, side; a number when it fits nowhere: see the list under the chart). */
+  place: LabelPlace;
 }
+
+const MARKER_ICON = { fault: '⚡', heal: '✚' } as const;
+/** The label drawn beside a marker (or its number). */
+export const markerText = (m: ChartMarker): string => `${MARKER_ICON[m.kind]} ${m.place.n ?? m.label}`;
+/** Label width at the chart's 10px font (viewBox units). */
+const labelWidth = (text: string) => [...text].length * 6.2 + 4;
 
 export interface ChartModel {
   /** SVG path data (empty when no points). */
@@ -69,10 +77,14 @@ export function chartModel(
       const h = Math.max(2, barH(p.errors));
       return { x: x(p.atMs) + slot * 0.1, y: box.top + plotH - h, w: Math.max(1, slot * 0.8), h, errors: p.errors };
     });
-  const markers: ChartMarker[] = [];
-  for (const e of markerEvents(events, MARKER_KINDS, xStartMs, xEndMs)) {
-    markers.push({ x: x(e.atMs), kind: e.kind as ChartMarker['kind'], label: e.text.replace(/^(dashboard|scenario): (fault )?/, ''), atMs: e.atMs });
-  }
+  const marks = markerEvents(events, MARKER_KINDS, xStartMs, xEndMs)
+    .map((e) => ({ x: x(e.atMs), kind: e.kind as ChartMarker['kind'], label: e.text.replace(/^(dashboard|scenario): (fault )?/, ''), atMs: e.atMs }))
+    .sort((a, b) => a.atMs - b.atMs);
+  const places = placeLabels(
+    marks.map((m) => ({ x: m.x, width: labelWidth(`${MARKER_ICON[m.kind]} ${m.label}`) })),
+    { right: box.width - 2, rows: 3, numberWidth: (n) => labelWidth(`⚡ ${n}`) },
+  );
+  const markers: ChartMarker[] = marks.map((m, i) => ({ ...m, place: places[i]! }));
   return { p95: line('p95Ms'), p50: line('p50Ms'), bars, markers, yMaxMs, maxErrors, xStartMs, xEndMs };
 }
 
@@ -88,6 +100,8 @@ export class LatencyChart {
   readonly element: HTMLElement;
   private readonly svg: SVGSVGElement;
   private readonly empty: HTMLElement;
+  /** The labels drawn as numbers on the chart, spelled out. */
+  private readonly numbered: HTMLOListElement;
   private key = '';
   /** How many times the SVG was rebuilt (tests and the bench read it). */
   draws = 0;
@@ -100,7 +114,9 @@ export class LatencyChart {
     this.empty = document.createElement('div');
     this.empty.className = 'chart-empty note';
     this.empty.textContent = 'No load has run yet: start one to see latency per second, failures and fault markers.';
-    this.element.append(this.empty, this.svg);
+    this.numbered = document.createElement('ol');
+    this.numbered.className = 'marker-legend';
+    this.element.append(this.empty, this.svg, this.numbered);
   }
 
   update(metrics: LoadMetrics | undefined, events: readonly TimelineEvent[]): void {
@@ -112,6 +128,17 @@ export class LatencyChart {
     const m = chartModel(metrics, marks, this.box);
     this.empty.hidden = Boolean(m);
     this.svg.style.display = m ? '' : 'none';
+    const spelled = (m?.markers ?? []).filter((mk) => mk.place.n !== undefined);
+    this.numbered.hidden = spelled.length === 0;
+    this.numbered.replaceChildren(
+      ...spelled.map((mk) => {
+        const li = document.createElement('li');
+        li.value = mk.place.n!;
+        li.className = mk.kind;
+        li.textContent = `${new Date(mk.atMs).toLocaleTimeString(undefined, { hour12: false })} ${mk.label}`;
+        return li;
+      }),
+    );
     if (!m) return;
     this.draws += 1;
     const b = this.box;
@@ -137,7 +164,7 @@ export class LatencyChart {
     for (const mk of m.markers) {
       const g = svg('g', { class: `marker ${mk.kind}`, 'data-kind': mk.kind });
       g.append(svg('line', { x1: mk.x.toFixed(1), x2: mk.x.toFixed(1), y1: b.top, y2: plotBottom }));
-      g.append(svg('text', { x: (mk.x + 3).toFixed(1), y: b.top + 10 }, mk.kind === 'fault' ? `⚡ ${mk.label}` : `✚ ${mk.label}`));
+      g.append(svg('text', { x: mk.place.x.toFixed(1), y: b.top + 10 + mk.place.row * 12, 'text-anchor': mk.place.anchor }, markerText(mk)));
       g.append(svg('title', {}, `${new Date(mk.atMs).toLocaleTimeString(undefined, { hour12: false })} ${mk.label}`));
       parts.push(g);
     }

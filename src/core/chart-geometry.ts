@@ -75,3 +75,59 @@ export function timeTicks(fromS: number, toS: number): number[] {
 export function markerEvents<E extends { kind?: string; atMs: number }>(events: readonly E[], kinds: readonly string[], fromMs: number, toMs: number): E[] {
   return events.filter((e) => e.kind !== undefined && kinds.includes(e.kind) && !(e.atMs < fromMs || e.atMs > toMs));
 }
+
+/** A marker label to place: its marker's x and the label's width (same units as the chart). */
+export interface LabelBox {
+  x: number;
+  width: number;
+}
+
+/** Where a marker label goes: its row (0 = top), its text's x and side, and its number when it is shown as one. */
+export interface LabelPlace {
+  row: number;
+  /** The text's x: beside the marker (`start`: text to its right; `end`: to its left, near the right edge). */
+  x: number;
+  anchor: 'start' | 'end';
+  /** The label did not fit in any row: draw this number instead, and list the label in a legend. */
+  n?: number;
+}
+
+/**
+ * Places marker labels (in x order) in up to `rows` rows so that no two overlap, however close
+ * the markers are: each label starts at its marker (or ends there near the right edge). A label
+ * that fits in no row becomes a number, placed the same way; a number that fits in no row either
+ * goes in one more row, after the previous such number. A legend spells the numbers out.
+ */
+export function placeLabels(
+  items: readonly LabelBox[],
+  o: { right: number; rows: number; numberWidth: (n: number) => number; gap?: number; pad?: number },
+): LabelPlace[] {
+  const gap = o.gap ?? 8;
+  const pad = o.pad ?? 4;
+  const rows = Math.max(1, o.rows);
+  const ends: number[] = Array.from({ length: rows }, () => -Infinity);
+  let overflowEnd = -Infinity;
+  const fit = (x: number, w: number) => {
+    const anchor: 'start' | 'end' = x + pad + w > o.right ? 'end' : 'start';
+    const [left, right] = anchor === 'end' ? [x - pad - w, x] : [x, x + pad + w];
+    return { anchor, right, textX: anchor === 'end' ? x - pad : x + pad, row: ends.findIndex((end) => left > end + gap) };
+  };
+  let numbered = 0;
+  return items.map((it) => {
+    const whole = fit(it.x, it.width);
+    if (whole.row >= 0) {
+      ends[whole.row] = whole.right;
+      return { row: whole.row, x: whole.textX, anchor: whole.anchor };
+    }
+    const n = ++numbered;
+    const w = o.numberWidth(n);
+    const short = fit(it.x, w);
+    if (short.row >= 0) {
+      ends[short.row] = short.right;
+      return { row: short.row, x: short.textX, anchor: short.anchor, n };
+    }
+    const x = Math.max(it.x + pad, overflowEnd + gap);
+    overflowEnd = x + w;
+    return { row: rows, x, anchor: 'start', n };
+  });
+}

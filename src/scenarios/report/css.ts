@@ -27,6 +27,7 @@ svg{display:block;width:100%;height:auto;font-family:inherit}
 path.series{fill:none;stroke-width:3;stroke-linejoin:round}.s-p50{stroke:var(--p50)}.s-p95{stroke:var(--p95)}path.s-max{stroke:var(--max);stroke-width:1.5;opacity:.8}circle.s-p50{fill:var(--p50)}circle.s-p95{fill:var(--p95)}circle.s-max{fill:var(--max)}
 .fail-bars rect{fill:var(--fail);opacity:.75}
 .marker line{stroke-width:2;stroke-dasharray:6 5}.marker text{font-size:15px;font-weight:600}
+.marker-legend{margin:.4rem 0 0;padding-left:1.6rem;font-size:.9rem;columns:2 22rem}.marker-legend .at{font-variant-numeric:tabular-nums;color:var(--muted)}
 .m-fault line{stroke:var(--fail)}.m-fault text{fill:var(--fail)}.m-heal line{stroke:var(--ok)}.m-heal text{fill:var(--ok)}.m-maintenance line{stroke:var(--warn)}.m-maintenance text{fill:var(--warn)}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem 1.4rem;list-style:none;padding:0;margin:.5rem 0 0;font-size:.9rem}
 .sw{display:inline-block;width:1.6rem;height:.3rem;margin-right:.4rem;vertical-align:middle;background:currentColor}

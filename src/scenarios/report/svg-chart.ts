@@ -1,7 +1,7 @@
 /** The report's latency chart: p50/p95/max lines, failures per second as bars, fault/heal/maintenance markers. */
 import type { NamedRun, ScenarioTimelineEntry } from '../types';
 import { clock, esc, int, isNum } from './format';
-import { ChartBox, markerEvents, niceTicks, plotArea, timeScale, timeTicks, valueScale } from '../../core/chart-geometry';
+import { ChartBox, markerEvents, niceTicks, placeLabels, plotArea, timeScale, timeTicks, valueScale } from '../../core/chart-geometry';
 
 /** The timeline entries drawn as vertical markers. */
 const MARKER_KINDS: readonly ScenarioTimelineEntry['kind'][] = ['fault', 'heal', 'maintenance'];
@@ -87,24 +87,24 @@ export function latencyChart(run: { name: string; series: NamedRun['series'] }, 
         : `<circle class="dot s-${k}" cx="${f1(x(series[0]!.atMs))}" cy="${f1(y(series[0]![k]))}" r="6"/>`,
     );
   }
-  // timeline markers, labels staggered in three rows so neighbours don't collide
-  const rowEnds = [-Infinity, -Infinity, -Infinity];
-  for (const m of [...markers].sort((a, b) => a.atMs - b.atMs)) {
+  // Timeline markers: labels in three rows; one that fits in none is drawn as a number, spelled out below the chart.
+  const sorted = [...markers].sort((a, b) => a.atMs - b.atMs);
+  const labelWidth = (text: string) => text.length * 8.6 + 6; // ≈ 15px bold
+  const places = placeLabels(
+    sorted.map((m) => ({ x: x(m.atMs), width: labelWidth(shortLabel(m)) })),
+    { right: W - 4, rows: 3, numberWidth: (n) => labelWidth(String(n)) },
+  );
+  const numbered: string[] = [];
+  sorted.forEach((m, i) => {
+    const { row, anchor, n, x: lx } = places[i]!;
     const mx = x(m.atMs);
-    const label = shortLabel(m);
-    const lw = label.length * 8.6 + 6; // ≈ 15px bold
-    const anchor = mx + 4 + lw > W - 4 ? 'end' : 'start';
-    const [left, right] = anchor === 'end' ? [mx - 4 - lw, mx] : [mx, mx + 4 + lw];
-    let row = rowEnds.findIndex((end) => left > end + 8);
-    if (row < 0) row = rowEnds.indexOf(Math.min(...rowEnds));
-    rowEnds[row] = right;
     const ly = T - 62 + row * 20;
-    const lx = anchor === 'end' ? mx - 4 : mx + 4;
+    if (n !== undefined) numbered.push(`<li value="${n}" class="m-${m.kind}"><span class="at">${clock(m.atMs)}</span> ${esc(m.text)}</li>`);
     out.push(
       `<g class="marker m-${m.kind}" data-kind="${m.kind}"><line x1="${f1(mx)}" x2="${f1(mx)}" y1="${ly + 4}" y2="${T + ph}"/>` +
-        `<text x="${f1(lx)}" y="${ly}" text-anchor="${anchor}">${esc(label)}</text><title>${clock(m.atMs)} ${esc(m.kind)}: ${esc(m.text)}</title></g>`,
+        `<text x="${f1(lx)}" y="${ly}" text-anchor="${anchor}"${n !== undefined ? ' class="n"' : ''}>${n !== undefined ? n : esc(shortLabel(m))}</text><title>${clock(m.atMs)} ${esc(m.kind)}: ${esc(m.text)}</title></g>`,
     );
-  }
+  });
   out.push('</svg>');
   const legend = [
     ['s-p50', 'p50'],
@@ -117,5 +117,6 @@ export function latencyChart(run: { name: string; series: NamedRun['series'] }, 
   ]
     .map(([c, t]) => `<li><span class="sw ${c}"></span>${t}</li>`)
     .join('');
-  return `<figure class="chart">${out.join('')}<figcaption><ul class="legend">${legend}</ul></figcaption></figure>`;
+  const spelled = numbered.length ? `<ol class="marker-legend">${numbered.join('')}</ol>` : '';
+  return `<figure class="chart">${out.join('')}<figcaption><ul class="legend">${legend}</ul>${spelled}</figcaption></figure>`;
 }
