@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import type { DockerClient } from '../docker/types';
-import { BACKENDS, HaproxyProfile } from '../roles/haproxy';
+import type { HaproxyProfile } from '../roles/haproxy';
 import { LabEngine, Reporter, silentReporter } from '../engine/lab';
 import { LABEL_NODE } from '../docker/labels';
 import { fetchGet } from '../engine/readiness';
@@ -19,9 +19,8 @@ import type { MoodleSource } from '../moodle/types';
 import type { LabStatus } from '../protocol/status';
 import type { ActiveFault, FaultRequest } from '../protocol/faults';
 import { FaultInjector } from '../faults/injector';
-import { healVolume } from '../roles/gluster';
-import { GLUSTER_VOLUME } from '../engine/env';
 import { errText } from '../core/errors';
+import { roleModule } from '../roles';
 
 export interface ControllerDeps {
   docker: DockerClient;
@@ -112,22 +111,25 @@ export class LabController {
     await this.deps.docker.ping();
     const state = this.engine.state();
     if (!state) throw new Error(`lab "${this.lab}" does not exist: run \`up\` first`);
-    const webNodes = this.engine
-      .topology(state)
-      .nodes.filter((n) => n.role === 'web')
-      .map((n) => n.name);
+    const nodes = this.engine.topology(state).nodes;
     if (node !== undefined) {
-      if (!webNodes.includes(node)) throw new Error(`unknown web node "${node}": this lab has ${webNodes.join(', ')}`);
+      // The nodes HAProxy can drain, each in its role's backend (display.drainIn).
+      const drainable = nodes.filter((n) => roleModule(n.role).display.drainIn !== undefined).map((n) => n.name);
+      if (!drainable.includes(node)) throw new Error(`unknown web node "${node}": this lab has ${drainable.join(', ')}`);
       if (!state.ports.runtime) throw new Error('this topology has no HAProxy: per-node maintenance needs the ha topology');
+      const backend = roleModule(nodes.find((n) => n.name === node)!.role).display.drainIn!;
       // State changes go through the admin socket inside the container (the published one is read-only).
       const runtime = await this.engine.haproxyAdmin();
-      await runtime.setServerState(BACKENDS.web, node, on ? 'drain' : 'ready');
-      const row = (await runtime.servers()).find((s) => s.backend === BACKENDS.web && s.server === node);
+      await runtime.setServerState(backend, node, on ? 'drain' : 'ready');
+      const row = (await runtime.servers()).find((s) => s.backend === backend && s.server === node);
       return `${node}: ${row?.status ?? '?'} in HAProxy (${on ? 'draining: no new requests, current ones finish' : 'ready again'})`;
     }
     if (!state.extra.moodle?.installed) throw new Error('Moodle is not installed on this lab (it was started with --no-moodle)');
     const containers = await this.engine.containers();
-    const web = webNodes.map((n) => containers.get(n)).find((c) => c?.state === 'running');
+    const web = nodes
+      .filter((n) => n.spec.runsMoodle)
+      .map((n) => containers.get(n.name))
+      .find((c) => c?.state === 'running');
     if (!web) throw new Error('no web node is running');
     await setMaintenance(this.deps.docker.containers, web.id, on);
     // Every node reads the same flag file on the shared dataroot: wait until the URL users type says so.
@@ -187,18 +189,8 @@ export class LabController {
   async heal(node?: string): Promise<{ reverted: ActiveFault[]; status: LabStatus }> {
     const reverted = await this.faults.heal(node);
     await this.engine.up({});
-    await this.healStorage();
+    await this.engine.afterHeal();
     return { reverted, status: await this.status() };
-  }
-
-  /** After brick loss: trigger Gluster's self-heal and report it until nothing is pending. */
-  private async healStorage(): Promise<void> {
-    const state = this.engine.state();
-    const storage = state ? this.engine.topology(state).nodes.filter((n) => n.role === 'storage') : [];
-    if (storage.length === 0) return;
-    const first = (await this.engine.containers()).get(storage[0]!.name);
-    if (!first) return;
-    await healVolume(this.deps.docker.containers, first.id, GLUSTER_VOLUME, { report: (m) => this.reporter.step(m), detail: (m) => this.reporter.detail(m) });
   }
 
   /** Faults in force (remembered in the lab's state across restarts of the CLI or extension). */

@@ -33,7 +33,7 @@ import { setUpSite } from '../moodle/site-setup';
 import { buildTopology, NodeSpec, nodesOf, PresetName, Role, Topology } from './topology';
 import { DB_NAME, MOODLEDATA, moodleUrl, nodeEnv as nodeEnvFor } from './env';
 import { Clock, realClock } from '../core/wait';
-import { roleModule, roleModules } from '../roles';
+import { moodleRole, roleModule, roleModules } from '../roles';
 import type { RoleHookContext } from '../roles/types';
 import type { Reporter } from '../core/reporter';
 import { errText } from '../core/errors';
@@ -197,9 +197,9 @@ export class LabEngine {
     const topology = this.topology(state);
     state = await this.reclaimPorts(state, topology, existing);
     const tags = await this.ensureImages(topology, state.baseImage);
-    const moodle = await this.moodleImage(state, tags.get('web')!, opts.moodle);
+    const moodle = await this.moodleImage(state, tags.get(moodleRole())!, opts.moodle);
     if (moodle) {
-      tags.set('web', moodle.image);
+      tags.set(moodleRole(), moodle.image);
       state = await this.saveMoodle(moodle);
     }
 
@@ -270,7 +270,7 @@ export class LabEngine {
     const db = nodesOf(topology, 'db')
       .map((n) => running.get(n.name))
       .find((c) => c?.state === 'running');
-    const web = running.get(nodesOf(topology, 'web')[0]!.name);
+    const web = running.get(nodesOf(topology, moodleRole())[0]!.name);
     if (!db || !web) throw new Error('the Moodle install needs a running DB node and web node');
     await setUpSite({
       containers: this.docker.containers,
@@ -550,6 +550,19 @@ export class LabEngine {
     else await settleAll(order.map(startOne));
 
     await m.hooks?.afterStart?.(hookCtx, nodes, ids);
+  }
+
+  /** After `heal`: each role's repair of what its cluster does not heal by itself (Gluster's self-heal). */
+  async afterHeal(): Promise<void> {
+    const state = this.state();
+    if (!state) return;
+    const topology = this.topology(state);
+    const ids = new Map([...(await this.containers())].map(([node, c]) => [node, c.id]));
+    const ctx = this.hookContext(state, topology);
+    for (const m of roleModules()) {
+      const nodes = nodesOf(topology, m.role);
+      if (nodes.length && m.hooks?.afterHeal) await m.hooks.afterHeal(ctx, nodes, ids);
+    }
   }
 
   /** Stops every node, keeping all data. Galera nodes stop one after another, the first node last. */

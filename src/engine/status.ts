@@ -96,7 +96,7 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
       status.moodle.users = testUsernames().map((username) => ({ username, password: state.secrets.moodleUsersPassword }));
     }
     const web = topology.nodes
-      .filter((n) => n.role === 'web')
+      .filter((n) => n.spec.runsMoodle)
       .map((n) => byNode.get(n.name))
       .find((c) => c?.state === 'running');
     if (web) {

@@ -30,6 +30,7 @@ import { resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
 import { renderCompose } from './compose';
 import { errText } from '../core/errors';
+import { moodleRole } from '../roles';
 
 export const EXPORT_FORMATS = ['compose'] as const;
 
@@ -172,7 +173,7 @@ async function imagesFor(plan: Plan, deps: ExportDeps, build: boolean, io: Expor
   for (const role of new Set(plan.topology.nodes.map((n) => n.role))) {
     const name = ROLES[role].image;
     // A Moodle lab's web nodes run its Moodle image (checked below), not the plain web image.
-    if (role === 'web' && plan.moodle) continue;
+    if (ROLES[role].runsMoodle && plan.moodle) continue;
     if (build) {
       const { tag, built } = await builder.ensure(deps.lab, { name }, plan.baseImage, (l) => io.err(`${l}\n`), { labels: labLabels(deps.lab) });
       if (built) io.err(`built ${tag}\n`);
@@ -184,18 +185,19 @@ async function imagesFor(plan: Plan, deps: ExportDeps, build: boolean, io: Expor
     if (!(await deps.docker.images.exists(tag))) missing.push(tag);
     tags.set(role, tag);
   }
-  if (plan.moodleSource && tags.has('web')) {
+  const moodleOn = moodleRole();
+  if (plan.moodleSource && tags.has(moodleOn)) {
     const source = plan.moodleSource;
-    const webTag = tags.get('web')!;
+    const webTag = tags.get(moodleOn)!;
     const image = build
       ? await ensureMoodleImage(deps.docker, deps.lab, deps.labRoot, webTag, source, { step: (m) => io.err(`${m}\n`), detail: () => undefined })
       : moodleImageTag(deps.lab, webTag, path.join(deps.labRoot, MOODLE_CONTEXT), source);
     plan.moodle = { image, layout: source.layout };
     if (!build && !missing.includes(webTag) && !(await deps.docker.images.exists(image))) missing.push(image);
-    tags.set('web', image);
+    tags.set(moodleOn, image);
   } else if (plan.moodle) {
     if (!(await deps.docker.images.exists(plan.moodle.image))) missing.push(plan.moodle.image);
-    tags.set('web', plan.moodle.image);
+    tags.set(moodleOn, plan.moodle.image);
   }
   if (missing.length) {
     const moodleGone = plan.moodle && !plan.moodleSource && missing.includes(plan.moodle.image);

@@ -25,6 +25,13 @@ export function roleModule(role: Role): RoleModule {
   return m;
 }
 
+/** The role whose nodes run Moodle (the Moodle image replaces its image in a Moodle lab). */
+export function moodleRole(): Role {
+  const m = roleModules().find((r) => r.spec.runsMoodle);
+  if (!m) throw new Error('no role runs Moodle');
+  return m.role;
+}
+
 /** What the UIs draw roles with (carried in the snapshot). */
 export function roleDisplays(): RoleDisplay[] {
   return roleModules().map((m) => m.display);

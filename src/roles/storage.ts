@@ -1,6 +1,6 @@
 /** `storage`: the GlusterFS replica holding moodledata (volume setup: ./gluster.ts). */
 import { GLUSTER_VOLUME } from './env';
-import { ensureBricksOnline, setupVolume, storageWriteProbe, volumeStatus, VolumeStatus } from './gluster';
+import { ensureBricksOnline, healVolume, setupVolume, storageWriteProbe, volumeStatus, VolumeStatus } from './gluster';
 import { nodesOf, RoleModule, RUNTIME_TMPFS } from './types';
 import type { DerivedEvent } from './types';
 import { forAll, forContainerRunning, forExec } from './wait-strategies';
@@ -35,6 +35,12 @@ export const storageRole: RoleModule = {
       ),
     ]),
   hooks: {
+    /** After brick loss: trigger Gluster's self-heal and report it until nothing is pending. */
+    async afterHeal(ctx, nodes, ids) {
+      const first = ids.get(nodes[0]!.name);
+      if (!first) return;
+      await healVolume(ctx.docker.containers, first, GLUSTER_VOLUME, { report: (m) => ctx.reporter.step(m), detail: (m) => ctx.reporter.detail(m) });
+    },
     async afterStart(ctx, nodes, ids) {
       const { docker, reporter } = ctx;
       const first = ids.get(nodes[0]!.name)!;

@@ -50,6 +50,8 @@ export interface RoleSpec {
   sequential: boolean;
   /** Holds no data: a container running an older image is recreated. */
   stateless: boolean;
+  /** Its nodes run Moodle's code: a Moodle lab builds the Moodle image on this role's image and runs it there. */
+  runsMoodle?: boolean;
 }
 
 /**
@@ -103,6 +105,8 @@ export interface RoleHooks {
   afterStart?(ctx: RoleHookContext, nodes: NodeSpec[], ids: Map<string, string>): Promise<void>;
   /** After every stage, before `up` returns (e.g. HAProxy's checks see every server UP). */
   afterUp?(ctx: RoleHookContext): Promise<void>;
+  /** After `heal` restarted what it stopped: what the role does not repair by itself (e.g. Gluster's self-heal). */
+  afterHeal?(ctx: RoleHookContext, nodes: NodeSpec[], ids: Map<string, string>): Promise<void>;
 }
 
 /** What a status collector gets: the lab's containers and the status being filled. */

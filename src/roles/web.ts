@@ -25,6 +25,7 @@ export const webRole: RoleModule = {
     dependsOn: ['lb', 'db', 'storage', 'cache'],
     sequential: false,
     stateless: true,
+    runsMoodle: true,
   },
   // In `single` the web node is what users type: it publishes the moodle port itself.
   entryPorts: [{ name: 'moodle', container: 80, publish: 'preferred', defaultHostPort: 8080 }],

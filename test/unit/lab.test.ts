@@ -133,6 +133,19 @@ describe('lab lifecycle (fake engine)', () => {
     );
   });
 
+  it("after heal, each role's afterHeal hook runs: Gluster's self-heal check on the first brick, with what it found told", async () => {
+    const { docker, engine, steps } = setup();
+    await engine.up();
+    docker.calls = [];
+    steps.length = 0;
+    await engine.afterHeal();
+    assert.deepEqual(
+      docker.calls.filter((c) => c.startsWith('exec ')),
+      ['exec gluster1 lab-volume-status moodledata'],
+    );
+    assert.ok(steps.includes('gluster: nothing pending heal (every brick is in sync)'), steps.join('\n'));
+  });
+
   it('destroy removes every labelled object of this lab and nothing of another lab', async () => {
     const { docker, engine } = setup();
     docker.addImage('someone/else:1', { 'io.moodle-lab.lab': 'other-lab' });
