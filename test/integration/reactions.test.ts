@@ -64,15 +64,7 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
   });
 
   after(async function () {
-    if (!process.env.LAB_TEST_KEEP) {
-      await lab.cli(['destroy']);
-      const left = await lab.leftovers();
-      assert.deepEqual(
-        Object.values(left).filter((n) => n > 0),
-        [],
-        `labelled objects left: ${JSON.stringify(left)}`,
-      );
-    }
+    await lab.destroyLeavingNothing();
   });
 
   it('healthy lab: the write probe says moodledata is writable', () => {

@@ -196,15 +196,7 @@ describe(`restarts are clean starts (lab "${LAB}")`, function () {
   });
 
   after(async function () {
-    if (!process.env.LAB_TEST_KEEP) {
-      await lab.cli(['destroy']);
-      const left = await lab.leftovers();
-      assert.deepEqual(
-        Object.values(left).filter((n) => n > 0),
-        [],
-        `labelled objects left: ${JSON.stringify(left)}`,
-      );
-    }
+    await lab.destroyLeavingNothing();
   });
 
   it('every node runs with a tmpfs /run: a file left there is gone after stop + heal', async () => {

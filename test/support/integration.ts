@@ -2,6 +2,7 @@
  * Integration helpers: run the real CLI as a subprocess (the contract users and checks call),
  * and look at the real engine through the lab's DockerClient. Cleanup goes by label.
  */
+import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -76,6 +77,18 @@ export class LabUnderTest {
   /** Objects still labelled for the lab, counted by the engine's own check (by label, never by name). */
   leftovers(): Promise<Record<string, number>> {
     return new LabEngine({ docker: this.docker, store: new StateStore(this.home), labRoot: path.join(ROOT, 'lab') }, this.lab).leftovers();
+  }
+
+  /** A suite's end: `destroy`, then nothing labelled for the lab is left (unless LAB_TEST_KEEP). */
+  async destroyLeavingNothing(): Promise<void> {
+    if (process.env.LAB_TEST_KEEP) return;
+    await this.cli(['destroy']);
+    const left = await this.leftovers();
+    assert.deepEqual(
+      Object.values(left).filter((n) => n > 0),
+      [],
+      `labelled objects left: ${JSON.stringify(left)}`,
+    );
   }
 }
 
