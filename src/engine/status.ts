@@ -125,8 +125,6 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
   return status;
 }
 
-export { parseRedisInfo, redisKeys } from '../roles/cache';
-
 /** HAProxy servers of one backend, for quick lookups. */
 export function serversOf(status: LabStatus, backend: string): HaproxyServerStatus[] {
   return status.haproxy.servers.filter((s) => s.backend === backend);

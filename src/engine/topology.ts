@@ -14,9 +14,6 @@ export { nodesOf } from '../roles/types';
 export type { Role };
 export const PRESET_NAMES: readonly PresetName[] = ['ha', 'single'];
 
-export type { PortSpec, Readiness, RoleSpec } from '../roles/types';
-export { RUNTIME_TMPFS } from '../roles/types';
-
 /** Each role's container spec, from its role module (src/roles). */
 export const ROLES: Readonly<Record<Role, RoleSpec>> = Object.freeze(Object.fromEntries(roleModules().map((m) => [m.role, m.spec])) as Record<Role, RoleSpec>);
 

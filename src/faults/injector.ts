@@ -37,7 +37,7 @@ import {
 import { errText } from '../core/errors';
 
 // The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.
-export { LOSS_CHAIN, lossRules, netemArgs, PARTITION_CHAIN, partitionRules } from '../protocol/fault-catalog';
+export { LOSS_CHAIN, lossRules, netemArgs, partitionRules } from '../protocol/fault-catalog';
 
 export const NETEM_IMAGE = 'netem';
 

@@ -3,7 +3,7 @@
  * They are declared once, in the fault catalog (src/protocol/fault-catalog): this module is the
  * protocol's view of it. No node or vscode imports here: the webview imports this module too.
  */
-export type { ActiveFault, FaultKind, FaultRequest } from './fault-catalog';
+export type { ActiveFault, FaultRequest } from './fault-catalog';
 export {
   describeFault,
   FAULT_CATALOG,

@@ -23,13 +23,12 @@ import { StepParser } from './steps/parse-context';
 import { Scenario, ScenarioError, SourcePos, Step } from './types';
 import { clip, closest, Entry, prune, quote, YamlNode } from './yaml-reader';
 
-export { ASSERT_KEYS, DURATION_METRICS, GALERA_STATES, HAPROXY_STATES, STATE_KEYS, thresholdExample } from './steps/assert';
+export { ASSERT_KEYS } from './steps/assert';
 export { FAULT_KEYS } from './steps/fault';
-export { DEFAULT_DURATION_MS, DEFAULT_USERS, JOURNEYS, LOAD_KEYS } from './steps/load';
-export { MAINTENANCE_KEYS } from './steps/maintenance';
+export { LOAD_KEYS } from './steps/load';
 export { UP_KEYS } from './steps/up';
-export { closest, MAX_ALIASES, MAX_TEXT_CHARS } from './yaml-reader';
-export { decodeUtf8, invalidUtf8At, MAX_SCENARIO_BYTES, readScenarioFile, ScenarioFileError } from './files';
+export { MAX_TEXT_CHARS } from './yaml-reader';
+export { decodeUtf8, invalidUtf8At, MAX_SCENARIO_BYTES, ScenarioFileError } from './files';
 
 // ---------------------------------------------------------------- the vocabulary (schema.ts and the step modules mirror it; a unit test keeps them equal)
 

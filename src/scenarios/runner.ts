@@ -19,8 +19,7 @@ import type { RunnerDeps, RunnerOptions } from './steps/run-context';
 import type { AssertCheck, NamedRun, Scenario, ScenarioProgress, ScenarioResult, Step, StepResult } from './types';
 import { errText } from '../core/errors';
 
-export { checkState, compareOp, describeState, metricOf } from './steps/checks';
-export { labForPreset } from './steps/run-context';
+export { checkState, metricOf } from './steps/checks';
 export type { RunnerDeps, RunnerOptions, ScenarioLab } from './steps/run-context';
 
 const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms))) };
