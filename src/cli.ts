@@ -135,6 +135,8 @@ export function formatStatus(s: LabStatus): string {
     lines.push(`  faults in force (\`heal\` undoes them):`);
     for (const f of s.faults) lines.push(`    ${f.detail.padEnd(30)} since ${at(f.since)}${f.until ? `, reverts by itself at ${at(f.until)}` : ''}`);
   }
+  for (const i of s.impairments ?? [])
+    lines.push(`  impairment: ${i.node} ${i.kind} via ${i.method}: ${i.inForce ? 'in force' : `NOT IN FORCE (${i.problem ?? '?'})`}`);
   return lines.join('\n') + '\n';
 }
 

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import type { LabEngine, Reporter } from '../engine/lab';
 import { NETWORK_SUFFIX } from '../engine/lab';
-import { LABEL_IMPAIRS, LABEL_TOOL, objectName } from '../docker/labels';
+import { LABEL_IMPAIRS, LABEL_TOOL, objectName, TOOL_DELAYER } from '../docker/labels';
 import type { LabState } from '../engine/state';
 import { ROLES } from '../engine/topology';
 import type { Clock } from '../core/wait';
@@ -42,7 +42,7 @@ export { LOSS_CHAIN, lossRules, partitionRules } from '../protocol/fault-catalog
 
 export const NETEM_IMAGE = 'netem';
 /** The long-lived sidecar of an impairment applied with the userspace delayer (`lab-impair run`). */
-export const DELAYER_TOOL = 'delayer';
+const DELAYER_TOOL = TOOL_DELAYER;
 
 export interface FaultDeps {
   docker: DockerClient;
