@@ -48,7 +48,12 @@ export const faultStep: StepDefinition<StepOf<'fault'>> = {
 
   parse(p: StepParser, { e, pos }: StepInput) {
     const fault = parseFault(p, e!);
-    return { pos, text: `fault ${describeFault(fault)}${fault.forMs ? ` for ${fmtMs(fault.forMs)}` : ''}`, kind: 'fault', fault };
+    return {
+      pos,
+      text: `fault ${describeFault(fault)}${fault.forMs && fault.everyMs === undefined ? ` for ${fmtMs(fault.forMs)}` : ''}`,
+      kind: 'fault',
+      fault,
+    };
   },
 
   schema: stepObject(
