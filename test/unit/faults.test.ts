@@ -16,6 +16,8 @@ import {
   type FaultRequest,
 } from '../../src/protocol/fault-catalog';
 import { FaultInjector, lossRules, partitionRules } from '../../src/faults/injector';
+import { LabController } from '../../src/controller/lab-controller';
+import { waitFor, ready, notYet } from '../../src/core/wait';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { fakeClock } from '../support/clock';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
@@ -286,6 +288,36 @@ describe('faults (fake engine)', () => {
       nfqueueRules([], () => ''),
       '*filter\n:MLAB-IMPAIR - [0:0]\n-F MLAB-IMPAIR\nCOMMIT\n',
     );
+  });
+});
+
+describe('a repeating fault (fake engine, real timers)', () => {
+  it('the process that set it drives the cycles (pause … unpause each time); heal from another process ends it', async function () {
+    this.timeout(20_000);
+    const { docker, home } = await upLab();
+    const controller = new LabController({ docker, store: new StateStore(home), labRoot: path.resolve(__dirname, '../../lab') }, 'unit-faults');
+    const schedule = await controller.fault({ kind: 'pause', nodes: ['web2'], everyMs: 2000, forMs: 300 });
+    assert.equal(schedule?.detail, 'pause web2 every 2s for 0.3s');
+    const count = (c: string) => docker.calls.filter((x) => x === c).length;
+    // Two cycles: each pauses web2 and unpauses it 0.3 s later.
+    await waitFor(async () => (count('unpause web2') >= 2 ? ready(true) : notYet(`${count('unpause web2')} unpauses`)), {
+      what: 'two cycles',
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+    // Another process (its own injector on the same state folder) heals: the schedule is forgotten and the loop stops.
+    const other = new FaultInjector({
+      docker,
+      engine: new LabEngine(fakeEngineDeps(docker, new StateStore(home)), 'unit-faults'),
+      reporter: { step: () => undefined, detail: () => undefined },
+    });
+    await other.heal();
+    await controller.settled();
+    const pauses = count('pause web2');
+    assert.ok(pauses >= 2 && pauses <= 3, `${pauses} pauses`);
+    assert.equal(count('unpause web2'), pauses, 'every cycle was reverted');
+    assert.deepEqual(controller.activeFaults(), []);
+    assert.equal(docker.containerMap.get([...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === 'web2')!.id)!.state, 'running');
   });
 });
 
