@@ -95,16 +95,16 @@ describe(`link impairments on a real lab (lab "${LAB}")`, function () {
     console.log(`    web3 p50 ${pct(before, 50).toFixed(1)} → ${pct(during, 50).toFixed(1)} ms (+${added.toFixed(1)})`);
     assert.ok(Math.abs(added - 300) <= 30, `p50 rose by ${added.toFixed(1)} ms, not 300 ± 30`);
 
-    // Jitter ±50 ms spreads the added delay from 250 to 350 ms. A busy host only ever adds time, so the
-    // low end is what jitter alone moves: the fastest round trips get ≈50 ms faster than without it.
+    // Jitter ±50 ms spreads each packet's delay over 250–350 ms (in order: a packet never leaves before
+    // the one ahead of it, which pulls the low end up a little). A busy host only ever adds time, so
+    // the fastest round trips show it: they get faster than the fastest without jitter, never below 250 ms.
     await lab.cliOk(['fault', 'delay', 'web3', '--ms', '300', '--jitter', '50']);
     const jittered = await healthTimes('web3', 40);
-    const low = (t: number[]) => pct(t, 5);
     console.log(
-      `    with --jitter 50: p5 ${low(during).toFixed(1)} → ${low(jittered).toFixed(1)} ms, p95 ${pct(during, 95).toFixed(1)} → ${pct(jittered, 95).toFixed(1)} ms`,
+      `    with --jitter 50: fastest ${during[0]!.toFixed(1)} → ${jittered[0]!.toFixed(1)} ms, p95 ${pct(during, 95).toFixed(1)} → ${pct(jittered, 95).toFixed(1)} ms`,
     );
-    assert.ok(low(jittered) <= low(during) - 25, `the fastest round trips: ${low(during).toFixed(1)} → ${low(jittered).toFixed(1)} ms`);
-    assert.ok(low(jittered) >= low(before) + 240, `never below the delay minus the jitter: p5 ${low(jittered).toFixed(1)} ms`);
+    assert.ok(jittered[0]! <= during[0]! - 15, `the fastest round trip: ${during[0]!.toFixed(1)} → ${jittered[0]!.toFixed(1)} ms`);
+    assert.ok(jittered[0]! >= before[0]! + 245, `never below the delay minus the jitter: ${jittered[0]!.toFixed(1)} ms`);
 
     await lab.cliOk(['heal', 'web3']);
     const after = await healthTimes('web3', 15);
@@ -162,8 +162,8 @@ describe(`link impairments on a real lab (lab "${LAB}")`, function () {
     assert.equal(await delayers(), 0);
   });
 
-  it('pause web2 --every 10s --for 3s under load → HAProxy marks web2 DOWN and UP each cycle, 0 failed requests; heal from another process ends it', async () => {
-    const flapping = lab.cli(['fault', 'pause', 'web2', '--every', '10s', '--for', '3s']);
+  it('stop web2 --every 10s --for 3s under load → HAProxy marks web2 DOWN and UP each cycle, 0 failed requests; heal from another process ends it', async () => {
+    const flapping = lab.cli(['fault', 'stop', 'web2', '--every', '10s', '--for', '3s']);
     try {
       const load = lab.cli(['load', '--journey', 'probe', '--users', '10', '--duration', '32s', '--json']);
       let last = 'UP';
@@ -199,7 +199,7 @@ describe(`link impairments on a real lab (lab "${LAB}")`, function () {
     }
     const f = await flapping;
     assert.equal(f.code, 0, f.stderr.slice(-2000));
-    assert.match(f.stdout, /stopped repeating: pause web2 every 10s for 3s/);
+    assert.match(f.stdout, /stopped repeating: stop web2 every 10s for 3s/);
     const after = await lab.status();
     assert.deepEqual(after.faults, []);
     assert.equal(after.nodes.find((n) => n.name === 'web2')?.container, 'running');
