@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
-import { collectStatus } from '../../src/engine/status';
+import { collectStatus, impairmentStatus } from '../../src/engine/status';
 import {
   defineFault,
   delayerLines,
@@ -288,6 +288,48 @@ describe('faults (fake engine)', () => {
       nfqueueRules([], () => ''),
       '*filter\n:MLAB-IMPAIR - [0:0]\n-F MLAB-IMPAIR\nCOMMIT\n',
     );
+  });
+});
+
+describe('impairments in the status: read from Docker, not from what was asked', () => {
+  it('in force while the node runs in the namespace the rules were set in and its delayer runs; else not, and why', async () => {
+    const { docker, engine } = await upLab();
+    const at = '2026-11-30T10:00:00.000Z';
+    const fault: ActiveFault = {
+      id: 'f1',
+      kind: 'delay',
+      nodes: ['web3'],
+      detail: 'delay web3 300ms',
+      appliedAt: at,
+      params: { delayMs: 300 },
+      method: 'nfqueue',
+      methodAt: at,
+    };
+    const web3 = [...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === 'web3')!;
+    web3.startedAt = '2026-11-30T09:59:00.000Z';
+    const delayerId = await docker.containers.create({
+      ...web3.spec,
+      name: 'unit-faults-delayer-web3',
+      labels: { ...engine.labels(), 'io.moodle-lab.tool': 'delayer', 'io.moodle-lab.impairs': 'web3' },
+    });
+    await docker.containers.start(delayerId);
+    const rows = async (f: ActiveFault = fault) => impairmentStatus(docker, [f], await docker.containers.list(engine.labels()));
+    assert.deepEqual(await rows(), [{ node: 'web3', kind: 'delay', method: 'nfqueue', faultId: 'f1', delayMs: 300, inForce: true }]);
+    // The delayer exited: its queue is bypassed (fail-open), the delay is gone.
+    docker.containerMap.get(delayerId)!.state = 'exited';
+    assert.match((await rows())[0]!.problem ?? '', /delayer of web3 is not running: its traffic passes unimpaired \(fail-open\)/);
+    docker.containerMap.get(delayerId)!.state = 'running';
+    // web3 restarted after the delay was set: a new network namespace, without the rules.
+    web3.startedAt = '2026-11-30T10:05:00.000Z';
+    const [r] = await rows();
+    assert.equal(r!.inForce, false);
+    assert.match(r!.problem ?? '', /web3 restarted after the delay was set/);
+    // netem: no delayer needed; still gone after a restart.
+    assert.equal((await rows({ ...fault, method: 'netem' }))[0]!.inForce, false);
+    web3.startedAt = '2026-11-30T09:59:00.000Z';
+    assert.equal((await rows({ ...fault, method: 'netem' }))[0]!.inForce, true);
+    // Recorded but not applied yet.
+    assert.equal((await rows({ ...fault, method: undefined, methodAt: undefined }))[0]!.method, 'pending');
   });
 });
 
