@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseAnswers } from '../../src/scenarios/answers';
 import { promptSource, scenarioCommand } from '../../src/scenarios/command';
 import { toJUnit } from '../../src/scenarios/junit';
+import { PredictAnswerIntent, validateIncoming } from '../../src/protocol/messages';
 import { loadScenario, parseScenario } from '../../src/scenarios/parse';
 import { grade, questionsOf, readAnswer } from '../../src/scenarios/predictions';
 import { renderHtml, renderMarkdown } from '../../src/scenarios/report';
@@ -294,6 +295,25 @@ describe('predict step', () => {
       assert.match(xml, /<property name="prediction\.blackout" value="wrong: answer 10, measured 3\.2 s"\/>/);
       assert.doesNotMatch(xml, /testcase[^>]*predict/);
     });
+  });
+
+  it("the dashboard's answer message is bounded and checked", () => {
+    const ok = (params: unknown) => validateIncoming({ method: PredictAnswerIntent.method, id: '1', params });
+    assert.equal(ok({ id: 'blackout', value: 4 }).ok, true);
+    assert.equal(ok({ id: 'logged-in', choice: 1 }).ok, true);
+    assert.equal(ok({ id: 'logged-in' }).ok, true, 'neither: skip');
+    for (const bad of [
+      { id: 'x'.repeat(61) },
+      { id: 'Bad Id' },
+      { id: 'a', choice: -1 },
+      { id: 'a', choice: 1.5 },
+      { id: 'a', value: Infinity },
+      { id: 'a', value: '3' },
+      { id: 'a', choice: 1, value: 2 },
+    ]) {
+      const r = ok(bad);
+      assert.equal(r.ok, false, JSON.stringify(bad));
+    }
   });
 
   describe('class summary', () => {
