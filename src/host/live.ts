@@ -145,6 +145,7 @@ export class LabLive {
   private lastScenario: { result: ScenarioResult; endedAt: number } | undefined;
   /** The `predict` step waiting for an answer (from the dashboard's dialog or VS Code's quick pick, whichever comes first). */
   private pending: { q: PredictStep; resolve: (a: PredictAnswer | undefined) => void } | undefined;
+  private readonly questionListeners: ((q: PredictionQuestion, gone: AbortSignal) => void)[] = [];
   private readonly scenarioListeners: ((e: ScenarioEnd) => void)[] = [];
   private readonly now: () => number;
 
@@ -289,7 +290,9 @@ export class LabLive {
   private ask(q: PredictStep, signal: AbortSignal): Promise<PredictAnswer | undefined> {
     if (signal.aborted) return Promise.resolve(undefined);
     return new Promise((resolve) => {
+      const gone = new AbortController();
       const done = (a: PredictAnswer | undefined) => {
+        gone.abort();
         signal.removeEventListener('abort', cancel);
         if (this.pending?.q === q) this.pending = undefined;
         if (this.view?.question?.id === q.id) this.view.question = undefined;
@@ -301,7 +304,20 @@ export class LabLive {
       this.pending = { q, resolve: done };
       if (this.view) this.view.question = questionView(q);
       this.publishView();
+      for (const l of this.questionListeners) {
+        try {
+          l(questionView(q), gone.signal);
+        } catch (err) {
+          this.deps.log?.(`prediction listener failed: ${errText(err)}`);
+        }
+      }
     });
+  }
+
+  /** Tells a UI each question a scenario waits on (VS Code's quick pick); `gone` aborts once it is answered or the run ends. */
+  onQuestion(listener: (q: PredictionQuestion, gone: AbortSignal) => void): () => void {
+    this.questionListeners.push(listener);
+    return () => void this.questionListeners.splice(this.questionListeners.indexOf(listener) >>> 0, 1);
   }
 
   /** The question the running scenario waits on, if any (VS Code asks it with a quick pick). */

@@ -8,6 +8,9 @@ import type { LabLive, ScenarioEnd } from '../host/live';
 import type { JourneyChoice } from '../protocol/messages';
 import type { LabExtension } from './lab-extension';
 import { runSummary } from '../core/summary';
+import { errText } from '../core/errors';
+import { askPrediction } from './predict-pick';
+import { vscodePredictionUi } from './ui';
 
 interface LoadPick extends vscode.QuickPickItem {
   users?: number;
@@ -85,11 +88,26 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
     });
   };
 
-  // Every scenario end (started here or from the dashboard) gets its toast.
+  // Every scenario end (started here or from the dashboard) gets its toast; every prediction a quick pick
+  // (or an input box), whichever of it and the dashboard's dialog answers first.
   let unsubscribe: (() => void) | undefined;
   const hook = (l: LabLive) => {
     unsubscribe?.();
-    unsubscribe = l.onScenarioEnd((e) => announceScenario(e, l));
+    const offEnd = l.onScenarioEnd((e) => announceScenario(e, l));
+    const offQuestion = l.onQuestion((q, gone) => {
+      void askPrediction(q, vscodePredictionUi, gone).then((a) => {
+        if (gone.aborted || l.waitingQuestion?.id !== q.id) return; // answered in the dashboard, or the run ended
+        try {
+          ui.log.info(l.answerPrediction(a));
+        } catch (err) {
+          ui.log.warn(`prediction ${q.id}: ${errText(err)}`);
+        }
+      });
+    });
+    unsubscribe = () => {
+      offEnd();
+      offQuestion();
+    };
   };
   ext.onLiveChanged = hook;
   hook(ext.live);

@@ -6,6 +6,9 @@ import { parseAnswers } from '../../src/scenarios/answers';
 import { promptSource, scenarioCommand } from '../../src/scenarios/command';
 import { toJUnit } from '../../src/scenarios/junit';
 import { PredictAnswerIntent, validateIncoming } from '../../src/protocol/messages';
+import { askPrediction, PredictionUi } from '../../src/vscode/predict-pick';
+import { LabLive } from '../../src/host/live';
+import { notYet, ready, waitFor } from '../../src/core/wait';
 import { loadScenario, parseScenario } from '../../src/scenarios/parse';
 import { grade, questionsOf, readAnswer } from '../../src/scenarios/predictions';
 import { renderHtml, renderMarkdown } from '../../src/scenarios/report';
@@ -14,6 +17,8 @@ import { PredictAnswer, PredictStep, ScenarioError, ScenarioResult } from '../..
 import { FakeLab, fakeLoads, result, runner } from '../support/scenario-lab';
 import { scenarioError } from '../support/scenario-error';
 
+/** Real time for LabLive (its own clock is real): the fake load ends after its 1 s. */
+const realClock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), run: <T>(p: Promise<T>) => p };
 const BUILTINS = path.resolve(__dirname, '../../lab/scenarios');
 
 const SCENARIO = [
@@ -314,6 +319,64 @@ describe('predict step', () => {
       const r = ok(bad);
       assert.equal(r.ok, false, JSON.stringify(bad));
     }
+  });
+
+  describe('VS Code: quick pick for choices, input box for numbers', () => {
+    const fakeUi = (pickIndex: number | undefined, typed: string | undefined) => {
+      const seen: { items?: string[]; placeHolder?: string; prompt?: string; problems: (string | undefined)[] } = { problems: [] };
+      const ui: PredictionUi = {
+        pick: async (items, o) => {
+          seen.items = items.map((i) => i.label);
+          seen.placeHolder = o.placeHolder;
+          return pickIndex === undefined ? undefined : items[pickIndex];
+        },
+        input: async (o) => {
+          seen.prompt = o.prompt;
+          seen.problems = ['abc', '-1', '700', '4.5'].map((v) => o.validate(v));
+          return typed;
+        },
+      };
+      return { ui, seen };
+    };
+    const choiceQ = { id: 'logged-in', question: 'Will users stay logged in?', choices: ['Yes', 'No'] };
+    const numberQ = { id: 'blackout', question: 'How long?', unit: 's', min: 0, max: 600 };
+
+    it('a quick pick lists the lettered choices under the question; dismissing it skips', async () => {
+      const { ui, seen } = fakeUi(1, undefined);
+      assert.deepEqual(await askPrediction(choiceQ, ui), { id: 'logged-in', choice: 1 });
+      assert.deepEqual(seen.items, ['a) Yes', 'b) No']);
+      assert.equal(seen.placeHolder, 'Will users stay logged in?');
+      assert.deepEqual(await askPrediction(choiceQ, fakeUi(undefined, undefined).ui), { id: 'logged-in' });
+    });
+
+    it('an input box takes a number in the unit, checked as it is typed', async () => {
+      const { ui, seen } = fakeUi(undefined, ' 4.5 ');
+      assert.deepEqual(await askPrediction(numberQ, ui), { id: 'blackout', value: 4.5 });
+      assert.equal(seen.prompt, 'How long? (in s)');
+      assert.deepEqual(seen.problems, ['a number of s', 'from 0 to 600 s', 'from 0 to 600 s', undefined]);
+    });
+
+    it('LabLive tells the quick pick each question, and that it is gone once answered elsewhere', async () => {
+      const lab = new FakeLab('lab');
+      const store = { setMetrics: () => undefined, note: () => undefined, setLive: () => undefined };
+      const live = new LabLive({ lab, store, builtinDir: '/nonexistent', reportsDir: os.tmpdir(), startLoad: fakeLoads([measuredRun()], realClock).start });
+      const asked: { id: string; gone: AbortSignal }[] = [];
+      live.onQuestion((q, gone) => asked.push({ id: q.id, gone }));
+      const { done } = await live.startScenario(parseScenario(SCENARIO.replace('duration: 10s', 'duration: 1s'), 't.yaml'));
+      await waitFor(async () => (asked.length ? ready(true) : notYet('no question')), { timeoutMs: 5000, intervalMs: 5, what: 'the question' });
+      assert.equal(asked[0]!.id, 'blackout');
+      assert.equal(asked[0]!.gone.aborted, false);
+      live.answerPrediction({ id: 'blackout', value: 3 }); // the dashboard was faster
+      assert.equal(asked[0]!.gone.aborted, true);
+      await waitFor(async () => (asked.length === 2 ? ready(true) : notYet('no second question')), { timeoutMs: 5000, intervalMs: 5, what: 'the question' });
+      const a = await askPrediction({ id: 'logged-in', question: 'q', choices: ['Yes', 'No'] }, fakeUi(0, undefined).ui, asked[1]!.gone);
+      live.answerPrediction(a);
+      const r = await done;
+      assert.deepEqual(
+        r.predictions!.map((p) => `${p.id} ${p.answer}`),
+        ['blackout 3', 'logged-in Yes'],
+      );
+    });
   });
 
   describe('class summary', () => {
