@@ -79,7 +79,7 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
     }
     const r = e.result;
     const failed = r.steps.filter((s) => !s.passed).length;
-    const text = `Scenario ${r.name}: ${r.passed ? 'PASSED' : 'FAILED'} — ${r.steps.length - failed}/${r.steps.length} steps passed, Apdex ${r.apdex}, p95 ${r.latencyMs.p95} ms${r.faults.length ? `, ${r.faults.length} faults analysed` : ''}`;
+    const text = `Scenario ${r.name}: ${r.passed ? 'PASSED' : 'FAILED'} — ${r.steps.length - failed}/${r.steps.length} steps passed, Apdex ${r.apdex}, p95 ${r.latencyMs.p95} ms${r.faults.length ? `, ${r.faults.length} faults analysed` : ''}${r.predictions?.length ? `, predictions ${r.predictions.filter((p) => p.grade === 'right').length}/${r.predictions.length} right` : ''}`;
     ui.log.info(text);
     const show = r.passed ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
     void show(text, 'Open Report', 'Export Report…').then((pick) => {
