@@ -32,7 +32,7 @@ export interface QuestionSummary {
   right: number;
   wrong: number;
   ungraded: number;
-  /** Choices: every choice, how often it was picked and how often it was the right one. Numbers: each answer given, by count. */
+  /** Choices: every choice, how often it was picked and in how many runs it was the right one. Numbers: each answer given, by count, and how many of those were right. */
   distribution: { answer: string; count: number; rightIn?: number }[];
   /** Number questions: the spread of the answers. */
   answers?: Spread;
@@ -101,7 +101,10 @@ export function summarize(results: readonly (ScenarioResult & { file?: string })
     } else {
       const counts = new Map<string, number>();
       for (const p of answered) counts.set(String(p.answer), (counts.get(String(p.answer)) ?? 0) + 1);
-      for (const [a, c] of [...counts].sort((x, y) => Number(x[0]) - Number(y[0]))) distribution.push({ answer: a, count: c });
+      for (const [a, c] of [...counts].sort((x, y) => Number(x[0]) - Number(y[0]))) {
+        const right = answered.filter((p) => String(p.answer) === a && p.grade === 'right').length;
+        distribution.push({ answer: a, count: c, ...(right ? { rightIn: right } : {}) });
+      }
     }
     const nums = answered.map((p) => p.answer).filter((a): a is number => typeof a === 'number');
     questions.push({

@@ -21,6 +21,9 @@ import { SnapshotStore } from '../../src/state/snapshot-store';
 import { FakeDocker } from '../support/fake-docker';
 import { FakeLab, result } from '../support/scenario-lab';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, screenshot } from '../support/ui';
+import { pathToFileURL } from 'node:url';
+import { renderSummaryHtml, summarize } from '../../src/scenarios/summary';
+import type { PredictionResult, ScenarioResult } from '../../src/scenarios/types';
 
 const SCENARIO = `name: predict-ui
 description: Two predictions, a one-second load, web2 stopped.
@@ -145,5 +148,72 @@ describe('dashboard: the prediction dialog at a predict step, the graded result 
     assert.equal(await failures.getAttribute('data-grade'), 'right');
     assert.match((await page.locator('.predict-grades h4').textContent()) ?? '', /Predictions: 1 of 2 right/);
     await screenshot(page, 'predict-graded.png', true);
+  });
+
+  it('the class summary opens with the network blocked: right per question, the answers, the measured spread', async () => {
+    const run = (learner: string, answer: string, right: boolean, measured: number, n: number): ScenarioResult => {
+      const p: PredictionResult[] = [
+        {
+          id: 'failed-requests',
+          question: 'How many requests will fail?',
+          kind: 'choice',
+          bound: 'ha.failures',
+          choices: ['None', 'More than ten', 'A few'],
+          answer,
+          measured: 0,
+          measuredText: '0',
+          expected: 'None',
+          grade: right ? 'right' : 'wrong',
+        },
+        {
+          id: 'detect-web2',
+          question: 'Seconds until HAProxy marks web2 DOWN?',
+          kind: 'number',
+          bound: 'ha.detection@web2',
+          unit: 's',
+          answer: n,
+          measured,
+          measuredText: `${measured} s`,
+          expected: `${measured} s ± 2 s`,
+          grade: Math.abs(n - measured) <= 2 ? 'right' : 'wrong',
+          explain: 'interval × fall',
+        },
+      ];
+      return {
+        ...result(),
+        name: 'paper-failover',
+        passed: true,
+        steps: [],
+        runs: [],
+        timeline: [],
+        topology: { preset: 'ha', nodes: [] },
+        startedAt: '',
+        durationMs: 0,
+        predictions: p,
+        learner,
+      };
+    };
+    const html = renderSummaryHtml(
+      summarize([
+        run('ana', 'None', true, 0.8, 1),
+        run('bo', 'A few', false, 0.7, 30),
+        run('cy', 'None', true, 1.1, 2),
+        run('di', 'More than ten', false, 0.9, 5),
+      ]),
+    );
+    const file = path.join(dir, 'class.html');
+    fs.writeFileSync(file, html);
+    const blocked: string[] = [];
+    await page.route('**/*', (r) => (r.request().url().startsWith('file:') ? r.continue() : (blocked.push(r.request().url()), r.abort())));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    assert.deepEqual(blocked, [], 'the page asks for nothing outside itself');
+    const q = page.locator('section.question[data-question="failed-requests"]');
+    assert.equal(await q.locator('[data-tile="right"] .tile-value').textContent(), '2of 4');
+    assert.equal(await q.locator('table.dist tr').count(), 3);
+    assert.match((await page.locator('section.question[data-question="detect-web2"] [data-measured]').textContent()) ?? '', /0\.7 s · 0\.85 s · 1\.1 s/);
+    const bar = await q.locator('.bar.right').boundingBox();
+    assert.ok(bar && bar.width > 10, 'the right answer has a visible bar');
+    await screenshot(page, 'class-summary.png', true);
+    await page.unroute('**/*');
   });
 });
