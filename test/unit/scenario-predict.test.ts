@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import * as fc from 'fast-check';
+import { stringify } from 'yaml';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,7 +12,7 @@ import { askPrediction, PredictionUi } from '../../src/vscode/predict-pick';
 import { LabLive } from '../../src/host/live';
 import { notYet, ready, waitFor } from '../../src/core/wait';
 import { loadScenario, parseScenario } from '../../src/scenarios/parse';
-import { grade, questionsOf, readAnswer } from '../../src/scenarios/predictions';
+import { answerProblem as answerProblemOf, grade, questionsOf, readAnswer } from '../../src/scenarios/predictions';
 import { renderHtml, renderMarkdown } from '../../src/scenarios/report';
 import { readResults, renderSummaryHtml, summarize } from '../../src/scenarios/summary';
 import { PredictAnswer, PredictStep, ScenarioError, ScenarioResult } from '../../src/scenarios/types';
@@ -107,6 +109,45 @@ describe('predict step', () => {
       );
     });
 
+    it('any predict step parses into a checked question, or one ScenarioError with file:line:col (fuzzed)', () => {
+      const scalar = fc.oneof(
+        fc.constantFrom('ha.blackout@web2', 'failures', 'ha.lostSessions', 'x.y@z', 'ha.p99@web9', '2s', '25%', '0', '>= 1', 's', 'requests'),
+        fc.string({ maxLength: 12 }),
+        fc.double(),
+        fc.integer(),
+        fc.constant(null),
+      );
+      const choice = fc.dictionary(fc.constantFrom('text', 'when', 'x'), scalar, { maxKeys: 3 });
+      const predict = fc.record(
+        {
+          id: fc.oneof(fc.constantFrom('q', 'q-1', 'Bad'), scalar),
+          question: scalar,
+          bound: scalar,
+          choices: fc.oneof(fc.array(choice, { maxLength: 4 }), scalar),
+          number: fc.oneof(fc.dictionary(fc.constantFrom('unit', 'tolerance', 'min', 'max', 'y'), scalar, { maxKeys: 4 }), scalar),
+          explain: scalar,
+        },
+        { requiredKeys: [] },
+      );
+      fc.assert(
+        fc.property(predict, (pr) => {
+          const text = stringify({
+            name: 'f',
+            steps: ['up', { predict: pr }, { load: { name: 'ha', users: 1, duration: '1s' } }, { fault: 'kill web2' }, { load: 'wait' }],
+          });
+          try {
+            const q = questionsOf(parseScenario(text, 'f.yaml').steps)[0]!;
+            assert.ok(Boolean(q.choices) !== Boolean(q.number), 'choices or a number');
+            assert.equal(q.bound.run, 'ha');
+          } catch (err) {
+            assert.ok(err instanceof ScenarioError, `not a ScenarioError: ${err instanceof Error ? err.stack : String(err)}`);
+            assert.ok(err.message.startsWith(`f.yaml:${err.line}:${err.col}: `), err.message);
+          }
+        }),
+        { numRuns: 300, seed: 14 },
+      );
+    });
+
     it('the built-in guided exercises ask predictions', () => {
       for (const name of ['paper-failover', 'redis-spof', 'galera-quorum']) {
         const s = loadScenario(name, BUILTINS);
@@ -194,6 +235,38 @@ describe('predict step', () => {
       assert.match(err('blackout: 3kg\nlogged-in: a\n'), /is answered in s, not kg/);
       assert.match(err('- 3\n'), /^a\.yaml:1:1: an answers file is a mapping of question id to answer/);
       assert.match(err('blackout:\nlogged-in: a\n'), /^a\.yaml:1:1: blackout: no answer/);
+    });
+
+    it('any answers file is an AnswerSet that fits the questions, or one ScenarioError with file:line:col (fuzzed)', () => {
+      const value = fc.oneof(
+        fc.constantFrom('a', 'b', 'c', 'Yes', 'no', '3s', '4500ms', '1e400', '-1', ''),
+        fc.string({ maxLength: 20 }),
+        fc.double(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(fc.integer(), { maxLength: 3 }),
+      );
+      const key = fc.constantFrom('blackout', 'logged-in', 'learner', 'other', '');
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.dictionary(key, value, { maxKeys: 4 }).map((o) => stringify(o)),
+            fc.string({ maxLength: 80 }),
+          ),
+          (text) => {
+            try {
+              const a = parseAnswers(text, 'a.yaml', qs, 't');
+              assert.deepEqual([...a.answers.keys()].sort(), ['blackout', 'logged-in']);
+              for (const q of qs) assert.equal(answerProblemOf(q, a.answers.get(q.id)), undefined);
+            } catch (err) {
+              assert.ok(err instanceof ScenarioError, `not a ScenarioError: ${err instanceof Error ? err.stack : String(err)}`);
+              assert.ok(err.message.startsWith(`a.yaml:${err.line}:${err.col}: `), err.message);
+            }
+          },
+        ),
+        { numRuns: 400, seed: 14 },
+      );
     });
 
     it('`scenario run --answers` that does not match is exit-2 material before any lab is looked at', async () => {
