@@ -6,7 +6,6 @@
  */
 import type { UpRequest } from '../../controller/lab-controller';
 import type { Clock } from '../../core/wait';
-import type { PresetName } from '../../engine/topology';
 import type { FaultTarget } from '../../load/faults';
 import type { LoadDeps, LoadHandle, LoadOptions, LoadRun, LoadTarget } from '../../load/run';
 import { loadResult } from '../../metrics/export';
@@ -62,7 +61,7 @@ export interface PredictionSource {
 export class StepFailed extends Error {}
 
 /** The lab an `up` with this preset uses. */
-export function labForPreset(scenario: Scenario, baseLab: string, preset: PresetName): string {
+export function labForPreset(scenario: Scenario, baseLab: string, preset: string): string {
   return preset === scenario.topology.preset ? baseLab : `${baseLab}-${preset}`;
 }
 
@@ -81,7 +80,7 @@ export interface ActiveRun {
 /** The state of one run of a scenario, shared by its steps. */
 export class RunContext {
   lab: ScenarioLab;
-  preset: PresetName;
+  preset: string;
   web: number | undefined;
   readonly runs = new Map<string, ActiveRun>();
   current: ActiveRun | undefined;
