@@ -34,7 +34,7 @@ async function main() {
   const lb = (await docker.containers.list(labLabels(LAB))).find((c) => c.labels[LABEL_NODE] === 'haproxy');
   if (!lb) throw new Error('no haproxy container');
   const runtime = runtimeOf(status);
-  const topology = buildTopology(state.preset, state.webCount);
+  const topology = buildTopology(state.definition);
   const setProfile = async (p: HaproxyProfile) => {
     await docker.containers.putFile(lb.id, HAPROXY_CONFIG_PATH, renderHaproxyConfig(topology, p));
     await docker.containers.kill(lb.id, 'SIGUSR2'); // master-worker reload

@@ -270,7 +270,7 @@ async function main() {
 
   const lb = (await docker.containers.list(labLabels(args.lab))).find((c) => c.labels[LABEL_NODE] === 'haproxy');
   if (!lb) throw new Error('no haproxy container');
-  const topology = buildTopology(state.preset, state.webCount);
+  const topology = buildTopology(state.definition);
   const labProfile: HaproxyProfile = state.extra.haproxyProfile === 'defaults' ? 'defaults' : 'tuned';
   const setProfile = async (p: HaproxyProfile) => {
     await docker.containers.putFile(lb.id, HAPROXY_CONFIG_PATH, renderHaproxyConfig(topology, p));

@@ -30,7 +30,7 @@ import { ensureMoodleImage, MOODLE_CONTEXT } from './moodle-image';
 import type { MoodleLabState } from '../moodle/install';
 import { SiteCache, siteCacheDir } from '../moodle/site-cache';
 import { setUpSite } from '../moodle/site-setup';
-import { buildTopology, NodeSpec, nodesOf, PresetName, Role, Topology } from './topology';
+import { buildTopology, LabDefinition, NodeSpec, nodesOf, PresetName, resolveDefinition, Role, sameRoles, Topology, webCountOf } from './topology';
 import { DB_NAME, MOODLEDATA, moodleUrl, nodeEnv as nodeEnvFor } from './env';
 import { Clock, realClock } from '../core/wait';
 import { moodleRole, roleModule, roleModules } from '../roles';
@@ -43,7 +43,10 @@ export type { Reporter };
 export const silentReporter: Reporter = { step: () => undefined, detail: () => undefined };
 
 export interface UpOptions {
+  /** A built-in lab's name (default `ha`). */
   preset?: PresetName;
+  /** A lab definition (a lab file's); takes the place of `preset`. */
+  definition?: LabDefinition;
   webCount?: number;
   baseImage?: string;
   haproxyProfile?: HaproxyProfile;
@@ -136,7 +139,7 @@ export class LabEngine {
   }
 
   topology(state: LabState): Topology {
-    return buildTopology(state.preset, state.webCount);
+    return buildTopology(state.definition);
   }
 
   /** The lab's own containers by node name: a look-alike without the lab's id is left out (see labels.ts). */
@@ -176,11 +179,13 @@ export class LabEngine {
       throw new Error(`lab "${this.lab}" has containers but no state directory (${this.store.dir(this.lab)}): run \`destroy\` first`);
     }
     if (state) {
-      if (opts.preset && opts.preset !== state.preset) {
-        throw new Error(`lab "${this.lab}" exists with topology "${state.preset}": destroy it first, or use another --lab name`);
+      const wanted = opts.definition ?? opts.preset;
+      // The lab's own web count: a different --web gets its own message below.
+      if (wanted !== undefined && !sameRoles(resolveDefinition(wanted, webCountOf(state.definition)), state.definition)) {
+        throw new Error(`lab "${this.lab}" exists with topology "${state.definition.name}": destroy it first, or use another --lab name`);
       }
-      if (opts.webCount !== undefined && opts.webCount !== state.webCount) {
-        throw new Error(`lab "${this.lab}" exists with ${state.webCount} web nodes: destroy it first to change --web`);
+      if (opts.webCount !== undefined && opts.webCount !== webCountOf(state.definition)) {
+        throw new Error(`lab "${this.lab}" exists with ${webCountOf(state.definition)} web nodes: destroy it first to change --web`);
       }
     } else {
       state = await this.newState(opts);
@@ -342,8 +347,8 @@ export class LabEngine {
   }
 
   private async newState(opts: UpOptions): Promise<LabState> {
-    const preset = opts.preset ?? 'ha';
-    const topology = buildTopology(preset, opts.webCount);
+    const topology = buildTopology(opts.definition ?? opts.preset ?? 'ha', opts.webCount);
+    const definition = topology.definition;
     const ports: Record<string, number> = {};
     const taken = new Set<number>();
     for (const n of topology.nodes) {
@@ -357,12 +362,13 @@ export class LabEngine {
     const state: LabState = {
       lab: this.lab,
       createdAt: new Date(this.clock.now()).toISOString(),
-      preset,
+      preset: definition.name,
       webCount: nodesOf(topology, 'web').length,
+      definition,
       baseImage: opts.baseImage ?? DEFAULT_BASE_IMAGE,
       secrets: newSecrets(),
       ports,
-      extra: { haproxyProfile: opts.haproxyProfile ?? 'tuned' },
+      extra: { haproxyProfile: opts.haproxyProfile ?? definition.haproxy ?? 'tuned' },
     };
     setIdentity(state, { id: newLabId() });
     return this.store.create(state, { what: `create lab ${this.lab}`, note: (m) => this.reporter.step(m) });

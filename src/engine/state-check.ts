@@ -7,7 +7,9 @@ import * as os from 'node:os';
 import { HAPROXY_PROFILES } from '../roles/haproxy';
 import { identityOf } from '../docker/labels';
 import type { LabState } from './state-types';
-import { PRESET_NAMES } from './topology';
+import { isPresetName, PRESET_NAMES, resolveDefinition } from './topology';
+import { CACHE_MODES, ROLE_OPTIONS } from '../roles/definition';
+import type { Role } from '../protocol/status';
 import { FAULT_KINDS } from '../protocol/faults';
 
 export class StateShapeError extends Error {
@@ -55,8 +57,32 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
   const s = obj(raw, 'the file');
   if (s.lab !== lab) fail('lab', `"${lab}" (the lab this folder belongs to)`);
   str(s.createdAt, 'createdAt');
-  if (!(PRESET_NAMES as readonly unknown[]).includes(s.preset)) fail('preset', `one of ${PRESET_NAMES.join(', ')}`);
   if (!(Number.isInteger(s.webCount) && (s.webCount as number) >= 1)) fail('webCount', 'a whole number of web nodes (1 or more)');
+  if (s.definition === undefined) {
+    // A state of the old shape (preset + webCount): its preset's definition, with its web count.
+    if (!isPresetName(s.preset)) fail('preset', `one of ${PRESET_NAMES.join(', ')}`);
+    s.definition = resolveDefinition(s.preset as never, s.webCount as number);
+  } else {
+    const d = obj(s.definition, 'definition');
+    str(d.name, 'definition.name');
+    if (typeof d.description !== 'string') fail('definition.description', 'a string');
+    if (d.haproxy !== undefined && !(HAPROXY_PROFILES as readonly unknown[]).includes(d.haproxy))
+      fail('definition.haproxy', `one of ${HAPROXY_PROFILES.join(', ')}`);
+    const roles = obj(d.roles, 'definition.roles');
+    for (const [role, raw] of Object.entries(roles)) {
+      const at = `definition.roles.${role as Role}`;
+      const o = obj(raw, at);
+      if (!(Number.isInteger(o.count) && (o.count as number) >= 0)) fail(`${at}.count`, 'a whole number');
+      for (const [k, v] of Object.entries(o)) {
+        if (k === 'count') continue;
+        const kind = ROLE_OPTIONS[k as keyof typeof ROLE_OPTIONS];
+        if (kind === undefined) fail(`${at}.${k}`, 'absent (no such option)');
+        else if (kind === 'boolean' ? typeof v !== 'boolean' : !(CACHE_MODES as readonly unknown[]).includes(v))
+          fail(`${at}.${k}`, kind === 'boolean' ? 'true or false' : `one of ${kind.join(', ')}`);
+      }
+    }
+    str(s.preset, 'preset');
+  }
   str(s.baseImage, 'baseImage');
   const secrets = obj(s.secrets, 'secrets');
   // A state from an older version may lack newer secrets (withAllSecrets adds them).

@@ -4,15 +4,19 @@ import type { MoodleLabState } from '../moodle/install';
 import type { ActiveFault } from '../protocol/faults';
 import type { HaproxyProfile } from '../roles/haproxy';
 import type { LabSecrets } from '../roles/types';
-import type { PresetName } from './topology';
+import type { LabDefinition } from '../roles/definition';
 
 export type { LabSecrets };
 
 export interface LabState {
   lab: string;
   createdAt: string;
-  preset: PresetName;
+  /** The definition's name (kept under its old field name; older versions read it). */
+  preset: string;
+  /** Its web nodes (kept for older versions' sake; `definition` is what counts). */
   webCount: number;
+  /** The resolved lab definition the topology is built from (a state of the old shape gets its preset's, converted on load). */
+  definition: LabDefinition;
   baseImage: string;
   secrets: LabSecrets;
   /** Host ports by port name (`moodle`, `stats`, `runtime`). */

@@ -54,7 +54,7 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
   const identity = identityOf(state);
   const list = (await docker.containers.list(labLabels(lab))).filter((c) => ownsContainer(identity, c));
   const byNode = new Map(list.map((c) => [c.labels[LABEL_NODE] ?? c.name, c]));
-  const topology: Topology | undefined = state ? buildTopology(state.preset, state.webCount) : undefined;
+  const topology: Topology | undefined = state ? buildTopology(state.definition) : undefined;
   const status: LabStatus = {
     lab,
     state: 'absent',

@@ -1,84 +1,193 @@
 /**
- * The lab's topology as data: presets (how many nodes of each role), expanded into named nodes
- * and start stages. Each role's container spec is its role module's (src/roles); everything that
- * creates or starts containers reads these; nothing else decides names, counts or order.
+ * The lab's topology as data: a lab definition (which roles, how many nodes, their options),
+ * expanded into named nodes and start stages. Each role's container spec is its role module's
+ * (src/roles); everything that creates or starts containers reads these; nothing else decides
+ * names, counts or order.
  */
 
 import type { Role } from '../protocol/status';
 import { roleModule, roleModules } from '../roles';
+import { MAX_WEB_NODES } from '../roles/web';
+import type { LabDefinition, RoleOptionName, RoleOptions } from '../roles/definition';
+import { ROLE_OPTION_NAMES } from '../roles/definition';
 import type { NodeSpec, PresetName, RoleSpec, Topology } from '../roles/types';
+import type { RoleModule } from '../roles/types';
 
 export type { NodeSpec, PresetName, Topology } from '../roles/types';
-export { nodesOf } from '../roles/types';
+export type { LabDefinition, RoleOptions } from '../roles/definition';
+export { nodesOf, roleOptions } from '../roles/types';
 
 export type { Role };
-export const PRESET_NAMES: readonly PresetName[] = ['ha', 'single'];
 
-/** Each role's container spec, from its role module (src/roles). */
-export const ROLES: Readonly<Record<Role, RoleSpec>> = Object.freeze(Object.fromEntries(roleModules().map((m) => [m.role, m.spec])) as Record<Role, RoleSpec>);
-
-export interface PresetSpec {
-  name: PresetName;
-  description: string;
-  counts: Record<Role, number>;
-  /** The node whose port `moodle` users type: HAProxy in `ha`, the lone web node in `single`. */
-  entry: Role;
+/** A role's container spec, from its role module (throws for a role this version has no module for). */
+export function roleSpec(role: Role): RoleSpec {
+  return roleModule(role).spec;
 }
 
-export const PRESETS: Record<PresetName, PresetSpec> = {
+/** Each role's container spec, from its role module (src/roles). */
+export const ROLES: Readonly<Partial<Record<Role, RoleSpec>>> = Object.freeze(
+  Object.fromEntries(roleModules().map((m) => [m.role, m.spec])) as Partial<Record<Role, RoleSpec>>,
+);
+
+/** The built-in labs. */
+export const BUILTIN_LABS: Readonly<Record<PresetName, LabDefinition>> = {
   ha: {
     name: 'ha',
     description: 'HAProxy, 3 web nodes, 3-node MariaDB Galera, 3-brick GlusterFS replica, Redis sessions',
-    counts: { lb: 1, web: 3, db: 3, storage: 3, cache: 1 },
-    entry: 'lb',
+    roles: { lb: { count: 1 }, web: { count: 3 }, db: { count: 3 }, storage: { count: 3 }, cache: { count: 1 } },
   },
   single: {
     name: 'single',
     description: 'One web node and one MariaDB: the baseline the HA setup is compared against',
-    counts: { lb: 0, web: 1, db: 1, storage: 0, cache: 0 },
-    entry: 'web',
+    roles: { web: { count: 1 }, db: { count: 1 } },
   },
 };
+export const PRESET_NAMES: readonly PresetName[] = Object.keys(BUILTIN_LABS) as PresetName[];
 
-export const MAX_WEB_NODES = 9;
+export function isPresetName(v: unknown): v is PresetName {
+  return typeof v === 'string' && (PRESET_NAMES as readonly string[]).includes(v);
+}
+
+export { MAX_WEB_NODES } from '../roles/web';
+
+/** Why a definition cannot be built; `role`/`option` say which entry (a lab file maps them to line:col). */
+export class TopologyError extends Error {
+  constructor(
+    message: string,
+    readonly role?: Role,
+    readonly option?: RoleOptionName | 'count',
+  ) {
+    super(message);
+    this.name = 'TopologyError';
+  }
+}
 
 export function nodeName(role: Role, index: number, count: number): string {
-  const { prefix, bareWhenAlone } = roleModule(role).spec;
+  return specNodeName(roleModule(role).spec, index, count);
+}
+
+function specNodeName({ prefix, bareWhenAlone }: RoleSpec, index: number, count: number): string {
   return count === 1 && bareWhenAlone ? prefix : `${prefix}${index}`;
 }
 
-/** Expands a preset (and an optional web-tier size) into named nodes and a start order. */
-export function buildTopology(preset: PresetName, webCount?: number): Topology {
-  const p = PRESETS[preset];
-  if (!p) throw new Error(`unknown topology "${preset}": use one of ${PRESET_NAMES.join(', ')}`);
-  const counts = { ...p.counts };
+function moduleOf(role: string, modules: readonly RoleModule[]): RoleModule | undefined {
+  return modules.find((m) => m.role === role);
+}
+
+/** The definition a built-in name (or a definition) stands for, with `webCount` applied. */
+export function resolveDefinition(def: LabDefinition | PresetName, webCount?: number): LabDefinition {
+  let d: LabDefinition;
+  if (typeof def === 'string') {
+    const b = BUILTIN_LABS[def];
+    if (!b) throw new TopologyError(`unknown topology "${String(def)}": use one of ${PRESET_NAMES.join(', ')} or a lab file`);
+    d = b;
+  } else d = def;
+  const roles: LabDefinition['roles'] = {};
+  for (const [role, o] of Object.entries(d.roles) as [Role, RoleOptions][]) roles[role] = { ...o };
   if (webCount !== undefined) {
     if (!Number.isInteger(webCount) || webCount < 1 || webCount > MAX_WEB_NODES) {
-      throw new Error(`--web must be a whole number from 1 to ${MAX_WEB_NODES}`);
+      throw new TopologyError(`--web must be a whole number from 1 to ${MAX_WEB_NODES}`, 'web', 'count');
     }
-    if (preset === 'single' && webCount !== 1) throw new Error('the single topology has exactly one web node (use --topology ha for more)');
-    counts.web = webCount;
+    roles.web = { ...(roles.web ?? { count: 0 }), count: webCount };
   }
+  return { ...d, roles };
+}
+
+/** A definition's web nodes. */
+export function webCountOf(def: LabDefinition): number {
+  return def.roles.web?.count ?? 0;
+}
+
+/** Whether two definitions give the same roles, counts and options (names and descriptions aside). */
+export function sameRoles(a: LabDefinition, b: LabDefinition): boolean {
+  const norm = (d: LabDefinition) =>
+    JSON.stringify(
+      Object.entries(d.roles)
+        .filter(([, o]) => o.count > 0)
+        .sort(([x], [y]) => x.localeCompare(y))
+        .map(([r, o]) => [r, Object.entries(o).sort(([x], [y]) => x.localeCompare(y))]),
+    );
+  return norm(a) === norm(b);
+}
+
+/** Checks a definition against the role modules: every role known, counts and options possible. */
+export function checkDefinition(def: LabDefinition, modules: readonly RoleModule[] = roleModules()): void {
+  for (const [role, opts] of Object.entries(def.roles) as [Role, RoleOptions][]) {
+    const m = moduleOf(role, modules);
+    if (!m) throw new TopologyError(`unknown role "${role}": roles are ${modules.map((x) => x.role).join(', ')}`, role);
+    if (m.companionOnly) throw new TopologyError(`role "${role}" is not listed itself: ${m.companionOnly}`, role);
+    const max = m.maxCount ?? 1;
+    const min = m.required ? 1 : 0;
+    if (!Number.isInteger(opts.count) || opts.count < min || opts.count > max) {
+      const what = role === 'web' ? '--web (or the web count)' : `the ${role} count`;
+      throw new TopologyError(
+        `${what} must be a whole number from ${min} to ${max}${max === 1 && min <= 1 ? ` (this version's ${role} role has at most one node)` : ''}`,
+        role,
+        'count',
+      );
+    }
+    for (const o of ROLE_OPTION_NAMES) {
+      if (opts[o] === undefined) continue;
+      if (!(m.options ?? []).includes(o)) {
+        throw new TopologyError(
+          `${role}: option "${o}" is not available yet in this version (the ${role} role takes ${m.options?.length ? m.options.join(', ') : 'no options'} besides count)`,
+          role,
+          o,
+        );
+      }
+    }
+    const why = m.checkOptions?.(opts, def);
+    if (why) throw new TopologyError(`${role}: ${why}`, role, why.startsWith('count') ? 'count' : undefined);
+  }
+  for (const m of modules) {
+    if (m.required && !(def.roles[m.role]?.count ?? 0)) throw new TopologyError(`a lab needs the ${m.role} role (at least one node)`, m.role);
+  }
+}
+
+/** Expands a definition (or a built-in's name, and an optional web-tier size) into named nodes and a start order. */
+/** `modules`: the role registry (tests pass their own). */
+export function buildTopology(input: LabDefinition | PresetName, webCount?: number, modules: readonly RoleModule[] = roleModules()): Topology {
+  const def = resolveDefinition(input, webCount);
+  checkDefinition(def, modules);
+  const counts = new Map<Role, number>();
+  const roles: Topology['roles'] = {};
+  for (const [role, o] of Object.entries(def.roles) as [Role, RoleOptions][]) {
+    if (o.count > 0) {
+      counts.set(role, o.count);
+      roles[role] = o;
+    }
+  }
+  // Companion nodes: what a role's options imply (an arbitrator, an edge forwarder).
+  for (const [role, o] of [...counts.keys()].map((r) => [r, roles[r]!] as const)) {
+    for (const c of moduleOf(role, modules)!.companions?.(o) ?? []) {
+      if (!moduleOf(c.role, modules))
+        throw new TopologyError(`${role}: its options need an ${c.role} node, and the ${c.role} role is not available yet in this version`, role);
+      counts.set(c.role, (counts.get(c.role) ?? 0) + c.count);
+      roles[c.role] = { count: counts.get(c.role)! };
+    }
+  }
+  const present = modules.filter((m) => (counts.get(m.role) ?? 0) > 0);
+  // The entry (what users type): the present role that claims it most.
+  const entryRole = [...present].filter((m) => m.entryPriority !== undefined).sort((a, b) => b.entryPriority! - a.entryPriority!)[0];
+  if (!entryRole) throw new TopologyError(`topology "${def.name}" has no node users could reach`);
   const nodes: NodeSpec[] = [];
-  for (const m of roleModules()) {
-    const role = m.role;
-    for (let i = 1; i <= (counts[role] ?? 0); i++) {
-      const spec = m.spec;
+  for (const m of present) {
+    const n = counts.get(m.role)!;
+    for (let i = 1; i <= n; i++) {
       // The entry node publishes what users type (in `single` the web node: the moodle port itself).
-      const ports = p.entry === role && i === 1 && m.entryPorts ? m.entryPorts : spec.ports;
-      nodes.push({ name: nodeName(role, i, counts[role]), role, index: i, spec, ports });
+      const ports = m === entryRole && i === 1 && m.entryPorts ? m.entryPorts : m.spec.ports;
+      nodes.push({ name: specNodeName(m.spec, i, n), role: m.role, index: i, spec: m.spec, ports });
     }
   }
-  const present = new Set(nodes.map((n) => n.role));
+  const presentRoles = new Set(present.map((m) => m.role));
   const stages: Role[][] = [];
   const placed = new Set<Role>();
-  while (placed.size < present.size) {
-    const stage = [...present].filter((r) => !placed.has(r) && roleModule(r).spec.dependsOn.every((d) => placed.has(d) || !present.has(d)));
-    if (stage.length === 0) throw new Error('topology has a dependency cycle');
+  while (placed.size < presentRoles.size) {
+    const stage = [...presentRoles].filter((r) => !placed.has(r) && moduleOf(r, modules)!.spec.dependsOn.every((d) => placed.has(d) || !presentRoles.has(d)));
+    if (stage.length === 0) throw new TopologyError('topology has a dependency cycle');
     stage.forEach((r) => placed.add(r));
     stages.push(stage);
   }
-  const entry = nodes.find((n) => n.role === p.entry);
-  if (!entry) throw new Error(`topology "${preset}" has no ${p.entry} node`);
-  return { preset, nodes, stages, entry };
+  const entry = nodes.find((n) => n.role === entryRole.role)!;
+  return { preset: def.name, name: def.name, definition: def, roles, nodes, stages, entry };
 }

@@ -22,7 +22,7 @@ import { contextFiles, contextHash, DEFAULT_BASE_IMAGE, ImageBuilder, imageTag }
 import { labLabels } from '../docker/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from '../engine/ports';
 import { LabSecrets, newSecrets, StateStore } from '../engine/state';
-import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PresetName, Role, ROLES, Topology } from '../engine/topology';
+import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PresetName, Role, roleSpec, Topology } from '../engine/topology';
 import { ensureMoodleImage, MOODLE_CONTEXT, moodleImageTag } from '../engine/moodle-image';
 import { WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies } from '../moodle/plugins';
@@ -93,7 +93,7 @@ async function planFor(values: ExportValues, deps: ExportDeps, io: ExportIo, usa
     if (values['no-moodle'] && state.extra.moodle) throw usageError(`lab "${deps.lab}" has Moodle: --no-moodle cannot remove it (use another --lab name)`);
     const m = state.extra.moodle;
     return {
-      topology: buildTopology(state.preset, state.webCount),
+      topology: buildTopology(state.definition),
       baseImage: state.baseImage,
       ports: { ...state.ports },
       secrets: { ...newSecrets(), ...state.secrets },
@@ -171,9 +171,9 @@ async function imagesFor(plan: Plan, deps: ExportDeps, build: boolean, io: Expor
   const missing: string[] = [];
   const builder = new ImageBuilder(deps.docker, deps.labRoot);
   for (const role of new Set(plan.topology.nodes.map((n) => n.role))) {
-    const name = ROLES[role].image;
+    const name = roleSpec(role).image;
     // A Moodle lab's web nodes run its Moodle image (checked below), not the plain web image.
-    if (ROLES[role].runsMoodle && plan.moodle) continue;
+    if (roleSpec(role).runsMoodle && plan.moodle) continue;
     if (build) {
       const { tag, built } = await builder.ensure(deps.lab, { name }, plan.baseImage, (l) => io.err(`${l}\n`), { labels: labLabels(deps.lab) });
       if (built) io.err(`built ${tag}\n`);

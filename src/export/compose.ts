@@ -37,7 +37,7 @@ export const VOLUME_READY_MARKER = '/run/lab-volume-ready';
  * gives up on a dependency that turns unhealthy, and on a loaded host a check can take longer
  * than the image's 3 s (a first SST minutes). A success still marks a container healthy at once.
  */
-export const IMAGE_HEALTHCHECKS: Record<Role, string[]> = {
+export const IMAGE_HEALTHCHECKS: Partial<Record<Role, string[]>> = {
   db: ['/usr/local/bin/clustercheck', '--quiet'],
   storage: ['timeout', '3', 'gluster', '--mode=script', 'peer', 'status'],
   lb: ['curl', '-fsS', '-o', '/dev/null', '--max-time', '2', 'http://127.0.0.1:8404/stats'],
@@ -88,7 +88,13 @@ type Value = string | VarRef;
 
 type Service = Record<string, unknown>;
 
-function healthcheck(role: Role, test: string[] = ['CMD', ...IMAGE_HEALTHCHECKS[role]]): Record<string, unknown> {
+function imageHealthcheck(role: Role): string[] {
+  const cmd = IMAGE_HEALTHCHECKS[role];
+  if (!cmd) throw new Error(`the compose export has no healthcheck for the ${role} role yet`);
+  return cmd;
+}
+
+function healthcheck(role: Role, test: string[] = ['CMD', ...imageHealthcheck(role)]): Record<string, unknown> {
   return { test, interval: '5s', timeout: '20s', retries: 10, start_period: START_PERIOD };
 }
 
@@ -224,7 +230,7 @@ export function renderCompose(input: ComposeInput): ComposeOutput {
     const s = base(n);
     if (i === 0) {
       s.environment = { ...(s.environment as object), LAB_VOLUME_SETUP: [GLUSTER_VOLUME, ...storage.map((x) => x.name)].join(' '), LAB_SETUP_TIMEOUT: '900' };
-      s.healthcheck = healthcheck(n.role, ['CMD-SHELL', `test -f ${VOLUME_READY_MARKER} && ${IMAGE_HEALTHCHECKS.storage.join(' ')} >/dev/null`]);
+      s.healthcheck = healthcheck(n.role, ['CMD-SHELL', `test -f ${VOLUME_READY_MARKER} && ${imageHealthcheck('storage').join(' ')} >/dev/null`]);
     }
     services[n.name] = s;
   });

@@ -18,7 +18,7 @@ import type { LabEngine, Reporter } from '../engine/lab';
 import { NETWORK_SUFFIX } from '../engine/lab';
 import { objectName } from '../docker/labels';
 import type { LabState } from '../engine/state';
-import { ROLES } from '../engine/topology';
+import { roleSpec } from '../engine/topology';
 import type { Clock } from '../core/wait';
 import { realClock } from '../core/wait';
 import {
@@ -229,7 +229,7 @@ export class FaultInjector {
       expiresAt: req.forMs ? new Date(now + req.forMs).toISOString() : undefined,
       params: { delayMs: req.delayMs, jitterMs: req.jitterMs, lossPct: req.lossPct },
     };
-    const stopTimeoutS = topology.nodes.find((n) => n.name === node)?.spec.stopTimeoutS ?? ROLES.web.stopTimeoutS;
+    const stopTimeoutS = topology.nodes.find((n) => n.name === node)?.spec.stopTimeoutS ?? roleSpec('web').stopTimeoutS;
     this.deps.reporter.step(`fault: ${fault.detail}`);
     if (entry.effect === 'repair') {
       await entry.apply(

@@ -4,7 +4,8 @@
  * No node or vscode imports here: the webview imports this module too.
  */
 
-export type Role = 'lb' | 'web' | 'db' | 'storage' | 'cache';
+/** `edge`: the forwarder in front of a virtual IP; `arbitrator`: Galera's garbd (both come as companions of other roles' options). */
+export type Role = 'lb' | 'web' | 'db' | 'storage' | 'cache' | 'edge' | 'arbitrator';
 export type LabState = 'running' | 'partial' | 'stopped' | 'absent';
 export type ContainerStatus = 'running' | 'paused' | 'exited' | 'missing' | 'created' | 'restarting' | 'dead';
 

@@ -13,6 +13,13 @@ import { errText } from '../core/errors';
 
 export const dbRole: RoleModule = {
   role: 'db',
+  required: true,
+  maxCount: 5,
+  checkOptions(opts) {
+    if (opts.count % 2 === 0 && !opts.arbitrator)
+      return `count ${opts.count} is even, and Galera keeps a Primary component only with a majority: a ${opts.count}-node cluster loses quorum when half of it (${opts.count === 2 ? 'either node' : `${opts.count / 2} nodes`}) dies — add \`arbitrator: true\` (garbd votes as a third member) or use ${opts.count + 1} nodes`;
+    return undefined;
+  },
   spec: {
     role: 'db',
     prefix: 'galera',

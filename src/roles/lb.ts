@@ -18,6 +18,9 @@ const hapSeverity = (s: string): EventSeverity => (s.startsWith('UP') && !s.incl
 
 export const lbRole: RoleModule = {
   role: 'lb',
+  // In front of the web nodes: users type its port.
+  entryPriority: 2,
+  maxCount: 1,
   spec: {
     role: 'lb',
     prefix: 'haproxy',

@@ -8,6 +8,11 @@ import { errText } from '../core/errors';
 
 export const storageRole: RoleModule = {
   role: 'storage',
+  maxCount: 3,
+  checkOptions(opts) {
+    if (opts.count !== 3) return `count must be 3 (or the role left out): the volume is \`replica 3\``;
+    return undefined;
+  },
   spec: {
     role: 'storage',
     prefix: 'gluster',

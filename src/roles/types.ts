@@ -12,6 +12,7 @@ import type { Clock } from '../core/wait';
 import type { EventSeverity, EventSource } from '../protocol/snapshot';
 import type { LabStatus, Role, RoleDisplay } from '../protocol/status';
 import type { WaitStrategy } from './wait-strategies';
+import type { LabDefinition, RoleOptionName, RoleOptions } from './definition';
 
 /** The name of a role's readiness strategy (the timeout error quotes it). */
 export type Readiness = 'http-stats' | 'http-health' | 'galera-synced' | 'glusterd' | 'redis-ping';
@@ -145,8 +146,23 @@ export interface RoleModule {
   diff?(prev: LabStatus, next: LabStatus): DerivedEvent[];
   failover?: FailoverSignal;
   display: RoleDisplay;
+  /** Most nodes a definition may give the role (default 1). */
+  maxCount?: number;
+  /** Every lab has at least one node of it. */
+  required?: boolean;
+  /** The options (besides `count`) it implements; any other is refused as "not available yet". */
+  options?: readonly RoleOptionName[];
+  /** Why its entry in a definition cannot work (e.g. a count its options exclude), or undefined. */
+  checkOptions?(opts: RoleOptions, def: LabDefinition): string | undefined;
+  /** Nodes of other roles its options imply (e.g. `db.arbitrator` → one `arbitrator` node). */
+  companions?(opts: RoleOptions): { role: Role; count: number }[];
+  /** Set on a role whose nodes only come as another role's companions: why it is not listed itself. */
+  companionOnly?: string;
+  /** Its first node is the lab's entry (what users type) when no present role has a higher priority. */
+  entryPriority?: number;
 }
 
+/** The built-in labs' names. */
 export type PresetName = 'ha' | 'single';
 
 /** A node of a lab's topology: its name, role and container spec. */
@@ -160,7 +176,13 @@ export interface NodeSpec {
 }
 
 export interface Topology {
-  preset: PresetName;
+  /** The definition's name (a built-in's name, or a lab file's `name`); kept under its old field name. */
+  preset: string;
+  name: string;
+  /** The resolved definition it was built from (web count applied). */
+  definition: LabDefinition;
+  /** Each present role's options, companions included (count ≥ 1). */
+  roles: Partial<Record<Role, RoleOptions>>;
   nodes: NodeSpec[];
   /** Roles in start order, grouped: every role of a group can start together. */
   stages: Role[][];
@@ -169,6 +191,11 @@ export interface Topology {
 
 export function nodesOf(topology: Topology, role: Role): NodeSpec[] {
   return topology.nodes.filter((n) => n.role === role);
+}
+
+/** A role's options in the topology (count 0 when it has none of its nodes). */
+export function roleOptions(topology: Topology, role: Role): RoleOptions {
+  return topology.roles[role] ?? { count: 0 };
 }
 
 /** The lab's generated passwords (the engine keeps them in the lab's state file). */

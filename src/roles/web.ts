@@ -5,10 +5,22 @@ import { nodesOf, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
 import { errText } from '../core/errors';
 
+/** Most web nodes a lab may have. */
+export const MAX_WEB_NODES = 9;
+
 export const WEB_HEALTH_PATH = '/lab/health.php';
 
 export const webRole: RoleModule = {
   role: 'web',
+  required: true,
+  maxCount: MAX_WEB_NODES,
+  entryPriority: 1,
+  checkOptions(opts, def) {
+    // Without a load balancer the lone web node is what users type.
+    if (opts.count > 1 && !(def.roles.lb?.count ?? 0))
+      return `the ${def.name} topology has exactly one web node: more need a load balancer (lb) in front (use --topology ha for more)`;
+    return undefined;
+  },
   spec: {
     role: 'web',
     prefix: 'web',

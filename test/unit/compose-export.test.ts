@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { CliIo, runCli, UsageError } from '../../src/cli';
 import { renderHaproxyConfig } from '../../src/roles/haproxy';
 import { newSecrets, StateStore } from '../../src/engine/state';
-import { buildTopology, PresetName, Role, ROLES } from '../../src/engine/topology';
+import { buildTopology, PresetName, Role, roleSpec } from '../../src/engine/topology';
 import { exportCommand } from '../../src/export/command';
 import { ComposeInput, IMAGE_HEALTHCHECKS, renderCompose, SECRET_VARS, VOLUME_READY_MARKER } from '../../src/export/compose';
 import { FakeDocker } from '../support/fake-docker';
@@ -20,7 +20,7 @@ function input(preset: PresetName, over: Partial<ComposeInput> = {}): ComposeInp
   return {
     lab: 'exp',
     topology,
-    images: new Map(topology.nodes.map((n) => [n.role, `exp/${ROLES[n.role].image}:0123456789abcdef`])),
+    images: new Map(topology.nodes.map((n) => [n.role, `exp/${roleSpec(n.role).image}:0123456789abcdef`])),
     ports: preset === 'ha' ? PORTS : { moodle: PORTS.moodle },
     secrets: newSecrets(),
     haproxyProfile: 'tuned',
@@ -55,9 +55,9 @@ const unescape = (s: string) => s.replace(/\$\$/g, '$');
 
 /** Each Dockerfile's HEALTHCHECK command (the exec form, one JSON array). */
 function dockerfileHealthcheck(role: Role): string[] {
-  const text = fs.readFileSync(path.join(LAB_ROOT, ROLES[role].image, 'Dockerfile'), 'utf8');
+  const text = fs.readFileSync(path.join(LAB_ROOT, roleSpec(role).image, 'Dockerfile'), 'utf8');
   const m = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(text);
-  assert.ok(m, `no HEALTHCHECK in lab/${ROLES[role].image}/Dockerfile`);
+  assert.ok(m, `no HEALTHCHECK in lab/${roleSpec(role).image}/Dockerfile`);
   return JSON.parse(m[1]!) as string[];
 }
 
@@ -160,7 +160,7 @@ describe('compose export (renderCompose)', () => {
     const doc = parse(renderCompose(input('ha')).yaml) as ComposeDoc;
     for (const [name, s] of Object.entries(doc.services)) {
       const role = buildTopology('ha').nodes.find((n) => n.name === name)!.role;
-      assert.deepEqual(IMAGE_HEALTHCHECKS[role], dockerfileHealthcheck(role), `lab/${ROLES[role].image}/Dockerfile`);
+      assert.deepEqual(IMAGE_HEALTHCHECKS[role], dockerfileHealthcheck(role), `lab/${roleSpec(role).image}/Dockerfile`);
       if (name === 'gluster1') {
         assert.equal(s.healthcheck!.test[0], 'CMD-SHELL');
         assert.match(s.healthcheck!.test[1]!, new RegExp(`^test -f ${VOLUME_READY_MARKER} && timeout 3 gluster --mode=script peer status`));

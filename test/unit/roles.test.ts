@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PRESETS, ROLES } from '../../src/engine/topology';
+import { BUILTIN_LABS, buildTopology, MAX_WEB_NODES, PRESET_NAMES, ROLES } from '../../src/engine/topology';
 import { WaitTimeoutError } from '../../src/core/wait';
 import type { Role, RoleDisplay } from '../../src/protocol/status';
 import { roleDisplays, roleModule, roleModules, roleOfNode } from '../../src/roles';
@@ -13,7 +13,9 @@ import { fakeClock } from '../support/clock';
 import { labSnapshot } from '../support/lab-snapshot';
 
 /** Every member of the Role union (a Record<Role, …>: tsc fails here when the union gains one). */
-const EVERY_ROLE: Record<Role, true> = { lb: true, web: true, db: true, storage: true, cache: true };
+const EVERY_ROLE: Record<Role, true> = { lb: true, web: true, db: true, storage: true, cache: true, edge: true, arbitrator: true };
+/** Members of the union whose module is still being written (issue 12): empty once each has landed. */
+const NO_MODULE_YET: readonly Role[] = ['edge', 'arbitrator'];
 
 describe('roles as modules: the registry', () => {
   it('has exactly one module per role of the Role union, each naming its own role', () => {
@@ -21,7 +23,7 @@ describe('roles as modules: the registry', () => {
       roleModules()
         .map((m) => m.role)
         .sort(),
-      Object.keys(EVERY_ROLE).sort(),
+      (Object.keys(EVERY_ROLE) as Role[]).filter((r) => !NO_MODULE_YET.includes(r)).sort(),
     );
     for (const m of roleModules()) {
       assert.equal(m.spec.role, m.role);
@@ -30,7 +32,12 @@ describe('roles as modules: the registry', () => {
       assert.equal(ROLES[m.role], m.spec, `ROLES.${m.role} is its module's spec`);
       assert.ok(fs.existsSync(path.join(__dirname, '..', '..', 'lab', m.spec.image, 'Dockerfile')), `lab/${m.spec.image}/Dockerfile`);
     }
-    assert.deepEqual(Object.keys(ROLES).sort(), Object.keys(EVERY_ROLE).sort());
+    assert.deepEqual(
+      Object.keys(ROLES).sort(),
+      roleModules()
+        .map((m) => m.role)
+        .sort(),
+    );
     const orders = roleModules().map((m) => m.display.order);
     assert.deepEqual(
       orders,
@@ -52,7 +59,7 @@ describe('roles as modules: the registry', () => {
           assert.equal(roleModule(n.role).spec, n.spec, `${preset}: ${n.name}`);
           assert.equal(roleOfNode(n.name)?.role, n.role, `${preset}: ${n.name} named like its role`);
         }
-        for (const role of Object.keys(PRESETS[preset].counts))
+        for (const role of Object.keys(BUILTIN_LABS[preset].roles))
           assert.ok(
             roleModules().some((m) => m.role === role),
             `${preset} counts ${role}`,

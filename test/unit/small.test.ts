@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { tarOneFile, untarFirstFile } from '../../src/docker/tar';
 import { choosePort } from '../../src/engine/ports';
 import { StateStore, newSecrets } from '../../src/engine/state';
+import { resolveDefinition } from '../../src/engine/topology';
 import { waitFor, WaitTimeoutError } from '../../src/core/wait';
 import { fakeClock } from '../support/clock';
 import { parseVolumeStatus } from '../../src/roles/gluster';
@@ -82,7 +83,17 @@ describe('state store', () => {
   it('keeps secrets private (0600) and round-trips the state', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-state-'));
     const store = new StateStore(home);
-    const state = { lab: 'x', createdAt: 'now', preset: 'ha' as const, webCount: 3, baseImage: 'b', secrets: newSecrets(), ports: { moodle: 8080 }, extra: {} };
+    const state = {
+      lab: 'x',
+      createdAt: 'now',
+      preset: 'ha' as const,
+      webCount: 3,
+      definition: resolveDefinition('ha'),
+      baseImage: 'b',
+      secrets: newSecrets(),
+      ports: { moodle: 8080 },
+      extra: {},
+    };
     await store.create(state);
     assert.deepEqual(store.load('x'), state);
     assert.equal(fs.statSync(path.join(home, 'x', 'state.json')).mode & 0o777, 0o600);

@@ -8,6 +8,7 @@ import { LabEngine } from '../../src/engine/lab';
 import { LockTimeoutError } from '../../src/engine/lock';
 import { LabState, newSecrets, StateStore } from '../../src/engine/state';
 import { StateShapeError } from '../../src/engine/state-check';
+import { BUILTIN_LABS, buildTopology, resolveDefinition } from '../../src/engine/topology';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 import { fakeEngineDeps } from '../support/engine';
@@ -20,6 +21,7 @@ function sampleState(lab = 'x'): LabState {
     createdAt: '2026-01-01T00:00:00.000Z',
     preset: 'ha',
     webCount: 3,
+    definition: resolveDefinition('ha'),
     baseImage: 'debian:trixie-slim',
     secrets: newSecrets(),
     ports: { moodle: 8080, stats: 8404 },
@@ -57,7 +59,30 @@ describe('lab state: shape check on load', () => {
     ['secrets null', (s) => (s.secrets = null), /"secrets" must be an object/],
     ['a secret that is a number', (s) => ((s.secrets as Record<string, unknown>).dbPassword = 42), /"secrets\.dbPassword" must be a non-empty string/],
     ['webCount a string', (s) => (s.webCount = '3'), /"webCount" must be a whole number/],
-    ['an unknown preset', (s) => (s.preset = 'mesh'), /"preset" must be one of ha, single/],
+    [
+      'an old-shape state (no definition) with an unknown preset',
+      (s) => {
+        delete s.definition;
+        s.preset = 'mesh';
+      },
+      /"preset" must be one of ha, single/,
+    ],
+    ['a definition without roles', (s) => delete (s.definition as Record<string, unknown>).roles, /"definition\.roles" must be an object/],
+    [
+      'a role count that is not a whole number',
+      (s) => ((s.definition as { roles: Record<string, unknown> }).roles.web = { count: 1.5 }),
+      /"definition\.roles\.web\.count" must be a whole number/,
+    ],
+    [
+      'an option no role has',
+      (s) => ((s.definition as { roles: Record<string, unknown> }).roles.db = { count: 3, turbo: true }),
+      /"definition\.roles\.db\.turbo" must be absent \(no such option\)/,
+    ],
+    [
+      'a cache mode that is not one',
+      (s) => ((s.definition as { roles: Record<string, unknown> }).roles.cache = { count: 1, mode: 'mesh' }),
+      /"definition\.roles\.cache\.mode" must be one of single, sentinel, cluster/,
+    ],
     ["another lab's state", (s) => (s.lab = 'y'), /"lab" must be "x"/],
     ['extra a list', (s) => (s.extra = []), /"extra" must be an object/],
     ['faults not a list', (s) => ((s.extra as Record<string, unknown>).faults = { pause: 'web1' }), /"extra\.faults" must be a list of faults/],
@@ -117,6 +142,20 @@ describe('lab state: shape check on load', () => {
     const s = new StateStore(home).load('x')!;
     assert.deepEqual(s.extra, {});
     assert.equal(s.ports.moodle, 8080);
+  });
+
+  it('a state of the old shape (preset + webCount, no definition) loads converted: its preset with its web count', () => {
+    const home = tmpHome();
+    const old = { ...sampleState(), webCount: 5 } as Partial<LabState>;
+    delete old.definition;
+    writeRaw(home, old);
+    const s = new StateStore(home).load('x')!;
+    assert.equal(s.definition.name, 'ha');
+    assert.deepEqual(s.definition.roles, { ...BUILTIN_LABS.ha.roles, web: { count: 5 } });
+    assert.deepEqual(
+      buildTopology(s.definition).nodes.map((n) => n.name),
+      buildTopology('ha', 5).nodes.map((n) => n.name),
+    );
   });
 
   it('a wrong-shaped state reaches the CLI as that sentence, not a TypeError', async () => {

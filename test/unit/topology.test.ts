@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { buildTopology, nodesOf } from '../../src/engine/topology';
+import { BUILTIN_LABS, buildTopology, LabDefinition, nodesOf, roleOptions, sameRoles, TopologyError } from '../../src/engine/topology';
+import { roleModule, roleModules } from '../../src/roles';
+import type { RoleModule } from '../../src/roles/types';
 
 describe('topology', () => {
   it('ha preset: the 11 nodes with the fixed names, roles and start order', () => {
@@ -55,5 +57,84 @@ describe('topology', () => {
     assert.throws(() => buildTopology('ha', 2.5), /--web must be/);
     assert.throws(() => buildTopology('single', 2), /exactly one web node/);
     assert.throws(() => buildTopology('huge' as never), /unknown topology "huge"/);
+  });
+
+  it('a definition builds the same topology as the built-in it spells out; the topology carries its name and options', () => {
+    const def: LabDefinition = {
+      name: 'mine',
+      description: 'd',
+      roles: { lb: { count: 1 }, web: { count: 2 }, db: { count: 3 }, storage: { count: 3 }, cache: { count: 1 } },
+    };
+    const t = buildTopology(def);
+    assert.deepEqual(
+      t.nodes.map((n) => n.name),
+      buildTopology('ha', 2).nodes.map((n) => n.name),
+    );
+    assert.equal(t.name, 'mine');
+    assert.equal(t.preset, 'mine');
+    assert.deepEqual(roleOptions(t, 'db'), { count: 3 });
+    assert.deepEqual(roleOptions(t, 'edge'), { count: 0 });
+    assert.equal(t.entry.name, 'haproxy');
+    assert.deepEqual(buildTopology('ha').roles, BUILTIN_LABS.ha.roles);
+    assert.ok(sameRoles(buildTopology('ha').definition, BUILTIN_LABS.ha));
+    assert.ok(!sameRoles(buildTopology('ha', 4).definition, BUILTIN_LABS.ha));
+  });
+
+  it('refuses a definition the role modules cannot build, naming the role and the option', () => {
+    const base = BUILTIN_LABS.ha.roles;
+    const bad = (roles: LabDefinition['roles']) => () => buildTopology({ name: 'x', description: '', roles: { ...base, ...roles } });
+    const is = (re: RegExp, role: string, option?: string) => (err: unknown) =>
+      err instanceof TopologyError && re.test(err.message) && err.role === role && err.option === option;
+    assert.throws(bad({ nginx: { count: 1 } } as never), is(/unknown role "nginx": roles are lb, web, db, storage, cache/, 'nginx'));
+    assert.throws(bad({ web: { count: 10 } }), is(/from 1 to 9/, 'web', 'count'));
+    assert.throws(bad({ db: { count: 2 } }), is(/count 2 is even.*loses quorum when half of it \(either node\) dies.*arbitrator: true/, 'db', 'count'));
+    assert.throws(bad({ storage: { count: 2 } }), is(/storage: count must be 3/, 'storage', 'count'));
+    assert.throws(bad({ web: { count: 0 } }), is(/from 1 to 9/, 'web', 'count'));
+    assert.throws(() => buildTopology({ name: 'x', description: '', roles: { web: { count: 1 } } }), /a lab needs the db role/);
+    // An option a role module does not implement (yet) is one clear error, before anything is made.
+    for (const [role, opts] of [
+      ['web', { count: 3, keepalived: true }],
+      ['storage', { count: 3, mode: 'sentinel' }],
+    ] as const) {
+      const implemented = roleModule(role).options ?? [];
+      const option = Object.keys(opts).find((k) => k !== 'count')!;
+      assert.ok(!implemented.includes(option as never));
+      assert.throws(bad({ [role]: opts }), is(new RegExp(`${role}: option "${option}" is not available`), role, option));
+    }
+  });
+
+  it('companions: a role module adds the nodes its options imply, named by their own role', () => {
+    // A registry of its own: db's option implies one cache node (a role every version has).
+    const db: RoleModule = {
+      ...roleModule('db'),
+      options: ['arbitrator'],
+      checkOptions: undefined,
+      companions: (o) => (o.arbitrator ? [{ role: 'cache', count: 1 }] : []),
+    };
+    const modules = roleModules().map((m) => (m.role === 'db' ? db : m));
+    const t = buildTopology(
+      { name: 'c', description: '', roles: { lb: { count: 1 }, web: { count: 2 }, db: { count: 2, arbitrator: true } } },
+      undefined,
+      modules,
+    );
+    assert.deepEqual(
+      t.nodes.map((n) => `${n.name}:${n.role}`),
+      ['haproxy:lb', 'web1:web', 'web2:web', 'galera1:db', 'galera2:db', 'redis:cache'],
+    );
+    assert.deepEqual(roleOptions(t, 'cache'), { count: 1 });
+    assert.deepEqual(
+      buildTopology({ name: 'c', description: '', roles: { web: { count: 1 }, db: { count: 1 } } }, undefined, modules).nodes.map((n) => n.name),
+      ['web1', 'galera1'],
+      'no option, no companion',
+    );
+    // A companion whose role this version lacks: one clear error.
+    const toEdge: RoleModule = { ...db, companions: () => [{ role: 'edge', count: 1 }] };
+    const without = roleModules()
+      .filter((m) => m.role !== 'edge')
+      .map((m) => (m.role === 'db' ? toEdge : m));
+    assert.throws(
+      () => buildTopology({ name: 'c', description: '', roles: { web: { count: 1 }, db: { count: 1, arbitrator: true } } }, undefined, without),
+      /db: its options need an edge node, and the edge role is not available yet/,
+    );
   });
 });
