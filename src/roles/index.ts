@@ -5,6 +5,7 @@
 import type { Role, RoleDisplay } from '../protocol/status';
 import { cacheRole } from './cache';
 import { dbRole } from './db';
+import { edgeRole } from './edge';
 import { lbRole } from './lb';
 import type { RoleModule } from './types';
 import { storageRole } from './storage';
@@ -13,7 +14,7 @@ import { webRole } from './web';
 export type { RoleModule } from './types';
 
 /** Every role module, by `display.order`. */
-const MODULES: readonly RoleModule[] = [lbRole, webRole, dbRole, storageRole, cacheRole].sort((a, b) => a.display.order - b.display.order);
+const MODULES: readonly RoleModule[] = [edgeRole, lbRole, webRole, dbRole, storageRole, cacheRole].sort((a, b) => a.display.order - b.display.order);
 
 export function roleModules(): readonly RoleModule[] {
   return MODULES;
