@@ -78,7 +78,8 @@ export const edgeRole: RoleModule = {
     tmpfs: RUNTIME_TMPFS,
     stopTimeoutS: 5,
     readiness: 'edge-forward',
-    dependsOn: ['lb'],
+    // Its readiness is its own HAProxy only: it starts with the first stage and holds Moodle's port from the start.
+    dependsOn: [],
     sequential: false,
     stateless: true,
   },

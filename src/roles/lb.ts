@@ -18,6 +18,7 @@ import { notYet, ready, waitFor } from '../core/wait';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
 import { errText } from '../core/errors';
 import { LABEL_NODE } from '../docker/labels';
+import type { ContainerClient } from '../docker/types';
 
 /** The configuration the lab's HAProxy runs with. */
 export function haproxyConfig(topology: Topology, state: RoleLabState): string {
@@ -82,6 +83,12 @@ const LB_SPEC: RoleSpec = {
   stateless: true,
 };
 
+/** One HAProxy node's keepalived state and whether its namespace holds the VIP (lab/haproxy/lab-vrrp-status). */
+export async function readVrrp(containers: Pick<ContainerClient, 'exec'>, containerId: string, vip: string): Promise<VrrpReading> {
+  const r = await containers.exec(containerId, ['lab-vrrp-status'], { timeoutMs: 3000 });
+  return parseVrrpStatus(r.stdout, vip);
+}
+
 /** What one lb node says: HAProxy's runtime API and, in a pair, keepalived's state and the kernel's addresses. */
 interface LbReading {
   node: string;
@@ -108,8 +115,8 @@ async function readLbNode(ctx: StatusContext, n: NodeSpec, vip: string | undefin
         (err: unknown) => void (out.error = errText(err)),
       ),
     vip
-      ? ctx.docker.containers.exec(c.id, ['lab-vrrp-status'], { timeoutMs: 3000 }).then(
-          (r) => void (out.vrrp = parseVrrpStatus(r.stdout, vip)),
+      ? readVrrp(ctx.docker.containers, c.id, vip).then(
+          (r) => void (out.vrrp = r),
           (err: unknown) => void (out.vrrpError = errText(err)),
         )
       : undefined,
@@ -239,8 +246,7 @@ export const lbRole: RoleModule = {
             lbs.map(async (n) => {
               const c = containers.get(n.name);
               if (c?.state !== 'running') return { node: n.name, problem: `${n.name} is ${c?.state ?? 'missing'}` };
-              const r = await ctx.docker.containers.exec(c.id, ['lab-vrrp-status'], { timeoutMs: 3000 });
-              return { node: n.name, vrrp: parseVrrpStatus(r.stdout, vip) };
+              return { node: n.name, vrrp: await readVrrp(ctx.docker.containers, c.id, vip) };
             }),
           );
           const holders = readings.filter((r) => r.vrrp?.holdsVip);
