@@ -187,6 +187,14 @@ export const lbRole: RoleModule = {
     if (!opts.keepalived && opts.count > 1) return `count ${opts.count} needs keepalived: true (without a virtual IP users would have to pick an HAProxy)`;
     return undefined;
   },
+  nodeRefs: {
+    master: { what: 'the HAProxy keepalived says is MASTER (it holds the virtual IP)', available: hasVip, resolve: (s) => s.lb?.master },
+    backup: {
+      what: 'the HAProxy keepalived says is BACKUP',
+      available: hasVip,
+      resolve: (s) => s.lb?.nodes.find((n) => n.vrrp === 'BACKUP')?.name,
+    },
+  },
   companions: (opts) => (opts.keepalived ? [{ role: 'edge', count: 1 }] : []),
   fixedAddresses: (topology) => (hasVip(topology) ? [VIP_ADDRESS, ...nodesOf(topology, 'lb').map((n) => n.name)] : []),
   readiness: (t) =>

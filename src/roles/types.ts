@@ -161,6 +161,11 @@ export interface RoleModule {
   companionOnly?: string;
   /** Its first node is the lab's entry (what users type) when no present role has a higher priority. */
   entryPriority?: number;
+  /**
+   * Nodes a scenario may name by what the cluster says at that moment, as `@<role>.<name>`
+   * (e.g. `@lb.master`: the HAProxy keepalived says is MASTER), resolved from the status when the step runs.
+   */
+  nodeRefs?: Record<string, NodeRef>;
   /** Its container spec for these options (default `spec`), e.g. NET_ADMIN only on a keepalived pair's nodes. */
   specFor?(opts: RoleOptions): RoleSpec;
   /** Fixed addresses the role needs on the lab network (node names, or e.g. `vip`): the lab network then gets an address plan (./lab-network.ts). */
@@ -220,6 +225,16 @@ export interface RoleLabState {
   /** Host ports by port name (`moodle`, `stats`, `runtime`). */
   ports: Record<string, number>;
   extra: { haproxyProfile?: HaproxyProfile; network?: LabNetworkPlan };
+}
+
+/** A node named by what the cluster says (see RoleModule.nodeRefs). */
+export interface NodeRef {
+  /** What it names, e.g. `the HAProxy holding the virtual IP (keepalived's MASTER)`. */
+  what: string;
+  /** Whether a topology has such a node at all (e.g. only a keepalived pair has a MASTER). */
+  available(topology: Topology): boolean;
+  /** The node's name now, or undefined when none is (e.g. no MASTER during a failover). */
+  resolve(status: LabStatus): string | undefined;
 }
 
 /** A timeline entry a role derives from two consecutive statuses (what Docker events do not say). */

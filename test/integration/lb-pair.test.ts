@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { freshLabOrSkip, getJson, LabUnderTest, ROOT } from '../support/integration';
 import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
-import { BUILTIN_LABS, LabDefinition } from '../../src/engine/topology';
+import { PAIR } from '../support/lb-pair';
 import { labLabels, LABEL_NODE } from '../../src/docker/labels';
 import { readVrrp } from '../../src/roles/lb';
 import { HaproxyRuntime, tcpRuntime } from '../../src/roles/haproxy-runtime';
@@ -19,11 +19,6 @@ import { notYet, ready, waitFor } from '../../src/core/wait';
 import type { LabStatus } from '../../src/protocol/status';
 
 const LAB = process.env.LAB_TEST_LB_NAME ?? 'mlt-lbpair';
-const PAIR: LabDefinition = {
-  name: 'ha-pair',
-  description: 'ha with a keepalived HAProxy pair',
-  roles: { ...BUILTIN_LABS.ha.roles, lb: { count: 2, keepalived: true } },
-};
 
 /** One GET on a fresh connection (no keep-alive: each request finds the VIP anew), bounded by 3 s. */
 function getFresh(url: string): Promise<number> {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
-import { BUILTIN_LABS, buildTopology, LabDefinition, TopologyError } from '../../src/engine/topology';
+import { buildTopology, LabDefinition, TopologyError } from '../../src/engine/topology';
 import { nodeEnv } from '../../src/engine/env';
 import { edgeConfig, renderEdgeConfig } from '../../src/roles/edge';
 import { HAPROXY_CONFIG_PATH } from '../../src/roles/haproxy';
@@ -14,13 +14,7 @@ import { lbAddress, lbStatus, vipEvents } from '../../src/roles/lb';
 import type { LbStatus } from '../../src/protocol/status';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 import { fakeEngineDeps } from '../support/engine';
-
-/** `ha` with the load balancer as a keepalived pair. */
-export const PAIR: LabDefinition = {
-  name: 'ha-pair',
-  description: 'ha with two HAProxy nodes holding a virtual IP',
-  roles: { ...BUILTIN_LABS.ha.roles, lb: { count: 2, keepalived: true } },
-};
+import { PAIR } from '../support/lb-pair';
 
 const vrrpJson = (state: string, ...ips: string[]) =>
   JSON.stringify({
