@@ -63,6 +63,7 @@ export function edgeConfig(topology: Topology, state: RoleLabState): string {
 
 export const edgeRole: RoleModule = {
   role: 'edge',
+  memoryMiB: 15, // its HAProxy in TCP mode, as the lb role's
   companionOnly: 'it comes with the load balancer pair (lb: { count: 2, keepalived: true })',
   // Users type its port when it is there.
   entryPriority: 3,

@@ -176,6 +176,7 @@ export const lbRole: RoleModule = {
   role: 'lb',
   // In front of the web nodes: users type its port (behind the edge, with a pair).
   entryPriority: 2,
+  memoryMiB: 15, // measured idle: haproxy 12
   maxCount: 2,
   spec: LB_SPEC,
   // The lone HAProxy is the lab's entry: it publishes Moodle's port too (as it always did).
@@ -183,7 +184,8 @@ export const lbRole: RoleModule = {
   specFor: (opts) => (opts.keepalived ? { ...LB_SPEC, capAdd: ['NET_ADMIN'] } : LB_SPEC),
   options: ['keepalived'],
   checkOptions(opts) {
-    if (opts.keepalived && opts.count !== 2) return `count must be 2 with keepalived: true (two HAProxy nodes share one virtual IP), not ${opts.count}`;
+    // VRRP here is one MASTER and one BACKUP (unicast peers).
+    if (opts.keepalived && opts.count !== 2) return `count must be 2 with keepalived (a MASTER and a BACKUP holding the virtual IP), not ${opts.count}`;
     if (!opts.keepalived && opts.count > 1) return `count ${opts.count} needs keepalived: true (without a virtual IP users would have to pick an HAProxy)`;
     return undefined;
   },
