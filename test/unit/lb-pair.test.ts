@@ -15,6 +15,10 @@ import type { LbStatus } from '../../src/protocol/status';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 import { fakeEngineDeps } from '../support/engine';
 import { PAIR } from '../support/lb-pair';
+import { labSnapshot } from '../support/lab-snapshot';
+import { nodeViews, toMermaid } from '../../webview/topology';
+import { panelViews } from '../../webview/panels';
+import { treeModel } from '../../src/vscode/tree-model';
 
 const vrrpJson = (state: string, ...ips: string[]) =>
   JSON.stringify({
@@ -224,5 +228,53 @@ describe('load balancer pair: status from readings, timeline events', () => {
     assert.match(vipEvents(at('haproxy1', 'MASTER', 'BACKUP'), at(undefined, 'FAULT', 'BACKUP'))[0]!.text, /no HAProxy holds it/);
     assert.deepEqual(vipEvents(at('haproxy1', 'MASTER', 'BACKUP'), at('haproxy1', 'MASTER', 'BACKUP')), []);
     assert.deepEqual(vipEvents(undefined, at('haproxy1', 'MASTER', 'BACKUP')), []);
+  });
+});
+
+describe('load balancer pair: the diagram, the tree and the panel draw it from the lb section', () => {
+  const pairSnapshot = () => {
+    const base = labSnapshot(0);
+    const nodes = [
+      { name: 'edge', role: 'edge' as const, container: 'running' as const, healthy: true },
+      ...base.nodes
+        .filter((n) => n.role !== 'lb')
+        .concat({ name: 'haproxy1', role: 'lb', container: 'exited', healthy: false }, { name: 'haproxy2', role: 'lb', container: 'running', healthy: true }),
+    ];
+    const lb: LbStatus = {
+      vip: '172.29.0.10',
+      master: 'haproxy2',
+      holder: 'haproxy2',
+      nodes: [
+        { name: 'haproxy1', vrrp: 'FAULT', holdsVip: false, keepalived: false, detail: 'container exited' },
+        { name: 'haproxy2', vrrp: 'MASTER', holdsVip: true, keepalived: true },
+      ],
+    };
+    return { ...base, nodes, lb, haproxy: { ...base.haproxy, node: 'haproxy2' } };
+  };
+
+  it('users → edge → both HAProxy nodes → the web tier; each HAProxy shows its VRRP state, the edge the VIP', () => {
+    const s = pairSnapshot();
+    const text = toMermaid(s);
+    assert.match(text, /users --> edge\n/);
+    assert.match(text, /edge --> haproxy1\n/);
+    assert.match(text, /edge --> haproxy2\n/);
+    for (const h of ['haproxy1', 'haproxy2']) assert.match(text, new RegExp(`${h} --> web1\\n`));
+    const views = new Map(nodeViews(s).map((v) => [v.node, v]));
+    assert.equal(views.get('haproxy2')!.status, 'MASTER · VIP');
+    assert.equal(views.get('haproxy1')!.state, 'down');
+    assert.equal(views.get('edge')!.status, '→ VIP 172.29.0.10 on haproxy2');
+    // The tree: the node's VRRP state in its line; the panel: the VIP over HAProxy's servers.
+    const tree = treeModel(s);
+    const h2 = JSON.stringify(tree).includes('MASTER · VIP');
+    assert.ok(h2, 'the tree shows haproxy2 MASTER · VIP');
+    const panel = panelViews(s).find((p) => p.key === 'haproxy')!;
+    assert.match(panel.note, /virtual IP 172\.29\.0\.10 on haproxy2 \(haproxy1 FAULT, haproxy2 MASTER\); servers as haproxy2 sees them/);
+  });
+
+  it('the ha lab draws as before: users → haproxy, no VIP words', () => {
+    const s = labSnapshot(0);
+    const text = toMermaid(s);
+    assert.match(text, /users --> haproxy\n/);
+    assert.doesNotMatch(text, /edge|VIP/);
   });
 });
