@@ -147,6 +147,10 @@ export function formatStatus(s: LabStatus): string {
       `  ${n.name.padEnd(9)} ${n.role.padEnd(8)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}`,
     );
   }
+  if (s.lb) {
+    const nodes = s.lb.nodes.map((n) => `${n.name} ${n.vrrp}${n.detail ? ` (${n.detail})` : ''}`).join(', ');
+    lines.push(`  vip: ${s.lb.vip} ${s.lb.holder ? `on ${s.lb.holder}` : 'HELD BY NONE'}${s.lb.splitBrain ? ' (SPLIT BRAIN: several hold it)' : ''}; ${nodes}`);
+  }
   if (s.galera.nodes.length) lines.push(`  galera: ${s.galera.status}, size ${s.galera.clusterSize}`);
   if (s.gluster.volume) {
     const w =

@@ -58,7 +58,14 @@ const SECTION_PANELS: Record<PanelKind, { title: string; headers: string[]; cont
       return {
         rows: servers.map((x) => [x.backend, x.server, x.status, x.checkStatus, x.sessions, x.retries, x.redispatches, x.http5xx]),
         classes: servers.map((x) => `st-${/^UP/.test(x.status) ? 'up' : /^(DRAIN|MAINT)/.test(x.status) ? 'maint' : 'down'}`),
-        note: s.haproxy.error ? `error: ${s.haproxy.error}` : s.haproxy.up ? '' : 'HAProxy does not answer',
+        note: [
+          s.lb
+            ? `virtual IP ${s.lb.vip} on ${s.lb.holder ?? 'no HAProxy'} (${s.lb.nodes.map((n) => `${n.name} ${n.vrrp}`).join(', ')})${s.haproxy.node ? `; servers as ${s.haproxy.node} sees them` : ''}`
+            : '',
+          s.haproxy.error ? `error: ${s.haproxy.error}` : s.haproxy.up ? '' : 'HAProxy does not answer',
+        ]
+          .filter(Boolean)
+          .join('; '),
       };
     },
   },

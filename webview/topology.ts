@@ -77,14 +77,15 @@ export function toMermaid(s: LabSnapshot): string {
     const sources = byRole(s, from.role);
     const targets = byRole(s, d.role);
     if (!sources.length) continue;
-    const source = from.diagram.group ? `tier_${from.role}` : sources[0]!;
+    // Every node of an ungrouped role links on (both HAProxy nodes of a pair reach the web tier).
+    const from_ = from.diagram.group ? [`tier_${from.role}`] : sources;
     const own = listenersOf(s, d);
     if (own.length) {
-      for (const l of own) lines.push(`  ${source} --> ${l.id}`);
+      for (const source of from_) for (const l of own) lines.push(`  ${source} --> ${l.id}`);
       for (const t of targets) for (const l of own) lines.push(`  ${l.id} -.-> ${t}`);
     } else if (d.diagram.group && from.diagram.group) {
-      if (targets.length) lines.push(`  ${source} --> tier_${d.role}`);
-    } else for (const t of targets) lines.push(`  ${source} --> ${t}`);
+      if (targets.length) lines.push(`  ${from_[0]} --> tier_${d.role}`);
+    } else for (const source of from_) for (const t of targets) lines.push(`  ${source} --> ${t}`);
   }
   const real = s.nodes.map((n) => n.name);
   if (real.length) lines.push(`  class ${real.join(',')} labnode`);
@@ -127,7 +128,14 @@ const SOURCE_VIEWS: Record<NodeStateSource, (s: LabSnapshot, n: NodeStatus, d: R
     return { status: brick.online ? 'brick online' : 'brick offline', state: brick.online ? undefined : 'degraded' };
   },
   redis: (s) => ({ status: s.redis.up ? 'up' : 'no answer', state: s.redis.up ? undefined : 'degraded' }),
-  haproxy: (s) => ({ status: s.haproxy.up ? 'up' : 'no answer', state: s.haproxy.up ? undefined : 'degraded' }),
+  haproxy: (s, n) => {
+    // A node of a keepalived pair: keepalived's state, and whether it holds the virtual IP.
+    const vrrp = s.lb?.nodes.find((x) => x.name === n.name);
+    if (vrrp) return { status: `${vrrp.vrrp}${vrrp.holdsVip ? ' · VIP' : ''}`, state: vrrp.vrrp === 'FAULT' ? 'degraded' : undefined };
+    return { status: s.haproxy.up ? 'up' : 'no answer', state: s.haproxy.up ? undefined : 'degraded' };
+  },
+  vip: (s) =>
+    s.lb ? { status: `→ VIP ${s.lb.vip}${s.lb.holder ? ` on ${s.lb.holder}` : ' (no holder)'}`, state: s.lb.holder ? undefined : 'down' } : undefined,
 };
 
 /** The node's row among HAProxy's servers (in its role's backend, when it is a server of several). */

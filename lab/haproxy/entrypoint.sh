@@ -24,4 +24,16 @@ if ! haproxy -c -q -f "$cfg"; then
   exit 1
 fi
 
+# A load-balancer pair (the engine copied keepalived's configuration in; the Compose export
+# refuses pairs): keepalived's VRRP process holds the virtual IP while this HAProxy answers (its
+# track script). It needs CAP_NET_ADMIN only (the engine adds it to these nodes).
+# Started before HAProxy, in the background, logging to the container's output; HAProxy stays
+# the container's main process, so a dead HAProxy stops the container and keepalived with it.
+kcfg=/etc/keepalived/lab-keepalived.conf
+if [ -f "$kcfg" ]; then
+  install -d -m 0755 /run/keepalived
+  keepalived --vrrp --dont-fork --log-console --log-detail --use-file "$kcfg" \
+    --pid /run/keepalived/keepalived.pid --vrrp_pid /run/keepalived/vrrp.pid &
+fi
+
 exec haproxy -W -db -f "$cfg"

@@ -121,11 +121,16 @@ export class LabController {
       if (!drainable.includes(node)) throw new Error(`unknown web node "${node}": this lab has ${drainable.join(', ')}`);
       if (!state.ports.runtime) throw new Error('this topology has no HAProxy: per-node maintenance needs the ha topology');
       const backend = roleModule(nodes.find((n) => n.name === node)!.role).display.drainIn!;
-      // State changes go through the admin socket inside the container (the published one is read-only).
-      const runtime = await this.engine.haproxyAdmin();
-      await runtime.setServerState(backend, node, on ? 'drain' : 'ready');
-      const row = (await runtime.servers()).find((s) => s.backend === backend && s.server === node);
-      return `${node}: ${row?.status ?? '?'} in HAProxy (${on ? 'draining: no new requests, current ones finish' : 'ready again'})`;
+      // State changes go through the admin socket inside the container (the published one is read-only),
+      // on every running HAProxy (both of a pair).
+      const admins = await this.engine.haproxyAdmins();
+      const seen: string[] = [];
+      for (const { node: lb, runtime } of admins) {
+        await runtime.setServerState(backend, node, on ? 'drain' : 'ready');
+        const row = (await runtime.servers()).find((s) => s.backend === backend && s.server === node);
+        seen.push(admins.length > 1 ? `${row?.status ?? '?'} on ${lb}` : (row?.status ?? '?'));
+      }
+      return `${node}: ${seen.join(', ')} in HAProxy (${on ? 'draining: no new requests, current ones finish' : 'ready again'})`;
     }
     if (!state.extra.moodle?.installed) throw new Error('Moodle is not installed on this lab (it was started with --no-moodle)');
     const containers = await this.engine.containers();

@@ -20,6 +20,7 @@ import {
   ImageClient,
   Labels,
   NetworkClient,
+  NetworkIpam,
   VolumeClient,
 } from './types';
 
@@ -127,7 +128,9 @@ class Containers implements ContainerClient {
         Tmpfs: spec.tmpfs,
         Init: true,
       },
-      NetworkingConfig: spec.network.startsWith('container:') ? undefined : { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases } } },
+      NetworkingConfig: spec.network.startsWith('container:')
+        ? undefined
+        : { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases, ...(spec.ipv4 ? { IPAMConfig: { IPv4Address: spec.ipv4 } } : {}) } } },
     });
     return c.id;
   }
@@ -336,9 +339,24 @@ class Networks implements NetworkClient {
     return rows.map((r) => ({ id: r.Id, name: r.Name }));
   }
 
-  async create(name: string, labels: Labels): Promise<string> {
-    const n = await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
-    return n.id;
+  async subnets(): Promise<string[]> {
+    const rows = await this.docker.listNetworks();
+    return rows.flatMap((r) => (r.IPAM?.Config ?? []).map((c) => c.Subnet).filter((x): x is string => typeof x === 'string' && x.includes('.')));
+  }
+
+  async create(name: string, labels: Labels, ipam?: NetworkIpam): Promise<string> {
+    try {
+      const n = await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        Labels: labels,
+        CheckDuplicate: true,
+        ...(ipam ? { IPAM: { Driver: 'default', Config: [{ Subnet: ipam.subnet, Gateway: ipam.gateway, IPRange: ipam.ipRange }] } } : {}),
+      });
+      return n.id;
+    } catch (err) {
+      throw new Error(engineMessage(err));
+    }
   }
 
   async remove(id: string): Promise<void> {
@@ -350,8 +368,10 @@ class Networks implements NetworkClient {
     }
   }
 
-  async connect(network: string, container: string, aliases: string[]): Promise<void> {
-    await this.docker.getNetwork(network).connect({ Container: container, EndpointConfig: { Aliases: aliases } });
+  async connect(network: string, container: string, aliases: string[], ipv4?: string): Promise<void> {
+    await this.docker
+      .getNetwork(network)
+      .connect({ Container: container, EndpointConfig: { Aliases: aliases, ...(ipv4 ? { IPAMConfig: { IPv4Address: ipv4 } } : {}) } });
   }
 
   async disconnect(network: string, container: string): Promise<void> {

@@ -27,6 +27,8 @@ export interface ContainerSpec {
   /** A network name, or `container:<id>` to share another container's network namespace. */
   network: string;
   aliases: string[];
+  /** A fixed IPv4 address on `network` (a network created with an IPAM subnet that holds it). */
+  ipv4?: string;
   ports: PortBinding[];
   volumes: { volume: string; path: string }[];
   capAdd: string[];
@@ -102,11 +104,22 @@ export interface ImageClient {
   remove(id: string, opts?: { prune?: boolean }): Promise<void>;
 }
 
+/** A network's own address plan (Docker's IPAM config): its subnet, gateway and dynamic range. */
+export interface NetworkIpam {
+  subnet: string;
+  gateway: string;
+  /** Docker hands dynamic addresses out of this range only; the rest of the subnet is for fixed ones. */
+  ipRange: string;
+}
+
 export interface NetworkClient {
   list(labels: Labels): Promise<{ id: string; name: string }[]>;
-  create(name: string, labels: Labels): Promise<string>;
+  /** Every IPv4 subnet the engine's networks use (all networks, not only the lab's). */
+  subnets(): Promise<string[]>;
+  create(name: string, labels: Labels, ipam?: NetworkIpam): Promise<string>;
   remove(id: string): Promise<void>;
-  connect(network: string, container: string, aliases: string[]): Promise<void>;
+  /** `ipv4`: the container's fixed address on it (kept across a disconnect/connect). */
+  connect(network: string, container: string, aliases: string[], ipv4?: string): Promise<void>;
   disconnect(network: string, container: string): Promise<void>;
 }
 

@@ -23,6 +23,8 @@ import {
   validateLabName,
 } from '../docker/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from './ports';
+import { cidrsOverlap, planLabNetwork } from '../roles/lab-network';
+import * as os from 'node:os';
 import { HttpGet, waitReady } from './readiness';
 import { LabState, newSecrets, StateStore, withAllSecrets } from './state';
 import type { MoodleSource } from '../moodle/types';
@@ -87,6 +89,14 @@ export class NodeFailedError extends Error {
 }
 
 export { NETWORK_SUFFIX };
+
+/** The host's own IPv4 networks (`a.b.c.d/n`): a lab subnet must not shadow a route the host uses. */
+function hostSubnets(): string[] {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .filter((i): i is os.NetworkInterfaceInfo => i !== undefined && i.family === 'IPv4' && !i.internal && i.cidr !== null)
+    .map((i) => i.cidr!);
+}
 
 /** Like Promise.all, but waits for every promise before rejecting with the first failure. */
 async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
@@ -159,15 +169,22 @@ export class LabEngine {
     return byNode;
   }
 
-  /** HAProxy's admin runtime API (`set server ... state`): the Unix socket in its container, through `docker exec`. */
-  async haproxyAdmin(): Promise<HaproxyRuntime> {
+  /**
+   * HAProxy's admin runtime API (`set server ... state`) on every running HAProxy node (both of a
+   * pair: a drain holds whichever holds the VIP): the Unix socket in its container, through `docker exec`.
+   */
+  async haproxyAdmins(): Promise<{ node: string; runtime: HaproxyRuntime }[]> {
     const state = this.state();
     if (!state) throw new Error(`lab "${this.lab}" does not exist: run \`up\` first`);
-    const lb = nodesOf(this.topology(state), 'lb')[0];
-    if (!lb) throw new Error('this topology has no HAProxy');
-    const c = (await this.containers()).get(lb.name);
-    if (c?.state !== 'running') throw new Error(`${lb.name} is ${c?.state ?? 'missing'}: its runtime API needs it running (\`up\` starts it)`);
-    return new HaproxyRuntime(execRuntime(this.docker.containers, c.id));
+    const lbs = nodesOf(this.topology(state), 'lb');
+    if (lbs.length === 0) throw new Error('this topology has no HAProxy');
+    const containers = await this.containers();
+    const running = lbs.filter((n) => containers.get(n.name)?.state === 'running');
+    if (running.length === 0) {
+      const words = lbs.map((n) => `${n.name} is ${containers.get(n.name)?.state ?? 'missing'}`).join(', ');
+      throw new Error(`${words}: its runtime API needs it running (\`up\` starts it)`);
+    }
+    return running.map((n) => ({ node: n.name, runtime: new HaproxyRuntime(execRuntime(this.docker.containers, containers.get(n.name)!.id)) }));
   }
 
   /** Creates the lab, or resumes it with its data; returns when every node is ready. */
@@ -208,7 +225,9 @@ export class LabEngine {
       state = await this.saveMoodle(moodle);
     }
 
-    const network = await this.ensureNetwork(state);
+    const planned = await this.ensureNetwork(state, topology);
+    const network = planned.name;
+    state = planned.state;
     for (const stage of topology.stages) {
       // Let every role of the stage finish (or fail) before reporting: no start left running behind our back.
       const current = state;
@@ -413,18 +432,52 @@ export class LabEngine {
     return { own, foreign: new Set(all.filter((n) => !own.has(n))) };
   }
 
-  private async ensureNetwork(state: LabState): Promise<string> {
+  /**
+   * The lab's network. A topology whose roles need fixed addresses (a virtual IP, keepalived's
+   * peers) gets a subnet of its own, free against every Docker network and the host's own
+   * networks, recorded in the state (`extra.network`) before the network is made; another lab
+   * taking the same subnet meanwhile makes Docker refuse it: the next free one is tried.
+   */
+  private async ensureNetwork(state: LabState, topology: Topology): Promise<{ name: string; state: LabState }> {
     const name = objectName(this.lab, NETWORK_SUFFIX);
     const identity = identityOf(state);
     const { own, foreign } = await this.ownNames('networks', identity);
-    if (own.has(name)) return name;
+    if (own.has(name)) return { name, state };
     if (foreign.has(name)) {
       throw new Error(
         `a network named ${name} carries lab "${this.lab}"'s label but not its id (the lab did not make it): remove it (\`docker network rm ${name}\`) and run \`up\` again`,
       );
     }
-    await this.docker.networks.create(name, labLabels(this.lab, identity?.id));
-    return name;
+    const wanted = roleModules().flatMap((m) => (nodesOf(topology, m.role).length ? (m.fixedAddresses?.(topology) ?? []) : []));
+    if (wanted.length === 0) {
+      await this.docker.networks.create(name, labLabels(this.lab, identity?.id));
+      return { name, state };
+    }
+    const failed: string[] = [];
+    for (;;) {
+      const taken = [...(await this.docker.networks.subnets()), ...hostSubnets()];
+      const kept = state.extra.network;
+      const reuse = kept && wanted.every((w) => kept.addresses[w]) && !failed.includes(kept.subnet) && !taken.some((t) => cidrsOverlap(t, kept.subnet));
+      const plan = reuse ? kept : planLabNetwork(taken, wanted, failed);
+      if (plan !== kept) {
+        state = await this.updateState((s) => {
+          s.extra.network = plan;
+        }, 'record the lab network');
+      }
+      try {
+        await this.docker.networks.create(name, labLabels(this.lab, identity?.id), { subnet: plan.subnet, gateway: plan.gateway, ipRange: plan.ipRange });
+        this.reporter.step(
+          `network ${name}: ${plan.subnet}, fixed addresses ${Object.entries(plan.addresses)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
+        return { name, state };
+      } catch (err) {
+        // Another lab (or program) took the subnet between our look and the create.
+        if (!/overlap/i.test(errText(err)) || failed.length >= 5) throw err;
+        failed.push(plan.subnet);
+      }
+    }
   }
 
   private async ensureVolumes(node: NodeSpec, state: LabState): Promise<{ volume: string; path: string }[]> {
@@ -497,6 +550,7 @@ export class LabEngine {
       env: nodeEnvFor(node, topology, state),
       network,
       aliases: [node.name],
+      ipv4: state.extra.network?.addresses[node.name],
       ports: node.ports.map((p) => ({
         containerPort: p.container,
         hostPort: p.publish === 'preferred' ? (state.ports[p.name] ?? 0) : 0,

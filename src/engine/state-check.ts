@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import { HAPROXY_PROFILES } from '../roles/haproxy';
 import { identityOf } from '../docker/labels';
+import { parseCidr } from '../roles/lab-network';
 import type { LabState } from './state-types';
 import { isPresetName, PRESET_NAMES, resolveDefinition } from './topology';
 import { CACHE_MODES, ROLE_OPTIONS } from '../roles/definition';
@@ -103,6 +104,16 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
     } catch {
       fail('extra.identity', '{"id": "<hex>", "adopted"?: {"containers", "networks", "volumes": lists of names}}');
     }
+  }
+
+  if (extra.network !== undefined) {
+    const n = obj(extra.network, 'extra.network');
+    for (const k of ['subnet', 'ipRange']) if (typeof n[k] !== 'string' || !parseCidr(n[k] as string)) fail(`extra.network.${k}`, 'an IPv4 subnet (a.b.c.d/n)');
+    const ip = (v: unknown, field: string) => {
+      if (typeof v !== 'string' || !parseCidr(`${v}/32`)) fail(field, 'an IPv4 address');
+    };
+    ip(n.gateway, 'extra.network.gateway');
+    for (const [k, v] of Object.entries(obj(n.addresses, 'extra.network.addresses'))) ip(v, `extra.network.addresses.${k}`);
   }
 
   if (extra.moodle !== undefined) {

@@ -5,6 +5,7 @@ import type { ActiveFault } from '../protocol/faults';
 import type { HaproxyProfile } from '../roles/haproxy';
 import type { LabSecrets } from '../roles/types';
 import type { LabDefinition } from '../roles/definition';
+import type { LabNetworkPlan } from '../roles/lab-network';
 
 export type { LabSecrets };
 
@@ -32,6 +33,8 @@ export interface LabExtra {
   moodle?: MoodleLabState;
   /** Faults in force, whoever applied them (src/faults). */
   faults?: ActiveFault[];
+  /** The lab network's address plan, when a role needs fixed addresses (a virtual IP): src/roles/lab-network.ts. */
+  network?: LabNetworkPlan;
   /** The lab's id on its Docker objects (src/docker/labels.ts). */
   identity?: LabIdentity;
 }

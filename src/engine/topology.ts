@@ -138,7 +138,14 @@ export function memoryProblem(topology: Topology, dockerMemBytes: number): strin
 export function checkDefinition(def: LabDefinition, modules: readonly RoleModule[] = roleModules()): void {
   for (const [role, opts] of Object.entries(def.roles) as [Role, RoleOptions][]) {
     const m = moduleOf(role, modules);
-    if (!m) throw new TopologyError(`unknown role "${role}": roles are ${modules.map((x) => x.role).join(', ')}`, role);
+    if (!m)
+      throw new TopologyError(
+        `unknown role "${role}": roles are ${modules
+          .filter((x) => !x.companionOnly)
+          .map((x) => x.role)
+          .join(', ')}`,
+        role,
+      );
     if (m.companionOnly) throw new TopologyError(`role "${role}" is not listed itself: ${m.companionOnly}`, role);
     for (const o of ROLE_OPTION_NAMES) {
       if (opts[o] === undefined) continue;
@@ -198,8 +205,12 @@ export function buildTopology(input: LabDefinition | PresetName, webCount?: numb
     const n = counts.get(m.role)!;
     for (let i = 1; i <= n; i++) {
       // The entry node publishes what users type (in `single` the web node: the moodle port itself).
-      const ports = m === entryRole && i === 1 && m.entryPorts ? m.entryPorts : m.spec.ports;
-      nodes.push({ name: specNodeName(m.spec, i, n), role: m.role, index: i, spec: m.spec, ports });
+      const spec = m.specFor?.(roles[m.role]!) ?? m.spec;
+      const name = specNodeName(spec, i, n);
+      const own = m === entryRole && i === 1 && m.entryPorts ? m.entryPorts : spec.ports;
+      // A second node of a role with host ports of its own (a keepalived HAProxy pair) names them after itself.
+      const ports = i === 1 ? own : own.map((p) => (p.publish === 'preferred' ? { ...p, name: `${name}-${p.name}` } : p));
+      nodes.push({ name, role: m.role, index: i, spec, ports });
     }
   }
   const presentRoles = new Set(present.map((m) => m.role));

@@ -22,7 +22,7 @@ import { contextFiles, contextHash, DEFAULT_BASE_IMAGE, ImageBuilder, imageTag }
 import { labLabels } from '../docker/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from '../engine/ports';
 import { LabSecrets, newSecrets, StateStore } from '../engine/state';
-import { buildTopology, MAX_WEB_NODES, Role, roleSpec, Topology } from '../engine/topology';
+import { buildTopology, MAX_WEB_NODES, nodesOf, Role, roleSpec, Topology } from '../engine/topology';
 import { loadLabFile, topologyRefProblem } from '../scenarios/lab-file';
 import { ensureMoodleImage, MOODLE_CONTEXT, moodleImageTag } from '../engine/moodle-image';
 import { WEB_PHP_VERSION } from '../moodle/install';
@@ -31,7 +31,7 @@ import { resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
 import { renderCompose } from './compose';
 import { errText } from '../core/errors';
-import { moodleRole } from '../roles';
+import { moodleRole, roleModules } from '../roles';
 
 export const EXPORT_FORMATS = ['compose'] as const;
 
@@ -240,6 +240,14 @@ export async function exportCommand(
     throw usageError('--output and --secrets-file must be different files');
   await deps.docker.ping();
   const plan = await planFor(values, deps, io, usageError);
+  // Fixed addresses (a keepalived pair's VIP and peers) need the engine's address plan and
+  // NET_ADMIN on the pair: the Compose export refuses them rather than write a lab that half works.
+  const fixed = roleModules().filter((m) => nodesOf(plan.topology, m.role).length && m.fixedAddresses?.(plan.topology).length);
+  if (fixed.length) {
+    throw usageError(
+      `the Compose export does not support a topology with fixed addresses on the lab network (${fixed.map((m) => m.role).join(', ')}: a keepalived pair's virtual IP): run it with \`up\` instead`,
+    );
+  }
   const images = await imagesFor(plan, deps, Boolean(values.build), io);
   await choosePorts(plan, deps.portProbe ?? isLoopbackPortFree);
   const { yaml, envFile } = renderCompose({

@@ -278,6 +278,7 @@ export class FaultInjector {
       container,
       docker: this.deps.docker,
       network: objectName(this.lab, NETWORK_SUFFIX),
+      address: this.loadState().extra.network?.addresses[nodes[0]!],
       stopTimeoutS,
       sync: (on) => this.applyNetwork(entry, on, containers, faults(), view),
     };

@@ -115,7 +115,10 @@ export interface LabStatus {
   revision?: number;
   collectedAt: string;
   nodes: NodeStatus[];
-  haproxy: { up: boolean; servers: HaproxyServerStatus[]; error?: string };
+  /** `node`: which HAProxy of a pair the servers were read from (the VIP holder's view). */
+  haproxy: { up: boolean; servers: HaproxyServerStatus[]; error?: string; node?: string };
+  /** A load-balancer pair holding a virtual IP (keepalived); absent without one. */
+  lb?: LbStatus;
   galera: { clusterSize: number; status: string; nodes: GaleraNodeStatus[] };
   gluster: {
     volume?: string;
@@ -154,11 +157,36 @@ export interface LabStatus {
   impairments?: ImpairmentStatus[];
 }
 
+/** One HAProxy node of a pair: keepalived's own state and whether the kernel lists the VIP on it. */
+export interface LbNodeStatus {
+  name: string;
+  /** keepalived's state (its notify script's record); FAULT also when it cannot be read (the node is down, paused, …: see `detail`). */
+  vrrp: 'MASTER' | 'BACKUP' | 'FAULT';
+  /** `ip -j addr` in the node's namespace lists the VIP. */
+  holdsVip: boolean;
+  /** keepalived's process runs. */
+  keepalived: boolean;
+  /** When keepalived entered `vrrp` (ISO time). */
+  since?: string;
+  detail?: string;
+}
+
+export interface LbStatus {
+  vip: string;
+  /** The node keepalived says is MASTER (the VIP holder among several). */
+  master?: string;
+  /** The node whose namespace holds the VIP. */
+  holder?: string;
+  /** More than one node holds the VIP. */
+  splitBrain?: boolean;
+  nodes: LbNodeStatus[];
+}
+
 /**
  * Which status section describes a running node of a role (its diagram status line and colour):
  * its row among HAProxy's servers, its wsrep row, its brick, or a service section's `up`.
  */
-export type NodeStateSource = 'haproxy-server' | 'galera' | 'brick' | 'redis' | 'haproxy';
+export type NodeStateSource = 'haproxy-server' | 'galera' | 'brick' | 'redis' | 'haproxy' | 'vip';
 
 /** A dashboard component panel (one per status section). */
 export type PanelKind = 'haproxy' | 'galera' | 'gluster' | 'redis';

@@ -13,9 +13,10 @@ import type { EventSeverity, EventSource } from '../protocol/snapshot';
 import type { LabStatus, Role, RoleDisplay } from '../protocol/status';
 import type { WaitStrategy } from './wait-strategies';
 import type { LabDefinition, RoleOptionName, RoleOptions } from './definition';
+import type { LabNetworkPlan } from './lab-network';
 
 /** The name of a role's readiness strategy (the timeout error quotes it). */
-export type Readiness = 'http-stats' | 'http-health' | 'galera-synced' | 'glusterd' | 'redis-ping';
+export type Readiness = 'http-stats' | 'http-health' | 'galera-synced' | 'glusterd' | 'redis-ping' | 'edge-forward';
 
 export interface PortSpec {
   /** A name other code refers to: `moodle`, `stats`, `runtime`, `http`. */
@@ -165,6 +166,15 @@ export interface RoleModule {
   memoryMiB?: number;
   /** Its first node is the lab's entry (what users type) when no present role has a higher priority. */
   entryPriority?: number;
+  /**
+   * Nodes a scenario may name by what the cluster says at that moment, as `@<role>.<name>`
+   * (e.g. `@lb.master`: the HAProxy keepalived says is MASTER), resolved from the status when the step runs.
+   */
+  nodeRefs?: Record<string, NodeRef>;
+  /** Its container spec for these options (default `spec`), e.g. NET_ADMIN only on a keepalived pair's nodes. */
+  specFor?(opts: RoleOptions): RoleSpec;
+  /** Fixed addresses the role needs on the lab network (node names, or e.g. `vip`): the lab network then gets an address plan (./lab-network.ts). */
+  fixedAddresses?(topology: Topology): string[];
 }
 
 /** The built-in labs' names. */
@@ -219,7 +229,17 @@ export interface RoleLabState {
   secrets: LabSecrets;
   /** Host ports by port name (`moodle`, `stats`, `runtime`). */
   ports: Record<string, number>;
-  extra: { haproxyProfile?: HaproxyProfile };
+  extra: { haproxyProfile?: HaproxyProfile; network?: LabNetworkPlan };
+}
+
+/** A node named by what the cluster says (see RoleModule.nodeRefs). */
+export interface NodeRef {
+  /** What it names, e.g. `the HAProxy holding the virtual IP (keepalived's MASTER)`. */
+  what: string;
+  /** Whether a topology has such a node at all (e.g. only a keepalived pair has a MASTER). */
+  available(topology: Topology): boolean;
+  /** The node's name now, or undefined when none is (e.g. no MASTER during a failover). */
+  resolve(status: LabStatus): string | undefined;
 }
 
 /** A timeline entry a role derives from two consecutive statuses (what Docker events do not say). */

@@ -1,6 +1,7 @@
 /** `web`: the Moodle (or probe) web nodes behind HAProxy, moodledata on a Gluster FUSE mount. */
 import { DB_NAME, DB_USER, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, PROBE_DB_NAME } from './env';
 import { HAPROXY_PORTS } from './haproxy';
+import { lbAddress } from './lb';
 import { nodesOf, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
 import { errText } from '../core/errors';
@@ -44,14 +45,15 @@ export const webRole: RoleModule = {
   entryPorts: [{ name: 'moodle', container: 80, publish: 'preferred', defaultHostPort: 8080 }],
   env(node, topology, state) {
     const s = state.secrets;
-    const lb = nodesOf(topology, 'lb')[0];
+    // The load balancer's address (a pair's virtual IP), decided by the lb role alone.
+    const lb = lbAddress(topology, state);
     const db = nodesOf(topology, 'db')[0];
     const cache = nodesOf(topology, 'cache')[0];
     const storage = nodesOf(topology, 'storage');
     return {
       LAB_NODE: node.name,
       // Through HAProxy's single-writer and reader listeners when there is one; else the lone DB.
-      DB_HOST: lb ? lb.name : (db?.name ?? ''),
+      DB_HOST: lb ?? db?.name ?? '',
       DB_PORT: String(HAPROXY_PORTS.dbWriter),
       DB_READ_PORT: String(lb ? HAPROXY_PORTS.dbReader : HAPROXY_PORTS.dbWriter),
       DB_NAME,

@@ -12,10 +12,11 @@
  * file holds the document-level parts (top keys, shared definitions, the editor's snippets).
  */
 import { buildTopology, MAX_WEB_NODES, PRESET_NAMES } from '../engine/topology';
+import { nodeRefNames } from '../roles';
 import { STEPS } from './steps';
 import { DURATION_PATTERN, NUM, OP, ref, threshold } from './steps/schema-parts';
 
-const NODE_NAMES = buildTopology('ha', MAX_WEB_NODES).nodes.map((n) => n.name);
+const NODE_NAMES = [...buildTopology('ha', MAX_WEB_NODES).nodes.map((n) => n.name), ...nodeRefNames()];
 const WEB_NODES = NODE_NAMES.filter((n) => n.startsWith('web'));
 
 export const SCENARIO_SCHEMA = {

@@ -80,6 +80,8 @@ export interface StatePredicates {
   bricksOnline?: Threshold;
   healPending?: Threshold;
   redisUp?: boolean;
+  /** A keepalived pair: one MASTER holds the virtual IP. */
+  vipHeld?: boolean;
   moodleMaintenance?: boolean;
 }
 

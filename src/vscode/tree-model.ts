@@ -38,6 +38,7 @@ export function tiers(s: Pick<LabSnapshot, 'roles'>): RoleDisplay[] {
 /** Tooltip lines of a service section a role's nodes show (by section, not by role). */
 const SERVICE_TIPS: Partial<Record<NodeStateSource, (s: LabSnapshot) => string>> = {
   redis: (s) => `redis: ${s.redis.up ? 'answers' : 'does not answer'}${s.redis.keys !== undefined ? `, ${s.redis.keys} keys` : ''}`,
+  vip: (s) => (s.lb ? `forwards to the virtual IP ${s.lb.vip}, held by ${s.lb.holder ?? 'no HAProxy'}` : 'no virtual IP'),
 };
 
 const OK = 'testing.iconPassed';
@@ -72,6 +73,12 @@ function nodeItem(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined): No
   if (g) {
     parts.push(g.state);
     tip.push(`wsrep: ${g.state}${g.clusterSize !== undefined ? `, cluster size ${g.clusterSize}` : ''}${g.clusterStatus ? `, ${g.clusterStatus}` : ''}`);
+  }
+  const v = s.lb?.nodes.find((x) => x.name === n.name);
+  if (v) {
+    parts.push(`${v.vrrp}${v.holdsVip ? ' · VIP' : ''}`);
+    tip.push(`keepalived: ${v.vrrp}${v.detail ? ` (${v.detail})` : ''}; virtual IP ${s.lb!.vip} ${v.holdsVip ? 'held here' : 'not here'}`);
+    if (v.vrrp === 'FAULT' && n.container === 'running') icon = { id: 'warning', color: WARN };
   }
   const b = s.gluster.bricks.find((x) => x.name === n.name);
   if (b) {

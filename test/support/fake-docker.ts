@@ -13,6 +13,7 @@ import type {
   Labels,
   NetworkClient,
   VolumeClient,
+  NetworkIpam,
 } from '../../src/docker/types';
 
 type ExecHandler = (container: FakeContainer, argv: string[]) => ExecResult | undefined;
@@ -29,7 +30,7 @@ export class FakeDocker implements DockerClient {
   running = true;
   containerMap = new Map<string, FakeContainer>();
   imageMap = new Map<string, { id: string; tags: string[]; labels: Labels }>();
-  networkMap = new Map<string, { id: string; name: string; labels: Labels }>();
+  networkMap = new Map<string, { id: string; name: string; labels: Labels; ipam?: NetworkIpam }>();
   volumeMap = new Map<string, { name: string; labels: Labels }>();
   execHandlers: ExecHandler[] = [];
   /** Files a container "writes" when it starts, e.g. grastate.dat. */
@@ -147,9 +148,10 @@ export class FakeDocker implements DockerClient {
 
   networks: NetworkClient = {
     list: async (labels) => [...this.networkMap.values()].filter((n) => matches(n.labels, labels)),
-    create: async (name, labels) => {
+    subnets: async () => [...this.networkMap.values()].flatMap((n) => (n.ipam ? [n.ipam.subnet] : [])),
+    create: async (name, labels, ipam) => {
       const id = `n${++this.seq}`;
-      this.networkMap.set(id, { id, name, labels });
+      this.networkMap.set(id, { id, name, labels, ...(ipam ? { ipam } : {}) });
       return id;
     },
     remove: async (id) => {

@@ -51,6 +51,22 @@ describe('CLI', () => {
 });
 
 describe('CLI: status for people', () => {
+  it("a load balancer pair: the VIP, who holds it and each node's keepalived state; none holding it says so", () => {
+    const base = syntheticStatus(0);
+    assert.doesNotMatch(formatStatus(base), /vip:/);
+    const lb = {
+      vip: '172.29.0.10',
+      master: 'haproxy2',
+      holder: 'haproxy2',
+      nodes: [
+        { name: 'haproxy1', vrrp: 'FAULT' as const, holdsVip: false, keepalived: false, detail: 'container exited' },
+        { name: 'haproxy2', vrrp: 'MASTER' as const, holdsVip: true, keepalived: true },
+      ],
+    };
+    assert.match(formatStatus({ ...base, lb }), /^ {2}vip: 172\.29\.0\.10 on haproxy2; haproxy1 FAULT \(container exited\), haproxy2 MASTER$/m);
+    assert.match(formatStatus({ ...base, lb: { ...lb, holder: undefined, master: undefined } }), /vip: 172\.29\.0\.10 HELD BY NONE/);
+  });
+
   it('lists the faults in force, what reverts by itself and when; none, no section', () => {
     const base = syntheticStatus(0);
     assert.doesNotMatch(formatStatus(base), /faults in force/);

@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { CliIo, runCli, UsageError } from '../../src/cli';
+import { CliIo, exitCodeFor, runCli, UsageError } from '../../src/cli';
 import { renderHaproxyConfig } from '../../src/roles/haproxy';
 import { newSecrets, StateStore } from '../../src/engine/state';
-import { buildTopology, PresetName, Role, roleSpec } from '../../src/engine/topology';
+import { BUILTIN_LABS, buildTopology, PresetName, Role, roleSpec } from '../../src/engine/topology';
 import { exportCommand } from '../../src/export/command';
 import { ComposeInput, IMAGE_HEALTHCHECKS, renderCompose, SECRET_VARS, VOLUME_READY_MARKER } from '../../src/export/compose';
 import { FakeDocker } from '../support/fake-docker';
@@ -300,6 +300,30 @@ describe('compose export (CLI)', () => {
       runCli(['export', '--format', 'compose', '--moodle-source', '/tmp', '--no-moodle'], io().x, d),
       /--moodle-source and --no-moodle exclude each other/,
     );
+    assert.equal(d.docker.calls.length, 0);
+  });
+
+  it('a keepalived load balancer pair is refused (exit 2): fixed addresses and NET_ADMIN need `up`', async () => {
+    const d = deps();
+    fs.mkdirSync(d.store.dir('pair'), { recursive: true });
+    fs.writeFileSync(
+      d.store.file('pair'),
+      JSON.stringify({
+        lab: 'pair',
+        createdAt: new Date().toISOString(),
+        preset: 'ha-pair',
+        webCount: 3,
+        definition: { name: 'ha-pair', description: '', roles: { ...BUILTIN_LABS.ha.roles, lb: { count: 2, keepalived: true } } },
+        baseImage: 'debian:trixie-slim',
+        secrets: newSecrets(),
+        ports: { moodle: 8181, stats: 8405, runtime: 9998, 'haproxy2-stats': 8406, 'haproxy2-runtime': 9997 },
+        extra: {},
+      }),
+    );
+    const err = await runCli(['export', '--format', 'compose', '--lab', 'pair', '--build'], io().x, d).catch((e: unknown) => e);
+    assert.ok(err instanceof UsageError, String(err));
+    assert.match(err.message, /does not support a topology with fixed addresses .*lb: a keepalived pair's virtual IP.*`up` instead/);
+    assert.equal(exitCodeFor(err), 2);
     assert.equal(d.docker.calls.length, 0);
   });
 

@@ -366,7 +366,12 @@ describe('status and HAProxy admin (fake engine)', () => {
         ? { stdout: argv[1] === 'show stat' ? ALL_UP_STAT.replace('web,web2,UP', 'web,web2,DRAIN') : '\n', stderr: '', exitCode: 0 }
         : undefined,
     );
-    const admin = await engine.haproxyAdmin();
+    const admins = await engine.haproxyAdmins();
+    assert.deepEqual(
+      admins.map((a) => a.node),
+      ['haproxy'],
+    );
+    const admin = admins[0]!.runtime;
     await admin.setServerState('web', 'web2', 'drain');
     assert.ok(
       docker.calls.includes('exec haproxy lab-haproxy-admin set server web/web2 state drain'),
@@ -374,6 +379,6 @@ describe('status and HAProxy admin (fake engine)', () => {
     );
     assert.equal((await admin.servers()).find((r) => r.server === 'web2')?.status, 'DRAIN');
     await engine.down();
-    await assert.rejects(engine.haproxyAdmin(), /haproxy is exited: its runtime API needs it running/);
+    await assert.rejects(engine.haproxyAdmins(), /haproxy is exited: its runtime API needs it running/);
   });
 });

@@ -27,6 +27,7 @@ describe('scenario files', () => {
       'galera-quorum',
       'galera-wan',
       'gluster-brick',
+      'lb-failover',
       'paper-failover',
       'redis-spof',
       'rolling-maintenance',
@@ -34,7 +35,7 @@ describe('scenario files', () => {
       'slow-node',
     ];
 
-    it('lists the nine built-ins with their descriptions', () => {
+    it('lists the ten built-ins with their descriptions', () => {
       const list = listBuiltins(BUILTINS);
       assert.deepEqual(
         list.map((b) => b.name),
@@ -92,7 +93,7 @@ describe('scenario files', () => {
         () => loadScenario('paper-failovr', BUILTINS),
         (e: Error) =>
           !(e instanceof ScenarioError) &&
-          /did you mean "paper-failover".*built-ins: flapping-web, galera-quorum, galera-wan, gluster-brick, paper-failover/.test(e.message),
+          /did you mean "paper-failover".*built-ins: flapping-web, galera-quorum, galera-wan, gluster-brick, lb-failover, paper-failover/.test(e.message),
       );
       assert.throws(() => loadScenario('nope.yaml', BUILTINS), /scenario file "nope.yaml" not found/);
     });

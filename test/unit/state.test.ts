@@ -111,6 +111,22 @@ describe('lab state: shape check on load', () => {
       (s) => ((s.extra as Record<string, unknown>).haproxyProfile = 'fast'),
       /"extra\.haproxyProfile" must be one of tuned, defaults/,
     ],
+    [
+      'a lab network subnet that is not one',
+      (s) => ((s.extra as Record<string, unknown>).network = { subnet: '172.29.0/24', ipRange: '172.29.0.128/25', gateway: '172.29.0.1', addresses: {} }),
+      /"extra\.network\.subnet" must be an IPv4 subnet/,
+    ],
+    [
+      'a fixed address that is not one',
+      (s) =>
+        ((s.extra as Record<string, unknown>).network = {
+          subnet: '172.29.0.0/24',
+          ipRange: '172.29.0.128/25',
+          gateway: '172.29.0.1',
+          addresses: { vip: '172.29.0.300' },
+        }),
+      /"extra\.network\.addresses\.vip" must be an IPv4 address/,
+    ],
     ['an identity that is not hex', (s) => ((s.extra as Record<string, unknown>).identity = { id: 'not hex!' }), /"extra\.identity" must be \{"id": "<hex>"/],
     ['the whole file a list', () => [], /"the file" must be an object/],
   ];

@@ -9,5 +9,5 @@ export const connect = defineFault({
   params: [],
   states: ['running'],
   menu: { title: 'Reconnect Node to the Network', icon: '$(plug)', group: 'network' },
-  apply: (ctx) => ctx.docker.networks.connect(ctx.network, ctx.container.id, [ctx.node]),
+  apply: (ctx) => ctx.docker.networks.connect(ctx.network, ctx.container.id, [ctx.node], ctx.address),
 });

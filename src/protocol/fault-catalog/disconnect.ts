@@ -10,6 +10,6 @@ export const disconnect = defineFault({
   menu: { title: 'Disconnect Node from the Network', icon: '$(debug-disconnect)', group: 'network' },
   apply: (ctx) => ctx.docker.networks.disconnect(ctx.network, ctx.container.id),
   revert: async (ctx) => {
-    if (!ctx.container.ips?.[ctx.network]) await ctx.docker.networks.connect(ctx.network, ctx.container.id, [ctx.node]);
+    if (!ctx.container.ips?.[ctx.network]) await ctx.docker.networks.connect(ctx.network, ctx.container.id, [ctx.node], ctx.address);
   },
 });

@@ -103,7 +103,7 @@ export interface FaultDocker {
     unpause(id: string): Promise<void>;
   };
   networks: {
-    connect(network: string, container: string, aliases: string[]): Promise<void>;
+    connect(network: string, container: string, aliases: string[], ipv4?: string): Promise<void>;
     disconnect(network: string, container: string): Promise<void>;
   };
 }
@@ -117,6 +117,8 @@ export interface FaultContext {
   docker: FaultDocker;
   /** The lab's network. */
   network: string;
+  /** The node's fixed address on it, when it has one (a keepalived peer): a reconnect keeps it. */
+  address?: string;
   /** The node's stop timeout (its role's). */
   stopTimeoutS: number;
   /** Re-applies this kind's network rules (`netns`) on these nodes from the recorded faults. */

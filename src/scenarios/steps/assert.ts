@@ -7,6 +7,7 @@ import type { StepParser } from './parse-context';
 import { RunContext, StepFailed } from './run-context';
 import { countThreshold, msThreshold, NUM, OP, ref, stepObject, threshold as thresholdSchema } from './schema-parts';
 import type { StepDefinition, StepInput, StepOf } from './step';
+import { roleModule } from '../../roles';
 
 export const STATE_KEYS = [
   'healthy',
@@ -17,6 +18,7 @@ export const STATE_KEYS = [
   'bricksOnline',
   'healPending',
   'redisUp',
+  'vipHeld',
   'moodleMaintenance',
 ] as const;
 export const ASSERT_KEYS = [...METRIC_KEYS, ...STATE_KEYS, 'within', 'run'] as const;
@@ -141,6 +143,12 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
           state[key] = threshold(p, x, key, 'count');
           parts.push(`${key} ${state[key]!.text}`);
           break;
+        case 'vipHeld':
+          if (!p.env.topo.nodes.some((n) => n.role === 'lb') || !roleModule('lb').nodeRefs?.master?.available(p.env.topo))
+            p.fail(x.keyNode, `vipHeld: ${p.describeTopo()} (no load balancer pair holding a virtual IP)`);
+          state.vipHeld = p.bool(x, 'vipHeld');
+          parts.push(`vipHeld ${state.vipHeld}`);
+          break;
         case 'redisUp':
           if (!p.hasRole('cache')) p.fail(x.keyNode, `redisUp: ${p.describeTopo()} (no Redis)`);
           state.redisUp = p.bool(x, 'redisUp');
@@ -211,6 +219,10 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
         bricksOnline: countThreshold('GlusterFS bricks online.', ['>= 2', 3]),
         healPending: countThreshold('GlusterFS files waiting to be healed.', [0]),
         redisUp: { type: 'boolean', description: 'Redis (the session store) answers.' },
+        vipHeld: {
+          type: 'boolean',
+          description: 'A load balancer pair: a running HAProxy holds the virtual IP (the kernel lists it) and keepalived there says MASTER.',
+        },
         moodleMaintenance: { type: 'boolean', description: "Moodle's site-wide maintenance mode is on." },
         within: { ...ref('duration'), description: 'Keep checking the state predicates for up to this long (default: once).' },
         run: { type: 'string', description: 'The load run the metric thresholds read (its `name`; default the current/last run).' },

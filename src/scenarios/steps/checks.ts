@@ -84,6 +84,13 @@ export function checkState(s: LabStatus, p: StatePredicates): string[] {
   const online = s.gluster.bricks.filter((b) => b.online).length;
   if (p.bricksOnline && !compareOp(online, p.bricksOnline)) bad.push(`${online} bricks online, expected ${p.bricksOnline.text}`);
   if (p.healPending && !compareOp(s.gluster.healPending, p.healPending)) bad.push(`${s.gluster.healPending} heals pending, expected ${p.healPending.text}`);
+  if (p.vipHeld !== undefined) {
+    const held = !!s.lb?.holder && s.lb.master === s.lb.holder && !s.lb.splitBrain;
+    const now = s.lb?.holder
+      ? `VIP ${s.lb.vip} on ${s.lb.holder} (MASTER: ${s.lb.master ?? 'none'}${s.lb.splitBrain ? ', split brain' : ''})`
+      : `no HAProxy holds the VIP${s.lb ? ` ${s.lb.vip}` : ''}`;
+    if (held !== p.vipHeld) bad.push(`${now}, expected ${p.vipHeld ? 'one MASTER holding it' : 'none holding it'}`);
+  }
   if (p.redisUp !== undefined && s.redis.up !== p.redisUp) bad.push(`Redis is ${s.redis.up ? 'up' : 'down'}, expected ${p.redisUp ? 'up' : 'down'}`);
   if (p.moodleMaintenance !== undefined && s.moodle.maintenance !== p.moodleMaintenance)
     bad.push(`Moodle maintenance is ${s.moodle.maintenance ? 'on' : 'off'}, expected ${p.moodleMaintenance ? 'on' : 'off'}`);
@@ -100,6 +107,7 @@ export function describeState(p: StatePredicates): string {
   if (p.galeraStatus) parts.push(`Galera ${p.galeraStatus}`);
   if (p.bricksOnline) parts.push(`bricks online ${p.bricksOnline.text}`);
   if (p.healPending) parts.push(`heals pending ${p.healPending.text}`);
+  if (p.vipHeld !== undefined) parts.push(p.vipHeld ? 'the VIP held by a MASTER' : 'no VIP holder');
   if (p.redisUp !== undefined) parts.push(`Redis ${p.redisUp ? 'up' : 'down'}`);
   if (p.moodleMaintenance !== undefined) parts.push(`maintenance ${p.moodleMaintenance ? 'on' : 'off'}`);
   return parts.join('; ');

@@ -27,6 +27,8 @@ import { clip, closest, Entry, fmtMs, quote, YamlNode } from '../yaml-reader';
 import type { StepParser } from './parse-context';
 import { DURATION_PATTERN, NUM, ref, stepObject } from './schema-parts';
 import type { StepDefinition, StepInput, StepOf } from './step';
+import { nodeRef } from '../../roles';
+import { RunContext, StepFailed } from './run-context';
 
 /** Keys of the mapping form: kind, node, nodes, from, each parameter's option, for. */
 export const FAULT_KEYS = FAULT_FIELD_KEYS;
@@ -94,11 +96,13 @@ export const faultStep: StepDefinition<StepOf<'fault'>> = {
   ),
 
   async run(step, ctx) {
-    const text = describeFault(step.fault);
-    if (ctx.current && !ctx.current.finished) await ctx.current.handle.fault(step.fault, text);
-    else await ctx.lab.fault(step.fault);
+    const fault = await resolveNodeRefs(step.fault, ctx);
+    const text = describeFault(fault);
+    if (ctx.current && !ctx.current.finished) await ctx.current.handle.fault(fault, text);
+    else await ctx.lab.fault(fault);
     ctx.note('fault', text);
-    return { detail: text };
+    const refs = step.fault.nodes.filter((n) => n.startsWith('@'));
+    return { detail: refs.length ? `${text} (${refs.join(', ')})` : text };
   },
 };
 
@@ -236,20 +240,50 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
   } else {
     p.fail(e.at, `fault must be text like "stop web2" or a mapping like { kind: delay, node: web3, ms: 300 }, not ${p.show(v)}`);
   }
-  // Node names against the topology in force (with a hint), then the catalog's one check.
-  nodes!.forEach((n, i) => p.checkNode(n, nodeAt[i] ?? where.nodes!));
-  (from ?? []).forEach((n, i) => p.checkNode(n, fromAt[i] ?? where.from!));
+  // Node names against the topology in force (with a hint), then the catalog's one check. A node
+  // reference (`@lb.master`) stands for a node of its role until the step runs and resolves it.
+  const standIn = (n: string, at: YamlNode): string => {
+    if (!n.startsWith('@')) {
+      p.checkNode(n, at);
+      return n;
+    }
+    const r = nodeRef(n, p.env.topo);
+    if (typeof r === 'string') return p.fail(at, `fault: ${r}`);
+    return p.env.topo.nodes.find((x) => x.role === r.role)!.name;
+  };
+  const nodeNames = nodes!.map((n, i) => standIn(n, nodeAt[i] ?? where.nodes!));
+  const fromNames = from?.map((n, i) => standIn(n, fromAt[i] ?? where.from!));
   (to ?? []).forEach((n) => p.checkNode(n, where.to!));
   const checked = faultFromFields(
     kind!,
-    { nodes, from, ...(to ? { to } : {}), for: forMs, ...(everyMs !== undefined ? { every: everyMs } : {}), ...values },
+    { nodes: nodeNames, from: fromNames, ...(to ? { to } : {}), for: forMs, ...(everyMs !== undefined ? { every: everyMs } : {}), ...values },
     p.env.topo.nodes.map((n) => n.name),
   );
   if (!checked.ok) {
     const at = checked.field === 'nodes' ? (where.nodes ?? where.kind) : checked.field === 'from' ? (where.from ?? where.nodes) : where[checked.field];
     p.fail(at, checked.problem);
   }
-  return checked.request;
+  const request = checked.request;
+  if (nodes!.some((n) => n.startsWith('@'))) request.nodes = [...nodes!];
+  if (from?.some((n) => n.startsWith('@'))) request.from = [...from];
+  return request;
+}
+
+/** The fault with each node reference (`@lb.master`) replaced by the node the cluster names now. */
+export async function resolveNodeRefs(fault: FaultRequest, ctx: Pick<RunContext, 'lab'>): Promise<FaultRequest> {
+  const refs = [...fault.nodes, ...(fault.from ?? [])].filter((n) => n.startsWith('@'));
+  if (refs.length === 0) return fault;
+  const status = await ctx.lab.status();
+  const names = new Map<string, string>();
+  for (const text of refs) {
+    const r = nodeRef(text);
+    if (typeof r === 'string') throw new StepFailed(r);
+    const node = r.ref.resolve(status);
+    if (!node) throw new StepFailed(`${text}: no node is ${r.ref.what} right now`);
+    names.set(text, node);
+  }
+  const name = (n: string) => names.get(n) ?? n;
+  return { ...fault, nodes: fault.nodes.map(name), ...(fault.from ? { from: fault.from.map(name) } : {}) };
 }
 
 function forDuration(p: StepParser, text: string, node: YamlNode, word = 'for'): number {
