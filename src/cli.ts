@@ -13,6 +13,7 @@ import { NodeFailedError, Reporter } from './engine/lab';
 import { LabController } from './controller/lab-controller';
 import { runDashboard } from './dashboard/run';
 import { loadCommand, LOAD_OPTIONS } from './load/command';
+import { labNodeEvents } from './load/external';
 import { parseDuration } from './load/faults';
 import { scenarioCommand, SCENARIO_OPTIONS } from './scenarios/command';
 import { cacheCommand, SITE_CACHE_OPTIONS } from './moodle/cache-command';
@@ -292,7 +293,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       return cacheCommand(positionals, values, new SiteCache(siteCacheDir(store.home)), io, (m) => new UsageError(m));
     case 'load':
       if (positionals.length) throw new UsageError(`load takes no arguments (got "${positionals.join(' ')}")`);
-      return loadCommand(controller, values, io, (m) => new UsageError(m));
+      return loadCommand(controller, values, io, (m) => new UsageError(m), labNodeEvents(docker, lab));
     case 'scenario':
       return scenarioCommand(
         positionals,
