@@ -16,6 +16,7 @@ import { loadCommand, LOAD_OPTIONS } from './load/command';
 import { labNodeEvents } from './load/external';
 import { parseDuration } from './load/faults';
 import { scenarioCommand, SCENARIO_OPTIONS } from './scenarios/command';
+import { auditCommand, AUDIT_OPTIONS } from './scenarios/audit/command';
 import { cacheCommand, SITE_CACHE_OPTIONS } from './moodle/cache-command';
 import { SiteCache, siteCacheDir } from './moodle/site-cache';
 import { ScenarioFileError } from './scenarios/parse';
@@ -89,6 +90,9 @@ ${faultUsageLines().join('\n')}
        [--metrics-port N]   (serves the run's counters and latency histogram to Prometheus while it goes)
   scenario run <file.yaml|builtin> [--json] [--report out.html] [--junit out.xml] [--no-moodle] [--moodle-source SRC]
   scenario list             the built-in scenarios
+  audit [--topology NAME] [--faults kill,pause,partition] [--users 30] [--per-fault 40s] [--nodes a,b]
+        [--journey moodle|probe] [--report out.html] [--json] [--junit out.xml]
+                            fault each node in turn under load: scorecard, single points of failure (exit 1 if any)
   cache list [--json]       installed Moodle sites kept for the next lab of the same source
   cache prune [--all | --older-than 30d]   remove entries (alone: only unusable ones)
   export --format compose [-o FILE] [--secrets-file FILE] [--build] [--topology ha|single] [--web N] [--haproxy P] [--port N|0] [--moodle-source SRC]
@@ -165,6 +169,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         ...faultCliOptions(),
         ...LOAD_OPTIONS,
         ...SCENARIO_OPTIONS,
+        ...AUDIT_OPTIONS,
         ...SITE_CACHE_OPTIONS,
         ...EXPORT_OPTIONS,
       },
@@ -311,6 +316,18 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         io,
         (m) => new UsageError(m),
       );
+    case 'audit': {
+      if (positionals.length) throw new UsageError(`audit takes no arguments (got "${positionals.join(' ').slice(0, 80)}")`);
+      // Ctrl-C: the current fault's load stops, the lab is healed and waited for until green.
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        return await auditCommand(controller, values, io, (m) => new UsageError(m), { nodeEvents: labNodeEvents(docker, lab), signal: abort.signal });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }

@@ -21,6 +21,8 @@ export interface LoadFaultResult {
   p99Ms?: number;
   maxMs?: number;
   recoveredBy?: 'heal' | 'service';
+  /** Requests sent in the fault's window (fault → next fault or the end of the run). */
+  requests?: number;
   error?: string;
 }
 
@@ -95,6 +97,7 @@ export function loadResult(opts: {
       p99Ms: r1(f.p99Ms),
       maxMs: r1(f.maxMs),
       recoveredBy: f.recoveredBy,
+      requests: f.requests,
       ...(f.error ? { error: f.error } : {}),
     })),
     ...(opts.journey ? { journey: opts.journey } : {}),
