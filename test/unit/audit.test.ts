@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { auditPlan, AuditResult, parseKinds, runAudit, SPOF_BLACKOUT_MS, verdict } from '../../src/scenarios/audit/audit';
-import { auditArgs } from '../../src/scenarios/audit/command';
+import { auditArgs, compareCommand } from '../../src/scenarios/audit/command';
 import { auditJUnit, renderAuditHtml } from '../../src/scenarios/audit/report';
 import type { LoadHandle, LoadOptions, LoadRun } from '../../src/load/run';
 import { MetricsRecorder } from '../../src/metrics/recorder';
@@ -185,5 +188,93 @@ describe('audit', () => {
     assert.equal(a.cancelled, true);
     assert.equal(a.results.length, 0);
     assert.deepEqual(calls, ['heal']);
+  });
+
+  it('--compare: a bad design is a usage error before any lab; both designs audited one after the other, side by side, labs it created destroyed', async () => {
+    const made: string[] = [];
+    const io = { out: (t: string) => void (out += t), err: () => undefined };
+    let out = '';
+    const checkRef = (r: string) => (r === 'nope' ? 'unknown topology "nope"' : undefined);
+    await assert.rejects(
+      compareCommand(['ha', 'nope'], {}, io, usage, { checkRef, designLab: async () => assert.fail('no lab before the input is checked') }),
+      (e: Error) => e instanceof UsageError && /nope/.test(e.message),
+    );
+    const full = withEntry();
+    const single: LabStatus = {
+      ...full,
+      nodes: full.nodes.filter((n) => ['haproxy', 'web1', 'galera1'].includes(n.name)),
+      haproxy: { ...full.haproxy, servers: full.haproxy.servers.filter((x) => x.server !== 'web2' && x.server !== 'web3') },
+      galera: { ...full.galera, clusterSize: 1, nodes: full.galera.nodes.filter((n) => n.name === 'galera1') },
+    };
+    const statuses = [single, withEntry()];
+    const startLoad = (_t: unknown, o: LoadOptions): LoadHandle => {
+      const spof = o.faults[0]!.req.nodes[0] === 'galera1' && o.faults[0]!.req.kind === 'kill';
+      const run: LoadRun = {
+        result: result({
+          faults: [
+            {
+              fault: o.faults[0]!.text,
+              source: 'injected',
+              atMs: 0,
+              detectedMs: 1,
+              failedRequests: spof ? 90 : 0,
+              requests: 100,
+              blackoutMs: spof ? 9000 : 100,
+              recoveredMs: 1,
+            },
+          ],
+        }),
+        recorder: new MetricsRecorder(),
+        faultEvents: [],
+        ledger: new IntegrityLedger(),
+      };
+      return {
+        startedAt: 0,
+        recorder: run.recorder,
+        fault: async () => undefined,
+        heal: async () => undefined,
+        stop: () => undefined,
+        stopped: false,
+        done: Promise.resolve(run),
+      };
+    };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-cmp-'));
+    const code = await compareCommand(
+      ['single', 'ha'],
+      { faults: 'kill', nodes: 'galera1', users: '5', 'per-fault': '10s', journey: 'probe', report: path.join(dir, 'c.html'), json: true },
+      io,
+      usage,
+      {
+        checkRef,
+        startLoad: startLoad as never,
+        designLab: async (ref, i) => {
+          made.push(`up ${ref}`);
+          const st = statuses[i]!;
+          return {
+            lab: { lab: `l${i}`, status: async () => st, fault: async () => undefined, heal: async () => undefined },
+            created: true,
+            idleMemoryBytes: async () => (i + 1) * 2 ** 30,
+            destroy: async () => void made.push(`destroy ${ref}`),
+          };
+        },
+      },
+    );
+    assert.equal(code, 0);
+    assert.deepEqual(made, ['up single', 'destroy single', 'up ha', 'destroy ha']);
+    const j = JSON.parse(out) as {
+      compare: { topology: string; idleMemoryBytes: number; nodes: { node: string; spof: boolean }[] }[];
+      diff: { node: string; changed: boolean }[];
+    };
+    assert.deepEqual(
+      j.compare.map((r) => [r.topology, r.idleMemoryBytes, r.nodes.map((n) => n.spof)]),
+      [
+        ['single', 2 ** 30, [true]],
+        ['ha', 2 ** 31, [true]],
+      ],
+    );
+    const html = fs.readFileSync(path.join(dir, 'c.html'), 'utf8');
+    assert.match(html, /class="side"/);
+    assert.match(html, /1,024 MiB[\s\S]*2,048 MiB/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -96,6 +96,8 @@ export interface AuditReport {
   nodes: AuditVerdict[];
   /** Steady state before the first fault: p95 (ms) of the first run's requests before its fault. */
   steady?: { p95Ms: number };
+  /** Idle memory of the lab's containers before the audit (Docker's stats), bytes: `--compare` fills it. */
+  idleMemoryBytes?: number;
   cancelled?: boolean;
 }
 

@@ -10,8 +10,8 @@ import { parseDuration } from '../../load/faults';
 import type { NodeEventSource } from '../../load/external';
 import { journeyFor, JourneyName } from '../../load/run';
 import { errText } from '../../core/errors';
-import { AuditKind, AuditLab, auditPlan, AuditReport, parseKinds, runAudit } from './audit';
-import { auditJUnit, renderAuditHtml } from './report';
+import { AuditDeps, AuditKind, AuditLab, auditPlan, AuditReport, parseKinds, runAudit } from './audit';
+import { auditJUnit, diffRows, renderAuditHtml } from './report';
 
 export const AUDIT_OPTIONS = {
   faults: { type: 'string' },
@@ -65,7 +65,6 @@ export function auditArgs(args: AuditArgs, usage: (m: string) => Error): Parsed 
     throw usage('--journey must be moodle or probe');
   const nodes = args.nodes !== undefined ? args.nodes.split(',').map((n) => n.trim()) : undefined;
   if (nodes && nodes.some((n) => !/^[a-z0-9][a-z0-9-]{0,40}$/.test(n))) throw usage('--nodes takes node names separated by commas, e.g. web2,redis');
-  if (args.compare !== undefined) throw usage('--compare is not available in this version of the audit yet');
   return { kinds, nodes, users, perFaultMs, journey: args.journey as JourneyName | undefined };
 }
 
@@ -83,6 +82,83 @@ export function formatAudit(a: AuditReport): string {
 /** The contract JSON (`audit --json`), with a few fields beyond it. */
 export function auditJson(a: AuditReport): unknown {
   return a;
+}
+
+/** A lab of one design for `--compare`: up (created when absent), and what it costs at rest. */
+export interface DesignLab {
+  lab: AuditLab;
+  created: boolean;
+  idleMemoryBytes(): Promise<number>;
+  nodeEvents?: NodeEventSource;
+  destroy(): Promise<void>;
+}
+
+/**
+ * `audit --compare A B`: each design (a built-in or a lab file) on its own lab, one after the
+ * other (never two at once: the host is shared), the same audit on both, one report side by side.
+ * Labs the comparison created are destroyed after their audit.
+ */
+export async function compareCommand(
+  designs: [string, string],
+  args: AuditArgs,
+  io: AuditIo,
+  usage: (m: string) => Error,
+  deps: {
+    checkRef(ref: string): string | undefined;
+    designLab(ref: string, index: number, progress: (l: string) => void): Promise<DesignLab>;
+    signal?: AbortSignal;
+    startLoad?: AuditDeps['startLoad'];
+  },
+): Promise<number> {
+  const p = auditArgs(args, usage);
+  for (const d of designs) {
+    const bad = deps.checkRef(d);
+    if (bad) throw usage(bad);
+  }
+  if (args.topology !== undefined) throw usage('--compare takes the two designs itself: leave out --topology');
+  const stamp = Date.now();
+  const progress = (line: string) => io.err(`[${((Date.now() - stamp) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  const audits: { report: AuditReport; nodes: { name: string; role: string }[] }[] = [];
+  for (const [i, d] of designs.entries()) {
+    if (deps.signal?.aborted) break;
+    progress(`design ${i + 1}/2: ${d}`);
+    const dl = await deps.designLab(d, i, progress);
+    try {
+      const status = await dl.lab.status();
+      const idle = await dl.idleMemoryBytes();
+      const journey = journeyFor(p.journey ?? 'auto', status.moodle.installed);
+      const report = await runAudit(
+        dl.lab,
+        {
+          kinds: p.kinds,
+          nodes: p.nodes?.filter((n) => status.nodes.some((x) => x.name === n)),
+          users: p.users,
+          perFaultMs: p.perFaultMs,
+          journey,
+          greenTimeoutMs: 300_000,
+        },
+        { progress: (l) => progress(`  ${d}: ${l}`), nodeEvents: dl.nodeEvents, signal: deps.signal, startLoad: deps.startLoad },
+      );
+      report.topology = d;
+      report.idleMemoryBytes = idle;
+      audits.push({ report, nodes: status.nodes.map((n) => ({ name: n.name, role: n.role })) });
+    } finally {
+      if (dl.created) {
+        progress(`${d}: destroying the lab the comparison created`);
+        await dl.destroy();
+      }
+    }
+  }
+  if (args.report && audits.length) {
+    const file = path.resolve(args.report);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, renderAuditHtml(audits));
+    progress(`report: ${file}`);
+  }
+  const reports = audits.map((a) => a.report);
+  io.out(args.json ? JSON.stringify({ compare: reports, diff: diffRows(reports) }, null, 2) + '\n' : reports.map(formatAudit).join('\n'));
+  if (audits.length < 2 || reports.some((r) => r.cancelled)) return 1;
+  return 0;
 }
 
 export async function auditCommand(

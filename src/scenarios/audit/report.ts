@@ -6,6 +6,7 @@ const AUDIT_CSS = `.topology .verdict-spof rect{fill:var(--failbg);stroke:var(--
 .topology .verdict-exempt rect{stroke-dasharray:6 4}.topology .node-verdict{font-size:14px;font-weight:700;text-anchor:middle;fill:var(--fg)}
 .topology .verdict-spof .node-verdict{fill:var(--fail)}.topology .verdict-ok .node-verdict{fill:var(--ok)}
 table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border-bottom:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}td.n{text-align:right}
+.side{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:2rem}.side .scorecard{font-size:.75rem}
 tr.row-spof td:first-child{border-left:6px solid var(--fail)}tr.row-ok td:first-child{border-left:6px solid var(--ok)}`;
 
 const num = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
@@ -64,12 +65,67 @@ export function renderAuditHtml(audits: { report: AuditReport; nodes: { name: st
       '</section>'
     );
   });
+  const compare = audits.length > 1 ? comparison(audits.map((a) => a.report)) : '';
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}${AUDIT_CSS}</style></head><body><main>` +
     `<h1>${esc(title)}</h1>` +
     `<p class="muted">Each node faulted in turn under the same load, healed, and the lab waited for until green before the next fault. A node is a <strong>single point of failure</strong> when its fault lost acknowledged data (DB writes, files, sessions), left users without any successful answer for ${t.blackoutMs / 1000} s or more, or failed more than ${Math.round(t.failedRatio * 100)} % of the requests sent meanwhile. detected: until the cluster showed the fault · blackout: the longest stretch with no request succeeding · recovered: heal → component healthy · green again: heal → the whole lab green.</p>` +
-    sections.join('') +
+    compare +
+    (audits.length > 1 ? `<div class="side">${sections.join('')}</div>` : sections.join('')) +
     '</main></body></html>\n'
+  );
+}
+
+const mib = (b: number | undefined) => (b === undefined ? '—' : `${Math.round(b / 2 ** 20).toLocaleString('en-US')} MiB`);
+
+/** The designs side by side: steady-state cost, and the difference per node. */
+function comparison(reports: AuditReport[]): string {
+  const cost =
+    '<h2>Steady-state cost</h2><table class="cost"><thead><tr><th>design</th><th>nodes audited</th><th>single points of failure</th><th>idle memory</th><th>steady p95 (same load)</th><th>audit took</th></tr></thead><tbody>' +
+    reports
+      .map(
+        (r) =>
+          `<tr data-topology="${esc(r.topology)}"><td><strong>${esc(r.topology)}</strong></td><td class="n">${r.nodes.length}</td><td>${esc(
+            r.nodes
+              .filter((n) => n.spof)
+              .map((n) => n.node)
+              .join(', ') || 'none',
+          )}</td><td class="n">${mib(r.idleMemoryBytes)}</td><td class="n">${r.steady ? `${r.steady.p95Ms} ms` : '—'}</td><td class="n">${Math.round(r.durationMs / 1000)} s</td></tr>`,
+      )
+      .join('') +
+    '</tbody></table>';
+  return cost + '<h2>Difference per node</h2>' + diffTable(reports);
+}
+
+/** One row per node of either design: its verdict and worst figures in each. */
+export function diffRows(
+  reports: AuditReport[],
+): { node: string; cells: { verdict: string; failed: number | null; blackoutMs: number | null }[]; changed: boolean }[] {
+  const names = [...new Set(reports.flatMap((r) => r.nodes.map((n) => n.node)))];
+  return names.map((node) => {
+    const cells = reports.map((r) => {
+      const v = r.nodes.find((n) => n.node === node);
+      const res = r.results.filter((x) => x.node === node);
+      return {
+        verdict: !v ? 'absent' : v.exempt ? 'exempt' : v.spof ? 'SPOF' : 'survives',
+        failed: res.length ? Math.max(...res.map((x) => x.failedRequests)) : null,
+        blackoutMs: res.length ? Math.max(...res.map((x) => x.blackoutMs)) : null,
+      };
+    });
+    return { node, cells, changed: new Set(cells.map((c) => c.verdict)).size > 1 };
+  });
+}
+
+function diffTable(reports: AuditReport[]): string {
+  return (
+    `<table class="diff"><thead><tr><th>node</th>${reports.map((r) => `<th>${esc(r.topology)}</th>`).join('')}<th>difference</th></tr></thead><tbody>` +
+    diffRows(reports)
+      .map(
+        (r) =>
+          `<tr data-node="${esc(r.node)}"><td><strong>${esc(r.node)}</strong></td>${r.cells.map((c) => `<td class="${c.verdict === 'SPOF' ? 'err' : c.verdict === 'survives' ? 'ok' : 'muted'}">${c.verdict}${c.failed !== null ? ` <span class="muted">(${c.failed} failed, blackout ${num(c.blackoutMs)} ms)</span>` : ''}</td>`).join('')}<td>${r.changed ? r.cells.map((c) => c.verdict).join(' → ') : 'same'}</td></tr>`,
+      )
+      .join('') +
+    '</tbody></table>'
   );
 }
 
