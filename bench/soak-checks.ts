@@ -2,43 +2,11 @@
  * The soak bench's verdicts, pure (no Docker, no network): is the lab green, which lost sessions
  * were legitimately lost, which failed requests fell in which fault window, and the figures.
  */
-import type { ActiveFault } from '../src/protocol/faults';
-import type { LabStatus } from '../src/protocol/status';
 import type { Sample } from '../src/metrics/types';
 import type { SoakKind } from './soak-plan';
 import type { Role } from '../src/protocol/status';
 
-/**
- * What keeps the lab from being green, in a few words each ([] = green): every node healthy,
- * every HAProxy server UP, Galera Primary with every node Synced, every Gluster brick online,
- * nothing pending heal and the volume writable, Redis up, no fault still recorded as active.
- */
-export function labProblems(s: LabStatus, active: ActiveFault[] = []): string[] {
-  const out: string[] = [];
-  if (s.state !== 'running') out.push(`lab ${s.state}`);
-  for (const n of s.nodes) if (!n.healthy) out.push(`${n.name} ${n.detail ?? 'unhealthy'}`);
-  if (s.nodes.some((n) => n.role === 'lb')) {
-    if (!s.haproxy.up) out.push(`haproxy runtime ${s.haproxy.error ?? 'down'}`);
-    const notUp = s.haproxy.servers.filter((x) => !/^UP/.test(x.status));
-    if (notUp.length) out.push(`haproxy ${notUp.map((x) => `${x.backend}/${x.server} ${x.status}`).join(', ')}`);
-  }
-  const db = s.nodes.filter((n) => n.role === 'db').length;
-  if (db) {
-    const synced = s.galera.nodes.filter((n) => n.state === 'Synced').length;
-    if (s.galera.status !== 'Primary' || s.galera.clusterSize !== db || synced !== db)
-      out.push(`galera ${s.galera.status} size ${s.galera.clusterSize}, ${synced}/${db} Synced`);
-  }
-  const bricks = s.nodes.filter((n) => n.role === 'storage').length;
-  if (bricks) {
-    const online = s.gluster.bricks.filter((b) => b.online).length;
-    if (online !== bricks) out.push(`gluster ${online}/${bricks} bricks online`);
-    if (s.gluster.healPending) out.push(`gluster ${s.gluster.healPending} pending heal`);
-    if (s.gluster.writable === false) out.push(`gluster not writable: ${s.gluster.writeError ?? '?'}`);
-  }
-  if (s.nodes.some((n) => n.role === 'cache') && !s.redis.up) out.push(`redis ${s.redis.error ?? 'down'}`);
-  if (active.length) out.push(`faults still active: ${active.map((f) => f.detail).join('; ')}`);
-  return out;
-}
+export { labProblems } from '../src/roles/green';
 
 /** Redis keeps sessions in memory only (no RDB, no AOF): a restart (kill, stop) loses them all. */
 export function losesSessions(kind: SoakKind, role: Role): boolean {

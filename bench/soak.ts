@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import { sql } from '../src/roles/galera';
 import { PROBE_DB_NAME } from '../src/engine/env';
 import { DEFAULT_LAB, validateLabName } from '../src/docker/labels';
-import { notYet, ready, waitFor } from '../src/core/wait';
 import { LabController } from '../src/controller/lab-controller';
 import { loadTarget, machineLine, openLab, pad } from './support';
 import { IntegrityLedger } from '../src/load/integrity';
@@ -26,7 +25,8 @@ import { haproxySource, SnapshotSource } from '../src/load/snapshots';
 import type { IntegrityReport } from '../src/metrics/export';
 import { describeFault, FaultRequest } from '../src/protocol/faults';
 import type { LabStatus } from '../src/protocol/status';
-import { countByKindRole, FailedSplit, labProblems, lastSuccessByThread, RanWindow, shouldSurvive, splitFailures, spread } from './soak-checks';
+import { waitGreen } from '../src/load/green';
+import { countByKindRole, FailedSplit, lastSuccessByThread, RanWindow, shouldSurvive, splitFailures, spread } from './soak-checks';
 import { MoodleKeepers, SessionKeepers, SessionTally, UploadTally } from './soak-keepers';
 import { describeWindow, SOAK_ROLES, soakPlan, SoakWindow } from './soak-plan';
 import { errText } from '../src/core/errors';
@@ -82,25 +82,6 @@ function soakArgs(argv: string[], env = process.env): SoakArgs {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-/** Until the lab is green (or the timeout): the status it ended on and what was still wrong. */
-async function waitGreen(controller: LabController, timeoutMs: number, seen: (s: LabStatus) => void): Promise<{ status?: LabStatus; problems: string[] }> {
-  let last: { status?: LabStatus; problems: string[] } = { problems: ['no status yet'] };
-  try {
-    await waitFor(
-      async () => {
-        const status = await controller.status();
-        seen(status);
-        last = { status, problems: labProblems(status, controller.activeFaults()) };
-        return last.problems.length ? notYet(last.problems.join('; ')) : ready(true);
-      },
-      { what: 'the lab green', timeoutMs, intervalMs: 2000 },
-    );
-  } catch (err) {
-    if (!last.problems.length) last.problems = [errText(err)];
-  }
-  return last;
-}
 
 function faultRequest(w: SoakWindow): FaultRequest {
   const req: FaultRequest = { kind: w.kind, nodes: [w.node] };

@@ -14,8 +14,10 @@ import { NodeFailedError, Reporter } from './engine/lab';
 import { LabController } from './controller/lab-controller';
 import { runDashboard } from './dashboard/run';
 import { loadCommand, LOAD_OPTIONS } from './load/command';
+import { labNodeEvents } from './load/external';
 import { parseDuration } from './load/faults';
 import { scenarioCommand, SCENARIO_OPTIONS } from './scenarios/command';
+import { auditCommand, AUDIT_OPTIONS, compareCommand } from './scenarios/audit/command';
 import { cacheCommand, SITE_CACHE_OPTIONS } from './moodle/cache-command';
 import { SiteCache, siteCacheDir } from './moodle/site-cache';
 import { ScenarioFileError } from './scenarios/parse';
@@ -30,7 +32,7 @@ import {
   faultUsageError,
   faultUsageLines,
 } from './protocol/fault-catalog';
-import { DEFAULT_LAB, validateLabName } from './docker/labels';
+import { DEFAULT_LAB, LABEL_LAB, validateLabName } from './docker/labels';
 import { StateStore } from './engine/state';
 import { MAX_WEB_NODES, TopologyError } from './engine/topology';
 import { topologyOption, topologyRefProblem } from './scenarios/lab-file';
@@ -113,6 +115,9 @@ ${faultUsageLines().join('\n')}
   scenario summary <result.json…> [--report class.html] [--json]
                             many learners' predictions in one page: right per question, answers, measured spread
   scenario list             the built-in scenarios
+  audit [--topology NAME | --compare A B] [--faults kill,pause,partition] [--users 30] [--per-fault 40s] [--nodes a,b]
+        [--journey moodle|probe] [--report out.html] [--json] [--junit out.xml]
+                            fault each node in turn under load: scorecard, single points of failure (exit 1 if any)
   cache list [--json]       installed Moodle sites kept for the next lab of the same source
   cache prune [--all | --older-than 30d]   remove entries (alone: only unusable ones)
   export --format compose [-o FILE] [--secrets-file FILE] [--build] [--topology ha|single|ha-full|FILE.lab.yaml] [--web N] [--haproxy P] [--port N|0] [--moodle-source SRC]
@@ -195,6 +200,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         ...faultCliOptions(),
         ...LOAD_OPTIONS,
         ...SCENARIO_OPTIONS,
+        ...AUDIT_OPTIONS,
         ...SITE_CACHE_OPTIONS,
         ...EXPORT_OPTIONS,
       },
@@ -331,7 +337,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       return cacheCommand(positionals, values, new SiteCache(siteCacheDir(store.home)), io, (m) => new UsageError(m));
     case 'load':
       if (positionals.length) throw new UsageError(`load takes no arguments (got "${positionals.join(' ')}")`);
-      return loadCommand(controller, values, io, (m) => new UsageError(m));
+      return loadCommand(controller, values, io, (m) => new UsageError(m), labNodeEvents(docker, lab));
     case 'scenario':
       return scenarioCommand(
         positionals,
@@ -349,6 +355,46 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         io,
         (m) => new UsageError(m),
       );
+    case 'audit': {
+      if (values.compare === undefined && positionals.length) throw new UsageError(`audit takes no arguments (got "${positionals.join(' ').slice(0, 80)}")`);
+      if (values.compare !== undefined && positionals.length !== 1)
+        throw new UsageError('usage: audit --compare <design A> <design B> (built-ins or lab files)');
+      // Ctrl-C: the current fault's load stops, the lab is healed and waited for until green.
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        if (values.compare !== undefined)
+          return await compareCommand([values.compare, positionals[0]!], values, io, (m) => new UsageError(m), {
+            checkRef: topologyRefProblem,
+            signal: abort.signal,
+            designLab: async (ref, i, progress) => {
+              const name = validateLabName(`${lab}-${i + 1}`.slice(0, 31));
+              const c = new LabController({ docker, store, labRoot, reporter: stderrReporter(io, Boolean(values.verbose)) }, name);
+              const created = (await c.status()).state === 'absent';
+              if (created) {
+                progress(`lab ${name}: up ${ref}${values['moodle-source'] ? ' with Moodle' : ' (no Moodle)'}`);
+                const definition = await topologyOption(ref, labRoot, docker.memTotalBytes?.bind(docker));
+                await c.up({ definition, moodleSource: values['moodle-source'], noMoodle: !values['moodle-source'] });
+              }
+              return {
+                lab: c,
+                created,
+                nodeEvents: labNodeEvents(docker, name),
+                idleMemoryBytes: async () => {
+                  const cs = await docker.containers.list({ [LABEL_LAB]: name });
+                  const mem = await Promise.all(cs.map((x) => docker.containers.memoryBytes(x.id).catch(() => 0)));
+                  return mem.reduce((a, b) => a + b, 0);
+                },
+                destroy: async () => void (await c.destroy()),
+              };
+            },
+          });
+        return await auditCommand(controller, values, io, (m) => new UsageError(m), { nodeEvents: labNodeEvents(docker, lab), signal: abort.signal });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }

@@ -12,6 +12,7 @@ import { SnapshotStore } from '../state/snapshot-store';
 import { controllerActions } from './controller-actions';
 import type { LabActions, LiveControls } from './controls';
 import { LabLive } from './live';
+import { labNodeEvents } from '../load/external';
 
 export interface ControllerOptions {
   docker: DockerClient;
@@ -75,6 +76,7 @@ export function assembleLab(o: AssembleOptions): LabHost {
     builtinDir: path.join(o.labRoot, 'scenarios'),
     reportsDir,
     moodleSource: o.moodleSource,
+    nodeEvents: labNodeEvents(controller.docker, controller.lab),
     log: o.log,
   });
   return {

@@ -16,6 +16,7 @@ import { RunnerOptions, ScenarioLab, ScenarioRunner } from '../scenarios/runner'
 import type { NamedRun, PredictAnswer, PredictStep, Scenario, ScenarioResult, ScenarioTimelineEntry } from '../scenarios/types';
 import { answerProblem, showAnswer } from '../scenarios/predictions';
 import type { Clock } from '../core/wait';
+import type { NodeEventSource } from '../load/external';
 import { FinishedLoad, LiveSink, LoadSession, StartLoadFn } from './load-session';
 import { errText } from '../core/errors';
 import { runSummary } from '../core/summary';
@@ -37,6 +38,8 @@ export interface LabLiveDeps {
   /** Moodle source for a scenario's `up` of a lab that does not exist yet. */
   moodleSource?: () => string | undefined;
   startLoad?: StartLoadFn;
+  /** The lab's Docker events, for the external faults of a UI load. */
+  nodeEvents?: NodeEventSource;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -98,7 +101,7 @@ export function loadAsScenarioResult(f: FinishedLoad, lab: string): ScenarioResu
   }));
   const timeline: ScenarioTimelineEntry[] = [
     { atMs: 0, kind: 'load', text: `load started: ${f.info.users} users, ${f.info.durationMs / 1000} s, ${f.info.journey} journey` },
-    ...r.faults.map((x) => ({ atMs: x.atMs, kind: 'fault' as const, text: x.fault, ok: !x.error })),
+    ...r.faults.map((x) => ({ atMs: x.atMs, kind: 'fault' as const, text: x.source === 'external' ? `${x.fault} (external)` : x.fault, ok: !x.error })),
     { atMs: Math.max(0, f.endedAt - t0), kind: 'load', text: `load ended: ${r.requests} requests, ${r.failures} failed` },
   ];
   const preset = f.status?.preset ?? 'ha';
@@ -156,6 +159,7 @@ export class LabLive {
       sink: deps.store,
       currentStatus: () => deps.store.current?.(),
       startLoad: deps.startLoad,
+      nodeEvents: deps.nodeEvents,
       now: this.now,
       log: deps.log,
     });

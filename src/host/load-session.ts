@@ -6,6 +6,7 @@
  * The scenario runner's loads go through `startLoadFn` and are published the same way.
  * Everything it talks to is injected (the lab, the store, startLoad, the clock).
  */
+import type { NodeEventSource } from '../load/external';
 import { loadTarget, statusSources } from '../load/command';
 import type { FaultTarget } from '../load/faults';
 import {
@@ -48,6 +49,8 @@ export interface LoadSessionDeps {
   /** The host's latest view of the lab (the snapshot, at most a second old): spares a full status collection at start. */
   currentStatus?: () => LabStatus | undefined;
   sink: LiveSink;
+  /** The lab's Docker events: a UI load analyses faults applied elsewhere too (source 'external'). */
+  nodeEvents?: NodeEventSource;
   startLoad?: StartLoadFn;
   now?: () => number;
   log?: (line: string) => void;
@@ -212,7 +215,13 @@ export class LoadSession {
       const journey = journeyFor(req.journey, status.moodle.installed);
       if (journey === 'moodle' && !status.moodle.installed) throw new Error('the moodle journey needs Moodle installed on the lab: use the probe journey');
       const opts: LoadOptions = { ...DEFAULT_LOAD, ...pacing(journey), journey, users, durationMs, rampUpMs: defaultRampUp(durationMs) };
-      const info = this.launch(loadTarget(status), opts, { injector: this.deps.lab, sources: statusSources(status, this.deps.lab, true) }, 'load', status);
+      const info = this.launch(
+        loadTarget(status),
+        opts,
+        { injector: this.deps.lab, sources: statusSources(status, this.deps.lab, true), nodeEvents: this.deps.nodeEvents },
+        'load',
+        status,
+      );
       this.deps.sink.note({ source: 'load', severity: 'info', kind: 'load', text: `load started: ${this.describe(info)}` });
       return info;
     } finally {

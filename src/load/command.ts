@@ -11,6 +11,7 @@ import { FaultTarget, parseDuration, parseFaultSpec } from './faults';
 import { probeTargets } from './node-probes';
 import { startMetricsServer } from '../metrics/server';
 import { DEFAULT_LOAD, defaultRampUp, journeyFor, JourneyName, LoadOptions, LoadTarget, pacing, startLoad } from './run';
+import type { NodeEventSource } from './external';
 import { clusterSource, haproxySource, SnapshotSource } from './snapshots';
 import { componentOf } from '../metrics/failover';
 import { errText } from '../core/errors';
@@ -105,6 +106,7 @@ export function loadTarget(status: LabStatus): LoadTarget {
     course: status.moodle.course,
     users: status.moodle.users,
     probeTargets: probeTargets(status),
+    nodes: status.nodes.map((n) => n.name),
   };
 }
 
@@ -116,7 +118,13 @@ export function statusSources(status: LabStatus, controller: { status(): Promise
   return sources;
 }
 
-export async function loadCommand(controller: LoadController, args: LoadArgs, io: LoadIo, usage: (m: string) => Error): Promise<number> {
+export async function loadCommand(
+  controller: LoadController,
+  args: LoadArgs,
+  io: LoadIo,
+  usage: (m: string) => Error,
+  nodeEvents?: NodeEventSource,
+): Promise<number> {
   loadOptions(args, undefined, usage); // bad input fails before the lab is asked anything
   const metricsPort = args['metrics-port'] !== undefined ? Number(args['metrics-port']) : undefined;
   if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535))
@@ -141,7 +149,7 @@ export async function loadCommand(controller: LoadController, args: LoadArgs, io
   progress(
     `load on ${status.lab}: ${opts.users} users, ${opts.durationMs / 1000} s, ${opts.journey} journey, ramp-up ${opts.rampUpMs / 1000} s, ${opts.throughputPerMin ? `paced at ${opts.throughputPerMin} samples/min shared by all users (Moodle's JMeter plan pace: 120)${opts.thinkMaxMs ? `, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms` : ''}` : `unpaced, think ${opts.thinkMinMs}-${opts.thinkMaxMs} ms`}${opts.faults.length ? `, faults: ${opts.faults.map((f) => `${f.text} at ${f.atMs / 1000} s`).join('; ')}` : ''}`,
   );
-  const handle = startLoad(loadTarget(status), opts, { injector: controller, sources, progress });
+  const handle = startLoad(loadTarget(status), opts, { injector: controller, sources, progress, nodeEvents });
   let running = true;
   void handle.done.finally(() => (running = false)).catch(() => undefined);
   // Prometheus can scrape the run while it goes (and the lab's state beside it).

@@ -17,6 +17,7 @@ import { moodleJourney } from './journey-moodle';
 import { probeJourney } from './journey-probe';
 import { NodeProbes, ProbeTarget } from './node-probes';
 import { SnapshotPoller, SnapshotSource } from './snapshots';
+import { ExternalWatch, externalFaults, NodeEventSource } from './external';
 import { errText } from '../core/errors';
 
 export type JourneyName = 'moodle' | 'probe';
@@ -30,6 +31,8 @@ export interface LoadTarget {
   users: { username: string; password: string }[];
   /** For the continuous per-node probes. */
   probeTargets: ProbeTarget[];
+  /** The lab's nodes (status.nodes): whose status transitions count as external faults. */
+  nodes?: string[];
 }
 
 export interface LoadOptions {
@@ -96,6 +99,8 @@ export function defaultRampUp(durationMs: number): number {
 export interface LoadDeps {
   injector?: FaultTarget;
   sources?: SnapshotSource[];
+  /** The lab's Docker events: faults nobody injected through this run are analysed too (source 'external'). */
+  nodeEvents?: NodeEventSource;
   progress?: (line: string) => void;
   /** Live charts: every closed second of the load, and every node probe. */
   onWindow?: (w: WindowStats) => void;
@@ -148,6 +153,8 @@ export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps 
 
   const poller = new SnapshotPoller(deps.sources ?? []);
   poller.start();
+  const watch = new ExternalWatch(deps.nodeEvents);
+  const watching = watch.start();
   const probes = opts.probeHz > 0 && target.probeTargets.length ? new NodeProbes(target.probeTargets, { hz: opts.probeHz }) : undefined;
   if (probes) {
     deps.onProbes?.(probes);
@@ -269,10 +276,15 @@ export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps 
     }
     probes?.stop();
     await poller.stop();
+    await watching;
+    watch.stop();
+    if (watch.error) progress(`Docker events could not be watched: ${watch.error}`);
     for (const [src, e] of poller.errors) progress(`status polling (${src}) had errors, last: ${e}`);
 
     const runMs = Math.max(0, endMs - startMs);
-    const analyses = analyseFaults(recorder.samples, faultEvents, poller.snapshots, endMs);
+    const external = externalFaults(watch.events, poller.snapshots, faultEvents, target.nodes ?? [], startMs, endMs);
+    for (const e of external) progress(`external fault noticed: ${e.fault} at ${((e.atMs - startMs) / 1000).toFixed(1)} s`);
+    const analyses = analyseFaults(recorder.samples, [...faultEvents, ...external], poller.snapshots, endMs);
     const result = loadResult({
       recorder,
       users: opts.users,
@@ -282,7 +294,7 @@ export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps 
       journey: opts.journey,
       integrity: integrityReport,
     });
-    return { result, recorder, probes, faultEvents, ledger };
+    return { result, recorder, probes, faultEvents: [...faultEvents, ...external].sort((a, b) => a.atMs - b.atMs), ledger };
   })();
 
   return {

@@ -8,6 +8,8 @@ import type { Sample } from './types';
 
 export interface LoadFaultResult {
   fault: string;
+  /** 'injected' by this run, or 'external' (noticed in Docker's events or the cluster's status); always set by loadResult. */
+  source?: 'injected' | 'external';
   /** ms after the run's start. */
   atMs: number;
   detectedMs: number | null;
@@ -19,6 +21,8 @@ export interface LoadFaultResult {
   p99Ms?: number;
   maxMs?: number;
   recoveredBy?: 'heal' | 'service';
+  /** Requests sent in the fault's window (fault → next fault or the end of the run). */
+  requests?: number;
   error?: string;
 }
 
@@ -83,6 +87,7 @@ export function loadResult(opts: {
     byLabel: groups(m.byLabel),
     faults: opts.faults.map((f) => ({
       fault: f.fault,
+      source: f.source,
       atMs: Math.round(f.atMs - opts.startMs),
       detectedMs: f.detectedMs ?? null,
       failedRequests: f.failedRequests,
@@ -92,6 +97,7 @@ export function loadResult(opts: {
       p99Ms: r1(f.p99Ms),
       maxMs: r1(f.maxMs),
       recoveredBy: f.recoveredBy,
+      requests: f.requests,
       ...(f.error ? { error: f.error } : {}),
     })),
     ...(opts.journey ? { journey: opts.journey } : {}),
@@ -186,9 +192,10 @@ export function formatSummary(r: LoadResult): string {
     const ms = (x: number | null | undefined) => (x === null || x === undefined ? '—' : String(x));
     out.push(
       table(
-        ['fault', 'at ms', 'detected ms', 'failed', 'blackout ms', 'p99 ms', 'max ms', 'recovered ms'],
+        ['fault', 'source', 'at ms', 'detected ms', 'failed', 'blackout ms', 'p99 ms', 'max ms', 'recovered ms'],
         r.faults.map((f) => [
           f.fault,
+          f.source ?? 'injected',
           f.atMs,
           ms(f.detectedMs),
           f.failedRequests,

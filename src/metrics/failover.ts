@@ -24,6 +24,10 @@ import { ComponentSnapshot, correctedMs, endMs, FaultEvent, Sample } from './typ
 
 export interface FaultAnalysis {
   fault: string;
+  /** Who applied it: this run ('injected') or anything else ('external', from Docker's events or the status). */
+  source: 'injected' | 'external';
+  /** The nodes it hit. */
+  nodes: string[];
   atMs: number;
   detectedMs?: number;
   failedRequests: number;
@@ -123,6 +127,8 @@ export function analyseFaults(samples: Sample[], faults: FaultEvent[], snapshots
     }
     return {
       fault: f.fault,
+      source: f.source ?? 'injected',
+      nodes: f.nodes,
       atMs: f.atMs,
       detectedMs,
       failedRequests: failed.length,

@@ -54,6 +54,8 @@ export interface FaultEvent {
   error?: string;
   /** Set when the heal failed (recovery then stays unmeasured). */
   healError?: string;
+  /** 'injected' (through this run; the default) or 'external' (seen in Docker's events or the cluster's status). */
+  source?: 'injected' | 'external';
 }
 
 /** What the cluster said about itself at one moment (a polled status, reduced). */

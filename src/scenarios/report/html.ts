@@ -43,7 +43,7 @@ function tiles(r: LoadResult): string {
 const FAULT_HEAD = ['fault', 'at s', 'detected ms', 'failed requests', 'blackout ms', 'recovered ms', 'p99 ms', 'max ms', 'error'];
 function faultRow(f: LoadFaultResult): string[] {
   return [
-    `<strong>${esc(f.fault)}</strong>`,
+    `<strong>${esc(f.fault)}</strong>${f.source === 'external' ? ' <span class="muted">(external)</span>' : ''}`,
     isNum(f.atMs) ? (f.atMs / 1000).toFixed(1) : DASH,
     ms(f.detectedMs),
     int(f.failedRequests),

@@ -14,6 +14,9 @@ import { renderHtml } from './html';
 import { renderMarkdown } from './markdown';
 
 export { esc } from './format';
+export { CSS } from './css';
+export { topologySvg } from './svg-topology';
+export type { NodeVerdicts } from './svg-topology';
 export { renderHtml } from './html';
 export { renderMarkdown } from './markdown';
 export { PAPER_REFERENCE } from './paper';

@@ -10,7 +10,10 @@ function nodesIn(text: string, names: string[]): string[] {
 const TIER_ORDER: string[] = roleDisplays().map((d) => d.role);
 const TIER_TITLE: Record<string, string> = Object.fromEntries(roleDisplays().map((d) => [d.role, d.reportTitle]));
 
-export function topologySvg(result: ScenarioResult): string {
+/** A node's verdict for the diagram (the audit): its class (`spof`, `ok`, `exempt`) and a short label. */
+export type NodeVerdicts = Record<string, { cls: 'spof' | 'ok' | 'exempt'; label: string }>;
+
+export function topologySvg(result: Pick<ScenarioResult, 'topology' | 'timeline' | 'runs' | 'faults'>, verdicts?: NodeVerdicts): string {
   const nodes = result.topology.nodes;
   if (!nodes.length) return '<p class="empty">No topology recorded.</p>';
   const faultTexts = [
@@ -81,6 +84,15 @@ export function topologySvg(result: ScenarioResult): string {
       const ns = g.nodes
         .map((n) => {
           const count = faultCount.get(n.name) ?? 0;
+          const v = verdicts?.[n.name];
+          if (v)
+            return (
+              `<g class="node verdict-${v.cls}" data-node="${esc(n.name)}" data-verdict="${v.cls}">` +
+              `<rect x="${n.x}" y="${n.y}" width="${NW}" height="${NH}" rx="8"/>` +
+              `<text x="${n.x + NW / 2}" y="${n.y + 22}" class="node-name">${esc(n.name)}</text>` +
+              `<text x="${n.x + NW / 2}" y="${n.y + 42}" class="node-verdict">${esc(v.label)}</text>` +
+              '</g>'
+            );
           return (
             `<g class="node${count ? ' faulted' : ''}" data-node="${esc(n.name)}" data-faults="${count}">` +
             `<rect x="${n.x}" y="${n.y}" width="${NW}" height="${NH}" rx="8"/>` +

@@ -1,0 +1,280 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { auditPlan, AuditResult, parseKinds, runAudit, SPOF_BLACKOUT_MS, verdict } from '../../src/scenarios/audit/audit';
+import { auditArgs, compareCommand } from '../../src/scenarios/audit/command';
+import { auditJUnit, renderAuditHtml } from '../../src/scenarios/audit/report';
+import type { LoadHandle, LoadOptions, LoadRun } from '../../src/load/run';
+import { MetricsRecorder } from '../../src/metrics/recorder';
+import { IntegrityLedger } from '../../src/load/integrity';
+import type { FaultRequest } from '../../src/protocol/faults';
+import type { LabStatus } from '../../src/protocol/status';
+import { labStatus } from '../support/lab-snapshot';
+import { result } from '../support/scenario-lab';
+import { labProblems } from '../../src/roles/green';
+
+class UsageError extends Error {}
+const withEntry = (): LabStatus => ({ ...labStatus(), endpoints: { ...labStatus().endpoints, moodle: 'http://127.0.0.1:1' } });
+const usage = (m: string) => new UsageError(m);
+
+const res = (over: Partial<AuditResult>): AuditResult => ({
+  node: 'web2',
+  role: 'web',
+  fault: 'kill web2',
+  kind: 'kill',
+  detectedMs: 1500,
+  failedRequests: 3,
+  requests: 200,
+  blackoutMs: 300,
+  p99Ms: 900,
+  recoveredMs: 2000,
+  greenMs: 5000,
+  lost: { writes: 0, files: 0, sessions: 0 },
+  reported: '',
+  ...over,
+});
+
+describe('audit', () => {
+  it('bad input is a usage error before anything: an unknown fault kind, too short a window, --users', () => {
+    assert.throws(
+      () => auditArgs({ faults: 'kill,melt' }, usage),
+      (e: Error) => e instanceof UsageError && /unknown fault kind "melt"/.test(e.message),
+    );
+    assert.throws(() => auditArgs({ 'per-fault': '2s' }, usage), UsageError);
+    assert.throws(() => auditArgs({ users: '0' }, usage), UsageError);
+    assert.throws(() => auditArgs({ nodes: 'web2;rm' }, usage), UsageError);
+    assert.deepEqual(parseKinds(undefined), ['kill', 'pause']);
+    assert.deepEqual(auditArgs({ faults: 'kill', 'per-fault': '15s', users: '10', nodes: 'web2,redis' }, usage), {
+      kinds: ['kill'],
+      nodes: ['web2', 'redis'],
+      users: 10,
+      perFaultMs: 15_000,
+      journey: undefined,
+    });
+  });
+
+  it('the plan: every node, each kind; a partition only where the node has peers (from them); unknown nodes refused; edge exempt', () => {
+    const s = labStatus();
+    assert.throws(() => auditPlan(s, ['kill'], ['web9']), /unknown node "web9"/);
+    const { steps } = auditPlan(s, ['kill', 'partition'], ['web2', 'redis']);
+    assert.deepEqual(
+      steps.map((x) => [x.node, x.req]),
+      [
+        ['web2', { kind: 'kill', nodes: ['web2'] }],
+        ['web2', { kind: 'partition', nodes: ['web2'], from: ['web1', 'web3'] }],
+        ['redis', { kind: 'kill', nodes: ['redis'] }],
+      ],
+    );
+    const withEdge: LabStatus = { ...s, nodes: [...s.nodes, { ...s.nodes[0]!, name: 'edge', role: 'edge' as never }] };
+    const plan = auditPlan(withEdge, ['kill']);
+    assert.ok(!plan.steps.some((x) => x.node === 'edge'));
+    assert.equal(plan.exempt[0]?.node, 'edge');
+    assert.match(plan.exempt[0]!.reasons[0]!, /network/);
+  });
+
+  it('verdict: SPOF on lost data, on a long blackout, on too many failed requests; otherwise survives, with the figures', () => {
+    assert.equal(verdict('web2', 'web', [res({})]).spof, false);
+    assert.match(verdict('web2', 'web', [res({})]).reasons[0]!, /survived kill/);
+    const lost = verdict('redis', 'cache', [res({ fault: 'kill redis', lost: { writes: 0, files: 0, sessions: 10 } })]);
+    assert.deepEqual([lost.spof, lost.reasons], [true, ['kill redis: lost 10 sessions']]);
+    assert.equal(verdict('x', 'lb', [res({ blackoutMs: SPOF_BLACKOUT_MS })]).spof, true);
+    assert.equal(verdict('x', 'lb', [res({ blackoutMs: SPOF_BLACKOUT_MS - 1 })]).spof, false);
+    assert.equal(verdict('x', 'lb', [res({ failedRequests: 21, requests: 200 })]).spof, true);
+    assert.equal(verdict('x', 'lb', [res({ failedRequests: 20, requests: 200 })]).spof, false);
+  });
+
+  it('runs each fault in its own paced load (fault, heal on schedule), waits for green, and reports per node', async () => {
+    const status = withEntry();
+    assert.deepEqual(labProblems(status), [], 'the synthetic lab is green');
+    const calls: string[] = [];
+    const lab = {
+      lab: 'audit-t',
+      status: async () => status,
+      fault: async (req: FaultRequest) => void calls.push(`fault ${req.kind} ${req.nodes.join(',')}`),
+      heal: async (node?: string) => void calls.push(`heal ${node ?? ''}`),
+    };
+    const opts: LoadOptions[] = [];
+    const startLoad = (_t: unknown, o: LoadOptions): LoadHandle => {
+      opts.push(o);
+      const redis = o.faults[0]!.req.nodes[0] === 'redis';
+      const run: LoadRun = {
+        result: result({
+          faults: [
+            {
+              fault: o.faults[0]!.text,
+              source: 'injected',
+              atMs: o.faults[0]!.atMs,
+              detectedMs: null,
+              failedRequests: redis ? 80 : 2,
+              requests: 100,
+              blackoutMs: redis ? 6000 : 200,
+              recoveredMs: 900,
+              p99Ms: 50,
+            },
+          ],
+          integrity: { dbWrites: 5, files: 5, sessions: 3, lostDbWrites: [], lostFiles: [], lostSessions: redis ? ['u1', 'u2', 'u3'] : [], unchecked: [] },
+        }),
+        recorder: new MetricsRecorder(),
+        faultEvents: [],
+        ledger: new IntegrityLedger(),
+      };
+      return {
+        startedAt: 0,
+        recorder: run.recorder,
+        fault: async () => undefined,
+        heal: async () => undefined,
+        stop: () => undefined,
+        stopped: false,
+        done: Promise.resolve(run),
+      };
+    };
+    const lines: string[] = [];
+    const a = await runAudit(
+      lab,
+      { kinds: ['kill'], nodes: ['web2', 'redis'], users: 10, perFaultMs: 15_000, journey: 'probe', greenTimeoutMs: 5000 },
+      { startLoad: startLoad as never, progress: (l) => lines.push(l) },
+    );
+    assert.deepEqual(
+      opts.map((o) => [o.users, o.durationMs, o.faults[0]!.req, o.faults[0]!.atMs, o.healAtMs]),
+      [
+        [10, 15_000, { kind: 'kill', nodes: ['web2'] }, 3000, 10_500],
+        [10, 15_000, { kind: 'kill', nodes: ['redis'] }, 3000, 10_500],
+      ],
+    );
+    assert.deepEqual(
+      a.nodes.map((n) => [n.node, n.spof]),
+      [
+        ['web2', false],
+        ['redis', true],
+      ],
+    );
+    assert.deepEqual(a.results[1]!.lost, { writes: 0, files: 0, sessions: 3 });
+    assert.ok(lines.some((l) => /\[1\/2\] kill web2/.test(l)));
+
+    const html = renderAuditHtml([{ report: a, nodes: status.nodes.map((n) => ({ name: n.name, role: n.role })) }]);
+    assert.match(html, /data-node="redis" data-verdict="spof"/);
+    assert.match(html, /data-node="web2" data-verdict="ok"/);
+    assert.doesNotMatch(html, /<script|src=|href="http/);
+    const junit = auditJUnit(a);
+    assert.match(junit, /tests="2" failures="1"/);
+    assert.match(junit, /name="redis \(cache\)"><failure message="single point of failure: kill redis: lost 3 sessions/);
+  });
+
+  it('cancelled: the run stops, the lab is healed, the report says so', async () => {
+    const status = withEntry();
+    const calls: string[] = [];
+    const lab = { lab: 'audit-t', status: async () => status, fault: async () => undefined, heal: async () => void calls.push('heal') };
+    const abort = new AbortController();
+    const startLoad = (): LoadHandle => {
+      let finish!: (r: LoadRun) => void;
+      const done = new Promise<LoadRun>((r) => (finish = r));
+      setTimeout(() => abort.abort(), 10);
+      return {
+        startedAt: 0,
+        recorder: new MetricsRecorder(),
+        fault: async () => undefined,
+        heal: async () => undefined,
+        stop: () => finish({ result: result(), recorder: new MetricsRecorder(), faultEvents: [], ledger: new IntegrityLedger() }),
+        stopped: false,
+        done,
+      };
+    };
+    const a = await runAudit(
+      lab,
+      { kinds: ['kill', 'pause'], nodes: ['web2'], users: 1, perFaultMs: 10_000, journey: 'probe', greenTimeoutMs: 5000 },
+      { startLoad: startLoad as never, signal: abort.signal },
+    );
+    assert.equal(a.cancelled, true);
+    assert.equal(a.results.length, 0);
+    assert.deepEqual(calls, ['heal']);
+  });
+
+  it('--compare: a bad design is a usage error before any lab; both designs audited one after the other, side by side, labs it created destroyed', async () => {
+    const made: string[] = [];
+    const io = { out: (t: string) => void (out += t), err: () => undefined };
+    let out = '';
+    const checkRef = (r: string) => (r === 'nope' ? 'unknown topology "nope"' : undefined);
+    await assert.rejects(
+      compareCommand(['ha', 'nope'], {}, io, usage, { checkRef, designLab: async () => assert.fail('no lab before the input is checked') }),
+      (e: Error) => e instanceof UsageError && /nope/.test(e.message),
+    );
+    const full = withEntry();
+    const single: LabStatus = {
+      ...full,
+      nodes: full.nodes.filter((n) => ['haproxy', 'web1', 'galera1'].includes(n.name)),
+      haproxy: { ...full.haproxy, servers: full.haproxy.servers.filter((x) => x.server !== 'web2' && x.server !== 'web3') },
+      galera: { ...full.galera, clusterSize: 1, nodes: full.galera.nodes.filter((n) => n.name === 'galera1') },
+    };
+    const statuses = [single, withEntry()];
+    const startLoad = (_t: unknown, o: LoadOptions): LoadHandle => {
+      const spof = o.faults[0]!.req.nodes[0] === 'galera1' && o.faults[0]!.req.kind === 'kill';
+      const run: LoadRun = {
+        result: result({
+          faults: [
+            {
+              fault: o.faults[0]!.text,
+              source: 'injected',
+              atMs: 0,
+              detectedMs: 1,
+              failedRequests: spof ? 90 : 0,
+              requests: 100,
+              blackoutMs: spof ? 9000 : 100,
+              recoveredMs: 1,
+            },
+          ],
+        }),
+        recorder: new MetricsRecorder(),
+        faultEvents: [],
+        ledger: new IntegrityLedger(),
+      };
+      return {
+        startedAt: 0,
+        recorder: run.recorder,
+        fault: async () => undefined,
+        heal: async () => undefined,
+        stop: () => undefined,
+        stopped: false,
+        done: Promise.resolve(run),
+      };
+    };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-cmp-'));
+    const code = await compareCommand(
+      ['single', 'ha'],
+      { faults: 'kill', nodes: 'galera1', users: '5', 'per-fault': '10s', journey: 'probe', report: path.join(dir, 'c.html'), json: true },
+      io,
+      usage,
+      {
+        checkRef,
+        startLoad: startLoad as never,
+        designLab: async (ref, i) => {
+          made.push(`up ${ref}`);
+          const st = statuses[i]!;
+          return {
+            lab: { lab: `l${i}`, status: async () => st, fault: async () => undefined, heal: async () => undefined },
+            created: true,
+            idleMemoryBytes: async () => (i + 1) * 2 ** 30,
+            destroy: async () => void made.push(`destroy ${ref}`),
+          };
+        },
+      },
+    );
+    assert.equal(code, 0);
+    assert.deepEqual(made, ['up single', 'destroy single', 'up ha', 'destroy ha']);
+    const j = JSON.parse(out) as {
+      compare: { topology: string; idleMemoryBytes: number; nodes: { node: string; spof: boolean }[] }[];
+      diff: { node: string; changed: boolean }[];
+    };
+    assert.deepEqual(
+      j.compare.map((r) => [r.topology, r.idleMemoryBytes, r.nodes.map((n) => n.spof)]),
+      [
+        ['single', 2 ** 30, [true]],
+        ['ha', 2 ** 31, [true]],
+      ],
+    );
+    const html = fs.readFileSync(path.join(dir, 'c.html'), 'utf8');
+    assert.match(html, /class="side"/);
+    assert.match(html, /1,024 MiB[\s\S]*2,048 MiB/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
