@@ -28,7 +28,7 @@ import { WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies } from '../moodle/plugins';
 import { resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
-import { renderCompose } from './compose';
+import { composeRefusal, renderCompose } from './compose';
 import { errText } from '../core/errors';
 import { moodleRole } from '../roles';
 
@@ -237,6 +237,8 @@ export async function exportCommand(
     throw usageError('--output and --secrets-file must be different files');
   await deps.docker.ping();
   const plan = await planFor(values, deps, io, usageError);
+  const refusal = composeRefusal(plan.topology);
+  if (refusal) throw usageError(refusal);
   const images = await imagesFor(plan, deps, Boolean(values.build), io);
   await choosePorts(plan, deps.portProbe ?? isLoopbackPortFree);
   const { yaml, envFile } = renderCompose({

@@ -11,7 +11,7 @@ import { errText } from '../core/errors';
 
 /** The configuration the lab's HAProxy runs with. */
 export function haproxyConfig(topology: Topology, state: RoleLabState): string {
-  return renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned');
+  return renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned', state.secrets.redisPassword);
 }
 
 const hapSeverity = (s: string): EventSeverity => (s.startsWith('UP') && !s.includes('/') ? 'ok' : s.startsWith('DOWN') ? 'error' : 'warn');
