@@ -31,7 +31,8 @@ import {
 } from './protocol/fault-catalog';
 import { DEFAULT_LAB, validateLabName } from './docker/labels';
 import { StateStore } from './engine/state';
-import { MAX_WEB_NODES, PRESET_NAMES, PresetName } from './engine/topology';
+import { MAX_WEB_NODES, TopologyError } from './engine/topology';
+import { topologyOption, topologyRefProblem } from './scenarios/lab-file';
 import type { LabStatus } from './protocol/status';
 import { startMetricsServer } from './metrics/server';
 import { exportCommand, EXPORT_OPTIONS } from './export/command';
@@ -58,7 +59,12 @@ export class UsageError extends Error {}
  * 1 (an assert failed) is returned by the commands themselves, never thrown.
  */
 export function exitCodeFor(err: unknown): 2 | 3 {
-  const input = err instanceof UsageError || err instanceof ScenarioError || err instanceof ScenarioFileError || err instanceof FaultRequestError;
+  const input =
+    err instanceof UsageError ||
+    err instanceof TopologyError ||
+    err instanceof ScenarioError ||
+    err instanceof ScenarioFileError ||
+    err instanceof FaultRequestError;
   const parseArgsError = err instanceof TypeError && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
   return input || parseArgsError ? 2 : 3;
 }
@@ -73,7 +79,7 @@ function usage<T>(parse: () => T): T {
 }
 
 const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, default ${DEFAULT_LAB})
-  up [--no-moodle] [--moodle-source <dir|archive|url>] [--topology ha|single] [--web N]
+  up [--no-moodle] [--moodle-source <dir|archive|url>] [--topology ha|single|ha-full|FILE.lab.yaml] [--web N]
      [--base-image IMAGE] [--haproxy tuned|defaults] [--port N] [--fresh-install]
   status [--json]
   down                      stop everything, keep data
@@ -90,7 +96,7 @@ ${faultUsageLines().join('\n')}
   scenario list             the built-in scenarios
   cache list [--json]       installed Moodle sites kept for the next lab of the same source
   cache prune [--all | --older-than 30d]   remove entries (alone: only unusable ones)
-  export --format compose [-o FILE] [--secrets-file FILE] [--build] [--topology ha|single] [--web N] [--haproxy P] [--port N|0] [--moodle-source SRC]
+  export --format compose [-o FILE] [--secrets-file FILE] [--build] [--topology ha|single|ha-full|FILE.lab.yaml] [--web N] [--haproxy P] [--port N|0] [--moodle-source SRC]
                             the lab (or one described by the options) as a Compose file; secrets inline unless --secrets-file`;
 
 const PLANNED = new Set<string>();
@@ -182,8 +188,6 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
   switch (command) {
     case 'up': {
       if (positionals.length) throw new UsageError(`up takes no arguments (got "${positionals.join(' ')}")`);
-      const preset = values.topology as PresetName | undefined;
-      if (preset !== undefined && !PRESET_NAMES.includes(preset)) throw new UsageError(`--topology must be one of ${PRESET_NAMES.join(', ')}`);
       const profile = values.haproxy as HaproxyProfile | undefined;
       if (profile !== undefined && !HAPROXY_PROFILES.includes(profile)) throw new UsageError(`--haproxy must be one of ${HAPROXY_PROFILES.join(', ')}`);
       const port = values.port !== undefined ? Number(values.port) : undefined;
@@ -192,9 +196,13 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       const webCount = values.web !== undefined ? Number(values.web) : undefined;
       if (webCount !== undefined && !(/^\d+$/.test(values.web!) && webCount >= 1 && webCount <= MAX_WEB_NODES))
         throw new UsageError(`--web must be a whole number from 1 to ${MAX_WEB_NODES}`);
+      // A built-in's name or a lab file: read and checked before anything is created.
+      const badRef = values.topology !== undefined ? topologyRefProblem(values.topology) : undefined;
+      if (badRef) throw new UsageError(badRef);
+      const definition = values.topology !== undefined ? await topologyOption(values.topology, labRoot, docker.memTotalBytes?.bind(docker)) : undefined;
       print(
         await controller.up({
-          preset,
+          definition,
           webCount,
           baseImage: values['base-image'],
           haproxyProfile: profile,

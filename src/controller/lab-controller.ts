@@ -11,7 +11,7 @@ import { LABEL_NODE } from '../docker/labels';
 import { fetchGet } from '../engine/readiness';
 import { StateStore } from '../engine/state';
 import { collectStatus } from '../engine/status';
-import type { PresetName } from '../engine/topology';
+import type { LabDefinition, PresetName } from '../engine/topology';
 import { notYet, ready, waitFor } from '../core/wait';
 import { setMaintenance, WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies, resolveMoodleSource } from '../moodle/source';
@@ -32,6 +32,8 @@ export interface ControllerDeps {
 
 export interface UpRequest {
   preset?: PresetName;
+  /** A lab definition (a lab file's); takes the place of `preset`. */
+  definition?: LabDefinition;
   webCount?: number;
   baseImage?: string;
   haproxyProfile?: HaproxyProfile;
@@ -87,6 +89,7 @@ export class LabController {
     }
     await this.engine.up({
       preset: req.preset,
+      definition: req.definition,
       webCount: req.webCount,
       baseImage: req.baseImage,
       haproxyProfile: req.haproxyProfile,

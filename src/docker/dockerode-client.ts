@@ -407,6 +407,10 @@ export function createDockerClient(): DockerClient {
           throw new DockerUnavailableError(`Cannot reach the Docker engine at ${where}: ${engineMessage(err)}`);
         }
       },
+      async memTotalBytes() {
+        const info = (await docker.info()) as { MemTotal?: number };
+        return info.MemTotal ?? 0;
+      },
       containers: new Containers(docker),
       images: new Images(docker),
       networks: new Networks(docker),

@@ -52,6 +52,7 @@ function guardObject<T extends object>(target: T, where: string): T {
 export function guardEngine(client: DockerClient, where: string): DockerClient {
   return {
     ping: guardObject({ ping: () => client.ping() }, where).ping,
+    ...(client.memTotalBytes ? { memTotalBytes: guardObject({ m: () => client.memTotalBytes!() }, where).m } : {}),
     events: guardObject(
       { events: (labels: Parameters<DockerClient['events']>[0], on: Parameters<DockerClient['events']>[1]) => client.events(labels, on) },
       where,

@@ -124,6 +124,8 @@ export interface DockerEvent {
 
 export interface DockerClient {
   ping(): Promise<void>;
+  /** The memory the engine has (`docker info` MemTotal), bytes; absent in fakes that do not say. */
+  memTotalBytes?(): Promise<number>;
   containers: ContainerClient;
   images: ImageClient;
   networks: NetworkClient;

@@ -29,7 +29,7 @@ export const ROLES: Readonly<Partial<Record<Role, RoleSpec>>> = Object.freeze(
   Object.fromEntries(roleModules().map((m) => [m.role, m.spec])) as Partial<Record<Role, RoleSpec>>,
 );
 
-/** The built-in labs. */
+/** The built-in labs (their files: lab/topologies/<name>.lab.yaml; a unit test keeps both equal). */
 export const BUILTIN_LABS: Readonly<Record<PresetName, LabDefinition>> = {
   ha: {
     name: 'ha',
@@ -40,6 +40,11 @@ export const BUILTIN_LABS: Readonly<Record<PresetName, LabDefinition>> = {
     name: 'single',
     description: 'One web node and one MariaDB: the baseline the HA setup is compared against',
     roles: { web: { count: 1 }, db: { count: 1 } },
+  },
+  'ha-full': {
+    name: 'ha-full',
+    description: 'Two HAProxy nodes with keepalived (VIP), 3 web nodes, 3-node Galera, 3-brick Gluster, Redis Sentinel',
+    roles: { lb: { count: 2, keepalived: true }, web: { count: 3 }, db: { count: 3 }, storage: { count: 3 }, cache: { count: 3, mode: 'sentinel' } },
   },
 };
 export const PRESET_NAMES: readonly PresetName[] = Object.keys(BUILTIN_LABS) as PresetName[];
@@ -110,22 +115,31 @@ export function sameRoles(a: LabDefinition, b: LabDefinition): boolean {
   return norm(a) === norm(b);
 }
 
+/**
+ * The memory a topology's nodes take idle (MiB), from each role's `memoryMiB` (measured figures);
+ * a role without one counts 64 MiB.
+ */
+export function memoryEstimateMiB(topology: Topology): number {
+  return topology.nodes.reduce((sum, n) => sum + (moduleOf(n.role, roleModules())?.memoryMiB ?? 64), 0);
+}
+
+/**
+ * Why a topology does not fit the memory Docker has, or undefined. It must fit in half of it idle:
+ * the other half is for what load, Moodle (PHP workers, caches) and Galera's state transfers add.
+ */
+export function memoryProblem(topology: Topology, dockerMemBytes: number): string | undefined {
+  const need = memoryEstimateMiB(topology);
+  const have = Math.floor(dockerMemBytes / 1024 / 1024);
+  if (need * 2 <= have) return undefined;
+  return `too many nodes for the memory Docker has: ${topology.nodes.length} nodes take about ${need} MiB idle, and a lab needs twice that (load, Moodle, state transfers), but Docker has ${have} MiB (\`docker info\` MemTotal): use fewer nodes or give Docker more memory`;
+}
+
 /** Checks a definition against the role modules: every role known, counts and options possible. */
 export function checkDefinition(def: LabDefinition, modules: readonly RoleModule[] = roleModules()): void {
   for (const [role, opts] of Object.entries(def.roles) as [Role, RoleOptions][]) {
     const m = moduleOf(role, modules);
     if (!m) throw new TopologyError(`unknown role "${role}": roles are ${modules.map((x) => x.role).join(', ')}`, role);
     if (m.companionOnly) throw new TopologyError(`role "${role}" is not listed itself: ${m.companionOnly}`, role);
-    const max = m.maxCount ?? 1;
-    const min = m.required ? 1 : 0;
-    if (!Number.isInteger(opts.count) || opts.count < min || opts.count > max) {
-      const what = role === 'web' ? '--web (or the web count)' : `the ${role} count`;
-      throw new TopologyError(
-        `${what} must be a whole number from ${min} to ${max}${max === 1 && min <= 1 ? ` (this version's ${role} role has at most one node)` : ''}`,
-        role,
-        'count',
-      );
-    }
     for (const o of ROLE_OPTION_NAMES) {
       if (opts[o] === undefined) continue;
       if (!(m.options ?? []).includes(o)) {
@@ -135,6 +149,15 @@ export function checkDefinition(def: LabDefinition, modules: readonly RoleModule
           o,
         );
       }
+    }
+    const max = m.maxCount ?? 1;
+    const min = m.required ? 1 : 0;
+    if (!Number.isInteger(opts.count) || opts.count < min || opts.count > max) {
+      throw new TopologyError(
+        `the ${role} count must be a whole number from ${min} to ${max}${max === 1 && min <= 1 ? ` (this version's ${role} role has at most one node)` : ''}`,
+        role,
+        'count',
+      );
     }
     const why = m.checkOptions?.(opts, def);
     if (why) throw new TopologyError(`${role}: ${why}`, role, why.startsWith('count') ? 'count' : undefined);

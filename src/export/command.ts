@@ -22,7 +22,8 @@ import { contextFiles, contextHash, DEFAULT_BASE_IMAGE, ImageBuilder, imageTag }
 import { labLabels } from '../docker/labels';
 import { choosePort, isLoopbackPortFree, PortProbe } from '../engine/ports';
 import { LabSecrets, newSecrets, StateStore } from '../engine/state';
-import { buildTopology, MAX_WEB_NODES, PRESET_NAMES, PresetName, Role, roleSpec, Topology } from '../engine/topology';
+import { buildTopology, MAX_WEB_NODES, Role, roleSpec, Topology } from '../engine/topology';
+import { loadLabFile, topologyRefProblem } from '../scenarios/lab-file';
 import { ensureMoodleImage, MOODLE_CONTEXT, moodleImageTag } from '../engine/moodle-image';
 import { WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies } from '../moodle/plugins';
@@ -101,8 +102,10 @@ async function planFor(values: ExportValues, deps: ExportDeps, io: ExportIo, usa
       moodle: m ? { image: m.image, layout: m.layout } : undefined,
     };
   }
-  const preset = (values.topology ?? 'ha') as PresetName;
-  if (!PRESET_NAMES.includes(preset)) throw usageError(`--topology must be one of ${PRESET_NAMES.join(', ')}`);
+  // A built-in's name or a lab file (lab/topologies/ holds the built-ins' files).
+  const badRef = values.topology !== undefined ? topologyRefProblem(values.topology) : undefined;
+  if (badRef) throw usageError(badRef);
+  const definition = values.topology !== undefined ? loadLabFile(values.topology, deps.labRoot) : 'ha';
   const profile = (values.haproxy ?? 'tuned') as HaproxyProfile;
   if (!HAPROXY_PROFILES.includes(profile)) throw usageError(`--haproxy must be one of ${HAPROXY_PROFILES.join(', ')}`);
   let webCount: number | undefined;
@@ -117,7 +120,7 @@ async function planFor(values: ExportValues, deps: ExportDeps, io: ExportIo, usa
   }
   let topology: Topology;
   try {
-    topology = buildTopology(preset, webCount);
+    topology = buildTopology(definition, webCount);
   } catch (err) {
     throw usageError(errText(err));
   }

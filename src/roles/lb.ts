@@ -20,7 +20,13 @@ export const lbRole: RoleModule = {
   role: 'lb',
   // In front of the web nodes: users type its port.
   entryPriority: 2,
+  memoryMiB: 15, // measured idle: haproxy 12
   maxCount: 1,
+  checkOptions(opts) {
+    // VRRP here is one MASTER and one BACKUP (unicast peers).
+    if (opts.keepalived && opts.count !== 2) return `count must be 2 with keepalived (a MASTER and a BACKUP holding the virtual IP), not ${opts.count}`;
+    return undefined;
+  },
   spec: {
     role: 'lb',
     prefix: 'haproxy',

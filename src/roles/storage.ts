@@ -8,6 +8,7 @@ import { errText } from '../core/errors';
 
 export const storageRole: RoleModule = {
   role: 'storage',
+  memoryMiB: 30, // measured idle: gluster1-3 25-26
   maxCount: 3,
   checkOptions(opts) {
     if (opts.count !== 3) return `count must be 3 (or the role left out): the volume is \`replica 3\``;

@@ -160,12 +160,17 @@ export interface RoleModule {
   companions?(opts: RoleOptions): { role: Role; count: number }[];
   /** Set on a role whose nodes only come as another role's companions: why it is not listed itself. */
   companionOnly?: string;
+  /**
+   * Memory one idle node takes, MiB, for the "does it fit" check of a definition: the lifecycle
+   * bench's per-container figures (README "Measured figures", `bench/lab-lifecycle.ts`), rounded up.
+   */
+  memoryMiB?: number;
   /** Its first node is the lab's entry (what users type) when no present role has a higher priority. */
   entryPriority?: number;
 }
 
 /** The built-in labs' names. */
-export type PresetName = 'ha' | 'single';
+export type PresetName = 'ha' | 'single' | 'ha-full';
 
 /** A node of a lab's topology: its name, role and container spec. */
 export interface NodeSpec {

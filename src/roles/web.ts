@@ -13,6 +13,7 @@ export const WEB_HEALTH_PATH = '/lab/health.php';
 export const webRole: RoleModule = {
   role: 'web',
   required: true,
+  memoryMiB: 30, // measured idle: web1-3 26-28
   maxCount: MAX_WEB_NODES,
   entryPriority: 1,
   checkOptions(opts, def) {

@@ -14,25 +14,29 @@ export class ScenarioFileError extends Error {}
  * The text of a scenario file: refused by its size before it is read (at most
  * MAX_SCENARIO_BYTES), and strictly UTF-8 (a stray Latin-1 byte is an error, not a silent U+FFFD).
  */
-export function readScenarioFile(file: string): string {
+export function readScenarioFile(file: string, what: 'scenario' | 'lab file' = 'scenario'): string {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
     fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ScenarioFileError(code === 'ENOENT' ? `scenario file "${file}" not found` : `cannot read scenario file "${file}": ${(e as Error).message}`);
+    throw new ScenarioFileError(
+      code === 'ENOENT'
+        ? `${what === 'scenario' ? 'scenario file' : what} "${file}" not found`
+        : `cannot read ${what === 'scenario' ? 'scenario file' : what} "${file}": ${(e as Error).message}`,
+    );
   }
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new ScenarioFileError(`${file}: not a regular file`);
     if (st.size > MAX_SCENARIO_BYTES)
-      throw new ScenarioFileError(`${file}: the file is ${formatBytes(st.size)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
+      throw new ScenarioFileError(`${file}: the file is ${formatBytes(st.size)}; a ${what} may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
     // Read at most one byte more than allowed: a file that grew since fstat is refused too.
     const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
     let n = 0;
     for (let got = -1; got !== 0 && n < buf.length; n += got) got = fs.readSync(fd, buf, n, buf.length - n, null);
-    if (n > MAX_SCENARIO_BYTES) throw new ScenarioFileError(`${file}: the file is larger than ${formatBytes(MAX_SCENARIO_BYTES)}, the most a scenario may be`);
+    if (n > MAX_SCENARIO_BYTES) throw new ScenarioFileError(`${file}: the file is larger than ${formatBytes(MAX_SCENARIO_BYTES)}, the most a ${what} may be`);
     return decodeUtf8(buf.subarray(0, n), file);
   } finally {
     fs.closeSync(fd);

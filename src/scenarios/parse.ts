@@ -15,13 +15,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument } from 'yaml';
-import { MAX_WEB_NODES, PresetName } from '../engine/topology';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { MAX_WEB_NODES, PresetName, PRESET_NAMES } from '../engine/topology';
+import { LAB_FILE_SUFFIX, parseLabFile } from './lab-file';
 import { formatBytes, MAX_SCENARIO_BYTES, readScenarioFile, ScenarioFileError } from './files';
 import { STEPS, stepByKey } from './steps';
 import { StepParser } from './steps/parse-context';
 import { Scenario, ScenarioError, SourcePos, Step } from './types';
-import { clip, closest, Entry, prune, quote, YamlNode } from './yaml-reader';
+import { clip, closest, Entry, MAX_NESTING, prune, quote, tooDeepAt, YamlNode } from './yaml-reader';
+
+export { MAX_NESTING } from './yaml-reader';
 
 export { ASSERT_KEYS } from './steps/assert';
 export { FAULT_KEYS } from './steps/fault';
@@ -32,7 +35,7 @@ export { decodeUtf8, invalidUtf8At, MAX_SCENARIO_BYTES, ScenarioFileError } from
 
 // ---------------------------------------------------------------- the vocabulary (schema.ts and the step modules mirror it; a unit test keeps them equal)
 
-export const TOP_KEYS = ['name', 'description', 'topology', 'steps'] as const;
+export const TOP_KEYS = ['name', 'description', 'lab', 'topology', 'steps'] as const;
 export const TOPOLOGY_KEYS = ['preset', 'web'] as const;
 /** Every step's key, in the registry's order. */
 export const STEP_KINDS: readonly string[] = STEPS.map((s) => s.key);
@@ -44,8 +47,6 @@ const NAME_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 // Limits: a scenario is a page of steps, not a data set. Checked before anything big is built.
 export const MAX_STEPS = 500;
 export const MAX_NAME_CHARS = 200;
-/** Collections inside collections: a scenario needs about 4; the yaml package needs memory and stack for each. */
-export const MAX_NESTING = 64;
 
 // ---------------------------------------------------------------- public API
 
@@ -76,52 +77,6 @@ export function parseScenario(text: string, file: string): Scenario {
     throw new ScenarioError(file, p.line, p.col, `YAML syntax error: ${clip(first.message.split('\n')[0] ?? '', 200)}${hint}`);
   }
   return new Parser(file, doc, at).scenario();
-}
-
-/**
- * Offset where collections first nest deeper than MAX_NESTING, or undefined. Lexing is linear
- * and light; the yaml package's parser is not, on 1 MB of "[[[[" (about 1 GB and a stack overflow).
- * Counts open flow collections, block indicators (`- `, `? `, `: `) on one line, and the
- * indentation levels the line is in.
- */
-function tooDeepAt(text: string): number | undefined {
-  let offset = 0;
-  let flow = 0;
-  let block = 0;
-  const indents: number[] = [];
-  let indent = 0;
-  let lineStart = true;
-  let scalarNext = false;
-  for (const token of new Lexer().lex(text)) {
-    if (token === '\x02' || token === '\x18' || token === '\x1f') {
-      scalarNext = token === '\x1f'; // markers, not source text; the next token is a scalar's source
-      continue;
-    }
-    const newline = token === '\n' || token === '\r\n';
-    if (lineStart && !scalarNext && /^ +$/.test(token)) indent = token.length;
-    else if (lineStart && !newline && !token.startsWith('#')) {
-      // The first token of a line with content: the indentation levels it is in.
-      if (flow === 0) {
-        while (indents.length && indents.at(-1)! >= indent) indents.pop();
-        if (indent > 0) indents.push(indent);
-      }
-      lineStart = false;
-    }
-    if (!scalarNext) {
-      if (token === '[' || token === '{') flow++;
-      else if (token === ']' || token === '}') flow = Math.max(0, flow - 1);
-      else if (flow === 0 && (token === '-' || token === '?' || token === ':')) block++;
-      if (flow + block + indents.length > MAX_NESTING) return offset;
-    }
-    if (newline) {
-      block = 0;
-      indent = 0;
-      lineStart = true;
-    }
-    scalarNext = false;
-    offset += token.length;
-  }
-  return undefined;
 }
 
 /**
@@ -180,13 +135,23 @@ class Parser extends StepParser {
     let description: string | undefined;
     let topology: Scenario['topology'] = { preset: 'ha' };
     let stepsEntry: Entry | undefined;
+    let topologyAt: YamlNode | undefined;
+    let labAt: YamlNode | undefined;
     for (const e of this.entries(map, 'the scenario', TOP_KEYS)) {
       if (e.key === 'name') {
         name = this.string(e, 'name', MAX_NAME_CHARS);
         if (!NAME_RE.test(name)) this.fail(e.at, `name must be kebab-case (lower-case letters, digits and dashes, e.g. paper-failover), not "${clip(name)}"`);
       } else if (e.key === 'description') description = this.string(e, 'description');
-      else if (e.key === 'topology') topology = this.topologyEntry(e.value, e.at);
-      else stepsEntry = e;
+      else if (e.key === 'topology') {
+        if (labAt) this.fail(e.keyNode, 'give `topology:` or `lab:`, not both');
+        topology = this.topologyEntry(e.value, e.at);
+        topologyAt = e.at;
+      } else if (e.key === 'lab') {
+        if (topologyAt) this.fail(e.keyNode, 'give `topology:` or `lab:`, not both');
+        topology = this.labEntry(e);
+        labAt = e.at;
+        topologyAt = e.at;
+      } else stepsEntry = e;
     }
     if (name === undefined) this.fail(map, 'the scenario needs a `name:` (kebab-case, e.g. paper-failover)');
     if (!stepsEntry) this.fail(map, 'the scenario needs `steps:` (a list: up, load, fault, heal, assert, …)');
@@ -199,7 +164,7 @@ class Parser extends StepParser {
         `a scenario has at most ${MAX_STEPS} steps, and this one has ${seq.items.length}`,
       );
 
-    this.enter(topology);
+    this.enter(topology, topologyAt ?? map);
     const steps = seq.items.map((item) => this.step(this.resolve(item), stepsEntry.at));
     return prune({ name, description, topology, steps, source: this.file });
   }
@@ -229,6 +194,24 @@ class Parser extends StepParser {
       );
     }
     return this.stepOf(e!.key, e!, e!.at, pos);
+  }
+
+  /** `lab: <file|builtin>`: a lab file (relative to the scenario's folder) or a built-in lab's name. */
+  labEntry(e: Entry): Scenario['topology'] {
+    const ref = this.string(e, 'lab', 4096);
+    if ((PRESET_NAMES as readonly string[]).includes(ref)) return { preset: ref };
+    if (!ref.endsWith(LAB_FILE_SUFFIX))
+      this.fail(e.at, `lab must be a built-in lab (${quote(PRESET_NAMES)}) or a lab file (a path ending in ${LAB_FILE_SUFFIX}), not "${clip(ref)}"`);
+    const file = path.isAbsolute(ref) ? ref : path.join(path.dirname(this.file), ref);
+    let definition;
+    try {
+      definition = parseLabFile(readScenarioFile(file, 'lab file'), file);
+    } catch (err) {
+      if (err instanceof ScenarioFileError) this.fail(e.at, err.message);
+      if (err instanceof ScenarioError) this.fail(e.at, `lab file ${err.message}`);
+      throw err;
+    }
+    return { preset: definition.name, definition };
   }
 
   topologyEntry(node: YamlNode | null, fallback: YamlNode): { preset: PresetName; web?: number } {

@@ -59,7 +59,7 @@ export class ScenarioRunner {
 
   /** Checks every lab the scenario will use, without changing anything. */
   async preflight(scenario: Scenario): Promise<void> {
-    const presets = new Set<PresetName>([scenario.topology.preset]);
+    const presets = new Set<string>([scenario.topology.preset]);
     for (const s of scenario.steps) if (s.kind === 'up' && s.preset) presets.add(s.preset);
     for (const preset of presets) {
       const name = labForPreset(scenario, this.opts.lab, preset);
@@ -144,7 +144,7 @@ export class ScenarioRunner {
     const named: NamedRun[] = [...ctx.runs.values()].map((r) => ({ ...r.finished!.result, name: r.name, lab: r.lab, preset: r.preset, series: r.series }));
     const main = named[named.length - 1];
     const { name: _n, lab: _l, preset: _p, series: _s, ...mainResult } = main ?? { ...EMPTY_RESULT, name: '', lab: '', preset: '', series: [] };
-    const topo = buildTopology(scenario.topology.preset, scenario.topology.web);
+    const topo = buildTopology(scenario.topology.definition ?? (scenario.topology.preset as PresetName), scenario.topology.web);
     return {
       ...mainResult,
       name: scenario.name,

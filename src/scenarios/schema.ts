@@ -11,7 +11,7 @@
  * Each step's alternative of `step` comes from its module (./steps/, the registry's order); this
  * file holds the document-level parts (top keys, shared definitions, the editor's snippets).
  */
-import { buildTopology, MAX_WEB_NODES } from '../engine/topology';
+import { buildTopology, MAX_WEB_NODES, PRESET_NAMES } from '../engine/topology';
 import { STEPS } from './steps';
 import { DURATION_PATTERN, NUM, OP, ref, threshold } from './steps/schema-parts';
 
@@ -30,6 +30,12 @@ export const SCENARIO_SCHEMA = {
   properties: {
     name: { type: 'string', pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', description: 'Scenario name, kebab-case.', examples: ['paper-failover'] },
     description: { type: 'string', description: 'One or two sentences: what the scenario shows.' },
+    lab: {
+      type: 'string',
+      description:
+        'The lab the scenario expects, instead of `topology`: a built-in lab (ha, single, ha-full) or a lab file (`*.lab.yaml`, relative to this file).',
+      examples: ['ha-full', 'galera-2plus1.lab.yaml'],
+    },
     topology: {
       description: 'The lab the scenario expects; the first `up` uses it unless the step says otherwise.',
       anyOf: [
@@ -53,8 +59,9 @@ export const SCENARIO_SCHEMA = {
   definitions: {
     preset: {
       type: 'string',
-      enum: ['ha', 'single'],
-      description: 'ha: HAProxy, web nodes, 3 Galera, 3 Gluster, Redis. single: one web node and one MariaDB.',
+      enum: [...PRESET_NAMES],
+      description:
+        'ha: HAProxy, web nodes, 3 Galera, 3 Gluster, Redis. single: one web node and one MariaDB. ha-full: no single point of failure (HAProxy pair with a VIP, Redis Sentinel).',
     },
     webCount: { type: 'integer', minimum: 1, maximum: 9, description: 'Number of web nodes (ha only; single has exactly one).' },
     duration: {

@@ -7,6 +7,7 @@
  */
 import type { FaultRequest } from '../protocol/faults';
 import type { LoadResult } from '../metrics/export';
+import type { LabDefinition } from '../roles/definition';
 
 /** Where a step came from in its file (1-based), for error messages and the report. */
 export interface SourcePos {
@@ -93,7 +94,7 @@ export interface AssertStep {
 }
 
 export type Step = { pos: SourcePos; text: string } & (
-  | { kind: 'up'; preset?: 'ha' | 'single'; web?: number; moodle?: boolean }
+  | { kind: 'up'; /** A built-in's name, or the scenario's own lab file's name. */ preset?: string; web?: number; moodle?: boolean }
   | { kind: 'down' }
   | LoadStartStep
   | LoadEndStep
@@ -110,7 +111,8 @@ export interface Scenario {
   name: string;
   description?: string;
   /** The lab the scenario expects (the first `up` uses it unless the step says otherwise). */
-  topology: { preset: 'ha' | 'single'; web?: number };
+  /** `preset`: a built-in's name, or the lab file's `name` (then `definition` is that file's). */
+  topology: { preset: string; web?: number; definition?: LabDefinition };
   steps: Step[];
   /** The file it came from (or `builtin:<name>`). */
   source: string;

@@ -4,7 +4,7 @@
  * `duration`, `nodeList`, …). Every problem becomes one `ScenarioError` ("file:line:col: reason")
  * pointing at the offending YAML node; aliases are resolved once, before anything is read.
  */
-import { isAlias, isMap, isScalar, isSeq, visit } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, Lexer, visit } from 'yaml';
 import type { Alias, Document, Node as YamlNode, YAMLMap } from 'yaml';
 import { durationMs } from '../load/faults';
 import { MAX_DURATION_MS } from '../protocol/faults';
@@ -14,6 +14,55 @@ export type { YamlNode };
 
 /** description, say: and every other text value. */
 export const MAX_TEXT_CHARS = 2000;
+/** Collections inside collections: a scenario needs about 4; the yaml package needs memory and stack for each. */
+export const MAX_NESTING = 64;
+
+/**
+ * Offset where collections first nest deeper than MAX_NESTING, or undefined. Lexing is linear
+ * and light; the yaml package's parser is not, on 1 MB of "[[[[" (about 1 GB and a stack overflow).
+ * Counts open flow collections, block indicators (`- `, `? `, `: `) on one line, and the
+ * indentation levels the line is in.
+ */
+export function tooDeepAt(text: string): number | undefined {
+  let offset = 0;
+  let flow = 0;
+  let block = 0;
+  const indents: number[] = [];
+  let indent = 0;
+  let lineStart = true;
+  let scalarNext = false;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '\x02' || token === '\x18' || token === '\x1f') {
+      scalarNext = token === '\x1f'; // markers, not source text; the next token is a scalar's source
+      continue;
+    }
+    const newline = token === '\n' || token === '\r\n';
+    if (lineStart && !scalarNext && /^ +$/.test(token)) indent = token.length;
+    else if (lineStart && !newline && !token.startsWith('#')) {
+      // The first token of a line with content: the indentation levels it is in.
+      if (flow === 0) {
+        while (indents.length && indents.at(-1)! >= indent) indents.pop();
+        if (indent > 0) indents.push(indent);
+      }
+      lineStart = false;
+    }
+    if (!scalarNext) {
+      if (token === '[' || token === '{') flow++;
+      else if (token === ']' || token === '}') flow = Math.max(0, flow - 1);
+      else if (flow === 0 && (token === '-' || token === '?' || token === ':')) block++;
+      if (flow + block + indents.length > MAX_NESTING) return offset;
+    }
+    if (newline) {
+      block = 0;
+      indent = 0;
+      lineStart = true;
+    }
+    scalarNext = false;
+    offset += token.length;
+  }
+  return undefined;
+}
+
 /** `*alias` uses per file (the yaml package's own default for alias expansion). */
 export const MAX_ALIASES = 100;
 

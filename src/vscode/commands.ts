@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import type { FaultKind, FaultRequest } from '../protocol/fault-catalog';
 import { COMMAND_PREFIX, describeFault, faultEntry, menuKinds, menuParams } from '../protocol/fault-catalog';
-import { PRESET_NAMES, PresetName } from '../engine/topology';
+import { BUILTIN_LABS, PRESET_NAMES, PresetName } from '../engine/topology';
+import { loadLabFile } from '../scenarios/lab-file';
 import { controllerActions } from '../host/controller-actions';
 import type { RoleDisplay } from '../protocol/status';
 import type { LabExtension } from './lab-extension';
@@ -139,23 +140,36 @@ export function registerCommands(ext: LabExtension): vscode.Disposable[] {
   return [
     reg('moodleLab.startLab', async () => {
       const s = readSettings();
+      const LAB_FILE = 'Lab file…';
       const preset = await vscode.window.showQuickPick(
-        PRESET_NAMES.map((p) => ({
-          label: p,
-          description: p === 'ha' ? `HAProxy, ${s.webCount} web nodes, Galera ×3, Gluster ×3, Redis` : 'one web node, one database',
-          picked: p === s.preset,
-        })),
+        [
+          ...(s.labFile ? [{ label: s.labFile, description: 'the lab file of the moodleLab.labFile setting', picked: true }] : []),
+          ...PRESET_NAMES.map((p) => ({
+            label: p,
+            description: p === 'ha' ? `HAProxy, ${s.webCount} web nodes, Galera ×3, Gluster ×3, Redis` : BUILTIN_LABS[p].description,
+            picked: !s.labFile && p === s.preset,
+          })),
+          { label: LAB_FILE, description: 'a *.lab.yaml file: roles, counts and options' },
+        ],
         { title: 'Start the Moodle HA lab: topology' },
       );
       if (!preset) return;
+      let labFile = preset.label === s.labFile ? s.labFile : undefined;
+      if (preset.label === LAB_FILE) {
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Lab files': ['lab.yaml'] }, title: 'Lab file' });
+        if (!picked?.[0]) return;
+        labFile = picked[0].fsPath;
+      }
       const source = await moodleSourceChoice(s.moodleSource);
       if (!source) return;
       await ui.withProgress(
         `Starting lab "${ext.lab}"`,
         (signal) =>
           c().up({
-            preset: preset.label as PresetName,
-            webCount: s.webCount,
+            // A lab file is read and checked (file:line:col) before anything is created.
+            ...(labFile
+              ? { definition: loadLabFile(labFile, ext.labRoot, { baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath }) }
+              : { preset: preset.label as PresetName, webCount: s.webCount }),
             baseImage: s.baseImage || undefined,
             port: s.port || undefined,
             ...source,

@@ -51,6 +51,11 @@ export class LabExtension implements vscode.Disposable {
     this.host = this.connect(undefined);
   }
 
+  /** The lab/ folder shipped with the extension (build contexts, built-in lab files). */
+  get labRoot(): string {
+    return path.join(this.context.extensionPath, 'lab');
+  }
+
   get controller(): LabController {
     return this.host.controller;
   }

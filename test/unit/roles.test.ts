@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUILTIN_LABS, buildTopology, MAX_WEB_NODES, PRESET_NAMES, ROLES } from '../../src/engine/topology';
+import { BUILTIN_LABS, buildTopology, MAX_WEB_NODES, PRESET_NAMES, ROLES, TopologyError } from '../../src/engine/topology';
 import { WaitTimeoutError } from '../../src/core/wait';
 import type { Role, RoleDisplay } from '../../src/protocol/status';
 import { roleDisplays, roleModule, roleModules, roleOfNode } from '../../src/roles';
@@ -53,8 +53,15 @@ describe('roles as modules: the registry', () => {
 
   it('every preset node (at any web-tier size) has a role module, and a node name maps back to its role', () => {
     for (const preset of PRESET_NAMES) {
-      for (const web of preset === 'ha' ? [1, 3, MAX_WEB_NODES] : [1]) {
-        const t = buildTopology(preset, web);
+      for (const web of preset === 'ha' ? [1, 3, MAX_WEB_NODES] : preset === 'single' ? [1] : [3]) {
+        let t;
+        try {
+          t = buildTopology(preset, web);
+        } catch (err) {
+          // ha-full waits for role options other changes implement: until then one clear refusal.
+          assert.ok(preset === 'ha-full' && err instanceof TopologyError && /is not available yet/.test(err.message), String(err));
+          continue;
+        }
         for (const n of t.nodes) {
           assert.equal(roleModule(n.role).spec, n.spec, `${preset}: ${n.name}`);
           assert.equal(roleOfNode(n.name)?.role, n.role, `${preset}: ${n.name} named like its role`);

@@ -247,7 +247,7 @@ describe('scenario files', () => {
       ['empty steps', 'name: t\nsteps: []\n', /^f\.yaml:2:8: steps is empty/],
       ['steps not a list', 'name: t\nsteps: up\n', /^f\.yaml:2:8: steps must be a list/],
       ['unknown top-level key', 'name: t\nstep: [up]\n', /^f\.yaml:2:1: unknown key "step" in the scenario: did you mean "steps"\?/],
-      ['bad preset', 'name: t\ntopology: { preset: cluster }\nsteps: [up]\n', /^f\.yaml:2:21: preset must be one of ha, single, not "cluster"/],
+      ['bad preset', 'name: t\ntopology: { preset: cluster }\nsteps: [up]\n', /^f\.yaml:2:21: preset must be one of ha, single, ha-full, not "cluster"/],
       ['single with 3 web', 'name: t\ntopology: { preset: single, web: 3 }\nsteps: [up]\n', /^f\.yaml:2:34: the single preset has exactly one web node/],
       ['unknown step', steps('  - up\n  - lod: { users: 3 }\n'), /^f\.yaml:4:5: unknown key "lod" in a step: did you mean "load"\?/],
       ['unknown bare step', steps('  - restart\n'), /^f\.yaml:3:5: unknown step "restart"/],
@@ -467,6 +467,7 @@ describe('scenario files', () => {
       };
       assert.deepEqual(pkg.contributes.yamlValidation, [
         { fileMatch: ['*.scenario.yaml', '*.scenario.yml', '**/lab/scenarios/*.yaml'], url: './media/scenario.schema.json' },
+        { fileMatch: ['*.lab.yaml', '*.lab.yml'], url: './media/lab.schema.json' },
       ]);
     });
   });

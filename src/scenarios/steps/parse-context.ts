@@ -4,7 +4,8 @@
  * the load runs started so far and the one running — and the checks on it (node names, roles).
  */
 import { isScalar } from 'yaml';
-import { buildTopology, PresetName, PRESET_NAMES, Topology } from '../../engine/topology';
+import { buildTopology, PresetName, PRESET_NAMES, Topology, TopologyError } from '../../engine/topology';
+import type { LabDefinition } from '../../engine/topology';
 import type { Role } from '../../protocol/status';
 import type { Scenario } from '../types';
 import { clip, closest, quote, YamlNode, YamlReader } from '../yaml-reader';
@@ -31,9 +32,20 @@ export class StepParser extends YamlReader {
   loads = 0;
 
   /** Enters the topology of the scenario (before its first step). */
-  protected enter(topology: Scenario['topology']): void {
+  protected enter(topology: Scenario['topology'], at: YamlNode | null): void {
     this.topology = topology;
-    this.env = { topo: buildTopology(topology.preset, topology.web) };
+    this.env = { topo: this.topologyOf(topology.preset, topology.web, at) };
+  }
+
+  /** The topology a preset (or the scenario's own lab file, by its name) gives; refused ones fail at `at`. */
+  topologyOf(preset: string, web: number | undefined, at: YamlNode | null | undefined): Topology {
+    const def: LabDefinition | PresetName = preset === this.topology.preset && this.topology.definition ? this.topology.definition : (preset as PresetName);
+    try {
+      return buildTopology(def, web);
+    } catch (err) {
+      if (err instanceof TopologyError) this.fail(at, err.message);
+      throw err;
+    }
   }
 
   describeTopo(): string {
@@ -70,7 +82,7 @@ export class StepParser extends YamlReader {
     return v as PresetName;
   }
 
-  checkWeb(preset: PresetName, web: number | undefined, at: YamlNode | undefined): void {
+  checkWeb(preset: string, web: number | undefined, at: YamlNode | undefined): void {
     if (preset === 'single' && web !== undefined && web !== 1) this.fail(at, 'the single preset has exactly one web node (use preset: ha for more)');
   }
 

@@ -6,7 +6,6 @@
  */
 import type { UpRequest } from '../../controller/lab-controller';
 import type { Clock } from '../../core/wait';
-import type { PresetName } from '../../engine/topology';
 import type { FaultTarget } from '../../load/faults';
 import type { LoadDeps, LoadHandle, LoadOptions, LoadRun, LoadTarget } from '../../load/run';
 import { loadResult } from '../../metrics/export';
@@ -50,7 +49,7 @@ export interface RunnerDeps {
 export class StepFailed extends Error {}
 
 /** The lab an `up` with this preset uses. */
-export function labForPreset(scenario: Scenario, baseLab: string, preset: PresetName): string {
+export function labForPreset(scenario: Scenario, baseLab: string, preset: string): string {
   return preset === scenario.topology.preset ? baseLab : `${baseLab}-${preset}`;
 }
 
@@ -69,7 +68,7 @@ export interface ActiveRun {
 /** The state of one run of a scenario, shared by its steps. */
 export class RunContext {
   lab: ScenarioLab;
-  preset: PresetName;
+  preset: string;
   web: number | undefined;
   readonly runs = new Map<string, ActiveRun>();
   current: ActiveRun | undefined;

@@ -1,6 +1,6 @@
 /** `up`: bring the lab up, on the scenario's topology or another preset (later steps' node names follow it). */
 import { isScalar } from 'yaml';
-import { buildTopology, MAX_WEB_NODES, PresetName } from '../../engine/topology';
+import { MAX_WEB_NODES, PresetName } from '../../engine/topology';
 import { prune, YamlNode } from '../yaml-reader';
 import { ref, stepObject } from './schema-parts';
 import { labForPreset, StepFailed } from './run-context';
@@ -22,18 +22,23 @@ export const upStep: StepDefinition<StepOf<'up'>> = {
 
   parse(p: StepParser, { e, empty, at, pos }: StepInput) {
     const topology = p.topology;
-    let preset: PresetName | undefined;
+    let preset: string | undefined;
+    let presetAt: YamlNode | undefined;
     let web: number | undefined;
     let webAt: YamlNode | undefined;
     let moodle: boolean | undefined;
     if (!empty) {
       const v = e!.value!;
-      if (isScalar(v) && typeof v.value === 'string') preset = p.preset(v);
-      else {
+      if (isScalar(v) && typeof v.value === 'string') {
+        preset = p.preset(v);
+        presetAt = v;
+      } else {
         const map = p.mapping(v, 'up', at);
         for (const x of p.entries(map, 'up', UP_KEYS)) {
-          if (x.key === 'preset') preset = p.preset(x.value ?? x.at);
-          else if (x.key === 'web') {
+          if (x.key === 'preset') {
+            preset = p.preset(x.value ?? x.at);
+            presetAt = x.at;
+          } else if (x.key === 'web') {
             web = p.int(x, 'up web', 1, MAX_WEB_NODES);
             webAt = x.at;
           } else moodle = p.bool(x, 'up moodle');
@@ -44,7 +49,7 @@ export const upStep: StepDefinition<StepOf<'up'>> = {
     const to = preset ?? topology.preset;
     p.checkWeb(to, web, webAt);
     if (web === undefined && to === topology.preset) web = topology.web;
-    p.env = { topo: buildTopology(to, web), upLine: pos.line, noMoodleLine: moodle === false ? pos.line : undefined };
+    p.env = { topo: p.topologyOf(to, web, webAt ?? presetAt ?? at), upLine: pos.line, noMoodleLine: moodle === false ? pos.line : undefined };
     const text = `up ${to}${web !== undefined && to === 'ha' ? ` (${web} web)` : ''}${moodle === false ? ' without Moodle' : ''}`;
     return prune({ pos, text, kind: 'up' as const, preset: to, web, moodle });
   },
@@ -79,8 +84,11 @@ export const upStep: StepDefinition<StepOf<'up'>> = {
     ctx.lab = ctx.deps.labFor(name);
     const noMoodle = step.moodle === false || (step.moodle === undefined && opts.noMoodle);
     if (step.moodle === true && opts.noMoodle) throw new StepFailed('this step needs Moodle, but the scenario was run with --no-moodle');
+    // The scenario's own lab file, or a built-in by name.
+    const definition = ctx.preset === scenario.topology.preset ? scenario.topology.definition : undefined;
     const st = await ctx.lab.up({
-      preset: ctx.preset,
+      preset: definition ? undefined : (ctx.preset as PresetName),
+      definition,
       webCount: ctx.web,
       noMoodle: noMoodle || undefined,
       moodleSource: noMoodle ? undefined : opts.moodleSource,
