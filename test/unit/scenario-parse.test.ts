@@ -22,9 +22,9 @@ const bare = (s: Step) => {
 
 describe('scenario files', () => {
   describe('built-ins', () => {
-    const expected = ['galera-quorum', 'gluster-brick', 'paper-failover', 'redis-spof', 'rolling-maintenance', 'single-vs-ha'];
+    const expected = ['galera-quorum', 'gluster-brick', 'paper-failover', 'redis-failover', 'redis-spof', 'rolling-maintenance', 'single-vs-ha'];
 
-    it('lists the six built-ins with their descriptions', () => {
+    it('lists the seven built-ins with their descriptions', () => {
       const list = listBuiltins(BUILTINS);
       assert.deepEqual(
         list.map((b) => b.name),
