@@ -40,7 +40,7 @@ async function readNode(t: Pick<ReadinessTarget, 'docker' | 'containerId' | 'nod
 
 export const cacheRole: RoleModule = {
   role: 'cache',
-  memoryMiB: 12, // measured idle: redis 4 (single mode; sentinel mode adds redis-sentinel)
+  memoryMiB: 12, // measured idle: redis 4 (single); sentinel mode redis1-3 8.4-11 after the failover bench
   maxCount: SENTINEL_NODES,
   options: ['mode'],
   checkOptions(opts, def) {
