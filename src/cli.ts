@@ -164,6 +164,10 @@ export function formatStatus(s: LabStatus): string {
       `  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals${w}`,
     );
   }
+  if (s.redis.mode === 'sentinel') {
+    const replicas = (s.redis.replicas ?? []).map((r) => `${r.name} (${r.linkUp ? `lag ${r.lagBytes ?? '?'} B` : 'link DOWN'})`).join(', ');
+    lines.push(`  redis: sentinel, master ${s.redis.master ?? 'NONE'}, replicas ${replicas || 'none'}${s.redis.error ? ` — ${s.redis.error}` : ''}`);
+  }
   if (s.faults?.length) {
     const at = (iso: string) => new Date(iso).toLocaleTimeString('en-GB');
     lines.push(`  faults in force (\`heal\` undoes them):`);

@@ -97,14 +97,41 @@ const SECTION_PANELS: Record<PanelKind, { title: string; headers: string[]; cont
   },
   redis: {
     title: 'Redis',
-    headers: ['up', 'keys', 'memory'],
-    content: (s) => ({
-      rows: [
-        [s.redis.up ? 'up' : 'DOWN', s.redis.keys, s.redis.usedMemoryBytes !== undefined ? `${(s.redis.usedMemoryBytes / 1048576).toFixed(1)} MiB` : undefined],
-      ],
-      classes: [s.redis.up ? 'st-up' : 'st-down'],
-      note: s.redis.error ?? '',
-    }),
+    // One row per node in a Sentinel group (its role by its own answer, what its sentinel names).
+    headers: ['node', 'role', 'up', 'lag (bytes)', 'sentinel names', 'keys', 'memory'],
+    content(s) {
+      const memory = s.redis.usedMemoryBytes !== undefined ? `${(s.redis.usedMemoryBytes / 1048576).toFixed(1)} MiB` : undefined;
+      if (s.redis.mode !== 'sentinel') {
+        return {
+          rows: [[s.redis.master ?? 'redis', 'single', s.redis.up ? 'up' : 'DOWN', undefined, undefined, s.redis.keys, memory]],
+          classes: [s.redis.up ? 'st-up' : 'st-down'],
+          note: s.redis.error ?? '',
+        };
+      }
+      const names = s.nodes.filter((n) => n.role === 'cache').map((n) => n.name);
+      const rows = names.map((name) => {
+        const r = s.redis.replicas?.find((x) => x.name === name);
+        const master = s.redis.master === name;
+        const sentinel = s.redis.sentinels?.find((x) => x.name === name);
+        return {
+          row: [
+            name,
+            master ? 'master' : r ? `replica of ${r.masterHost ?? '?'}` : '—',
+            master ? (s.redis.up ? 'up' : 'DOWN') : r ? (r.linkUp ? 'link up' : 'link DOWN') : 'DOWN',
+            r?.lagBytes,
+            sentinel?.up ? (sentinel.master ?? 'nobody') : 'no answer',
+            master ? s.redis.keys : undefined,
+            master ? memory : undefined,
+          ],
+          cls: master ? (s.redis.up ? 'st-up' : 'st-down') : r?.linkUp ? 'st-up' : 'st-down',
+        };
+      });
+      return {
+        rows: rows.map((x) => x.row),
+        classes: rows.map((x) => x.cls),
+        note: `Sentinel: master ${s.redis.master ?? 'none'}${s.redis.error ? ` — ${s.redis.error}` : ''}`,
+      };
+    },
   },
 };
 

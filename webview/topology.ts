@@ -127,7 +127,16 @@ const SOURCE_VIEWS: Record<NodeStateSource, (s: LabSnapshot, n: NodeStatus, d: R
     if (!brick) return undefined;
     return { status: brick.online ? 'brick online' : 'brick offline', state: brick.online ? undefined : 'degraded' };
   },
-  redis: (s) => ({ status: s.redis.up ? 'up' : 'no answer', state: s.redis.up ? undefined : 'degraded' }),
+  redis: (s, n) => {
+    // A Sentinel group: each node is the master or a replica (with its lag), by its own answer.
+    if (s.redis.mode === 'sentinel') {
+      if (s.redis.master === n.name) return { status: 'master' };
+      const r = s.redis.replicas?.find((x) => x.name === n.name);
+      if (!r) return { status: 'no role', state: 'degraded' };
+      return r.linkUp ? { status: `replica${r.lagBytes !== undefined ? `, lag ${r.lagBytes} B` : ''}` } : { status: 'replica, link down', state: 'degraded' };
+    }
+    return { status: s.redis.up ? 'up' : 'no answer', state: s.redis.up ? undefined : 'degraded' };
+  },
   haproxy: (s, n) => {
     // A node of a keepalived pair: keepalived's state, and whether it holds the virtual IP.
     const vrrp = s.lb?.nodes.find((x) => x.name === n.name);

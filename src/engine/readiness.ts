@@ -7,7 +7,7 @@ export { fetchGet } from '../roles/http';
 export type { HttpGet } from '../roles/http';
 import { waitUntil } from '../roles/wait-strategies';
 import type { LabState } from './state';
-import type { NodeSpec } from './topology';
+import { buildTopology, NodeSpec } from './topology';
 import type { Clock } from '../core/wait';
 
 export interface ReadinessContext {
@@ -28,6 +28,7 @@ export async function waitReady(ctx: ReadinessContext, node: NodeSpec, container
     containerId,
     hostPort,
     http: ctx.http ?? fetchGet,
+    topology: buildTopology(ctx.state.definition),
   });
   await waitUntil(strategy, { what: `${node.name} (${strategy.name})`, intervalMs: 500, clock: ctx.clock, signal: ctx.signal });
 }

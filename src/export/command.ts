@@ -29,7 +29,7 @@ import { WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies } from '../moodle/plugins';
 import { resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
-import { renderCompose } from './compose';
+import { composeRefusal, renderCompose } from './compose';
 import { errText } from '../core/errors';
 import { moodleRole, roleModules } from '../roles';
 
@@ -248,6 +248,8 @@ export async function exportCommand(
       `the Compose export does not support a topology with fixed addresses on the lab network (${fixed.map((m) => m.role).join(', ')}: a keepalived pair's virtual IP): run it with \`up\` instead`,
     );
   }
+  const refusal = composeRefusal(plan.topology);
+  if (refusal) throw usageError(refusal);
   const images = await imagesFor(plan, deps, Boolean(values.build), io);
   await choosePorts(plan, deps.portProbe ?? isLoopbackPortFree);
   const { yaml, envFile } = renderCompose({

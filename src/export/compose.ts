@@ -22,7 +22,7 @@ import { Document, isScalar, visit } from 'yaml';
 import { DB_NAME, GLUSTER_VOLUME, MOODLEDATA, nodeEnv } from '../engine/env';
 import { HaproxyProfile, renderHaproxyConfig } from '../roles/haproxy';
 import type { LabSecrets, LabState } from '../engine/state';
-import { NodeSpec, nodesOf, Role, Topology } from '../engine/topology';
+import { NodeSpec, nodesOf, Role, roleOptions, Topology } from '../engine/topology';
 import { ADMIN_PASSWORD_ENV, ADMIN_USER, LAB_SCRIPTS, MOODLE_ROOT, TEST_COURSE, TEST_COURSE_SIZE, TEST_FILE_SIZE_LIMIT } from '../moodle/install';
 
 /** The lab's network inside the Compose project (Compose names it `<project>_lab`). */
@@ -166,6 +166,17 @@ function moodleInstallScript(input: ComposeInput, layoutPublic: boolean): string
     `runuser -u www-data -- php ${generator} --shortname=${TEST_COURSE} ${q('--fullname=Moodle HA Lab course')} --size=${TEST_COURSE_SIZE} --fixeddataset --filesizelimit=${TEST_FILE_SIZE_LIMIT} --bypasscheck --quiet`,
     'echo "moodle-install: done"',
   ].join('\n');
+}
+
+/**
+ * Why a topology has no Compose export, or undefined. A Sentinel lab's HAProxy authenticates its
+ * Redis check with the password written into its configuration, which the export keeps in a
+ * variable of the env file: not exported rather than half-working.
+ */
+export function composeRefusal(topology: Topology): string | undefined {
+  if (roleOptions(topology, 'cache').mode === 'sentinel')
+    return 'the Compose export does not support Redis Sentinel topologies (cache mode sentinel) yet: run the lab with `up` instead';
+  return undefined;
 }
 
 /** Renders the Compose file (and, with `secretsAsVariables`, its env file). */

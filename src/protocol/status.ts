@@ -139,7 +139,7 @@ export interface LabStatus {
     /** The web node that ran the write probe. */
     writeNode?: string;
   };
-  redis: { up: boolean; keys?: number; usedMemoryBytes?: number; error?: string };
+  redis: RedisStatus;
   moodle: {
     installed: boolean;
     url?: string;
@@ -180,6 +180,43 @@ export interface LbStatus {
   /** More than one node holds the VIP. */
   splitBrain?: boolean;
   nodes: LbNodeStatus[];
+}
+
+/** A Redis replica as the cluster reports it (its own `INFO replication`). */
+export interface RedisReplicaStatus {
+  name: string;
+  /** The master it replicates from, by its own word. */
+  masterHost?: string;
+  /** Its link to the master is up (`master_link_status:up`). */
+  linkUp: boolean;
+  /** How far behind the master's replication offset it is (bytes); absent while the link is down. */
+  lagBytes?: number;
+}
+
+/** One Sentinel's answer (absent fields: it did not answer). */
+export interface RedisSentinelStatus {
+  name: string;
+  up: boolean;
+  /** The master it names (`SENTINEL get-master-addr-by-name`). */
+  master?: string;
+  /** Other sentinels it knows of. */
+  otherSentinels?: number;
+}
+
+/**
+ * Redis: `up` is an authenticated PING answered PONG by the master (the lone node in `single`).
+ * In `sentinel` mode `master` is the node the sentinels name and that answers `role:master`
+ * itself; `replicas` and `sentinels` are each node's own answers.
+ */
+export interface RedisStatus {
+  up: boolean;
+  mode?: 'single' | 'sentinel' | 'cluster';
+  master?: string;
+  replicas?: RedisReplicaStatus[];
+  sentinels?: RedisSentinelStatus[];
+  keys?: number;
+  usedMemoryBytes?: number;
+  error?: string;
 }
 
 /**

@@ -7,6 +7,8 @@
  */
 // Types only from ./topology: role modules read this module's constants while the topology loads the registry.
 import type { HaproxyProfile, Topology } from './types';
+import { roleOptions } from './types';
+import { renderRedisListener } from './redis-haproxy';
 
 export type { HaproxyProfile };
 export const HAPROXY_PROFILES: readonly HaproxyProfile[] = ['tuned', 'defaults'];
@@ -44,7 +46,8 @@ function checkTiming(profile: HaproxyProfile, tier: 'web' | 'db'): string {
   return tier === 'web' ? 'inter 500ms fastinter 200ms downinter 1s fall 2 rise 2' : 'inter 500ms fastinter 200ms downinter 1s fall 2 rise 2';
 }
 
-export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile = 'tuned'): string {
+/** `redisPassword`: the Redis listener's check authenticates (a Sentinel lab's only). */
+export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile = 'tuned', redisPassword = ''): string {
   const web = topology.nodes.filter((n) => n.role === 'web');
   const db = topology.nodes.filter((n) => n.role === 'db');
   const tuned = profile === 'tuned';
@@ -155,6 +158,17 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
       '    default-server on-marked-down shutdown-sessions',
     );
     db.forEach((n) => add(`    server ${n.name} ${n.name}:3306 track ${BACKENDS.dbWriter}/${n.name}`));
+  }
+
+  // A Sentinel lab's Redis: one address for Moodle, sent to the node answering role:master.
+  if (roleOptions(topology, 'cache').mode === 'sentinel') {
+    add(
+      ...renderRedisListener(
+        topology.nodes.filter((n) => n.role === 'cache').map((n) => n.name),
+        redisPassword,
+        profile,
+      ),
+    );
   }
 
   add(

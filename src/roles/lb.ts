@@ -22,7 +22,7 @@ import type { ContainerClient } from '../docker/types';
 
 /** The configuration the lab's HAProxy runs with. */
 export function haproxyConfig(topology: Topology, state: RoleLabState): string {
-  return renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned');
+  return renderHaproxyConfig(topology, state.extra.haproxyProfile ?? 'tuned', state.secrets.redisPassword);
 }
 
 /** The topology's load balancer is a keepalived pair holding a virtual IP. */

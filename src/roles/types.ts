@@ -73,6 +73,8 @@ export interface ReadinessTarget {
   /** The host port published for `spec.readinessPort`. */
   hostPort?: number;
   http: HttpGet;
+  /** The lab's topology (a role whose readiness depends on its options reads them here). */
+  topology?: Topology;
 }
 
 /** What a lifecycle hook gets from the engine. */

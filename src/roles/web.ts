@@ -2,7 +2,7 @@
 import { DB_NAME, DB_USER, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, PROBE_DB_NAME } from './env';
 import { HAPROXY_PORTS } from './haproxy';
 import { lbAddress } from './lb';
-import { nodesOf, RoleModule, RUNTIME_TMPFS } from './types';
+import { nodesOf, roleOptions, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
 import { errText } from '../core/errors';
 
@@ -60,7 +60,8 @@ export const webRole: RoleModule = {
       DB_USER,
       DB_PASSWORD: s.dbPassword,
       PROBE_DB_NAME,
-      REDIS_HOST: cache?.name ?? '',
+      // A Sentinel group is reached through HAProxy's Redis listener (it follows the master).
+      REDIS_HOST: cache && lb && roleOptions(topology, 'cache').mode === 'sentinel' ? lb : (cache?.name ?? ''),
       REDIS_PASSWORD: cache ? s.redisPassword : '',
       GLUSTER_SERVERS: storage.map((n) => n.name).join(','),
       GLUSTER_VOLUME,

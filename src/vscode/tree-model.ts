@@ -36,9 +36,33 @@ export function tiers(s: Pick<LabSnapshot, 'roles'>): RoleDisplay[] {
 }
 
 /** Tooltip lines of a service section a role's nodes show (by section, not by role). */
-const SERVICE_TIPS: Partial<Record<NodeStateSource, (s: LabSnapshot) => string>> = {
-  redis: (s) => `redis: ${s.redis.up ? 'answers' : 'does not answer'}${s.redis.keys !== undefined ? `, ${s.redis.keys} keys` : ''}`,
+const SERVICE_TIPS: Partial<Record<NodeStateSource, (s: LabSnapshot, n: NodeStatus) => string>> = {
+  redis: (s, n) => {
+    const base = `redis: ${s.redis.up ? 'answers' : 'does not answer'}${s.redis.keys !== undefined ? `, ${s.redis.keys} keys` : ''}`;
+    if (s.redis.mode !== 'sentinel') return base;
+    const r = s.redis.replicas?.find((x) => x.name === n.name);
+    const role =
+      s.redis.master === n.name
+        ? 'master'
+        : r
+          ? `replica of ${r.masterHost ?? '?'}${r.linkUp ? (r.lagBytes !== undefined ? `, lag ${r.lagBytes} B` : '') : ', link DOWN'}`
+          : 'no role';
+    const sentinel = s.redis.sentinels?.find((x) => x.name === n.name);
+    return `${base}; ${n.name}: ${role}; its sentinel: ${sentinel?.up ? `names ${sentinel.master ?? 'no master'}` : 'does not answer'}`;
+  },
   vip: (s) => (s.lb ? `forwards to the virtual IP ${s.lb.vip}, held by ${s.lb.holder ?? 'no HAProxy'}` : 'no virtual IP'),
+};
+
+/** A short word a service section adds to a node's description (a Sentinel group's master/replica). */
+const SERVICE_PARTS: Partial<Record<NodeStateSource, (s: LabSnapshot, n: NodeStatus) => string | undefined>> = {
+  redis: (s, n) =>
+    s.redis.mode !== 'sentinel' || n.container !== 'running'
+      ? undefined
+      : s.redis.master === n.name
+        ? 'master'
+        : s.redis.replicas?.some((r) => r.name === n.name)
+          ? 'replica'
+          : undefined,
 };
 
 const OK = 'testing.iconPassed';
@@ -87,7 +111,9 @@ function nodeItem(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined): No
     if (!b.online && n.container === 'running') icon = { id: 'warning', color: WARN };
   }
   const serviceTip = d?.status ? SERVICE_TIPS[d.status] : undefined;
-  if (serviceTip) tip.push(serviceTip(s));
+  if (serviceTip) tip.push(serviceTip(s, n));
+  const servicePart = d?.status ? SERVICE_PARTS[d.status]?.(s, n) : undefined;
+  if (servicePart) parts.push(servicePart);
   if (n.url) tip.push(`direct URL: ${n.url}`);
   const faults = s.activeFaults.filter((f) => f.nodes.includes(n.name));
   if (faults.length) {

@@ -29,6 +29,7 @@ describe('scenario files', () => {
       'gluster-brick',
       'lb-failover',
       'paper-failover',
+      'redis-failover',
       'redis-spof',
       'rolling-maintenance',
       'single-vs-ha',
