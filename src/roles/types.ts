@@ -15,7 +15,7 @@ import type { WaitStrategy } from './wait-strategies';
 import type { LabDefinition, RoleOptionName, RoleOptions } from './definition';
 
 /** The name of a role's readiness strategy (the timeout error quotes it). */
-export type Readiness = 'http-stats' | 'http-health' | 'galera-synced' | 'glusterd' | 'redis-ping';
+export type Readiness = 'http-stats' | 'http-health' | 'galera-synced' | 'galera-member' | 'glusterd' | 'redis-ping';
 
 export interface PortSpec {
   /** A name other code refers to: `moodle`, `stats`, `runtime`, `http`. */

@@ -22,9 +22,9 @@ const bare = (s: Step) => {
 
 describe('scenario files', () => {
   describe('built-ins', () => {
-    const expected = ['galera-quorum', 'gluster-brick', 'paper-failover', 'redis-spof', 'rolling-maintenance', 'single-vs-ha'];
+    const expected = ['galera-2plus1', 'galera-quorum', 'gluster-brick', 'paper-failover', 'redis-spof', 'rolling-maintenance', 'single-vs-ha'];
 
-    it('lists the six built-ins with their descriptions', () => {
+    it('lists the seven built-ins with their descriptions', () => {
       const list = listBuiltins(BUILTINS);
       assert.deepEqual(
         list.map((b) => b.name),
@@ -80,7 +80,7 @@ describe('scenario files', () => {
       assert.equal(loadScenario(file, BUILTINS).source, file);
       assert.throws(
         () => loadScenario('paper-failovr', BUILTINS),
-        (e: Error) => !(e instanceof ScenarioError) && /did you mean "paper-failover".*built-ins: galera-quorum, gluster-brick, paper-failover/.test(e.message),
+        (e: Error) => !(e instanceof ScenarioError) && /did you mean "paper-failover".*built-ins: galera-2plus1, galera-quorum, gluster-brick, paper-failover/.test(e.message),
       );
       assert.throws(() => loadScenario('nope.yaml', BUILTINS), /scenario file "nope.yaml" not found/);
     });
