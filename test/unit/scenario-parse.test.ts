@@ -80,7 +80,9 @@ describe('scenario files', () => {
       assert.equal(loadScenario(file, BUILTINS).source, file);
       assert.throws(
         () => loadScenario('paper-failovr', BUILTINS),
-        (e: Error) => !(e instanceof ScenarioError) && /did you mean "paper-failover".*built-ins: galera-2plus1, galera-quorum, gluster-brick, paper-failover/.test(e.message),
+        (e: Error) =>
+          !(e instanceof ScenarioError) &&
+          /did you mean "paper-failover".*built-ins: galera-2plus1, galera-quorum, gluster-brick, paper-failover/.test(e.message),
       );
       assert.throws(() => loadScenario('nope.yaml', BUILTINS), /scenario file "nope.yaml" not found/);
     });
