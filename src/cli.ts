@@ -150,6 +150,8 @@ export function formatStatus(s: LabStatus): string {
     lines.push(`  faults in force (\`heal\` undoes them):`);
     for (const f of s.faults) lines.push(`    ${f.detail.padEnd(30)} since ${at(f.since)}${f.until ? `, reverts by itself at ${at(f.until)}` : ''}`);
   }
+  for (const i of s.impairments ?? [])
+    lines.push(`  impairment: ${i.node} ${i.kind} via ${i.method}: ${i.inForce ? 'in force' : `NOT IN FORCE (${i.problem ?? '?'})`}`);
   return lines.join('\n') + '\n';
 }
 
@@ -245,7 +247,9 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         kind: kind as FaultKind,
         nodes: nodes.split(',').filter(Boolean),
         from: values.from?.split(',').filter(Boolean),
+        ...(values.to !== undefined ? { to: values.to.split(',').filter(Boolean) } : {}),
         forMs: values.for !== undefined ? usage(() => parseDuration(values.for!, '--for')) : undefined,
+        everyMs: values.every !== undefined ? usage(() => parseDuration(values.every!, '--every')) : undefined,
       };
       // Each parameter of the catalog under its option (--ms, --jitter, --percent), whatever the kind.
       const given = values as Record<string, unknown>;
@@ -256,10 +260,14 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       const fault = await controller.fault(req);
       io.out(
         fault
-          ? `fault: ${fault.detail}${fault.expiresAt ? ` (reverts by itself at ${fault.expiresAt})` : ' (`heal` reverts it)'}\n`
+          ? `fault: ${fault.detail}${fault.expiresAt ? ` (reverts by itself at ${fault.expiresAt})` : fault.everyMs ? ' (repeats until `heal`)' : ' (`heal` reverts it)'}\n`
           : `${req.kind} ${req.nodes.join(',')}: done\n`,
       );
-      if (fault?.expiresAt) {
+      if (fault?.everyMs) {
+        io.err(`repeating it from this process until \`heal\` (Ctrl-C leaves the schedule for \`heal\` to clear)\n`);
+        await controller.settled();
+        io.out(`stopped repeating: ${fault.detail}\n`);
+      } else if (fault?.expiresAt) {
         io.err(`waiting ${values.for} to revert it (Ctrl-C leaves it for \`heal\`)\n`);
         await controller.settled();
         io.out(`reverted: ${fault.detail}\n`);

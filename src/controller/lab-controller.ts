@@ -157,6 +157,11 @@ export class LabController {
    */
   async fault(req: FaultRequest): Promise<ActiveFault | undefined> {
     await this.faults.expire();
+    if (req.everyMs !== undefined) {
+      const schedule = (await this.faults.apply(req))!;
+      this.timers.push(this.repeat(schedule, req, req.everyMs, req.forMs!));
+      return schedule;
+    }
     const fault = await this.faults.apply(req);
     if (fault?.expiresAt) {
       const delay = Math.max(0, Date.parse(fault.expiresAt) - Date.now());
@@ -176,8 +181,40 @@ export class LabController {
 
   private async revertOne(fault: ActiveFault): Promise<void> {
     const reverted = await this.faults.heal(undefined, (f) => f.id === fault.id);
+    if (!reverted.length) return; // healed meanwhile (by any process)
     if (reverted.some((f) => f.kind === 'stop' || f.kind === 'kill')) await this.engine.up({});
     this.reporter.step(`reverted by itself: ${fault.detail}`);
+  }
+
+  /**
+   * Drives a repeating fault (`--every`) from this process: every `everyMs`, applies it for
+   * `forMs` (a cycle: its own recorded fault, `cycleOf` the schedule, reverting by itself), until
+   * the schedule's record is gone — `heal` from any process removes it (and reverts the cycle in
+   * force); this loop sees that before the next cycle, or right after applying one.
+   */
+  private async repeat(schedule: ActiveFault, req: FaultRequest, everyMs: number, forMs: number): Promise<void> {
+    const scheduled = () => this.faults.active().some((f) => f.id === schedule.id);
+    // Waits until `t` (epoch ms) or until the schedule is healed, whichever comes first: a timer, not a readiness wait.
+    const until = async (t: number) => {
+      while (Date.now() < t && scheduled()) await new Promise((r) => setTimeout(r, Math.min(200, t - Date.now())));
+    };
+    const once: FaultRequest = { ...req, everyMs: undefined, forMs };
+    let next = Date.now();
+    let n = 0;
+    while (scheduled()) {
+      n++;
+      const cycle = await this.faults.apply(once, { cycleOf: schedule.id }).catch((err: unknown) => {
+        this.reporter.step(`${schedule.detail}: cycle ${n} could not start: ${errText(err)}`);
+        return undefined;
+      });
+      if (cycle) {
+        await until(Date.parse(cycle.expiresAt!));
+        await this.revertOne(cycle).catch((err: unknown) => this.reporter.step(`could not revert "${cycle.detail}": ${errText(err)}`));
+      }
+      next += everyMs;
+      await until(next);
+    }
+    this.reporter.step(`${schedule.detail}: stopped after ${n} cycle${n === 1 ? '' : 's'} (healed)`);
   }
 
   /** Resolves when every `forMs` fault set by this controller has reverted itself. */

@@ -93,6 +93,7 @@ class Containers implements ContainerClient {
     }
     const state = c.State.Paused ? 'paused' : c.State.Status;
     const info = toInfo(c.Id, c.Name, c.Config.Image, state, c.Config.Labels, ports, c.State.Health?.Status);
+    if (c.State.StartedAt && !c.State.StartedAt.startsWith('0001')) info.startedAt = c.State.StartedAt;
     info.ips = Object.fromEntries(
       Object.entries(c.NetworkSettings.Networks ?? {})
         .map(([n, v]) => [n, v.IPAddress])

@@ -14,6 +14,12 @@ export const LABEL_LAB = 'io.moodle-lab.lab';
 export const LABEL_NODE = 'io.moodle-lab.node';
 export const LABEL_ROLE = 'io.moodle-lab.role';
 export const LABEL_ID = 'io.moodle-lab.id';
+/** On the lab's tool containers (sidecars): which tool (`netem`, `delayer`). */
+export const LABEL_TOOL = 'io.moodle-lab.tool';
+/** On a long-lived delayer sidecar: the node whose traffic it impairs. */
+export const LABEL_IMPAIRS = 'io.moodle-lab.impairs';
+/** The tool of a long-lived delayer sidecar (`lab-impair run`, lab/netem). */
+export const TOOL_DELAYER = 'delayer';
 
 export const DEFAULT_LAB = 'moodle-lab';
 const LAB_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;

@@ -49,6 +49,8 @@ export interface ContainerInfo {
   ports: Record<number, number>;
   /** Address on each network it is attached to (inspect only). */
   ips?: Record<string, string>;
+  /** When it was last started, ISO (inspect only): a restart gives a node a new network namespace. */
+  startedAt?: string;
   /** Docker's own HEALTHCHECK verdict, when the image has one and the container runs. */
   health?: 'starting' | 'healthy' | 'unhealthy';
 }

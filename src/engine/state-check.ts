@@ -130,12 +130,18 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
       if (!(FAULT_KINDS as readonly unknown[]).includes(f.kind)) fail(`${at}.kind`, `one of ${FAULT_KINDS.join(', ')}`);
       strList(f.nodes, `${at}.nodes`, true);
       if (f.from !== undefined) strList(f.from, `${at}.from`, false);
+      if (f.to !== undefined) strList(f.to, `${at}.to`, false);
+      optNum(f.everyMs, `${at}.everyMs`);
+      optNum(f.forMs, `${at}.forMs`);
+      optStr(f.cycleOf, `${at}.cycleOf`);
+      optStr(f.method, `${at}.method`);
+      if (f.methodAt !== undefined && !isDate(f.methodAt)) fail(`${at}.methodAt`, 'an ISO date');
       if (typeof f.detail !== 'string') fail(`${at}.detail`, 'a string');
       if (!isDate(f.appliedAt)) fail(`${at}.appliedAt`, 'an ISO date');
       if (f.expiresAt !== undefined && !isDate(f.expiresAt)) fail(`${at}.expiresAt`, 'an ISO date');
       if (f.params !== undefined) {
         const p = obj(f.params, `${at}.params`);
-        for (const k of ['delayMs', 'jitterMs', 'lossPct']) optNum(p[k], `${at}.params.${k}`);
+        for (const k of ['delayMs', 'jitterMs', 'lossPct', 'rateKbit']) optNum(p[k], `${at}.params.${k}`);
       }
     });
   }

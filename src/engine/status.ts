@@ -5,7 +5,8 @@
  * the rest of the status stays true.
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import type { ContainerStatus, FaultStatus, HaproxyServerStatus, LabStatus, NodeStatus } from '../protocol/status';
+import type { ContainerStatus, FaultStatus, HaproxyServerStatus, ImpairmentStatus, LabStatus, NodeStatus } from '../protocol/status';
+import { faultEntry, IMPAIR_GROUP, isSchedule } from '../protocol/fault-catalog';
 import type { ActiveFault } from '../protocol/faults';
 import { roleModule, roleModules } from '../roles';
 import type { StatusContext } from '../roles/types';
@@ -13,7 +14,7 @@ import { MOODLEDATA, moodleUrl } from './env';
 import { ADMIN_USER, maintenanceOn, testUsernames } from '../moodle/install';
 import { HAPROXY_STATS_PATH } from '../roles/haproxy';
 import type { HaproxyRuntime } from '../roles/haproxy-runtime';
-import { identityOf, LABEL_NODE, labLabels, ownsContainer } from '../docker/labels';
+import { identityOf, LABEL_IMPAIRS, LABEL_NODE, LABEL_TOOL, labLabels, ownsContainer, TOOL_DELAYER } from '../docker/labels';
 import { fetchGet, HttpGet } from './readiness';
 import type { LabState } from './state';
 import { buildTopology, nodesOf, Topology } from './topology';
@@ -38,7 +39,52 @@ export function faultStatus(faults: ActiveFault[]): FaultStatus[] {
     ...(f.params?.delayMs !== undefined ? { delayMs: f.params.delayMs } : {}),
     ...(f.params?.jitterMs !== undefined ? { jitterMs: f.params.jitterMs } : {}),
     ...(f.params?.lossPct !== undefined ? { lossPct: f.params.lossPct } : {}),
+    ...(f.params?.rateKbit !== undefined ? { rateKbit: f.params.rateKbit } : {}),
+    ...(f.to ? { to: f.to } : {}),
+    ...(f.everyMs !== undefined ? { everyMs: f.everyMs, forMs: f.forMs } : {}),
+    ...(f.cycleOf ? { cycleOf: f.cycleOf } : {}),
+    ...(f.method ? { method: f.method } : {}),
   }));
+}
+
+/**
+ * The link impairments recorded, each checked against Docker: the node must be running and not
+ * restarted since the impairment was set (a restart gives it a new network namespace, without the
+ * rules), and with the delayer, its sidecar must still run (else the traffic passes: fail-open).
+ */
+export async function impairmentStatus(docker: DockerClient, faults: ActiveFault[], list: ContainerInfo[]): Promise<ImpairmentStatus[]> {
+  const rows: ImpairmentStatus[] = [];
+  const impairs = faults.filter((f) => faultEntry(f.kind)?.netnsGroup === IMPAIR_GROUP && !isSchedule(f));
+  const inspect = (c: ContainerInfo | undefined) => (c ? docker.containers.inspect(c.id).catch(() => undefined) : Promise.resolve(undefined));
+  for (const f of impairs) {
+    const node = f.nodes[0]!;
+    const row: ImpairmentStatus = {
+      node,
+      kind: f.kind,
+      method: f.method ?? 'pending',
+      faultId: f.id,
+      ...(f.params?.delayMs !== undefined ? { delayMs: f.params.delayMs } : {}),
+      ...(f.params?.jitterMs ? { jitterMs: f.params.jitterMs } : {}),
+      ...(f.params?.lossPct !== undefined ? { lossPct: f.params.lossPct } : {}),
+      ...(f.params?.rateKbit !== undefined ? { rateKbit: f.params.rateKbit } : {}),
+      ...(f.to ? { to: f.to } : {}),
+      inForce: false,
+    };
+    const c = await inspect(list.find((x) => x.labels[LABEL_NODE] === node));
+    const since = f.methodAt ? Date.parse(f.methodAt) : undefined;
+    if (!f.method || since === undefined) row.problem = 'being applied';
+    else if (!c || c.state !== 'running') row.problem = `${node} is ${c?.state ?? 'missing'}`;
+    else if (c.startedAt && Date.parse(c.startedAt) > since)
+      row.problem = `${node} restarted after the ${f.kind} was set: its rules went with the old network namespace, so it is not in force (\`heal\` clears the record)`;
+    else if (f.method === 'nfqueue') {
+      const delayers = list.filter((x) => x.labels[LABEL_TOOL] === TOOL_DELAYER && x.labels[LABEL_IMPAIRS] === node);
+      const d = (await Promise.all(delayers.map((x) => inspect(x)))).find((x) => x?.state === 'running');
+      if (!d) row.problem = `the delayer of ${node} is not running: its traffic passes unimpaired (fail-open)`;
+      else row.inForce = true;
+    } else row.inForce = true;
+    rows.push(row);
+  }
+  return rows;
 }
 
 function containerStatus(c: ContainerInfo | undefined): ContainerStatus {
@@ -109,6 +155,14 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
     }
   }
 
+  const impairing = state.extra.faults ?? [];
+  if (impairing.some((f) => faultEntry(f.kind)?.netnsGroup === IMPAIR_GROUP))
+    tasks.push(
+      impairmentStatus(docker, impairing, list).then(
+        (rows) => void (status.impairments = rows),
+        () => undefined,
+      ),
+    );
   await Promise.all(tasks);
 
   for (const n of topology.nodes) {

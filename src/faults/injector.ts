@@ -16,11 +16,11 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerInfo, DockerClient } from '../docker/types';
 import type { LabEngine, Reporter } from '../engine/lab';
 import { NETWORK_SUFFIX } from '../engine/lab';
-import { objectName } from '../docker/labels';
+import { LABEL_IMPAIRS, LABEL_TOOL, objectName, TOOL_DELAYER } from '../docker/labels';
 import type { LabState } from '../engine/state';
 import { roleSpec } from '../engine/topology';
 import type { Clock } from '../core/wait';
-import { realClock } from '../core/wait';
+import { notYet, ready, realClock, waitFor } from '../core/wait';
 import {
   ActiveFault,
   describeFault,
@@ -32,14 +32,17 @@ import {
   FaultRequest,
   FaultRequestError,
   faultRequestProblem,
+  isSchedule,
   NetnsContext,
 } from '../protocol/fault-catalog';
 import { errText } from '../core/errors';
 
 // The network rules live with their fault kinds (src/protocol/fault-catalog); re-exported for their users.
-export { LOSS_CHAIN, lossRules, netemArgs, partitionRules } from '../protocol/fault-catalog';
+export { LOSS_CHAIN, lossRules, partitionRules } from '../protocol/fault-catalog';
 
 export const NETEM_IMAGE = 'netem';
+/** The long-lived sidecar of an impairment applied with the userspace delayer (`lab-impair run`). */
+const DELAYER_TOOL = TOOL_DELAYER;
 
 export interface FaultDeps {
   docker: DockerClient;
@@ -71,7 +74,7 @@ export async function inNodeNetns(
     name: objectName(deps.engine.lab, `${opts.tool ?? 'netem'}-${nodeName}-${randomBytes(3).toString('hex')}`),
     image: await deps.engine.toolImage(NETEM_IMAGE),
     hostname: '',
-    labels: { ...deps.engine.labels(), 'io.moodle-lab.tool': opts.tool ?? 'netem' },
+    labels: { ...deps.engine.labels(), [LABEL_TOOL]: opts.tool ?? 'netem' },
     env: {},
     network: `container:${containerId}`,
     aliases: [],
@@ -96,6 +99,8 @@ export async function inNodeNetns(
 export class FaultInjector {
   private readonly clock: Clock;
   private readonly catalog: readonly FaultEntry[];
+  /** What this process learnt of the Docker host's kernel (whether it has netem), for every node. */
+  private readonly kernel: { netem?: boolean } = {};
 
   constructor(private readonly deps: FaultDeps) {
     this.clock = deps.clock ?? realClock;
@@ -139,7 +144,9 @@ export class FaultInjector {
   ): Promise<void> {
     const netns = entry.netns;
     if (!netns) return;
-    const touches = (f: ActiveFault, n: string) => f.kind === entry.kind && f.nodes.includes(n);
+    // The kind's group (delay, loss and rate are one impairment per node); a repeating fault's schedule is not itself in force.
+    const group = (kind: string) => kind === entry.kind || (entry.netnsGroup !== undefined && faultEntry(kind, this.catalog)?.netnsGroup === entry.netnsGroup);
+    const touches = (f: ActiveFault, n: string) => group(f.kind) && f.nodes.includes(n) && !isSchedule(f);
     const signature = (list: ActiveFault[]) =>
       nodes
         .map((n) =>
@@ -154,18 +161,91 @@ export class FaultInjector {
       network: objectName(this.lab, NETWORK_SUFFIX),
       container: (node) => this.container(node, containers),
       run: (c, node, argv, file) => this.sidecar(c, node, argv, file),
+      attempt: (c, node, argv, file) => inNodeNetns(this.deps, c.id, node, argv, { file, tool: 'netem' }),
+      daemon: (c, node, spec) => this.daemon(c, node, spec),
+      kernel: this.kernel,
     };
     let used = faults;
     for (let round = 0; round < 3; round++) {
-      for (const n of nodes)
-        await netns(
+      const methods = new Map<string, string>();
+      for (const n of nodes) {
+        const method = await netns(
           n,
           used.filter((f) => touches(f, n)),
           ctx,
         );
+        if (method) methods.set(n, method);
+      }
       const now = view();
-      if (signature(now) === signature(used)) return;
+      if (signature(now) === signature(used)) {
+        if (methods.size) await this.recordMethods(methods, (f, n) => touches(f, n));
+        return;
+      }
       used = now;
+    }
+  }
+
+  /** Notes on the faults in force how their node's impairment was applied, and when. */
+  private async recordMethods(methods: Map<string, string>, touches: (f: ActiveFault, n: string) => boolean): Promise<void> {
+    const at = new Date(this.clock.now()).toISOString();
+    await this.record(`note how ${[...methods.keys()].join(', ')} ${methods.size > 1 ? 'are' : 'is'} impaired`, (faults) =>
+      faults.map((f) => {
+        const n = [...methods.keys()].find((node) => touches(f, node));
+        return n ? { ...f, method: methods.get(n), methodAt: at } : f;
+      }),
+    );
+  }
+
+  /**
+   * The node's long-lived delayer sidecar (see NetnsContext.daemon): removes the one it has (SIGTERM
+   * first: the delayer releases the packets it holds), then with `spec` starts a new one and waits
+   * until it says every queue and its rules are ready.
+   */
+  private async daemon(
+    node: FaultContainer,
+    nodeName: string,
+    spec?: { argv: string[]; files: { path: string; content: string }[]; readyLines: number },
+  ): Promise<void> {
+    const { docker, engine } = this.deps;
+    const labels = { ...engine.labels(), [LABEL_TOOL]: DELAYER_TOOL, [LABEL_IMPAIRS]: nodeName };
+    for (const old of await docker.containers.list(labels)) {
+      if (old.state === 'running') await docker.containers.stop(old.id, 2).catch(() => undefined);
+      await docker.containers.remove(old.id);
+    }
+    if (!spec) return;
+    if (node.state !== 'running') throw new Error(`${nodeName} is ${node.state}: network faults need a running node`);
+    const id = await docker.containers.create({
+      name: objectName(engine.lab, `${DELAYER_TOOL}-${nodeName}-${randomBytes(3).toString('hex')}`),
+      image: await engine.toolImage(NETEM_IMAGE),
+      hostname: '',
+      labels,
+      env: {},
+      network: `container:${node.id}`,
+      aliases: [],
+      ports: [],
+      volumes: [],
+      capAdd: ['NET_ADMIN'],
+      devices: [],
+      stopTimeoutS: 2,
+      cmd: spec.argv,
+    });
+    try {
+      for (const f of spec.files) await docker.containers.putFile(id, f.path, f.content);
+      await docker.containers.start(id);
+      const up = await waitFor(
+        async () => {
+          const out = await docker.containers.logs(id, 100);
+          const n = out.split('\n').filter((l) => l.startsWith('ready')).length;
+          if (n >= spec.readyLines) return ready({ ok: true, out });
+          if ((await docker.containers.inspect(id)).state !== 'running') return ready({ ok: false, out });
+          return notYet(`${n} of ${spec.readyLines} delayer queues and rules ready`);
+        },
+        { what: `the delayer in ${nodeName}'s network namespace`, timeoutMs: 60_000, intervalMs: 100, clock: this.clock },
+      );
+      if (!up.ok) throw new Error(`the delayer in ${nodeName}'s network namespace exited: ${up.out.trim().split('\n').slice(-3).join(' | ')}`);
+    } catch (err) {
+      await docker.containers.remove(id).catch(() => undefined);
+      throw err;
     }
   }
 
@@ -203,8 +283,12 @@ export class FaultInjector {
     };
   }
 
-  /** Validates, applies and records one fault. Returns the recorded fault (undefined for repairs). */
-  async apply(req: FaultRequest): Promise<ActiveFault | undefined> {
+  /**
+   * Validates, applies and records one fault. Returns the recorded fault (undefined for repairs).
+   * With `everyMs` it only records the schedule (the caller drives the cycles, each applied with
+   * `cycleOf` = the schedule's id and `forMs` = how long it lasts).
+   */
+  async apply(req: FaultRequest, cycle?: { cycleOf: string }): Promise<ActiveFault | undefined> {
     await this.deps.docker.ping();
     const state = this.loadState();
     const topology = this.deps.engine.topology(state);
@@ -226,8 +310,11 @@ export class FaultInjector {
       from: req.from,
       detail: describeFault(req, this.catalog),
       appliedAt: new Date(now).toISOString(),
-      expiresAt: req.forMs ? new Date(now + req.forMs).toISOString() : undefined,
-      params: { delayMs: req.delayMs, jitterMs: req.jitterMs, lossPct: req.lossPct },
+      expiresAt: req.forMs && req.everyMs === undefined ? new Date(now + req.forMs).toISOString() : undefined,
+      ...(req.everyMs !== undefined ? { everyMs: req.everyMs, forMs: req.forMs } : {}),
+      ...(cycle ? { cycleOf: cycle.cycleOf } : {}),
+      ...(req.to?.length ? { to: req.to } : {}),
+      params: { delayMs: req.delayMs, jitterMs: req.jitterMs, lossPct: req.lossPct, rateKbit: req.rateKbit },
     };
     const stopTimeoutS = topology.nodes.find((n) => n.name === node)?.spec.stopTimeoutS ?? roleSpec('web').stopTimeoutS;
     this.deps.reporter.step(`fault: ${fault.detail}`);
@@ -252,12 +339,13 @@ export class FaultInjector {
     if (refused) throw new Error(refused);
 
     // Recorded first (under the lab's lock): some kinds (delay, loss) replace an earlier fault of the same kind on the node.
-    const sameSlot = (f: ActiveFault) => entry.replaces === true && f.kind === req.kind && f.nodes[0] === node;
+    const sameSlot = (f: ActiveFault) => entry.replaces === true && f.kind === req.kind && f.nodes[0] === node && !isSchedule(f) && !isSchedule(fault);
     let replaced: ActiveFault[] = [];
     const recorded = await this.record(`record fault ${fault.detail}`, (faults) => {
       replaced = faults.filter(sameSlot);
       return [...faults.filter((f) => !sameSlot(f)), fault];
     });
+    if (isSchedule(fault)) return fault; // its cycles do the work
     try {
       await entry.apply(
         this.context(
@@ -289,6 +377,7 @@ export class FaultInjector {
     const c = await this.container(node, containers).catch(() => undefined);
     if (!c) return;
     this.deps.reporter.step(`heal: ${f.detail}`);
+    if (isSchedule(f)) return; // forgetting it ends the repetition (its driver checks the record before each cycle)
     const entry = faultEntry(f.kind, this.catalog);
     // no revert (stop/kill): the node is started by `up`, which also waits for it to be ready
     await entry?.revert?.(this.context(entry, f.nodes, c, containers, 0, remaining, remaining));

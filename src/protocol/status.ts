@@ -75,6 +75,37 @@ export interface FaultStatus {
   delayMs?: number;
   jitterMs?: number;
   lossPct?: number;
+  rateKbit?: number;
+  /** Link faults: only the traffic between the node and these nodes. */
+  to?: string[];
+  /** A repeating fault's schedule (`--every`): its period and how long each time lasts. */
+  everyMs?: number;
+  forMs?: number;
+  /** A cycle of the repeating fault with this id. */
+  cycleOf?: string;
+  /** Link faults: how it is applied. */
+  method?: string;
+}
+
+/**
+ * A link impairment (delay, loss, rate) as the node really has it: the method (`netem`, `nfqueue`
+ * — the userspace delayer —, `tbf`) and whether it is in force now, read from Docker (the node's
+ * and the delayer's start times and states), not from what was asked.
+ */
+export interface ImpairmentStatus {
+  node: string;
+  kind: string;
+  /** `netem`, `nfqueue`, `tbf`; `pending` while it is being applied. */
+  method: string;
+  faultId: string;
+  delayMs?: number;
+  jitterMs?: number;
+  lossPct?: number;
+  rateKbit?: number;
+  to?: string[];
+  /** False when it is no longer applied (the node restarted since, the delayer exited): `problem` says why. */
+  inForce: boolean;
+  problem?: string;
 }
 
 export interface LabStatus {
@@ -121,6 +152,8 @@ export interface LabStatus {
   endpoints: { moodle?: string; haproxyStats?: string; haproxyRuntime?: string };
   /** Every fault in force, whoever applied it (CLI, dashboard, VS Code); [] when none. */
   faults?: FaultStatus[];
+  /** Link impairments (delay, loss, rate) and how each is applied; present while any is recorded. */
+  impairments?: ImpairmentStatus[];
 }
 
 /**

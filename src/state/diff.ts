@@ -31,6 +31,24 @@ export function diffStatus(prev: LabStatus | undefined, next: LabStatus): Derive
 
   if (prev.moodle.maintenance !== next.moodle.maintenance)
     out.push({ source: 'lab', severity: 'warn', text: `Moodle maintenance ${next.moodle.maintenance ? 'on' : 'off'}` });
+  out.push(...diffImpairments(prev, next));
+  return out;
+}
+
+/** Link impairments: applied (with the method), no longer in force (and why), removed. */
+export function diffImpairments(prev: LabStatus, next: LabStatus): DerivedEvent[] {
+  const out: DerivedEvent[] = [];
+  const what = (i: NonNullable<LabStatus['impairments']>[number]) =>
+    `${i.node} ${i.kind}${i.delayMs !== undefined ? ` ${i.delayMs}ms${i.jitterMs ? ` ±${i.jitterMs}ms` : ''}` : ''}${i.lossPct !== undefined ? ` ${i.lossPct}%` : ''}${i.rateKbit !== undefined ? ` ${i.rateKbit}kbit` : ''}${i.to?.length ? ` to ${i.to.join(',')}` : ''}`;
+  const before = new Map((prev.impairments ?? []).map((i) => [i.faultId, i]));
+  const after = new Map((next.impairments ?? []).map((i) => [i.faultId, i]));
+  for (const [id, i] of after) {
+    const p = before.get(id);
+    if (i.inForce && (!p || !p.inForce || p.method !== i.method))
+      out.push({ source: 'lab', severity: 'warn', node: i.node, text: `${what(i)} in force (method ${i.method})` });
+    else if (!i.inForce && p?.inForce) out.push({ source: 'lab', severity: 'warn', node: i.node, text: `${what(i)} no longer in force: ${i.problem ?? '?'}` });
+  }
+  for (const [id, p] of before) if (!after.has(id)) out.push({ source: 'lab', severity: 'ok', node: p.node, text: `${what(p)} removed` });
   return out;
 }
 

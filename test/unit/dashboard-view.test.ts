@@ -68,7 +68,7 @@ describe('dashboard: snapshot → class updates', () => {
     assert.equal(nodeIdOf('topo1-flowchart-gluster1-12'), 'gluster1');
     assert.equal(nodeIdOf('something-else'), undefined);
     assert.deepEqual(nodeActions(labSnapshot(1), 'web2'), ['start', 'heal']);
-    assert.deepEqual(nodeActions(labSnapshot(0), 'web1'), ['stop', 'kill', 'pause', 'disconnect', 'connect', 'delay', 'loss', 'drain', 'heal']);
+    assert.deepEqual(nodeActions(labSnapshot(0), 'web1'), ['stop', 'kill', 'pause', 'disconnect', 'connect', 'delay', 'loss', 'rate', 'drain', 'heal']);
     assert.ok(!nodeActions(labSnapshot(0), 'galera1').includes('drain'));
   });
 

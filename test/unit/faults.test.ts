@@ -4,9 +4,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LabEngine } from '../../src/engine/lab';
 import { StateStore } from '../../src/engine/state';
-import { collectStatus } from '../../src/engine/status';
-import { defineFault, FAULT_CATALOG, type FaultRequest } from '../../src/protocol/fault-catalog';
-import { FaultInjector, lossRules, netemArgs, partitionRules } from '../../src/faults/injector';
+import { collectStatus, impairmentStatus } from '../../src/engine/status';
+import {
+  defineFault,
+  delayerLines,
+  FAULT_CATALOG,
+  impairmentClasses,
+  impairMethods,
+  netemBatch,
+  nfqueueRules,
+  type FaultRequest,
+} from '../../src/protocol/fault-catalog';
+import { FaultInjector, lossRules, partitionRules } from '../../src/faults/injector';
+import { LabController } from '../../src/controller/lab-controller';
+import { waitFor, ready, notYet } from '../../src/core/wait';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { fakeClock } from '../support/clock';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
@@ -24,6 +35,7 @@ async function upLab() {
   return { docker, engine, faults, home };
 }
 
+const delayers = (docker: FakeDocker) => [...docker.containerMap.values()].filter((c) => c.labels['io.moodle-lab.tool'] === 'delayer');
 const sidecars = (docker: FakeDocker) => [...docker.containerMap.values()].filter((c) => c.labels['io.moodle-lab.tool'] === 'netem');
 
 describe('faults (fake engine)', () => {
@@ -106,27 +118,144 @@ describe('faults (fake engine)', () => {
     );
   });
 
-  it("delay runs tc netem in a sidecar sharing the node's namespace with NET_ADMIN only, and is removed on heal", async () => {
+  it("a kernel with netem: delay is one `lab-impair netem` sidecar run (NET_ADMIN only, the node's namespace), method netem, no delayer; heal clears it", async () => {
     const { docker, faults } = await upLab();
-    const seen: string[][] = [];
+    const seen: { cmd: string[]; tc?: string }[] = [];
     docker.onWait = (c) => {
-      seen.push(c.spec.cmd ?? []);
+      seen.push({ cmd: c.spec.cmd ?? [], tc: c.files.get('/tc')?.toString() });
       assert.deepEqual(c.spec.capAdd, ['NET_ADMIN']);
       assert.match(c.spec.network, /^container:c\d+$/);
       assert.match(c.labels['io.moodle-lab.id'] ?? '', /\S/, 'the sidecar carries the lab id too');
       return 0;
     };
-    await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 300 });
-    assert.deepEqual(seen.pop(), ['tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'netem', 'delay', '300ms']);
+    await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 300, jitterMs: 50 });
+    assert.deepEqual(
+      seen.map((x) => x.cmd),
+      [['lab-impair', 'netem', '/tc']],
+    );
+    assert.equal(seen[0]!.tc, 'qdisc replace dev eth0 root netem delay 300ms 50ms\n');
+    assert.equal(faults.active()[0]!.method, 'netem');
+    assert.equal(delayers(docker).length, 0);
     await faults.heal('web3');
-    assert.deepEqual(seen.pop(), ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root']);
+    assert.deepEqual(seen.pop()!.cmd, ['lab-impair', 'clear']);
     assert.equal(sidecars(docker).length, 0, 'sidecars are removed');
+  });
+
+  it("a kernel without netem: tc's refusal, then the NFQUEUE delayer in a long-lived sidecar (method nfqueue); the kernel is learnt once; heal removes the delayer", async () => {
+    const { docker, faults } = await upLab();
+    const runs: string[] = [];
+    docker.onWait = (c) => {
+      runs.push((c.spec.cmd ?? []).slice(0, 2).join(' '));
+      return c.spec.cmd?.[1] === 'netem' ? 1 : 0;
+    };
+    const logs = docker.containers.logs;
+    docker.containers.logs = async (id) => {
+      const c = docker.containerMap.get(id)!;
+      if (c.labels['io.moodle-lab.tool'] === 'delayer') return 'ready queue=4200 delay=300ms\nready rules\n';
+      if (c.spec.cmd?.[1] === 'netem') return 'RTNETLINK answers: Specified qdisc kind is unknown.';
+      return logs(id, 10);
+    };
+    await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 300 });
+    assert.deepEqual(runs, ['lab-impair netem']);
+    const [d] = delayers(docker);
+    assert.ok(d, 'a delayer sidecar runs');
+    assert.equal(d.state, 'running');
+    assert.deepEqual(d.spec.cmd, ['lab-impair', 'run']);
+    assert.deepEqual(d.spec.capAdd, ['NET_ADMIN']);
+    assert.equal(d.labels['io.moodle-lab.impairs'], 'web3');
+    assert.match(d.files.get('/rules')!.toString(), /-A MLAB-IMPAIR -j NFQUEUE --queue-num 4200 --queue-bypass/);
+    assert.equal(d.files.get('/impair')!.toString(), '4200 300 0 0 0\n');
+    assert.equal(faults.active()[0]!.method, 'nfqueue');
+    // The next impairment goes straight to the delayer (this process learnt the kernel has no netem): one daemon, both values.
+    await faults.apply({ kind: 'loss', nodes: ['web3'], lossPct: 30 });
+    assert.deepEqual(runs, ['lab-impair netem']);
+    assert.equal(delayers(docker).length, 1);
+    assert.equal(delayers(docker)[0]!.files.get('/impair')!.toString(), '4200 300 0 30 0\n');
+    assert.deepEqual(
+      faults.active().map((f) => f.method),
+      ['nfqueue', 'nfqueue'],
+    );
+    await faults.heal('web3');
+    assert.equal(delayers(docker).length, 0, 'heal removes the delayer');
+    assert.equal(runs.at(-1), 'lab-impair clear');
+    assert.equal(sidecars(docker).length, 0);
+  });
+
+  it('a delayer that exits before it is ready: one error with its last words, nothing recorded, no container left', async () => {
+    const { docker, faults } = await upLab();
+    docker.onWait = (c) => (c.spec.cmd?.[1] === 'netem' ? 1 : 0);
+    docker.containers.logs = async (id) => {
+      const c = docker.containerMap.get(id)!;
+      if (c.labels['io.moodle-lab.tool'] === 'delayer') {
+        c.state = 'exited';
+        return 'lab-delayer: nfq_create_queue: Operation not permitted';
+      }
+      return 'Specified qdisc kind is unknown';
+    };
+    await assert.rejects(
+      faults.apply({ kind: 'rate', nodes: ['web2'], rateKbit: 512, to: ['web1'] }),
+      /delayer in web2's network namespace exited: lab-delayer: nfq_create_queue/,
+    );
+    assert.deepEqual(faults.active(), []);
+    assert.equal(delayers(docker).length, 0);
+  });
+
+  it('--to: each peer gets the faults aimed at it plus those on all traffic; peers alike share a queue; the rest comes last', () => {
+    const f = (kind: string, params: ActiveFault['params'], to?: string[]) => ({ kind, nodes: ['galera3'], params, ...(to ? { to } : {}) });
+    const classes = impairmentClasses([f('delay', { delayMs: 100 }, ['galera1', 'galera2']), f('loss', { lossPct: 5 })]);
+    assert.deepEqual(classes, [
+      { peers: ['galera1', 'galera2'], imp: { delayMs: 100, jitterMs: 0, lossPct: 5, rateKbit: 0 } },
+      { imp: { delayMs: 0, jitterMs: 0, lossPct: 5, rateKbit: 0 } },
+    ]);
+    const ip = (p: string) => ({ galera1: '10.0.0.1', galera2: '10.0.0.2' })[p]!;
+    const rules = nfqueueRules(classes, ip);
+    assert.ok(rules.indexOf('-d 10.0.0.1/32 -j NFQUEUE --queue-num 4200') < rules.indexOf('-A MLAB-IMPAIR -j NFQUEUE --queue-num 4201'));
+    assert.match(rules, /-I OUTPUT 1 -o eth0 -j MLAB-IMPAIR/);
+    assert.equal(delayerLines(classes), '4200 100 0 5 0\n4201 0 0 5 0\n');
+    const tc = netemBatch(classes, ip);
+    assert.match(tc, /^qdisc replace dev eth0 root handle 1: prio bands 2 priomap( 1){16}$/m);
+    assert.match(tc, /^qdisc add dev eth0 parent 1:1 handle 10: netem delay 100ms loss 5%$/m);
+    assert.match(tc, /^filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10\.0\.0\.2\/32 flowid 1:1$/m);
+    assert.match(tc, /^qdisc add dev eth0 parent 1:2 handle 11: netem loss 5%$/m);
+    assert.deepEqual(impairmentClasses([f('delay', { delayMs: 100 }, ['galera1'])]), [
+      { peers: ['galera1'], imp: { delayMs: 100, jitterMs: 0, lossPct: 0, rateKbit: 0 } },
+    ]);
+    assert.deepEqual(impairmentClasses([]), []);
+    // Method order: netem unless the kernel lacks it; tbf for a rate alone on all traffic; the delayer last.
+    assert.deepEqual(impairMethods(classes, undefined), ['netem', 'nfqueue']);
+    assert.deepEqual(impairMethods(classes, false), ['nfqueue']);
+    assert.deepEqual(impairMethods(impairmentClasses([f('rate', { rateKbit: 256 })]), false), ['tbf', 'nfqueue']);
+  });
+
+  it('--to is for link kinds, not the node itself; --every needs a shorter --for', async () => {
+    const { faults } = await upLab();
+    await assert.rejects(faults.apply({ kind: 'stop', nodes: ['web3'], to: ['web1'] }), /--to applies to the link faults \(delay, loss, rate\), not to stop/);
+    await assert.rejects(faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 5, to: ['web3'] }), /not web3 itself/);
+    await assert.rejects(faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 5, to: ['db9'] }), /unknown node "db9"/);
+    await assert.rejects(faults.apply({ kind: 'stop', nodes: ['web3'], everyMs: 10_000 }), /--every needs --for shorter than it/);
+    await assert.rejects(faults.apply({ kind: 'stop', nodes: ['web3'], everyMs: 10_000, forMs: 10_000 }), /--every needs --for shorter/);
+    await assert.rejects(faults.apply({ kind: 'start', nodes: ['web3'], everyMs: 10_000, forMs: 1000 }), /applies to faults that break something/);
+    assert.deepEqual(faults.active(), []);
+  });
+
+  it('a repeating fault records its schedule only (no action); heal forgets it', async () => {
+    const { docker, faults } = await upLab();
+    const s = await faults.apply({ kind: 'stop', nodes: ['web2'], everyMs: 10_000, forMs: 3000 });
+    assert.equal(s!.detail, 'stop web2 every 10s for 3s');
+    assert.equal(s!.expiresAt, undefined);
+    assert.ok(!docker.calls.includes('stop web2'));
+    const cycle = await faults.apply({ kind: 'stop', nodes: ['web2'], forMs: 3000 }, { cycleOf: s!.id });
+    assert.ok(docker.calls.includes('stop web2'));
+    assert.equal(cycle!.cycleOf, s!.id);
+    assert.equal(faults.active().length, 2);
+    await faults.heal();
+    assert.deepEqual(faults.active(), []);
   });
 
   it('a failing sidecar surfaces its exit code and leaves no container behind', async () => {
     const { docker, faults } = await upLab();
     docker.onWait = () => 2;
-    await assert.rejects(faults.apply({ kind: 'loss', nodes: ['web1'], lossPct: 10 }), /iptables-restore in web1's network namespace failed \(exit 2\)/);
+    await assert.rejects(faults.apply({ kind: 'loss', nodes: ['web1'], lossPct: 10 }), /tc netem in web1's network namespace failed \(exit 2\)/);
     assert.equal(sidecars(docker).length, 0);
     assert.deepEqual(faults.active(), []);
   });
@@ -151,33 +280,86 @@ describe('faults (fake engine)', () => {
     assert.match(rules[1]!, /-F MLAB-PARTITION/);
   });
 
-  it('delay is a netem qdisc, loss an iptables statistic rule on egress; rules without faults only flush', () => {
-    const f = (kind: 'delay' | 'loss', params: ActiveFault['params']): ActiveFault => ({ id: kind, kind, nodes: ['web1'], detail: '', appliedAt: '', params });
-    assert.deepEqual(netemArgs([f('delay', { delayMs: 300, jitterMs: 50 })]), [
-      'tc',
-      'qdisc',
-      'replace',
-      'dev',
-      'eth0',
-      'root',
-      'netem',
-      'delay',
-      '300ms',
-      '50ms',
-    ]);
-    assert.equal(netemArgs([]), undefined);
+  it('loss rules (kept for their users) and partition rules without faults only flush', () => {
     assert.match(lossRules(10), /-A MLAB-LOSS -m statistic --mode random --probability 0\.1000 -j DROP/);
-    assert.match(lossRules(10), /-I OUTPUT 1 -j MLAB-LOSS/);
     assert.doesNotMatch(lossRules(undefined), /DROP|-I OUTPUT/);
     assert.doesNotMatch(partitionRules([]), /-I INPUT/);
+    assert.equal(
+      nfqueueRules([], () => ''),
+      '*filter\n:MLAB-IMPAIR - [0:0]\n-F MLAB-IMPAIR\nCOMMIT\n',
+    );
   });
+});
 
-  it('a kernel without netem: delay fails with one sentence saying so, nothing recorded', async () => {
-    const { docker, faults } = await upLab();
-    docker.onWait = () => 2;
-    docker.containers.logs = async () => 'Error: Specified qdisc kind is unknown.';
-    await assert.rejects(faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 300 }), /kernel has no netem \(CONFIG_NET_SCH_NETEM\)/);
-    assert.deepEqual(faults.active(), []);
+describe('impairments in the status: read from Docker, not from what was asked', () => {
+  it('in force while the node runs in the namespace the rules were set in and its delayer runs; else not, and why', async () => {
+    const { docker, engine } = await upLab();
+    const at = '2026-11-30T10:00:00.000Z';
+    const fault: ActiveFault = {
+      id: 'f1',
+      kind: 'delay',
+      nodes: ['web3'],
+      detail: 'delay web3 300ms',
+      appliedAt: at,
+      params: { delayMs: 300 },
+      method: 'nfqueue',
+      methodAt: at,
+    };
+    const web3 = [...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === 'web3')!;
+    web3.startedAt = '2026-11-30T09:59:00.000Z';
+    const delayerId = await docker.containers.create({
+      ...web3.spec,
+      name: 'unit-faults-delayer-web3',
+      labels: { ...engine.labels(), 'io.moodle-lab.tool': 'delayer', 'io.moodle-lab.impairs': 'web3' },
+    });
+    await docker.containers.start(delayerId);
+    const rows = async (f: ActiveFault = fault) => impairmentStatus(docker, [f], await docker.containers.list(engine.labels()));
+    assert.deepEqual(await rows(), [{ node: 'web3', kind: 'delay', method: 'nfqueue', faultId: 'f1', delayMs: 300, inForce: true }]);
+    // The delayer exited: its queue is bypassed (fail-open), the delay is gone.
+    docker.containerMap.get(delayerId)!.state = 'exited';
+    assert.match((await rows())[0]!.problem ?? '', /delayer of web3 is not running: its traffic passes unimpaired \(fail-open\)/);
+    docker.containerMap.get(delayerId)!.state = 'running';
+    // web3 restarted after the delay was set: a new network namespace, without the rules.
+    web3.startedAt = '2026-11-30T10:05:00.000Z';
+    const [r] = await rows();
+    assert.equal(r!.inForce, false);
+    assert.match(r!.problem ?? '', /web3 restarted after the delay was set/);
+    // netem: no delayer needed; still gone after a restart.
+    assert.equal((await rows({ ...fault, method: 'netem' }))[0]!.inForce, false);
+    web3.startedAt = '2026-11-30T09:59:00.000Z';
+    assert.equal((await rows({ ...fault, method: 'netem' }))[0]!.inForce, true);
+    // Recorded but not applied yet.
+    assert.equal((await rows({ ...fault, method: undefined, methodAt: undefined }))[0]!.method, 'pending');
+  });
+});
+
+describe('a repeating fault (fake engine, real timers)', () => {
+  it('the process that set it drives the cycles (pause … unpause each time); heal from another process ends it', async function () {
+    this.timeout(20_000);
+    const { docker, home } = await upLab();
+    const controller = new LabController({ docker, store: new StateStore(home), labRoot: path.resolve(__dirname, '../../lab') }, 'unit-faults');
+    const schedule = await controller.fault({ kind: 'pause', nodes: ['web2'], everyMs: 2000, forMs: 300 });
+    assert.equal(schedule?.detail, 'pause web2 every 2s for 0.3s');
+    const count = (c: string) => docker.calls.filter((x) => x === c).length;
+    // Two cycles: each pauses web2 and unpauses it 0.3 s later.
+    await waitFor(async () => (count('unpause web2') >= 2 ? ready(true) : notYet(`${count('unpause web2')} unpauses`)), {
+      what: 'two cycles',
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+    // Another process (its own injector on the same state folder) heals: the schedule is forgotten and the loop stops.
+    const other = new FaultInjector({
+      docker,
+      engine: new LabEngine(fakeEngineDeps(docker, new StateStore(home)), 'unit-faults'),
+      reporter: { step: () => undefined, detail: () => undefined },
+    });
+    await other.heal();
+    await controller.settled();
+    const pauses = count('pause web2');
+    assert.ok(pauses >= 2 && pauses <= 3, `${pauses} pauses`);
+    assert.equal(count('unpause web2'), pauses, 'every cycle was reverted');
+    assert.deepEqual(controller.activeFaults(), []);
+    assert.equal(docker.containerMap.get([...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === 'web2')!.id)!.state, 'running');
   });
 });
 

@@ -22,9 +22,20 @@ const bare = (s: Step) => {
 
 describe('scenario files', () => {
   describe('built-ins', () => {
-    const expected = ['galera-2plus1', 'galera-quorum', 'gluster-brick', 'paper-failover', 'redis-spof', 'rolling-maintenance', 'single-vs-ha'];
+    const expected = [
+      'flapping-web',
+      'galera-2plus1',
+      'galera-quorum',
+      'galera-wan',
+      'gluster-brick',
+      'paper-failover',
+      'redis-spof',
+      'rolling-maintenance',
+      'single-vs-ha',
+      'slow-node',
+    ];
 
-    it('lists the seven built-ins with their descriptions', () => {
+    it('lists the ten built-ins with their descriptions', () => {
       const list = listBuiltins(BUILTINS);
       assert.deepEqual(
         list.map((b) => b.name),
@@ -82,7 +93,7 @@ describe('scenario files', () => {
         () => loadScenario('paper-failovr', BUILTINS),
         (e: Error) =>
           !(e instanceof ScenarioError) &&
-          /did you mean "paper-failover".*built-ins: galera-2plus1, galera-quorum, gluster-brick, paper-failover/.test(e.message),
+          /did you mean "paper-failover".*built-ins: flapping-web, galera-2plus1, galera-quorum, galera-wan, gluster-brick, paper-failover/.test(e.message),
       );
       assert.throws(() => loadScenario('nope.yaml', BUILTINS), /scenario file "nope.yaml" not found/);
     });

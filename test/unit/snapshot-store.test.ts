@@ -173,4 +173,16 @@ describe('status diff → timeline', () => {
     ]);
     assert.deepEqual(diffStatus(undefined, a), []);
   });
+
+  it('link impairments: in force with their method, no longer in force with the reason, removed', () => {
+    const a = labStatus(0);
+    const row = { node: 'galera3', kind: 'delay', method: 'nfqueue', faultId: 'f1', delayMs: 100, to: ['galera1', 'galera2'], inForce: true };
+    const b: LabStatus = { ...a, impairments: [row] };
+    const c: LabStatus = { ...a, impairments: [{ ...row, inForce: false, problem: 'galera3 restarted after the delay was set' }] };
+    const texts = (x: LabStatus, y: LabStatus) => diffStatus(x, y).map((e) => `${e.severity}:${e.text}`);
+    assert.deepEqual(texts(a, b), ['warn:galera3 delay 100ms to galera1,galera2 in force (method nfqueue)']);
+    assert.deepEqual(texts(b, b), []);
+    assert.deepEqual(texts(b, c), ['warn:galera3 delay 100ms to galera1,galera2 no longer in force: galera3 restarted after the delay was set']);
+    assert.deepEqual(texts(c, a), ['ok:galera3 delay 100ms to galera1,galera2 removed']);
+  });
 });

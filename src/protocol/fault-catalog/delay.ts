@@ -1,32 +1,16 @@
-import { AnyFault, defineFault } from './types';
+import { defineFault } from './types';
+import { IMPAIR_GROUP, impairNetns, linkText } from './impair';
 
 export const MAX_DELAY_MS = 60_000;
-const IFACE = 'eth0';
 
-/** tc arguments for the node's delay (netem), or undefined when none is active. */
-export function netemArgs(faults: readonly AnyFault[]): string[] | undefined {
-  const delay = faults.find((f) => f.kind === 'delay');
-  if (!delay) return undefined;
-  return [
-    'tc',
-    'qdisc',
-    'replace',
-    'dev',
-    IFACE,
-    'root',
-    'netem',
-    'delay',
-    `${delay.params?.delayMs ?? 0}ms`,
-    ...(delay.params?.jitterMs ? [`${delay.params.jitterMs}ms`] : []),
-  ];
-}
-
-/** Added latency (and jitter) on the node's egress: `tc netem` in its network namespace. */
+/** Added latency (and jitter) on what the node sends (all of it, or `--to` some nodes): see impair.ts for how. */
 export const delay = defineFault({
   kind: 'delay',
   effect: 'break',
   targets: 'node',
   replaces: true,
+  link: true,
+  netnsGroup: IMPAIR_GROUP,
   params: [
     {
       field: 'delayMs',
@@ -60,29 +44,12 @@ export const delay = defineFault({
   ],
   states: ['running'],
   refuse: (node, state) => (state !== 'running' ? `${node} is ${state}: network faults need a running node` : undefined),
-  describe: (f) => `${f.nodes.join(',')} ${f.delayMs ?? 0}ms${f.jitterMs ? ` ±${f.jitterMs}ms` : ''}`,
-  usage: 'fault delay <node> --ms N [--jitter N] [--for 10s]',
+  describe: (f) =>
+    `${f.nodes.join(',')} ${f.delayMs ?? f.params?.delayMs ?? 0}ms${(f.jitterMs ?? f.params?.jitterMs) ? ` ±${f.jitterMs ?? f.params?.jitterMs}ms` : ''}${linkText(f.to)}`,
+  usage: 'fault delay <node> --ms N [--jitter N] [--to <nodes>]',
   menu: { title: 'Add Network Delay…', icon: '$(watch)', group: 'network' },
   apply: (ctx) => ctx.sync([ctx.node]),
-  revert: async (ctx) => {
-    if (ctx.container.state === 'running') await ctx.sync([ctx.node]);
-  },
-  netns: async (node, faults, ctx) => {
-    const c = await ctx.container(node);
-    const args = netemArgs(faults);
-    if (!args) {
-      if (c.state === 'running') await ctx.run(c, node, ['tc', 'qdisc', 'del', 'dev', IFACE, 'root']).catch(() => undefined);
-      return;
-    }
-    try {
-      await ctx.run(c, node, args);
-    } catch (err) {
-      if (/qdisc kind is unknown/i.test(String(err))) {
-        throw new Error(
-          "this Docker host's kernel has no netem (CONFIG_NET_SCH_NETEM), which delay faults need; Docker Desktop and the usual Linux distributions have it. Loss, partitions and the other faults work without it",
-        );
-      }
-      throw err;
-    }
-  },
+  // Also on a stopped node: its delayer sidecar goes (impairNetns clears what it can).
+  revert: (ctx) => ctx.sync([ctx.node]),
+  netns: impairNetns,
 });

@@ -1,4 +1,5 @@
 import { defineFault, FaultParam, paramOk } from './types';
+import { IMPAIR_GROUP, impairNetns, linkText } from './impair';
 
 export const LOSS_CHAIN = 'MLAB-LOSS';
 /** Loss is applied as an iptables probability with 4 decimals: 0.01 % is the finest step. */
@@ -41,25 +42,22 @@ export const percent: FaultParam = {
   },
 };
 
-/** Packet loss on the node's egress: iptables in its network namespace. */
+/** Packet loss on what the node sends (all of it, or `--to` some nodes): see impair.ts for how. */
 export const loss = defineFault({
   kind: 'loss',
   effect: 'break',
   targets: 'node',
   replaces: true,
+  link: true,
+  netnsGroup: IMPAIR_GROUP,
   params: [percent],
   states: ['running'],
   refuse: (node, state) => (state !== 'running' ? `${node} is ${state}: network faults need a running node` : undefined),
-  describe: (f) => `${f.nodes.join(',')} ${f.lossPct ?? 0}%`,
-  usage: 'fault loss <node> --percent N',
+  describe: (f) => `${f.nodes.join(',')} ${f.lossPct ?? f.params?.lossPct ?? 0}%${linkText(f.to)}`,
+  usage: 'fault loss <node> --percent N [--to <nodes>]',
   menu: { title: 'Add Packet Loss…', icon: '$(graph-scatter)', group: 'network' },
   apply: (ctx) => ctx.sync([ctx.node]),
-  revert: async (ctx) => {
-    if (ctx.container.state === 'running') await ctx.sync([ctx.node]);
-  },
-  netns: async (node, faults, ctx) => {
-    const c = await ctx.container(node);
-    if (c.state === 'running')
-      await ctx.run(c, node, ['iptables-restore', '--noflush', '/rules'], { path: '/rules', content: lossRules(faults[0]?.params?.lossPct) });
-  },
+  // Also on a stopped node: its delayer sidecar goes (impairNetns clears what it can).
+  revert: (ctx) => ctx.sync([ctx.node]),
+  netns: impairNetns,
 });

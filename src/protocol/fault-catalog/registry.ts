@@ -9,13 +9,14 @@ import { kill } from './kill';
 import { loss } from './loss';
 import { partition } from './partition';
 import { pause } from './pause';
+import { rate } from './rate';
 import { start } from './start';
 import { stop } from './stop';
 import { unpause } from './unpause';
 import type { FaultEntry, FaultFields, FaultParam, ParamField } from './types';
 
 /** The registry, in the order every surface lists the kinds. */
-export const FAULT_CATALOG = [stop, start, kill, pause, unpause, disconnect, connect, delay, loss, partition] as const;
+export const FAULT_CATALOG = [stop, start, kill, pause, unpause, disconnect, connect, delay, loss, rate, partition] as const;
 
 export type FaultKind = (typeof FAULT_CATALOG)[number]['kind'];
 export const FAULT_KINDS: readonly FaultKind[] = FAULT_CATALOG.map((e) => e.kind);
@@ -30,11 +31,21 @@ export interface ActiveFault {
   kind: FaultKind;
   nodes: string[];
   from?: string[];
+  /** Link kinds: only the traffic between the node and these nodes. */
+  to?: string[];
   detail: string;
   appliedAt: string;
   /** When it reverts by itself, if `--for` was given. */
   expiresAt?: string;
   params?: Partial<Record<ParamField, number>>;
+  /** Link kinds: how the impairment is applied (`netem`, `nfqueue`, `tbf`) and when it was last set. */
+  method?: string;
+  methodAt?: string;
+  /** A repeating fault (`--every`): the schedule itself; each cycle is its own fault with `cycleOf` = this id. */
+  everyMs?: number;
+  forMs?: number;
+  /** A cycle of the repeating fault with this id. */
+  cycleOf?: string;
 }
 
 /** A fault request that cannot be applied as asked (unknown kind or node, a value out of range). */
@@ -58,4 +69,9 @@ export function faultParams(catalog: readonly FaultEntry[] = FAULT_CATALOG): Fau
 /** The kinds that own a parameter field. */
 export function paramOwners(field: ParamField, catalog: readonly FaultEntry[] = FAULT_CATALOG): string[] {
   return catalog.filter((e) => e.params.some((p) => p.field === field)).map((e) => e.kind);
+}
+
+/** A repeating fault's schedule (`--every`): recorded while it repeats, but itself changes nothing (its cycles do). */
+export function isSchedule(f: Pick<ActiveFault, 'everyMs' | 'cycleOf'>): boolean {
+  return f.everyMs !== undefined && f.cycleOf === undefined;
 }

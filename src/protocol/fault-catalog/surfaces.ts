@@ -16,23 +16,33 @@ export function faultUsageLines(catalog: Catalog = FAULT_CATALOG): string[] {
   const simple = catalog.filter((e) => !e.usage).map((e) => e.kind);
   const own = catalog.filter((e) => e.usage && e.targets === 'node').map((e) => e.usage!);
   const groups = catalog.filter((e) => e.usage && e.targets === 'groups').map((e) => e.usage!);
-  return [...(simple.length ? [`fault ${simple.join('|')} <node> [--for 10s]`] : []), ...(own.length ? [own.join('     ')] : []), ...groups].map(
-    (l) => `  ${l}`,
-  );
+  return [
+    ...(simple.length ? [`fault ${simple.join('|')} <node> [--for 10s]`] : []),
+    ...(own.length ? [own.join('     ')] : []),
+    ...groups,
+    'any fault that breaks: [--for 10s] reverts it by itself; [--every 20s --for 5s] repeats it until `heal`',
+  ].map((l) => `  ${l}`);
 }
 
 /** The one-line usage of `fault` when its arguments are wrong. */
 export function faultUsageError(catalog: Catalog = FAULT_CATALOG): string {
   const options = faultParams(catalog).map((p) => `[--${p.option} N]`);
   const groups = catalog.filter((e) => e.targets === 'groups' && e.usage).map((e) => e.usage!);
-  return `usage: ${['fault <kind> <node>', ...options, '[--for 10s]'].join(' ')}${groups.map((g) => ` | ${g}`).join('')}`;
+  return `usage: ${['fault <kind> <node>', ...options, '[--to <nodes>]', '[--for 10s]', '[--every 20s --for 5s]'].join(' ')}${groups.map((g) => ` | ${g}`).join('')}`;
 }
 
 type StringOption = { type: 'string' };
 
 /** The CLI options of `fault` (node:util parseArgs form): --from (groups), --for and each parameter's. */
-export function faultCliOptions(catalog: Catalog = FAULT_CATALOG): { from: StringOption; for: StringOption } & Record<string, StringOption> {
-  const options: { from: StringOption; for: StringOption } & Record<string, StringOption> = { from: { type: 'string' }, for: { type: 'string' } };
+export function faultCliOptions(
+  catalog: Catalog = FAULT_CATALOG,
+): { from: StringOption; to: StringOption; for: StringOption; every: StringOption } & Record<string, StringOption> {
+  const options: { from: StringOption; to: StringOption; for: StringOption; every: StringOption } & Record<string, StringOption> = {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    for: { type: 'string' },
+    every: { type: 'string' },
+  };
   for (const p of faultParams(catalog)) options[p.option] = { type: 'string' };
   return options;
 }
@@ -109,7 +119,7 @@ export function faultSchemaParts(patterns: { ms: string; percent: string }, cata
       description: p.schemaDescription,
       anyOf: [
         { type: p.integer ? 'integer' : 'number', minimum: p.min, maximum: p.max },
-        { type: 'string', pattern: p.unit === 'ms' ? patterns.ms : patterns.percent },
+        { type: 'string', pattern: p.unit === 'ms' ? patterns.ms : p.unit === 'kbit' ? '^\\s*\\d+\\s*(kbit)?\\s*$' : patterns.percent },
       ],
     };
   }

@@ -19,7 +19,7 @@ export const MAX_DURATION_MS = 24 * 3_600_000;
 export type NodeState = 'running' | 'paused' | 'exited' | 'missing' | 'created' | 'restarting' | 'dead';
 
 /** The numeric fields of a fault request (a new parameter adds its field here). */
-export type ParamField = 'delayMs' | 'jitterMs' | 'lossPct';
+export type ParamField = 'delayMs' | 'jitterMs' | 'lossPct' | 'rateKbit';
 
 /** A fault request's fields, whatever its kind. */
 export interface FaultFields {
@@ -32,14 +32,22 @@ export interface FaultFields {
   jitterMs?: number;
   /** `loss`: packet loss, percent. */
   lossPct?: number;
-  /** Revert by itself after this long. */
+  /** `rate`: bandwidth limit, kbit/s. */
+  rateKbit?: number;
+  /** Link kinds (delay, loss, rate): only the traffic between the node and these nodes (both directions). */
+  to?: string[];
+  /** Revert by itself after this long (with `everyMs`: how long each cycle lasts). */
   forMs?: number;
+  /** Repeats: applied every this long, for `forMs` each time, until `heal`. */
+  everyMs?: number;
 }
 
 /** A request or a recorded fault of any kind (what entries see). */
 export interface AnyFault extends FaultFields {
   kind: string;
   params?: Partial<Record<ParamField, number>>;
+  /** How a link kind was applied (`netem`, `nfqueue`, `tbf`), once it was. */
+  method?: string;
 }
 
 /** One numeric parameter of a fault kind, with its unit and bounds. */
@@ -48,7 +56,7 @@ export interface FaultParam {
   field: ParamField;
   /** The CLI option (`--ms`) and the scenario mapping key (`ms:`). */
   option: string;
-  unit: 'ms' | '%';
+  unit: 'ms' | '%' | 'kbit';
   min: number;
   max: number;
   /** Whole numbers only. */
@@ -122,6 +130,19 @@ export interface NetnsContext {
   container(node: string): Promise<FaultContainer>;
   /** Runs argv in a sidecar in the node's network namespace (CAP_NET_ADMIN); throws on failure. */
   run(container: FaultContainer, node: string, argv: string[], file?: { path: string; content: string }): Promise<void>;
+  /**
+   * Like `run`, but returns the exit code and output instead of throwing (to read a refusal, e.g.
+   * a kernel without netem: "Specified qdisc kind is unknown").
+   */
+  attempt(container: FaultContainer, node: string, argv: string[], file?: { path: string; content: string }): Promise<{ code: number; out: string }>;
+  /**
+   * The node's long-lived impairment sidecar: with `files`, (re)starts it running argv with those
+   * files and waits until its output shows `readyLines` lines starting with `ready`; without,
+   * removes it (if any). One per node.
+   */
+  daemon(container: FaultContainer, node: string, spec?: { argv: string[]; files: { path: string; content: string }[]; readyLines: number }): Promise<void>;
+  /** What this process learnt of the kernel (e.g. whether it has netem), shared by every node. */
+  kernel: { netem?: boolean };
 }
 
 export interface FaultEntry<K extends string = string> {
@@ -137,6 +158,13 @@ export interface FaultEntry<K extends string = string> {
   params: readonly FaultParam[];
   /** A new fault of this kind replaces the node's earlier one (delay, loss). */
   replaces?: boolean;
+  /** Link kinds: `--to <nodes>` narrows it to the traffic between the node and those nodes. */
+  link?: boolean;
+  /**
+   * Kinds whose network rules are set together (`netns` gets the recorded faults of every kind of
+   * the group that touch the node): delay, loss and rate are one impairment per node.
+   */
+  netnsGroup?: string;
   /** The node states it applies to: the dashboard offers it in these. */
   states: readonly NodeState[];
   /** Refused before anything changes when the node is in this state (the injector's check). */
@@ -159,8 +187,11 @@ export interface FaultEntry<K extends string = string> {
   apply(ctx: FaultContext): Promise<void>;
   /** Undo a recorded fault (`heal`); absent: `up` starts the node again. */
   revert?(ctx: FaultContext): Promise<void>;
-  /** Network rules: set the node's rules from this kind's recorded faults that touch it. */
-  netns?(node: string, faults: AnyFault[], ctx: NetnsContext): Promise<void>;
+  /**
+   * Network rules: set the node's rules from this kind's (or its `netnsGroup`'s) recorded faults
+   * that touch it. May return how it did it (`netem`, `nfqueue`, `tbf`), recorded on those faults.
+   */
+  netns?(node: string, faults: AnyFault[], ctx: NetnsContext): Promise<string | void>;
 }
 
 /** Keeps an entry's kind as a literal type. */

@@ -18,6 +18,7 @@ import {
   FaultRequest,
   faultSchemaParts,
   GROUP_KINDS,
+  LINK_KINDS,
   MAX_DURATION_MS,
   paramOwners,
   positionalParam,
@@ -31,7 +32,7 @@ import type { StepDefinition, StepInput, StepOf } from './step';
 export const FAULT_KEYS = FAULT_FIELD_KEYS;
 const paramByOption = (option: string) => faultParams().find((x) => x.option === option);
 /** What a parameter's value looks like, for "must be a value like …" (else the value a menu offers). */
-const VALUE_EXAMPLE: Record<string, string> = { ms: '300', jitter: '20', percent: '30' };
+const VALUE_EXAMPLE: Record<string, string> = { ms: '300', jitter: '20', percent: '30', kbit: '512' };
 const FAULT_SCHEMA = faultSchemaParts({ ms: DURATION_PATTERN, percent: `^\\s*${NUM}\\s*%?\\s*$` });
 
 const describe = {
@@ -47,7 +48,12 @@ export const faultStep: StepDefinition<StepOf<'fault'>> = {
 
   parse(p: StepParser, { e, pos }: StepInput) {
     const fault = parseFault(p, e!);
-    return { pos, text: `fault ${describeFault(fault)}${fault.forMs ? ` for ${fmtMs(fault.forMs)}` : ''}`, kind: 'fault', fault };
+    return {
+      pos,
+      text: `fault ${describeFault(fault)}${fault.forMs && fault.everyMs === undefined ? ` for ${fmtMs(fault.forMs)}` : ''}`,
+      kind: 'fault',
+      fault,
+    };
   },
 
   schema: stepObject(
@@ -59,7 +65,7 @@ export const faultStep: StepDefinition<StepOf<'fault'>> = {
           type: 'string',
           pattern: `^\\s*(${FAULT_KINDS.join('|')})\\s+\\S+(\\s+\\S+)*\\s*$`,
           description:
-            '"<kind> <node> [value] [from <nodes>] [for <duration>] [jitter <ms>]": "stop web2", "kill galera3", "delay web3 300" (ms), "loss web1 30" (%), "partition galera1 from galera2,galera3", "pause redis for 10s".',
+            '"<kind> <node> [value] [from <nodes>] [to <nodes>] [for <duration>] [every <duration>] [jitter <ms>]": "stop web2", "kill galera3", "delay web3 300" (ms), "delay galera3 100 to galera1,galera2", "loss web1 30" (%), "rate web2 512" (kbit/s), "partition galera1 from galera2,galera3", "pause redis for 10s", "stop web2 every 20s for 5s".',
           examples: ['stop web2', 'kill galera3', 'delay web3 300 jitter 20', 'loss web1 30', 'partition galera1 from galera2,galera3', 'pause redis for 10s'],
         },
         {
@@ -75,8 +81,10 @@ export const faultStep: StepDefinition<StepOf<'fault'>> = {
             node: ref('node'),
             nodes: { ...ref('nodes'), description: `The node; for a ${GROUP_KINDS.join('/')}, the first group.` },
             from: { ...ref('nodes'), description: `${GROUP_KINDS.join(', ')}: the other group.` },
+            to: { ...ref('nodes'), description: `${LINK_KINDS.join(', ')}: only the traffic between the node and these nodes.` },
             ...FAULT_SCHEMA.properties,
-            for: { ...ref('duration'), description: 'Revert by itself after this long (faults that break something).' },
+            for: { ...ref('duration'), description: 'Revert by itself after this long (faults that break something); with `every`, how long each time lasts.' },
+            every: { ...ref('duration'), description: 'Repeat: apply it every this long, for `for` each time, until `heal` (e.g. every: 20s, for: 5s).' },
           },
           allOf: FAULT_SCHEMA.allOf,
         },
@@ -99,7 +107,9 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
   let kind: FaultKind | undefined;
   let nodes: string[] | undefined;
   let from: string[] | undefined;
+  let to: string[] | undefined;
   let forMs: number | undefined;
+  let everyMs: number | undefined;
   /** Each parameter's value by its option (`ms`, `jitter`, `percent`), as the catalog names them. */
   const values: Record<string, number> = {};
   // Where to point for each field: the one scalar in the text form, each value in the mapping form.
@@ -108,6 +118,11 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
   const paramValue = (param: FaultParam, text: string, node: YamlNode): number => {
     // The positional value reads as the kind (`delay`), the others as their option (`jitter`).
     const word = param.positional ? paramOwners(param.field)[0]! : param.option;
+    if (param.unit === 'kbit') {
+      const m = /^(\d+)\s*(kbit)?$/.exec(text.trim());
+      if (!m) p.fail(node, `fault ${word} must be a whole number of kbit/s (e.g. 512 or 512kbit), not "${clip(text)}"`);
+      return Number(m[1]);
+    }
     if (param.unit === '%') {
       const m = /^(\d+(?:\.\d+)?|\.\d+)\s*%?$/.exec(text.trim());
       if (!m) p.fail(node, `fault ${word} ${param.option} must be a number from 0 to ${param.max} (e.g. 30 or 30%), not "${clip(text)}"`);
@@ -167,7 +182,9 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
       if (opt === 'from') {
         from = split(arg);
         from.forEach(() => fromAt.push(v));
-      } else if (opt === 'for') forMs = forDuration(p, arg, v);
+      } else if (opt === 'to') to = split(arg);
+      else if (opt === 'for') forMs = forDuration(p, arg, v);
+      else if (opt === 'every') everyMs = forDuration(p, arg, v, 'every');
       else values[opt] = paramValue(paramByOption(opt)!, arg, v);
       i += 2;
     }
@@ -198,8 +215,14 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
           fromAt.push(...l.at);
           break;
         }
+        case 'to':
+          to = p.nodeList(x, 'fault to').names;
+          break;
         case 'for':
           forMs = forDuration(p, p.scalarText(x, 'fault for', '10s'), x.at);
+          break;
+        case 'every':
+          everyMs = forDuration(p, p.scalarText(x, 'fault every', '20s'), x.at, 'every');
           break;
         default: {
           // a parameter: ms, jitter, percent, …
@@ -216,9 +239,10 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
   // Node names against the topology in force (with a hint), then the catalog's one check.
   nodes!.forEach((n, i) => p.checkNode(n, nodeAt[i] ?? where.nodes!));
   (from ?? []).forEach((n, i) => p.checkNode(n, fromAt[i] ?? where.from!));
+  (to ?? []).forEach((n) => p.checkNode(n, where.to!));
   const checked = faultFromFields(
     kind!,
-    { nodes, from, for: forMs, ...values },
+    { nodes, from, ...(to ? { to } : {}), for: forMs, ...(everyMs !== undefined ? { every: everyMs } : {}), ...values },
     p.env.topo.nodes.map((n) => n.name),
   );
   if (!checked.ok) {
@@ -228,9 +252,9 @@ function parseFault(p: StepParser, e: Entry): FaultRequest {
   return checked.request;
 }
 
-function forDuration(p: StepParser, text: string, node: YamlNode): number {
+function forDuration(p: StepParser, text: string, node: YamlNode, word = 'for'): number {
   const ms = durationMs(text);
-  if (ms !== undefined && ms > MAX_DURATION_MS) p.fail(node, `fault for must be at most ${fmtMs(MAX_DURATION_MS)}, got "${clip(text)}"`);
-  if (ms === undefined || ms <= 0) p.fail(node, `fault for must be a positive duration like 10s, not "${clip(text)}"`);
+  if (ms !== undefined && ms > MAX_DURATION_MS) p.fail(node, `fault ${word} must be at most ${fmtMs(MAX_DURATION_MS)}, got "${clip(text)}"`);
+  if (ms === undefined || ms <= 0) p.fail(node, `fault ${word} must be a positive duration like 10s, not "${clip(text)}"`);
   return ms;
 }
