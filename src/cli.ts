@@ -4,6 +4,7 @@
  * clear line on stderr (plus, for a failed node, its last log lines) and a non-zero code.
  */
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createDockerClient, describeDockerHost } from './docker/dockerode-client';
 import { engineFailure } from './docker/engine-errors';
@@ -42,6 +43,21 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** A line typed at the terminal (a scenario's `predict` questions); absent when stdin is no terminal. */
+  ask?(prompt: string): Promise<string | undefined>;
+}
+
+/** Reads one line from the terminal, prompting on stderr (stdout may be --json). */
+export async function askTerminal(prompt: string): Promise<string | undefined> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      rl.once('close', () => resolve(undefined));
+      rl.question(prompt, (line) => resolve(line));
+    });
+  } finally {
+    rl.close();
+  }
 }
 
 export interface CliDeps {
@@ -92,7 +108,10 @@ ${faultUsageLines().join('\n')}
   load [--users N] [--duration 60s] [--ramp-up 5s] [--journey moodle|probe] [--think 500ms-1s]
        [--throughput N/min] [--fault "kill web2@20s"]... [--heal-at 40s] [--probe-hz 2] [--json] [--jtl FILE]
        [--metrics-port N]   (serves the run's counters and latency histogram to Prometheus while it goes)
-  scenario run <file.yaml|builtin> [--json] [--report out.html] [--junit out.xml] [--no-moodle] [--moodle-source SRC]
+  scenario run <file.yaml|builtin> [--json] [--report out.html] [--junit out.xml] [--answers answers.yaml] [--no-moodle] [--moodle-source SRC]
+                            predict steps ask on the terminal, or read --answers (checked before the lab is touched)
+  scenario summary <result.json…> [--report class.html] [--json]
+                            many learners' predictions in one page: right per question, answers, measured spread
   scenario list             the built-in scenarios
   cache list [--json]       installed Moodle sites kept for the next lab of the same source
   cache prune [--all | --older-than 30d]   remove entries (alone: only unusable ones)
@@ -342,7 +361,12 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
 
 export async function main(
   argv = process.argv.slice(2),
-  io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env: process.env },
+  io: CliIo = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    env: process.env,
+    ...(process.stdin.isTTY ? { ask: askTerminal } : {}),
+  },
   deps: CliDeps = {},
 ): Promise<number> {
   try {

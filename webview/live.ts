@@ -9,6 +9,7 @@ import { LatencyChart } from './chart';
 import { button, setDisabled, textField } from './components';
 import { el } from './dom';
 import { loadLine } from './live-text';
+import { PredictionView } from './predict';
 
 export type Send = <P>(intent: Intent<P>, params: P) => Promise<void>;
 
@@ -29,6 +30,7 @@ export class LiveView {
   private readonly narration = el('div', 'narration');
   private readonly scenarioTitle = el('p', 'note scenario-title', 'No scenario has run yet.');
   private readonly steps = el('ol', 'steps');
+  private readonly prediction: PredictionView;
   private catalogKey = '';
   private stepsKey = '';
 
@@ -37,6 +39,7 @@ export class LiveView {
     this.journey.title = 'Journey: auto = Moodle when installed, else the lab probes';
     for (const j of JOURNEY_CHOICES) this.journey.append(new Option(j, j));
     this.scenarioSelect.dataset.name = 'scenario';
+    this.prediction = new PredictionView(send);
     this.startBtn = button(
       'Start load',
       () => {
@@ -95,6 +98,7 @@ export class LiveView {
       el('h3', undefined, 'Scenario'),
       el('div', 'controls', el('label', 'select-label', 'built-in ', this.scenarioSelect), this.runBtn, this.stopScenarioBtn),
       this.narration,
+      this.prediction.element,
       this.scenarioTitle,
       this.steps,
     );
@@ -125,6 +129,7 @@ export class LiveView {
     setDisabled(this.runBtn, running || !catalog.length || Boolean(s.metrics?.running));
     setDisabled(this.stopScenarioBtn, !running);
     const v = s.scenario;
+    this.prediction.update(v);
     const key = JSON.stringify(v ?? null);
     if (key === this.stepsKey) return;
     this.stepsKey = key;

@@ -18,6 +18,7 @@ import {
   RefreshIntent,
   Reply,
   ScenarioRunIntent,
+  PredictAnswerIntent,
   ScenarioStopIntent,
   ReplyParams,
   SnapshotMessage,
@@ -190,6 +191,11 @@ export class DashboardSession {
       return live.runScenario(this.offeredScenario(m.params.name));
     }
     if (ScenarioStopIntent.is(m)) return this.live().stopScenario();
+    if (PredictAnswerIntent.is(m)) {
+      const live = this.live();
+      if (!live.answerPrediction) throw new Error('this dashboard runs no scenarios: there is no prediction to answer');
+      return live.answerPrediction(m.params);
+    }
     if (MaintenanceIntent.is(m)) {
       const { on, node } = m.params;
       return act(`maintenance ${on ? 'on' : 'off'}${node ? ` ${node}` : ''}`, () => actions.maintenance(on, node));

@@ -4,7 +4,7 @@
  * the dashboard, so that the dashboard uses the host and the host never imports the dashboard.
  */
 import type { FaultRequest } from '../protocol/faults';
-import type { LoadStartParams } from '../protocol/messages';
+import type { LoadStartParams, PredictAnswerParams } from '../protocol/messages';
 
 /** What the dashboard may ask the lab to do (LabController satisfies it). */
 export interface LabActions {
@@ -20,4 +20,6 @@ export interface LiveControls {
   runScenario(name: string): Promise<string>;
   stopScenario(): Promise<string>;
   exportReport(): Promise<{ detail: string; file?: string }>;
+  /** Answers the `predict` step the running scenario waits on. */
+  answerPrediction?(p: PredictAnswerParams): Promise<string>;
 }

@@ -7,13 +7,14 @@
 import * as path from 'node:path';
 import type { LabActions, LiveControls } from './controls';
 import { describeFault } from '../protocol/faults';
-import type { LoadStartParams } from '../protocol/messages';
-import type { LabSnapshot, ScenarioView, TimelineEvent } from '../protocol/snapshot';
+import type { LoadStartParams, PredictAnswerParams } from '../protocol/messages';
+import type { LabSnapshot, PredictionQuestion, ScenarioView, TimelineEvent } from '../protocol/snapshot';
 import type { LabStatus } from '../protocol/status';
 import { listBuiltins, loadScenario } from '../scenarios/parse';
 import { writeReports } from '../scenarios/report';
 import { RunnerOptions, ScenarioLab, ScenarioRunner } from '../scenarios/runner';
-import type { NamedRun, Scenario, ScenarioResult, ScenarioTimelineEntry } from '../scenarios/types';
+import type { NamedRun, PredictAnswer, PredictStep, Scenario, ScenarioResult, ScenarioTimelineEntry } from '../scenarios/types';
+import { answerProblem, showAnswer } from '../scenarios/predictions';
 import type { Clock } from '../core/wait';
 import { FinishedLoad, LiveSink, LoadSession, StartLoadFn } from './load-session';
 import { errText } from '../core/errors';
@@ -73,6 +74,13 @@ export function abortableClock(signal: AbortSignal, now: () => number = Date.now
         signal.addEventListener('abort', onAbort, { once: true });
       }),
   };
+}
+
+/** A `predict` step as a UI shows it. */
+export function questionView(q: PredictStep): PredictionQuestion {
+  return q.choices
+    ? { id: q.id, question: q.question, choices: q.choices.map((c) => c.text) }
+    : { id: q.id, question: q.question, unit: q.number!.unit || undefined, min: q.number!.min, max: q.number!.max };
 }
 
 /** A finished load run as a ScenarioResult named "load" (no steps), for the report. */
@@ -135,6 +143,9 @@ export class LabLive {
   private scenarioName: string | undefined;
   private view: ScenarioView | undefined;
   private lastScenario: { result: ScenarioResult; endedAt: number } | undefined;
+  /** The `predict` step waiting for an answer (from the dashboard's dialog or VS Code's quick pick, whichever comes first). */
+  private pending: { q: PredictStep; resolve: (a: PredictAnswer | undefined) => void } | undefined;
+  private readonly questionListeners: ((q: PredictionQuestion, gone: AbortSignal) => void)[] = [];
   private readonly scenarioListeners: ((e: ScenarioEnd) => void)[] = [];
   private readonly now: () => number;
 
@@ -257,6 +268,7 @@ export class LabLive {
           },
           log: (l) => this.deps.log?.(l),
         },
+        answers: { ask: (q) => this.ask(q, abort.signal) },
       },
       opts,
     );
@@ -274,6 +286,61 @@ export class LabLive {
     return { scenario, done };
   }
 
+  /** Publishes the question in the view and waits for `answerPrediction` (or the run's cancellation: no answer). */
+  private ask(q: PredictStep, signal: AbortSignal): Promise<PredictAnswer | undefined> {
+    if (signal.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const gone = new AbortController();
+      const done = (a: PredictAnswer | undefined) => {
+        gone.abort();
+        signal.removeEventListener('abort', cancel);
+        if (this.pending?.q === q) this.pending = undefined;
+        if (this.view?.question?.id === q.id) this.view.question = undefined;
+        this.publishView();
+        resolve(a);
+      };
+      const cancel = () => done(undefined);
+      signal.addEventListener('abort', cancel, { once: true });
+      this.pending = { q, resolve: done };
+      if (this.view) this.view.question = questionView(q);
+      this.publishView();
+      for (const l of this.questionListeners) {
+        try {
+          l(questionView(q), gone.signal);
+        } catch (err) {
+          this.deps.log?.(`prediction listener failed: ${errText(err)}`);
+        }
+      }
+    });
+  }
+
+  /** Tells a UI each question a scenario waits on (VS Code's quick pick); `gone` aborts once it is answered or the run ends. */
+  onQuestion(listener: (q: PredictionQuestion, gone: AbortSignal) => void): () => void {
+    this.questionListeners.push(listener);
+    return () => void this.questionListeners.splice(this.questionListeners.indexOf(listener) >>> 0, 1);
+  }
+
+  /** The question the running scenario waits on, if any (VS Code asks it with a quick pick). */
+  get waitingQuestion(): PredictionQuestion | undefined {
+    return this.pending ? questionView(this.pending.q) : undefined;
+  }
+
+  /** Answers the waiting `predict` step (neither choice nor value: skipped). Throws when nothing waits or the answer does not fit. */
+  answerPrediction(p: PredictAnswerParams): string {
+    const w = this.pending;
+    if (!w) throw new Error('no prediction is waiting for an answer');
+    if (w.q.id !== p.id) throw new Error(`the question waiting is "${w.q.id}", not "${p.id}"`);
+    if (p.choice === undefined && p.value === undefined) {
+      w.resolve(undefined);
+      return `prediction ${p.id}: skipped`;
+    }
+    const a: PredictAnswer = p.choice !== undefined ? { choice: p.choice } : { value: p.value! };
+    const problem = answerProblem(w.q, a);
+    if (problem) throw new Error(`prediction ${p.id}: ${problem}`);
+    w.resolve(a);
+    return `prediction ${p.id}: ${showAnswer(w.q, a)} — graded after the run`;
+  }
+
   private endScenario(e: ScenarioEnd): void {
     this.scenarioAbort = undefined;
     this.scenarioName = undefined;
@@ -283,6 +350,18 @@ export class LabLive {
       this.view.running = false;
       this.view.current = undefined;
       this.view.passed = e.result?.passed ?? false;
+      this.view.question = undefined;
+      if (e.result?.predictions)
+        this.view.predictions = e.result.predictions.map((p) => ({
+          id: p.id,
+          question: p.question,
+          answer: p.answer,
+          unit: p.kind === 'number' ? p.unit : undefined,
+          measuredText: p.measuredText,
+          expected: p.expected,
+          grade: p.grade,
+          explain: p.explain,
+        }));
       if (e.error) this.view.error = e.error;
       for (const s of this.view.steps) if (s.state === 'running' || s.state === 'pending') s.state = e.result ? 'failed' : s.state;
       this.publishView();
@@ -333,6 +412,7 @@ export class LabLive {
         return `scenario ${scenario.name} started: follow its steps here`;
       },
       stopScenario: async () => this.stopScenario(),
+      answerPrediction: async (p) => this.answerPrediction(p),
       exportReport: async () => {
         const r = this.exportReport();
         return { detail: `report of ${r.name} written to ${r.html}`, file: r.html };

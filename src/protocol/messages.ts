@@ -166,6 +166,24 @@ export const ScenarioRunIntent = new Intent<{ name: string }>('scenarioRun', (p)
 );
 export const ScenarioStopIntent = new Intent<Record<string, never>>('scenarioStop', () => undefined);
 export const ExportReportIntent = new Intent<Record<string, never>>('exportReport', () => undefined);
+/** A learner's answer to the `predict` step waiting now: a choice's index or a number; neither = skip. The host checks it against the question. */
+export interface PredictAnswerParams {
+  id: string;
+  choice?: number;
+  value?: number;
+}
+const QUESTION_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const PredictAnswerIntent = new Intent<PredictAnswerParams>('predictAnswer', (p) =>
+  typeof p.id !== 'string' || p.id.length > 60 || !QUESTION_ID.test(p.id)
+    ? 'id must be a question id (kebab-case, at most 60 characters)'
+    : !optional(p.choice, isInt(0, 31))
+      ? 'choice must be a whole number from 0 to 31'
+      : !optional(p.value, isNum(-1e12, 1e12))
+        ? 'value must be a finite number'
+        : p.choice !== undefined && p.value !== undefined
+          ? 'give a choice or a value, not both'
+          : undefined,
+);
 
 // host → webview
 export const SnapshotMessage = new Notification<{ snapshot: LabSnapshot }>('snapshot', (p) =>
@@ -194,6 +212,7 @@ export const INTENTS = [
   ScenarioRunIntent,
   ScenarioStopIntent,
   ExportReportIntent,
+  PredictAnswerIntent,
 ] as const;
 
 export type IncomingCheck = { ok: true; message: WireMessage; intent?: Intent<unknown> } | { ok: false; id?: string; error: string };

@@ -59,6 +59,29 @@ export interface SeriesPoint {
 
 export type StepState = 'pending' | 'running' | 'passed' | 'failed';
 
+/** A `predict` step waiting for its answer (the dashboard's dialog, VS Code's quick pick or input box). */
+export interface PredictionQuestion {
+  id: string;
+  question: string;
+  /** Multiple choice: the texts, answered by index. Absent: a number in `unit`, from `min` to `max`. */
+  choices?: string[];
+  unit?: string;
+  min?: number;
+  max?: number;
+}
+
+/** A prediction graded after the run (the scenario's `predictions`). */
+export interface PredictionGrade {
+  id: string;
+  question: string;
+  answer: string | number | null;
+  unit?: string;
+  measuredText: string;
+  expected: string;
+  grade: 'right' | 'wrong' | 'not answered' | 'ungraded';
+  explain?: string;
+}
+
 /** A scenario run as the dashboard shows it: narration and step progress. */
 export interface ScenarioView {
   name: string;
@@ -71,6 +94,10 @@ export interface ScenarioView {
   /** Set when it ended. */
   passed?: boolean;
   error?: string;
+  /** The `predict` step waiting for an answer now. */
+  question?: PredictionQuestion;
+  /** Set when it ended: every prediction, graded. */
+  predictions?: PredictionGrade[];
 }
 
 export interface LabSnapshot extends LabStatus {

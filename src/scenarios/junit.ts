@@ -31,6 +31,19 @@ function checkLines(s: StepResult): string {
   return lines.length ? lines.join('\n') : (s.detail ?? '');
 }
 
+/**
+ * Predictions are no tests (a wrong one fails nothing): each is a property
+ * `prediction.<id>` = `right|wrong|not answered|ungraded: answer …, measured …`.
+ */
+function predictionProperties(r: ScenarioResult): string {
+  return (r.predictions ?? [])
+    .map(
+      (p) =>
+        `\n      <property name="prediction.${xml(p.id)}" value="${xml(`${p.grade}: answer ${p.answer === null ? 'none' : String(p.answer)}, measured ${p.measuredText}`)}"/>`,
+    )
+    .join('');
+}
+
 export function toJUnit(r: ScenarioResult): string {
   const cls = `scenario.${r.name}`;
   const cases: string[] = [];
@@ -66,7 +79,7 @@ export function toJUnit(r: ScenarioResult): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="moodle-ha-lab" ${attrs}>`,
     `  <testsuite name="${xml(r.name)}" ${attrs} timestamp="${xml(r.startedAt.replace(/\.\d+Z$/, ''))}">`,
-    `    <properties>\n      <property name="requests" value="${r.requests}"/>\n      <property name="failures" value="${r.failures}"/>\n      <property name="apdex" value="${r.apdex}"/>\n      <property name="p95Ms" value="${r.latencyMs.p95}"/>\n    </properties>`,
+    `    <properties>\n      <property name="requests" value="${r.requests}"/>\n      <property name="failures" value="${r.failures}"/>\n      <property name="apdex" value="${r.apdex}"/>\n      <property name="p95Ms" value="${r.latencyMs.p95}"/>${predictionProperties(r)}\n    </properties>`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

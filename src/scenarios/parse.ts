@@ -166,6 +166,7 @@ class Parser extends StepParser {
 
     this.enter(topology, topologyAt ?? map);
     const steps = seq.items.map((item) => this.step(this.resolve(item), stepsEntry.at));
+    for (const check of this.deferred) check();
     return prune({ name, description, topology, steps, source: this.file });
   }
 

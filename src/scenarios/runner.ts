@@ -18,9 +18,10 @@ import { labForPreset, RunContext } from './steps/run-context';
 import type { RunnerDeps, RunnerOptions } from './steps/run-context';
 import type { AssertCheck, NamedRun, Scenario, ScenarioProgress, ScenarioResult, Step, StepResult } from './types';
 import { errText } from '../core/errors';
+import { grade, questionsOf } from './predictions';
 
 export { checkState, metricOf } from './steps/checks';
-export type { RunnerDeps, RunnerOptions, ScenarioLab } from './steps/run-context';
+export type { PredictionSource, RunnerDeps, RunnerOptions, ScenarioLab } from './steps/run-context';
 
 const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms))) };
 
@@ -145,6 +146,8 @@ export class ScenarioRunner {
     const main = named[named.length - 1];
     const { name: _n, lab: _l, preset: _p, series: _s, ...mainResult } = main ?? { ...EMPTY_RESULT, name: '', lab: '', preset: '', series: [] };
     const topo = buildTopology(scenario.topology.definition ?? (scenario.topology.preset as PresetName), scenario.topology.web);
+    const questions = questionsOf(scenario.steps);
+    const predictions = questions.length ? questions.map((q) => grade(q, ctx.answers.get(q.id), named)) : undefined;
     return {
       ...mainResult,
       name: scenario.name,
@@ -157,6 +160,8 @@ export class ScenarioRunner {
       topology: { preset: scenario.topology.preset, nodes: topo.nodes.map((n) => ({ name: n.name, role: n.role })) },
       startedAt,
       durationMs: rel(),
+      ...(predictions ? { predictions } : {}),
+      ...(this.opts.learner ? { learner: this.opts.learner } : {}),
     };
   }
 }

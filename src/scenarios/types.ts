@@ -93,6 +93,76 @@ export interface AssertStep {
   withinMs?: number;
 }
 
+/** The measured figures a prediction may be bound to beside a run's metrics: one fault's own figures (`ha.blackout@web2`). */
+export const FAULT_FIGURES = ['detection', 'blackout', 'recovery', 'failedRequests', 'p99'] as const;
+export type FaultFigure = (typeof FAULT_FIGURES)[number];
+
+/**
+ * What a prediction is graded against: `<run>.<metric>` (a load run's metric, as `assert` reads
+ * it) or `<run>.<figure>@<node>` (the figure of the first fault on that node in that run).
+ */
+export interface PredictBinding {
+  run: string;
+  metric: MetricKey | FaultFigure;
+  node?: string;
+  /** As written, with the run filled in (`ha.blackout@web2`). */
+  text: string;
+}
+
+/** One answer of a multiple-choice prediction; the right one is the choice whose `when` holds for the measured figure. */
+export interface PredictChoice {
+  text: string;
+  /** Absent: "otherwise" (at most one choice). */
+  when?: Threshold;
+}
+
+export interface PredictNumber {
+  /** The unit the learner answers in (`s`, `ms`, `requests`, `%`). */
+  unit: string;
+  /** Measured units per answer unit (s → 1000: figures in ms). */
+  scale: number;
+  /** Right when |answer − measured| ≤ tolerance (in the answer's unit, or a percentage of the measured value). */
+  tolerance: { value: number; percent: boolean; text: string };
+  min: number;
+  max: number;
+}
+
+export interface PredictStep {
+  kind: 'predict';
+  /** Names the question in answers files and the class summary. */
+  id: string;
+  question: string;
+  choices?: PredictChoice[];
+  number?: PredictNumber;
+  bound: PredictBinding;
+  explain?: string;
+}
+
+/** An answer to a prediction: a choice's index (0-based), or a number in the question's unit. */
+export type PredictAnswer = { choice: number } | { value: number };
+
+/** One graded prediction of a run (`ScenarioResult.predictions`). */
+export interface PredictionResult {
+  id: string;
+  question: string;
+  line?: number;
+  kind: 'choice' | 'number';
+  bound: string;
+  choices?: string[];
+  /** The unit of `answer` and `measured` (number questions: the question's; choices: the figure's: s, requests, …). */
+  unit?: string;
+  /** The learner's choice (its text) or number; null when not answered. */
+  answer: string | number | null;
+  /** The measured figure in `unit`; null when the run has no value for it. */
+  measured: number | null;
+  /** The measured value as a sentence fragment ("3.2 s"), or why there is none. */
+  measuredText: string;
+  /** What was right: the choice that held, or the measured value with its tolerance. */
+  expected: string;
+  grade: 'right' | 'wrong' | 'not answered' | 'ungraded';
+  explain?: string;
+}
+
 export type Step = { pos: SourcePos; text: string } & (
   | { kind: 'up'; /** A built-in's name, or the scenario's own lab file's name. */ preset?: string; web?: number; moodle?: boolean }
   | { kind: 'down' }
@@ -105,6 +175,7 @@ export type Step = { pos: SourcePos; text: string } & (
   | { kind: 'say'; message: string }
   | AssertStep
   | { kind: 'compare'; runs: string[] }
+  | PredictStep
 );
 
 export interface Scenario {
@@ -153,7 +224,7 @@ export interface NamedRun extends LoadResult {
 
 export interface ScenarioTimelineEntry {
   atMs: number;
-  kind: 'say' | 'fault' | 'heal' | 'maintenance' | 'load' | 'assert' | 'up' | 'down' | 'state';
+  kind: 'say' | 'fault' | 'heal' | 'maintenance' | 'load' | 'assert' | 'up' | 'down' | 'state' | 'predict';
   text: string;
   ok?: boolean;
 }
@@ -175,6 +246,10 @@ export interface ScenarioResult extends LoadResult {
   topology: { preset: string; nodes: { name: string; role: string }[] };
   startedAt: string;
   durationMs: number;
+  /** Every `predict` step, graded against what the run measured (never part of `passed`). */
+  predictions?: PredictionResult[];
+  /** Who answered (the answers file's `learner:`), for the class summary. */
+  learner?: string;
 }
 
 /** Raised by the parser: one clear message naming file, line and column. */

@@ -8,6 +8,9 @@ import type { LabLive, ScenarioEnd } from '../host/live';
 import type { JourneyChoice } from '../protocol/messages';
 import type { LabExtension } from './lab-extension';
 import { runSummary } from '../core/summary';
+import { errText } from '../core/errors';
+import { askPrediction } from './predict-pick';
+import { vscodePredictionUi } from './ui';
 
 interface LoadPick extends vscode.QuickPickItem {
   users?: number;
@@ -76,7 +79,7 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
     }
     const r = e.result;
     const failed = r.steps.filter((s) => !s.passed).length;
-    const text = `Scenario ${r.name}: ${r.passed ? 'PASSED' : 'FAILED'} — ${r.steps.length - failed}/${r.steps.length} steps passed, Apdex ${r.apdex}, p95 ${r.latencyMs.p95} ms${r.faults.length ? `, ${r.faults.length} faults analysed` : ''}`;
+    const text = `Scenario ${r.name}: ${r.passed ? 'PASSED' : 'FAILED'} — ${r.steps.length - failed}/${r.steps.length} steps passed, Apdex ${r.apdex}, p95 ${r.latencyMs.p95} ms${r.faults.length ? `, ${r.faults.length} faults analysed` : ''}${r.predictions?.length ? `, predictions ${r.predictions.filter((p) => p.grade === 'right').length}/${r.predictions.length} right` : ''}`;
     ui.log.info(text);
     const show = r.passed ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
     void show(text, 'Open Report', 'Export Report…').then((pick) => {
@@ -85,11 +88,26 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
     });
   };
 
-  // Every scenario end (started here or from the dashboard) gets its toast.
+  // Every scenario end (started here or from the dashboard) gets its toast; every prediction a quick pick
+  // (or an input box), whichever of it and the dashboard's dialog answers first.
   let unsubscribe: (() => void) | undefined;
   const hook = (l: LabLive) => {
     unsubscribe?.();
-    unsubscribe = l.onScenarioEnd((e) => announceScenario(e, l));
+    const offEnd = l.onScenarioEnd((e) => announceScenario(e, l));
+    const offQuestion = l.onQuestion((q, gone) => {
+      void askPrediction(q, vscodePredictionUi, gone).then((a) => {
+        if (gone.aborted || l.waitingQuestion?.id !== q.id) return; // answered in the dashboard, or the run ended
+        try {
+          ui.log.info(l.answerPrediction(a));
+        } catch (err) {
+          ui.log.warn(`prediction ${q.id}: ${errText(err)}`);
+        }
+      });
+    });
+    unsubscribe = () => {
+      offEnd();
+      offQuestion();
+    };
   };
   ext.onLiveChanged = hook;
   hook(ext.live);

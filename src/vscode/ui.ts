@@ -5,6 +5,23 @@
 import * as vscode from 'vscode';
 import type { Reporter } from '../engine/lab';
 import { errText } from '../core/errors';
+import type { PredictionUi } from './predict-pick';
+
+/** Cancels when `gone` aborts (the question was answered in the dashboard, or the run ended). */
+function tokenFor(gone: AbortSignal | undefined): vscode.CancellationToken | undefined {
+  if (!gone) return undefined;
+  const src = new vscode.CancellationTokenSource();
+  if (gone.aborted) src.cancel();
+  else gone.addEventListener('abort', () => src.cancel(), { once: true });
+  return src.token;
+}
+
+/** The prediction questions' quick pick and input box. */
+export const vscodePredictionUi: PredictionUi = {
+  pick: async (items, o, gone) => vscode.window.showQuickPick(items, { ...o, ignoreFocusOut: true }, tokenFor(gone)),
+  input: async (o, gone) =>
+    vscode.window.showInputBox({ title: o.title, prompt: o.prompt, ignoreFocusOut: true, validateInput: (v) => o.validate(v) }, tokenFor(gone)),
+};
 
 /** A Reporter that logs, and forwards steps to the progress notification in force (if any). */
 export class ProgressReporter implements Reporter {

@@ -9,7 +9,7 @@ import type { LoadResult } from '../../src/metrics/export';
 import { MetricsRecorder } from '../../src/metrics/recorder';
 import type { FaultRequest } from '../../src/protocol/faults';
 import type { LabStatus } from '../../src/protocol/status';
-import { ScenarioLab, ScenarioRunner } from '../../src/scenarios/runner';
+import { PredictionSource, ScenarioLab, ScenarioRunner } from '../../src/scenarios/runner';
 import { virtualClock } from './clock';
 import { syntheticStatus } from './lab-snapshot';
 
@@ -101,9 +101,10 @@ export function fakeLoads(results: LoadResult[], clock = virtualClock()) {
 export function runner(
   labs: Record<string, FakeLab>,
   loads: Pick<ReturnType<typeof fakeLoads>, 'start'> & { clock?: ReturnType<typeof virtualClock> } = fakeLoads([]),
+  answers?: PredictionSource,
 ) {
   const labFor = (name: string) => (labs[name] ??= new FakeLab(name, 'absent'));
   const clock = loads.clock ?? virtualClock();
-  const r = new ScenarioRunner({ labFor, startLoad: loads.start, clock }, { lab: 'lab', pollMs: 1 });
+  const r = new ScenarioRunner({ labFor, startLoad: loads.start, clock, answers }, { lab: 'lab', pollMs: 1 });
   return { run: (...a: Parameters<ScenarioRunner['run']>) => clock.run(r.run(...a)) };
 }

@@ -76,6 +76,60 @@ describe('scenario report in Chromium, offline', function () {
     await page.close();
   });
 
+  it('paper-failover with graded predictions: the answer, the measured value beside it, right or wrong, the explanation', async () => {
+    const result: ScenarioResult = {
+      ...paperFailoverResult(),
+      learner: 'alice',
+      predictions: [
+        {
+          id: 'failed-requests',
+          question: 'How many requests will fail?',
+          kind: 'choice',
+          bound: 'ha.failures',
+          choices: ['None', 'More than ten', 'A few'],
+          answer: 'None',
+          measured: 0,
+          measuredText: '0',
+          expected: 'None',
+          grade: 'right',
+          explain: 'HAProxy retries on another server.',
+        },
+        {
+          id: 'detect-web2',
+          question: 'Seconds until HAProxy marks web2 DOWN?',
+          kind: 'number',
+          bound: 'ha.detection@web2',
+          unit: 's',
+          answer: 30,
+          measured: 0.765,
+          measuredText: '0.765 s',
+          expected: '0.765 s ± 2 s',
+          grade: 'wrong',
+          explain: 'interval × fall',
+        },
+      ],
+    };
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, blocked, problems } = await open(result, `predict-${scheme}`, scheme);
+      const section = page.locator('#predictions');
+      assert.match(await section.locator('h2').innerText(), /Predictions of alice/);
+      assert.match(await section.locator('.predict-score').innerText(), /1 of 2/);
+      const wrong = section.locator('tr.grade-wrong');
+      assert.match(await wrong.innerText(), /30 s\s+0\.765 s\s+0\.765 s ± 2 s\s+✗ wrong\s+interval × fall/);
+      assert.ok(await wrong.isVisible());
+      const bg = await wrong
+        .locator('td')
+        .first()
+        .evaluate((td) => getComputedStyle(td).backgroundColor);
+      assert.notEqual(bg, 'rgba(0, 0, 0, 0)', 'a wrong prediction is tinted');
+      await section.screenshot({ path: path.join(dir, `predictions-${scheme}.png`) });
+      if (scheme === 'light') await screenshot(page, 'report-predictions.png');
+      assert.deepEqual(blocked, []);
+      assert.deepEqual(problems, []);
+      await page.close();
+    }
+  });
+
   it('single-vs-ha: two charts and the comparison beside the paper, in the dark scheme too', async () => {
     for (const scheme of ['light', 'dark'] as const) {
       const result = singleVsHaResult({ passed: scheme === 'light' });

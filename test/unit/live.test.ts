@@ -28,6 +28,8 @@ import {
 import type { LabSnapshot, LoadMetrics, TimelineEvent } from '../../src/protocol/snapshot';
 import type { LabStatus } from '../../src/protocol/status';
 import type { Scenario } from '../../src/scenarios/types';
+import { parseScenario } from '../../src/scenarios/parse';
+import { notYet, ready, waitFor } from '../../src/core/wait';
 import { SnapshotStore, Timer } from '../../src/state/snapshot-store';
 import { chartModel, niceMax } from '../../webview/chart';
 import { loadLine } from '../../webview/live-text';
@@ -268,6 +270,74 @@ describe('LabLive', () => {
         ),
       /boom/,
     );
+  });
+
+  it('a predict step waits for the dashboard (or VS Code) to answer; the answer is checked; the graded result lands in the view', async () => {
+    const out = fakeSink();
+    const { lab } = fakeLab({ state: 'running' });
+    const live = new LabLive({ lab, store: out.sink, builtinDir: '/nonexistent', reportsDir: os.tmpdir(), startLoad: fakeLoad().startLoad });
+    const scenario = parseScenario(
+      [
+        'name: unit',
+        'steps:',
+        '  - predict: { id: how-many, question: How many requests fail?, number: { unit: requests, tolerance: 1, max: 100 }, bound: failures }',
+        '  - predict: { id: logged, question: Still logged in?, choices: [{ text: yes, when: 0 }, { text: no }], bound: lostSessions }',
+        '  - load: { users: 1, duration: 1s }',
+        '  - load: stop',
+      ].join('\n'),
+      'unit.yaml',
+    );
+    assert.throws(() => live.answerPrediction({ id: 'how-many', value: 1 }), /no prediction is waiting/);
+    const { done } = await live.startScenario(scenario);
+    await waitFor(async () => (live.waitingQuestion?.id === 'how-many' ? ready(true) : notYet('no question yet')), {
+      timeoutMs: 5000,
+      intervalMs: 5,
+      what: 'the question',
+    });
+    const view = () => out.live.filter((p) => p.scenario).at(-1)!.scenario!;
+    assert.deepEqual(view().question, { id: 'how-many', question: 'How many requests fail?', unit: 'requests', min: 0, max: 100 });
+    assert.throws(() => live.answerPrediction({ id: 'logged', choice: 0 }), /the question waiting is "how-many", not "logged"/);
+    assert.throws(() => live.answerPrediction({ id: 'how-many', value: 500 }), /out of range/);
+    assert.match(live.answerPrediction({ id: 'how-many', value: 30 }), /^prediction how-many: 30 requests/);
+    await waitFor(async () => (live.waitingQuestion?.id === 'logged' ? ready(true) : notYet('no second question')), {
+      timeoutMs: 5000,
+      intervalMs: 5,
+      what: 'the question',
+    });
+    assert.deepEqual(view().question!.choices, ['yes', 'no']);
+    assert.match(live.answerPrediction({ id: 'logged' }), /skipped/);
+    const r = await done;
+    assert.deepEqual(
+      r.predictions!.map((p) => `${p.id} ${p.grade}`),
+      ['how-many wrong', 'logged not answered'],
+    );
+    const last = view();
+    assert.equal(last.question, undefined);
+    assert.deepEqual(
+      last.predictions!.map((p) => [p.id, p.answer, p.measuredText, p.grade]),
+      [
+        ['how-many', 30, '4 requests', 'wrong'],
+        ['logged', null, 'no value: no integrity probes ran', 'not answered'],
+      ],
+    );
+  });
+
+  it('a question left waiting ends unanswered when the scenario is stopped', async () => {
+    const out = fakeSink();
+    const { lab } = fakeLab({ state: 'running' });
+    const live = new LabLive({ lab, store: out.sink, builtinDir: '/nonexistent', reportsDir: os.tmpdir(), startLoad: fakeLoad().startLoad });
+    const scenario = parseScenario(
+      ['name: unit', 'steps:', '  - predict: { id: q, question: q?, number: { tolerance: 1 }, bound: failures }', '  - load: { users: 1, duration: 1s }'].join(
+        '\n',
+      ),
+      'unit.yaml',
+    );
+    const { done } = await live.startScenario(scenario);
+    await waitFor(async () => (live.waitingQuestion ? ready(true) : notYet('no question yet')), { timeoutMs: 5000, intervalMs: 5, what: 'the question' });
+    live.stopScenario();
+    const r = await done;
+    assert.equal(r.predictions![0]!.grade, 'not answered');
+    assert.equal(live.waitingQuestion, undefined);
   });
 
   it('runs a scenario with narration and step progress in the snapshot, one at a time, and tells its end', async () => {

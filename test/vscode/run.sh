@@ -60,8 +60,28 @@ for _ in $(seq 1 60); do
 done
 curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { tail -n 40 "$SCRATCH/code-server.log" >&2; exit 1; }
 
+# A scenario with a prediction, run from the palette: the quick pick answers it (outside the
+# workspace: a *.scenario.yaml inside would activate the extension before its view opens).
+cat > "$SCRATCH/predict-vsc.yaml" <<'YAML'
+name: predict-vsc
+steps:
+  - up
+  - predict:
+      id: fails
+      question: Will any request fail when web2 is killed under load?
+      choices:
+        - { text: "No", when: 0 }
+        - { text: "Yes" }
+      bound: quick.failures
+      explain: HAProxy notices within about a second; requests in flight on web2 may fail.
+  - load: { name: quick, users: 2, duration: 8s, journey: probe }
+  - fault: kill web2
+  - load: wait
+  - heal
+YAML
+
 say "driving VS Code with Chromium"
-if ! LAB="$LAB" node --import tsx test/vscode/smoke.ts "http://127.0.0.1:$PORT" "$SCRATCH/workspace"; then
+if ! LAB="$LAB" PREDICT_SCENARIO="$SCRATCH/predict-vsc.yaml" node --import tsx test/vscode/smoke.ts "http://127.0.0.1:$PORT" "$SCRATCH/workspace"; then
   tail -n 40 "$SCRATCH/code-server.log" >&2
   exit 1
 fi

@@ -1,6 +1,8 @@
 /**
  * VS Code itself (code-server) driven by headless Chromium: the activity-bar view lists the
  * nodes of a running lab, and "Open Dashboard" opens the webview, which renders the topology.
+ * With PREDICT_SCENARIO (a scenario file with one `predict` step): Run Scenario from the palette,
+ * the prediction answered in VS Code's quick pick, the graded result in the toast and the webview.
  *   node --import tsx test/vscode/smoke.ts <code-server URL> <workspace folder>
  */
 import { strict as assert } from 'node:assert';
@@ -89,6 +91,35 @@ async function main(): Promise<void> {
         await inner.locator('#diagram g.node[data-node="web2"][data-state="up"]').waitFor({ timeout: 120_000 });
         step('web2 back up');
       }
+    }
+    const predict = process.env.PREDICT_SCENARIO;
+    if (predict) {
+      await page.keyboard.press('F1');
+      await page.locator('.quick-input-widget input').fill('>Moodle HA Lab: Run Scenario');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run Scenario' }).first().waitFor({ timeout: 20_000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open file' }).first().click({ timeout: 20_000 });
+      // code-server's simple file dialog: type the path, Enter.
+      const input = page.locator('.quick-input-widget input');
+      await input.fill(predict);
+      await page.waitForTimeout(500); // the dialog completes the typed path before it accepts Enter
+      await page.keyboard.press('Enter');
+      step('Run Scenario: predict-vsc.yaml');
+      const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'b) Yes' }).first();
+      await row.waitFor({ timeout: 120_000 });
+      assert.match((await page.locator('.quick-input-widget input').getAttribute('placeholder')) ?? '', /Will any request fail when web2 is killed/);
+      await screenshot(page, 'vscode-predict-pick.png', true);
+      await row.click();
+      step('prediction answered in the quick pick');
+      const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Scenario predict-vsc' }).first();
+      await toast.waitFor({ timeout: 180_000 });
+      const text = (await toast.textContent()) ?? '';
+      assert.match(text, /predictions [01]\/1 right/, text);
+      const graded = inner.locator('li.predict-grade[data-question="fails"]');
+      await graded.waitFor({ timeout: 30_000 });
+      assert.match((await graded.textContent()) ?? '', /your answer: Yes · measured: \d+/);
+      step(`scenario graded: ${await graded.getAttribute('data-grade')} (${text.slice(0, 160)})`);
+      await screenshot(page, 'vscode-predict-graded.png');
     }
     step('ok');
   } catch (err) {

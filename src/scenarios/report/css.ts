@@ -38,7 +38,7 @@ table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem;font-size:.95rem}
 th,td{padding:.4rem .7rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}th{background:var(--card);font-weight:700}
 .num{text-align:right;white-space:nowrap}th.num{white-space:normal}table.failover{font-size:.9rem}table.failover td:last-child{min-width:12em}.steps .ok,.steps .err{white-space:nowrap}table.failover td:first-child{white-space:nowrap}
 .paper{font-style:italic;color:var(--warn)}
-tr.failed td{background:var(--failbg)}
+tr.failed td{background:var(--failbg)}tr.grade-wrong td{background:var(--failbg)}tr.grade-right td{background:var(--okbg)}.predict-score{font-size:1.2rem}
 .timeline{list-style:none;padding:0;margin:0}
 .timeline li{display:grid;grid-template-columns:5.5rem 7.5rem 1fr;gap:.8rem;padding:.35rem .8rem;border-bottom:1px solid var(--line)}
 .timeline .t{color:var(--muted);font-variant-numeric:tabular-nums}.timeline .k{font-weight:600;color:var(--muted)}

@@ -114,6 +114,36 @@ function integritySection(result: ScenarioResult): string {
   return `<section id="integrity"><h2>Data integrity</h2>${parts.join('')}</section>`;
 }
 
+const GRADE_LABEL: Record<string, string> = {
+  right: '<span class="ok">✓ right</span>',
+  wrong: '<span class="err">✗ wrong</span>',
+  'not answered': '<span class="muted">not answered</span>',
+  ungraded: '<span class="muted">? ungraded</span>',
+};
+
+/** Each prediction graded: the question, the answer, the measured value beside it, what was right and why. */
+function predictionsSection(result: ScenarioResult): string {
+  const ps = result.predictions ?? [];
+  if (!ps.length) return '';
+  const right = ps.filter((p) => p.grade === 'right').length;
+  const unit = (p: (typeof ps)[number]) => (p.kind === 'number' && p.unit ? ` ${esc(p.unit)}` : '');
+  const rows = ps.map((p) => [
+    `<strong>${esc(p.question)}</strong><br><code class="muted">${esc(p.id)} · ${esc(p.bound)}</code>`,
+    p.answer === null ? DASH : `${esc(p.answer)}${unit(p)}`,
+    esc(p.measuredText),
+    esc(p.expected),
+    GRADE_LABEL[p.grade] ?? esc(p.grade),
+    p.explain ? esc(p.explain) : '',
+  ]);
+  return `<section id="predictions"><h2>Predictions${result.learner ? ` of ${esc(result.learner)}` : ''}</h2><p class="predict-score"><b>${right} of ${ps.length}</b> predicted right. Predictions are graded against the measurement; they never change the verdict.</p>${table(
+    'predictions',
+    ['question', 'answer', 'measured', 'right answer', 'grade', 'why'],
+    rows,
+    () => false,
+    (i) => `grade-${ps[i]!.grade.replace(/ /g, '-')}`,
+  )}</section>`;
+}
+
 /** The whole report as one HTML document with no external resources. */
 export function renderHtml(result: ScenarioResult): string {
   const passedSteps = result.steps.filter((s) => s.passed).length;
@@ -189,6 +219,7 @@ ${result.description ? `<p class="description">${esc(result.description)}</p>` :
 ${verdict}
 <div class="meta"><span>started <b>${esc(when(result.startedAt))}</b></span><span>duration <b>${duration(result.durationMs)}</b></span><span>topology <b>${esc(result.topology.preset)}</b> (${result.topology.nodes.length} nodes)</span>${result.journey ? `<span>journey <b>${esc(result.journey)}</b></span>` : ''}${result.users ? `<span>users <b>${int(result.users)}</b></span>` : ''}</div>
 </header>
+${predictionsSection(result)}
 <section id="topology"><h2>Topology</h2>${topologySvg(result)}</section>
 <section id="summary"><h2>Load${multi ? ' per run' : ''}</h2>${runTiles}</section>
 <section id="latency"><h2>Latency and failures over time</h2>${charts}</section>

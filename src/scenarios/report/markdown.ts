@@ -108,6 +108,29 @@ export function renderMarkdown(result: ScenarioResult): string {
     r.integrity ? [...r.integrity.lostDbWrites, ...r.integrity.lostFiles, ...r.integrity.lostSessions].map((id) => `${r.name}: ${id}`) : [],
   );
   if (runs.some((r) => r.integrity)) out.push(`**Integrity:** ${lost.length ? `LOST ${lost.map(md).join(', ')}` : 'nothing lost'}.`, '');
+  const ps = result.predictions ?? [];
+  if (ps.length) {
+    const mark: Record<string, string> = { right: '✅ right', wrong: '❌ wrong', 'not answered': 'not answered', ungraded: '? ungraded' };
+    out.push(`## Predictions${result.learner ? ` of ${md(result.learner)}` : ''}`, '');
+    out.push(
+      `${ps.filter((p) => p.grade === 'right').length} of ${ps.length} predicted right (graded against the measurement; never part of the verdict).`,
+      '',
+    );
+    out.push(
+      mdTable(
+        ['question', 'answer', 'measured', 'right answer', 'grade', 'why'],
+        ps.map((p) => [
+          md(p.question),
+          p.answer === null ? DASH : md(`${p.answer}${p.kind === 'number' && p.unit ? ` ${p.unit}` : ''}`),
+          md(p.measuredText),
+          md(p.expected),
+          mark[p.grade] ?? md(p.grade),
+          md(p.explain ?? ''),
+        ]),
+      ),
+      '',
+    );
+  }
   if (failed.length) {
     out.push('## Failed steps', '');
     out.push(

@@ -269,7 +269,7 @@ async function check(step: AssertStep, ctx: RunContext): Promise<{ passed: boole
   return problems.length ? { passed: false, detail: problems.join('; '), checks } : { passed: true, detail: seen.join(', '), checks };
 }
 
-function threshold(p: StepParser, e: Entry, key: string, units: 'ms' | 'fraction' | 'count' | 'number'): Threshold {
+export function threshold(p: StepParser, e: Entry, key: string, units: 'ms' | 'fraction' | 'count' | 'number'): Threshold {
   const v = e.value;
   const ex = thresholdExample(key);
   if (v && isScalar(v) && typeof v.value === 'number') {

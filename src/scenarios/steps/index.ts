@@ -17,12 +17,25 @@ import { faultStep } from './fault';
 import { healStep } from './heal';
 import { loadStep } from './load';
 import { maintenanceStep } from './maintenance';
+import { predictStep } from './predict';
 import { sayStep } from './say';
 import type { StepDefinition } from './step';
 import { upStep } from './up';
 import { waitStep } from './wait';
 
-export const STEPS: readonly StepDefinition[] = [upStep, downStep, loadStep, waitStep, faultStep, healStep, maintenanceStep, sayStep, assertStep, compareStep];
+export const STEPS: readonly StepDefinition[] = [
+  upStep,
+  downStep,
+  loadStep,
+  waitStep,
+  faultStep,
+  healStep,
+  maintenanceStep,
+  sayStep,
+  predictStep,
+  assertStep,
+  compareStep,
+];
 
 /** The step written with this key (`fault:`), if any. */
 export function stepByKey(key: string): StepDefinition | undefined {

@@ -30,6 +30,10 @@ export class StepParser extends YamlReader {
   readonly runs = new Map<string, RunInfo>();
   running: string | null = null;
   loads = 0;
+  /** `predict` ids so far, with their lines. */
+  readonly questions = new Map<string, number>();
+  /** Checks that need the whole scenario (a prediction bound to a run started later); run after the last step. */
+  readonly deferred: (() => void)[] = [];
 
   /** Enters the topology of the scenario (before its first step). */
   protected enter(topology: Scenario['topology'], at: YamlNode | null): void {

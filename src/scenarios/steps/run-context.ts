@@ -12,7 +12,7 @@ import { loadResult } from '../../metrics/export';
 import type { LoadResult } from '../../metrics/export';
 import type { WindowStats } from '../../metrics/recorder';
 import type { LabStatus } from '../../protocol/status';
-import type { NamedRun, Scenario, ScenarioProgress, ScenarioResult, ScenarioTimelineEntry } from '../types';
+import type { NamedRun, PredictAnswer, PredictStep, Scenario, ScenarioProgress, ScenarioResult, ScenarioTimelineEntry } from '../types';
 import { runSummary } from '../../core/summary';
 
 /** What the runner needs of a lab (LabController has all of it). */
@@ -34,6 +34,8 @@ export interface RunnerOptions {
   noMoodle?: boolean;
   /** Poll interval of state asserts (ms). */
   pollMs?: number;
+  /** Who answers the predictions (recorded in the result for the class summary). */
+  learner?: string;
 }
 
 export interface RunnerDeps {
@@ -43,6 +45,16 @@ export interface RunnerDeps {
   progress?: Partial<ScenarioProgress>;
   /** Every closed second of a running load (live charts). */
   onWindow?: (run: string, w: WindowStats) => void;
+  /** Where `predict` steps get their answers (answers file, prompt, quick pick, dashboard dialog); absent: not answered. */
+  answers?: PredictionSource;
+}
+
+/**
+ * Asks a learner one prediction. Resolves with the answer, or undefined when there is none (no
+ * answer source, the learner dismissed the question); rejects only when the run is cancelled.
+ */
+export interface PredictionSource {
+  ask(question: PredictStep): Promise<PredictAnswer | undefined>;
 }
 
 /** A step that could not do its job: ends the scenario (the rest is reported as not run). */
@@ -74,6 +86,8 @@ export class RunContext {
   current: ActiveRun | undefined;
   comparison: ScenarioResult['comparison'];
   readonly timeline: ScenarioTimelineEntry[] = [];
+  /** The answers of the `predict` steps run so far, by question id. */
+  readonly answers = new Map<string, PredictAnswer>();
 
   constructor(
     readonly scenario: Scenario,
