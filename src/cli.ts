@@ -143,25 +143,34 @@ export function formatStatus(s: LabStatus): string {
   const lines = [`lab ${s.lab}: ${s.state}${s.preset ? ` (${s.preset})` : ''}`];
   if (s.endpoints.moodle) lines.push(`  moodle        ${s.endpoints.moodle}`);
   if (s.endpoints.haproxyStats) lines.push(`  haproxy stats ${s.endpoints.haproxyStats}`);
+  // Columns as wide as the widest name and role (at least today's 9 and 8: `single`/`ha` print as before).
+  const nameW = Math.max(9, ...s.nodes.map((n) => n.name.length));
+  const roleW = Math.max(8, ...s.nodes.map((n) => n.role.length));
   for (const n of s.nodes) {
     const hap = s.haproxy.servers
       .filter((x) => x.server === n.name)
       .map((x) => `${x.backend}:${x.status}`)
       .join(' ');
     lines.push(
-      `  ${n.name.padEnd(9)} ${n.role.padEnd(8)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}`,
+      `  ${n.name.padEnd(nameW)} ${n.role.padEnd(roleW)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}`,
     );
   }
   if (s.lb) {
     const nodes = s.lb.nodes.map((n) => `${n.name} ${n.vrrp}${n.detail ? ` (${n.detail})` : ''}`).join(', ');
     lines.push(`  vip: ${s.lb.vip} ${s.lb.holder ? `on ${s.lb.holder}` : 'HELD BY NONE'}${s.lb.splitBrain ? ' (SPLIT BRAIN: several hold it)' : ''}; ${nodes}`);
   }
-  if (s.galera.nodes.length) lines.push(`  galera: ${s.galera.status}, size ${s.galera.clusterSize}`);
+  if (s.galera.nodes.length) {
+    const arb = (s.galera.arbitrators ?? []).map((a) => `${a.name} ${a.member ? 'a member' : 'NOT a member'}`).join(', ');
+    lines.push(`  galera: ${s.galera.status}, size ${s.galera.clusterSize}${arb ? ` (arbitrator: ${arb})` : ''}`);
+  }
   if (s.gluster.volume) {
     const w =
       s.gluster.writable === undefined ? '' : s.gluster.writable ? ', writable' : `, NOT WRITABLE${s.gluster.writeError ? ` (${s.gluster.writeError})` : ''}`;
     lines.push(
-      `  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals${w}`,
+      `  gluster: ${s.gluster.bricks.filter((b) => b.online).length}/${s.gluster.bricks.length} bricks online, ${s.gluster.healPending} pending heals${w}${s.gluster.bricks
+        .filter((b) => b.arbiter)
+        .map((b) => `, arbiter ${b.name}`)
+        .join('')}`,
     );
   }
   if (s.redis.mode === 'sentinel') {
@@ -232,7 +241,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       if (webCount !== undefined && !(/^\d+$/.test(values.web!) && webCount >= 1 && webCount <= MAX_WEB_NODES))
         throw new UsageError(`--web must be a whole number from 1 to ${MAX_WEB_NODES}`);
       // A built-in's name or a lab file: read and checked before anything is created.
-      const badRef = values.topology !== undefined ? topologyRefProblem(values.topology) : undefined;
+      const badRef = values.topology !== undefined ? topologyRefProblem(values.topology, labRoot) : undefined;
       if (badRef) throw new UsageError(badRef);
       const definition = values.topology !== undefined ? await topologyOption(values.topology, labRoot, docker.memTotalBytes?.bind(docker)) : undefined;
       print(
@@ -370,7 +379,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       try {
         if (values.compare !== undefined)
           return await compareCommand([values.compare, positionals[0]!], values, io, (m) => new UsageError(m), {
-            checkRef: topologyRefProblem,
+            checkRef: (ref) => topologyRefProblem(ref, labRoot),
             signal: abort.signal,
             designLab: async (ref, i, progress) => {
               const name = validateLabName(`${lab}-${i + 1}`.slice(0, 31));

@@ -103,7 +103,7 @@ async function planFor(values: ExportValues, deps: ExportDeps, io: ExportIo, usa
     };
   }
   // A built-in's name or a lab file (lab/topologies/ holds the built-ins' files).
-  const badRef = values.topology !== undefined ? topologyRefProblem(values.topology) : undefined;
+  const badRef = values.topology !== undefined ? topologyRefProblem(values.topology, deps.labRoot) : undefined;
   if (badRef) throw usageError(badRef);
   const definition = values.topology !== undefined ? loadLabFile(values.topology, deps.labRoot) : 'ha';
   const profile = (values.haproxy ?? 'tuned') as HaproxyProfile;

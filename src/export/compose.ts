@@ -43,6 +43,7 @@ export const IMAGE_HEALTHCHECKS: Partial<Record<Role, string[]>> = {
   lb: ['curl', '-fsS', '-o', '/dev/null', '--max-time', '2', 'http://127.0.0.1:8404/stats'],
   cache: ['bash', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" timeout 2 redis-cli -h 127.0.0.1 ping | grep -qx PONG'],
   web: ['curl', '-fsS', '-o', '/dev/null', '--max-time', '2', 'http://127.0.0.1/lab/health.php'],
+  arbitrator: ['pgrep', '-x', 'garbd'],
 };
 const START_PERIOD = '600s';
 

@@ -119,11 +119,13 @@ export interface LabStatus {
   haproxy: { up: boolean; servers: HaproxyServerStatus[]; error?: string; node?: string };
   /** A load-balancer pair holding a virtual IP (keepalived); absent without one. */
   lb?: LbStatus;
-  galera: { clusterSize: number; status: string; nodes: GaleraNodeStatus[] };
+  /** `arbitrators`: garbd nodes, and whether a data node counts each as a cluster member. */
+  galera: { clusterSize: number; status: string; nodes: GaleraNodeStatus[]; arbitrators?: { name: string; member: boolean }[] };
   gluster: {
     volume?: string;
     started: boolean;
-    bricks: { name: string; online: boolean }[];
+    /** `arbiter`: an arbiter brick (`replica 3 arbiter 1`: metadata only), as the volume says. */
+    bricks: { name: string; online: boolean; arbiter?: boolean }[];
     healPending: number;
     error?: string;
     /**

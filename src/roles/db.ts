@@ -16,6 +16,8 @@ export const dbRole: RoleModule = {
   required: true,
   memoryMiB: 170, // measured idle: galera1 164 (the bootstrap node; joiners 76)
   maxCount: 5,
+  options: ['arbitrator'],
+  companions: (opts) => (opts.arbitrator ? [{ role: 'arbitrator', count: 1 }] : []),
   checkOptions(opts) {
     if (opts.count % 2 === 0 && !opts.arbitrator)
       return `count ${opts.count} is even, and Galera keeps a Primary component only with a majority: a ${opts.count}-node cluster loses quorum when half of it (${opts.count === 2 ? 'either node' : `${opts.count / 2} nodes`}) dies — add \`arbitrator: true\` (garbd votes as a third member) or use ${opts.count + 1} nodes`;

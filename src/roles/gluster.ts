@@ -7,7 +7,7 @@ export interface VolumeStatus {
   volume: string;
   exists: boolean;
   started: boolean;
-  bricks: { host: string; path?: string; online: boolean }[];
+  bricks: { host: string; path?: string; online: boolean; arbiter?: boolean }[];
   healPending: number;
 }
 
@@ -24,14 +24,20 @@ export function parseVolumeStatus(text: string): VolumeStatus {
     exists: Boolean(v.exists),
     started: Boolean(v.started),
     bricks: Array.isArray(v.bricks)
-      ? v.bricks.map((b) => ({ host: String(b.host), ...(typeof b.path === 'string' && b.path ? { path: b.path } : {}), online: Boolean(b.online) }))
+      ? v.bricks.map((b) => ({
+          host: String(b.host),
+          ...(typeof b.path === 'string' && b.path ? { path: b.path } : {}),
+          online: Boolean(b.online),
+          ...(b.arbiter === true ? { arbiter: true } : {}),
+        }))
       : [],
     healPending: Number(v.healPending ?? 0),
   };
 }
 
-export async function setupVolume(containers: ContainerClient, onNode: string, volume: string, hosts: string[]): Promise<void> {
-  const r = await containers.exec(onNode, ['lab-volume-setup', volume, ...hosts], { timeoutMs: 180_000 });
+/** `arbiter`: `replica 3 arbiter 1` (the last host's brick holds metadata only). */
+export async function setupVolume(containers: ContainerClient, onNode: string, volume: string, hosts: string[], arbiter = false): Promise<void> {
+  const r = await containers.exec(onNode, ['lab-volume-setup', ...(arbiter ? ['--arbiter'] : []), volume, ...hosts], { timeoutMs: 180_000 });
   if (r.exitCode !== 0) throw new Error(`gluster volume setup failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
 }
 

@@ -3,6 +3,7 @@
  * Adding a role = its lab/ folder + its module here + a preset entry (../engine/topology.ts).
  */
 import type { Role, RoleDisplay } from '../protocol/status';
+import { arbitratorRole } from './arbitrator';
 import { cacheRole } from './cache';
 import { dbRole } from './db';
 import { edgeRole } from './edge';
@@ -14,7 +15,9 @@ import { webRole } from './web';
 export type { RoleModule } from './types';
 
 /** Every role module, by `display.order`. */
-const MODULES: readonly RoleModule[] = [edgeRole, lbRole, webRole, dbRole, storageRole, cacheRole].sort((a, b) => a.display.order - b.display.order);
+const MODULES: readonly RoleModule[] = [edgeRole, lbRole, webRole, dbRole, storageRole, cacheRole, arbitratorRole].sort(
+  (a, b) => a.display.order - b.display.order,
+);
 
 export function roleModules(): readonly RoleModule[] {
   return MODULES;

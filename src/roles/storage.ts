@@ -1,7 +1,7 @@
 /** `storage`: the GlusterFS replica holding moodledata (volume setup: ./gluster.ts). */
 import { GLUSTER_VOLUME } from './env';
 import { ensureBricksOnline, healVolume, setupVolume, storageWriteProbe, volumeStatus, VolumeStatus } from './gluster';
-import { nodesOf, RoleModule, RUNTIME_TMPFS } from './types';
+import { nodesOf, RoleModule, roleOptions, RUNTIME_TMPFS } from './types';
 import type { DerivedEvent } from './types';
 import { forAll, forContainerRunning, forExec } from './wait-strategies';
 import { errText } from '../core/errors';
@@ -10,6 +10,7 @@ export const storageRole: RoleModule = {
   role: 'storage',
   memoryMiB: 30, // measured idle: gluster1-3 25-26
   maxCount: 3,
+  options: ['arbiter'],
   checkOptions(opts) {
     if (opts.count !== 3) return `count must be 3 (or the role left out): the volume is \`replica 3\``;
     return undefined;
@@ -50,7 +51,8 @@ export const storageRole: RoleModule = {
     async afterStart(ctx, nodes, ids) {
       const { docker, reporter } = ctx;
       const first = ids.get(nodes[0]!.name)!;
-      reporter.step(`gluster: volume ${GLUSTER_VOLUME} (replica ${nodes.length})`);
+      const arbiter = roleOptions(ctx.topology, 'storage').arbiter === true;
+      reporter.step(`gluster: volume ${GLUSTER_VOLUME} (replica ${nodes.length}${arbiter ? ' arbiter 1' : ''})`);
       // Every brick online; a brick glusterd wrongly believes running (stale pidfile) is restarted.
       // A started volume is repaired first: the setup helper would wait for its bricks in vain.
       const bricks = () =>
@@ -67,6 +69,7 @@ export const storageRole: RoleModule = {
         first,
         GLUSTER_VOLUME,
         nodes.map((n) => n.name),
+        arbiter,
       );
       await bricks();
     },
@@ -89,7 +92,11 @@ export const storageRole: RoleModule = {
         } else status.gluster.error = 'no storage node running';
         status.gluster.started = vs?.started ?? false;
         status.gluster.healPending = vs?.healPending ?? 0;
-        status.gluster.bricks = storage.map((n) => ({ name: n.name, online: Boolean(running(n.name) && vs?.bricks.find((b) => b.host === n.name)?.online) }));
+        status.gluster.bricks = storage.map((n) => {
+          const b = vs?.bricks.find((x) => x.host === n.name);
+          // The volume's own word (volume info's isArbiter), not the lab file's.
+          return { name: n.name, online: Boolean(running(n.name) && b?.online), ...(b?.arbiter ? { arbiter: true } : {}) };
+        });
         for (const b of status.gluster.bricks)
           health.set(
             b.name,

@@ -16,7 +16,7 @@ import type { LabDefinition, RoleOptionName, RoleOptions } from './definition';
 import type { LabNetworkPlan } from './lab-network';
 
 /** The name of a role's readiness strategy (the timeout error quotes it). */
-export type Readiness = 'http-stats' | 'http-health' | 'galera-synced' | 'glusterd' | 'redis-ping' | 'edge-forward';
+export type Readiness = 'http-stats' | 'http-health' | 'galera-synced' | 'galera-member' | 'glusterd' | 'redis-ping' | 'edge-forward';
 
 export interface PortSpec {
   /** A name other code refers to: `moodle`, `stats`, `runtime`, `http`. */

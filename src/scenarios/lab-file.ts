@@ -166,10 +166,11 @@ export function builtinLabNames(labRoot: string): string[] {
 }
 
 /** Why `--topology <ref>` cannot name a lab (neither a built-in's name nor a lab file's path), or undefined. */
-export function topologyRefProblem(ref: string): string | undefined {
-  if (isLabFileRef(ref) || (PRESET_NAMES as readonly string[]).includes(ref)) return undefined;
-  const hint = closest(ref, PRESET_NAMES);
-  return `--topology must be one of ${quote(PRESET_NAMES)} or a lab file (a path ending in ${LAB_FILE_SUFFIX}), not "${clip(ref)}"${hint ? `: did you mean "${hint}"?` : ''}`;
+export function topologyRefProblem(ref: string, labRoot: string): string | undefined {
+  const names = [...PRESET_NAMES, ...builtinLabNames(labRoot).filter((n) => !(PRESET_NAMES as readonly string[]).includes(n))];
+  if (isLabFileRef(ref) || names.includes(ref)) return undefined;
+  const hint = closest(ref, names);
+  return `--topology must be one of ${quote(names)} or a lab file (a path ending in ${LAB_FILE_SUFFIX}), not "${clip(ref)}"${hint ? `: did you mean "${hint}"?` : ''}`;
 }
 
 function isLabFileRef(ref: string): boolean {

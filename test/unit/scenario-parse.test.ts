@@ -24,6 +24,7 @@ describe('scenario files', () => {
   describe('built-ins', () => {
     const expected = [
       'flapping-web',
+      'galera-2plus1',
       'galera-quorum',
       'galera-wan',
       'gluster-brick',
@@ -36,7 +37,7 @@ describe('scenario files', () => {
       'slow-node',
     ];
 
-    it('lists the ten built-ins with their descriptions', () => {
+    it('lists every built-in with their descriptions', () => {
       const list = listBuiltins(BUILTINS);
       assert.deepEqual(
         list.map((b) => b.name),
@@ -94,7 +95,9 @@ describe('scenario files', () => {
         () => loadScenario('paper-failovr', BUILTINS),
         (e: Error) =>
           !(e instanceof ScenarioError) &&
-          /did you mean "paper-failover".*built-ins: flapping-web, galera-quorum, galera-wan, gluster-brick, lb-failover, paper-failover/.test(e.message),
+          /did you mean "paper-failover".*built-ins: flapping-web, galera-2plus1, galera-quorum, galera-wan, gluster-brick, lb-failover, paper-failover/.test(
+            e.message,
+          ),
       );
       assert.throws(() => loadScenario('nope.yaml', BUILTINS), /scenario file "nope.yaml" not found/);
     });

@@ -119,3 +119,15 @@ describe('gluster volume status', () => {
     assert.throws(() => parseVolumeStatus('Connection failed'), /printed no JSON/);
   });
 });
+
+describe('gluster volume status: the arbiter brick', () => {
+  it('marks the brick volume info calls an arbiter, and only that one', () => {
+    const s = parseVolumeStatus(
+      '{"volume":"moodledata","exists":true,"started":true,"bricks":[{"host":"gluster1","path":"/bricks/moodledata","online":true},{"host":"gluster3","path":"/bricks/moodledata","online":true,"arbiter":true}],"healPending":0}',
+    );
+    assert.deepEqual(
+      s.bricks.map((b) => `${b.host}${b.arbiter ? ' arbiter' : ''}`),
+      ['gluster1', 'gluster3 arbiter'],
+    );
+  });
+});

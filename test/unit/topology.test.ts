@@ -138,3 +138,41 @@ describe('topology', () => {
     );
   });
 });
+
+describe('topology: arbitrators', () => {
+  it('db arbitrator: one garbd node (role arbitrator) started after the data nodes; storage arbiter is an option of the same 3 bricks', () => {
+    const t = buildTopology({
+      name: 'g',
+      description: '',
+      roles: { lb: { count: 1 }, web: { count: 2 }, db: { count: 2, arbitrator: true }, storage: { count: 3, arbiter: true }, cache: { count: 1 } },
+    });
+    assert.deepEqual(
+      t.nodes.map((n) => `${n.name}:${n.role}`),
+      [
+        'haproxy:lb',
+        'web1:web',
+        'web2:web',
+        'galera1:db',
+        'galera2:db',
+        'gluster1:storage',
+        'gluster2:storage',
+        'gluster3:storage',
+        'redis:cache',
+        'garbd:arbitrator',
+      ],
+    );
+    const stageOf = (r: string) => t.stages.findIndex((s) => s.includes(r as never));
+    assert.ok(stageOf('arbitrator') > stageOf('db'), JSON.stringify(t.stages));
+    assert.deepEqual(roleOptions(t, 'arbitrator'), { count: 1 });
+    assert.equal(roleOptions(t, 'storage').arbiter, true);
+    assert.equal(
+      roleModule('arbitrator').env!(t.nodes.at(-1)!, t, { lab: 'l', secrets: {} as never, ports: {}, extra: {} }).GALERA_CLUSTER_ADDRESS,
+      'gcomm://galera1,galera2',
+    );
+    // Listed by itself, it is refused: it comes with db's option.
+    assert.throws(
+      () => buildTopology({ name: 'g', description: '', roles: { web: { count: 1 }, db: { count: 1 }, arbitrator: { count: 1 } } }),
+      /role "arbitrator" is not listed itself: it comes with `db: \{ count: 2, arbitrator: true \}`/,
+    );
+  });
+});
