@@ -11,11 +11,11 @@
  * An unknown id, a question left out or an answer of the wrong kind is one `ScenarioError`
  * (file:line:col: reason): the CLI exits 2 and nothing runs.
  */
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import { readScenarioFile } from './files';
 import { answerHint, readAnswer } from './predictions';
-import { PredictAnswer, PredictStep, ScenarioError, SourcePos } from './types';
-import { clip, YamlReader } from './yaml-reader';
+import { PredictAnswer, PredictStep } from './types';
+import { parseYaml, YamlReader } from './yaml-reader';
 
 export const LEARNER_KEY = 'learner';
 const LEARNER_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@-]{0,79}$/u;
@@ -27,14 +27,7 @@ export interface AnswerSet {
 
 /** Parses and checks an answers file's text against the questions of a scenario. */
 export function parseAnswers(text: string, file: string, questions: readonly PredictStep[], scenarioName: string): AnswerSet {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const at = (offset: number): SourcePos => lineCounter.linePos(offset);
-  const first = doc.errors[0];
-  if (first) {
-    const p = at(first.pos[0]);
-    throw new ScenarioError(file, p.line, p.col, `YAML syntax error: ${clip(first.message.split('\n')[0] ?? '', 200)}`);
-  }
+  const { doc, at } = parseYaml(text, file, 'an answers file maps question ids to answers');
   const r: YamlReader = new YamlReader(file, doc, at);
   r.resolveAliases();
   const root = r.resolve(doc.contents);

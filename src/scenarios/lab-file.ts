@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isScalar, LineCounter, parseDocument } from 'yaml';
+import { isScalar } from 'yaml';
 import type { Document } from 'yaml';
 import { buildTopology, memoryProblem, PRESET_NAMES, TopologyError } from '../engine/topology';
 import type { LabDefinition, Role, RoleOptions } from '../engine/topology';
@@ -22,7 +22,7 @@ import { HAPROXY_PROFILES } from '../roles/haproxy';
 import type { HaproxyProfile } from '../roles/types';
 import { formatBytes, MAX_SCENARIO_BYTES, readScenarioFile, ScenarioFileError } from './files';
 import { ScenarioError, SourcePos } from './types';
-import { clip, closest, MAX_NESTING, quote, tooDeepAt, YamlNode, YamlReader } from './yaml-reader';
+import { clip, closest, parseYaml, quote, YamlNode, YamlReader } from './yaml-reader';
 
 export const LAB_FILE_SUFFIX = '.lab.yaml';
 export const LAB_TOP_KEYS = ['name', 'description', 'roles', 'haproxy'] as const;
@@ -51,20 +51,7 @@ export function parseLabFile(text: string, file: string, opts: LabFileOptions = 
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_SCENARIO_BYTES)
     throw new ScenarioError(file, 1, 1, `the lab file is ${formatBytes(bytes)}; a lab file may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
-  const deep = tooDeepAt(text);
-  if (deep !== undefined) {
-    const before = text.slice(0, deep).split('\n');
-    throw new ScenarioError(file, before.length, before.at(-1)!.length + 1, `nesting deeper than ${MAX_NESTING} levels: a lab file is a few mappings`);
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const at = (offset: number): SourcePos => lineCounter.linePos(offset);
-  const first = doc.errors[0];
-  if (first) {
-    const p = at(first.pos[0]);
-    if (/call stack/i.test(first.message)) throw new ScenarioError(file, p.line, p.col, 'nesting too deep: a lab file is a few mappings');
-    throw new ScenarioError(file, p.line, p.col, `YAML syntax error: ${clip(first.message.split('\n')[0] ?? '', 200)}`);
-  }
+  const { doc, at } = parseYaml(text, file, 'a lab file is a few mappings');
   return new LabFileParser(file, doc, at).definition(opts);
 }
 

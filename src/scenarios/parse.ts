@@ -15,14 +15,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import { MAX_WEB_NODES, PresetName, PRESET_NAMES } from '../engine/topology';
 import { LAB_FILE_SUFFIX, parseLabFile } from './lab-file';
 import { formatBytes, MAX_SCENARIO_BYTES, readScenarioFile, ScenarioFileError } from './files';
 import { STEPS, stepByKey } from './steps';
 import { StepParser } from './steps/parse-context';
 import { Scenario, ScenarioError, SourcePos, Step } from './types';
-import { clip, closest, Entry, MAX_NESTING, prune, quote, tooDeepAt, YamlNode } from './yaml-reader';
+import { clip, closest, Entry, parseYaml, prune, quote, YamlNode } from './yaml-reader';
 
 export { MAX_NESTING } from './yaml-reader';
 
@@ -55,27 +55,9 @@ export function parseScenario(text: string, file: string): Scenario {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_SCENARIO_BYTES)
     throw new ScenarioError(file, 1, 1, `the scenario is ${formatBytes(bytes)}; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)}`);
-  const deep = tooDeepAt(text);
-  if (deep !== undefined) {
-    const before = text.slice(0, deep).split('\n');
-    throw new ScenarioError(
-      file,
-      before.length,
-      before.at(-1)!.length + 1,
-      `nesting deeper than ${MAX_NESTING} levels (lists and mappings inside one another): a scenario is a list of steps`,
-    );
-  }
-  const lineCounter = new LineCounter();
-  // Duplicate keys are found by the parser (Parser.entries): the yaml package's check compares every key with every other one.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const at = (offset: number): SourcePos => lineCounter.linePos(offset);
-  const first = doc.errors[0];
-  if (first) {
-    const p = at(first.pos[0]);
-    if (/call stack/i.test(first.message)) throw new ScenarioError(file, p.line, p.col, `nesting too deep: a scenario is a list of steps`);
-    const hint = first.code === 'BLOCK_AS_IMPLICIT_KEY' ? ' (text containing ": " must be quoted, e.g. say: "Heal: both nodes return")' : '';
-    throw new ScenarioError(file, p.line, p.col, `YAML syntax error: ${clip(first.message.split('\n')[0] ?? '', 200)}${hint}`);
-  }
+  const { doc, at } = parseYaml(text, file, 'a scenario is a list of steps', (code) =>
+    code === 'BLOCK_AS_IMPLICIT_KEY' ? ' (text containing ": " must be quoted, e.g. say: "Heal: both nodes return")' : '',
+  );
   return new Parser(file, doc, at).scenario();
 }
 

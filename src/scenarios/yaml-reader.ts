@@ -4,7 +4,7 @@
  * `duration`, `nodeList`, …). Every problem becomes one `ScenarioError` ("file:line:col: reason")
  * pointing at the offending YAML node; aliases are resolved once, before anything is read.
  */
-import { isAlias, isMap, isScalar, isSeq, Lexer, visit } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit } from 'yaml';
 import type { Alias, Document, Node as YamlNode, YAMLMap } from 'yaml';
 import { durationMs } from '../load/faults';
 import { MAX_DURATION_MS } from '../protocol/faults';
@@ -65,6 +65,41 @@ export function tooDeepAt(text: string): number | undefined {
 
 /** `*alias` uses per file (the yaml package's own default for alias expansion). */
 export const MAX_ALIASES = 100;
+
+/**
+ * Parses a YAML text into a document with its positions, or throws the first problem as one
+ * `ScenarioError` (file:line:col): nesting deeper than MAX_NESTING (`what` says what the file is,
+ * e.g. "a lab file is a few mappings"), or the parser's first syntax error (with `hint` added when
+ * it has one for that error's code). Duplicate keys are left to the readers (the yaml package's
+ * own check compares every key with every other one).
+ */
+export function parseYaml(
+  text: string,
+  file: string,
+  what: string,
+  hint: (code: string) => string = () => '',
+): { doc: Document; at: (offset: number) => SourcePos } {
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep).split('\n');
+    throw new ScenarioError(
+      file,
+      before.length,
+      before.at(-1)!.length + 1,
+      `nesting deeper than ${MAX_NESTING} levels (lists and mappings inside one another): ${what}`,
+    );
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const at = (offset: number): SourcePos => lineCounter.linePos(offset);
+  const first = doc.errors[0];
+  if (first) {
+    const p = at(first.pos[0]);
+    if (/call stack/i.test(first.message)) throw new ScenarioError(file, p.line, p.col, `nesting too deep: ${what}`);
+    throw new ScenarioError(file, p.line, p.col, `YAML syntax error: ${clip(first.message.split('\n')[0] ?? '', 200)}${hint(first.code)}`);
+  }
+  return { doc, at };
+}
 
 /** The closest candidate by edit distance, if it is close enough to be a likely typo. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
