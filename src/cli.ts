@@ -151,8 +151,11 @@ export function formatStatus(s: LabStatus): string {
       .filter((x) => x.server === n.name)
       .map((x) => `${x.backend}:${x.status}`)
       .join(' ');
+    // A Sentinel group's replicas are DOWN in HAProxy's Redis backend by design (it sends only to the master): say which is which.
+    const redisRole =
+      s.redis.mode !== 'sentinel' ? undefined : s.redis.master === n.name ? 'master' : s.redis.replicas?.some((r) => r.name === n.name) ? 'replica' : undefined;
     lines.push(
-      `  ${n.name.padEnd(nameW)} ${n.role.padEnd(roleW)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}`,
+      `  ${n.name.padEnd(nameW)} ${n.role.padEnd(roleW)} ${n.container.padEnd(8)} ${n.healthy ? 'healthy' : `UNHEALTHY${n.detail ? ` (${n.detail})` : ''}`}${hap ? `  ${hap}` : ''}${redisRole ? ` (${redisRole})` : ''}`,
     );
   }
   if (s.lb) {

@@ -67,6 +67,28 @@ describe('CLI: status for people', () => {
     assert.match(formatStatus({ ...base, lb: { ...lb, holder: undefined, master: undefined } }), /vip: 172\.29\.0\.10 HELD BY NONE/);
   });
 
+  it("a Sentinel group: each Redis node's HAProxy state says whether it is the master or a replica (a replica is DOWN there by design)", () => {
+    const base = syntheticStatus(0);
+    const nodes = [
+      { name: 'redis1', role: 'cache' as const, container: 'running' as const, healthy: true },
+      { name: 'redis2', role: 'cache' as const, container: 'running' as const, healthy: true },
+    ];
+    const servers = [
+      { backend: 'redis', server: 'redis1', status: 'UP' },
+      { backend: 'redis', server: 'redis2', status: 'DOWN' },
+    ];
+    const s = {
+      ...base,
+      nodes,
+      haproxy: { ...base.haproxy, servers },
+      redis: { up: true, mode: 'sentinel' as const, master: 'redis1', replicas: [{ name: 'redis2', linkUp: true, lagBytes: 0 }] },
+    };
+    const text = formatStatus(s);
+    assert.match(text, /redis1 .* redis:UP \(master\)$/m);
+    assert.match(text, /redis2 .* redis:DOWN \(replica\)$/m);
+    assert.doesNotMatch(formatStatus({ ...s, redis: { up: true } }), /\((master|replica)\)/);
+  });
+
   it('lists the faults in force, what reverts by itself and when; none, no section', () => {
     const base = syntheticStatus(0);
     assert.doesNotMatch(formatStatus(base), /faults in force/);
