@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { LabController } from '../../src/controller/lab-controller';
 import { controllerActions } from '../../src/host/controller-actions';
 import { DashboardServer, startDashboardServer } from '../../src/dashboard/server';
-import { inNodeNetns, LOSS_CHAIN, NETEM_IMAGE } from '../../src/faults/injector';
+import { inNodeNetns, NETEM_IMAGE } from '../../src/faults/injector';
 import { StateStore } from '../../src/engine/state';
 import { FaultIntent, Ready, ReplyParams, WireMessage } from '../../src/protocol/messages';
 import { SnapshotStore } from '../../src/state/snapshot-store';
@@ -59,16 +59,20 @@ describe('concurrency: CLI processes and the dashboard fault one lab at once (re
     return lab.cliOk(args);
   }
 
-  /** The node's MLAB-LOSS chain as iptables lists it, read in its network namespace (a sidecar with NET_ADMIN). */
-  async function lossChain(node: string): Promise<string> {
+  /**
+   * How the node's outgoing packets are impaired, read in its network namespace (a sidecar with
+   * NET_ADMIN): the MLAB-IMPAIR chain (NFQUEUE rules of the userspace delayer) and the root qdisc
+   * (netem where the kernel has it).
+   */
+  async function impairment(node: string): Promise<string> {
     const { code, out } = await inNodeNetns(
       { docker: lab.docker, engine: controller.engine },
       await lab.containerId(node),
       node,
-      ['iptables', '-S', LOSS_CHAIN],
+      ['sh', '-c', 'iptables -S MLAB-IMPAIR 2>/dev/null; tc qdisc show dev eth0'],
       { output: true, tool: 'probe' },
     );
-    assert.equal(code, 0, `iptables -S ${LOSS_CHAIN} in ${node}: ${out}`);
+    assert.equal(code, 0, `the impairment of ${node}: ${out}`);
     return out;
   }
 
@@ -99,20 +103,23 @@ describe('concurrency: CLI processes and the dashboard fault one lab at once (re
     // The cluster has all three …
     assert.equal(await state('web1'), 'exited');
     assert.equal(await state('gluster2'), 'exited');
-    assert.match(await lossChain('web2'), /-A MLAB-LOSS -m statistic --mode random --probability 0\.1000\d* -j DROP/);
+    assert.match(await impairment('web2'), /-j NFQUEUE|netem .*loss 10%/);
     // … and status --json (another process) lists all three.
     const s = await lab.status();
     assert.deepEqual(s.faults?.map((f) => `${f.kind} ${f.node}`).sort(), ['kill web1', 'loss web2', 'stop gluster2']);
     for (const f of s.faults ?? [])
       assert.ok(!Number.isNaN(Date.parse(f.since)) && Date.parse(f.since) >= t0 - 1000, `since of ${f.kind} ${f.node}: ${f.since}`);
     assert.equal(s.faults?.find((f) => f.kind === 'loss')?.lossPct, 10);
+    const imp = s.impairments?.find((i) => i.node === 'web2');
+    assert.ok(imp?.inForce && imp.kind === 'loss' && imp.lossPct === 10, `status lists the loss on web2 in force: ${JSON.stringify(s.impairments)}`);
 
     const healed = await okOrResumed(['heal', '--json']);
     const after = JSON.parse(healed.stdout.slice(healed.stdout.indexOf('{'))) as typeof s;
     assert.deepEqual(after.faults, []);
     assert.equal(await state('web1'), 'running');
     assert.equal(await state('gluster2'), 'running');
-    assert.doesNotMatch(await lossChain('web2'), /DROP/);
+    assert.doesNotMatch(await impairment('web2'), /NFQUEUE|netem/);
+    assert.deepEqual(after.impairments ?? [], []);
     assert.equal(after.haproxy.servers.find((x) => x.backend === 'web' && x.server === 'web1')?.status, 'UP');
     assert.deepEqual(
       after.gluster.bricks.map((b) => b.online),
