@@ -101,12 +101,21 @@ async function main(): Promise<void> {
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open file' }).first().click({ timeout: 20_000 });
       // code-server's simple file dialog: type the path, Enter.
       const input = page.locator('.quick-input-widget input');
-      await input.fill(predict);
-      await page.waitForTimeout(500); // the dialog completes the typed path before it accepts Enter
-      await page.keyboard.press('Enter');
-      step('Run Scenario: predict-vsc.yaml');
       const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'b) Yes' }).first();
-      await row.waitFor({ timeout: 120_000 });
+      // The dialog completes what is typed as it goes (it may put its own folder back): type the
+      // path until the box holds exactly it, then Enter; again if the dialog is still open asking for a file.
+      for (let attempt = 1; ; attempt++) {
+        await input.fill(predict);
+        await page.waitForFunction((want) => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value === want, predict, {
+          timeout: 10_000,
+        });
+        await page.keyboard.press('Enter');
+        const stillAsking = page.locator('.quick-input-widget', { hasText: 'Please select a file' }).first();
+        const asked = await Promise.race([row.waitFor({ timeout: 120_000 }).then(() => true), stillAsking.waitFor({ timeout: 120_000 }).then(() => false)]);
+        if (asked) break;
+        if (attempt === 3) throw new Error(`the file dialog did not take ${predict} in 3 attempts`);
+      }
+      step('Run Scenario: predict-vsc.yaml');
       assert.match((await page.locator('.quick-input-widget input').getAttribute('placeholder')) ?? '', /Will any request fail when web2 is killed/);
       await screenshot(page, 'vscode-predict-pick.png', true);
       await row.click();
