@@ -104,15 +104,26 @@ async function main(): Promise<void> {
       const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'b) Yes' }).first();
       // The dialog completes what is typed as it goes (it may put its own folder back): type the
       // path until the box holds exactly it, then Enter; again if the dialog is still open asking for a file.
+      // The dialog opens with its own folder in the box and completes what is typed: wait for it to
+      // show that folder, type the path, and Enter once the box starts with it; again (up to 3
+      // times) while the dialog still asks for a file.
+      await page.waitForFunction(() => /\/$/.test((document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value ?? ''), undefined, {
+        timeout: 20_000,
+      });
       for (let attempt = 1; ; attempt++) {
         await input.fill(predict);
-        await page.waitForFunction((want) => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value === want, predict, {
-          timeout: 10_000,
-        });
-        await page.keyboard.press('Enter');
-        const stillAsking = page.locator('.quick-input-widget', { hasText: 'Please select a file' }).first();
-        const asked = await Promise.race([row.waitFor({ timeout: 120_000 }).then(() => true), stillAsking.waitFor({ timeout: 120_000 }).then(() => false)]);
-        if (asked) break;
+        const typed = await page
+          .waitForFunction((want) => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value.startsWith(want), predict, {
+            timeout: 5_000,
+          })
+          .then(() => true)
+          .catch(() => false);
+        if (typed) {
+          await page.keyboard.press('Enter');
+          const stillAsking = page.locator('.quick-input-widget', { hasText: 'Please select a file' }).first();
+          const asked = await Promise.race([row.waitFor({ timeout: 120_000 }).then(() => true), stillAsking.waitFor({ timeout: 120_000 }).then(() => false)]);
+          if (asked) break;
+        }
         if (attempt === 3) throw new Error(`the file dialog did not take ${predict} in 3 attempts`);
       }
       step('Run Scenario: predict-vsc.yaml');
