@@ -108,7 +108,9 @@ const SECTION_PANELS: Record<PanelKind, { title: string; headers: string[]; cont
           note: s.redis.error ?? '',
         };
       }
-      const names = s.nodes.filter((n) => n.role === 'cache').map((n) => n.name);
+      // The nodes of the role(s) this panel draws (the role modules' `display.panel`), not a role name.
+      const panelRoles = new Set(s.roles.filter((d) => d.panel === 'redis').map((d) => d.role));
+      const names = s.nodes.filter((n) => panelRoles.has(n.role)).map((n) => n.name);
       const rows = names.map((name) => {
         const r = s.redis.replicas?.find((x) => x.name === name);
         const master = s.redis.master === name;

@@ -40,11 +40,11 @@ const defaultFetch: ProbeFetch = async (url, timeoutMs) => {
   return { status: res.status, servedBy: res.servedBy };
 };
 
-/** Targets from a lab status: HAProxy's entry point, then every web node with a published port. */
+/** Targets from a lab status: HAProxy's entry point, then every node with a direct URL (a role module's `directUrlPort`: the web nodes). */
 export function probeTargets(status: LabStatus): ProbeTarget[] {
   const out: ProbeTarget[] = [];
   if (status.endpoints.moodle) out.push({ name: 'haproxy', url: status.endpoints.moodle });
-  for (const n of status.nodes) if (n.role === 'web' && n.url) out.push({ name: n.name, url: n.url });
+  for (const n of status.nodes) if (n.url) out.push({ name: n.name, url: n.url });
   return out;
 }
 
