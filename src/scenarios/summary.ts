@@ -8,7 +8,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CSS } from './report/css';
-import { esc } from './report/format';
+import { esc, pageHead } from './report/format';
+
+const SUMMARY_CSS = `${CSS}
+.dist{width:auto;min-width:50%}.barcell{width:16rem}.bar{display:inline-block;height:.9rem;border-radius:3px;vertical-align:middle}.bar.right{background:var(--ok)}.bar.other{background:var(--p95)}
+.why{background:var(--say);padding:.6rem .8rem;border-radius:6px}.question{break-inside:avoid}`;
 import type { PredictionResult, ScenarioResult } from './types';
 
 export interface Spread {
@@ -158,19 +162,7 @@ export function renderSummaryHtml(s: ClassSummary): string {
 ${q.explain ? `<p class="why"><b>Why:</b> ${esc(q.explain)}</p>` : ''}
 </section>`;
   });
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>Class summary — Moodle HA Lab</title>
-<style>${CSS}
-.dist{width:auto;min-width:50%}.barcell{width:16rem}.bar{display:inline-block;height:.9rem;border-radius:3px;vertical-align:middle}.bar.right{background:var(--ok)}.bar.other{background:var(--p95)}
-.why{background:var(--say);padding:.6rem .8rem;border-radius:6px}.question{break-inside:avoid}</style>
-</head>
-<body>
+  return `${pageHead('Class summary — Moodle HA Lab', SUMMARY_CSS)}<body>
 <main>
 <header>
 <p class="muted">Moodle HA Lab · class summary</p>

@@ -1,5 +1,5 @@
 /** The audit's report: one self-contained HTML file (scorecard, topology coloured by verdict), and its JUnit XML. */
-import { CSS, esc, NodeVerdicts, topologySvg } from '../report';
+import { CSS, esc, NodeVerdicts, pageHead, topologySvg } from '../report';
 import type { AuditReport, AuditResult } from './audit';
 
 const AUDIT_CSS = `.topology .verdict-spof rect{fill:var(--failbg);stroke:var(--fail);stroke-width:4}.topology .verdict-ok rect{fill:var(--okbg);stroke:var(--ok);stroke-width:3}
@@ -67,7 +67,7 @@ export function renderAuditHtml(audits: { report: AuditReport; nodes: { name: st
   });
   const compare = audits.length > 1 ? comparison(audits.map((a) => a.report)) : '';
   return (
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}${AUDIT_CSS}</style></head><body><main>` +
+    `${pageHead(esc(title), CSS + AUDIT_CSS)}<body><main>` +
     `<h1>${esc(title)}</h1>` +
     `<p class="muted">Each node faulted in turn under the same load, healed, and the lab waited for until green before the next fault. A node is a <strong>single point of failure</strong> when its fault lost acknowledged data (DB writes, files, sessions), left users without any successful answer for ${t.blackoutMs / 1000} s or more, or failed more than ${Math.round(t.failedRatio * 100)} % of the requests sent meanwhile. detected: until the cluster showed the fault · blackout: the longest stretch with no request succeeding · recovered: heal → component healthy · green again: heal → the whole lab green.</p>` +
     compare +

@@ -82,3 +82,22 @@ export const metricLabel = (metric: string) => METRIC_LABEL[metric.toLowerCase()
 export function runsOf(result: ScenarioResult): (LoadResult & { name: string; series: NamedRun['series'] })[] {
   return result.runs.length ? result.runs : result.requests > 0 || result.faults.length ? [{ ...result, name: 'main', series: [] }] : [];
 }
+
+/**
+ * The head of every self-contained page the lab writes (scenario report, class summary, audit):
+ * no request may leave the file (CSP: inline styles and data: images only), light and dark.
+ * `title` and `css` are trusted here: callers escape what a user wrote.
+ */
+export function pageHead(title: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${title}</title>
+<style>${css}</style>
+</head>
+`;
+}

@@ -2,7 +2,7 @@
 import type { LoadFaultResult, LoadResult } from '../../metrics/export';
 import type { NamedRun, ScenarioResult } from '../types';
 import { CSS } from './css';
-import { apdex, clock, DASH, duration, esc, int, isNum, metricLabel, metricValue, ms, msUnit, Num, pct, rps, runsOf, when } from './format';
+import { apdex, clock, DASH, duration, esc, int, isNum, metricLabel, metricValue, ms, msUnit, Num, pageHead, pct, rps, runsOf, when } from './format';
 import { PAPER_REFERENCE, paperColumns, paperValue } from './paper';
 import { latencyChart } from './svg-chart';
 import { topologySvg } from './svg-topology';
@@ -200,17 +200,7 @@ export function renderHtml(result: ScenarioResult): string {
         .join('')}</ol>`
     : '<p class="empty">Nothing happened.</p>';
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>${esc(result.name)}: ${result.passed ? 'PASSED' : 'FAILED'} — Moodle HA Lab</title>
-<style>${CSS}</style>
-</head>
-<body>
+  return `${pageHead(`${esc(result.name)}: ${result.passed ? 'PASSED' : 'FAILED'} — Moodle HA Lab`, CSS)}<body>
 <main>
 <header>
 <p class="muted">Moodle HA Lab · scenario report</p>

@@ -13,7 +13,7 @@ import type { ScenarioResult } from '../types';
 import { renderHtml } from './html';
 import { renderMarkdown } from './markdown';
 
-export { esc } from './format';
+export { esc, pageHead } from './format';
 export { CSS } from './css';
 export { topologySvg } from './svg-topology';
 export type { NodeVerdicts } from './svg-topology';
