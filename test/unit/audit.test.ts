@@ -91,7 +91,7 @@ describe('audit', () => {
       failedRequests: 18,
       requests: 64,
       blackoutMs: 14_316,
-      notApplied: true,
+      applied: false,
       error: 'unable to freeze',
     });
     const v = verdict('web1', 'web', [res({}), frozen]);
