@@ -5,6 +5,7 @@
  */
 import type { ActiveFault } from './faults';
 import type { LabStatus, RoleDisplay } from './status';
+import type { AuditView } from './audit';
 
 export type EventSeverity = 'info' | 'ok' | 'warn' | 'error';
 export type EventSource = 'docker' | 'haproxy' | 'galera' | 'gluster' | 'redis' | 'lab' | 'action' | 'load' | 'scenario';
@@ -109,6 +110,8 @@ export interface LabSnapshot extends LabStatus {
   metrics?: LoadMetrics;
   /** The running (or last) scenario. */
   scenario?: ScenarioView;
+  /** The running (or last) audit. */
+  audit?: AuditView;
   /** Built-in scenarios the dashboard may start. */
   scenarios?: { name: string; description: string }[];
   /** What Export Report would write (e.g. 'scenario failover-web', 'load'); absent: nothing yet. */
