@@ -45,7 +45,7 @@ export interface AuditEnd {
 /** The outcome in one sentence. */
 export function auditSummary(r: AuditReport): string {
   const spof = r.nodes.filter((n) => n.spof).map((n) => n.node);
-  return `Audit of ${r.topology}${r.cancelled ? ' (cancelled)' : ''}: ${r.results.length} faults in ${Math.round(r.durationMs / 1000)} s — ${
+  return `Audit of ${r.topology}${r.cancelled ? ' (cancelled)' : ''}: ${r.results.length} fault${r.results.length === 1 ? '' : 's'} in ${Math.round(r.durationMs / 1000)} s — ${
     spof.length ? `${spof.length} single point${spof.length > 1 ? 's' : ''} of failure: ${spof.join(', ')}` : 'no single point of failure'
   }`;
 }
@@ -130,7 +130,12 @@ export class AuditSession {
       line: `starting: ${total} faults, ${users} users, ${perFaultMs / 1000} s each — waiting for the lab to be green`,
     };
     this.publish();
-    this.deps.sink.note({ source: 'scenario', severity: 'info', kind: 'scenario', text: `audit started: ${total} faults (${kinds.join(', ')})` });
+    this.deps.sink.note({
+      source: 'scenario',
+      severity: 'info',
+      kind: 'scenario',
+      text: `audit started: ${total} fault${total === 1 ? '' : 's'} (${kinds.join(', ')})`,
+    });
     const done = this.run(status, { ...p, kinds }, users, perFaultMs, abort.signal);
     this.done = done;
     return { total, done };

@@ -458,7 +458,7 @@ export class LabLive {
       startAudit: async (p) => {
         const { total, done } = await this.startAudit(p);
         done.catch(() => undefined);
-        return `audit started: ${total} faults — follow its progress here`;
+        return `audit started: ${total} fault${total === 1 ? '' : 's'} — follow its progress here`;
       },
       stopAudit: async () => this.stopAudit(),
       exportReport: async () => {

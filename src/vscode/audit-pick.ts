@@ -129,7 +129,7 @@ export async function runAuditCommand(
   }
   const r = end.report;
   const spof = r.nodes.filter((n) => n.spof).map((n) => n.node);
-  const text = `Audit of ${r.topology}${r.cancelled ? ' (cancelled, lab healed)' : ''}: ${r.results.length} faults — ${
+  const text = `Audit of ${r.topology}${r.cancelled ? ' (cancelled, lab healed)' : ''}: ${r.results.length} fault${r.results.length === 1 ? '' : 's'} — ${
     spof.length ? `single point${spof.length > 1 ? 's' : ''} of failure: ${spof.join(', ')}` : 'no single point of failure'
   }`;
   ui.log(`${text}${end.file ? ` — report: ${end.file}` : ''}`);

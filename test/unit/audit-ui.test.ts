@@ -190,7 +190,7 @@ describe('audit from a UI', () => {
     await session.handle(AuditStartIntent.create('a1', { kinds: ['kill'], nodes: ['web2'], perFaultS: 8 }));
     const reply = posted.find((m) => m.id === 'a1')!;
     assert.equal(reply.params.ok, true, String(reply.params.error));
-    assert.match(String(reply.params.detail), /audit started: 1 faults/);
+    assert.match(String(reply.params.detail), /audit started: 1 fault —/);
     await until('the audit ended', () => !live.audit.running);
     await session.handle(AuditStopIntent.create('a2', {}));
     assert.match(String(posted.find((m) => m.id === 'a2')!.params.error), /no audit is running/);
