@@ -92,6 +92,7 @@ export class LiveView {
         el('span', 'key p50', 'p50'),
         el('span', 'key fail', 'failed requests'),
         el('span', 'key fault', 'fault'),
+        el('span', 'key external', 'external fault (not injected)'),
         el('span', 'key heal', 'heal'),
       ),
     );

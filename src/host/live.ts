@@ -103,7 +103,13 @@ export function loadAsScenarioResult(f: FinishedLoad, lab: string): ScenarioResu
   }));
   const timeline: ScenarioTimelineEntry[] = [
     { atMs: 0, kind: 'load', text: `load started: ${f.info.users} users, ${f.info.durationMs / 1000} s, ${f.info.journey} journey` },
-    ...r.faults.map((x) => ({ atMs: x.atMs, kind: 'fault' as const, text: x.source === 'external' ? `${x.fault} (external)` : x.fault, ok: !x.error })),
+    ...r.faults.map((x) => ({
+      atMs: x.atMs,
+      kind: 'fault' as const,
+      text: x.source === 'external' ? `${x.fault} (external)` : x.fault,
+      ok: !x.error,
+      ...(x.source === 'external' ? { external: true } : {}),
+    })),
     { atMs: Math.max(0, f.endedAt - t0), kind: 'load', text: `load ended: ${r.requests} requests, ${r.failures} failed` },
   ];
   const preset = f.status?.preset ?? 'ha';
@@ -281,7 +287,7 @@ export class LabLive {
         labFor: (name) => guardLab(name === this.deps.lab.lab || !this.deps.labFor ? this.deps.lab : this.deps.labFor(name), abort.signal),
         startLoad: (target, o, d) => {
           if (abort.signal.aborted) throw new CancelledError();
-          return startLoad(target, o, d);
+          return startLoad(target, o, { nodeEvents: this.deps.nodeEvents, ...d });
         },
         clock: abortableClock(abort.signal, this.now),
         progress: {

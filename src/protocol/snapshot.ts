@@ -22,6 +22,8 @@ export interface TimelineEvent {
   node?: string;
   text: string;
   kind?: EventKind;
+  /** A fault nobody injected through the lab's UI or the run (a crash, `docker kill` elsewhere): the load run's analysis found it. */
+  external?: boolean;
 }
 
 /** Load metrics, filled in by the load generator when one runs (absent otherwise: tiles show "—"). */
