@@ -20,6 +20,8 @@ import { SnapshotStore } from '../../src/state/snapshot-store';
 import { FakeDocker } from '../support/fake-docker';
 import { FakeLab, result } from '../support/scenario-lab';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, screenshot } from '../support/ui';
+import { renderHtml } from '../../src/scenarios/report';
+import { paperFailoverResult } from '../fixtures/scenario-result';
 
 /** Each fault's load: ends after 1.5 s (real time) with its fault measured, or when stopped (cancel). */
 const started: LoadOptions[] = [];
@@ -149,5 +151,64 @@ describe('dashboard: the audit dialog, its live progress, Cancel and the report 
     assert.equal(res.status(), 200);
     assert.match(await res.text(), /<h1>Audit of ha<\/h1>[\s\S]*cancelled/);
     await screenshot(page, 'audit-result.png', true);
+  });
+
+  /** The line stroke and dash pattern a marker group is drawn with. */
+  const strokes = (sel: string) =>
+    page
+      .locator(sel)
+      .first()
+      .evaluate((g) => {
+        const line = g.querySelector('line')!;
+        const cs = getComputedStyle(line);
+        return `${cs.stroke} ${cs.strokeDasharray}`;
+      });
+
+  it('an injected and an external fault are told apart: in the report (style, ⚠, legend) and in the live chart and timeline', async () => {
+    // the report
+    const base = paperFailoverResult();
+    const at = base.timeline.find((e) => e.kind === 'fault')!.atMs;
+    const report = {
+      ...base,
+      timeline: [...base.timeline, { atMs: at + 2000, kind: 'fault' as const, text: 'kill web3 (external)', external: true }].sort((a, b) => a.atMs - b.atMs),
+    };
+    const file = path.join(dir, 'external.html');
+    fs.writeFileSync(file, renderHtml(report));
+    const rp = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    await rp.goto(`file://${file}`);
+    const look = (sel: string) =>
+      rp
+        .locator(sel)
+        .first()
+        .evaluate((g) => {
+          const cs = getComputedStyle(g.querySelector('line')!);
+          return `${cs.stroke} ${cs.strokeDasharray}`;
+        });
+    const injected = await look('svg.latency-chart g.marker.m-fault:not(.m-external)');
+    const external = await look('svg.latency-chart g.marker.m-external');
+    assert.notEqual(external, injected, 'a different line style');
+    assert.match((await rp.locator('svg.latency-chart g.marker.m-external text').textContent()) ?? '', /^(⚠ kill web3|\d+)$/);
+    assert.match((await rp.locator('ul.legend').first().textContent()) ?? '', /external fault \(not injected/);
+    await rp
+      .locator('svg.latency-chart')
+      .first()
+      .screenshot({ path: path.join(ROOT, 'test-results', 'report-external-fault.png') });
+    await rp.close();
+
+    // the live chart: the last run's frozen figures, an injected fault and an external one a second apart
+    const m = store!.current()!.metrics!;
+    const t = m.startedAtMs!;
+    store!.note({ source: 'action', severity: 'warn', kind: 'fault', node: 'web2', text: 'dashboard: fault kill web2' }, t + 2000);
+    store!.note(
+      { source: 'load', severity: 'warn', kind: 'fault', node: 'web3', external: true, text: 'kill web3 (external: not injected through this run)' },
+      t + 3000,
+    );
+    await page.waitForSelector('.chart svg g.marker.fault.external', { timeout: 30_000 });
+    assert.notEqual(await strokes('.chart svg g.marker.external'), await strokes('.chart svg g.marker.fault:not(.external)'));
+    assert.match((await page.locator('.chart svg g.marker.external text').textContent()) ?? '', /^⚠ /);
+    assert.match((await page.locator('.chart svg g.marker.fault:not(.external) text').textContent()) ?? '', /^⚡ /);
+    assert.match((await page.locator('.legend .key.external').textContent()) ?? '', /external fault/);
+    assert.equal(await page.locator('.timeline li.external .ext-tag').count(), 1);
+    await screenshot(page, 'dashboard-external-fault.png');
   });
 });
