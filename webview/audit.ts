@@ -40,6 +40,7 @@ export class AuditPanel {
     this.dialog.setAttribute('role', 'dialog');
     this.dialog.setAttribute('aria-label', 'Run the audit');
     this.dialog.hidden = true;
+    this.dialog.addEventListener('change', () => (this.problem.textContent = ''));
     this.kindsBox.append(...AUDIT_KINDS.map((k) => box('audit-kind', k, { kind: k }, (AUDIT_DEFAULTS.kinds as readonly string[]).includes(k))));
     this.openBtn = button('Audit…', () => this.toggle(true), {
       action: 'audit-open',
