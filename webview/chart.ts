@@ -15,13 +15,16 @@ export interface ChartMarker {
   kind: 'fault' | 'heal';
   label: string;
   atMs: number;
+  /** A fault nobody injected (the load run found it): drawn apart (⚠, dotted, its own colour). */
+  external?: boolean;
   /** Where its label goes (rows, side; a number when it fits nowhere: see the list under the chart). */
   place: LabelPlace;
 }
 
-const MARKER_ICON = { fault: '⚡', heal: '✚' } as const;
+const MARKER_ICON = { fault: '⚡', heal: '✚', external: '⚠' } as const;
+const iconOf = (m: { kind: ChartMarker['kind']; external?: boolean }) => (m.external ? MARKER_ICON.external : MARKER_ICON[m.kind]);
 /** The label drawn beside a marker (or its number). */
-export const markerText = (m: ChartMarker): string => `${MARKER_ICON[m.kind]} ${m.place.n ?? m.label}`;
+export const markerText = (m: ChartMarker): string => `${iconOf(m)} ${m.place.n ?? m.label}`;
 /** Label width at the chart's 10px font (viewBox units). */
 const labelWidth = (text: string) => [...text].length * 6.2 + 4;
 
@@ -40,6 +43,9 @@ export interface ChartModel {
 
 /** The timeline events drawn as markers. */
 const MARKER_KINDS: readonly ChartMarker['kind'][] = ['fault', 'heal'];
+
+/** An external fault's label: what happened, then "external" (the timeline's longer wording trimmed). */
+const externalLabel = (text: string) => `${text.replace(/\s*\(external[^)]*\)\s*$/, '')} (external)`;
 
 export const CHART_BOX: ChartBox = { width: 640, height: 190, left: 46, right: 34, top: 10, bottom: 22 };
 
@@ -78,10 +84,16 @@ export function chartModel(
       return { x: x(p.atMs) + slot * 0.1, y: box.top + plotH - h, w: Math.max(1, slot * 0.8), h, errors: p.errors };
     });
   const marks = markerEvents(events, MARKER_KINDS, xStartMs, xEndMs)
-    .map((e) => ({ x: x(e.atMs), kind: e.kind as ChartMarker['kind'], label: e.text.replace(/^(dashboard|scenario): (fault )?/, ''), atMs: e.atMs }))
+    .map((e) => ({
+      x: x(e.atMs),
+      kind: e.kind as ChartMarker['kind'],
+      label: e.external ? externalLabel(e.text) : e.text.replace(/^(dashboard|scenario): (fault )?/, ''),
+      atMs: e.atMs,
+      ...(e.external ? { external: true } : {}),
+    }))
     .sort((a, b) => a.atMs - b.atMs);
   const places = placeLabels(
-    marks.map((m) => ({ x: m.x, width: labelWidth(`${MARKER_ICON[m.kind]} ${m.label}`) })),
+    marks.map((m) => ({ x: m.x, width: labelWidth(`${iconOf(m)} ${m.label}`) })),
     { right: box.width - 2, rows: 3, numberWidth: (n) => labelWidth(`⚡ ${n}`) },
   );
   const markers: ChartMarker[] = marks.map((m, i) => ({ ...m, place: places[i]! }));
@@ -134,7 +146,7 @@ export class LatencyChart {
       ...spelled.map((mk) => {
         const li = document.createElement('li');
         li.value = mk.place.n!;
-        li.className = mk.kind;
+        li.className = mk.external ? `${mk.kind} external` : mk.kind;
         li.textContent = `${new Date(mk.atMs).toLocaleTimeString(undefined, { hour12: false })} ${mk.label}`;
         return li;
       }),
@@ -162,7 +174,11 @@ export class LatencyChart {
     parts.push(svg('path', { d: m.p50, class: 'p50' }));
     parts.push(svg('path', { d: m.p95, class: 'p95' }));
     for (const mk of m.markers) {
-      const g = svg('g', { class: `marker ${mk.kind}`, 'data-kind': mk.kind });
+      const g = svg('g', {
+        class: `marker ${mk.kind}${mk.external ? ' external' : ''}`,
+        'data-kind': mk.kind,
+        ...(mk.external ? { 'data-external': 'true' } : {}),
+      });
       g.append(svg('line', { x1: mk.x.toFixed(1), x2: mk.x.toFixed(1), y1: b.top, y2: plotBottom }));
       g.append(svg('text', { x: mk.place.x.toFixed(1), y: b.top + 10 + mk.place.row * 12, 'text-anchor': mk.place.anchor }, markerText(mk)));
       g.append(svg('title', {}, `${new Date(mk.atMs).toLocaleTimeString(undefined, { hour12: false })} ${mk.label}`));

@@ -70,7 +70,7 @@ export class Dashboard {
       header,
       this.errorBar,
       this.panels.tiles,
-      el('div', 'live', this.live.loadPanel, this.live.scenarioPanel),
+      el('div', 'live', this.live.loadPanel, el('div', 'live-side', this.live.scenarioPanel, this.live.audit.element)),
       el('div', 'main', el('section', 'panel topology', el('h3', undefined, 'Topology'), diagramHost, this.menu), timelineBox),
       this.panels.components,
       this.toast,

@@ -10,12 +10,14 @@ import { button, setDisabled, textField } from './components';
 import { el } from './dom';
 import { loadLine } from './live-text';
 import { PredictionView } from './predict';
+import { AuditPanel } from './audit';
 
 export type Send = <P>(intent: Intent<P>, params: P) => Promise<void>;
 
 export class LiveView {
   readonly loadPanel: HTMLElement;
   readonly scenarioPanel: HTMLElement;
+  readonly audit: AuditPanel;
   readonly chart = new LatencyChart();
   private readonly users = textField('users', '30', { name: 'users', size: 4 });
   private readonly duration = textField('seconds', '60', { name: 'duration', size: 4 });
@@ -40,6 +42,7 @@ export class LiveView {
     for (const j of JOURNEY_CHOICES) this.journey.append(new Option(j, j));
     this.scenarioSelect.dataset.name = 'scenario';
     this.prediction = new PredictionView(send);
+    this.audit = new AuditPanel(send);
     this.startBtn = button(
       'Start load',
       () => {
@@ -89,6 +92,7 @@ export class LiveView {
         el('span', 'key p50', 'p50'),
         el('span', 'key fail', 'failed requests'),
         el('span', 'key fault', 'fault'),
+        el('span', 'key external', 'external fault (not injected)'),
         el('span', 'key heal', 'heal'),
       ),
     );
@@ -106,7 +110,7 @@ export class LiveView {
 
   update(s: LabSnapshot): void {
     const running = Boolean(s.metrics?.running);
-    const scen = s.scenario?.running ?? false;
+    const scen = (s.scenario?.running ?? false) || Boolean(s.audit?.running);
     setDisabled(this.startBtn, running || scen);
     setDisabled(this.stopBtn, !running || scen);
     setDisabled(this.exportBtn, !s.reportReady);
@@ -114,7 +118,8 @@ export class LiveView {
     const text = loadLine(s);
     if (this.line.textContent !== text) this.line.textContent = text;
     this.chart.update(s.metrics, s.events);
-    this.updateScenario(s, scen);
+    this.updateScenario(s, s.scenario?.running ?? false);
+    this.audit.update(s);
   }
 
   private updateScenario(s: LabSnapshot, running: boolean): void {
@@ -126,7 +131,7 @@ export class LiveView {
       this.scenarioSelect.replaceChildren(...catalog.map((c) => Object.assign(new Option(c.name, c.name), { title: c.description })));
       if (catalog.some((c) => c.name === keep)) this.scenarioSelect.value = keep;
     }
-    setDisabled(this.runBtn, running || !catalog.length || Boolean(s.metrics?.running));
+    setDisabled(this.runBtn, running || !catalog.length || Boolean(s.metrics?.running) || Boolean(s.audit?.running));
     setDisabled(this.stopScenarioBtn, !running);
     const v = s.scenario;
     this.prediction.update(v);

@@ -225,6 +225,10 @@ export class Panels {
     for (const e of fresh) {
       const li = el('li', `ev ${e.severity}`, el('time', undefined, time(e.atMs)), el('span', 'src', e.source), el('span', 'text', e.text));
       if (e.node) li.dataset.node = e.node;
+      if (e.external) {
+        li.classList.add('external');
+        li.querySelector('.text')?.prepend(el('span', 'ext-tag', 'external'), ' ');
+      }
       this.timeline.prepend(li);
     }
     while (this.timeline.childElementCount > 80) this.timeline.lastElementChild?.remove();

@@ -7,6 +7,8 @@
 import * as path from 'node:path';
 import { describeFault } from '../protocol/faults';
 import {
+  AuditStartIntent,
+  AuditStopIntent,
   ExportReportIntent,
   FaultIntent,
   HealIntent,
@@ -196,6 +198,16 @@ export class DashboardSession {
       if (!live.answerPrediction) throw new Error('this dashboard runs no scenarios: there is no prediction to answer');
       return live.answerPrediction(m.params);
     }
+    if (AuditStartIntent.is(m)) {
+      const live = this.live();
+      if (!live.startAudit) throw new Error('this dashboard cannot run the audit');
+      return live.startAudit(m.params);
+    }
+    if (AuditStopIntent.is(m)) {
+      const live = this.live();
+      if (!live.stopAudit) throw new Error('this dashboard cannot run the audit');
+      return live.stopAudit();
+    }
     if (MaintenanceIntent.is(m)) {
       const { on, node } = m.params;
       return act(`maintenance ${on ? 'on' : 'off'}${node ? ` ${node}` : ''}`, () => actions.maintenance(on, node));
@@ -236,9 +248,12 @@ export class DashboardSession {
     this.lastSent = s.revision;
     const files = this.scenarioFiles().filter((f) => !s.scenarios?.some((b) => b.name === f));
     // the allowed files join this view's catalog (a copy: the store's snapshot is shared)
-    const shown = files.length
+    let shown = files.length
       ? { ...s, scenarios: [...(s.scenarios ?? []), ...files.map((f) => ({ name: f, description: `scenario file ${path.basename(f)}` }))] }
       : s;
+    // the audit's report as a link this view can open (the browser dashboard serves the reports folder)
+    const reportUrl = s.audit?.report ? this.deps.reportUrl?.(s.audit.report) : undefined;
+    if (reportUrl) shown = { ...shown, audit: { ...s.audit!, reportUrl } };
     this.transport.post(SnapshotMessage.create({ snapshot: shown }));
   }
 

@@ -5,6 +5,7 @@
  */
 import type { FaultRequest } from '../protocol/faults';
 import type { LoadStartParams, PredictAnswerParams } from '../protocol/messages';
+import type { AuditStartParams } from '../protocol/audit';
 
 /** What the dashboard may ask the lab to do (LabController satisfies it). */
 export interface LabActions {
@@ -22,4 +23,8 @@ export interface LiveControls {
   exportReport(): Promise<{ detail: string; file?: string }>;
   /** Answers the `predict` step the running scenario waits on. */
   answerPrediction?(p: PredictAnswerParams): Promise<string>;
+  /** Starts the audit (progress in the snapshot's `audit`); resolves once it started. */
+  startAudit?(p: AuditStartParams): Promise<string>;
+  /** Cancels it: the lab is healed before it ends. */
+  stopAudit?(): Promise<string>;
 }

@@ -18,12 +18,14 @@ import { answerProblem, showAnswer } from '../scenarios/predictions';
 import type { Clock } from '../core/wait';
 import type { NodeEventSource } from '../load/external';
 import { FinishedLoad, LiveSink, LoadSession, StartLoadFn } from './load-session';
+import { AuditSession } from './audit-session';
+import type { AuditStartParams, AuditView } from '../protocol/audit';
 import { errText } from '../core/errors';
 import { runSummary } from '../core/summary';
 
 export interface LiveStore extends LiveSink {
   current?(): LabStatus | undefined;
-  setLive(patch: Partial<Pick<LabSnapshot, 'scenario' | 'scenarios' | 'reportReady'>>): void;
+  setLive(patch: Partial<Pick<LabSnapshot, 'scenario' | 'scenarios' | 'reportReady' | 'audit'>>): void;
 }
 
 export interface LabLiveDeps {
@@ -101,7 +103,13 @@ export function loadAsScenarioResult(f: FinishedLoad, lab: string): ScenarioResu
   }));
   const timeline: ScenarioTimelineEntry[] = [
     { atMs: 0, kind: 'load', text: `load started: ${f.info.users} users, ${f.info.durationMs / 1000} s, ${f.info.journey} journey` },
-    ...r.faults.map((x) => ({ atMs: x.atMs, kind: 'fault' as const, text: x.source === 'external' ? `${x.fault} (external)` : x.fault, ok: !x.error })),
+    ...r.faults.map((x) => ({
+      atMs: x.atMs,
+      kind: 'fault' as const,
+      text: x.source === 'external' ? `${x.fault} (external)` : x.fault,
+      ok: !x.error,
+      ...(x.source === 'external' ? { external: true } : {}),
+    })),
     { atMs: Math.max(0, f.endedAt - t0), kind: 'load', text: `load ended: ${r.requests} requests, ${r.failures} failed` },
   ];
   const preset = f.status?.preset ?? 'ha';
@@ -142,6 +150,8 @@ const slug = (s: string) =>
 
 export class LabLive {
   readonly load: LoadSession;
+  /** The audit started from a UI (one at a time; never beside a scenario or a UI load). */
+  readonly audit: AuditSession;
   private scenarioAbort: AbortController | undefined;
   private scenarioName: string | undefined;
   private view: ScenarioView | undefined;
@@ -164,6 +174,16 @@ export class LabLive {
       log: deps.log,
     });
     this.load.onEnd(() => this.publishReportReady());
+    this.audit = new AuditSession({
+      lab: deps.lab,
+      sink: deps.store,
+      startLoad: (target, opts, d) => this.load.startLoadFn(`audit: ${opts.faults[0]?.text ?? 'fault'}`)(target, opts, d),
+      nodeEvents: deps.nodeEvents,
+      reportsDir: deps.reportsDir,
+      now: this.now,
+      log: deps.log,
+    });
+    this.audit.onEnd(() => (this.load.busy = undefined));
     this.refreshCatalog();
   }
 
@@ -197,7 +217,30 @@ export class LabLive {
     };
   }
 
+  /**
+   * Starts the audit (kinds, nodes, users, seconds per fault); one clear error before anything is
+   * touched when the request or the lab does not fit. Resolves once it started; `done` at its end.
+   */
+  async startAudit(p: AuditStartParams): ReturnType<AuditSession['start']> {
+    if (this.scenarioRunning) throw new Error(`scenario ${this.scenarioName ?? ''} is running: stop it before the audit`);
+    if (this.load.running) throw new Error('a load is running: stop it before the audit (the audit runs its own load)');
+    const started = await this.audit.start(p);
+    this.load.busy = 'the audit is running';
+    return started;
+  }
+
+  /** Cancels the running audit (the lab is healed before it ends). */
+  stopAudit(): string {
+    return this.audit.stop();
+  }
+
+  /** The running (or last) audit as the UIs show it. */
+  get auditView(): AuditView | undefined {
+    return this.audit.current;
+  }
+
   async startLoad(p: LoadStartParams): Promise<string> {
+    if (this.audit.running) throw new Error('the audit is running: it drives the load; cancel it first');
     if (this.scenarioRunning) throw new Error(`scenario ${this.scenarioName ?? ''} is running: it drives the load; stop it first`);
     const info = await this.load.start({ users: p.users, durationMs: p.durationS !== undefined ? p.durationS * 1000 : undefined, journey: p.journey });
     return `load started: ${info.users} users, ${info.durationMs / 1000} s, ${info.journey} journey`;
@@ -217,6 +260,7 @@ export class LabLive {
   async startScenario(ref: string | Scenario): Promise<{ scenario: Scenario; done: Promise<ScenarioResult> }> {
     if (this.scenarioRunning) throw new Error(`scenario ${this.scenarioName ?? ''} is already running`);
     if (this.load.running) throw new Error('a load is running: stop it before starting a scenario');
+    if (this.audit.running) throw new Error('the audit is running: cancel it before starting a scenario');
     const scenario = typeof ref === 'string' ? loadScenario(ref, this.deps.builtinDir) : ref;
     const abort = new AbortController();
     this.scenarioAbort = abort;
@@ -243,7 +287,7 @@ export class LabLive {
         labFor: (name) => guardLab(name === this.deps.lab.lab || !this.deps.labFor ? this.deps.lab : this.deps.labFor(name), abort.signal),
         startLoad: (target, o, d) => {
           if (abort.signal.aborted) throw new CancelledError();
-          return startLoad(target, o, d);
+          return startLoad(target, o, { nodeEvents: this.deps.nodeEvents, ...d });
         },
         clock: abortableClock(abort.signal, this.now),
         progress: {
@@ -417,6 +461,12 @@ export class LabLive {
       },
       stopScenario: async () => this.stopScenario(),
       answerPrediction: async (p) => this.answerPrediction(p),
+      startAudit: async (p) => {
+        const { total, done } = await this.startAudit(p);
+        done.catch(() => undefined);
+        return `audit started: ${total} fault${total === 1 ? '' : 's'} — follow its progress here`;
+      },
+      stopAudit: async () => this.stopAudit(),
       exportReport: async () => {
         const r = this.exportReport();
         return { detail: `report of ${r.name} written to ${r.html}`, file: r.html };
@@ -446,6 +496,7 @@ export class LabLive {
   /** Stops whatever runs (extension deactivation, dashboard Ctrl-C). */
   async dispose(): Promise<void> {
     this.scenarioAbort?.abort();
+    await this.audit.dispose();
     await this.load.stop().catch(() => undefined);
   }
 }

@@ -147,6 +147,28 @@ export function faultAnalysisTexts(result: LoadResult): { text: string; ok: bool
   );
 }
 
+/** The faults a finished run noticed that nobody injected through it: fault markers (marked external) at the time they happened. */
+export function externalMarkers(f: Pick<FinishedLoad, 'run' | 'info'>): { event: Omit<TimelineEvent, 'seq' | 'atMs'>; atMs: number }[] {
+  const run = f.run;
+  if (!run) return [];
+  return run.result.faults
+    .filter((x) => x.source === 'external')
+    .map((x) => {
+      const node = run.faultEvents.find((e) => e.source === 'external' && e.fault === x.fault)?.nodes[0];
+      return {
+        event: {
+          source: 'load',
+          severity: 'warn',
+          kind: 'fault',
+          external: true,
+          text: `${x.fault} (external: not injected through this run)`,
+          ...(node ? { node } : {}),
+        },
+        atMs: f.info.startedAt + x.atMs,
+      };
+    });
+}
+
 interface ActiveLoad {
   info: LoadInfo;
   handle: LoadHandle;
@@ -285,6 +307,7 @@ export class LoadSession {
         kind: 'load',
         text: `${f.info.label} ended: ${runSummary(r, { p95Ms: r.latencyMs.p95 })}`,
       });
+      for (const x of externalMarkers(f)) sink.note(x.event, x.atMs);
       for (const a of faultAnalysisTexts(r)) sink.note({ source: 'load', severity: a.ok ? 'info' : 'warn', kind: 'analysis', text: a.text });
     } else {
       sink.setMetrics(undefined);

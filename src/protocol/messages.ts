@@ -9,6 +9,7 @@
 import { faultEntry, faultParams, MAX_DURATION_MS, paramOk } from './fault-catalog';
 import { FAULT_KINDS, FaultRequest, faultRequestProblem } from './faults';
 import type { LabSnapshot } from './snapshot';
+import { AUDIT_KINDS, AUDIT_LIMITS, AuditStartParams } from './audit';
 
 export interface WireMessage<P = unknown> {
   method: string;
@@ -185,6 +186,23 @@ export const PredictAnswerIntent = new Intent<PredictAnswerParams>('predictAnswe
           : undefined,
 );
 
+/** Starts the audit: kinds (at least one, no repeats), optionally the nodes, users and seconds per fault. */
+export const AuditStartIntent = new Intent<AuditStartParams>('auditStart', (p) => {
+  const kinds = p.kinds;
+  if (!Array.isArray(kinds) || !kinds.length || kinds.length > AUDIT_KINDS.length || !kinds.every((k) => (AUDIT_KINDS as readonly unknown[]).includes(k)))
+    return `kinds must be a non-empty list of ${AUDIT_KINDS.join(', ')}`;
+  if (new Set(kinds).size !== kinds.length) return 'kinds must not repeat a kind';
+  if (p.nodes !== undefined && !(Array.isArray(p.nodes) && p.nodes.length > 0 && p.nodes.length <= AUDIT_LIMITS.nodes && p.nodes.every(isNodeName)))
+    return `nodes must be a non-empty list of at most ${AUDIT_LIMITS.nodes} node names`;
+  if (!optional(p.users, isInt(AUDIT_LIMITS.users.min, AUDIT_LIMITS.users.max)))
+    return `users must be a whole number from ${AUDIT_LIMITS.users.min} to ${AUDIT_LIMITS.users.max}`;
+  if (!optional(p.perFaultS, isInt(AUDIT_LIMITS.perFaultS.min, AUDIT_LIMITS.perFaultS.max)))
+    return `perFaultS must be a whole number of seconds from ${AUDIT_LIMITS.perFaultS.min} to ${AUDIT_LIMITS.perFaultS.max}`;
+  return undefined;
+});
+/** Cancels the running audit: the current fault's load stops, the lab is healed and waited for until green. */
+export const AuditStopIntent = new Intent<Record<string, never>>('auditStop', () => undefined);
+
 // host → webview
 export const SnapshotMessage = new Notification<{ snapshot: LabSnapshot }>('snapshot', (p) =>
   isRecord(p.snapshot) && typeof p.snapshot.revision === 'number' && Array.isArray(p.snapshot.nodes) ? undefined : 'snapshot must carry a revision and nodes',
@@ -213,6 +231,8 @@ export const INTENTS = [
   ScenarioStopIntent,
   ExportReportIntent,
   PredictAnswerIntent,
+  AuditStartIntent,
+  AuditStopIntent,
 ] as const;
 
 export type IncomingCheck = { ok: true; message: WireMessage; intent?: Intent<unknown> } | { ok: false; id?: string; error: string };

@@ -5,6 +5,7 @@
  */
 import type { ActiveFault } from './faults';
 import type { LabStatus, RoleDisplay } from './status';
+import type { AuditView } from './audit';
 
 export type EventSeverity = 'info' | 'ok' | 'warn' | 'error';
 export type EventSource = 'docker' | 'haproxy' | 'galera' | 'gluster' | 'redis' | 'lab' | 'action' | 'load' | 'scenario';
@@ -21,6 +22,8 @@ export interface TimelineEvent {
   node?: string;
   text: string;
   kind?: EventKind;
+  /** A fault nobody injected through the lab's UI or the run (a crash, `docker kill` elsewhere): the load run's analysis found it. */
+  external?: boolean;
 }
 
 /** Load metrics, filled in by the load generator when one runs (absent otherwise: tiles show "—"). */
@@ -109,6 +112,8 @@ export interface LabSnapshot extends LabStatus {
   metrics?: LoadMetrics;
   /** The running (or last) scenario. */
   scenario?: ScenarioView;
+  /** The running (or last) audit. */
+  audit?: AuditView;
   /** Built-in scenarios the dashboard may start. */
   scenarios?: { name: string; description: string }[];
   /** What Export Report would write (e.g. 'scenario failover-web', 'load'); absent: nothing yet. */

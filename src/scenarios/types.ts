@@ -229,6 +229,8 @@ export interface ScenarioTimelineEntry {
   kind: 'say' | 'fault' | 'heal' | 'maintenance' | 'load' | 'assert' | 'up' | 'down' | 'state' | 'predict';
   text: string;
   ok?: boolean;
+  /** A fault of `kind: 'fault'` that no step injected: a load run noticed it (faults[].source 'external'). */
+  external?: boolean;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { EventSeverity, LabSnapshot, LoadMetrics, TimelineEvent } from '../
 import { errText } from '../core/errors';
 
 /** Host-side fields beyond the lab's status: live load, scenario progress, what can be exported. */
-export type LiveFields = Pick<LabSnapshot, 'metrics' | 'scenario' | 'scenarios' | 'reportReady'>;
+export type LiveFields = Pick<LabSnapshot, 'metrics' | 'scenario' | 'scenarios' | 'reportReady' | 'audit'>;
 import type { ContainerStatus, LabStatus } from '../protocol/status';
 import { diffStatus, nodeFingerprints } from './diff';
 import { roleDisplays } from '../roles';

@@ -10,7 +10,9 @@ import type { LabExtension } from './lab-extension';
 import { runSummary } from '../core/summary';
 import { errText } from '../core/errors';
 import { askPrediction } from './predict-pick';
-import { vscodePredictionUi } from './ui';
+import { vscodeAuditUi, vscodePredictionUi } from './ui';
+import { runAuditCommand } from './audit-pick';
+import { EXEMPT_ROLES } from '../scenarios/audit/audit';
 
 interface LoadPick extends vscode.QuickPickItem {
   users?: number;
@@ -232,6 +234,18 @@ export function registerLiveCommands(ext: LabExtension): vscode.Disposable[] {
           off();
         }
       });
+    }),
+    reg('moodleLab.runAudit', async () => {
+      const l = live();
+      await runAuditCommand(
+        l,
+        vscodeAuditUi(ui.log, (what, err) => ui.fail(what, err)),
+        ext.lab,
+        async () => {
+          const nodes = ext.snapshot?.nodes.length ? ext.snapshot.nodes : (await ext.controller.status()).nodes;
+          return nodes.map((n) => ({ name: n.name, role: n.role, exempt: EXEMPT_ROLES[n.role] }));
+        },
+      );
     }),
     reg('moodleLab.exportReport', async () => {
       const l = live();

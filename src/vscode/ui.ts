@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { Reporter } from '../engine/lab';
 import { errText } from '../core/errors';
 import type { PredictionUi } from './predict-pick';
+import type { AuditUi } from './audit-pick';
 
 /** Cancels when `gone` aborts (the question was answered in the dashboard, or the run ended). */
 function tokenFor(gone: AbortSignal | undefined): vscode.CancellationToken | undefined {
@@ -22,6 +23,31 @@ export const vscodePredictionUi: PredictionUi = {
   input: async (o, gone) =>
     vscode.window.showInputBox({ title: o.title, prompt: o.prompt, ignoreFocusOut: true, validateInput: (v) => o.validate(v) }, tokenFor(gone)),
 };
+
+/** Run Audit's quick picks, progress notification and messages. */
+export function vscodeAuditUi(log: vscode.LogOutputChannel, fail: (what: string, err: unknown) => void): AuditUi {
+  return {
+    pick: async (items, o) => {
+      if (o.many) return vscode.window.showQuickPick(items, { title: o.title, placeHolder: o.placeHolder, canPickMany: true, ignoreFocusOut: true });
+      const one = await vscode.window.showQuickPick(items, { title: o.title, placeHolder: o.placeHolder, ignoreFocusOut: true });
+      return one ? [one] : undefined;
+    },
+    progress: (title, work) =>
+      Promise.resolve(
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
+          work(
+            (line) => progress.report({ message: line }),
+            (fn) => void token.onCancellationRequested(fn),
+          ),
+        ),
+      ),
+    tell: async (text, warn, ...actions) =>
+      warn ? vscode.window.showWarningMessage(text, ...actions) : vscode.window.showInformationMessage(text, ...actions),
+    openFile: async (file) => void (await vscode.env.openExternal(vscode.Uri.file(file))),
+    fail,
+    log: (line) => log.info(line),
+  };
+}
 
 /** A Reporter that logs, and forwards steps to the progress notification in force (if any). */
 export class ProgressReporter implements Reporter {

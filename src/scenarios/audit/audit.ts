@@ -21,8 +21,10 @@ import type { NodeEventSource } from '../../load/external';
 import { statusSources, loadTarget } from '../../load/command';
 import { DEFAULT_LOAD, JourneyName, LoadHandle, LoadOptions, pacing, startLoad as realStartLoad } from '../../load/run';
 
-export const AUDIT_KINDS = ['kill', 'pause', 'partition'] as const;
-export type AuditKind = (typeof AUDIT_KINDS)[number];
+import { AUDIT_KINDS, AuditKind } from '../../protocol/audit';
+
+export { AUDIT_KINDS };
+export type { AuditKind };
 
 export const SPOF_BLACKOUT_MS = 5_000;
 export const SPOF_FAILED_RATIO = 0.1;
@@ -177,6 +179,8 @@ export interface AuditDeps {
   startLoad?: typeof realStartLoad;
   nodeEvents?: NodeEventSource;
   progress?: (line: string) => void;
+  /** The same progress, structured for a UI: each fault as it starts (index 1-based) and its result as it ends. */
+  onStep?: (e: { index: number; total: number; fault: string; result?: AuditResult }) => void;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -210,6 +214,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
         break;
       }
       const text = `${step.kind} ${step.node}${step.req.from ? ` from ${step.req.from.join(',')}` : ''}`;
+      deps.onStep?.({ index: i + 1, total: steps.length, fault: text });
       progress(
         `[${i + 1}/${steps.length}] ${text}: load ${opts.users} users for ${opts.perFaultMs / 1000} s, fault at ${faultAt / 1000} s, heal at ${healAt / 1000} s`,
       );
@@ -280,6 +285,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
         ...(f?.error ? { error: f.error } : green.problems.length ? { error: `not green again: ${green.problems.join('; ')}` } : {}),
       };
       results.push(r);
+      deps.onStep?.({ index: i + 1, total: steps.length, fault: text, result: r });
       progress(
         `  ${text}: detected ${r.detectedMs ?? '—'} ms, ${r.failedRequests}/${r.requests} failed, blackout ${r.blackoutMs} ms, p99 ${r.p99Ms ?? '—'} ms, recovered ${r.recoveredMs ?? '—'} ms, lost ${r.lost.writes} writes/${r.lost.files} files/${r.lost.sessions} sessions`,
       );

@@ -1,7 +1,7 @@
 /** The report's inline style sheet (light and dark, print). */
 export const CSS = `
-:root{--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--card:#f6f8fa;--p50:#0969da;--p95:#8250df;--max:#8c959f;--fail:#cf222e;--ok:#1a7f37;--warn:#9a6700;--okbg:#dafbe1;--failbg:#ffebe9;--say:#ddf4ff;color-scheme:light dark}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--card:#161b22;--p50:#4493f8;--p95:#b78cf9;--max:#6e7681;--fail:#ff6a5f;--ok:#3fb950;--warn:#d29922;--okbg:#12361e;--failbg:#4a1519;--say:#0c2d4a}}
+:root{--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--card:#f6f8fa;--p50:#0969da;--p95:#8250df;--max:#8c959f;--fail:#cf222e;--ok:#1a7f37;--warn:#9a6700;--ext:#1b7c83;--okbg:#dafbe1;--failbg:#ffebe9;--say:#ddf4ff;color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--card:#161b22;--p50:#4493f8;--p95:#b78cf9;--max:#6e7681;--fail:#ff6a5f;--ok:#3fb950;--warn:#d29922;--ext:#39c5cf;--okbg:#12361e;--failbg:#4a1519;--say:#0c2d4a}}
 *{box-sizing:border-box}
 html{font-size:20px}
 body{margin:0;background:var(--bg);color:var(--fg);font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;font-variant-numeric:tabular-nums}
@@ -28,7 +28,7 @@ path.series{fill:none;stroke-width:3;stroke-linejoin:round}.s-p50{stroke:var(--p
 .fail-bars rect{fill:var(--fail);opacity:.75}
 .marker line{stroke-width:2;stroke-dasharray:6 5}.marker text{font-size:15px;font-weight:600}
 .marker-legend{margin:.4rem 0 0;padding-left:1.6rem;font-size:.9rem;columns:2 22rem}.marker-legend .at{font-variant-numeric:tabular-nums;color:var(--muted)}
-.m-fault line{stroke:var(--fail)}.m-fault text{fill:var(--fail)}.m-heal line{stroke:var(--ok)}.m-heal text{fill:var(--ok)}.m-maintenance line{stroke:var(--warn)}.m-maintenance text{fill:var(--warn)}
+.m-fault line{stroke:var(--fail)}.m-fault text{fill:var(--fail)}.m-external line{stroke:var(--ext);stroke-dasharray:2 4;stroke-width:3}.m-external text{fill:var(--ext);font-style:italic}.sw.m-external{color:var(--ext);border-top-style:dotted}.marker-legend li.m-external::marker{color:var(--ext)}.timeline .ext{color:var(--ext);font-style:italic}.m-heal line{stroke:var(--ok)}.m-heal text{fill:var(--ok)}.m-maintenance line{stroke:var(--warn)}.m-maintenance text{fill:var(--warn)}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem 1.4rem;list-style:none;padding:0;margin:.5rem 0 0;font-size:.9rem}
 .sw{display:inline-block;width:1.6rem;height:.3rem;margin-right:.4rem;vertical-align:middle;background:currentColor}
 .sw.s-p50{background:var(--p50)}.sw.s-p95{background:var(--p95)}.sw.s-max{background:var(--max);height:.15rem}.sw.fail{background:var(--fail);height:.8rem;width:.8rem}

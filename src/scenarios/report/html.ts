@@ -194,8 +194,8 @@ export function renderHtml(result: ScenarioResult): string {
     ? `<ol class="timeline">${result.timeline
         .map(
           (e) =>
-            `<li class="k-${esc(e.kind)}${e.kind === 'say' ? ' say' : ''}${e.ok === false ? ' bad' : ''}" data-kind="${esc(e.kind)}">` +
-            `<span class="t">${clock(e.atMs)}</span><span class="k">${esc(e.kind)}${e.ok === undefined ? '' : e.ok ? ' <span class="ok">✓</span>' : ' <span class="x">✗</span>'}</span><span class="text">${esc(e.text)}</span></li>`,
+            `<li class="k-${esc(e.kind)}${e.kind === 'say' ? ' say' : ''}${e.ok === false ? ' bad' : ''}${e.external ? ' m-external' : ''}" data-kind="${esc(e.kind)}"${e.external ? ' data-external="true"' : ''}>` +
+            `<span class="t">${clock(e.atMs)}</span><span class="k">${esc(e.kind)}${e.external ? ' <span class="ext">external</span>' : ''}${e.ok === undefined ? '' : e.ok ? ' <span class="ok">✓</span>' : ' <span class="x">✗</span>'}</span><span class="text">${esc(e.text)}</span></li>`,
         )
         .join('')}</ol>`
     : '<p class="empty">Nothing happened.</p>';

@@ -9,9 +9,11 @@ const MARKER_KINDS: readonly ScenarioTimelineEntry['kind'][] = ['fault', 'heal',
 const REPORT_CHART_BOX: ChartBox = { width: 1100, height: 420, left: 78, right: 70, top: 86, bottom: 58 };
 const tickMs = (v: number) => (v >= 1000 ? `${+(v / 1000).toFixed(2)} s` : `${v} ms`);
 function shortLabel(e: ScenarioTimelineEntry): string {
-  const t = e.text.replace(/\s+/g, ' ').trim();
+  // an external fault: ⚠ and what happened (its style and the legend say "external")
+  const t = (e.external ? `⚠ ${e.text.replace(/\s*\(external[^)]*\)\s*$/, '')}` : e.text).replace(/\s+/g, ' ').trim();
   return t.length > 26 ? `${t.slice(0, 25)}…` : t;
 }
+const markerClass = (e: ScenarioTimelineEntry) => `m-${e.kind}${e.external ? ' m-external' : ''}`;
 
 export function latencyChart(run: { name: string; series: NamedRun['series'] }, timeline: ScenarioTimelineEntry[]): string {
   const series = [...run.series].filter((p) => isNum(p.atMs)).sort((a, b) => a.atMs - b.atMs);
@@ -99,10 +101,10 @@ export function latencyChart(run: { name: string; series: NamedRun['series'] }, 
     const { row, anchor, n, x: lx } = places[i]!;
     const mx = x(m.atMs);
     const ly = T - 62 + row * 20;
-    if (n !== undefined) numbered.push(`<li value="${n}" class="m-${m.kind}"><span class="at">${clock(m.atMs)}</span> ${esc(m.text)}</li>`);
+    if (n !== undefined) numbered.push(`<li value="${n}" class="${markerClass(m)}"><span class="at">${clock(m.atMs)}</span> ${esc(m.text)}</li>`);
     out.push(
-      `<g class="marker m-${m.kind}" data-kind="${m.kind}"><line x1="${f1(mx)}" x2="${f1(mx)}" y1="${ly + 4}" y2="${T + ph}"/>` +
-        `<text x="${f1(lx)}" y="${ly}" text-anchor="${anchor}"${n !== undefined ? ' class="n"' : ''}>${n !== undefined ? n : esc(shortLabel(m))}</text><title>${clock(m.atMs)} ${esc(m.kind)}: ${esc(m.text)}</title></g>`,
+      `<g class="marker ${markerClass(m)}" data-kind="${m.kind}"${m.external ? ' data-external="true"' : ''}><line x1="${f1(mx)}" x2="${f1(mx)}" y1="${ly + 4}" y2="${T + ph}"/>` +
+        `<text x="${f1(lx)}" y="${ly}" text-anchor="${anchor}"${n !== undefined ? ' class="n"' : ''}>${n !== undefined ? n : esc(shortLabel(m))}</text><title>${clock(m.atMs)} ${m.external ? 'external fault (not injected)' : esc(m.kind)}: ${esc(m.text)}</title></g>`,
     );
   });
   out.push('</svg>');
@@ -111,7 +113,8 @@ export function latencyChart(run: { name: string; series: NamedRun['series'] }, 
     ['s-p95', 'p95'],
     ['s-max', 'max'],
     ['fail', 'failures / s (right axis)'],
-    ['m-fault', 'fault'],
+    ['m-fault', 'fault (injected)'],
+    ['m-fault m-external', 'external fault (not injected: a crash, another terminal)'],
     ['m-heal', 'heal'],
     ['m-maintenance', 'maintenance'],
   ]

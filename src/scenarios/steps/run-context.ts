@@ -118,9 +118,25 @@ export class RunContext {
       if (stop) r.handle.stop();
       r.finished = await r.handle.done;
       this.note('load', `load ${r.name} ended: ${runSummary(r.finished.result)}`);
+      this.noteExternal(r);
     }
     if (this.current === r) this.current = undefined;
     return r.finished;
+  }
+
+  /** The faults a run noticed that no step injected, on the timeline where they happened (marked external). */
+  private noteExternal(r: ActiveRun): void {
+    const ext = (r.finished?.result.faults ?? []).filter((f) => f.source === 'external');
+    if (!ext.length) return;
+    for (const f of ext)
+      this.timeline.push({
+        atMs: Math.round(r.handle.startedAt + f.atMs - this.t0),
+        kind: 'fault',
+        text: `${f.fault} (external)`,
+        ok: !f.error,
+        external: true,
+      });
+    this.timeline.sort((a, b) => a.atMs - b.atMs);
   }
 
   /** A run's result: final when it ended, else what it measured so far. */
