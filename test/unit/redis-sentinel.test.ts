@@ -385,7 +385,7 @@ describe('Redis Sentinel: the haproxy assert names a Redis node (it is behind HA
   it('accepted for a Sentinel group on ha-full, read from the redis backend; refused for the lone Redis of ha', () => {
     const s = parseScenario('name: t\nlab: ha-full\nsteps:\n  - up\n  - assert: { haproxy: { redis1: DOWN, redis2: up, web1: UP } }\n', 'f.yaml');
     const a = s.steps[1] as AssertStep;
-    assert.deepEqual(a.state.haproxy, { redis1: 'DOWN', redis2: 'UP', web1: 'UP' });
+    assert.deepEqual(a.state?.haproxy, { redis1: 'DOWN', redis2: 'UP', web1: 'UP' });
     const status = {
       ...syntheticStatus(0),
       haproxy: {
@@ -397,7 +397,7 @@ describe('Redis Sentinel: the haproxy assert names a Redis node (it is behind HA
         ],
       },
     } as LabStatus;
-    assert.deepEqual(checkState(status, a.state), []);
+    assert.deepEqual(checkState(status, a.state!), []);
     assert.deepEqual(checkState(status, { haproxy: { redis2: 'DOWN' } }), ['HAProxy shows redis2 UP, expected DOWN']);
     assert.throws(
       () => parseScenario('name: t\nsteps:\n  - up\n  - assert: { haproxy: { redis: DOWN } }\n', 'f.yaml'),
