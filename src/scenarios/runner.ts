@@ -148,8 +148,10 @@ export class ScenarioRunner {
     const main = named[named.length - 1];
     const { name: _n, lab: _l, preset: _p, series: _s, ...mainResult } = main ?? { ...EMPTY_RESULT, name: '', lab: '', preset: '', series: [] };
     const topo = buildTopology(scenario.topology.definition ?? (scenario.topology.preset as PresetName), scenario.topology.web);
-    // The nodes' parts at the end (a Sentinel group's master after a failover), only for roles that have one.
-    const parts = topo.nodes.some((n) => roleModule(n.role).display.part) ? await ctx.lab.status().catch(() => undefined) : undefined;
+    // The nodes' parts at the end (a Sentinel group's master after a failover): one more status,
+    // only when a role with parts has several nodes (a lone node has no part to tell apart).
+    const withParts = topo.nodes.filter((n) => roleModule(n.role).display.part);
+    const parts = new Set(withParts.map((n) => n.role)).size < withParts.length ? await ctx.lab.status().catch(() => undefined) : undefined;
     const questions = questionsOf(scenario.steps);
     const predictions = questions.length ? questions.map((q) => grade(q, ctx.answers.get(q.id), named)) : undefined;
     return {
