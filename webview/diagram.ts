@@ -1,6 +1,7 @@
 /**
  * The topology diagram: mermaid renders it once per topology; every snapshot after that only
- * toggles state classes, the status line and the tooltip of the rendered SVG node groups.
+ * toggles state classes, the label's two lines (name with its part, status) and the tooltip of
+ * the rendered SVG node groups.
  */
 import { changedViews, NODE_VISUALS, nodeIdOf, NodeView, nodeViews, toMermaid, topologyKey } from './topology';
 import type { LabSnapshot } from '../src/protocol/snapshot';
@@ -11,6 +12,8 @@ export interface MermaidLike {
 
 interface NodeRef {
   g: SVGGElement;
+  /** The first line's text (the name, with the node's part: it changes on a failover). */
+  label: Text | undefined;
   status: Text | undefined;
   title: SVGTitleElement;
 }
@@ -61,8 +64,13 @@ export class Diagram {
       const node = nodeIdOf(g.id);
       if (!node) continue;
       const walker = document.createTreeWalker(g, NodeFilter.SHOW_TEXT);
+      let first: Text | undefined;
       let last: Text | undefined;
-      for (let t = walker.nextNode(); t; t = walker.nextNode()) if (t.nodeValue?.trim()) last = t as Text;
+      for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+        if (!t.nodeValue?.trim()) continue;
+        first ??= t as Text;
+        last = t as Text;
+      }
       const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
       g.prepend(title);
       g.dataset.node = node;
@@ -74,7 +82,7 @@ export class Diagram {
           if (e.key === 'Enter' || e.key === ' ') this.onNodeClick(node, g);
         });
       }
-      this.refs.set(node, { g, status: last, title });
+      this.refs.set(node, { g, label: first !== last ? first : undefined, status: last, title });
     }
   }
 
@@ -88,6 +96,7 @@ export class Diagram {
         ref.g.classList.add(`st-${v.state}`);
         ref.g.dataset.state = v.state;
       }
+      if (ref.label && ref.label.nodeValue !== v.label) ref.label.nodeValue = v.label;
       if (ref.status && ref.status.nodeValue !== v.status) ref.status.nodeValue = v.status;
       ref.title.textContent = v.title;
     }

@@ -4,6 +4,7 @@
  * snapshot. No DOM here: unit-tested in node.
  */
 import { faultActionsFor } from '../src/protocol/fault-catalog';
+import { nodePart, withPart } from '../src/protocol/node-part';
 import type { LabSnapshot } from '../src/protocol/snapshot';
 import type { DiagramListener, NodeStateSource, NodeStatus, RoleDisplay } from '../src/protocol/status';
 
@@ -14,6 +15,8 @@ export interface NodeView {
   /** Node name, also the mermaid node id. */
   node: string;
   state: NodeVisual;
+  /** First line of the node's label: its name or its role's title, with its part now (`redis1 (master)`). */
+  label: string;
   /** Second line of the node's label. */
   status: string;
   title: string;
@@ -31,6 +34,15 @@ const safe = (t: string | undefined) => (t ?? '…').replace(/["<>#;`]/g, ' ');
 
 const byRole = (s: Pick<LabSnapshot, 'nodes'>, role: NodeStatus['role']) => s.nodes.filter((n) => n.role === role).map((n) => n.name);
 
+/**
+ * A node's first line: a lone node of an ungrouped role shows the role's title (`HAProxy`, `Redis`),
+ * other nodes their name; either with the node's part in its service when the status gives one.
+ */
+function nodeLabel(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined): string {
+  const lone = d && !d.diagram.group && byRole(s, n.role).length === 1;
+  return withPart(lone ? d.diagram.title : n.name, n.container === 'running' ? nodePart(s, n.name, d) : undefined);
+}
+
 /** The roles the snapshot carries, in order. */
 const rolesOf = (s: Pick<LabSnapshot, 'roles'>): RoleDisplay[] => [...s.roles].sort((a, b) => a.order - b.order);
 
@@ -47,14 +59,14 @@ function listenersOf(s: Pick<LabSnapshot, 'nodes'>, d: RoleDisplay): DiagramList
  */
 export function toMermaid(s: LabSnapshot): string {
   const views = new Map(nodeViews(s).map((v) => [v.node, v]));
-  const label = (id: string, name: string) => `${id}["${name}<br/>${safe(views.get(id)?.status)}"]`;
+  const label = (id: string) => `${id}["${safe(views.get(id)?.label)}<br/>${safe(views.get(id)?.status)}"]`;
   const roles = rolesOf(s);
   const display = new Map(roles.map((d) => [d.role, d]));
   const lines = ['flowchart LR', '  users(("users"))'];
   const sub = (id: string, title: string, nodes: string[]) => {
     if (!nodes.length) return;
     lines.push(`  subgraph ${id}["${title}"]`, '    direction TB');
-    for (const n of nodes) lines.push(`    ${label(n, n)}`);
+    for (const n of nodes) lines.push(`    ${label(n)}`);
     lines.push('  end');
   };
   const listeners: DiagramListener[] = [];
@@ -64,7 +76,7 @@ export function toMermaid(s: LabSnapshot): string {
     for (const l of own) lines.push(`  ${l.id}[/"${l.label}<br/>${safe(views.get(l.id)?.status)}"/]`);
     listeners.push(...own);
     if (d.diagram.group) sub(`tier_${d.role}`, d.diagram.title, nodes);
-    else for (const n of nodes) lines.push(`  ${label(n, d.diagram.title)}`);
+    else for (const n of nodes) lines.push(`  ${label(n)}`);
   }
   const entry = roles
     .filter((d) => d.diagram.entry)
@@ -130,10 +142,11 @@ const SOURCE_VIEWS: Record<NodeStateSource, (s: LabSnapshot, n: NodeStatus, d: R
   redis: (s, n) => {
     // A Sentinel group: each node is the master or a replica (with its lag), by its own answer.
     if (s.redis.mode === 'sentinel') {
-      if (s.redis.master === n.name) return { status: 'master' };
+      // (The part, master or replica, is on the first line: `redis1 (master)`.)
+      if (s.redis.master === n.name) return { status: s.redis.keys !== undefined ? `${s.redis.keys} keys` : 'up' };
       const r = s.redis.replicas?.find((x) => x.name === n.name);
       if (!r) return { status: 'no role', state: 'degraded' };
-      return r.linkUp ? { status: `replica${r.lagBytes !== undefined ? `, lag ${r.lagBytes} B` : ''}` } : { status: 'replica, link down', state: 'degraded' };
+      return r.linkUp ? { status: r.lagBytes !== undefined ? `lag ${r.lagBytes} B` : 'link up' } : { status: 'link down', state: 'degraded' };
     }
     return { status: s.redis.up ? 'up' : 'no answer', state: s.redis.up ? undefined : 'degraded' };
   },
@@ -176,7 +189,7 @@ export function nodeViews(s: LabSnapshot): NodeView[] {
     if (galera) lines.push(`wsrep ${galera.state}${galera.clusterSize !== undefined ? `, cluster size ${galera.clusterSize}` : ''}`);
     const f = faults(n.name);
     if (f.length) lines.push(`faults: ${f.join('; ')}`);
-    views.push({ node: n.name, state, status, title: lines.join('\n'), container: true });
+    views.push({ node: n.name, label: nodeLabel(s, n, d), state, status, title: lines.join('\n'), container: true });
   }
   for (const d of roles) {
     for (const l of d.diagram.via?.listeners ?? []) {
@@ -188,6 +201,7 @@ export function nodeViews(s: LabSnapshot): NodeView[] {
       const status = l.single ? (active ? `→ ${active}` : 'none') : `${up.length}/${servers.length} up`;
       views.push({
         node: l.id,
+        label: l.label,
         state,
         status,
         title: `HAProxy DB ${l.what}: ${servers.map((x) => `${x.server} ${x.status}`).join(', ') || 'no servers'}`,
@@ -202,7 +216,7 @@ export function nodeViews(s: LabSnapshot): NodeView[] {
 export function changedViews(prev: ReadonlyMap<string, NodeView>, next: NodeView[]): NodeView[] {
   return next.filter((v) => {
     const p = prev.get(v.node);
-    return !p || p.state !== v.state || p.status !== v.status || p.title !== v.title;
+    return !p || p.state !== v.state || p.label !== v.label || p.status !== v.status || p.title !== v.title;
   });
 }
 

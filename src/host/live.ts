@@ -11,7 +11,7 @@ import type { LoadStartParams, PredictAnswerParams } from '../protocol/messages'
 import type { LabSnapshot, PredictionQuestion, ScenarioView, TimelineEvent } from '../protocol/snapshot';
 import type { LabStatus } from '../protocol/status';
 import { listBuiltins, loadScenario } from '../scenarios/parse';
-import { writeReports } from '../scenarios/report';
+import { reportNodes, writeReports } from '../scenarios/report';
 import { RunnerOptions, ScenarioLab, ScenarioRunner } from '../scenarios/runner';
 import type { NamedRun, PredictAnswer, PredictStep, Scenario, ScenarioResult, ScenarioTimelineEntry } from '../scenarios/types';
 import { answerProblem, showAnswer } from '../scenarios/predictions';
@@ -121,7 +121,7 @@ export function loadAsScenarioResult(f: FinishedLoad, lab: string): ScenarioResu
     steps: [],
     runs: [{ ...r, name: 'load', lab, preset, series }],
     timeline,
-    topology: { preset, nodes: (f.status?.nodes ?? []).map((n) => ({ name: n.name, role: n.role })) },
+    topology: { preset, nodes: reportNodes(f.status?.nodes ?? [], f.status) },
     startedAt: new Date(t0).toISOString(),
     durationMs: Math.max(0, f.endedAt - t0),
   };

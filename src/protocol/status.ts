@@ -227,6 +227,9 @@ export interface RedisStatus {
  */
 export type NodeStateSource = 'haproxy-server' | 'galera' | 'brick' | 'redis' | 'haproxy' | 'vip';
 
+/** Where a node's part in its service (a Sentinel group's `master`, `replica`) is read from: a status section. */
+export type NodePartSource = 'redis';
+
 /** A dashboard component panel (one per status section). */
 export type PanelKind = 'haproxy' | 'galera' | 'gluster' | 'redis';
 
@@ -261,6 +264,11 @@ export interface RoleDisplay {
   reportTitle: string;
   /** What gives a running node's status line and colour in the diagram. */
   status?: NodeStateSource;
+  /**
+   * Its nodes' part in their service, read from this status section when the status gives one (a
+   * Sentinel group: `master`, `replica`): the diagram draws `redis1 (master)`, the tree and the report too.
+   */
+  part?: NodePartSource;
   /** The HAProxy backend whose row is the node's, when its servers sit in several backends. */
   haproxyBackend?: string;
   /** What the tree's "open" action opens: the node's direct URL, or HAProxy's stats page. */

@@ -207,6 +207,8 @@ export const cacheRole: RoleModule = {
     }
     return out;
   },
+  /** A Sentinel group is behind HAProxy's Redis listener (./redis-haproxy.ts); a single Redis is reached directly. */
+  haproxyBackend: (topology) => (isSentinel(topology) ? REDIS_BACKEND : undefined),
   display: {
     role: 'cache',
     order: 4,
@@ -214,6 +216,8 @@ export const cacheRole: RoleModule = {
     icon: 'zap',
     reportTitle: 'Redis (cache)',
     status: 'redis',
+    // A Sentinel group's nodes are drawn `redis1 (master)`, `redis2 (replica)`: the status's redis section.
+    part: 'redis',
     panel: 'redis',
     diagram: { title: 'Redis', group: false, from: 'web' },
   },

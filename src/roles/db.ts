@@ -143,6 +143,8 @@ export const dbRole: RoleModule = {
     return out;
   },
   failover: 'galera-size',
+  // Its nodes are servers of the writer and reader listeners; a `haproxy:` assert reads the writer's row.
+  haproxyBackend: () => BACKENDS.dbWriter,
   display: {
     role: 'db',
     order: 2,

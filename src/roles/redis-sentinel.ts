@@ -9,8 +9,20 @@ import { REDIS_PORT, SENTINEL_PORT } from './redis-haproxy';
 export const SENTINEL_MASTER_NAME = 'lab';
 /** Sentinels that must agree a master is down before a failover (of 3). */
 export const SENTINEL_QUORUM = 2;
-/** How long a master may not answer before a sentinel calls it down (measured: new master ≈ 3 s after a kill). */
+/**
+ * How long a master may not answer before a sentinel calls it down. A kill → a promoted replica
+ * takes about this plus 1–3 s of Sentinel's own periods (a PING per second, the other sentinels
+ * asked once a second, a random start delay up to 1 s against split votes, the promoted replica's
+ * INFO once a second): 1 s keeps the new master within 5 s; 2 s would not. It stays at 1 s, not
+ * lower: a node starved on a busy host must not look dead (a false failover).
+ */
 export const SENTINEL_DOWN_AFTER_MS = 1000;
+/**
+ * Sentinel's failover timeout: a failover whose leader is not elected or whose promotion is not
+ * seen within it is aborted and retried after twice this. Kept at 10 s: with 5 s, two of three
+ * kills at load average 80–110 were aborted and retried (a new master 12–14 s after the kill
+ * instead of ≈ 2.5 s): an election on a starved host can take more than 5 s.
+ */
 export const SENTINEL_FAILOVER_TIMEOUT_MS = 10_000;
 /** Nodes a Sentinel lab has: 3 sentinels are the fewest that keep a quorum of 2 after losing one. */
 export const SENTINEL_NODES = 3;
@@ -148,8 +160,15 @@ export function sentinelVerdict(readings: readonly RedisNodeReading[]): Sentinel
   const named = sentinelsMaster(readings);
   const claimants = readings.filter((r) => r.pong && role(r) === 'master').map((r) => r.name);
   const status: RedisStatus = { up: false, mode: 'sentinel', replicas: [], sentinels: [] };
-  // The master: the sentinels' choice when it says so itself; with no sentinel answering, the lone claimant.
-  const master = named !== undefined ? (claimants.includes(named) ? named : undefined) : claimants.length === 1 ? claimants[0] : undefined;
+  // The master: of the nodes answering role:master, the one the most sentinels name (a tie names
+  // none: a split brain); with no sentinel answering, the lone claimant. Not "the most named node
+  // overall": mid-failover the leader sentinel names the promoted replica at once, the others
+  // still name the dead master until the leader's hello reaches them (up to 2 s later).
+  const votes = (node: string) => readings.filter((r) => r.sentinelMaster === node).length;
+  const ranked = claimants.map((c) => ({ c, v: votes(c) })).filter((x) => x.v > 0);
+  const top = Math.max(0, ...ranked.map((x) => x.v));
+  const leaders = ranked.filter((x) => x.v === top).map((x) => x.c);
+  const master = named !== undefined ? (leaders.length === 1 ? leaders[0] : undefined) : claimants.length === 1 ? claimants[0] : undefined;
   const masterReading = readings.find((r) => r.name === master);
   if (master) {
     status.master = master;

@@ -143,6 +143,11 @@ export interface RoleModule {
   hooks?: RoleHooks;
   /** Fills the role's slice of the status; runs even when the topology has none of its nodes. Returns its tasks. */
   collectStatus?(ctx: StatusContext, nodes: NodeSpec[]): Promise<void>[];
+  /**
+   * The HAProxy backend its nodes are servers of in this topology (a scenario's `haproxy:` assert
+   * may name them), or undefined when HAProxy does not front them (e.g. a single Redis).
+   */
+  haproxyBackend?(topology: Topology): string | undefined;
   /** A node's direct URL is `http://127.0.0.1:<host port of this container port>`. */
   directUrlPort?: number;
   /** Timeline entries from two consecutive statuses, for the section it owns. */

@@ -1,6 +1,6 @@
 /** `web`: the Moodle (or probe) web nodes behind HAProxy, moodledata on a Gluster FUSE mount. */
 import { DB_NAME, DB_USER, GLUSTER_VOLUME, MOODLEDATA, moodleUrl, PROBE_DB_NAME } from './env';
-import { HAPROXY_PORTS } from './haproxy';
+import { BACKENDS, HAPROXY_PORTS } from './haproxy';
 import { lbAddress } from './lb';
 import { nodesOf, roleOptions, RoleModule, RUNTIME_TMPFS } from './types';
 import { forAll, forContainerRunning, forHttp200 } from './wait-strategies';
@@ -95,6 +95,7 @@ export const webRole: RoleModule = {
   },
   directUrlPort: 80,
   failover: 'haproxy-server',
+  haproxyBackend: () => BACKENDS.web,
   display: {
     role: 'web',
     order: 1,

@@ -19,6 +19,8 @@ import type { RunnerDeps, RunnerOptions } from './steps/run-context';
 import type { AssertCheck, NamedRun, Scenario, ScenarioProgress, ScenarioResult, Step, StepResult } from './types';
 import { errText } from '../core/errors';
 import { grade, questionsOf } from './predictions';
+import { reportNodes } from './report/svg-topology';
+import { roleModule } from '../roles';
 
 export { checkState, metricOf } from './steps/checks';
 export type { PredictionSource, RunnerDeps, RunnerOptions, ScenarioLab } from './steps/run-context';
@@ -146,6 +148,10 @@ export class ScenarioRunner {
     const main = named[named.length - 1];
     const { name: _n, lab: _l, preset: _p, series: _s, ...mainResult } = main ?? { ...EMPTY_RESULT, name: '', lab: '', preset: '', series: [] };
     const topo = buildTopology(scenario.topology.definition ?? (scenario.topology.preset as PresetName), scenario.topology.web);
+    // The nodes' parts at the end (a Sentinel group's master after a failover): one more status,
+    // only when a role with parts has several nodes (a lone node has no part to tell apart).
+    const withParts = topo.nodes.filter((n) => roleModule(n.role).display.part);
+    const parts = new Set(withParts.map((n) => n.role)).size < withParts.length ? await ctx.lab.status().catch(() => undefined) : undefined;
     const questions = questionsOf(scenario.steps);
     const predictions = questions.length ? questions.map((q) => grade(q, ctx.answers.get(q.id), named)) : undefined;
     return {
@@ -157,7 +163,7 @@ export class ScenarioRunner {
       runs: named,
       comparison: ctx.comparison,
       timeline: ctx.timeline,
-      topology: { preset: scenario.topology.preset, nodes: topo.nodes.map((n) => ({ name: n.name, role: n.role })) },
+      topology: { preset: scenario.topology.preset, nodes: reportNodes(topo.nodes, parts) },
       startedAt,
       durationMs: rel(),
       ...(predictions ? { predictions } : {}),

@@ -246,8 +246,8 @@ export interface ScenarioResult extends LoadResult {
   runs: NamedRun[];
   comparison?: { runs: string[]; rows: { metric: string; values: (number | null)[] }[] };
   timeline: ScenarioTimelineEntry[];
-  /** The topology the scenario ran on, for the report's diagram. */
-  topology: { preset: string; nodes: { name: string; role: string }[] };
+  /** The topology the scenario ran on, for the report's diagram; `part`: a node's part at the end (`master`, `replica`). */
+  topology: { preset: string; nodes: { name: string; role: string; part?: string }[] };
   startedAt: string;
   durationMs: number;
   /** Every `predict` step, graded against what the run measured (never part of `passed`). */

@@ -5,6 +5,7 @@
  * The TreeDataProvider only maps these to vscode.TreeItem. Unit-tested directly.
  */
 import { runSummary } from '../core/summary';
+import { nodePart, withPart } from '../protocol/node-part';
 import type { LabSnapshot } from '../protocol/snapshot';
 import type { NodeStateSource, NodeStatus, Role, RoleDisplay } from '../protocol/status';
 
@@ -51,18 +52,6 @@ const SERVICE_TIPS: Partial<Record<NodeStateSource, (s: LabSnapshot, n: NodeStat
     return `${base}; ${n.name}: ${role}; its sentinel: ${sentinel?.up ? `names ${sentinel.master ?? 'no master'}` : 'does not answer'}`;
   },
   vip: (s) => (s.lb ? `forwards to the virtual IP ${s.lb.vip}, held by ${s.lb.holder ?? 'no HAProxy'}` : 'no virtual IP'),
-};
-
-/** A short word a service section adds to a node's description (a Sentinel group's master/replica). */
-const SERVICE_PARTS: Partial<Record<NodeStateSource, (s: LabSnapshot, n: NodeStatus) => string | undefined>> = {
-  redis: (s, n) =>
-    s.redis.mode !== 'sentinel' || n.container !== 'running'
-      ? undefined
-      : s.redis.master === n.name
-        ? 'master'
-        : s.redis.replicas?.some((r) => r.name === n.name)
-          ? 'replica'
-          : undefined,
 };
 
 const OK = 'testing.iconPassed';
@@ -112,8 +101,6 @@ function nodeItem(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined): No
   }
   const serviceTip = d?.status ? SERVICE_TIPS[d.status] : undefined;
   if (serviceTip) tip.push(serviceTip(s, n));
-  const servicePart = d?.status ? SERVICE_PARTS[d.status]?.(s, n) : undefined;
-  if (servicePart) parts.push(servicePart);
   if (n.url) tip.push(`direct URL: ${n.url}`);
   const faults = s.activeFaults.filter((f) => f.nodes.includes(n.name));
   if (faults.length) {
@@ -128,7 +115,8 @@ function nodeItem(s: LabSnapshot, n: NodeStatus, d: RoleDisplay | undefined): No
     kind: 'node',
     node: n.name,
     role: n.role,
-    label: n.name,
+    // A Sentinel group's node says its part now: `redis1 (master)` (its role's display.part).
+    label: withPart(n.name, n.container === 'running' ? nodePart(s, n.name, d) : undefined),
     description: parts.join(' · '),
     tooltip: tip.join('\n'),
     icon,

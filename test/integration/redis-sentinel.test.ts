@@ -14,7 +14,7 @@ import type { LabDefinition } from '../../src/engine/topology';
 import type { LabStatus } from '../../src/protocol/status';
 import { notYet, ready, waitFor } from '../../src/core/wait';
 import { LABEL_LAB, LABEL_NODE } from '../../src/docker/labels';
-import { nodeProbeCommand, parseNodeProbe } from '../../src/roles/redis-sentinel';
+import { nodeProbeCommand, parseNodeProbe, sentinelVerdict } from '../../src/roles/redis-sentinel';
 
 const LAB = process.env.LAB_TEST_REDIS_NAME ?? 'redis-it';
 
@@ -100,7 +100,8 @@ describe(`Redis Sentinel on a real lab (lab "${LAB}")`, function () {
     assert.equal(kill.code, 0, kill.stderr);
     const diedAt = await died;
     unsubscribe?.();
-    // A survivor answering role:master itself, its sentinel naming it (each node asked directly).
+    // The new master as the status reads it: the survivors asked directly (the status's own exec
+    // per node), the verdict the status gives (a node answering role:master the most sentinels name).
     const ids = new Map(await Promise.all(['redis2', 'redis3'].map(async (n) => [n, await lab.containerId(n)] as const)));
     const pw = store.load(LAB)!.secrets.redisPassword;
     const newMaster = await waitFor(
@@ -110,8 +111,8 @@ describe(`Redis Sentinel on a real lab (lab "${LAB}")`, function () {
             parseNodeProbe(n, (await lab.docker.containers.exec(id, nodeProbeCommand(), { env: [`REDISCLI_AUTH=${pw}`], timeoutMs: 5000 })).stdout),
           ),
         );
-        const m = readings.find((r) => r.info?.get('role') === 'master' && r.sentinelMaster === r.name);
-        return m ? ready(m.name) : notYet(readings.map((r) => `${r.name}: ${r.info?.get('role')}, its sentinel names ${r.sentinelMaster}`).join('; '));
+        const m = sentinelVerdict([{ name: 'redis1', running: false, pong: false, sentinelUp: false }, ...readings]).status.master;
+        return m ? ready(m) : notYet(readings.map((r) => `${r.name}: ${r.info?.get('role')}, its sentinel names ${r.sentinelMaster}`).join('; '));
       },
       { what: 'a new Redis master', timeoutMs: 30_000, intervalMs: 100 },
     );

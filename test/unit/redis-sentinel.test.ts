@@ -15,6 +15,10 @@ import type { LabStatus } from '../../src/protocol/status';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 import { fakeEngineDeps, upProbes } from '../support/engine';
 import { HaproxyRuntime } from '../../src/roles/haproxy-runtime';
+import { parseScenario } from '../../src/scenarios/parse';
+import type { AssertStep } from '../../src/scenarios/types';
+import { checkState } from '../../src/scenarios/steps/checks';
+import { syntheticStatus } from '../../bench/synthetic-lab';
 
 const SENTINEL_LAB: LabDefinition = {
   name: 'ha-sentinel',
@@ -149,6 +153,34 @@ describe('Redis Sentinel: reading the nodes', () => {
     assert.equal(status.up, true);
     assert.equal(status.master, 'redis2');
     assert.deepEqual(status.replicas, [{ name: 'redis3', linkUp: true, masterHost: 'redis2', lagBytes: 0 }]);
+  });
+
+  it('mid-failover: the leader sentinel names the promoted replica, another still names the dead master: the promoted one is the master now', () => {
+    // redis3's sentinel led the failover and names redis2 at once; redis2's own sentinel learns it
+    // from the leader's hello (up to 2 s later) and still names redis1, which is gone.
+    const readings: RedisNodeReading[] = [
+      { name: 'redis1', running: false, pong: false, pingProblem: 'exited', sentinelUp: false },
+      parseNodeProbe('redis2', probeOutput({ role: 'master', offset: 6000, sentinelNames: 'redis1' })),
+      parseNodeProbe('redis3', probeOutput({ role: 'slave', masterHost: 'redis1', linkUp: false, offset: 5000, sentinelNames: 'redis2' })),
+    ];
+    const { status, health } = sentinelVerdict(readings);
+    assert.equal(status.master, 'redis2');
+    assert.equal(status.up, true);
+    assert.equal(health.get('redis2')?.healthy, true);
+    assert.match(health.get('redis3')!.detail!, /link to redis1 down/, 'redis3 is not reconfigured yet: unhealthy until it is');
+    // The same with the readings in the other order: no tie broken by position.
+    assert.equal(sentinelVerdict([readings[0]!, readings[2]!, readings[1]!]).status.master, 'redis2');
+  });
+
+  it('two claimants named by as many sentinels: no master (a split brain), not the first in order', () => {
+    const readings: RedisNodeReading[] = [
+      { name: 'redis1', running: false, pong: false, pingProblem: 'exited', sentinelUp: false },
+      parseNodeProbe('redis2', probeOutput({ role: 'master', offset: 6000, sentinelNames: 'redis2' })),
+      parseNodeProbe('redis3', probeOutput({ role: 'master', offset: 6000, sentinelNames: 'redis3' })),
+    ];
+    const { status } = sentinelVerdict(readings);
+    assert.equal(status.master, undefined);
+    assert.match(status.error!, /split brain/);
   });
 
   it('two nodes answering role:master is reported as a split brain, the sentinels decide which is the master', () => {
@@ -346,5 +378,31 @@ describe('Redis Sentinel: status and readiness on the fake engine', () => {
       ],
     );
     assert.ok(s.nodes.filter((n) => n.role === 'cache').every((n) => n.healthy));
+  });
+});
+
+describe('Redis Sentinel: the haproxy assert names a Redis node (it is behind HAProxy)', () => {
+  it('accepted for a Sentinel group on ha-full, read from the redis backend; refused for the lone Redis of ha', () => {
+    const s = parseScenario('name: t\nlab: ha-full\nsteps:\n  - up\n  - assert: { haproxy: { redis1: DOWN, redis2: up, web1: UP } }\n', 'f.yaml');
+    const a = s.steps[1] as AssertStep;
+    assert.deepEqual(a.state?.haproxy, { redis1: 'DOWN', redis2: 'UP', web1: 'UP' });
+    const status = {
+      ...syntheticStatus(0),
+      haproxy: {
+        up: true,
+        servers: [
+          { backend: 'web', server: 'web1', status: 'UP' },
+          { backend: 'redis', server: 'redis1', status: 'DOWN' },
+          { backend: 'redis', server: 'redis2', status: 'UP' },
+        ],
+      },
+    } as LabStatus;
+    assert.deepEqual(checkState(status, a.state!), []);
+    assert.deepEqual(checkState(status, { haproxy: { redis2: 'DOWN' } }), ['HAProxy shows redis2 UP, expected DOWN']);
+    assert.throws(
+      () => parseScenario('name: t\nsteps:\n  - up\n  - assert: { haproxy: { redis: DOWN } }\n', 'f.yaml'),
+      /f\.yaml:4:\d+: .*redis/,
+      'the ha lab: its lone Redis is not behind HAProxy',
+    );
   });
 });

@@ -20,7 +20,7 @@ svg{display:block;width:100%;height:auto;font-family:inherit}
 .topology .edge{stroke:var(--muted);stroke-width:1.5;opacity:.6}.topology .tier-box{fill:var(--card);stroke:var(--line);stroke-width:1.5}
 .topology .tier-title{fill:var(--muted);font-size:15px}.topology .node rect{fill:var(--bg);stroke:var(--fg);stroke-width:2}
 .topology .node-name{fill:var(--fg);font-size:19px;font-weight:600;text-anchor:middle}
-.topology .faulted rect{stroke:var(--fail);stroke-width:4;stroke-dasharray:8 4;fill:var(--failbg)}.topology .node-fault{fill:var(--fail);font-size:14px;font-weight:700;text-anchor:middle}
+.topology .faulted rect{stroke:var(--fail);stroke-width:4;stroke-dasharray:8 4;fill:var(--failbg)}.topology .node-fault{fill:var(--fail);font-size:14px;font-weight:700;text-anchor:middle}.topology .node-part{fill:var(--fg);font-size:14px;text-anchor:middle}
 .chart{margin:0 0 1.5rem}.chart svg{background:var(--card);border:1px solid var(--line);border-radius:10px}
 .latency-chart .grid{stroke:var(--line);stroke-width:1}.latency-chart .axis,.latency-chart .xtick{stroke:var(--muted);stroke-width:1.5}
 .latency-chart .tick{fill:var(--muted);font-size:16px}.latency-chart .tick-fail,.latency-chart .axis-fail{fill:var(--fail)}.latency-chart .axis-title{fill:var(--fg);font-size:16px}

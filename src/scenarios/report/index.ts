@@ -15,7 +15,7 @@ import { renderMarkdown } from './markdown';
 
 export { esc, pageHead } from './format';
 export { CSS } from './css';
-export { topologySvg } from './svg-topology';
+export { reportNodes, topologySvg } from './svg-topology';
 export type { NodeVerdicts } from './svg-topology';
 export { renderHtml } from './html';
 export { renderMarkdown } from './markdown';

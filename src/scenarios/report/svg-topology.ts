@@ -2,6 +2,8 @@
 import type { ScenarioResult } from '../types';
 import { esc } from './format';
 import { roleDisplays } from '../../roles';
+import { nodePart } from '../../protocol/node-part';
+import type { LabStatus, Role } from '../../protocol/status';
 
 function nodesIn(text: string, names: string[]): string[] {
   return names.filter((n) => new RegExp(`(^|[^A-Za-z0-9_-])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9_-])`).test(text));
@@ -9,6 +11,22 @@ function nodesIn(text: string, names: string[]): string[] {
 
 const TIER_ORDER: string[] = roleDisplays().map((d) => d.role);
 const TIER_TITLE: Record<string, string> = Object.fromEntries(roleDisplays().map((d) => [d.role, d.reportTitle]));
+
+/**
+ * The report's nodes, each with its part in its service when the status gives one (its role's
+ * `display.part`: a Sentinel group's master and replicas), as the lab was at the end.
+ */
+export function reportNodes(
+  nodes: readonly { name: string; role: string }[],
+  status: Pick<LabStatus, 'redis' | 'nodes'> | undefined,
+): { name: string; role: string; part?: string }[] {
+  const display = new Map(roleDisplays().map((d) => [d.role as string, d]));
+  return nodes.map((n) => {
+    const running = status?.nodes.find((x) => x.name === n.name)?.container === 'running';
+    const part = status && running ? nodePart(status, n.name, display.get(n.role as Role)) : undefined;
+    return { name: n.name, role: n.role, ...(part ? { part } : {}) };
+  });
+}
 
 /** A node's verdict for the diagram (the audit): its class (`spof`, `ok`, `exempt`) and a short label. */
 export type NodeVerdicts = Record<string, { cls: 'spof' | 'ok' | 'exempt'; label: string }>;
@@ -26,7 +44,7 @@ export function topologySvg(result: Pick<ScenarioResult, 'topology' | 'timeline'
   for (const t of result.timeline.filter((e) => e.kind === 'fault')) for (const n of nodesIn(t.text, names)) faultCount.set(n, (faultCount.get(n) ?? 0) + 1);
   if (!faultCount.size) for (const t of faultTexts) for (const n of nodesIn(t, names)) faultCount.set(n, (faultCount.get(n) ?? 0) + 1);
 
-  const byRole = new Map<string, { name: string; role: string }[]>();
+  const byRole = new Map<string, { name: string; role: string; part?: string }[]>();
   for (const n of nodes) byRole.set(n.role, [...(byRole.get(n.role) ?? []), n]);
   const roles = [...byRole.keys()].sort((a, b) => (TIER_ORDER.indexOf(a) + 1 || 99) - (TIER_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
   // Rows follow the diagram's links (display.diagram.from): a role below the role that reaches it;
@@ -49,7 +67,7 @@ export function topologySvg(result: Pick<ScenarioResult, 'topology' | 'timeline'
     PAD = 18,
     ROW_H = 150,
     W = 1100;
-  type Group = { role: string; x: number; y: number; w: number; h: number; nodes: { name: string; x: number; y: number }[] };
+  type Group = { role: string; x: number; y: number; w: number; h: number; nodes: { name: string; part?: string; x: number; y: number }[] };
   const groups: Group[] = [];
   const rowWidths = rows.map((row) => row.map((role) => byRole.get(role)!.length * NW + (byRole.get(role)!.length - 1) * GAP + 2 * PAD));
   const rowTotals = rowWidths.map((ws) => ws.reduce((a, b) => a + b, 0) + (ws.length - 1) * 40);
@@ -60,7 +78,7 @@ export function topologySvg(result: Pick<ScenarioResult, 'topology' | 'timeline'
     row.forEach((role, gi) => {
       const y = 20 + ri * ROW_H;
       const g: Group = { role, x, y, w: widths[gi]!, h: NH + 2 * PAD + 14, nodes: [] };
-      byRole.get(role)!.forEach((n, i) => g.nodes.push({ name: n.name, x: x + PAD + i * (NW + GAP), y: y + PAD + 14 }));
+      byRole.get(role)!.forEach((n, i) => g.nodes.push({ name: n.name, part: n.part, x: x + PAD + i * (NW + GAP), y: y + PAD + 14 }));
       groups.push(g);
       x += widths[gi]! + 40;
     });
@@ -93,11 +111,13 @@ export function topologySvg(result: Pick<ScenarioResult, 'topology' | 'timeline'
               `<text x="${n.x + NW / 2}" y="${n.y + 42}" class="node-verdict">${esc(v.label)}</text>` +
               '</g>'
             );
+          // Second line: its part at the end (a Sentinel group's `master`), its faults.
+          const second = [n.part, count ? `⚡ fault${count > 1 ? ` ×${count}` : ''}` : undefined].filter((x) => x !== undefined).join(' · ');
           return (
-            `<g class="node${count ? ' faulted' : ''}" data-node="${esc(n.name)}" data-faults="${count}">` +
+            `<g class="node${count ? ' faulted' : ''}" data-node="${esc(n.name)}" data-faults="${count}"${n.part ? ` data-part="${esc(n.part)}"` : ''}>` +
             `<rect x="${n.x}" y="${n.y}" width="${NW}" height="${NH}" rx="8"/>` +
-            `<text x="${n.x + NW / 2}" y="${n.y + (count ? 22 : 32)}" class="node-name">${esc(n.name)}</text>` +
-            (count ? `<text x="${n.x + NW / 2}" y="${n.y + 42}" class="node-fault">⚡ fault${count > 1 ? ` ×${count}` : ''}</text>` : '') +
+            `<text x="${n.x + NW / 2}" y="${n.y + (second ? 22 : 32)}" class="node-name">${esc(n.name)}</text>` +
+            (second ? `<text x="${n.x + NW / 2}" y="${n.y + 42}" class="${count ? 'node-fault' : 'node-part'}">${esc(second)}</text>` : '') +
             '</g>'
           );
         })

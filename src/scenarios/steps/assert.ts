@@ -105,7 +105,8 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
           for (const s of p.entries(
             m,
             'haproxy',
-            p.env.topo.nodes.filter((n) => n.role === 'web' || n.role === 'db').map((n) => n.name),
+            // Any node behind a HAProxy listener (its role module's haproxyBackend): web, Galera, a Sentinel group's Redis.
+            p.env.topo.nodes.filter((n) => roleModule(n.role).haproxyBackend?.(p.env.topo) !== undefined).map((n) => n.name),
           )) {
             const st = s.value && isScalar(s.value) && typeof s.value.value === 'string' ? s.value.value.toUpperCase() : '';
             if (!(HAPROXY_STATES as readonly string[]).includes(st))
@@ -206,7 +207,7 @@ export const assertStep: StepDefinition<StepOf<'assert'>> = {
         unhealthy: { ...ref('nodes'), description: 'Nodes that must not be (stopped, killed, down).' },
         haproxy: {
           type: 'object',
-          description: 'HAProxy server status per node, e.g. { web2: DOWN }.',
+          description: "HAProxy server status per node behind one of its listeners (web, Galera, a Sentinel group's Redis), e.g. { web2: DOWN }.",
           propertyNames: ref('node'),
           additionalProperties: { type: 'string', enum: ['UP', 'DOWN', 'MAINT', 'DRAIN'] },
           examples: [{ web2: 'DOWN' }],
