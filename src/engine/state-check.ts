@@ -132,6 +132,12 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
     optStr(m.cacheEntry, 'extra.moodle.cacheEntry');
   }
 
+  if (extra.stopping !== undefined) {
+    const st = obj(extra.stopping, 'extra.stopping');
+    if (st.by !== 'down' && st.by !== 'destroy') fail('extra.stopping.by', '"down" or "destroy"');
+    if (!isDate(st.at)) fail('extra.stopping.at', 'an ISO date');
+  }
+
   if (extra.faults !== undefined) {
     if (!Array.isArray(extra.faults)) fail('extra.faults', 'a list of faults');
     (extra.faults as unknown[]).forEach((raw, i) => {

@@ -342,10 +342,20 @@ export class FaultInjector {
     // Recorded first (under the lab's lock): some kinds (delay, loss) replace an earlier fault of the same kind on the node.
     const sameSlot = (f: ActiveFault) => entry.replaces === true && f.kind === req.kind && f.nodes[0] === node && !isSchedule(f) && !isSchedule(fault);
     let replaced: ActiveFault[] = [];
-    const recorded = await this.record(`record fault ${fault.detail}`, (faults) => {
+    // A cycle is recorded only while its schedule is (in the same locked change): once `heal`, `down`
+    // or `destroy` ended the repetition, no cycle starts, whatever the driving process saw before.
+    let ended = false;
+    const written = await this.deps.engine.updateState((s) => {
+      const faults = s.extra.faults ?? [];
+      if (cycle && (s.extra.stopping || !faults.some((f) => f.id === cycle.cycleOf))) {
+        ended = true;
+        return;
+      }
       replaced = faults.filter(sameSlot);
-      return [...faults.filter((f) => !sameSlot(f)), fault];
-    });
+      s.extra.faults = [...faults.filter((f) => !sameSlot(f)), fault];
+    }, `record fault ${fault.detail}`);
+    if (ended) return undefined;
+    const recorded = written.extra.faults ?? [];
     if (isSchedule(fault)) return fault; // its cycles do the work
     try {
       await entry.apply(
@@ -369,7 +379,53 @@ export class FaultInjector {
       });
       throw err;
     }
+    if (cycle && !this.active().some((f) => f.id === fault.id)) {
+      // Ended while its Docker action ran (a `heal` from another process reverted it first): undo ours, which came last.
+      await this.undoLate(fault, entry, node);
+      return undefined;
+    }
     return fault;
+  }
+
+  /**
+   * Undoes a cycle whose record was removed while it was being applied: its kind's revert (pause:
+   * unpause if paused; link kinds: the rules again from the record), or for a kind without one
+   * (stop, kill) the repair that ends it (start) if the node is in a state that repair applies to.
+   * Nothing when the lab is being stopped or removed (`down`, `destroy`): there the node stays down.
+   */
+  private async undoLate(fault: ActiveFault, entry: FaultEntry, node: string): Promise<void> {
+    if (this.deps.engine.stopping()) return;
+    const containers = await this.deps.engine.containers();
+    const c = await this.container(node, containers).catch(() => undefined);
+    if (!c) return;
+    this.deps.reporter.step(`${fault.detail}: ended while it was applied (healed meanwhile): undone`);
+    if (entry.revert) {
+      await entry.revert(
+        this.context(
+          entry,
+          fault.nodes,
+          c,
+          containers,
+          0,
+          () => this.active(),
+          () => this.active(),
+        ),
+      );
+      return;
+    }
+    const repair = this.catalog.find((e) => e.effect === 'repair' && e.ends?.includes(fault.kind) && (e.states as readonly string[]).includes(c.state));
+    if (repair)
+      await repair.apply(
+        this.context(
+          repair,
+          [node],
+          c,
+          containers,
+          0,
+          () => this.active(),
+          () => this.active(),
+        ),
+      );
   }
 
   /** Reverts one recorded fault (containers stopped or killed are started again by the caller's `up`). */
@@ -397,7 +453,13 @@ export class FaultInjector {
         this.deps.engine.topology(state).nodes.map((n) => n.name),
       );
     const touches = (f: ActiveFault) => node === undefined || f.nodes.includes(node) || (f.from ?? []).includes(node);
-    const chosen = this.active().filter((f) => touches(f) && (!only || only(f)));
+    const picked = (f: ActiveFault) => touches(f) && (!only || only(f));
+    // Repetitions end first (one locked change): no cycle can be recorded after it (see apply), so
+    // the cycles read next are all there are — reverted below with everything else chosen.
+    const schedules = this.active().filter((f) => picked(f) && isSchedule(f));
+    const ended = new Set(schedules.map((f) => f.id));
+    if (schedules.length) await this.record(`end ${schedules.map((f) => f.detail).join(', ')}`, (faults) => faults.filter((f) => !ended.has(f.id)));
+    const chosen = [...schedules, ...this.active().filter((f) => picked(f) || (f.cycleOf !== undefined && ended.has(f.cycleOf)))];
     const ids = new Set(chosen.map((f) => f.id));
     // What stays in force: read afresh each time (other processes may record faults meanwhile).
     const remaining = () => this.active().filter((f) => !ids.has(f.id));
