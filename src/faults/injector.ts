@@ -157,9 +157,17 @@ export class FaultInjector {
             .join(','),
         )
         .join('|');
+    const network = objectName(this.lab, NETWORK_SUFFIX);
+    // Each node's address as the rules were written for it (a `to` peer's, recorded with the method).
+    const seen = new Map<string, string>();
     const ctx: NetnsContext = {
-      network: objectName(this.lab, NETWORK_SUFFIX),
-      container: (node) => this.container(node, containers),
+      network,
+      container: async (node) => {
+        const c = await this.container(node, containers);
+        const ip = c.ips?.[network];
+        if (ip) seen.set(node, ip);
+        return c;
+      },
       run: (c, node, argv, file) => this.sidecar(c, node, argv, file),
       attempt: (c, node, argv, file) => inNodeNetns(this.deps, c.id, node, argv, { file, tool: 'netem' }),
       daemon: (c, node, spec) => this.daemon(c, node, spec),
@@ -178,7 +186,7 @@ export class FaultInjector {
       }
       const now = view();
       if (signature(now) === signature(used)) {
-        if (methods.size) await this.recordMethods(methods, (f, n) => touches(f, n));
+        if (methods.size) await this.recordMethods(methods, (f, n) => touches(f, n), seen);
         return;
       }
       used = now;
@@ -186,12 +194,14 @@ export class FaultInjector {
   }
 
   /** Notes on the faults in force how their node's impairment was applied, and when. */
-  private async recordMethods(methods: Map<string, string>, touches: (f: ActiveFault, n: string) => boolean): Promise<void> {
+  private async recordMethods(methods: Map<string, string>, touches: (f: ActiveFault, n: string) => boolean, ips: Map<string, string>): Promise<void> {
     const at = new Date(this.clock.now()).toISOString();
     await this.record(`note how ${[...methods.keys()].join(', ')} ${methods.size > 1 ? 'are' : 'is'} impaired`, (faults) =>
       faults.map((f) => {
         const n = [...methods.keys()].find((node) => touches(f, node));
-        return n ? { ...f, method: methods.get(n), methodAt: at } : f;
+        if (!n) return f;
+        const peerIps = Object.fromEntries((f.to ?? []).flatMap((p) => (ips.has(p) ? [[p, ips.get(p)!]] : [])));
+        return { ...f, method: methods.get(n), methodAt: at, ...(Object.keys(peerIps).length ? { peerIps } : {}) };
       }),
     );
   }

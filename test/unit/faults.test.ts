@@ -20,6 +20,8 @@ import { LabController } from '../../src/controller/lab-controller';
 import { waitFor, ready, notYet } from '../../src/core/wait';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { fakeClock } from '../support/clock';
+import { syntheticStatus } from '../support/lab-snapshot';
+import { diffImpairments } from '../../src/state/diff';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 import { fakeEngineDeps, upProbes } from '../support/engine';
 
@@ -292,6 +294,36 @@ describe('faults (fake engine)', () => {
 });
 
 describe('impairments in the status: read from Docker, not from what was asked', () => {
+  it("--to: the peers' addresses the rules were written for are recorded; a peer back with another address is reported not in force (and the timeline says so)", async () => {
+    const { docker, engine, faults } = await upLab();
+    const node = (n: string) => [...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === n)!;
+    const network = Object.keys(node('galera1').ips!)[0]!;
+    const f = (await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 100, to: ['galera1', 'web1'] }))!;
+    const recorded = faults.active().find((x) => x.id === f.id)!;
+    assert.deepEqual(recorded.peerIps, { galera1: node('galera1').ips![network], web1: node('web1').ips![network] });
+    const rows = async () => impairmentStatus(docker, faults.active(), await docker.containers.list(engine.labels()));
+    const before = await rows();
+    assert.equal(before[0]!.inForce, true, JSON.stringify(before));
+    // galera1 stopped: no change (its rules still aim at its address if it comes back with it).
+    node('galera1').state = 'exited';
+    assert.equal((await rows())[0]!.inForce, true);
+    // Back with another address (Docker gave it a new one): the rules aim at the old one.
+    node('galera1').state = 'running';
+    const was = node('galera1').ips![network]!;
+    node('galera1').ips = { [network]: '10.9.0.250' };
+    const after = await rows();
+    assert.equal(after[0]!.inForce, false);
+    assert.equal(
+      after[0]!.problem,
+      `galera1's address changed (${was} → 10.9.0.250) after the delay was set: its rules aim at the old address, so the link to galera1 is not impaired (set it again, or \`heal\`)`,
+    );
+    const st = (impairments: typeof after) => ({ ...syntheticStatus(0), impairments });
+    assert.deepEqual(
+      diffImpairments(st(before), st(after)).map((e) => e.text),
+      [`web3 delay 100ms to galera1,web1 no longer in force: ${after[0]!.problem}`],
+    );
+  });
+
   it('in force while the node runs in the namespace the rules were set in and its delayer runs; else not, and why', async () => {
     const { docker, engine } = await upLab();
     const at = '2026-11-30T10:00:00.000Z';
