@@ -101,7 +101,21 @@ export class LabController {
       freshInstall: req.freshInstall,
       signal: req.signal,
     });
+    await this.reimpair();
     return collectStatus({ docker: this.deps.docker }, this.lab, this.engine.state());
+  }
+
+  /**
+   * After nodes (re)started: link impairments whose rules are outdated (the impaired node has a new
+   * network namespace, a `to` peer a new address) are set again from the record. A failure is told,
+   * not thrown: the status then reports the impairment not in force.
+   */
+  private async reimpair(): Promise<void> {
+    try {
+      await this.faults.reimpair();
+    } catch (err) {
+      this.reporter.step(`could not set the link impairments again: ${errText(err)} (status shows them not in force)`);
+    }
   }
 
   /** Stops every node; first ends every repetition (`--every`), whoever drives it, reverting the cycle in force. */
@@ -176,6 +190,7 @@ export class LabController {
       return schedule;
     }
     const fault = await this.faults.apply(req);
+    if (!fault) await this.reimpair(); // a repair (start, unpause…): a node may be back with a new address
     if (fault?.expiresAt) {
       const delay = Math.max(0, Date.parse(fault.expiresAt) - Date.now());
       this.timers.push(
@@ -197,7 +212,10 @@ export class LabController {
     if (this.engine.stopping()) return;
     const reverted = await this.faults.heal(undefined, (f) => f.id === fault.id);
     if (!reverted.length) return; // healed meanwhile (by any process)
-    if (reverted.some((f) => f.kind === 'stop' || f.kind === 'kill') && !this.engine.stopping()) await this.engine.up({});
+    if (reverted.some((f) => f.kind === 'stop' || f.kind === 'kill') && !this.engine.stopping()) {
+      await this.engine.up({});
+      await this.reimpair();
+    }
     this.reporter.step(`reverted by itself: ${fault.detail}`);
   }
 
@@ -257,6 +275,7 @@ export class LabController {
     const reverted = await this.faults.heal(node);
     await this.engine.up({});
     await this.engine.afterHeal();
+    await this.reimpair(); // the impairments left (another node's, `--to` a node that restarted)
     return { reverted, status: await this.status() };
   }
 

@@ -75,10 +75,13 @@ export async function impairmentStatus(docker: DockerClient, faults: ActiveFault
     const since = f.methodAt ? Date.parse(f.methodAt) : undefined;
     if (!f.method || since === undefined) row.problem = 'being applied';
     else if (!c || c.state !== 'running') row.problem = `${node} is ${c?.state ?? 'missing'}`;
-    else if (c.startedAt && Date.parse(c.startedAt) > since)
+    else if (c.startedAt && Date.parse(c.startedAt) > since) {
       row.problem = `${node} restarted after the ${f.kind} was set: its rules went with the old network namespace, so it is not in force (\`heal\` clears the record)`;
-    else if ((moved = await movedPeer(f, list, inspect))) row.problem = moved;
-    else if (f.method === 'nfqueue') {
+      row.stale = true;
+    } else if ((moved = await movedPeer(f, list, inspect))) {
+      row.problem = moved;
+      row.stale = true;
+    } else if (f.method === 'nfqueue') {
       const delayers = list.filter((x) => x.labels[LABEL_TOOL] === TOOL_DELAYER && x.labels[LABEL_IMPAIRS] === node);
       const d = (await Promise.all(delayers.map((x) => inspect(x)))).find((x) => x?.state === 'running');
       if (!d) row.problem = `the delayer of ${node} is not running: its traffic passes unimpaired (fail-open)`;

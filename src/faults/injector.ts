@@ -18,6 +18,7 @@ import type { LabEngine, Reporter } from '../engine/lab';
 import { NETWORK_SUFFIX } from '../engine/lab';
 import { LABEL_IMPAIRS, LABEL_TOOL, objectName, TOOL_DELAYER } from '../docker/labels';
 import type { LabState } from '../engine/state';
+import { impairmentStatus } from '../engine/status';
 import { roleSpec } from '../engine/topology';
 import type { Clock } from '../core/wait';
 import { notYet, ready, realClock, waitFor } from '../core/wait';
@@ -32,6 +33,7 @@ import {
   FaultRequest,
   FaultRequestError,
   faultRequestProblem,
+  IMPAIR_GROUP,
   isSchedule,
   NetnsContext,
 } from '../protocol/fault-catalog';
@@ -480,6 +482,27 @@ export class FaultInjector {
       await this.record(`heal ${f.detail}`, (faults) => faults.filter((x) => x.id !== f.id));
     }
     return chosen;
+  }
+
+  /**
+   * Sets again the link impairments whose rules are outdated (status `stale`: the node restarted
+   * into a new network namespace, or a `to` peer came back with a new address), from the record and
+   * the addresses Docker gives now. Returns the nodes re-impaired. Nothing while `down` or
+   * `destroy` is under way.
+   */
+  async reimpair(): Promise<string[]> {
+    if (this.deps.engine.stopping()) return [];
+    const faults = this.active();
+    if (!faults.some((f) => faultEntry(f.kind, this.catalog)?.netnsGroup === IMPAIR_GROUP && !isSchedule(f))) return [];
+    const rows = await impairmentStatus(this.deps.docker, faults, await this.deps.docker.containers.list(this.deps.engine.labels()));
+    const stale = rows.filter((r) => r.stale);
+    const kind = faults.find((f) => f.id === stale[0]?.faultId)?.kind;
+    const entry = kind && faultEntry(kind, this.catalog);
+    if (!entry) return [];
+    const nodes = [...new Set(stale.map((r) => r.node))];
+    this.deps.reporter.step(`impairment set again on ${nodes.join(', ')}: ${stale.map((r) => r.problem).join('; ')}`);
+    await this.applyNetwork(entry, nodes, await this.deps.engine.containers(), faults, () => this.active());
+    return nodes;
   }
 
   /** Faults whose `--for` has run out (e.g. the process that set them died): revert them now. */

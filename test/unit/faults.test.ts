@@ -322,6 +322,20 @@ describe('impairments in the status: read from Docker, not from what was asked',
       diffImpairments(st(before), st(after)).map((e) => e.text),
       [`web3 delay 100ms to galera1,web1 no longer in force: ${after[0]!.problem}`],
     );
+    assert.equal(after[0]!.stale, true);
+    // Set again from the record, for the address Docker gives galera1 now.
+    const written: string[] = [];
+    docker.onWait = (c) => (written.push([...c.files.values()].map(String).join('\n')), 0);
+    assert.deepEqual(await faults.reimpair(), ['web3']);
+    assert.ok(
+      written.some((w) => w.includes('10.9.0.250/32')),
+      written.join('\n---\n'),
+    );
+    assert.ok(!written.some((w) => w.includes(`${was}/32`)));
+    assert.equal(faults.active().find((x) => x.id === f.id)!.peerIps!.galera1, '10.9.0.250');
+    const again = await rows();
+    assert.equal(again[0]!.inForce, true, JSON.stringify(again));
+    assert.deepEqual(await faults.reimpair(), [], 'nothing stale: nothing done');
   });
 
   it('in force while the node runs in the namespace the rules were set in and its delayer runs; else not, and why', async () => {
