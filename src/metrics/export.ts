@@ -24,6 +24,8 @@ export interface LoadFaultResult {
   /** Requests sent in the fault's window (fault → next fault or the end of the run). */
   requests?: number;
   error?: string;
+  /** false when the fault could not be applied (its `error` says why): the window measured nothing of it. */
+  applied?: boolean;
 }
 
 export interface LoadResult {
@@ -99,6 +101,7 @@ export function loadResult(opts: {
       recoveredBy: f.recoveredBy,
       requests: f.requests,
       ...(f.error ? { error: f.error } : {}),
+      ...(f.applied === false ? { applied: false } : {}),
     })),
     ...(opts.journey ? { journey: opts.journey } : {}),
     byNode: groups(m.byNode),

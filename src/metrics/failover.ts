@@ -39,6 +39,8 @@ export interface FaultAnalysis {
   p99Ms: number;
   maxMs: number;
   error?: string;
+  /** false when the fault could not be applied (`error` says why). */
+  applied?: boolean;
 }
 
 /** The role of a node whose faults a status snapshot can show (its role module's failover signal), or 'other'. */
@@ -140,6 +142,7 @@ export function analyseFaults(samples: Sample[], faults: FaultEvent[], snapshots
       p99Ms: h.percentile(99),
       maxMs: h.maxMs,
       ...(f.error || f.healError ? { error: f.error ?? `could not heal: ${f.healError}` } : {}),
+      ...(f.error ? { applied: false } : {}),
     };
   });
 }

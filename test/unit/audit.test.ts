@@ -84,6 +84,27 @@ describe('audit', () => {
     assert.equal(verdict('x', 'lb', [res({ failedRequests: 20, requests: 200 })]).spof, false);
   });
 
+  it('verdict: a fault that could not be applied measured nothing: not a SPOF on its failures, said as not measured; lost data still counts', () => {
+    const frozen = res({
+      fault: 'pause web1',
+      kind: 'pause',
+      failedRequests: 18,
+      requests: 64,
+      blackoutMs: 14_316,
+      notApplied: true,
+      error: 'unable to freeze',
+    });
+    const v = verdict('web1', 'web', [res({}), frozen]);
+    assert.equal(v.spof, false);
+    assert.deepEqual(v.reasons, [
+      'pause web1: not measured, the fault could not be applied (unable to freeze)',
+      'survived kill: at most 3 failed requests, blackout ≤ 0.3 s, nothing lost',
+    ]);
+    const lost = verdict('web1', 'web', [{ ...frozen, lost: { writes: 1, files: 0, sessions: 0 } }]);
+    assert.equal(lost.spof, true);
+    assert.match(lost.reasons[0]!, /lost 1 writes/);
+  });
+
   it('runs each fault in its own paced load (fault, heal on schedule), waits for green, and reports per node', async () => {
     const status = withEntry();
     assert.deepEqual(labProblems(status), [], 'the synthetic lab is green');

@@ -108,6 +108,34 @@ describe('faults (fake engine)', () => {
     assert.deepEqual(again.active(), []);
   });
 
+  it('pause tries the freeze again when runc could not freeze the node (its own FUSE daemon frozen first); other errors are not retried', async () => {
+    const { docker, faults } = await upLab();
+    const freeze = docker.containers.pause;
+    let refusals = 2;
+    docker.containers.pause = async (id) => {
+      if (refusals-- > 0) throw new Error('(HTTP code 500) server error - Cannot pause container 890e: OCI runtime pause failed: unable to freeze: unknown');
+      return freeze(id);
+    };
+    await faults.apply({ kind: 'pause', nodes: ['web1'] });
+    assert.equal(refusals, -1, 'three attempts: two refused, the third froze it');
+    assert.ok(docker.calls.includes('pause web1'));
+    await faults.heal('web1');
+    let calls = 0;
+    docker.containers.pause = async () => {
+      calls++;
+      throw new Error('(HTTP code 409) container is not running');
+    };
+    await assert.rejects(faults.apply({ kind: 'pause', nodes: ['web2'] }), /not running/);
+    assert.equal(calls, 1);
+    docker.containers.pause = async () => {
+      calls++;
+      throw new Error('OCI runtime pause failed: unable to freeze: unknown');
+    };
+    calls = 0;
+    await assert.rejects(faults.apply({ kind: 'pause', nodes: ['web2'] }), /unable to freeze/);
+    assert.equal(calls, 5, 'gives up after five refusals and says why');
+  });
+
   it('pause then heal of that node unpauses it; other faults stay', async () => {
     const { docker, faults } = await upLab();
     await faults.apply({ kind: 'pause', nodes: ['web1'] });

@@ -75,6 +75,8 @@ export interface AuditResult {
   /** What the cluster itself reported, in a few words (the status after the fault was applied). */
   reported: string;
   error?: string;
+  /** The fault could not be applied (`error` says why): nothing of the node was measured. */
+  notApplied?: boolean;
 }
 
 export interface AuditVerdict {
@@ -137,16 +139,20 @@ export function verdict(node: string, role: string, results: AuditResult[]): Aud
   for (const r of results) {
     const lost = Object.entries(r.lost).filter(([, v]) => v > 0);
     if (lost.length) reasons.push(`${r.fault}: lost ${lost.map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    if (r.notApplied) continue;
     if (r.blackoutMs >= SPOF_BLACKOUT_MS) reasons.push(`${r.fault}: no request succeeded for ${(r.blackoutMs / 1000).toFixed(1)} s`);
     if (r.requests > 0 && r.failedRequests / r.requests > SPOF_FAILED_RATIO)
       reasons.push(`${r.fault}: ${r.failedRequests} of ${r.requests} requests failed (${Math.round((100 * r.failedRequests) / r.requests)} %)`);
     if (r.error) reasons.push(`${r.fault}: ${r.error}`);
   }
   const spof = reasons.length > 0;
-  if (!spof)
+  const measured = results.filter((r) => !r.notApplied);
+  for (const r of results.filter((x) => x.notApplied)) reasons.push(`${r.fault}: not measured, the fault could not be applied (${r.error})`);
+  if (!spof && measured.length)
     reasons.push(
-      `survived ${results.map((r) => r.kind).join(', ') || 'nothing (no fault ran)'}: at most ${Math.max(0, ...results.map((r) => r.failedRequests))} failed requests, blackout ≤ ${(Math.max(0, ...results.map((r) => r.blackoutMs)) / 1000).toFixed(1)} s, nothing lost`,
+      `survived ${measured.map((r) => r.kind).join(', ')}: at most ${Math.max(0, ...measured.map((r) => r.failedRequests))} failed requests, blackout ≤ ${(Math.max(0, ...measured.map((r) => r.blackoutMs)) / 1000).toFixed(1)} s, nothing lost`,
     );
+  else if (!spof && !results.length) reasons.push('survived nothing (no fault ran)');
   return { node, role, spof, reasons };
 }
 
@@ -267,6 +273,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
         greenMs: green.problems.length ? null : now() - healedAt,
         lost: { writes: integ?.lostDbWrites.length ?? 0, files: integ?.lostFiles.length ?? 0, sessions: integ?.lostSessions.length ?? 0 },
         reported: seenDuring,
+        ...(f?.applied === false ? { notApplied: true } : {}),
         ...(f?.error ? { error: f.error } : green.problems.length ? { error: `not green again: ${green.problems.join('; ')}` } : {}),
       };
       results.push(r);
