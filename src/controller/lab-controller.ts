@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { DockerClient } from '../docker/types';
 import type { HaproxyProfile } from '../roles/haproxy';
 import { LabEngine, Reporter, silentReporter } from '../engine/lab';
+import type { EngineDeps } from '../engine/lab';
 import { LABEL_NODE } from '../docker/labels';
 import { fetchGet } from '../engine/readiness';
 import { StateStore } from '../engine/state';
@@ -28,6 +29,8 @@ export interface ControllerDeps {
   /** The folder holding the build contexts (lab/). */
   labRoot: string;
   reporter?: Reporter;
+  /** The engine's other dependencies (clock, HTTP checks, HAProxy's runtime API): tests pass fakes. */
+  engine?: Pick<EngineDeps, 'clock' | 'portProbe' | 'http' | 'runtime'>;
 }
 
 export interface UpRequest {
@@ -58,7 +61,7 @@ export class LabController {
     readonly lab: string,
   ) {
     this.reporter = deps.reporter ?? silentReporter;
-    this.engine = new LabEngine({ docker: deps.docker, store: deps.store, labRoot: deps.labRoot, reporter: this.reporter }, lab);
+    this.engine = new LabEngine({ ...deps.engine, docker: deps.docker, store: deps.store, labRoot: deps.labRoot, reporter: this.reporter }, lab);
     this.faults = new FaultInjector({ docker: deps.docker, engine: this.engine, reporter: this.reporter });
   }
 
@@ -98,10 +101,29 @@ export class LabController {
       freshInstall: req.freshInstall,
       signal: req.signal,
     });
+    await this.reimpair();
     return collectStatus({ docker: this.deps.docker }, this.lab, this.engine.state());
   }
 
-  down(): Promise<void> {
+  /**
+   * After nodes (re)started: link impairments whose rules are outdated (the impaired node has a new
+   * network namespace, a `to` peer a new address) are set again from the record. A failure is told,
+   * not thrown: the status then reports the impairment not in force.
+   */
+  private async reimpair(): Promise<void> {
+    try {
+      await this.faults.reimpair();
+    } catch (err) {
+      this.reporter.step(`could not set the link impairments again: ${errText(err)} (status shows them not in force)`);
+    }
+  }
+
+  /** Stops every node; first ends every repetition (`--every`), whoever drives it, reverting the cycle in force. */
+  async down(): Promise<void> {
+    await this.deps.docker.ping();
+    await this.engine.markStopping('down');
+    if (this.faults.active().some((f) => f.everyMs !== undefined || f.cycleOf !== undefined))
+      await this.faults.heal(undefined, (f) => f.everyMs !== undefined || f.cycleOf !== undefined);
     return this.engine.down();
   }
 
@@ -168,6 +190,7 @@ export class LabController {
       return schedule;
     }
     const fault = await this.faults.apply(req);
+    if (!fault) await this.reimpair(); // a repair (start, unpause…): a node may be back with a new address
     if (fault?.expiresAt) {
       const delay = Math.max(0, Date.parse(fault.expiresAt) - Date.now());
       this.timers.push(
@@ -185,9 +208,14 @@ export class LabController {
   }
 
   private async revertOne(fault: ActiveFault): Promise<void> {
+    // `down` or `destroy` under way (or done): the node stays as they leave it, nothing starts again.
+    if (this.engine.stopping()) return;
     const reverted = await this.faults.heal(undefined, (f) => f.id === fault.id);
     if (!reverted.length) return; // healed meanwhile (by any process)
-    if (reverted.some((f) => f.kind === 'stop' || f.kind === 'kill')) await this.engine.up({});
+    if (reverted.some((f) => f.kind === 'stop' || f.kind === 'kill') && !this.engine.stopping()) {
+      await this.engine.up({});
+      await this.reimpair();
+    }
     this.reporter.step(`reverted by itself: ${fault.detail}`);
   }
 
@@ -198,7 +226,8 @@ export class LabController {
    * force); this loop sees that before the next cycle, or right after applying one.
    */
   private async repeat(schedule: ActiveFault, req: FaultRequest, everyMs: number, forMs: number): Promise<void> {
-    const scheduled = () => this.faults.active().some((f) => f.id === schedule.id);
+    // Ends when the schedule's record is gone (`heal`, `down`) or the lab is being stopped or removed.
+    const scheduled = () => !this.engine.stopping() && this.faults.active().some((f) => f.id === schedule.id);
     // Waits until `t` (epoch ms) or until the schedule is healed, whichever comes first: a timer, not a readiness wait.
     const until = async (t: number) => {
       while (Date.now() < t && scheduled()) await new Promise((r) => setTimeout(r, Math.min(200, t - Date.now())));
@@ -208,18 +237,29 @@ export class LabController {
     let n = 0;
     while (scheduled()) {
       n++;
-      const cycle = await this.faults.apply(once, { cycleOf: schedule.id }).catch((err: unknown) => {
-        this.reporter.step(`${schedule.detail}: cycle ${n} could not start: ${errText(err)}`);
-        return undefined;
-      });
+      // A failure while the lab is being stopped or removed is that, not news (it ends the loop).
+      const quiet = (what: string) => (err: unknown) => void (!this.engine.stopping() && this.reporter.step(`${what}: ${errText(err)}`));
+      const cycle = await this.faults.apply(once, { cycleOf: schedule.id }).catch(quiet(`${schedule.detail}: cycle ${n} could not start`));
       if (cycle) {
         await until(Date.parse(cycle.expiresAt!));
-        await this.revertOne(cycle).catch((err: unknown) => this.reporter.step(`could not revert "${cycle.detail}": ${errText(err)}`));
+        await this.revertOne(cycle).catch(quiet(`could not revert "${cycle.detail}"`));
       }
       next += everyMs;
       await until(next);
     }
-    this.reporter.step(`${schedule.detail}: stopped after ${n} cycle${n === 1 ? '' : 's'} (healed)`);
+    const state = (() => {
+      try {
+        return this.engine.state();
+      } catch {
+        return undefined;
+      }
+    })();
+    const why = !state
+      ? 'the lab was destroyed'
+      : state.extra.stopping
+        ? `the lab was ${state.extra.stopping.by === 'down' ? 'stopped' : 'destroyed'}`
+        : 'healed';
+    this.reporter.step(`${schedule.detail}: stopped after ${n} cycle${n === 1 ? '' : 's'} (${why})`);
   }
 
   /** Resolves when every `forMs` fault set by this controller has reverted itself. */
@@ -235,6 +275,7 @@ export class LabController {
     const reverted = await this.faults.heal(node);
     await this.engine.up({});
     await this.engine.afterHeal();
+    await this.reimpair(); // the impairments left (another node's, `--to` a node that restarted)
     return { reverted, status: await this.status() };
   }
 

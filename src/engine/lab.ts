@@ -208,7 +208,10 @@ export class LabEngine {
       state = await this.newState(opts);
     }
     if (!identityOf(state)) state = await this.adoptPreIdLab(state, labelled);
-    state = await this.updateState(withAllSecrets, 'up');
+    state = await this.updateState((s) => {
+      delete s.extra.stopping; // an earlier `down` is over
+      return withAllSecrets(s);
+    }, 'up');
     const identity = identityOf(state);
     for (const c of labelled.filter((x) => !ownsContainer(identity, x) && x.labels[LABEL_NODE] !== undefined)) {
       this.reporter.step(
@@ -625,9 +628,31 @@ export class LabEngine {
     }
   }
 
+  /**
+   * Notes in the state that the lab is being stopped (`down`) or removed (`destroy`), before
+   * anything else: see LabExtra.stopping. Best effort for `destroy` (it must work on any state).
+   */
+  async markStopping(by: 'down' | 'destroy'): Promise<void> {
+    if (!this.state()) return;
+    await this.updateState((s) => {
+      s.extra.stopping = { by, at: new Date().toISOString() };
+    }, `mark ${by}`);
+  }
+
+  /** Whether `down` or `destroy` has begun (or the lab is gone): nothing should start again. */
+  stopping(): boolean {
+    try {
+      const state = this.state();
+      return !state || state.extra.stopping !== undefined;
+    } catch {
+      return true; // an unreadable state: `destroy` is what is left to do
+    }
+  }
+
   /** Stops every node, keeping all data. Galera nodes stop one after another, the first node last. */
   async down(): Promise<void> {
     await this.docker.ping();
+    await this.markStopping('down');
     const state = this.state();
     const existing = await this.containers();
     if (existing.size === 0) return;
@@ -661,6 +686,7 @@ export class LabEngine {
    */
   async destroy(): Promise<{ containers: number; networks: number; volumes: number; images: number; reportsDir?: string; foreign?: string[] }> {
     await this.docker.ping();
+    await this.markStopping('destroy').catch(() => undefined); // a wrong-shaped state: destroy goes by labels anyway
     const foreign = await this.foreignObjects();
     const labels = labLabels(this.lab);
     const containers = await this.docker.containers.list(labels);

@@ -106,12 +106,12 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
     }
   }
 
+  const ip = (v: unknown, field: string) => {
+    if (typeof v !== 'string' || !parseCidr(`${v}/32`)) fail(field, 'an IPv4 address');
+  };
   if (extra.network !== undefined) {
     const n = obj(extra.network, 'extra.network');
     for (const k of ['subnet', 'ipRange']) if (typeof n[k] !== 'string' || !parseCidr(n[k] as string)) fail(`extra.network.${k}`, 'an IPv4 subnet (a.b.c.d/n)');
-    const ip = (v: unknown, field: string) => {
-      if (typeof v !== 'string' || !parseCidr(`${v}/32`)) fail(field, 'an IPv4 address');
-    };
     ip(n.gateway, 'extra.network.gateway');
     for (const [k, v] of Object.entries(obj(n.addresses, 'extra.network.addresses'))) ip(v, `extra.network.addresses.${k}`);
   }
@@ -132,6 +132,12 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
     optStr(m.cacheEntry, 'extra.moodle.cacheEntry');
   }
 
+  if (extra.stopping !== undefined) {
+    const st = obj(extra.stopping, 'extra.stopping');
+    if (st.by !== 'down' && st.by !== 'destroy') fail('extra.stopping.by', '"down" or "destroy"');
+    if (!isDate(st.at)) fail('extra.stopping.at', 'an ISO date');
+  }
+
   if (extra.faults !== undefined) {
     if (!Array.isArray(extra.faults)) fail('extra.faults', 'a list of faults');
     (extra.faults as unknown[]).forEach((raw, i) => {
@@ -147,6 +153,7 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
       optStr(f.cycleOf, `${at}.cycleOf`);
       optStr(f.method, `${at}.method`);
       if (f.methodAt !== undefined && !isDate(f.methodAt)) fail(`${at}.methodAt`, 'an ISO date');
+      if (f.peerIps !== undefined) for (const [k, v] of Object.entries(obj(f.peerIps, `${at}.peerIps`))) ip(v, `${at}.peerIps.${k}`);
       if (typeof f.detail !== 'string') fail(`${at}.detail`, 'a string');
       if (!isDate(f.appliedAt)) fail(`${at}.appliedAt`, 'an ISO date');
       if (f.expiresAt !== undefined && !isDate(f.expiresAt)) fail(`${at}.expiresAt`, 'an ISO date');

@@ -37,4 +37,10 @@ export interface LabExtra {
   network?: LabNetworkPlan;
   /** The lab's id on its Docker objects (src/docker/labels.ts). */
   identity?: LabIdentity;
+  /**
+   * Set first thing by `down` and `destroy` (cleared by `up`): a process driving a repeating or
+   * self-reverting fault reads it and starts nothing again (no node restarted after `down`, no
+   * container re-created while `destroy` removes them).
+   */
+  stopping?: { by: 'down' | 'destroy'; at: string };
 }

@@ -58,6 +58,7 @@ export async function impairmentStatus(docker: DockerClient, faults: ActiveFault
   const inspect = (c: ContainerInfo | undefined) => (c ? docker.containers.inspect(c.id).catch(() => undefined) : Promise.resolve(undefined));
   for (const f of impairs) {
     const node = f.nodes[0]!;
+    let moved: string | undefined;
     const row: ImpairmentStatus = {
       node,
       kind: f.kind,
@@ -74,9 +75,13 @@ export async function impairmentStatus(docker: DockerClient, faults: ActiveFault
     const since = f.methodAt ? Date.parse(f.methodAt) : undefined;
     if (!f.method || since === undefined) row.problem = 'being applied';
     else if (!c || c.state !== 'running') row.problem = `${node} is ${c?.state ?? 'missing'}`;
-    else if (c.startedAt && Date.parse(c.startedAt) > since)
+    else if (c.startedAt && Date.parse(c.startedAt) > since) {
       row.problem = `${node} restarted after the ${f.kind} was set: its rules went with the old network namespace, so it is not in force (\`heal\` clears the record)`;
-    else if (f.method === 'nfqueue') {
+      row.stale = true;
+    } else if ((moved = await movedPeer(f, list, inspect))) {
+      row.problem = moved;
+      row.stale = true;
+    } else if (f.method === 'nfqueue') {
       const delayers = list.filter((x) => x.labels[LABEL_TOOL] === TOOL_DELAYER && x.labels[LABEL_IMPAIRS] === node);
       const d = (await Promise.all(delayers.map((x) => inspect(x)))).find((x) => x?.state === 'running');
       if (!d) row.problem = `the delayer of ${node} is not running: its traffic passes unimpaired (fail-open)`;
@@ -85,6 +90,26 @@ export async function impairmentStatus(docker: DockerClient, faults: ActiveFault
     rows.push(row);
   }
   return rows;
+}
+
+/**
+ * A `to` peer now running with another address than the one the rules were written for (it was
+ * re-created or restarted and Docker gave it a new one): the rules aim at the old address, so the
+ * link to it is not impaired — never reported as in force. A peer that is not running is no change.
+ */
+async function movedPeer(
+  f: ActiveFault,
+  list: ContainerInfo[],
+  inspect: (c: ContainerInfo | undefined) => Promise<ContainerInfo | undefined>,
+): Promise<string | undefined> {
+  for (const [peer, was] of Object.entries(f.peerIps ?? {})) {
+    const c = await inspect(list.find((x) => x.labels[LABEL_NODE] === peer));
+    if (c?.state !== 'running') continue;
+    const now = Object.values(c.ips ?? {});
+    if (now.length && !now.includes(was))
+      return `${peer}'s address changed (${was} → ${now.join(', ')}) after the ${f.kind} was set: its rules aim at the old address, so the link to ${peer} is not impaired (set it again, or \`heal\`)`;
+  }
+  return undefined;
 }
 
 function containerStatus(c: ContainerInfo | undefined): ContainerStatus {

@@ -18,6 +18,7 @@ import type { LabEngine, Reporter } from '../engine/lab';
 import { NETWORK_SUFFIX } from '../engine/lab';
 import { LABEL_IMPAIRS, LABEL_TOOL, objectName, TOOL_DELAYER } from '../docker/labels';
 import type { LabState } from '../engine/state';
+import { impairmentStatus } from '../engine/status';
 import { roleSpec } from '../engine/topology';
 import type { Clock } from '../core/wait';
 import { notYet, ready, realClock, waitFor } from '../core/wait';
@@ -32,6 +33,7 @@ import {
   FaultRequest,
   FaultRequestError,
   faultRequestProblem,
+  IMPAIR_GROUP,
   isSchedule,
   NetnsContext,
 } from '../protocol/fault-catalog';
@@ -157,9 +159,17 @@ export class FaultInjector {
             .join(','),
         )
         .join('|');
+    const network = objectName(this.lab, NETWORK_SUFFIX);
+    // Each node's address as the rules were written for it (a `to` peer's, recorded with the method).
+    const seen = new Map<string, string>();
     const ctx: NetnsContext = {
-      network: objectName(this.lab, NETWORK_SUFFIX),
-      container: (node) => this.container(node, containers),
+      network,
+      container: async (node) => {
+        const c = await this.container(node, containers);
+        const ip = c.ips?.[network];
+        if (ip) seen.set(node, ip);
+        return c;
+      },
       run: (c, node, argv, file) => this.sidecar(c, node, argv, file),
       attempt: (c, node, argv, file) => inNodeNetns(this.deps, c.id, node, argv, { file, tool: 'netem' }),
       daemon: (c, node, spec) => this.daemon(c, node, spec),
@@ -178,7 +188,7 @@ export class FaultInjector {
       }
       const now = view();
       if (signature(now) === signature(used)) {
-        if (methods.size) await this.recordMethods(methods, (f, n) => touches(f, n));
+        if (methods.size) await this.recordMethods(methods, (f, n) => touches(f, n), seen);
         return;
       }
       used = now;
@@ -186,12 +196,14 @@ export class FaultInjector {
   }
 
   /** Notes on the faults in force how their node's impairment was applied, and when. */
-  private async recordMethods(methods: Map<string, string>, touches: (f: ActiveFault, n: string) => boolean): Promise<void> {
+  private async recordMethods(methods: Map<string, string>, touches: (f: ActiveFault, n: string) => boolean, ips: Map<string, string>): Promise<void> {
     const at = new Date(this.clock.now()).toISOString();
     await this.record(`note how ${[...methods.keys()].join(', ')} ${methods.size > 1 ? 'are' : 'is'} impaired`, (faults) =>
       faults.map((f) => {
         const n = [...methods.keys()].find((node) => touches(f, node));
-        return n ? { ...f, method: methods.get(n), methodAt: at } : f;
+        if (!n) return f;
+        const peerIps = Object.fromEntries((f.to ?? []).flatMap((p) => (ips.has(p) ? [[p, ips.get(p)!]] : [])));
+        return { ...f, method: methods.get(n), methodAt: at, ...(Object.keys(peerIps).length ? { peerIps } : {}) };
       }),
     );
   }
@@ -342,10 +354,20 @@ export class FaultInjector {
     // Recorded first (under the lab's lock): some kinds (delay, loss) replace an earlier fault of the same kind on the node.
     const sameSlot = (f: ActiveFault) => entry.replaces === true && f.kind === req.kind && f.nodes[0] === node && !isSchedule(f) && !isSchedule(fault);
     let replaced: ActiveFault[] = [];
-    const recorded = await this.record(`record fault ${fault.detail}`, (faults) => {
+    // A cycle is recorded only while its schedule is (in the same locked change): once `heal`, `down`
+    // or `destroy` ended the repetition, no cycle starts, whatever the driving process saw before.
+    let ended = false;
+    const written = await this.deps.engine.updateState((s) => {
+      const faults = s.extra.faults ?? [];
+      if (cycle && (s.extra.stopping || !faults.some((f) => f.id === cycle.cycleOf))) {
+        ended = true;
+        return;
+      }
       replaced = faults.filter(sameSlot);
-      return [...faults.filter((f) => !sameSlot(f)), fault];
-    });
+      s.extra.faults = [...faults.filter((f) => !sameSlot(f)), fault];
+    }, `record fault ${fault.detail}`);
+    if (ended) return undefined;
+    const recorded = written.extra.faults ?? [];
     if (isSchedule(fault)) return fault; // its cycles do the work
     try {
       await entry.apply(
@@ -369,7 +391,53 @@ export class FaultInjector {
       });
       throw err;
     }
+    if (cycle && !this.active().some((f) => f.id === fault.id)) {
+      // Ended while its Docker action ran (a `heal` from another process reverted it first): undo ours, which came last.
+      await this.undoLate(fault, entry, node);
+      return undefined;
+    }
     return fault;
+  }
+
+  /**
+   * Undoes a cycle whose record was removed while it was being applied: its kind's revert (pause:
+   * unpause if paused; link kinds: the rules again from the record), or for a kind without one
+   * (stop, kill) the repair that ends it (start) if the node is in a state that repair applies to.
+   * Nothing when the lab is being stopped or removed (`down`, `destroy`): there the node stays down.
+   */
+  private async undoLate(fault: ActiveFault, entry: FaultEntry, node: string): Promise<void> {
+    if (this.deps.engine.stopping()) return;
+    const containers = await this.deps.engine.containers();
+    const c = await this.container(node, containers).catch(() => undefined);
+    if (!c) return;
+    this.deps.reporter.step(`${fault.detail}: ended while it was applied (healed meanwhile): undone`);
+    if (entry.revert) {
+      await entry.revert(
+        this.context(
+          entry,
+          fault.nodes,
+          c,
+          containers,
+          0,
+          () => this.active(),
+          () => this.active(),
+        ),
+      );
+      return;
+    }
+    const repair = this.catalog.find((e) => e.effect === 'repair' && e.ends?.includes(fault.kind) && (e.states as readonly string[]).includes(c.state));
+    if (repair)
+      await repair.apply(
+        this.context(
+          repair,
+          [node],
+          c,
+          containers,
+          0,
+          () => this.active(),
+          () => this.active(),
+        ),
+      );
   }
 
   /** Reverts one recorded fault (containers stopped or killed are started again by the caller's `up`). */
@@ -397,7 +465,13 @@ export class FaultInjector {
         this.deps.engine.topology(state).nodes.map((n) => n.name),
       );
     const touches = (f: ActiveFault) => node === undefined || f.nodes.includes(node) || (f.from ?? []).includes(node);
-    const chosen = this.active().filter((f) => touches(f) && (!only || only(f)));
+    const picked = (f: ActiveFault) => touches(f) && (!only || only(f));
+    // Repetitions end first (one locked change): no cycle can be recorded after it (see apply), so
+    // the cycles read next are all there are — reverted below with everything else chosen.
+    const schedules = this.active().filter((f) => picked(f) && isSchedule(f));
+    const ended = new Set(schedules.map((f) => f.id));
+    if (schedules.length) await this.record(`end ${schedules.map((f) => f.detail).join(', ')}`, (faults) => faults.filter((f) => !ended.has(f.id)));
+    const chosen = [...schedules, ...this.active().filter((f) => picked(f) || (f.cycleOf !== undefined && ended.has(f.cycleOf)))];
     const ids = new Set(chosen.map((f) => f.id));
     // What stays in force: read afresh each time (other processes may record faults meanwhile).
     const remaining = () => this.active().filter((f) => !ids.has(f.id));
@@ -408,6 +482,27 @@ export class FaultInjector {
       await this.record(`heal ${f.detail}`, (faults) => faults.filter((x) => x.id !== f.id));
     }
     return chosen;
+  }
+
+  /**
+   * Sets again the link impairments whose rules are outdated (status `stale`: the node restarted
+   * into a new network namespace, or a `to` peer came back with a new address), from the record and
+   * the addresses Docker gives now. Returns the nodes re-impaired. Nothing while `down` or
+   * `destroy` is under way.
+   */
+  async reimpair(): Promise<string[]> {
+    if (this.deps.engine.stopping()) return [];
+    const faults = this.active();
+    if (!faults.some((f) => faultEntry(f.kind, this.catalog)?.netnsGroup === IMPAIR_GROUP && !isSchedule(f))) return [];
+    const rows = await impairmentStatus(this.deps.docker, faults, await this.deps.docker.containers.list(this.deps.engine.labels()));
+    const stale = rows.filter((r) => r.stale);
+    const kind = faults.find((f) => f.id === stale[0]?.faultId)?.kind;
+    const entry = kind && faultEntry(kind, this.catalog);
+    if (!entry) return [];
+    const nodes = [...new Set(stale.map((r) => r.node))];
+    this.deps.reporter.step(`impairment set again on ${nodes.join(', ')}: ${stale.map((r) => r.problem).join('; ')}`);
+    await this.applyNetwork(entry, nodes, await this.deps.engine.containers(), faults, () => this.active());
+    return nodes;
   }
 
   /** Faults whose `--for` has run out (e.g. the process that set them died): revert them now. */

@@ -106,6 +106,8 @@ export interface ImpairmentStatus {
   /** False when it is no longer applied (the node restarted since, the delayer exited): `problem` says why. */
   inForce: boolean;
   problem?: string;
+  /** Not in force because its rules are outdated (the node restarted, a `to` peer has a new address): setting them again restores it. */
+  stale?: boolean;
 }
 
 export interface LabStatus {

@@ -16,7 +16,7 @@ import type { LoadResult } from '../metrics/export';
 import { stepOfKind } from './steps';
 import { labForPreset, RunContext } from './steps/run-context';
 import type { RunnerDeps, RunnerOptions } from './steps/run-context';
-import type { AssertCheck, NamedRun, Scenario, ScenarioProgress, ScenarioResult, Step, StepResult } from './types';
+import type { AssertCheck, NamedRun, Scenario, ScenarioProgress, ScenarioResult, Step, StepImpairment, StepResult } from './types';
 import { errText } from '../core/errors';
 import { grade, questionsOf } from './predictions';
 import { reportNodes } from './report/svg-topology';
@@ -107,9 +107,10 @@ export class ScenarioRunner {
       let detail: string | undefined;
       let passed = true;
       let checks: AssertCheck[] | undefined;
+      let impairments: StepImpairment[] | undefined;
       try {
         const outcome = await stepOfKind(step.kind).run(step, ctx);
-        if (outcome) ({ passed = true, detail, checks } = outcome);
+        if (outcome) ({ passed = true, detail, checks, impairments } = outcome);
       } catch (err) {
         passed = false;
         detail = errText(err);
@@ -122,6 +123,7 @@ export class ScenarioRunner {
         passed,
         detail,
         checks,
+        ...(impairments ? { impairments } : {}),
         atMs: start,
         durationMs: rel() - start,
         line: step.pos.line || undefined,

@@ -202,6 +202,18 @@ export interface AssertCheck {
   passed: boolean;
 }
 
+/**
+ * A link fault's impairment as the lab reported it right after the step applied it (status
+ * `impairments[]`): the method the injector used (`netem`, `tbf`, `nfqueue`) and whether it was in force.
+ */
+export interface StepImpairment {
+  node: string;
+  kind: string;
+  method: string;
+  inForce: boolean;
+  problem?: string;
+}
+
 export interface StepResult {
   step: string;
   /** The step's kind (`assert`, `fault`, …); absent for results that are no step (a load that failed to end). */
@@ -210,6 +222,8 @@ export interface StepResult {
   /** Assert steps: each check with its measured value and threshold (the JUnit export's failures). */
   checks?: AssertCheck[];
   detail?: string;
+  /** Fault steps of a link kind (delay, loss, rate): how the lab applied it, read from its status then. */
+  impairments?: StepImpairment[];
   /** ms after the scenario's start. */
   atMs: number;
   durationMs: number;

@@ -20,6 +20,8 @@ import { LabController } from '../../src/controller/lab-controller';
 import { waitFor, ready, notYet } from '../../src/core/wait';
 import type { ActiveFault } from '../../src/protocol/faults';
 import { fakeClock } from '../support/clock';
+import { syntheticStatus } from '../support/lab-snapshot';
+import { diffImpairments } from '../../src/state/diff';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 import { fakeEngineDeps, upProbes } from '../support/engine';
 
@@ -320,6 +322,50 @@ describe('faults (fake engine)', () => {
 });
 
 describe('impairments in the status: read from Docker, not from what was asked', () => {
+  it("--to: the peers' addresses the rules were written for are recorded; a peer back with another address is reported not in force (and the timeline says so)", async () => {
+    const { docker, engine, faults } = await upLab();
+    const node = (n: string) => [...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === n)!;
+    const network = Object.keys(node('galera1').ips!)[0]!;
+    const f = (await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 100, to: ['galera1', 'web1'] }))!;
+    const recorded = faults.active().find((x) => x.id === f.id)!;
+    assert.deepEqual(recorded.peerIps, { galera1: node('galera1').ips![network], web1: node('web1').ips![network] });
+    const rows = async () => impairmentStatus(docker, faults.active(), await docker.containers.list(engine.labels()));
+    const before = await rows();
+    assert.equal(before[0]!.inForce, true, JSON.stringify(before));
+    // galera1 stopped: no change (its rules still aim at its address if it comes back with it).
+    node('galera1').state = 'exited';
+    assert.equal((await rows())[0]!.inForce, true);
+    // Back with another address (Docker gave it a new one): the rules aim at the old one.
+    node('galera1').state = 'running';
+    const was = node('galera1').ips![network]!;
+    node('galera1').ips = { [network]: '10.9.0.250' };
+    const after = await rows();
+    assert.equal(after[0]!.inForce, false);
+    assert.equal(
+      after[0]!.problem,
+      `galera1's address changed (${was} → 10.9.0.250) after the delay was set: its rules aim at the old address, so the link to galera1 is not impaired (set it again, or \`heal\`)`,
+    );
+    const st = (impairments: typeof after) => ({ ...syntheticStatus(0), impairments });
+    assert.deepEqual(
+      diffImpairments(st(before), st(after)).map((e) => e.text),
+      [`web3 delay 100ms to galera1,web1 no longer in force: ${after[0]!.problem}`],
+    );
+    assert.equal(after[0]!.stale, true);
+    // Set again from the record, for the address Docker gives galera1 now.
+    const written: string[] = [];
+    docker.onWait = (c) => (written.push([...c.files.values()].map(String).join('\n')), 0);
+    assert.deepEqual(await faults.reimpair(), ['web3']);
+    assert.ok(
+      written.some((w) => w.includes('10.9.0.250/32')),
+      written.join('\n---\n'),
+    );
+    assert.ok(!written.some((w) => w.includes(`${was}/32`)));
+    assert.equal(faults.active().find((x) => x.id === f.id)!.peerIps!.galera1, '10.9.0.250');
+    const again = await rows();
+    assert.equal(again[0]!.inForce, true, JSON.stringify(again));
+    assert.deepEqual(await faults.reimpair(), [], 'nothing stale: nothing done');
+  });
+
   it('in force while the node runs in the namespace the rules were set in and its delayer runs; else not, and why', async () => {
     const { docker, engine } = await upLab();
     const at = '2026-11-30T10:00:00.000Z';
@@ -388,6 +434,136 @@ describe('a repeating fault (fake engine, real timers)', () => {
     assert.equal(count('unpause web2'), pauses, 'every cycle was reverted');
     assert.deepEqual(controller.activeFaults(), []);
     assert.equal(docker.containerMap.get([...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === 'web2')!.id)!.state, 'running');
+  });
+});
+
+describe('a repeating fault vs heal, down and destroy from another process (fake engine, real timers)', () => {
+  /** The process driving the repetition and another one (CLI, dashboard, VS Code) on the same state folder. */
+  async function twoProcesses() {
+    const { docker, home } = await upLab();
+    const steps: string[] = [];
+    const controller = (name: string) =>
+      new LabController(
+        {
+          docker,
+          store: new StateStore(home),
+          labRoot: path.resolve(__dirname, '../../lab'),
+          reporter: { step: (m) => void steps.push(`${name}: ${m}`), detail: () => undefined },
+          engine: { ...upProbes(), clock: fakeClock(), portProbe: async () => true },
+        },
+        'unit-faults',
+      );
+    const node = (n: string) => [...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === n);
+    const count = (c: string) => docker.calls.filter((x) => x === c).length;
+    /** Ends the test when the driver does not stop by itself. */
+    const stops = (p: Promise<void>) =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the repetition went on')), 5000))]);
+    return { docker, driver: controller('driver'), other: controller('other'), steps, node, count, stops };
+  }
+  const errors = (steps: string[]) => steps.filter((m) => /could not|failed|error/i.test(m));
+
+  it('heal lands while a cycle is being applied (its stop comes last): the node is started again, no cycle after', async function () {
+    this.timeout(20_000);
+    const { docker, driver, other, steps, node, count, stops } = await twoProcesses();
+    const stop = docker.containers.stop;
+    let healed = false;
+    docker.containers.stop = async (id, t) => {
+      if (!healed) {
+        healed = true;
+        // Another process heals now (its `up` would find web2 still running: nothing to start).
+        await other.faults.heal();
+      }
+      return stop(id, t);
+    };
+    await driver.fault({ kind: 'stop', nodes: ['web2'], everyMs: 2000, forMs: 300 });
+    await stops(driver.settled());
+    assert.equal(count('stop web2'), 1, 'no cycle after the heal');
+    assert.equal(node('web2')!.state, 'running', 'the stop that landed after the heal is undone');
+    assert.deepEqual(driver.activeFaults(), []);
+    assert.deepEqual(errors(steps), []);
+  });
+
+  it('a cycle is never recorded once its schedule is gone (no rule re-applied after heal)', async () => {
+    const { docker, faults } = await upLab();
+    const s = await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 100, everyMs: 10_000, forMs: 3000 });
+    await faults.heal();
+    docker.calls = [];
+    assert.equal(await faults.apply({ kind: 'delay', nodes: ['web3'], delayMs: 100, forMs: 3000 }, { cycleOf: s!.id }), undefined);
+    assert.deepEqual(
+      docker.calls.filter((c) => !c.startsWith('exec')),
+      [],
+    );
+    assert.deepEqual(faults.active(), []);
+  });
+
+  it('a cycle started while another process heals is either reverted by that heal or never applied', async () => {
+    const { docker, engine, faults, home } = await upLab();
+    const s = await faults.apply({ kind: 'pause', nodes: ['web2'], everyMs: 10_000, forMs: 3000 });
+    const other = new FaultInjector({
+      docker,
+      engine: new LabEngine(fakeEngineDeps(docker, new StateStore(home)), engine.lab),
+      reporter: { step: () => undefined, detail: () => undefined },
+    });
+    // The driver starts a cycle while the heal is under way (at its first look at a container).
+    const inspect = docker.containers.inspect;
+    let cycle: Promise<unknown> | undefined;
+    docker.containers.inspect = async (id) => {
+      if (!cycle) {
+        cycle = faults.apply({ kind: 'pause', nodes: ['web2'], forMs: 3000 }, { cycleOf: s!.id });
+        await cycle;
+      }
+      return inspect(id);
+    };
+    await other.heal();
+    docker.containers.inspect = inspect;
+    assert.deepEqual(other.active(), []);
+    const web2 = [...docker.containerMap.values()].find((c) => c.labels['io.moodle-lab.node'] === 'web2')!;
+    assert.equal(web2.state, 'running', 'no pause left behind');
+  });
+
+  it('down from another process ends the repetition: the cycle in force is ended, nothing starts again after down', async function () {
+    this.timeout(20_000);
+    const { docker, driver, other, steps, node, count, stops } = await twoProcesses();
+    await driver.fault({ kind: 'stop', nodes: ['web2'], everyMs: 2000, forMs: 400 });
+    await waitFor(async () => (count('stop web2') >= 1 ? ready(true) : notYet('no cycle yet')), { what: 'a cycle', timeoutMs: 5000, intervalMs: 20 });
+    docker.calls = [];
+    await other.down();
+    await stops(driver.settled());
+    assert.deepEqual(
+      docker.calls.filter((c) => c.startsWith('start') || c.startsWith('create')),
+      [],
+      'nothing started after down',
+    );
+    assert.ok(['web1', 'web2', 'web3', 'galera1'].every((n) => node(n)!.state === 'exited'));
+    assert.deepEqual(driver.activeFaults(), []);
+    assert.deepEqual(errors(steps), []);
+    assert.ok(
+      steps.some((m) => /stopped after 1 cycle \(the lab was stopped\)/.test(m)),
+      steps.join('\n'),
+    );
+  });
+
+  it('destroy from another process while a cycle is in force: no container re-created, no error, the loop ends', async function () {
+    this.timeout(20_000);
+    const { docker, driver, other, steps, count, stops } = await twoProcesses();
+    await driver.fault({ kind: 'stop', nodes: ['web2'], everyMs: 2000, forMs: 300 });
+    await waitFor(async () => (count('stop web2') >= 1 ? ready(true) : notYet('no cycle yet')), { what: 'a cycle', timeoutMs: 5000, intervalMs: 20 });
+    // The destroy is slow after removing the containers (the state goes last): the cycle runs out meanwhile.
+    const listNetworks = docker.networks.list;
+    docker.networks.list = async (labels) => {
+      await new Promise((r) => setTimeout(r, 800));
+      return listNetworks(labels);
+    };
+    docker.calls = [];
+    await other.destroy();
+    await stops(driver.settled());
+    assert.deepEqual(
+      docker.calls.filter((c) => c.startsWith('create') || c.startsWith('start')),
+      [],
+      'no container re-created',
+    );
+    assert.equal(docker.containerMap.size, 0);
+    assert.deepEqual(errors(steps), []);
   });
 });
 

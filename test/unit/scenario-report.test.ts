@@ -194,4 +194,39 @@ describe('scenario report', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("shows each link fault's method as the lab reported it (HTML and Markdown); no section without one", () => {
+    const base = paperFailoverResult();
+    const r = paperFailoverResult({
+      steps: [
+        ...base.steps,
+        {
+          step: 'fault delay web3 300ms',
+          kind: 'fault',
+          passed: true,
+          atMs: 1,
+          durationMs: 1,
+          impairments: [{ node: 'web3', kind: 'delay', method: 'nfqueue', inForce: true }],
+        },
+        {
+          step: 'fault rate web2 512kbit',
+          kind: 'fault',
+          passed: true,
+          atMs: 2,
+          durationMs: 1,
+          impairments: [{ node: 'web2', kind: 'rate', method: 'tbf', inForce: false, problem: 'web2 is <exited>' }],
+        },
+      ],
+    });
+    const html = renderHtml(r);
+    assert.match(html, /<section id="impairments">/);
+    assert.equal(count(html, /data-method="nfqueue"/g), 1);
+    assert.equal(count(html, /data-method="tbf"/g), 1);
+    assert.ok(html.includes('web2 is &#60;exited&#62;'));
+    const md = renderMarkdown(r);
+    assert.match(md, /## Link impairments/);
+    assert.match(md, /\| fault delay web3 300ms \| web3 \| delay \| `nfqueue` \| yes \|/);
+    assert.match(md, /\| fault rate web2 512kbit \| web2 \| rate \| `tbf` \| no: web2 is &lt;exited&gt; \|/);
+    assert.doesNotMatch(renderHtml(base), /id="impairments"/);
+    assert.doesNotMatch(renderMarkdown(base), /Link impairments/);
+  });
 });

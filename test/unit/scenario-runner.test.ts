@@ -140,4 +140,41 @@ describe('scenario runner', () => {
     assert.deepEqual(checkState(st, { healthy: ['web1'], unhealthy: ['web2'], redisUp: true }), []);
     assert.deepEqual(checkState(st, { healthy: ['web2'] }), ['web2 is not healthy (exited)']);
   });
+  it("a link fault's step carries the method the lab's status reports right after it (timeline, detail, result); other kinds none", async () => {
+    const lab = new FakeLab('lab');
+    const methods = ['nfqueue', 'netem'];
+    const fault = lab.fault.bind(lab);
+    lab.fault = async (req) => {
+      await fault(req);
+      // What the lab says once the injector applied it (status impairments[]), not what was asked.
+      if (req.kind !== 'delay') return;
+      const method = methods.shift()!;
+      lab.status_ = {
+        ...lab.status_,
+        impairments: [
+          { node: 'web1', kind: 'loss', method: 'tbf', faultId: 'f0', inForce: true },
+          {
+            node: req.nodes[0]!,
+            kind: 'delay',
+            method,
+            faultId: 'f1',
+            delayMs: req.delayMs,
+            inForce: method === 'nfqueue',
+            ...(method === 'netem' ? { problem: 'web3 is exited' } : {}),
+          },
+        ],
+      };
+    };
+    const s = parseScenario(
+      ['name: t', 'steps:', '  - up', '  - fault: delay web3 300', '  - fault: stop web2', '  - fault: delay galera3 100 to galera1,galera2'].join('\n'),
+      't.yaml',
+    );
+    const r = await runner({ lab }, fakeLoads([])).run(s);
+    assert.deepEqual(r.steps[1]!.impairments, [{ node: 'web3', kind: 'delay', method: 'nfqueue', inForce: true }]);
+    assert.equal(r.steps[1]!.detail, 'delay web3 300ms (method nfqueue)');
+    assert.equal(r.steps[2]!.impairments, undefined, 'stop is no link fault');
+    assert.deepEqual(r.steps[3]!.impairments, [{ node: 'galera3', kind: 'delay', method: 'netem', inForce: false, problem: 'web3 is exited' }]);
+    assert.match(r.steps[3]!.detail!, /\(method netem, not in force: web3 is exited\)$/);
+    assert.ok(r.timeline.some((e) => e.kind === 'fault' && e.text === 'delay web3 300ms (method nfqueue)'));
+  });
 });

@@ -41,6 +41,8 @@ export interface ActiveFault {
   /** Link kinds: how the impairment is applied (`netem`, `nfqueue`, `tbf`) and when it was last set. */
   method?: string;
   methodAt?: string;
+  /** Link kinds with `to`: each peer's address the rules were written for, when they were last set. */
+  peerIps?: Record<string, string>;
   /** A repeating fault (`--every`): the schedule itself; each cycle is its own fault with `cycleOf` = this id. */
   everyMs?: number;
   forMs?: number;

@@ -55,6 +55,24 @@ function faultRow(f: LoadFaultResult): string[] {
   ];
 }
 
+/** The link faults' impairments as the lab reported them when each step applied one (method, in force). */
+function impairmentsSection(result: ScenarioResult): string {
+  const rows = result.steps.flatMap((s) => (s.impairments ?? []).map((i) => ({ s, i })));
+  if (!rows.length) return '';
+  return `<section id="impairments"><h2>Link impairments</h2>${table(
+    'impairments',
+    ['step', 'node', 'kind', 'method', 'in force'],
+    rows.map(({ s, i }) => [
+      esc(s.step),
+      esc(i.node),
+      esc(i.kind),
+      `<strong data-method="${esc(i.method)}">${esc(i.method)}</strong>`,
+      i.inForce ? '<span class="ok">✓ yes</span>' : `<span class="err">✗ no</span>${i.problem ? ` <span class="muted">${esc(i.problem)}</span>` : ''}`,
+    ]),
+    () => false,
+  )}<p class="muted">method: how the lab applied the impairment, as its status said right after the step (netem: the kernel's; tbf: a rate limit alone; nfqueue: the userspace delayer).</p></section>`;
+}
+
 function comparisonSection(result: ScenarioResult): string {
   const c = result.comparison;
   const paper = paperColumns(result);
@@ -214,6 +232,7 @@ ${predictionsSection(result)}
 <section id="summary"><h2>Load${multi ? ' per run' : ''}</h2>${runTiles}</section>
 <section id="latency"><h2>Latency and failures over time</h2>${charts}</section>
 <section id="failover"><h2>Failover per fault</h2>${failover}${failoverNote}</section>
+${impairmentsSection(result)}
 ${comparisonSection(result)}
 ${integritySection(result)}
 <section id="steps"><h2>Steps and assertions</h2>${steps}</section>

@@ -70,6 +70,23 @@ export function renderMarkdown(result: ScenarioResult): string {
       '',
     );
   }
+  const impaired = result.steps.flatMap((s) => (s.impairments ?? []).map((i) => ({ s, i })));
+  if (impaired.length) {
+    out.push('## Link impairments', '');
+    out.push(
+      mdTable(
+        ['step', 'node', 'kind', 'method', 'in force'],
+        impaired.map(({ s, i }) => [
+          md(s.step),
+          md(i.node),
+          md(i.kind),
+          `\`${md(i.method)}\``,
+          i.inForce ? 'yes' : `no${i.problem ? `: ${md(i.problem)}` : ''}`,
+        ]),
+      ),
+      '',
+    );
+  }
   const paper = paperColumns(result);
   if (result.comparison) {
     const c = result.comparison;

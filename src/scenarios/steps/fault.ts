@@ -29,6 +29,7 @@ import { DURATION_PATTERN, NUM, ref, stepObject } from './schema-parts';
 import type { StepDefinition, StepInput, StepOf } from './step';
 import { nodeRef } from '../../roles';
 import { RunContext, StepFailed } from './run-context';
+import type { StepImpairment } from '../types';
 
 /** Keys of the mapping form: kind, node, nodes, from, each parameter's option, for. */
 export const FAULT_KEYS = FAULT_FIELD_KEYS;
@@ -100,11 +101,31 @@ export const faultStep: StepDefinition<StepOf<'fault'>> = {
     const text = describeFault(fault);
     if (ctx.current && !ctx.current.finished) await ctx.current.handle.fault(fault, text);
     else await ctx.lab.fault(fault);
-    ctx.note('fault', text);
+    // A link fault: how the lab applied it, as its status says now (never what we asked for).
+    const impairments = faultEntry(fault.kind)?.link ? await appliedImpairments(fault, ctx) : undefined;
+    const how = impairments?.length ? ` (${impairments.map(impairmentText).join('; ')})` : '';
+    ctx.note('fault', `${text}${how}`);
     const refs = step.fault.nodes.filter((n) => n.startsWith('@'));
-    return { detail: refs.length ? `${text} (${refs.join(', ')})` : text };
+    return { detail: `${refs.length ? `${text} (${refs.join(', ')})` : text}${how}`, ...(impairments ? { impairments } : {}) };
   },
 };
+
+/**
+ * The impairments the lab reports on the fault's node for its kind (status `impairments[]`), read
+ * once right after the step: the method the injector used and whether it is in force. A repeating
+ * fault's cycle shows once its first cycle was applied; before that the list is empty.
+ */
+async function appliedImpairments(fault: FaultRequest, ctx: Pick<RunContext, 'lab'>): Promise<StepImpairment[]> {
+  const status = await ctx.lab.status().catch(() => undefined);
+  return (status?.impairments ?? [])
+    .filter((i) => i.node === fault.nodes[0] && i.kind === fault.kind)
+    .map((i) => ({ node: i.node, kind: i.kind, method: i.method, inForce: i.inForce, ...(i.problem ? { problem: i.problem } : {}) }));
+}
+
+/** "method nfqueue" (in force) or "method nfqueue, not in force: <why>". */
+export function impairmentText(i: StepImpairment): string {
+  return `method ${i.method}${i.inForce ? '' : `, not in force${i.problem ? `: ${i.problem}` : ''}`}`;
+}
 
 function parseFault(p: StepParser, e: Entry): FaultRequest {
   const v = e.value!;

@@ -4,7 +4,7 @@
  * the scenario's state so far), its fragment of the JSON Schema, and what the runner does for it.
  * The registry (./index.ts) lists them; parse.ts, schema.ts and runner.ts only dispatch.
  */
-import type { AssertCheck, SourcePos, Step } from '../types';
+import type { AssertCheck, SourcePos, Step, StepImpairment } from '../types';
 import type { Entry, YamlNode } from '../yaml-reader';
 import type { StepParser } from './parse-context';
 import type { RunContext } from './run-context';
@@ -25,6 +25,7 @@ export interface StepOutcome {
   passed?: boolean;
   detail?: string;
   checks?: AssertCheck[];
+  impairments?: StepImpairment[];
 }
 
 export interface StepDefinition<S extends Step = Step> {
