@@ -194,7 +194,13 @@ async function main(): Promise<void> {
       },
       think: async () => undefined,
     };
-    await journey(vu);
+    try {
+      await journey(vu);
+    } catch (err) {
+      // A failed page ends the round (as in the load); it is counted and the next round starts.
+      if (!(err instanceof JourneyAborted)) throw err;
+      log(`round ${round}: ${err.message}`);
+    }
   };
 
   log(`lab ${args.lab}: per-request split on for ${webs.map((w) => w.node).join(', ')}`);
