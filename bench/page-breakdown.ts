@@ -180,7 +180,7 @@ async function main(): Promise<void> {
 
   const walk = async (round: number, record: boolean) => {
     const vu: VirtualUser = {
-      id: round,
+      id: round + 1,
       iteration: round,
       async request<T>(label: string, _url: string, run: () => Promise<{ value: T; outcome: Outcome }>): Promise<T> {
         const tag = `${record ? runId : 'warm'}.${++seq}`;
