@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { breakdown, parseHops } from '../../bench/page-breakdown';
+import { LAB_SCRIPTS } from '../../src/moodle/install';
+import { MOODLEDATA } from '../../src/roles/env';
 
 const conf = fs.readFileSync(path.join(__dirname, '..', '..', 'lab', 'web', 'apache', 'moodle-lab.conf'), 'utf8');
 
@@ -51,5 +53,35 @@ describe('page breakdown bench (bench/page-breakdown.ts)', () => {
     assert.equal(login.dbMs, 35); // median of 30 and 40
     assert.equal(login.phpNonDbMs, 91); // median of 76-30-4 = 42 and 190-40-10 = 140
     assert.equal(login.opcacheHitPct, (100 * 390) / 400);
+  });
+});
+
+describe('PHP settings of the web image (lab/web/php, lab/moodle/config.php)', () => {
+  const root = path.join(__dirname, '..', '..');
+  const read = (rel: string) => fs.readFileSync(path.join(root, rel), 'utf8');
+  const ini = Object.fromEntries(
+    read('lab/web/php/90-moodle-lab.ini')
+      .split('\n')
+      .filter((l) => /^[a-z_.]+\s*=/.test(l))
+      .map((l) => l.split('=').map((x) => x.trim()) as [string, string]),
+  );
+
+  it('opcache is sized for Moodle 5.1 (about 18,000 PHP files)', () => {
+    assert.ok(Number(ini['opcache.max_accelerated_files']) >= 32531);
+    assert.ok(Number(ini['opcache.memory_consumption']) >= 128);
+  });
+
+  it('without timestamp checks, every path whose PHP can change under a running node is blacklisted', () => {
+    assert.equal(ini['opcache.validate_timestamps'], '0');
+    const blacklistPath = ini['opcache.blacklist_filename']!;
+    const dockerfile = read('lab/web/Dockerfile');
+    assert.match(dockerfile, new RegExp(`COPY php/opcache-blacklist\\.txt ${blacklistPath.replace(/\./g, '\\.')}\\n`));
+    const blacklist = read('lab/web/php/opcache-blacklist.txt').split('\n').filter(Boolean);
+    const covered = (p: string) => blacklist.some((b) => `${p}/x.php`.startsWith(b.replace(/\*$/, '')));
+    // The lab's endpoints (bind-mountable), its scripts, the env.php the entrypoint writes, the MUC config in the dataroot.
+    for (const p of ['/var/www/lab', LAB_SCRIPTS, '/etc/moodle-lab', `${MOODLEDATA}/muc`]) assert.ok(covered(p), `${p} is not blacklisted`);
+    // Moodle's baked code stays cached, and so does its 800 KB component cache in the dataroot.
+    assert.ok(!covered('/var/www/moodle'));
+    assert.ok(!covered(`${MOODLEDATA}/cache`));
   });
 });
