@@ -57,4 +57,10 @@ $CFG->tool_generator_users_password = $lab['MOODLE_USERS_PASSWORD'];
 // A lab never sends mail.
 $CFG->noemailever = true;
 
+// bench/page-breakdown.ts only: each request's server-side split in the access log while the
+// bench's switch file exists on this node (lab/moodle/bench-perf.php). Otherwise one stat.
+if (is_file('/etc/moodle-lab/bench-perf')) {
+    require '/usr/local/share/moodle-lab/bench-perf.php';
+}
+
 require_once(__DIR__ . '/lib/setup.php'); // Do not edit

@@ -31,13 +31,15 @@ export interface MoodleJourneyOptions {
   course: string;
   users: { username: string; password: string }[];
   timeoutMs?: number;
+  /** Extra headers on every request, read at each request (bench/page-breakdown.ts numbers its steps). */
+  headers?: Record<string, string>;
 }
 
 export function moodleJourney(opts: MoodleJourneyOptions): Journey {
   if (!opts.users.length) throw new Error('the Moodle journey needs test users (status.moodle.users is empty)');
   return async (vu: VirtualUser) => {
     const user = opts.users[(vu.id - 1) % opts.users.length]!;
-    const c = new MoodleClient({ wwwroot: opts.wwwroot, timeoutMs: opts.timeoutMs ?? 30_000 });
+    const c = new MoodleClient({ wwwroot: opts.wwwroot, timeoutMs: opts.timeoutMs ?? 30_000, headers: opts.headers });
     const url = (p: string) => new URL(p, opts.wwwroot).toString();
     const get = (label: string, path: string, check = loggedInPage) => vu.request(label, url(path), () => timedRequest(c, 'GET', path, check));
     // A page without the link the journey needs is a failed step too (a zero-time failed sample

@@ -23,6 +23,8 @@ export interface ClientOptions {
   /** Connect here instead of the wwwroot's host and port (a web node's published port). */
   connectTo?: { host: string; port: number };
   timeoutMs?: number;
+  /** Extra request headers, read at each request (a bench tags its requests with them). */
+  headers?: Record<string, string>;
 }
 
 export class MoodleHttpError extends Error {}
@@ -53,6 +55,7 @@ export class MoodleClient {
       host: target.host,
       'user-agent': 'moodle-ha-lab',
       accept: 'text/html,application/json,*/*',
+      ...this.opts.headers,
     };
     if (this.jar.size) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
     if (body) {
