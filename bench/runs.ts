@@ -156,10 +156,16 @@ export interface CapacityStep {
   p95Ms: number;
   failures: number;
   requests: number;
+  /** Requests per minute the generator really sent (a step that fell short of its rate did not pass). */
+  achievedPerMin?: number;
 }
 
-/** A step passes when p95 ≤ the limit and nothing failed. */
-export const stepPasses = (s: CapacityStep, p95LimitMs: number) => s.failures === 0 && s.p95Ms <= p95LimitMs;
+/** Share of the offered rate a step must really reach. */
+export const RATE_REACHED = 0.9;
+
+/** A step passes when p95 ≤ the limit, nothing failed, and the rate was really offered. */
+export const stepPasses = (s: CapacityStep, p95LimitMs: number) =>
+  s.failures === 0 && s.p95Ms <= p95LimitMs && (s.achievedPerMin === undefined || s.achievedPerMin >= RATE_REACHED * s.perMin);
 
 /**
  * The next rate to try, or undefined when the search is over. Doubling from `start` while steps
@@ -183,7 +189,7 @@ export function nextRate(steps: readonly CapacityStep[], p95LimitMs: number, sta
   return mid > best && mid < worst ? mid : undefined;
 }
 
-/** The highest rate that passed, with no failing step at or below it counted against it. */
+/** The highest rate that passed (undefined: none did). */
 export function capacityOf(steps: readonly CapacityStep[], p95LimitMs: number): number | undefined {
   const passes = steps.filter((s) => stepPasses(s, p95LimitMs)).map((s) => s.perMin);
   return passes.length ? Math.max(...passes) : undefined;

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { capacityOf, CapacityStep, durationFlag, meets, nextRate, parseBenchArgs, spread, summaryRows, UsageError } from '../../bench/runs';
+import { capacityOf, CapacityStep, durationFlag, meets, nextRate, parseBenchArgs, spread, stepPasses, summaryRows, UsageError } from '../../bench/runs';
+import { confId, disconnectLines, downEvents, isClientLog, serverStats, wentDown } from '../../bench/false-alarm-checks';
 
 const step = (perMin: number, p95Ms: number, failures = 0): CapacityStep => ({ perMin, p95Ms, failures, requests: perMin / 2 });
 
@@ -98,5 +99,68 @@ describe('bench runs: the capacity search', () => {
     assert.equal(nextRate(steps.slice(0, 2), 1000, 100, 250), 250);
     assert.equal(nextRate(steps, 1000, 100, 250), undefined);
     assert.equal(capacityOf(steps, 1000), 250);
+  });
+});
+
+describe('false-alarm check: counting', () => {
+  const csv = (rows: [string, string, string, number][]) =>
+    ['# pxname,svname,status,chkdown', ...rows.map(([p, s, st, c]) => `${p},${s},${st},${c}`)].join('\n');
+
+  it("show stat: every listener's servers, without FRONTEND/BACKEND rows", () => {
+    const m = serverStats(
+      csv([
+        ['web', 'FRONTEND', 'OPEN', 0],
+        ['web', 'web1', 'UP', 0],
+        ['db_writer', 'galera1', 'UP 1/2', 2],
+        ['web', 'BACKEND', 'UP', 1],
+      ]),
+    );
+    assert.deepEqual([...m.keys()], ['web/web1', 'db_writer/galera1']);
+    assert.deepEqual(m.get('db_writer/galera1'), { chkdown: 2, status: 'UP 1/2' });
+  });
+
+  it('DOWN events: chkdown deltas or polled UP→not-UP transitions, whichever is more', () => {
+    const a = serverStats(
+      csv([
+        ['web', 'web1', 'UP', 3],
+        ['web', 'web2', 'UP', 0],
+        ['db_writer', 'galera2', 'UP', 0],
+      ]),
+    );
+    const b = serverStats(
+      csv([
+        ['web', 'web1', 'DOWN', 4],
+        ['web', 'web2', 'UP 1/2', 0],
+        ['db_writer', 'galera2', 'UP', 0],
+      ]),
+    );
+    assert.deepEqual(wentDown(a, b), ['web/web1']);
+    // A transition in "UP 1/2" (going down, not yet DOWN) is still UP.
+    const ev = downEvents(a, b, ['db_writer/galera2', 'db_writer/galera2']);
+    assert.deepEqual(Object.fromEntries(ev), { 'web/web1': 1, 'web/web2': 0, 'db_writer/galera2': 2 });
+  });
+
+  it('Galera view number and Gluster disconnect lines', () => {
+    assert.equal(confId('wsrep_cluster_conf_id\t7\n'), 7);
+    assert.equal(confId(''), undefined);
+    const log = [
+      '[2026-11-30 22:49:01] I [MSGID: 114018] [client.c:2242:client_rpc_notify] 0-moodledata-client-0: disconnected from moodledata-client-0. Client process will keep trying',
+      '[2026-11-30 22:49:02] C [rpc-clnt-ping.c:152:rpc_clnt_ping_timer_expired] 0-moodledata-client-1: server 172.20.0.7:49152 has not responded in the last 5 seconds, disconnecting.',
+      '[2026-11-30 22:49:03] I [MSGID: 114046] [client-handshake.c:855:client_setvolume_cbk] 0-moodledata-client-0: Connected to moodledata-client-0',
+    ].join('\n');
+    assert.equal(disconnectLines(log).length, 2);
+    assert.ok(isClientLog('/var/log/glusterfs/var-moodledata.log'));
+    assert.ok(isClientLog('/var/log/glusterfs/glustershd.log'));
+    assert.ok(!isClientLog('/var/log/glusterfs/cli.log'));
+    assert.ok(!isClientLog('/var/log/glusterfs/glfsheal-moodledata.log'));
+  });
+});
+
+describe('bench runs: a capacity step', () => {
+  it('passes only with p95 within the limit, no failure, and the rate really offered', () => {
+    assert.ok(stepPasses({ perMin: 600, p95Ms: 1000, failures: 0, requests: 300, achievedPerMin: 540 }, 1000));
+    assert.ok(!stepPasses({ perMin: 600, p95Ms: 1001, failures: 0, requests: 300 }, 1000));
+    assert.ok(!stepPasses({ perMin: 600, p95Ms: 10, failures: 1, requests: 300 }, 1000));
+    assert.ok(!stepPasses({ perMin: 600, p95Ms: 10, failures: 0, requests: 260, achievedPerMin: 520 }, 1000));
   });
 });
