@@ -23,6 +23,7 @@ const USAGE =
 /** The DB-write blackout after the writer's kill, median of the runs. */
 export const GALERA_BLACKOUT_TARGET_MS = 2000;
 const log = (m: string) => process.stderr.write(`  ${m}\n`);
+const NO_REPORT: IntegrityReport = { dbWrites: 0, files: 0, sessions: 0, lostDbWrites: [], lostFiles: [], lostSessions: [], unchecked: [] };
 
 interface RunOut {
   result: LoadResult;
@@ -30,7 +31,7 @@ interface RunOut {
   rejoinS: number;
 }
 
-async function main() {
+async function main(): Promise<number> {
   const args = parseBenchArgs(
     process.argv.slice(2),
     {
@@ -52,6 +53,7 @@ async function main() {
   const node = args.extra.node!;
 
   const { controller, docker, close } = await benchLab(args, log);
+  let stopped: string | undefined;
   const outs: RunOut[] = [];
   let journey = 'probe';
   try {
@@ -88,13 +90,20 @@ async function main() {
       );
       log(`${tag}: starting ${node} again, waiting for the lab green`);
       const t0 = Date.now();
-      await healToGreen(faults, controller, log);
-      const rejoinS = (Date.now() - t0) / 1000;
+      let healErr: unknown;
+      await healToGreen(faults, controller, log).catch((e: unknown) => (healErr = e));
+      const rejoinS = healErr ? NaN : (Date.now() - t0) / 1000;
       // Every acknowledged write read back again now that the killed node has rejoined (IST/SST),
       // through the reader listener (leastconn: the reads spread over all three nodes).
-      const again = await run.ledger.verify(loadTarget(s).entry, { dbVia: 'reader' });
+      const again = healErr ? (run.result.integrity ?? NO_REPORT) : await run.ledger.verify(loadTarget(s).entry, { dbVia: 'reader' });
       outs.push({ result: run.result, again, rejoinS });
+      if (healErr) throw healErr;
     }
+  } catch (err) {
+    // Print what was measured: a run that did not heal back to green ends the series.
+    if (err instanceof UsageError) throw err;
+    stopped = err instanceof Error ? err.message : String(err);
+    log(`stopped early: ${stopped}`);
   } finally {
     await close();
   }
@@ -126,6 +135,8 @@ async function main() {
     if (lost.length) process.stdout.write(`run ${i + 1} LOST: ${lost.join(', ')}\n`);
   }
   process.stdout.write(`\n${JSON.stringify(outs.map((o) => o.result))}\n`);
+  if (stopped) process.stdout.write(`\nSTOPPED EARLY (the figures above are the runs before): ${stopped}\n`);
+  return stopped ? 1 : 0;
 }
 
 runBench(main, USAGE);

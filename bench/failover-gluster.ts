@@ -25,7 +25,7 @@ const USAGE =
 export const GLUSTER_STALL_TARGET_MS = 3000;
 const log = (m: string) => process.stderr.write(`  ${m}\n`);
 
-async function main() {
+async function main(): Promise<number> {
   const args = parseBenchArgs(
     process.argv.slice(2),
     {
@@ -50,6 +50,7 @@ async function main() {
   const node = args.extra.node!;
 
   const { controller, docker, close } = await benchLab(args, log);
+  let stopped: string | undefined;
   const results: [string, LoadResult[]][] = [];
   let journey: 'moodle' | 'probe' = 'probe';
   try {
@@ -86,6 +87,11 @@ async function main() {
         await healToGreen(faults, controller, log);
       }
     }
+  } catch (err) {
+    // Print what was measured: a run that did not heal back to green ends the series.
+    if (err instanceof UsageError) throw err;
+    stopped = err instanceof Error ? err.message : String(err);
+    log(`stopped early: ${stopped}`);
   } finally {
     await close();
   }
@@ -117,6 +123,8 @@ async function main() {
       if (r.integrity?.lostFiles.length) process.stdout.write(`${kind} run ${i + 1} LOST: ${r.integrity.lostFiles.join(', ')}\n`);
   }
   process.stdout.write(`\n${JSON.stringify(Object.fromEntries(results))}\n`);
+  if (stopped) process.stdout.write(`\nSTOPPED EARLY (the figures above are the runs before): ${stopped}\n`);
+  return stopped ? 1 : 0;
 }
 
 /** The longest file stall: the probe journey's file requests, else any page of Moodle's journey. */

@@ -27,7 +27,7 @@ const USAGE =
 export const WEB_DETECTION_TARGET_MS = 1000;
 const log = (m: string) => process.stderr.write(`  ${m}\n`);
 
-async function main() {
+async function main(): Promise<number> {
   const args = parseBenchArgs(
     process.argv.slice(2),
     {
@@ -52,6 +52,7 @@ async function main() {
   const node = args.extra.node!;
 
   const { controller, docker, close } = await benchLab(args, log);
+  let stopped: string | undefined;
   const state = controller.engine.state();
   if (!state) throw new Error(`lab ${args.lab} does not exist`);
   const status = await controller.status();
@@ -99,6 +100,11 @@ async function main() {
         await healToGreen(faults, controller, log);
       }
     }
+  } catch (err) {
+    // Print what was measured: a run that did not heal back to green ends the series.
+    if (err instanceof UsageError) throw err;
+    stopped = err instanceof Error ? err.message : String(err);
+    log(`stopped early: ${stopped}`);
   } finally {
     await setProfile(labProfile).catch((e) => log(`could not put profile ${labProfile} back: ${e}`));
     await close();
@@ -125,6 +131,8 @@ async function main() {
     process.stdout.write(pad(summaryRows(figures)) + '\n');
   }
   process.stdout.write(`\n${JSON.stringify(Object.fromEntries(results))}\n`);
+  if (stopped) process.stdout.write(`\nSTOPPED EARLY (the figures above are the runs before): ${stopped}\n`);
+  return stopped ? 1 : 0;
 }
 
 runBench(main, USAGE);
