@@ -12,7 +12,7 @@
  *       [--users 30] [--duration 60s] [--node galera1] [--at 20s] [--topology ha [--moodle-source DIR]]
  */
 import { DockerFaults, benchLab, healToGreen, loadLine, loadTarget, machineLine, pad, runBench } from './support';
-import { Figure, durationFlag, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
+import { Figure, durationFlag, injectedFault, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
 import { parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, journeyFor, LoadRun, pacing, runLoad } from '../src/load/run';
 import { clusterSource, haproxySource } from '../src/load/snapshots';
@@ -108,17 +108,17 @@ async function main(): Promise<number> {
     await close();
   }
 
-  const blackout = (r: LoadResult) => (journey === 'probe' ? r.faults[0]?.blackoutByLabel?.['db-write'] : r.faults[0]?.blackoutMs);
+  const blackout = (r: LoadResult) => (journey === 'probe' ? injectedFault(r)?.blackoutByLabel?.['db-write'] : injectedFault(r)?.blackoutMs);
   const fig = (name: string, pick: (o: RunOut) => number | null | undefined, targetMs?: number): Figure => ({ name, values: outs.map(pick), targetMs });
   const figures = [
     fig(journey === 'probe' ? 'db-write blackout ms' : 'blackout ms (no page completing)', (o) => blackout(o.result), GALERA_BLACKOUT_TARGET_MS),
-    fig('detected ms', (o) => o.result.faults[0]?.detectedMs),
-    fig('db-read blackout ms', (o) => o.result.faults[0]?.blackoutByLabel?.['db-read']),
-    fig('overall blackout ms', (o) => o.result.faults[0]?.blackoutMs),
+    fig('detected ms', (o) => injectedFault(o.result)?.detectedMs),
+    fig('db-read blackout ms', (o) => injectedFault(o.result)?.blackoutByLabel?.['db-read']),
+    fig('overall blackout ms', (o) => injectedFault(o.result)?.blackoutMs),
     fig('failed (run)', (o) => o.result.failures),
     fig('db-write failed', (o) => o.result.byLabel['db-write']?.failures),
-    fig('window p99 ms', (o) => o.result.faults[0]?.p99Ms),
-    fig('window max ms', (o) => o.result.faults[0]?.maxMs),
+    fig('window p99 ms', (o) => injectedFault(o.result)?.p99Ms),
+    fig('window max ms', (o) => injectedFault(o.result)?.maxMs),
     fig('acked writes', (o) => o.again.dbWrites),
     fig('lost (after run)', (o) => o.result.integrity?.lostDbWrites.length),
     fig('lost (after rejoin)', (o) => o.again.lostDbWrites.length),

@@ -13,7 +13,7 @@
  *       [--users 30] [--duration 45s] [--node gluster1] [--at 15s] [--topology ha [--moodle-source DIR]]
  */
 import { DockerFaults, benchLab, healToGreen, loadLine, loadTarget, machineLine, pad, runBench } from './support';
-import { Figure, durationFlag, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
+import { Figure, durationFlag, injectedFault, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
 import { parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, journeyFor, pacing, runLoad } from '../src/load/run';
 import { clusterSource, haproxySource } from '../src/load/snapshots';
@@ -101,7 +101,7 @@ async function main(): Promise<number> {
   );
   for (const [kind, runs] of results) {
     const fig = (name: string, pick: (r: LoadResult) => number | null | undefined, targetMs?: number): Figure => ({ name, values: runs.map(pick), targetMs });
-    const f0 = (r: LoadResult) => r.faults[0];
+    const f0 = (r: LoadResult) => injectedFault(r);
     const figures = [
       fig(
         journey === 'probe' ? 'longest file stall ms' : 'longest stall ms (no page completing)',
@@ -129,7 +129,7 @@ async function main(): Promise<number> {
 
 /** The longest file stall: the probe journey's file requests, else any page of Moodle's journey. */
 function stall(r: LoadResult, journey: 'moodle' | 'probe'): number | undefined {
-  const f = r.faults[0];
+  const f = injectedFault(r);
   if (!f) return undefined;
   if (journey === 'moodle') return f.blackoutMs;
   return Math.max(f.blackoutByLabel?.['file-write'] ?? 0, f.blackoutByLabel?.['file-read'] ?? 0);

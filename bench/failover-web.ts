@@ -15,7 +15,7 @@ import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, HAPROXY_PROFILES, render
 import { LABEL_NODE, labLabels } from '../src/docker/labels';
 import { buildTopology } from '../src/engine/topology';
 import { DockerFaults, benchLab, healToGreen, loadLine, loadTarget, machineLine, pad, runBench, runtimeOf, waitAllUp } from './support';
-import { Figure, durationFlag, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
+import { Figure, durationFlag, injectedFault, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
 import { parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, journeyFor, pacing, runLoad } from '../src/load/run';
 import { haproxySource } from '../src/load/snapshots';
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
           { injector: faults, sources: [haproxySource(status.endpoints.haproxyRuntime!)], progress: (m) => log(`${tag}: ${m}`) },
         );
         runs.push(run.result);
-        log(`${tag}: detected ${run.result.faults[0]?.detectedMs ?? 'never'} ms; starting ${node} again`);
+        log(`${tag}: detected ${injectedFault(run.result)?.detectedMs ?? 'never (or the fault was not injected)'} ms; starting ${node} again`);
         await healToGreen(faults, controller, log);
       }
     }
@@ -115,7 +115,7 @@ async function main(): Promise<number> {
   );
   for (const [profile, runs] of results) {
     const fig = (name: string, pick: (r: LoadResult) => number | null | undefined, targetMs?: number): Figure => ({ name, values: runs.map(pick), targetMs });
-    const f0 = (r: LoadResult) => r.faults[0];
+    const f0 = (r: LoadResult) => injectedFault(r);
     const figures = [
       fig('detected ms', (r) => f0(r)?.detectedMs, profile === 'tuned' ? WEB_DETECTION_TARGET_MS : undefined),
       fig('blackout ms', (r) => f0(r)?.blackoutMs),

@@ -194,3 +194,9 @@ export function capacityOf(steps: readonly CapacityStep[], p95LimitMs: number): 
   const passes = steps.filter((s) => stepPasses(s, p95LimitMs)).map((s) => s.perMin);
   return passes.length ? Math.max(...passes) : undefined;
 }
+
+/** A run's first fault, only when it was really injected (Docker refused a pause under load: then the run measured no fault). */
+export function injectedFault<F extends { error?: string }>(r: { faults: F[] }): F | undefined {
+  const f = r.faults[0];
+  return f && !f.error ? f : undefined;
+}

@@ -1,5 +1,17 @@
 import { strict as assert } from 'node:assert';
-import { capacityOf, CapacityStep, durationFlag, meets, nextRate, parseBenchArgs, spread, stepPasses, summaryRows, UsageError } from '../../bench/runs';
+import {
+  capacityOf,
+  CapacityStep,
+  durationFlag,
+  injectedFault,
+  meets,
+  nextRate,
+  parseBenchArgs,
+  spread,
+  stepPasses,
+  summaryRows,
+  UsageError,
+} from '../../bench/runs';
 import { confId, disconnectLines, downEvents, isClientLog, serverStats, wentDown } from '../../bench/false-alarm-checks';
 
 const step = (perMin: number, p95Ms: number, failures = 0): CapacityStep => ({ perMin, p95Ms, failures, requests: perMin / 2 });
@@ -162,5 +174,15 @@ describe('bench runs: a capacity step', () => {
     assert.ok(!stepPasses({ perMin: 600, p95Ms: 1001, failures: 0, requests: 300 }, 1000));
     assert.ok(!stepPasses({ perMin: 600, p95Ms: 10, failures: 1, requests: 300 }, 1000));
     assert.ok(!stepPasses({ perMin: 600, p95Ms: 10, failures: 0, requests: 260, achievedPerMin: 520 }, 1000));
+  });
+});
+
+describe('bench runs: a fault that was not injected', () => {
+  it('gives the run no figure (so the target is not met), not the figures of a run without a fault', () => {
+    type F = { fault: string; error?: string };
+    const run = (...faults: F[]) => ({ faults });
+    assert.deepEqual(injectedFault(run({ fault: 'pause gluster1' })), { fault: 'pause gluster1' });
+    assert.equal(injectedFault(run({ fault: 'pause gluster1', error: 'could not inject: unable to freeze' })), undefined);
+    assert.equal(injectedFault(run()), undefined);
   });
 });
