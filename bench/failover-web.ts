@@ -1,119 +1,138 @@
 /**
- * Benchmark (a): SIGKILL of one web node under 30 closed-loop users, HAProxy tuned vs defaults,
- * side by side, on one lab: the defaults profile is rendered and hot-reloaded into the lab's
- * HAProxy (SIGUSR2 to its master process) for the second run, then tuned is put back.
- * Faults go straight through the Docker API (DockerFaults); the node is started again after
- * each run and the next run waits until HAProxy has every web server UP.
+ * Benchmark (a): SIGKILL of one web node under 30 closed-loop users → HAProxy's detection, run
+ * `--runs` times (default 3) per profile, healed and waited green between runs, printed as
+ * min/median/max beside the target (detection ≤ 1 s, median). Profiles side by side on one lab:
+ * `defaults` is rendered and hot-reloaded into the lab's HAProxy (SIGUSR2 to its master process)
+ * for its runs, then the lab's own profile is put back.
+ * Faults go straight through the Docker API (DockerFaults). The journey is Moodle's when the
+ * lab has Moodle (auto), else the lab's probes.
  *
- *   BENCH_LAB=mlt-load MOODLE_LAB_HOME=/tmp/lh-load node --import tsx bench/failover-web.ts
- *   (BENCH_USERS=30 BENCH_DURATION=60s BENCH_NODE=web2 BENCH_AT=20s BENCH_JOURNEY=moodle|probe)
+ *   npm run bench:failover-web -- --lab NAME [--runs 3] [--profiles tuned,defaults] [--journey auto|moodle|probe]
+ *       [--users 30] [--duration 60s] [--node web2] [--at 20s]
+ *       [--topology ha [--moodle-source DIR]]   (a lab of its own, destroyed at the end)
  */
-import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, renderHaproxyConfig } from '../src/roles/haproxy';
+import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, HAPROXY_PROFILES, renderHaproxyConfig } from '../src/roles/haproxy';
 import { LABEL_NODE, labLabels } from '../src/docker/labels';
 import { buildTopology } from '../src/engine/topology';
-import { StateStore } from '../src/engine/state';
-import { DockerFaults, loadTarget, machineLine, openLab, pad, runtimeOf, waitAllUp } from './support';
-import { parseDuration, parseFaultSpec } from '../src/load/faults';
-import { DEFAULT_LOAD, runLoad } from '../src/load/run';
+import { DockerFaults, benchLab, healToGreen, loadLine, loadTarget, machineLine, pad, runBench, runtimeOf, waitAllUp } from './support';
+import { Figure, durationFlag, injectedFault, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
+import { parseFaultSpec } from '../src/load/faults';
+import { DEFAULT_LOAD, journeyFor, pacing, runLoad } from '../src/load/run';
 import { haproxySource } from '../src/load/snapshots';
 import type { LoadResult } from '../src/metrics/export';
 
-const LAB = process.env.BENCH_LAB ?? 'mlt-load';
-const USERS = Number(process.env.BENCH_USERS ?? 30);
-const DURATION = parseDuration(process.env.BENCH_DURATION ?? '60s');
-const NODE = process.env.BENCH_NODE ?? 'web2';
-const AT = process.env.BENCH_AT ?? '20s';
+const USAGE =
+  'bench/failover-web.ts --lab NAME [--runs 3] [--profiles tuned,defaults] [--journey auto|moodle|probe] [--users 30] [--duration 60s] [--node web2] [--at 20s] [--topology ha [--moodle-source DIR]]';
+/** HAProxy's detection of a killed web node (tuned profile), median of the runs. */
+export const WEB_DETECTION_TARGET_MS = 1000;
 const log = (m: string) => process.stderr.write(`  ${m}\n`);
 
-async function main() {
-  const { controller, docker } = openLab(LAB);
-  const state = new StateStore(process.env.MOODLE_LAB_HOME).load(LAB);
-  if (!state) throw new Error(`lab ${LAB} does not exist`);
+async function main(): Promise<number> {
+  const args = parseBenchArgs(
+    process.argv.slice(2),
+    {
+      runs: 3,
+      flags: {
+        profiles: 'tuned,defaults',
+        users: process.env.BENCH_USERS ?? '30',
+        duration: process.env.BENCH_DURATION ?? '60s',
+        node: process.env.BENCH_NODE ?? 'web2',
+        at: process.env.BENCH_AT ?? '20s',
+      },
+    },
+    process.env,
+    'mlt-load',
+  );
+  const profiles = args.extra.profiles!.split(',');
+  for (const p of profiles) if (!(HAPROXY_PROFILES as readonly string[]).includes(p)) throw new UsageError(`--profiles "${p}": ${HAPROXY_PROFILES.join(', ')}`);
+  const users = intFlag(args, 'users', 1, 500);
+  const duration = durationFlag(args, 'duration');
+  const at = durationFlag(args, 'at');
+  if (at >= duration) throw new UsageError(`--at ${args.extra.at} is not within --duration ${args.extra.duration}`);
+  const node = args.extra.node!;
+
+  const { controller, docker, close } = await benchLab(args, log);
+  let stopped: string | undefined;
+  const state = controller.engine.state();
+  if (!state) throw new Error(`lab ${args.lab} does not exist`);
   const status = await controller.status();
-  const journey = (process.env.BENCH_JOURNEY ?? (status.moodle.installed ? 'moodle' : 'probe')) as 'moodle' | 'probe';
-  const lb = (await docker.containers.list(labLabels(LAB))).find((c) => c.labels[LABEL_NODE] === 'haproxy');
+  if (!status.nodes.some((n) => n.name === node && n.role === 'web')) throw new UsageError(`--node ${node}: not a web node of lab ${args.lab}`);
+  const journey = journeyFor(args.journey, status.moodle.installed);
+  const lb = (await docker.containers.list(labLabels(args.lab))).find((c) => c.labels[LABEL_NODE] === 'haproxy');
   if (!lb) throw new Error('no haproxy container');
   const runtime = runtimeOf(status);
   const topology = buildTopology(state.definition);
+  const labProfile: HaproxyProfile = state.extra.haproxyProfile === 'defaults' ? 'defaults' : 'tuned';
   const setProfile = async (p: HaproxyProfile) => {
     await docker.containers.putFile(lb.id, HAPROXY_CONFIG_PATH, renderHaproxyConfig(topology, p));
     await docker.containers.kill(lb.id, 'SIGUSR2'); // master-worker reload
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 1500)); // the old worker hands over
     await waitAllUp(runtime, BACKENDS.web);
   };
 
-  const results: [HaproxyProfile, LoadResult][] = [];
+  const results: [HaproxyProfile, LoadResult[]][] = [];
   try {
-    for (const profile of ['tuned', 'defaults'] as HaproxyProfile[]) {
+    for (const profile of profiles as HaproxyProfile[]) {
       log(`profile ${profile}: reloading HAProxy`);
       await setProfile(profile);
-      const faults = new DockerFaults(docker, LAB);
-      const run = await runLoad(
-        loadTarget(await controller.status()),
-        {
-          ...DEFAULT_LOAD,
-          journey,
-          users: USERS,
-          durationMs: DURATION,
-          rampUpMs: 5000,
-          faults: [parseFaultSpec(`kill ${NODE}@${AT}`)],
-          probeHz: 2,
-          integrityHz: 0,
-        },
-        { injector: faults, sources: [haproxySource(status.endpoints.haproxyRuntime!)], progress: (m) => log(`${profile}: ${m}`) },
-      );
-      results.push([profile, run.result]);
-      log(`profile ${profile}: starting ${NODE} again`);
-      await faults.heal();
-      await waitAllUp(runtime, BACKENDS.web);
+      const runs: LoadResult[] = [];
+      results.push([profile, runs]);
+      for (let i = 1; i <= args.runs; i++) {
+        const faults = new DockerFaults(docker, args.lab);
+        const tag = `${profile} run ${i}/${args.runs}`;
+        const run = await runLoad(
+          loadTarget(await controller.status()),
+          {
+            ...DEFAULT_LOAD,
+            journey,
+            ...pacing(journey),
+            users,
+            durationMs: duration,
+            rampUpMs: 5000,
+            faults: [parseFaultSpec(`kill ${node}@${at}ms`)],
+            probeHz: 2,
+            integrityHz: 0,
+          },
+          { injector: faults, sources: [haproxySource(status.endpoints.haproxyRuntime!)], progress: (m) => log(`${tag}: ${m}`) },
+        );
+        runs.push(run.result);
+        log(`${tag}: detected ${injectedFault(run.result)?.detectedMs ?? 'never (or the fault was not injected)'} ms; starting ${node} again`);
+        await healToGreen(faults, controller, log);
+      }
     }
+  } catch (err) {
+    // Print what was measured: a run that did not heal back to green ends the series.
+    if (err instanceof UsageError) throw err;
+    stopped = err instanceof Error ? err.message : String(err);
+    log(`stopped early: ${stopped}`);
   } finally {
-    if (state.extra.haproxyProfile !== 'defaults') await setProfile('tuned').catch((e) => log(`could not restore tuned: ${e}`));
+    await setProfile(labProfile).catch((e) => log(`could not put profile ${labProfile} back: ${e}`));
+    await close();
   }
 
-  const row = (p: string, r: LoadResult) => {
-    const f = r.faults[0]!;
-    return [
-      p,
-      r.requests,
-      r.failures,
-      `${(r.errorRate * 100).toFixed(2)} %`,
-      r.apdex.toFixed(3),
-      r.latencyMs.p99,
-      r.latencyMs.max,
-      f.detectedMs ?? '—',
-      f.failedRequests,
-      f.blackoutMs,
-      f.p99Ms ?? '—',
-      f.maxMs ?? '—',
+  process.stdout.write(
+    `\nfailover-web: kill ${node} at ${at / 1000} s under ${users} users, ${duration / 1000} s, ${journey} journey, lab ${args.lab}, ${args.runs} runs per profile\n${machineLine()}, ${loadLine()}\n`,
+  );
+  for (const [profile, runs] of results) {
+    const fig = (name: string, pick: (r: LoadResult) => number | null | undefined, targetMs?: number): Figure => ({ name, values: runs.map(pick), targetMs });
+    const f0 = (r: LoadResult) => injectedFault(r);
+    const figures = [
+      fig('detected ms', (r) => f0(r)?.detectedMs, profile === 'tuned' ? WEB_DETECTION_TARGET_MS : undefined),
+      fig('blackout ms', (r) => f0(r)?.blackoutMs),
+      fig('failed in window', (r) => f0(r)?.failedRequests),
+      fig('window p99 ms', (r) => f0(r)?.p99Ms),
+      fig('window max ms', (r) => f0(r)?.maxMs),
+      fig('failed (run)', (r) => r.failures),
+      fig('p99 ms (run)', (r) => r.latencyMs.p99),
     ];
-  };
-  process.stdout.write(
-    `\nfailover-web: kill ${NODE} at ${AT} under ${USERS} users, ${DURATION / 1000} s, ${journey} journey, lab ${LAB}\n${machineLine()}\n\n`,
-  );
-  process.stdout.write(
-    pad([
-      [
-        'haproxy',
-        'requests',
-        'failed',
-        'error rate',
-        'apdex',
-        'p99 ms',
-        'max ms',
-        'detected ms',
-        'failed in window',
-        'blackout ms',
-        'window p99',
-        'window max',
-      ],
-      ...results.map(([p, r]) => row(p, r)),
-    ]) + '\n',
-  );
-  process.stdout.write(`\n${JSON.stringify(Object.fromEntries(results.map(([p, r]) => [p, r])))}\n`);
+    process.stdout.write(
+      `\nHAProxy ${profile}: per run detected ms ${runs.map((r) => f0(r)?.detectedMs ?? 'never').join(', ')}; apdex ${runs.map((r) => r.apdex.toFixed(3)).join(', ')}\n`,
+    );
+    process.stdout.write(pad(summaryRows(figures)) + '\n');
+  }
+  process.stdout.write(`\n${JSON.stringify(Object.fromEntries(results))}\n`);
+  if (stopped) process.stdout.write(`\nSTOPPED EARLY (the figures above are the runs before): ${stopped}\n`);
+  return stopped ? 1 : 0;
 }
 
-main().catch((err) => {
-  process.stderr.write(`error: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main, USAGE);

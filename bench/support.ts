@@ -17,6 +17,9 @@ import type { LabStatus } from '../src/protocol/status';
 import type { FaultTarget } from '../src/load/faults';
 import { probeTargets } from '../src/load/node-probes';
 import type { LoadTarget } from '../src/load/run';
+import { waitGreen } from '../src/load/green';
+import type { PresetName } from '../src/engine/topology';
+import { BenchArgs, UsageError } from './runs';
 
 /** The lab/ folder of this checkout. */
 export const LAB_ROOT = path.resolve(__dirname, '..', 'lab');
@@ -122,4 +125,96 @@ export async function waitBricks(controller: LabController, timeoutMs = 120_000)
 export function pad(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+/**
+ * The lab a repeated bench runs on: the running `args.lab`, or (with --topology) one it brings up
+ * itself, with Moodle from --moodle-source or without, destroyed by `close()` (also on Ctrl-C).
+ */
+export async function benchLab(
+  args: BenchArgs,
+  log: (m: string) => void,
+): Promise<{ controller: LabController; docker: DockerClient; close: () => Promise<void> }> {
+  const docker = createDockerClient();
+  const controller = controllerFactory({
+    docker,
+    home: process.env.MOODLE_LAB_HOME,
+    labRoot: LAB_ROOT,
+    reporter: { step: (m) => log(m), detail: () => undefined },
+  })(args.lab);
+  if (!args.topology) {
+    const s = await controller.status();
+    if (s.state !== 'running') throw new UsageError(`lab ${args.lab} is not running (state ${s.state}); give a running --lab, or --topology to bring one up`);
+    return { controller, docker, close: async () => undefined };
+  }
+  const existing = await controller.status();
+  if (existing.state !== 'absent')
+    throw new UsageError(`lab ${args.lab} exists already (${existing.state}): give another --lab, or run on it without --topology`);
+  const close = async () => {
+    log(`destroying lab ${args.lab}`);
+    await controller.destroy();
+  };
+  onInterrupt(close);
+  log(`bringing up lab ${args.lab} (${args.topology}${args.moodleSource ? `, Moodle from ${args.moodleSource}` : ', no Moodle'})`);
+  try {
+    await controller.up(
+      args.moodleSource ? { preset: args.topology as PresetName, moodleSource: args.moodleSource } : { preset: args.topology as PresetName, noMoodle: true },
+    );
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { controller, docker, close };
+}
+
+const interruptHooks: (() => Promise<void>)[] = [];
+/** On SIGINT/SIGTERM: run every cleanup (last registered first), then exit 130. */
+export function onInterrupt(cleanup: () => Promise<void>): void {
+  if (!interruptHooks.length) {
+    let once = false;
+    const handler = () => {
+      if (once) return;
+      once = true;
+      process.stderr.write('\n  interrupted: cleaning up\n');
+      void (async () => {
+        for (const h of [...interruptHooks].reverse()) await h().catch((e) => process.stderr.write(`  cleanup failed: ${String(e)}\n`));
+        process.exit(130);
+      })();
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  }
+  interruptHooks.push(cleanup);
+}
+
+/** Heals what `faults` broke, then waits for the lab's shared green (every node, HAProxy server, Galera, brick, Redis). */
+export async function healToGreen(faults: DockerFaults, controller: LabController, log: (m: string) => void, timeoutMs = 240_000): Promise<void> {
+  await faults.heal();
+  const t0 = Date.now();
+  const g = await waitGreen(controller, timeoutMs);
+  if (g.problems.length) throw new Error(`the lab did not come back green in ${timeoutMs / 1000} s: ${g.problems.join('; ')}`);
+  log(`green again after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** Runs a bench's main: a UsageError → its message and exit 2, any other error → exit 1. */
+export function runBench(main: () => Promise<number | void>, usage: string): void {
+  main().then(
+    (code) => process.exit(code ?? 0),
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`error: ${err.message}\nusage: ${usage}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+/** The load average, for the figures' host line. */
+export function loadLine(): string {
+  return `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`;
 }

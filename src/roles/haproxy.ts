@@ -30,6 +30,8 @@ export const WEB_APACHE_WORKERS = 16;
 export const WEB_SERVER_MAXCONN = WEB_APACHE_WORKERS - 3;
 /** How long a request may wait in HAProxy's queue for a free web worker (tuned). */
 export const WEB_QUEUE_TIMEOUT = '30s';
+/** The DB listeners' check read timeout (tuned): the clustercheck's own limit (4 s) and a margin. */
+export const DB_CHECK_TIMEOUT = '5s';
 /** Backend names as they appear in `show stat`. */
 export const BACKENDS = { web: 'web', dbWriter: 'db_writer', dbReader: 'db_reader' } as const;
 
@@ -139,6 +141,10 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
       `    bind :${HAPROXY_PORTS.dbWriter}`,
       '    timeout client 30m',
       '    timeout server 30m',
+      // A clustercheck forks bash and a mariadb client: on a starved host it answers in over 2 s
+      // (bench/false-alarm.ts: all three nodes DOWN at once with 2 s). A slow answer is not a dead
+      // node; a killed one still fails its 250 ms connect, so the writer's detection is unchanged.
+      ...(tuned ? [`    timeout check ${DB_CHECK_TIMEOUT}`] : []),
       '    option httpchk',
       '    http-check send meth GET uri /',
       '    http-check expect status 200',

@@ -47,6 +47,21 @@ describe('HAProxy configuration', () => {
     assert.match(reader, /server galera2 galera2:3306 track db_writer\/galera2/);
   });
 
+  it('tuned DB listeners: a slow clustercheck is not a dead node (check read timeout ≥ 5 s), a killed one still fails its 250 ms connect', () => {
+    // Measured (bench/false-alarm.ts, CPU neighbour, load average 60–80 on 2 cores): the
+    // clustercheck (bash + a mariadb client per check) answered in 2.0–2.1 s, and with the 2 s
+    // check timeout all three Galera nodes went DOWN at once: an outage with no fault.
+    const cfg = renderHaproxyConfig(buildTopology('ha'));
+    const writer = section(cfg, 'listen db_writer');
+    const m = /timeout check (\d+)(ms|s)\b/.exec(writer);
+    assert.ok(m, 'db_writer sets its own check timeout');
+    assert.ok(Number(m[1]) * (m[2] === 's' ? 1000 : 1) >= 5000);
+    assert.doesNotMatch(writer, /timeout connect/);
+    assert.match(cfg, /timeout connect 250ms/);
+    // The defaults profile stays stock.
+    assert.doesNotMatch(section(renderHaproxyConfig(buildTopology('ha'), 'defaults'), 'listen db_writer'), /timeout check/);
+  });
+
   it('defaults profile keeps HAProxy stock timing and no redispatch (for side-by-side lessons)', () => {
     const cfg = renderHaproxyConfig(buildTopology('ha'), 'defaults');
     const web = section(cfg, 'backend web');
