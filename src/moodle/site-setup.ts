@@ -150,8 +150,9 @@ async function tryRestore(s: SiteSetup): Promise<boolean> {
   }
   s.reporter.step(`moodle: restoring ${found.manifest.release} from the site cache (${key}, made ${found.manifest.createdAt}) instead of installing`);
   const t0 = s.now();
+  let steps: RestoreSteps;
   try {
-    await restoreSite(s, found);
+    steps = await restoreSite(s, found);
   } catch (err) {
     const why = errText(err);
     s.reporter.step(`moodle: restoring from the site cache failed (${why.split('\n')[0]}): clearing what was restored, then running the installer`);
@@ -166,6 +167,7 @@ async function tryRestore(s: SiteSetup): Promise<boolean> {
   m.course = found.manifest.course;
   m.cacheEntry = key;
   m.restoreSeconds = secs(s.now() - t0);
+  m.restoreSteps = steps;
   await s.save();
   s.cache.touch(found, new Date(s.now()));
   s.reporter.step(
@@ -174,37 +176,65 @@ async function tryRestore(s: SiteSetup): Promise<boolean> {
   return true;
 }
 
-/**
- * Database through the DB node's client (Galera replicates it to every node), moodledata through
- * the web node's Gluster mount, then this lab's own settings: the application cache in this lab's
- * Redis (a new MUC config, with its password) and this lab's passwords and site name.
- */
-export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<void> {
-  const t0 = s.now();
-  await s.containers.putFile(s.db.id, DUMP_TMP, s.cache.dump(entry), 0o600);
-  try {
-    await run(s, s.db, ['bash', '-o', 'pipefail', '-c', `gunzip -c ${DUMP_TMP} | mariadb -uroot ${s.dbName}`], 'importing the cached database', {
-      env: [`MYSQL_PWD=${s.dbRootPassword}`],
-    });
-  } finally {
-    await s.containers.exec(s.db.id, ['rm', '-f', DUMP_TMP], { timeoutMs: 30_000 });
-  }
-  const tables = await tableCount(s);
-  if (tables !== entry.manifest.tables) throw new Error(`the database holds ${tables} tables after the import, the cached site has ${entry.manifest.tables}`);
-  s.reporter.step(`moodle: database imported on ${s.db.name} (${tables} tables) in ${secs(s.now() - t0).toFixed(0)} s`);
+/** Seconds per restore step (recorded in the lab's state, `extra.moodle.restoreSteps`). */
+export interface RestoreSteps {
+  /** The dump imported on the DB node (runs alongside `moodledata`). */
+  database: number;
+  /** moodledata unpacked through the web node's Gluster mount (alongside `database`). */
+  moodledata: number;
+  /** Moodle's application cache pointed at this lab's Redis. */
+  caches: number;
+  /** This lab's passwords and site name applied. */
+  secrets: number;
+}
 
-  const t1 = s.now();
-  await s.containers.putFile(s.web.id, DATA_TMP, s.cache.data(entry), 0o644);
-  try {
-    await run(s, s.web, ['tar', '-xzf', DATA_TMP, '-C', s.dataroot, '--no-same-owner', '--no-same-permissions'], 'unpacking the cached moodledata', {
-      user: 'www-data',
-    });
-  } finally {
-    await s.containers.exec(s.web.id, ['rm', '-f', DATA_TMP], { timeoutMs: 30_000 });
-  }
-  s.reporter.step(`moodle: moodledata unpacked through ${s.web.name} in ${secs(s.now() - t1).toFixed(0)} s`);
-  s.reporter.step(`moodle: ${await cachesInRedis(s.containers, s.web.id)}`);
-  s.reporter.step(`moodle: ${await applySiteSecrets(s.containers, s.web.id, s.params)}`);
+/**
+ * Database through the DB node's client (Galera replicates it to every node) while moodledata
+ * unpacks through the web node's Gluster mount — the two are independent, so they run at the
+ * same time; then this lab's own settings: the application cache in this lab's Redis (a new MUC
+ * config, with its password) and this lab's passwords and site name. Returns each step's seconds.
+ */
+export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<RestoreSteps> {
+  const timed = async (what: () => Promise<void>): Promise<number> => {
+    const t0 = s.now();
+    await what();
+    return secs(s.now() - t0);
+  };
+  const t0 = s.now();
+  const database = timed(async () => {
+    await s.containers.putFile(s.db.id, DUMP_TMP, s.cache.dump(entry), 0o600);
+    try {
+      await run(s, s.db, ['bash', '-o', 'pipefail', '-c', `gunzip -c ${DUMP_TMP} | mariadb -uroot ${s.dbName}`], 'importing the cached database', {
+        env: [`MYSQL_PWD=${s.dbRootPassword}`],
+      });
+    } finally {
+      await s.containers.exec(s.db.id, ['rm', '-f', DUMP_TMP], { timeoutMs: 30_000 });
+    }
+    const tables = await tableCount(s);
+    if (tables !== entry.manifest.tables) throw new Error(`the database holds ${tables} tables after the import, the cached site has ${entry.manifest.tables}`);
+    s.reporter.step(`moodle: database imported on ${s.db.name} (${tables} tables) in ${secs(s.now() - t0).toFixed(1)} s`);
+  });
+  const moodledata = timed(async () => {
+    await s.containers.putFile(s.web.id, DATA_TMP, s.cache.data(entry), 0o644);
+    try {
+      await run(s, s.web, ['tar', '-xzf', DATA_TMP, '-C', s.dataroot, '--no-same-owner', '--no-same-permissions'], 'unpacking the cached moodledata', {
+        user: 'www-data',
+      });
+    } finally {
+      await s.containers.exec(s.web.id, ['rm', '-f', DATA_TMP], { timeoutMs: 30_000 });
+    }
+    s.reporter.step(`moodle: moodledata unpacked through ${s.web.name} in ${secs(s.now() - t0).toFixed(1)} s (alongside the database import)`);
+  });
+  // Both finish (or fail) before anything else happens: a failed restore is wiped, never raced.
+  const [db, data] = await Promise.allSettled([database, moodledata]);
+  if (db.status === 'rejected') throw db.reason;
+  if (data.status === 'rejected') throw data.reason;
+  let said = '';
+  const caches = await timed(async () => void (said = await cachesInRedis(s.containers, s.web.id)));
+  s.reporter.step(`moodle: ${said} (${caches.toFixed(1)} s)`);
+  const secrets = await timed(async () => void (said = await applySiteSecrets(s.containers, s.web.id, s.params)));
+  s.reporter.step(`moodle: ${said} (${secrets.toFixed(1)} s)`);
+  return { database: db.value, moodledata: data.value, caches, secrets };
 }
 
 /** Undoes a partial restore: an empty Moodle database and an empty moodledata, as before it. */

@@ -181,7 +181,7 @@ describe('site cache: install once per Moodle source, restore after', () => {
     noSecretInArgv(c.execs, Object.values(secretsA));
   });
 
-  it("cache hit → no installer: DB import on galera1, moodledata through web1, MUC, then the new lab's secrets, in that order", async () => {
+  it("cache hit → no installer: DB import on galera1 alongside moodledata through web1, then MUC, then the new lab's secrets", async () => {
     const cache = tmpCache();
     await firstLab(cache);
     const c = cluster();
@@ -195,21 +195,19 @@ describe('site cache: install once per Moodle source, restore after', () => {
       assert.ok(i >= 0, `missing ${re}`);
       return i;
     };
-    const sequence = [
-      /^galera1 .*information_schema/,
-      /^galera1 bash .*gunzip -c .* \| mariadb -uroot moodle/,
-      /^galera1 rm -f/,
-      /^web1 tar -xzf .* -C \/var\/moodledata/,
-      /^web1 rm -f/,
-      /^web1 .*muc-redis\.php/,
-      /^web1 .*site-secrets\.php/,
-    ];
-    const idx = sequence.map(at);
-    assert.deepEqual(
-      [...idx].sort((a, b) => a - b),
-      idx,
-      `restore order:\n${order.join('\n')}`,
-    );
+    const after = (re: RegExp, from: number) => {
+      const i = order.findIndex((x, k) => k > from && re.test(x));
+      assert.ok(i > from, `missing ${re} after line ${from}:\n${order.join('\n')}`);
+      return i;
+    };
+    const importAt = at(/^galera1 bash .*gunzip -c .* \| mariadb -uroot moodle/);
+    const dbDone = after(/^galera1 .*information_schema/, after(/^galera1 rm -f/, importAt));
+    const untarAt = at(/^web1 tar -xzf .* -C \/var\/moodledata/);
+    const dataDone = after(/^web1 rm -f/, untarAt);
+    // moodledata unpacks while the database imports (the two are independent): it starts before the import's clean-up.
+    assert.ok(untarAt < at(/^galera1 rm -f/), `moodledata alongside the import:\n${order.join('\n')}`);
+    const muc = at(/^web1 .*muc-redis\.php/);
+    assert.ok(Math.max(dbDone, dataDone) < muc && muc < at(/^web1 .*site-secrets\.php/), `restore order:\n${order.join('\n')}`);
     // The dump went onto the DB node and the archive onto the web node before use.
     assert.ok(c.docker.calls.indexOf('put galera1 /tmp/moodle-lab-site.sql.gz') < c.docker.calls.findIndex((x) => x.includes('gunzip')));
     assert.ok(c.docker.calls.indexOf('put web1 /tmp/moodle-lab-moodledata.tar.gz') < c.docker.calls.findIndex((x) => x.includes('tar -xzf')));
@@ -227,6 +225,8 @@ describe('site cache: install once per Moodle source, restore after', () => {
     assert.equal(moodle.cache, 'configured');
     assert.equal(moodle.installSeconds, undefined);
     assert.ok(moodle.restoreSeconds !== undefined && moodle.restoreSeconds > 0);
+    assert.deepEqual(Object.keys(moodle.restoreSteps ?? {}).sort(), ['caches', 'database', 'moodledata', 'secrets']);
+    for (const v of Object.values(moodle.restoreSteps!)) assert.equal(typeof v, 'number');
     assert.equal(saved.at(-1)?.installedFrom, 'cache', 'the state says where the site came from');
     assert.ok(
       steps.some((m) => /restored from the site cache in \d+ s/.test(m)),
