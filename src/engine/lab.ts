@@ -305,6 +305,11 @@ export class LabEngine {
       now: () => this.clock.now(),
       lab: this.lab,
       db: { id: db.id, name: db.labels[LABEL_NODE] ?? db.name },
+      dbPeers: nodesOf(topology, 'db')
+        .map((n) => running.get(n.name))
+        .filter((c): c is ContainerInfo => c?.state === 'running' && c.id !== db.id)
+        .map((c) => ({ id: c.id, name: c.labels[LABEL_NODE] ?? c.name })),
+      clock: this.clock,
       web: { id: web.id, name: web.labels[LABEL_NODE] ?? web.name },
       dbRootPassword: state.secrets.dbRootPassword,
       dbName: DB_NAME,

@@ -9,6 +9,7 @@ import type { ContainerClient, ExecResult } from '../docker/types';
 import { applySiteSecrets, cachesInRedis, installMoodle, InstallParams, makeTestContent, MoodleLabState, TEST_COURSE } from './install';
 import { BrokenEntry, SiteCache, siteCacheKey, SiteEntry } from './site-cache';
 import { errText } from '../core/errors';
+import { Clock, notYet, ready, waitFor } from '../core/wait';
 
 export interface SiteSetupReporter {
   step(message: string): void;
@@ -23,6 +24,13 @@ export interface SiteSetup {
   lab: string;
   /** A running Galera node (the import and the dump run there, on its local socket). */
   db: { id: string; name: string };
+  /**
+   * The other running Galera nodes: Moodle reads from them (the reader port), so a restore waits
+   * until each has applied the import. None given: nothing to wait for.
+   */
+  dbPeers?: { id: string; name: string }[];
+  /** For that wait (default: the real clock). */
+  clock?: Clock;
   /** The web node Moodle's CLI runs on (its moodledata is the shared Gluster mount). */
   web: { id: string; name: string };
   dbRootPassword: string;
@@ -213,6 +221,7 @@ export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<Resto
     const tables = await tableCount(s);
     if (tables !== entry.manifest.tables) throw new Error(`the database holds ${tables} tables after the import, the cached site has ${entry.manifest.tables}`);
     s.reporter.step(`moodle: database imported on ${s.db.name} (${tables} tables) in ${secs(s.now() - t0).toFixed(1)} s`);
+    await peersApplied(s);
   });
   const moodledata = timed(async () => {
     await s.containers.putFile(s.web.id, DATA_TMP, s.cache.data(entry), 0o644);
@@ -235,6 +244,40 @@ export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<Resto
   const secrets = await timed(async () => void (said = await applySiteSecrets(s.containers, s.web.id, s.params)));
   s.reporter.step(`moodle: ${said} (${secrets.toFixed(1)} s)`);
   return { database: db.value, moodledata: data.value, caches, secrets };
+}
+
+/**
+ * Galera applies writesets on the other nodes after the commit on galera1: right after a bulk
+ * import they can be far behind, and Moodle's reads through the reader port would find tables
+ * missing ("Error reading from database"). Waits until each peer's last committed seqno (the
+ * cluster's global order) reaches galera1's.
+ */
+async function peersApplied(s: SiteSetup): Promise<void> {
+  const peers = s.dbPeers ?? [];
+  if (!peers.length) return;
+  const seqno = async (node: { id: string }): Promise<number> => {
+    const r = await run(s, node, ['mariadb', '-uroot', '-N', '-B', '-e', "SHOW GLOBAL STATUS LIKE 'wsrep_last_committed'"], 'reading wsrep_last_committed', {
+      env: [`MYSQL_PWD=${s.dbRootPassword}`],
+      timeoutMs: 30_000,
+    });
+    const n = Number(r.stdout.trim().split(/\s+/)[1]);
+    if (!Number.isFinite(n)) throw new Error(`wsrep_last_committed: unexpected answer "${r.stdout.trim()}"`);
+    return n;
+  };
+  const t0 = s.now();
+  const target = await seqno(s.db);
+  await waitFor(
+    async () => {
+      const behind: string[] = [];
+      for (const p of peers) {
+        const n = await seqno(p);
+        if (n < target) behind.push(`${p.name} at ${n}`);
+      }
+      return behind.length ? notYet(`${behind.join(', ')} (${s.db.name} at ${target})`) : ready(true);
+    },
+    { what: `every Galera node applying the imported database`, timeoutMs: 600_000, intervalMs: 1000, ...(s.clock ? { clock: s.clock } : {}) },
+  );
+  s.reporter.step(`moodle: ${peers.map((p) => p.name).join(', ')} applied the import (seqno ${target}) ${secs(s.now() - t0).toFixed(1)} s after it`);
 }
 
 /** Undoes a partial restore: an empty Moodle database and an empty moodledata, as before it. */

@@ -198,6 +198,9 @@ export class FakeDocker implements DockerClient {
 /** Exec replies of a healthy cluster: Galera Synced, glusterd up, volume started, Redis PONG. */
 export function healthyClusterHandlers(): ExecHandler[] {
   return [
+    // Every node has applied the same writesets.
+    (_c, argv) =>
+      argv[0] === 'mariadb' && argv.join(' ').includes('wsrep_last_committed') ? { stdout: 'wsrep_last_committed\t42\n', stderr: '', exitCode: 0 } : undefined,
     (_c, argv) => (argv[0] === 'mariadb' ? { stdout: 'wsrep_local_state_comment\tSynced\n', stderr: '', exitCode: 0 } : undefined),
     (_c, argv) => (argv[0] === 'gluster' ? { stdout: 'Number of Peers: 2', stderr: '', exitCode: 0 } : undefined),
     (_c, argv) => (argv[0] === 'lab-volume-setup' ? { stdout: 'ok', stderr: '', exitCode: 0 } : undefined),

@@ -20,6 +20,7 @@ import { LabEngine } from '../../src/engine/lab';
 import type { MoodleSource } from '../../src/moodle/types';
 import { FakeContainer, FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 import { fakeEngineDeps } from '../support/engine';
+import { fakeClock } from '../support/clock';
 
 const FINGERPRINT = '0123456789abcdef';
 const KEY = siteCacheKey(FINGERPRINT);
@@ -179,6 +180,41 @@ describe('site cache: install once per Moodle source, restore after', () => {
     assert.ok(steps.some((m) => /no cached site for this source yet/.test(m)));
     assert.ok(steps.some((m) => /saved in the site cache/.test(m)));
     noSecretInArgv(c.execs, Object.values(secretsA));
+  });
+
+  it('cache hit: Moodle runs nothing until every other Galera node has applied the import (its reads go to them)', async () => {
+    const cache = tmpCache();
+    await firstLab(cache);
+    const c = cluster();
+    const spec = { hostname: 'galera2', labels: { 'io.moodle-lab.node': 'galera2' } } as unknown as ContainerSpec;
+    c.docker.containerMap.set('id-galera2', {
+      id: 'id-galera2',
+      name: 'galera2',
+      image: 'img',
+      state: 'running',
+      labels: spec.labels,
+      ports: {},
+      spec,
+      files: new Map(),
+    });
+    let asked = 0;
+    c.docker.execHandlers.unshift((node, argv) => {
+      if (!argv.join(' ').includes('wsrep_last_committed')) return undefined;
+      const seqno = node.name === 'galera1' ? 900 : ++asked < 3 ? 400 : 900;
+      return { stdout: `wsrep_last_committed\t${seqno}\n`, stderr: '', exitCode: 0 };
+    });
+    const { s, steps } = setup(c, cache, secretsB, { lab: 'lab-b' });
+    s.dbPeers = [{ id: 'id-galera2', name: 'galera2' }];
+    s.clock = fakeClock();
+    await setUpSite(s);
+    const order = c.execs.map((e) => `${e.node} ${e.argv.join(' ')}`);
+    const lastPeerAsk = order.map((x, i) => (/^galera2 .*wsrep_last_committed/.test(x) ? i : -1)).reduce((a, b) => Math.max(a, b));
+    assert.equal(asked, 3, "asked until galera2 reached galera1's seqno");
+    assert.ok(lastPeerAsk < order.findIndex((x) => /muc-redis\.php/.test(x)), order.join('\n'));
+    assert.ok(
+      steps.some((m) => /^moodle: galera2 applied the import \(seqno 900\)/.test(m)),
+      steps.join('\n'),
+    );
   });
 
   it("cache hit → no installer: DB import on galera1 alongside moodledata through web1, then MUC, then the new lab's secrets", async () => {
