@@ -732,7 +732,13 @@ export class LabEngine {
     const all = await this.docker.images.listAll();
     const sharedRows = all.filter((i) => i.tags.some(isSharedImageTag));
     const labelledIds = new Set(labelled.map((i) => i.id));
-    const mine = sharedRows.filter((i) => labelledIds.has(i.id) || ran.has(i.id) || i.tags.some((t) => ran.has(t)));
+    const direct = sharedRows.filter((i) => labelledIds.has(i.id) || ran.has(i.id) || i.tags.some((t) => ran.has(t)));
+    // With them, the shared images they are built on (the web image under the Moodle image a lab
+    // ran, possibly built by a lab since destroyed): each lab's labels make its builds' ids its own.
+    const parents = new Map(all.map((i) => [i.id, i.parentId]));
+    const wanted = new Set(direct.map((i) => i.id));
+    for (const i of direct) for (let p = parents.get(i.id); p; p = parents.get(p)) wanted.add(p);
+    const mine = sharedRows.filter((i) => wanted.has(i.id));
     const inUse = new Set((await this.docker.containers.list({})).map((c) => c.image));
     for (const [lab, image] of this.store.recordedImages()) if (lab !== this.lab) inUse.add(image);
     const used = (i: { id: string; tags: string[] }) => inUse.has(i.id) || i.tags.some((t) => inUse.has(t));

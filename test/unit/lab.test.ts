@@ -8,6 +8,7 @@ import { HAPROXY_CONFIG_PATH } from '../../src/roles/haproxy';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
+import type { ContainerSpec } from '../../src/docker/types';
 import { ALL_UP_STAT, fakeEngineDeps, upProbes } from '../support/engine';
 
 // HAProxy's `show stat` with every server of the ha topology UP.
@@ -125,6 +126,17 @@ describe('lab lifecycle (fake engine)', () => {
     assert.deepEqual([...(removed.keptImages ?? [])].sort(), ['moodle-lab/moodle:00000000000000bb', web]);
     assert.equal(removed.images, 4);
     assert.deepEqual(builtTags(docker), ['moodle-lab/moodle:00000000000000aa', 'moodle-lab/moodle:00000000000000bb', web]);
+  });
+
+  it('destroy --images also removes the web image below the Moodle image the lab ran, though a lab since destroyed built it', async () => {
+    const { docker, engine } = setup('unit-a');
+    docker.addImage('moodle-lab/web:00000000000000cc', { 'io.moodle-lab.lab': 'gone-lab' });
+    docker.addImage('moodle-lab/moodle:00000000000000dd', { 'io.moodle-lab.lab': 'gone-lab' }, 'moodle-lab/web:00000000000000cc');
+    const spec = { hostname: 'web1', labels: { 'io.moodle-lab.lab': 'unit-a' }, ports: [] } as unknown as ContainerSpec;
+    await docker.containers.create({ ...spec, name: 'unit-a-web1', image: 'moodle-lab/moodle:00000000000000dd' });
+    const removed = await engine.destroy({ images: true });
+    assert.equal(removed.images, 2);
+    assert.deepEqual(builtTags(docker), []);
   });
 
   it('destroy removes the images an older version tagged per lab', async () => {
