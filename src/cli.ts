@@ -101,7 +101,8 @@ const USAGE = `usage: npm run lab -- <command> [options]   (global: --lab NAME, 
      [--base-image IMAGE] [--haproxy tuned|defaults] [--port N] [--fresh-install]
   status [--json]
   down                      stop everything, keep data
-  destroy                   remove every labelled object of the lab
+  destroy [--images]        remove every labelled object of the lab; its images (shared by content) stay for the
+                            next lab unless --images (then those no other lab or container uses go too)
   maintenance on|off [--node <web>]   site-wide Moodle maintenance, or HAProxy drain of one node
 ${faultUsageLines().join('\n')}
   heal [<node>]             undo every active fault (or one node's), start what is down, wait until ready
@@ -213,6 +214,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         haproxy: { type: 'string' },
         port: { type: 'string' },
         node: { type: 'string' },
+        images: { type: 'boolean' },
         ...faultCliOptions(),
         ...LOAD_OPTIONS,
         ...SCENARIO_OPTIONS,
@@ -342,8 +344,9 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       return 0;
     }
     case 'destroy': {
-      const removed = await controller.destroy();
+      const removed = await controller.destroy({ images: values.images });
       io.out(`lab ${lab}: removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks, ${removed.images} images\n`);
+      if (removed.keptImages?.length) io.out(`kept ${removed.keptImages.join(', ')}: still used by another lab or container\n`);
       if (removed.reportsDir) io.out(`reports kept in ${removed.reportsDir}\n`);
       return 0;
     }

@@ -127,8 +127,9 @@ export class LabController {
     return this.engine.down();
   }
 
-  destroy() {
-    return this.engine.destroy();
+  /** `images`: also the shared images this lab built or ran that nothing else uses (see LabEngine.destroy). */
+  destroy(opts: { images?: boolean } = {}) {
+    return this.engine.destroy(opts);
   }
 
   /** Site-wide Moodle maintenance (CLI maintenance mode), or HAProxy drain/ready of one web node. Returns a sentence for the user. */

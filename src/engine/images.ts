@@ -1,7 +1,9 @@
 /**
  * Images from the build contexts under lab/<role>/, all FROM one base image, tagged by a
  * content hash of the context (and the base image name), so an unchanged context is never
- * rebuilt. Builds go through the Engine API; a failed build rejects with the build's own error.
+ * rebuilt. The tag names no lab (`moodle-lab/<name>:<hash>`): every lab whose context is the
+ * same runs the same image, and a new lab finds it built. The labels are those of the lab that
+ * built it. Builds go through the Engine API; a failed build rejects with the build's own error.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -40,8 +42,16 @@ export function contextHash(dir: string, files: string[], buildArgs: Record<stri
   return h.digest('hex').slice(0, 16);
 }
 
-export function imageTag(lab: string, name: string, hash: string): string {
-  return `${lab}/${name}:${hash}`;
+/** The repository of every lab image: tags are shared by content, not per lab. */
+export const IMAGE_REPO = 'moodle-lab';
+
+export function imageTag(name: string, hash: string): string {
+  return `${IMAGE_REPO}/${name}:${hash}`;
+}
+
+/** A tag of the shared, content-named kind (older versions tagged images `<lab>/<name>:<hash>`). */
+export function isSharedImageTag(tag: string): boolean {
+  return tag.startsWith(`${IMAGE_REPO}/`);
 }
 
 export interface ImageRequest {
@@ -56,8 +66,11 @@ export class ImageBuilder {
     private readonly labRoot: string,
   ) {}
 
-  /** The tag for the context as it is now, building it only when that tag does not exist yet. */
-  /** `labels`: the lab's labels for a new image (its name and id); default its name only. */
+  /**
+   * The tag for the context as it is now, building it only when that tag does not exist yet
+   * (whichever lab built it). `labels`: the lab's labels for a new image (its name and id);
+   * default its name only.
+   */
   async ensure(
     lab: string,
     req: ImageRequest,
@@ -69,7 +82,7 @@ export class ImageBuilder {
     if (!fs.existsSync(path.join(dir, 'Dockerfile'))) throw new Error(`no build context for "${req.name}" at ${dir}`);
     const buildArgs = { BASE_IMAGE: baseImage, ...(req.buildArgs ?? {}) };
     const files = contextFiles(dir);
-    const tag = imageTag(lab, req.name, contextHash(dir, files, buildArgs));
+    const tag = imageTag(req.name, contextHash(dir, files, buildArgs));
     if (!opts.rebuild && (await this.docker.images.exists(tag))) return { tag, built: false };
     if (!(await this.docker.images.exists(baseImage))) {
       throw new Error(`base image ${baseImage} is missing: run \`docker pull ${baseImage}\` (or lab/base/build-base-image.sh where no registry is reachable)`);

@@ -7,7 +7,7 @@ import type { ContainerInfo, DockerClient } from '../docker/types';
 import { NETWORK_SUFFIX } from '../roles/galera-start';
 import type { HaproxyProfile } from '../roles/haproxy';
 import { execRuntime, HaproxyRuntime } from '../roles/haproxy-runtime';
-import { DEFAULT_BASE_IMAGE, ImageBuilder } from './images';
+import { DEFAULT_BASE_IMAGE, ImageBuilder, isSharedImageTag } from './images';
 import {
   identityOf,
   LABEL_ID,
@@ -97,6 +97,8 @@ function hostSubnets(): string[] {
     .filter((i): i is os.NetworkInterfaceInfo => i !== undefined && i.family === 'IPv4' && !i.internal && i.cidr !== null)
     .map((i) => i.cidr!);
 }
+
+type ImageRow = { id: string; tags: string[] };
 
 /** Like Promise.all, but waits for every promise before rejecting with the first failure. */
 async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
@@ -306,6 +308,11 @@ export class LabEngine {
       now: () => this.clock.now(),
       lab: this.lab,
       db: { id: db.id, name: db.labels[LABEL_NODE] ?? db.name },
+      dbPeers: nodesOf(topology, 'db')
+        .map((n) => running.get(n.name))
+        .filter((c): c is ContainerInfo => c?.state === 'running' && c.id !== db.id)
+        .map((c) => ({ id: c.id, name: c.labels[LABEL_NODE] ?? c.name })),
+      clock: this.clock,
       web: { id: web.id, name: web.labels[LABEL_NODE] ?? web.name },
       dbRootPassword: state.secrets.dbRootPassword,
       dbName: DB_NAME,
@@ -680,16 +687,32 @@ export class LabEngine {
   }
 
   /**
-   * Removes every container, network, volume and image labelled for this lab, then its state
-   * folder (whatever state.json holds: nothing here reads it). Exported reports are kept:
-   * `reportsDir` says where, when there are any.
+   * Removes every container, network and volume labelled for this lab, then its state folder
+   * (whatever state.json holds: nothing here reads it). Images: those of older versions (tagged
+   * per lab) go with it; the shared ones (`moodle-lab/<name>:<hash>`, ./images.ts) are kept for
+   * the next lab of the same contexts and source, unless `images`: then the ones this lab built
+   * or ran go too, except any that a container on the engine (another lab's, a Compose
+   * project's) or another lab's state still uses — `keptImages` names those. Exported reports
+   * are kept: `reportsDir` says where, when there are any.
    */
-  async destroy(): Promise<{ containers: number; networks: number; volumes: number; images: number; reportsDir?: string; foreign?: string[] }> {
+  async destroy(opts: { images?: boolean } = {}): Promise<{
+    containers: number;
+    networks: number;
+    volumes: number;
+    images: number;
+    keptImages?: string[];
+    reportsDir?: string;
+    foreign?: string[];
+  }> {
     await this.docker.ping();
     await this.markStopping('destroy').catch(() => undefined); // a wrong-shaped state: destroy goes by labels anyway
     const foreign = await this.foreignObjects();
     const labels = labLabels(this.lab);
     const containers = await this.docker.containers.list(labels);
+    // What this lab ran (before its containers go): `--images` removes these shared images too.
+    const ran = new Set(containers.map((c) => c.image));
+    const recorded = this.recordedMoodleImage();
+    if (recorded) ran.add(recorded);
     await Promise.all(containers.map((c) => this.docker.containers.remove(c.id)));
     const networks = await this.docker.networks.list(labels);
     for (const n of networks) await this.docker.networks.remove(n.id);
@@ -700,15 +723,80 @@ export class LabEngine {
       );
     }
     for (const v of volumes) await this.docker.volumes.remove(v.name);
-    // The Moodle image is a child of the web image: remove children first, i.e. retry what
-    // failed while each round still removes something.
-    const images = await this.docker.images.list(labels);
+    const labelled = await this.docker.images.list(labels);
+    const perLab = labelled.filter((i) => !i.tags.some(isSharedImageTag));
+    let shared: { remove: ImageRow[]; kept: string[] } = { remove: [], kept: [] };
+    if (opts.images) shared = await this.sharedImagesToRemove(labelled, ran);
+    await this.removeImages([...perLab, ...shared.remove]);
+    const { reportsDir } = await this.store.remove(this.lab, { what: `destroy lab ${this.lab}`, note: (m) => this.reporter.step(m) });
+    return {
+      containers: containers.length,
+      networks: networks.length,
+      volumes: volumes.length,
+      images: perLab.length + shared.remove.length,
+      ...(shared.kept.length ? { keptImages: shared.kept } : {}),
+      ...(reportsDir ? { reportsDir } : {}),
+      ...(foreign.length ? { foreign } : {}),
+    };
+  }
+
+  /** The Moodle image the lab's state records (destroy works whatever state.json holds: none then). */
+  private recordedMoodleImage(): string | undefined {
+    try {
+      return this.state()?.extra.moodle?.image;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The shared images this lab built (its label) or ran, less those still in use: by any
+   * container left on the engine, by another lab's recorded Moodle image, or as the parent of
+   * an image that stays (the web image below a Moodle image another lab runs).
+   */
+  private async sharedImagesToRemove(labelled: ImageRow[], ran: Set<string>): Promise<{ remove: ImageRow[]; kept: string[] }> {
+    const all = await this.docker.images.listAll();
+    const sharedRows = all.filter((i) => i.tags.some(isSharedImageTag));
+    const labelledIds = new Set(labelled.map((i) => i.id));
+    const direct = sharedRows.filter((i) => labelledIds.has(i.id) || ran.has(i.id) || i.tags.some((t) => ran.has(t)));
+    // With them, the shared images they are built on (the web image under the Moodle image a lab
+    // ran, possibly built by a lab since destroyed): each lab's labels make its builds' ids its own.
+    const parents = new Map(all.map((i) => [i.id, i.parentId]));
+    const wanted = new Set(direct.map((i) => i.id));
+    for (const i of direct) for (let p = parents.get(i.id); p; p = parents.get(p)) wanted.add(p);
+    const mine = sharedRows.filter((i) => wanted.has(i.id));
+    const inUse = new Set((await this.docker.containers.list({})).map((c) => c.image));
+    for (const [lab, image] of this.store.recordedImages()) if (lab !== this.lab) inUse.add(image);
+    const used = (i: { id: string; tags: string[] }) => inUse.has(i.id) || i.tags.some((t) => inUse.has(t));
+    const byId = new Map(all.map((i) => [i.id, i]));
+    const removing = new Set(mine.filter((i) => !used(i)).map((i) => i.id));
+    // An image stays while anything that stays descends from it; repeat until nothing changes.
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const img of all) {
+        if (removing.has(img.id) || (img.tags.length === 0 && !used(img))) continue;
+        for (let p = byId.get(img.id)?.parentId; p; p = byId.get(p)?.parentId) {
+          if (removing.delete(p)) changed = true;
+        }
+      }
+    }
+    return {
+      remove: mine.filter((i) => removing.has(i.id)).map((i) => ({ id: i.id, tags: i.tags })),
+      kept: mine.filter((i) => !removing.has(i.id)).flatMap((i) => i.tags.filter(isSharedImageTag)),
+    };
+  }
+
+  /**
+   * Removes images, children first: a Moodle image is a child of the web image, so retry what
+   * failed while each round still removes something.
+   */
+  private async removeImages(images: ImageRow[]): Promise<void> {
+    const isMoodle = (x: ImageRow) => x.tags.some((t) => t.split(':')[0]!.endsWith(`/${MOODLE_CONTEXT}`));
     // The Moodle image's own layer (the source) is pruned with it: as a child of the web image it
     // would otherwise keep that image from being removed.
-    for (const i of images.filter((x) => x.tags.some((t) => t.startsWith(`${this.lab}/${MOODLE_CONTEXT}:`)))) {
-      await this.docker.images.remove(i.id, { prune: true });
-    }
-    let left = images.filter((x) => !x.tags.some((t) => t.startsWith(`${this.lab}/${MOODLE_CONTEXT}:`)));
+    for (const i of images.filter(isMoodle)) await this.docker.images.remove(i.id, { prune: true });
+    let left = images.filter((x) => !isMoodle(x));
     while (left.length > 0) {
       const failed: typeof left = [];
       let lastError: unknown;
@@ -730,15 +818,6 @@ export class LabEngine {
       }
       left = failed;
     }
-    const { reportsDir } = await this.store.remove(this.lab, { what: `destroy lab ${this.lab}`, note: (m) => this.reporter.step(m) });
-    return {
-      containers: containers.length,
-      networks: networks.length,
-      volumes: volumes.length,
-      images: images.length,
-      ...(reportsDir ? { reportsDir } : {}),
-      ...(foreign.length ? { foreign } : {}),
-    };
   }
 
   /**
@@ -761,14 +840,17 @@ export class LabEngine {
     return [...containers, ...networks, ...volumes];
   }
 
-  /** Every object still carrying the lab's label (destroy's postcondition: all zero). */
+  /**
+   * Every object still carrying the lab's label (destroy's postcondition: all zero), but the
+   * shared images (`moodle-lab/…`): `destroy` keeps those for the next lab by design.
+   */
   async leftovers(): Promise<{ containers: number; networks: number; volumes: number; images: number }> {
     const labels = { [LABEL_LAB]: this.lab };
     return {
       containers: (await this.docker.containers.list(labels)).length,
       networks: (await this.docker.networks.list(labels)).length,
       volumes: (await this.docker.volumes.list(labels)).length,
-      images: (await this.docker.images.list(labels)).length,
+      images: (await this.docker.images.list(labels)).filter((i) => !i.tags.some(isSharedImageTag)).length,
     };
   }
 }

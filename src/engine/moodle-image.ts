@@ -3,7 +3,8 @@
  * node, read-only at run time) with the lab's config.php. The build context is streamed: the
  * files of lab/moodle/ plus the source under moodle/, never copied to disk first. The tag
  * hashes the web image tag, lab/moodle/ and the source's content fingerprint, so a new source
- * (or a changed web image) gives a new image and an unchanged one is never rebuilt.
+ * (or a changed web image) gives a new image and an unchanged one is never rebuilt, whichever
+ * lab built it.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -11,7 +12,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import type { DockerClient } from '../docker/types';
-import { contextFiles, contextHash } from './images';
+import { contextFiles, contextHash, imageTag } from './images';
 import { labLabels } from '../docker/labels';
 import { listTree } from '../moodle/fingerprint';
 import type { MoodleSource } from '../moodle/types';
@@ -45,14 +46,15 @@ export function moodleBuildContext(contextDir: string, source: MoodleSource): Re
   return pack;
 }
 
-export function moodleImageTag(lab: string, webTag: string, contextDir: string, source: MoodleSource): string {
+/** Named by content like the role images (./images.ts): a second lab of the same source reuses it. */
+export function moodleImageTag(webTag: string, contextDir: string, source: MoodleSource): string {
   const h = createHash('sha256')
     .update(webTag)
     .update('\0')
     .update(contextHash(contextDir, contextFiles(contextDir), {}))
     .update('\0')
     .update(source.fingerprint);
-  return `${lab}/moodle:${h.digest('hex').slice(0, 16)}`;
+  return imageTag(MOODLE_CONTEXT, h.digest('hex').slice(0, 16));
 }
 
 export async function ensureMoodleImage(
@@ -66,7 +68,7 @@ export async function ensureMoodleImage(
   labels: Record<string, string> = labLabels(lab),
 ): Promise<string> {
   const contextDir = path.join(labRoot, MOODLE_CONTEXT);
-  const tag = moodleImageTag(lab, webTag, contextDir, source);
+  const tag = moodleImageTag(webTag, contextDir, source);
   if (await docker.images.exists(tag)) return tag;
   progress.step(`building image ${tag} (Moodle ${source.release})`);
   try {

@@ -128,6 +128,12 @@ export function checkLabState(raw: unknown, file: string, lab: string): LabState
     if (m.installedFrom !== undefined && m.installedFrom !== 'installer' && m.installedFrom !== 'cache')
       fail('extra.moodle.installedFrom', '"installer" or "cache"');
     optNum(m.restoreSeconds, 'extra.moodle.restoreSeconds');
+    if (m.restoreSteps !== undefined) {
+      const r = obj(m.restoreSteps, 'extra.moodle.restoreSteps');
+      for (const k of ['database', 'moodledata', 'caches', 'secrets']) {
+        if (typeof r[k] !== 'number') fail(`extra.moodle.restoreSteps.${k}`, 'a number of seconds');
+      }
+    }
     optNum(m.snapshotSeconds, 'extra.moodle.snapshotSeconds');
     optStr(m.cacheEntry, 'extra.moodle.cacheEntry');
   }

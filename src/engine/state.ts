@@ -149,6 +149,30 @@ export class StateStore {
   }
 
   /**
+   * The Moodle image each lab of this home records in its state (a lab's role images are known
+   * from its containers): what `destroy --images` must not remove. An unreadable state names none.
+   */
+  recordedImages(): Map<string, string> {
+    const out = new Map<string, string>();
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.home);
+    } catch {
+      return out;
+    }
+    for (const lab of names.filter((n) => !RESERVED.has(n))) {
+      try {
+        const raw = JSON.parse(fs.readFileSync(path.join(this.home, lab, 'state.json'), 'utf8')) as { extra?: { moodle?: { image?: unknown } } };
+        const image = raw.extra?.moodle?.image;
+        if (typeof image === 'string') out.set(lab, image);
+      } catch {
+        // no state, or not one this version reads: it names no image
+      }
+    }
+    return out;
+  }
+
+  /**
    * Removes the lab's folder (under its lock, so no change lands after it). Reports stay in
    * `reportsDir` (older versions kept them in the lab's folder: those are moved there first).
    * Works whatever state.json holds. Returns the reports folder when it holds anything.

@@ -184,7 +184,7 @@ async function imagesFor(plan: Plan, deps: ExportDeps, build: boolean, io: Expor
       continue;
     }
     const dir = path.join(deps.labRoot, name);
-    const tag = imageTag(deps.lab, name, contextHash(dir, contextFiles(dir), { BASE_IMAGE: plan.baseImage }));
+    const tag = imageTag(name, contextHash(dir, contextFiles(dir), { BASE_IMAGE: plan.baseImage }));
     if (!(await deps.docker.images.exists(tag))) missing.push(tag);
     tags.set(role, tag);
   }
@@ -194,7 +194,7 @@ async function imagesFor(plan: Plan, deps: ExportDeps, build: boolean, io: Expor
     const webTag = tags.get(moodleOn)!;
     const image = build
       ? await ensureMoodleImage(deps.docker, deps.lab, deps.labRoot, webTag, source, { step: (m) => io.err(`${m}\n`), detail: () => undefined })
-      : moodleImageTag(deps.lab, webTag, path.join(deps.labRoot, MOODLE_CONTEXT), source);
+      : moodleImageTag(webTag, path.join(deps.labRoot, MOODLE_CONTEXT), source);
     plan.moodle = { image, layout: source.layout };
     if (!build && !missing.includes(webTag) && !(await deps.docker.images.exists(image))) missing.push(image);
     tags.set(moodleOn, image);

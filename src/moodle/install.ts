@@ -30,6 +30,8 @@ export interface MoodleLabState {
   installedFrom?: 'installer' | 'cache';
   /** Seconds the restore from the site cache took (DB import, moodledata, secrets, caches). */
   restoreSeconds?: number;
+  /** Seconds per restore step: database, moodledata (the two at once), caches, secrets. */
+  restoreSteps?: { database: number; moodledata: number; caches: number; secrets: number };
   /** Seconds taken to save the freshly installed site into the site cache. */
   snapshotSeconds?: number;
   /** The site cache entry the site came from, or the one it was saved as. */

@@ -9,6 +9,7 @@ import type { ContainerClient, ExecResult } from '../docker/types';
 import { applySiteSecrets, cachesInRedis, installMoodle, InstallParams, makeTestContent, MoodleLabState, TEST_COURSE } from './install';
 import { BrokenEntry, SiteCache, siteCacheKey, SiteEntry } from './site-cache';
 import { errText } from '../core/errors';
+import { Clock, notYet, ready, waitFor } from '../core/wait';
 
 export interface SiteSetupReporter {
   step(message: string): void;
@@ -23,6 +24,13 @@ export interface SiteSetup {
   lab: string;
   /** A running Galera node (the import and the dump run there, on its local socket). */
   db: { id: string; name: string };
+  /**
+   * The other running Galera nodes: Moodle reads from them (the reader port), so a restore waits
+   * until each has applied the import. None given: nothing to wait for.
+   */
+  dbPeers?: { id: string; name: string }[];
+  /** For that wait (default: the real clock). */
+  clock?: Clock;
   /** The web node Moodle's CLI runs on (its moodledata is the shared Gluster mount). */
   web: { id: string; name: string };
   dbRootPassword: string;
@@ -150,8 +158,9 @@ async function tryRestore(s: SiteSetup): Promise<boolean> {
   }
   s.reporter.step(`moodle: restoring ${found.manifest.release} from the site cache (${key}, made ${found.manifest.createdAt}) instead of installing`);
   const t0 = s.now();
+  let steps: RestoreSteps;
   try {
-    await restoreSite(s, found);
+    steps = await restoreSite(s, found);
   } catch (err) {
     const why = errText(err);
     s.reporter.step(`moodle: restoring from the site cache failed (${why.split('\n')[0]}): clearing what was restored, then running the installer`);
@@ -166,6 +175,7 @@ async function tryRestore(s: SiteSetup): Promise<boolean> {
   m.course = found.manifest.course;
   m.cacheEntry = key;
   m.restoreSeconds = secs(s.now() - t0);
+  m.restoreSteps = steps;
   await s.save();
   s.cache.touch(found, new Date(s.now()));
   s.reporter.step(
@@ -174,37 +184,100 @@ async function tryRestore(s: SiteSetup): Promise<boolean> {
   return true;
 }
 
-/**
- * Database through the DB node's client (Galera replicates it to every node), moodledata through
- * the web node's Gluster mount, then this lab's own settings: the application cache in this lab's
- * Redis (a new MUC config, with its password) and this lab's passwords and site name.
- */
-export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<void> {
-  const t0 = s.now();
-  await s.containers.putFile(s.db.id, DUMP_TMP, s.cache.dump(entry), 0o600);
-  try {
-    await run(s, s.db, ['bash', '-o', 'pipefail', '-c', `gunzip -c ${DUMP_TMP} | mariadb -uroot ${s.dbName}`], 'importing the cached database', {
-      env: [`MYSQL_PWD=${s.dbRootPassword}`],
-    });
-  } finally {
-    await s.containers.exec(s.db.id, ['rm', '-f', DUMP_TMP], { timeoutMs: 30_000 });
-  }
-  const tables = await tableCount(s);
-  if (tables !== entry.manifest.tables) throw new Error(`the database holds ${tables} tables after the import, the cached site has ${entry.manifest.tables}`);
-  s.reporter.step(`moodle: database imported on ${s.db.name} (${tables} tables) in ${secs(s.now() - t0).toFixed(0)} s`);
+/** Seconds per restore step (recorded in the lab's state, `extra.moodle.restoreSteps`). */
+export interface RestoreSteps {
+  /** The dump imported on the DB node (runs alongside `moodledata`). */
+  database: number;
+  /** moodledata unpacked through the web node's Gluster mount (alongside `database`). */
+  moodledata: number;
+  /** Moodle's application cache pointed at this lab's Redis. */
+  caches: number;
+  /** This lab's passwords and site name applied. */
+  secrets: number;
+}
 
-  const t1 = s.now();
-  await s.containers.putFile(s.web.id, DATA_TMP, s.cache.data(entry), 0o644);
-  try {
-    await run(s, s.web, ['tar', '-xzf', DATA_TMP, '-C', s.dataroot, '--no-same-owner', '--no-same-permissions'], 'unpacking the cached moodledata', {
-      user: 'www-data',
+/**
+ * Database through the DB node's client (Galera replicates it to every node) while moodledata
+ * unpacks through the web node's Gluster mount — the two are independent, so they run at the
+ * same time; then this lab's own settings: the application cache in this lab's Redis (a new MUC
+ * config, with its password) and this lab's passwords and site name. Returns each step's seconds.
+ */
+export async function restoreSite(s: SiteSetup, entry: SiteEntry): Promise<RestoreSteps> {
+  const timed = async (what: () => Promise<void>): Promise<number> => {
+    const t0 = s.now();
+    await what();
+    return secs(s.now() - t0);
+  };
+  const t0 = s.now();
+  const database = timed(async () => {
+    await s.containers.putFile(s.db.id, DUMP_TMP, s.cache.dump(entry), 0o600);
+    try {
+      await run(s, s.db, ['bash', '-o', 'pipefail', '-c', `gunzip -c ${DUMP_TMP} | mariadb -uroot ${s.dbName}`], 'importing the cached database', {
+        env: [`MYSQL_PWD=${s.dbRootPassword}`],
+      });
+    } finally {
+      await s.containers.exec(s.db.id, ['rm', '-f', DUMP_TMP], { timeoutMs: 30_000 });
+    }
+    const tables = await tableCount(s);
+    if (tables !== entry.manifest.tables) throw new Error(`the database holds ${tables} tables after the import, the cached site has ${entry.manifest.tables}`);
+    s.reporter.step(`moodle: database imported on ${s.db.name} (${tables} tables) in ${secs(s.now() - t0).toFixed(1)} s`);
+    await peersApplied(s);
+  });
+  const moodledata = timed(async () => {
+    await s.containers.putFile(s.web.id, DATA_TMP, s.cache.data(entry), 0o644);
+    try {
+      await run(s, s.web, ['tar', '-xzf', DATA_TMP, '-C', s.dataroot, '--no-same-owner', '--no-same-permissions'], 'unpacking the cached moodledata', {
+        user: 'www-data',
+      });
+    } finally {
+      await s.containers.exec(s.web.id, ['rm', '-f', DATA_TMP], { timeoutMs: 30_000 });
+    }
+    s.reporter.step(`moodle: moodledata unpacked through ${s.web.name} in ${secs(s.now() - t0).toFixed(1)} s (alongside the database import)`);
+  });
+  // Both finish (or fail) before anything else happens: a failed restore is wiped, never raced.
+  const [db, data] = await Promise.allSettled([database, moodledata]);
+  if (db.status === 'rejected') throw db.reason;
+  if (data.status === 'rejected') throw data.reason;
+  let said = '';
+  const caches = await timed(async () => void (said = await cachesInRedis(s.containers, s.web.id)));
+  s.reporter.step(`moodle: ${said} (${caches.toFixed(1)} s)`);
+  const secrets = await timed(async () => void (said = await applySiteSecrets(s.containers, s.web.id, s.params)));
+  s.reporter.step(`moodle: ${said} (${secrets.toFixed(1)} s)`);
+  return { database: db.value, moodledata: data.value, caches, secrets };
+}
+
+/**
+ * Galera applies writesets on the other nodes after the commit on galera1: right after a bulk
+ * import they can be far behind, and Moodle's reads through the reader port would find tables
+ * missing ("Error reading from database"). Waits until each peer's last committed seqno (the
+ * cluster's global order) reaches galera1's.
+ */
+async function peersApplied(s: SiteSetup): Promise<void> {
+  const peers = s.dbPeers ?? [];
+  if (!peers.length) return;
+  const seqno = async (node: { id: string }): Promise<number> => {
+    const r = await run(s, node, ['mariadb', '-uroot', '-N', '-B', '-e', "SHOW GLOBAL STATUS LIKE 'wsrep_last_committed'"], 'reading wsrep_last_committed', {
+      env: [`MYSQL_PWD=${s.dbRootPassword}`],
+      timeoutMs: 30_000,
     });
-  } finally {
-    await s.containers.exec(s.web.id, ['rm', '-f', DATA_TMP], { timeoutMs: 30_000 });
-  }
-  s.reporter.step(`moodle: moodledata unpacked through ${s.web.name} in ${secs(s.now() - t1).toFixed(0)} s`);
-  s.reporter.step(`moodle: ${await cachesInRedis(s.containers, s.web.id)}`);
-  s.reporter.step(`moodle: ${await applySiteSecrets(s.containers, s.web.id, s.params)}`);
+    const n = Number(r.stdout.trim().split(/\s+/)[1]);
+    if (!Number.isFinite(n)) throw new Error(`wsrep_last_committed: unexpected answer "${r.stdout.trim()}"`);
+    return n;
+  };
+  const t0 = s.now();
+  const target = await seqno(s.db);
+  await waitFor(
+    async () => {
+      const behind: string[] = [];
+      for (const p of peers) {
+        const n = await seqno(p);
+        if (n < target) behind.push(`${p.name} at ${n}`);
+      }
+      return behind.length ? notYet(`${behind.join(', ')} (${s.db.name} at ${target})`) : ready(true);
+    },
+    { what: `every Galera node applying the imported database`, timeoutMs: 600_000, intervalMs: 1000, ...(s.clock ? { clock: s.clock } : {}) },
+  );
+  s.reporter.step(`moodle: ${peers.map((p) => p.name).join(', ')} applied the import (seqno ${target}) ${secs(s.now() - t0).toFixed(1)} s after it`);
 }
 
 /** Undoes a partial restore: an empty Moodle database and an empty moodledata, as before it. */

@@ -66,7 +66,8 @@ describe('compose export on a real engine (docker-compose up, probes through HAP
       const down = await compose([...files(), 'down', '-v', '--remove-orphans', '-t', '30'], 600_000);
       if (down.code !== 0) console.log(down.out.slice(-2000));
     }
-    await lab.cli(['destroy']); // the images the export built carry the lab's name
+    // The images the export built carry the lab's name; shared by content, they stay unless --images.
+    await lab.cli(['destroy', '--images']);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

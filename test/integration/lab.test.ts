@@ -157,9 +157,13 @@ describe(`lab engine on a real Docker engine (lab "${LAB}")`, function () {
     }
   });
 
-  it('`destroy` leaves zero objects carrying the lab label', async () => {
+  it('`destroy` leaves zero objects carrying the lab label, and keeps the images (shared by content) for the next lab', async () => {
+    const ran = [...new Set((await lab.docker.containers.list({ 'io.moodle-lab.lab': lab.lab })).map((c) => c.image))].sort();
+    assert.equal(ran.length, 5, ran.join(', '));
+    for (const t of ran) assert.match(t, /^moodle-lab\/(haproxy|web|galera|gluster|redis):[0-9a-f]{16}$/);
     const r = await lab.cliOk(['destroy']);
     assert.match(r.stdout, /removed 11 containers/);
     assert.deepEqual(await lab.leftovers(), { containers: 0, networks: 0, volumes: 0, images: 0 });
+    for (const t of ran) assert.equal(await lab.docker.images.exists(t), true, `${t} kept`);
   });
 });

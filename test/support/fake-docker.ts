@@ -29,7 +29,7 @@ export class FakeDocker implements DockerClient {
   calls: string[] = [];
   running = true;
   containerMap = new Map<string, FakeContainer>();
-  imageMap = new Map<string, { id: string; tags: string[]; labels: Labels }>();
+  imageMap = new Map<string, { id: string; tags: string[]; labels: Labels; parentId?: string }>();
   networkMap = new Map<string, { id: string; name: string; labels: Labels; ipam?: NetworkIpam }>();
   volumeMap = new Map<string, { name: string; labels: Labels }>();
   execHandlers: ExecHandler[] = [];
@@ -137,11 +137,20 @@ export class FakeDocker implements DockerClient {
       for await (const _chunk of tar) {
         // drain the context like the engine would
       }
-      this.imageMap.set(opts.tag, { id: `sha256:${opts.tag}`, tags: [opts.tag], labels: opts.labels });
+      // Built FROM the web image (the Moodle image): a child of it, as on the engine.
+      const parent = opts.buildArgs.WEB_IMAGE ? this.imageMap.get(opts.buildArgs.WEB_IMAGE)?.id : undefined;
+      this.imageMap.set(opts.tag, { id: `sha256:${opts.tag}`, tags: [opts.tag], labels: opts.labels, ...(parent ? { parentId: parent } : {}) });
     },
     list: async (labels) => [...this.imageMap.values()].filter((i) => matches(i.labels, labels)),
-    listAll: async () => [...this.imageMap.values()].map((i) => ({ id: i.id, parentId: '', tags: i.tags })),
+    listAll: async () => [...this.imageMap.values()].map((i) => ({ id: i.id, parentId: i.parentId ?? '', tags: i.tags })),
+    // As the engine does even with force: no removal under a child image or a running container.
     remove: async (id) => {
+      this.calls.push(`remove-image ${id}`);
+      if ([...this.imageMap.values()].some((i) => i.parentId === id))
+        throw new Error(`conflict: unable to delete ${id} (cannot be forced) - image has dependent child images`);
+      const tags = [...this.imageMap.values()].filter((i) => i.id === id).flatMap((i) => i.tags);
+      if ([...this.containerMap.values()].some((c) => c.state === 'running' && (c.image === id || tags.includes(c.image))))
+        throw new Error(`conflict: unable to delete ${id} (cannot be forced) - image is being used by running container`);
       for (const [k, v] of this.imageMap) if (v.id === id) this.imageMap.delete(k);
     },
   };
@@ -180,14 +189,18 @@ export class FakeDocker implements DockerClient {
   }
 
   /** An image that exists without a build (the base image). */
-  addImage(tag: string, labels: Labels = {}): void {
-    this.imageMap.set(tag, { id: `sha256:${tag}`, tags: [tag], labels });
+  addImage(tag: string, labels: Labels = {}, parentTag?: string): void {
+    const parentId = parentTag ? this.imageMap.get(parentTag)?.id : undefined;
+    this.imageMap.set(tag, { id: `sha256:${tag}`, tags: [tag], labels, ...(parentId ? { parentId } : {}) });
   }
 }
 
 /** Exec replies of a healthy cluster: Galera Synced, glusterd up, volume started, Redis PONG. */
 export function healthyClusterHandlers(): ExecHandler[] {
   return [
+    // Every node has applied the same writesets.
+    (_c, argv) =>
+      argv[0] === 'mariadb' && argv.join(' ').includes('wsrep_last_committed') ? { stdout: 'wsrep_last_committed\t42\n', stderr: '', exitCode: 0 } : undefined,
     (_c, argv) => (argv[0] === 'mariadb' ? { stdout: 'wsrep_local_state_comment\tSynced\n', stderr: '', exitCode: 0 } : undefined),
     (_c, argv) => (argv[0] === 'gluster' ? { stdout: 'Number of Peers: 2', stderr: '', exitCode: 0 } : undefined),
     (_c, argv) => (argv[0] === 'lab-volume-setup' ? { stdout: 'ok', stderr: '', exitCode: 0 } : undefined),

@@ -43,6 +43,35 @@ describe('CLI', () => {
     assert.equal(d.docker.calls.length, 0);
   });
 
+  it('destroy keeps the shared images it built; destroy --images removes them, naming any another container still runs', async () => {
+    const d = deps();
+    const mine = { 'io.moodle-lab.lab': 'moodle-lab' };
+    d.docker.addImage('moodle-lab/web:00000000000000aa', mine);
+    d.docker.addImage('moodle-lab/redis:00000000000000bb', mine);
+    await d.docker.containers.create({
+      name: 'other-redis',
+      image: 'moodle-lab/redis:00000000000000bb',
+      hostname: 'redis',
+      labels: { 'io.moodle-lab.lab': 'other-lab' },
+      env: {},
+      network: 'bridge',
+      aliases: [],
+      ports: [],
+      volumes: [],
+      capAdd: [],
+      devices: [],
+      stopTimeoutS: 1,
+    });
+    const first = io();
+    assert.equal(await runCli(['destroy'], first.x, d), 0);
+    assert.match(first.out.join(''), /removed 0 containers, 0 volumes, 0 networks, 0 images\n$/);
+    assert.equal(d.docker.imageMap.size, 2);
+    const second = io();
+    assert.equal(await runCli(['destroy', '--images'], second.x, d), 0);
+    assert.match(second.out.join(''), /, 1 images\nkept moodle-lab\/redis:00000000000000bb: still used by another lab or container\n$/);
+    assert.deepEqual([...d.docker.imageMap.keys()], ['moodle-lab/redis:00000000000000bb']);
+  });
+
   it("Docker not running: status fails with the engine's message", async () => {
     const d = deps();
     d.docker.running = false;

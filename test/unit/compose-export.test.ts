@@ -333,13 +333,13 @@ describe('compose export (CLI)', () => {
     const out = path.join(dir, 'compose.yaml');
     await assert.rejects(
       runCli(['export', '--format', 'compose', '--lab', 'exp', '-o', out], io().x, d),
-      /images that do not exist here: exp\/haproxy:[0-9a-f]{16}, .*export --build/,
+      /images that do not exist here: moodle-lab\/haproxy:[0-9a-f]{16}, .*export --build/,
     );
     assert.deepEqual(fs.readdirSync(dir), []);
     assert.deepEqual([...d.docker.imageMap.keys()], ['debian:trixie-slim'], 'nothing built');
   });
 
-  it("--build builds the missing images under the lab's name; -o and --secrets-file write owner-only files", async () => {
+  it("--build builds the missing images (shared by content, labelled with the lab's name); -o and --secrets-file write owner-only files", async () => {
     const d = deps();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-export-out-'));
     const out = path.join(dir, 'compose.yaml');
@@ -358,8 +358,9 @@ describe('compose export (CLI)', () => {
         .filter((c) => c.startsWith('build'))
         .map((c) => c.replace(/:[0-9a-f]+$/, ''))
         .sort(),
-      ['build exp/galera', 'build exp/web'],
+      ['build moodle-lab/galera', 'build moodle-lab/web'],
     );
+    for (const i of d.docker.imageMap.values()) if (i.tags[0]!.startsWith('moodle-lab/')) assert.equal(i.labels['io.moodle-lab.lab'], 'exp');
     assert.equal(stdout.join(''), '');
     for (const f of [out, env]) assert.equal(fs.statSync(f).mode & 0o777, 0o600);
     const doc = parse(fs.readFileSync(out, 'utf8')) as ComposeDoc;

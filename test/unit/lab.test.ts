@@ -8,6 +8,7 @@ import { HAPROXY_CONFIG_PATH } from '../../src/roles/haproxy';
 import { StateStore } from '../../src/engine/state';
 import { collectStatus } from '../../src/engine/status';
 import { FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
+import type { ContainerSpec } from '../../src/docker/types';
 import { ALL_UP_STAT, fakeEngineDeps, upProbes } from '../support/engine';
 
 // HAProxy's `show stat` with every server of the ha topology UP.
@@ -63,6 +64,90 @@ describe('lab lifecycle (fake engine)', () => {
     await engine.down();
     await engine.up();
     assert.equal(docker.calls.filter((c) => c.startsWith('build ')).length, 5);
+  });
+
+  const builtTags = (docker: FakeDocker) => [...docker.imageMap.keys()].filter((t) => t !== 'debian:trixie-slim').sort();
+
+  it('a second lab runs the images the first built (named by content, not by lab) with no build; destroy keeps them for it', async () => {
+    const { docker, store, engine } = setup('unit-a');
+    await engine.up();
+    const tags = builtTags(docker);
+    assert.equal(tags.length, 5);
+    for (const t of tags) assert.match(t, /^moodle-lab\/(haproxy|web|galera|gluster|redis):[0-9a-f]{16}$/);
+    for (const t of tags) assert.equal(docker.imageMap.get(t)!.labels['io.moodle-lab.lab'], 'unit-a', 'labelled by the lab that built it');
+    const removed = await engine.destroy();
+    assert.equal(removed.images, 0);
+    assert.deepEqual(await engine.leftovers(), { containers: 0, networks: 0, volumes: 0, images: 0 });
+    assert.deepEqual(builtTags(docker), tags, 'kept for the next lab');
+    docker.calls = [];
+    const b = new LabEngine(fakeEngineDeps(docker, store), 'unit-b');
+    await b.up();
+    assert.deepEqual(
+      docker.calls.filter((c) => c.startsWith('build')),
+      [],
+    );
+    const ran = new Set((await docker.containers.list({ 'io.moodle-lab.lab': 'unit-b' })).map((c) => c.image));
+    assert.deepEqual([...ran].sort(), tags);
+  });
+
+  it('destroy --images removes the images the lab ran, but not while another lab runs them', async () => {
+    const { docker, store, engine } = setup('unit-a');
+    await engine.up();
+    const tags = builtTags(docker);
+    const b = new LabEngine(fakeEngineDeps(docker, store), 'unit-b');
+    await b.up();
+    const first = await engine.destroy({ images: true });
+    assert.equal(first.images, 0);
+    assert.deepEqual([...(first.keptImages ?? [])].sort(), tags);
+    assert.deepEqual(builtTags(docker), tags);
+    for (const c of await docker.containers.list({ 'io.moodle-lab.lab': 'unit-b' })) await docker.containers.stop(c.id, 1); // stopped ones still hold their images
+    const second = await b.destroy({ images: true });
+    assert.equal(second.images, 5, 'built by unit-a, run by unit-b: unit-b removes them');
+    assert.equal(second.keptImages, undefined);
+    assert.deepEqual(builtTags(docker), []);
+  });
+
+  it("destroy --images keeps the web image below a Moodle image another lab runs, and a Moodle image another lab's state records", async () => {
+    const { docker, store, engine } = setup('unit-a');
+    await engine.up();
+    const web = builtTags(docker).find((t) => t.startsWith('moodle-lab/web:'))!;
+    docker.addImage('moodle-lab/moodle:00000000000000aa', { 'io.moodle-lab.lab': 'other-lab' }, web);
+    const other = await docker.containers.create({
+      ...docker.containerMap.values().next().value!.spec,
+      name: 'other-lab-web1',
+      image: 'moodle-lab/moodle:00000000000000aa',
+      labels: { 'io.moodle-lab.lab': 'other-lab' },
+    });
+    await docker.containers.stop(other, 1);
+    docker.addImage('moodle-lab/moodle:00000000000000bb', { 'io.moodle-lab.lab': 'unit-a' }, web);
+    fs.mkdirSync(path.join(store.home, 'lab-c'));
+    fs.writeFileSync(path.join(store.home, 'lab-c', 'state.json'), JSON.stringify({ extra: { moodle: { image: 'moodle-lab/moodle:00000000000000bb' } } }));
+    const removed = await engine.destroy({ images: true });
+    assert.deepEqual([...(removed.keptImages ?? [])].sort(), ['moodle-lab/moodle:00000000000000bb', web]);
+    assert.equal(removed.images, 4);
+    assert.deepEqual(builtTags(docker), ['moodle-lab/moodle:00000000000000aa', 'moodle-lab/moodle:00000000000000bb', web]);
+  });
+
+  it('destroy --images also removes the web image below the Moodle image the lab ran, though a lab since destroyed built it', async () => {
+    const { docker, engine } = setup('unit-a');
+    docker.addImage('moodle-lab/web:00000000000000cc', { 'io.moodle-lab.lab': 'gone-lab' });
+    docker.addImage('moodle-lab/moodle:00000000000000dd', { 'io.moodle-lab.lab': 'gone-lab' }, 'moodle-lab/web:00000000000000cc');
+    const spec = { hostname: 'web1', labels: { 'io.moodle-lab.lab': 'unit-a' }, ports: [] } as unknown as ContainerSpec;
+    await docker.containers.create({ ...spec, name: 'unit-a-web1', image: 'moodle-lab/moodle:00000000000000dd' });
+    const removed = await engine.destroy({ images: true });
+    assert.equal(removed.images, 2);
+    assert.deepEqual(builtTags(docker), []);
+  });
+
+  it('destroy removes the images an older version tagged per lab', async () => {
+    const { docker, engine } = setup();
+    await engine.up();
+    docker.addImage('unit-lab/web:0123456789abcdef', { 'io.moodle-lab.lab': 'unit-lab' });
+    docker.addImage('unit-lab/moodle:0123456789abcdef', { 'io.moodle-lab.lab': 'unit-lab' }, 'unit-lab/web:0123456789abcdef');
+    const removed = await engine.destroy();
+    assert.equal(removed.images, 2);
+    assert.ok(!docker.imageMap.has('unit-lab/web:0123456789abcdef'));
+    assert.equal(builtTags(docker).length, 5);
   });
 
   it('down stops Galera one node after another with galera1 last; up resumes from the safe node', async () => {

@@ -20,6 +20,7 @@ import { LabEngine } from '../../src/engine/lab';
 import type { MoodleSource } from '../../src/moodle/types';
 import { FakeContainer, FakeDocker, healthyClusterHandlers } from '../support/fake-docker';
 import { fakeEngineDeps } from '../support/engine';
+import { fakeClock } from '../support/clock';
 
 const FINGERPRINT = '0123456789abcdef';
 const KEY = siteCacheKey(FINGERPRINT);
@@ -181,7 +182,42 @@ describe('site cache: install once per Moodle source, restore after', () => {
     noSecretInArgv(c.execs, Object.values(secretsA));
   });
 
-  it("cache hit → no installer: DB import on galera1, moodledata through web1, MUC, then the new lab's secrets, in that order", async () => {
+  it('cache hit: Moodle runs nothing until every other Galera node has applied the import (its reads go to them)', async () => {
+    const cache = tmpCache();
+    await firstLab(cache);
+    const c = cluster();
+    const spec = { hostname: 'galera2', labels: { 'io.moodle-lab.node': 'galera2' } } as unknown as ContainerSpec;
+    c.docker.containerMap.set('id-galera2', {
+      id: 'id-galera2',
+      name: 'galera2',
+      image: 'img',
+      state: 'running',
+      labels: spec.labels,
+      ports: {},
+      spec,
+      files: new Map(),
+    });
+    let asked = 0;
+    c.docker.execHandlers.unshift((node, argv) => {
+      if (!argv.join(' ').includes('wsrep_last_committed')) return undefined;
+      const seqno = node.name === 'galera1' ? 900 : ++asked < 3 ? 400 : 900;
+      return { stdout: `wsrep_last_committed\t${seqno}\n`, stderr: '', exitCode: 0 };
+    });
+    const { s, steps } = setup(c, cache, secretsB, { lab: 'lab-b' });
+    s.dbPeers = [{ id: 'id-galera2', name: 'galera2' }];
+    s.clock = fakeClock();
+    await setUpSite(s);
+    const order = c.execs.map((e) => `${e.node} ${e.argv.join(' ')}`);
+    const lastPeerAsk = order.map((x, i) => (/^galera2 .*wsrep_last_committed/.test(x) ? i : -1)).reduce((a, b) => Math.max(a, b));
+    assert.equal(asked, 3, "asked until galera2 reached galera1's seqno");
+    assert.ok(lastPeerAsk < order.findIndex((x) => /muc-redis\.php/.test(x)), order.join('\n'));
+    assert.ok(
+      steps.some((m) => /^moodle: galera2 applied the import \(seqno 900\)/.test(m)),
+      steps.join('\n'),
+    );
+  });
+
+  it("cache hit → no installer: DB import on galera1 alongside moodledata through web1, then MUC, then the new lab's secrets", async () => {
     const cache = tmpCache();
     await firstLab(cache);
     const c = cluster();
@@ -195,21 +231,19 @@ describe('site cache: install once per Moodle source, restore after', () => {
       assert.ok(i >= 0, `missing ${re}`);
       return i;
     };
-    const sequence = [
-      /^galera1 .*information_schema/,
-      /^galera1 bash .*gunzip -c .* \| mariadb -uroot moodle/,
-      /^galera1 rm -f/,
-      /^web1 tar -xzf .* -C \/var\/moodledata/,
-      /^web1 rm -f/,
-      /^web1 .*muc-redis\.php/,
-      /^web1 .*site-secrets\.php/,
-    ];
-    const idx = sequence.map(at);
-    assert.deepEqual(
-      [...idx].sort((a, b) => a - b),
-      idx,
-      `restore order:\n${order.join('\n')}`,
-    );
+    const after = (re: RegExp, from: number) => {
+      const i = order.findIndex((x, k) => k > from && re.test(x));
+      assert.ok(i > from, `missing ${re} after line ${from}:\n${order.join('\n')}`);
+      return i;
+    };
+    const importAt = at(/^galera1 bash .*gunzip -c .* \| mariadb -uroot moodle/);
+    const dbDone = after(/^galera1 .*information_schema/, after(/^galera1 rm -f/, importAt));
+    const untarAt = at(/^web1 tar -xzf .* -C \/var\/moodledata/);
+    const dataDone = after(/^web1 rm -f/, untarAt);
+    // moodledata unpacks while the database imports (the two are independent): it starts before the import's clean-up.
+    assert.ok(untarAt < at(/^galera1 rm -f/), `moodledata alongside the import:\n${order.join('\n')}`);
+    const muc = at(/^web1 .*muc-redis\.php/);
+    assert.ok(Math.max(dbDone, dataDone) < muc && muc < at(/^web1 .*site-secrets\.php/), `restore order:\n${order.join('\n')}`);
     // The dump went onto the DB node and the archive onto the web node before use.
     assert.ok(c.docker.calls.indexOf('put galera1 /tmp/moodle-lab-site.sql.gz') < c.docker.calls.findIndex((x) => x.includes('gunzip')));
     assert.ok(c.docker.calls.indexOf('put web1 /tmp/moodle-lab-moodledata.tar.gz') < c.docker.calls.findIndex((x) => x.includes('tar -xzf')));
@@ -227,6 +261,8 @@ describe('site cache: install once per Moodle source, restore after', () => {
     assert.equal(moodle.cache, 'configured');
     assert.equal(moodle.installSeconds, undefined);
     assert.ok(moodle.restoreSeconds !== undefined && moodle.restoreSeconds > 0);
+    assert.deepEqual(Object.keys(moodle.restoreSteps ?? {}).sort(), ['caches', 'database', 'moodledata', 'secrets']);
+    for (const v of Object.values(moodle.restoreSteps!)) assert.equal(typeof v, 'number');
     assert.equal(saved.at(-1)?.installedFrom, 'cache', 'the state says where the site came from');
     assert.ok(
       steps.some((m) => /restored from the site cache in \d+ s/.test(m)),
