@@ -82,6 +82,12 @@ export interface RedisNodeReading {
   sentinelMaster?: string;
   /** Other sentinels its sentinel knows. */
   otherSentinels?: number;
+  /**
+   * Replicas its sentinel knows (`num-slaves`). A sentinel learns them only from the master's INFO,
+   * every 10 s: one that has not yet cannot promote a replica when the master dies (it aborts with
+   * `-failover-abort-no-good-slave` and tries again only after twice the failover timeout).
+   */
+  knownReplicas?: number;
 }
 
 /** INFO's `field:value` lines (sections and comments skipped). */
@@ -123,6 +129,8 @@ export function parseNodeProbe(name: string, stdout: string): RedisNodeReading {
     const m = ERROR_REPLY.test(master) ? undefined : parseFlatPairs(master);
     const others = Number(m?.get('num-other-sentinels'));
     if (m?.has('num-other-sentinels') && Number.isFinite(others)) reading.otherSentinels = others;
+    const replicas = Number(m?.get('num-slaves'));
+    if (m?.has('num-slaves') && Number.isFinite(replicas)) reading.knownReplicas = replicas;
   }
   return reading;
 }
@@ -261,6 +269,8 @@ export function sentinelNodeProblem(r: RedisNodeReading, nodeCount: number): str
   if (!r.sentinelUp) return 'its sentinel does not answer yet';
   if (!r.sentinelMaster) return 'its sentinel names no master yet';
   if ((r.otherSentinels ?? 0) < nodeCount - 1) return `its sentinel knows ${r.otherSentinels ?? 0} of the ${nodeCount - 1} other sentinels`;
+  if ((r.knownReplicas ?? 0) < nodeCount - 1)
+    return `its sentinel knows ${r.knownReplicas ?? 0} of the ${nodeCount - 1} replicas (it could not promote one yet)`;
   // Its sentinel and its own replication agree on who the master is.
   const itsMaster = role === 'master' ? r.name : r.info?.get('master_host');
   if (itsMaster !== r.sentinelMaster) return `its sentinel names ${r.sentinelMaster} as master, the node itself ${itsMaster ?? 'nobody'}`;

@@ -34,6 +34,7 @@ function probeOutput(o: {
   offset: number;
   sentinelNames?: string;
   others?: number;
+  replicas?: number;
   ping?: string;
 }): string {
   const info =
@@ -63,7 +64,7 @@ function probeOutput(o: {
   const master =
     o.sentinelNames === undefined
       ? ['Could not connect to Redis at 127.0.0.1:26379: Connection refused']
-      : ['name', 'lab', 'ip', o.sentinelNames, 'num-other-sentinels', String(o.others ?? 2), 'quorum', '2'];
+      : ['name', 'lab', 'ip', o.sentinelNames, 'num-slaves', String(o.replicas ?? 2), 'num-other-sentinels', String(o.others ?? 2), 'quorum', '2'];
   return [o.ping ?? 'PONG', '#lab-section', info.join('\r\n'), '#lab-section', ...sentinel, '#lab-section', ...master, ''].join('\n');
 }
 
@@ -90,6 +91,7 @@ describe('Redis Sentinel: reading the nodes', () => {
     assert.equal(r.sentinelUp, true);
     assert.equal(r.sentinelMaster, 'redis1');
     assert.equal(r.otherSentinels, 2);
+    assert.equal(r.knownReplicas, 2);
   });
 
   it('a wrong password is no PONG (and no INFO is read); a dead sentinel names nobody', () => {
@@ -212,6 +214,12 @@ describe('Redis Sentinel: reading the nodes', () => {
     assert.match(
       sentinelNodeProblem(parseNodeProbe('redis2', probeOutput({ role: 'slave', masterHost: 'redis1', offset: 0, sentinelNames: 'redis1', others: 1 })), 3)!,
       /knows 1 of the 2 other sentinels/,
+    );
+    // Seen on a real lab: a sentinel that had not yet read the replicas from the master's INFO was
+    // elected, found no replica to promote, and the failover waited 20 s (twice the failover timeout).
+    assert.match(
+      sentinelNodeProblem(parseNodeProbe('redis2', probeOutput({ role: 'slave', masterHost: 'redis1', offset: 0, sentinelNames: 'redis1', replicas: 0 })), 3)!,
+      /knows 0 of the 2 replicas \(it could not promote one yet\)/,
     );
     assert.match(
       sentinelNodeProblem(parseNodeProbe('redis2', probeOutput({ role: 'slave', masterHost: 'redis1', offset: 0 })), 3)!,
