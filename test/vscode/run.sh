@@ -83,6 +83,8 @@ YAML
 say "driving VS Code with Chromium"
 if ! LAB="$LAB" PREDICT_SCENARIO="$SCRATCH/predict-vsc.yaml" node --import tsx test/vscode/smoke.ts "http://127.0.0.1:$PORT" "$SCRATCH/workspace"; then
   tail -n 40 "$SCRATCH/code-server.log" >&2
+  # The extension's own output channel (what it did before the failure).
+  find "$SCRATCH/user/logs" -path '*exthost*' -name '*Moodle*' -exec sh -c 'echo "--- $1"; tail -n 80 "$1"' _ {} \; >&2 2>/dev/null || true
   exit 1
 fi
 say "passed"

@@ -102,28 +102,57 @@ async function main(): Promise<void> {
       // code-server's simple file dialog: type the path, Enter.
       const input = page.locator('.quick-input-widget input');
       const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'b) Yes' }).first();
-      // The dialog completes what is typed as it goes (it may put its own folder back): type the
-      // path until the box holds exactly it, then Enter; again if the dialog is still open asking for a file.
       // The dialog opens with its own folder in the box and completes what is typed: wait for it to
-      // show that folder, type the path, and Enter once the box starts with it; again (up to 3
-      // times) while the dialog still asks for a file.
+      // show that folder, type the path until the box holds it, Enter once it lists the file's
+      // folder; again (up to 3 times) while the dialog is still open 3 s after Enter.
       await page.waitForFunction(() => /\/$/.test((document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value ?? ''), undefined, {
         timeout: 20_000,
       });
-      for (let attempt = 1; ; attempt++) {
-        await input.fill(predict);
-        const typed = await page
-          .waitForFunction((want) => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value.startsWith(want), predict, {
-            timeout: 5_000,
-          })
-          .then(() => true)
-          .catch(() => false);
-        if (typed) {
-          await page.keyboard.press('Enter');
-          const stillAsking = page.locator('.quick-input-widget', { hasText: 'Please select a file' }).first();
-          const asked = await Promise.race([row.waitFor({ timeout: 120_000 }).then(() => true), stillAsking.waitFor({ timeout: 120_000 }).then(() => false)]);
-          if (asked) break;
+      const failed = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Run Scenario failed' }).first();
+      const dialog = page.locator('.quick-input-widget', { hasText: 'Scenario file' }).first();
+      /** What follows Enter: the prediction's quick pick, Run Scenario's error, or the file dialog still open 3 s later. */
+      const afterEnter = async (): Promise<'asked' | 'failed' | 'still asking' | 'timeout'> => {
+        let openSince: number | undefined;
+        for (const until = Date.now() + 120_000; Date.now() < until; await page.waitForTimeout(250)) {
+          if (await row.isVisible()) return 'asked';
+          if (await failed.isVisible()) return 'failed';
+          if (!(await dialog.isVisible())) openSince = undefined;
+          else if (openSince === undefined) openSince = Date.now();
+          else if (Date.now() - openSince > 3_000) return 'still asking';
         }
+        return 'timeout';
+      };
+      for (let attempt = 1; ; attempt++) {
+        // The dialog may put its own folder back while it loads it: fill again until the box holds the path.
+        let typed = false;
+        for (let fill = 1; fill <= 10 && !typed; fill++) {
+          await input.fill(predict);
+          typed = await page
+            .waitForFunction((want) => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value.startsWith(want), predict, {
+              timeout: 1_500,
+            })
+            .then(() => true)
+            .catch(() => false);
+        }
+        if (typed) {
+          // Enter only once the dialog lists the file's folder (it ignores Enter while it is still loading it).
+          const base = predict.slice(predict.lastIndexOf('/') + 1);
+          await page
+            .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: base })
+            .first()
+            .waitFor({ timeout: 10_000 })
+            .catch(() => undefined);
+          await page.keyboard.press('Enter');
+          const outcome = await afterEnter();
+          if (outcome === 'timeout') {
+            const shot = await screenshot(page, 'vscode-file-dialog-failure.png');
+            throw new Error(`after Enter in the file dialog: no prediction quick pick, no error and the dialog gone, for 120 s (${shot})`);
+          }
+          if (outcome === 'failed') throw new Error(`Run Scenario failed: ${(await failed.textContent()) ?? ''}`);
+          if (outcome === 'asked') break;
+        }
+        const box = await input.inputValue().catch(() => '(no box)');
+        step(`file dialog, attempt ${attempt}: ${typed ? 'Enter pressed, it still asks for a file' : 'the box never held the path'}; it holds "${box}"`);
         if (attempt === 3) throw new Error(`the file dialog did not take ${predict} in 3 attempts`);
       }
       step('Run Scenario: predict-vsc.yaml');
