@@ -12,7 +12,7 @@
  *       [--users 30] [--duration 60s] [--node galera1] [--at 20s] [--topology ha [--moodle-source DIR]]
  */
 import { DockerFaults, benchLab, healToGreen, loadLine, loadTarget, machineLine, pad, runBench } from './support';
-import { Figure, durationFlag, injectedFault, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
+import { Figure, faultLoadArgs, faultLoadFlags, injectedFault, parseBenchArgs, summaryRows, UsageError } from './runs';
 import { parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, journeyFor, LoadRun, pacing, runLoad } from '../src/load/run';
 import { clusterSource, haproxySource } from '../src/load/snapshots';
@@ -37,20 +37,13 @@ async function main(): Promise<number> {
     {
       runs: 3,
       flags: {
-        users: process.env.BENCH_USERS ?? '30',
-        duration: process.env.BENCH_DURATION ?? '60s',
-        node: process.env.BENCH_NODE ?? 'galera1',
-        at: process.env.BENCH_AT ?? '20s',
+        ...faultLoadFlags(process.env, { duration: '60s', node: 'galera1', at: '20s' }),
       },
     },
     process.env,
     'mlt-load',
   );
-  const users = intFlag(args, 'users', 1, 500);
-  const duration = durationFlag(args, 'duration');
-  const at = durationFlag(args, 'at');
-  if (at >= duration) throw new UsageError(`--at ${args.extra.at} is not within --duration ${args.extra.duration}`);
-  const node = args.extra.node!;
+  const { users, duration, at, node } = faultLoadArgs(args);
 
   const { controller, docker, close } = await benchLab(args, log);
   let stopped: string | undefined;

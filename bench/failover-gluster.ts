@@ -13,7 +13,7 @@
  *       [--users 30] [--duration 45s] [--node gluster1] [--at 15s] [--topology ha [--moodle-source DIR]]
  */
 import { DockerFaults, benchLab, healToGreen, loadLine, loadTarget, machineLine, pad, runBench } from './support';
-import { Figure, durationFlag, injectedFault, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
+import { Figure, faultLoadArgs, faultLoadFlags, injectedFault, parseBenchArgs, summaryRows, UsageError } from './runs';
 import { parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, journeyFor, pacing, runLoad } from '../src/load/run';
 import { clusterSource, haproxySource } from '../src/load/snapshots';
@@ -32,10 +32,7 @@ async function main(): Promise<number> {
       runs: 3,
       flags: {
         faults: process.env.BENCH_FAULTS ?? 'kill,pause',
-        users: process.env.BENCH_USERS ?? '30',
-        duration: process.env.BENCH_DURATION ?? '45s',
-        node: process.env.BENCH_NODE ?? 'gluster1',
-        at: process.env.BENCH_AT ?? '15s',
+        ...faultLoadFlags(process.env, { duration: '45s', node: 'gluster1', at: '15s' }),
       },
     },
     process.env,
@@ -43,11 +40,7 @@ async function main(): Promise<number> {
   );
   const kinds = args.extra.faults!.split(',');
   for (const k of kinds) if (k !== 'kill' && k !== 'pause') throw new UsageError(`--faults "${k}": kill, pause`);
-  const users = intFlag(args, 'users', 1, 500);
-  const duration = durationFlag(args, 'duration');
-  const at = durationFlag(args, 'at');
-  if (at >= duration) throw new UsageError(`--at ${args.extra.at} is not within --duration ${args.extra.duration}`);
-  const node = args.extra.node!;
+  const { users, duration, at, node } = faultLoadArgs(args);
 
   const { controller, docker, close } = await benchLab(args, log);
   let stopped: string | undefined;

@@ -15,7 +15,7 @@ import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, HAPROXY_PROFILES, render
 import { LABEL_NODE, labLabels } from '../src/docker/labels';
 import { buildTopology } from '../src/engine/topology';
 import { DockerFaults, benchLab, healToGreen, loadLine, loadTarget, machineLine, pad, runBench, runtimeOf, waitAllUp } from './support';
-import { Figure, durationFlag, injectedFault, intFlag, parseBenchArgs, summaryRows, UsageError } from './runs';
+import { Figure, faultLoadArgs, faultLoadFlags, injectedFault, parseBenchArgs, summaryRows, UsageError } from './runs';
 import { parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, journeyFor, pacing, runLoad } from '../src/load/run';
 import { haproxySource } from '../src/load/snapshots';
@@ -34,10 +34,7 @@ async function main(): Promise<number> {
       runs: 3,
       flags: {
         profiles: 'tuned,defaults',
-        users: process.env.BENCH_USERS ?? '30',
-        duration: process.env.BENCH_DURATION ?? '60s',
-        node: process.env.BENCH_NODE ?? 'web2',
-        at: process.env.BENCH_AT ?? '20s',
+        ...faultLoadFlags(process.env, { duration: '60s', node: 'web2', at: '20s' }),
       },
     },
     process.env,
@@ -45,11 +42,7 @@ async function main(): Promise<number> {
   );
   const profiles = args.extra.profiles!.split(',');
   for (const p of profiles) if (!(HAPROXY_PROFILES as readonly string[]).includes(p)) throw new UsageError(`--profiles "${p}": ${HAPROXY_PROFILES.join(', ')}`);
-  const users = intFlag(args, 'users', 1, 500);
-  const duration = durationFlag(args, 'duration');
-  const at = durationFlag(args, 'at');
-  if (at >= duration) throw new UsageError(`--at ${args.extra.at} is not within --duration ${args.extra.duration}`);
-  const node = args.extra.node!;
+  const { users, duration, at, node } = faultLoadArgs(args);
 
   const { controller, docker, close } = await benchLab(args, log);
   let stopped: string | undefined;

@@ -200,3 +200,17 @@ export function injectedFault<F extends { error?: string }>(r: { faults: F[] }):
   const f = r.faults[0];
   return f && !f.error ? f : undefined;
 }
+
+/** The flags every fault-under-load bench takes (--users, --duration, --node, --at), defaults from BENCH_* or the bench's own. */
+export function faultLoadFlags(env: Record<string, string | undefined>, d: { duration: string; node: string; at: string }): Record<string, string> {
+  return { users: env.BENCH_USERS ?? '30', duration: env.BENCH_DURATION ?? d.duration, node: env.BENCH_NODE ?? d.node, at: env.BENCH_AT ?? d.at };
+}
+
+/** Those flags read and checked: the fault's time must fall within the load. */
+export function faultLoadArgs(args: BenchArgs): { users: number; duration: number; at: number; node: string } {
+  const users = intFlag(args, 'users', 1, 500);
+  const duration = durationFlag(args, 'duration');
+  const at = durationFlag(args, 'at');
+  if (at >= duration) throw new UsageError(`--at ${args.extra.at} is not within --duration ${args.extra.duration}`);
+  return { users, duration, at, node: args.extra.node! };
+}
