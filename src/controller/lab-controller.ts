@@ -236,10 +236,10 @@ export class LabController {
     const once: FaultRequest = { ...req, everyMs: undefined, forMs };
     let next = Date.now();
     let n = 0;
+    // A failure while the lab is being stopped or removed is that, not news (it ends the loop).
+    const quiet = (what: string) => (err: unknown) => void (!this.engine.stopping() && this.reporter.step(`${what}: ${errText(err)}`));
     while (scheduled()) {
       n++;
-      // A failure while the lab is being stopped or removed is that, not news (it ends the loop).
-      const quiet = (what: string) => (err: unknown) => void (!this.engine.stopping() && this.reporter.step(`${what}: ${errText(err)}`));
       const cycle = await this.faults.apply(once, { cycleOf: schedule.id }).catch(quiet(`${schedule.detail}: cycle ${n} could not start`));
       if (cycle) {
         await until(Date.parse(cycle.expiresAt!));
@@ -248,18 +248,8 @@ export class LabController {
       next += everyMs;
       await until(next);
     }
-    const state = (() => {
-      try {
-        return this.engine.state();
-      } catch {
-        return undefined;
-      }
-    })();
-    const why = !state
-      ? 'the lab was destroyed'
-      : state.extra.stopping
-        ? `the lab was ${state.extra.stopping.by === 'down' ? 'stopped' : 'destroyed'}`
-        : 'healed';
+    const by = this.engine.stoppedBy();
+    const why = by === undefined ? 'healed' : by === 'down' ? 'the lab was stopped' : 'the lab was destroyed';
     this.reporter.step(`${schedule.detail}: stopped after ${n} cycle${n === 1 ? '' : 's'} (${why})`);
   }
 

@@ -646,14 +646,20 @@ export class LabEngine {
     }, `mark ${by}`);
   }
 
+  /** Why nothing should start again: `down` or `destroy` has begun, or the lab is `gone` (no state, or an unreadable one: `destroy` is what is left to do). */
+  stoppedBy(): 'down' | 'destroy' | 'gone' | undefined {
+    let state: LabState | undefined;
+    try {
+      state = this.state();
+    } catch {
+      return 'gone';
+    }
+    return state ? state.extra.stopping?.by : 'gone';
+  }
+
   /** Whether `down` or `destroy` has begun (or the lab is gone): nothing should start again. */
   stopping(): boolean {
-    try {
-      const state = this.state();
-      return !state || state.extra.stopping !== undefined;
-    } catch {
-      return true; // an unreadable state: `destroy` is what is left to do
-    }
+    return this.stoppedBy() !== undefined;
   }
 
   /** Stops every node, keeping all data. Galera nodes stop one after another, the first node last. */
