@@ -79,6 +79,12 @@ describe(`link impairments on a real lab (lab "${LAB}")`, function () {
     if (runtime) status = await lab.status();
   });
 
+  // A failed test leaves its impairment: heal it, so the next test starts from a clean lab
+  // instead of failing on the delayer the first one left (one CI run cascaded that way).
+  afterEach(async function () {
+    if (runtime && this.currentTest?.state === 'failed') await lab.cli(['heal']);
+  });
+
   after(async function () {
     await lab.destroyLeavingNothing();
   });
@@ -114,17 +120,21 @@ describe(`link impairments on a real lab (lab "${LAB}")`, function () {
   });
 
   it('delay galera3 --ms 100 --to galera1,galera2 → a write through the DB writer listener ≥ 100 ms slower; heal restores it', async () => {
-    const before = await writeTimes(11);
+    // The fastest of 21 writes, not the median: a busy host only ever adds time to a write, so the
+    // fastest one is the write's own cost, and the median of a few writes moves by several ms on a
+    // loaded CI host (p50 +97 ms in one CI run; on a quiet host the fastest rose by 101.5–105 ms in three sets).
+    const before = await writeTimes(21);
     await lab.cliOk(['fault', 'delay', 'galera3', '--ms', '100', '--to', 'galera1,galera2']);
     const imp = impairment(await lab.status(), 'galera3', 'delay');
     assert.deepEqual(imp?.to, ['galera1', 'galera2']);
     assert.equal(imp?.inForce, true, imp?.problem);
-    const during = await writeTimes(11);
-    console.log(`    write p50 ${pct(before, 50).toFixed(1)} → ${pct(during, 50).toFixed(1)} ms`);
-    assert.ok(pct(during, 50) - pct(before, 50) >= 100, `write p50 ${pct(before, 50).toFixed(1)} → ${pct(during, 50).toFixed(1)} ms`);
-    // Only the link to galera1/galera2: galera3's own round trip from the host is untouched.
+    const during = await writeTimes(21);
+    console.log(
+      `    write fastest ${before[0]!.toFixed(1)} → ${during[0]!.toFixed(1)} ms (+${(during[0]! - before[0]!).toFixed(1)}), p50 ${pct(before, 50).toFixed(1)} → ${pct(during, 50).toFixed(1)} ms`,
+    );
+    assert.ok(during[0]! - before[0]! >= 100, `fastest write ${before[0]!.toFixed(1)} → ${during[0]!.toFixed(1)} ms`);
     await lab.cliOk(['heal']);
-    const after = await writeTimes(11);
+    const after = await writeTimes(21);
     assert.ok(pct(after, 50) < pct(before, 50) + 50, `after heal write p50 ${pct(after, 50).toFixed(1)} ms (before ${pct(before, 50).toFixed(1)})`);
     assert.equal(await delayers(), 0);
   });
@@ -147,7 +157,9 @@ describe(`link impairments on a real lab (lab "${LAB}")`, function () {
       `    1 MB from web3: median ${(pct(base, 50) * 1000).toFixed(0)} ms → ${(pct(lossy, 50) * 1000).toFixed(0)} ms with 30 % loss; ${(resent * 100).toFixed(1)} % of web3's segments were resends`,
     );
     assert.ok(pct(lossy, 50) >= 2 * pct(base, 50), `median ${pct(base, 50)} → ${pct(lossy, 50)} s`);
-    assert.ok(resent >= 0.2 && resent <= 0.45, `resent ${(resent * 100).toFixed(1)} %`);
+    // More than 30 %: TCP also resends segments that were not lost (a timeout resends the window
+    // after the lost one); 39.9–43.8 % in nine runs here. 50 % loss would resend at least half.
+    assert.ok(resent >= 0.2 && resent < 0.5, `resent ${(resent * 100).toFixed(1)} %`);
     await lab.cliOk(['heal', 'web3']);
 
     // 256 KiB (8 s at 256 kbit/s) rather than the full MB (33 s): the same rate, measured.
