@@ -7,7 +7,7 @@ set -euo pipefail
 log() { printf '[garbd-entrypoint] %s\n' "$*" >&2; }
 : "${GALERA_CLUSTER_NAME:?}" "${GALERA_CLUSTER_ADDRESS:?}"
 name=${GARBD_NAME:-$(hostname)}
-options="gmcast.listen_addr=tcp://0.0.0.0:4567;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S"
+options="gmcast.listen_addr=tcp://0.0.0.0:4567;evs.keepalive_period=PT0.3S;evs.inactive_check_period=PT0.25S;evs.suspect_timeout=PT1S;evs.inactive_timeout=PT2S;evs.join_retrans_period=PT0.3S"
 pid=
 trap 'log "stopping"; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0' TERM INT
 while true; do
