@@ -4,7 +4,8 @@
  * or a running lab (`--lab`). Short steps (default 30 s) of the journey (Moodle's on a Moodle lab,
  * else the lab's probes) paced like Moodle's JMeter plan (one schedule shared by all users, no
  * other think time), at a rate doubled from --start requests/min while steps pass; after the first
- * failing step, one bisection (after one uncounted warm-up step at --start); the answer is the highest rate that passed. Latency is measured from
+ * failing step, one bisection (after one uncounted warm-up step at --start); the answer is the
+ * highest rate that passed. Latency is measured from
  * each request's slot (a generator falling behind shows as latency), and a step that did not
  * really reach 90 % of its rate does not pass. Users: enough for the rate at 1 s per request, twice over (at least 30).
  *
@@ -47,12 +48,12 @@ async function main(): Promise<number> {
     const status = await controller.status();
     journey = journeyFor(args.journey, status.moodle.installed);
     topo ||= `${status.nodes.length} nodes`;
-    const step = async (rate: number) =>
+    const step = async (rate: number, users: number) =>
       (
         await runLoad(loadTarget(await controller.status()), {
           ...DEFAULT_LOAD,
           journey,
-          users: usersFor(rate, p95Limit),
+          users,
           durationMs: stepMs,
           rampUpMs: Math.min(5000, stepMs / 6),
           throughputPerMin: rate,
@@ -70,12 +71,12 @@ async function main(): Promise<number> {
     // One step at the start rate first, not counted: a lab just up (or restored) serves its first
     // pages with cold PHP and Moodle caches (one fresh `single` lab failed a request in its first step).
     log(`warm-up: ${start} requests/min, ${stepMs / 1000} s (not counted)`);
-    const warm = await step(start);
+    const warm = await step(start, usersFor(start, p95Limit));
     log(`  → warm-up: p95 ${warm.latencyMs.p95} ms, ${warm.failures} failed${warm.failures ? ` (${failedBy(warm)})` : ''}`);
     for (let rate = nextRate(rows, p95Limit, start, max); rate !== undefined; rate = nextRate(rows, p95Limit, start, max)) {
       const users = usersFor(rate, p95Limit);
       log(`step ${rows.length + 1}: ${rate} requests/min, ${users} users, ${stepMs / 1000} s`);
-      const r = await step(rate);
+      const r = await step(rate, users);
       const row: Row = {
         perMin: rate,
         achievedPerMin: Math.round(r.throughputRps * 60),
