@@ -17,7 +17,7 @@ import { parseDuration, parseFaultSpec } from '../src/load/faults';
 import { DEFAULT_LOAD, runLoad } from '../src/load/run';
 import { LABEL_NODE, labLabels } from '../src/docker/labels';
 import { notYet, ready, waitFor } from '../src/core/wait';
-import { nodeProbeCommand, parseNodeProbe, RedisNodeReading, sentinelVerdict } from '../src/roles/redis-sentinel';
+import { nodeProbeCommand, parseNodeProbe, RedisNodeReading, sentinelAborts, sentinelEventAt, sentinelVerdict } from '../src/roles/redis-sentinel';
 import { loadLabFile } from '../src/scenarios/lab-file';
 import * as path from 'node:path';
 import { REDIS_BACKEND } from '../src/roles/redis-haproxy';
@@ -30,20 +30,6 @@ const USERS = Number(process.env.BENCH_USERS ?? 30);
 const DURATION = parseDuration(process.env.BENCH_DURATION ?? '40s');
 const AT = process.env.BENCH_AT ?? '15s';
 const log = (m: string) => process.stderr.write(`  ${m}\n`);
-
-/** The earliest time (epoch ms) a sentinel logged `event` after `since` (`X 30 Nov 2026 19:44:08.367 # +promoted-slave …`). */
-export function sentinelEventAt(logs: string[], event: string, since: number): number | undefined {
-  let first: number | undefined;
-  for (const text of logs) {
-    for (const line of text.split('\n')) {
-      const m = /^\d+:X (\d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d{3}) [#*] (\+[\w-]+)/.exec(line.trim());
-      if (!m || m[2] !== event) continue;
-      const t = Date.parse(`${m[1]} UTC`);
-      if (t >= since && (first === undefined || t < first)) first = t;
-    }
-  }
-  return first;
-}
 
 interface RunFigures {
   killed: string;
@@ -59,6 +45,8 @@ interface RunFigures {
   sessions: number;
   lostSessions: number;
   rejoinS: number;
+  /** The sentinels' aborted attempts (each retried only after 2 × failover-timeout). */
+  aborts: string[];
 }
 
 async function main() {
@@ -166,6 +154,7 @@ async function bench(controller: ReturnType<typeof openLab>['controller'], docke
       sessions: r.integrity?.sessions ?? 0,
       lostSessions: r.integrity?.lostSessions.length ?? 0,
       rejoinS: (Date.now() - t0) / 1000,
+      aborts: sentinelAborts(logs, diedAt - 1000),
     });
     log(`run ${i}: new master ${w.newMaster} ${w.failoverMs} ms, HAProxy ${w.routedMs} ms, ${r.failures} failed, ${runs.at(-1)!.lostSessions} sessions lost`);
   }
@@ -188,6 +177,7 @@ async function bench(controller: ReturnType<typeof openLab>['controller'], docke
     'sessions',
     'lost sessions',
     'rejoin s',
+    'aborted attempts',
   ];
   process.stdout.write(
     pad([
@@ -206,6 +196,7 @@ async function bench(controller: ReturnType<typeof openLab>['controller'], docke
         x.sessions,
         x.lostSessions,
         x.rejoinS.toFixed(1),
+        x.aborts.join(', ') || 'none',
       ]),
     ]) + '\n\n',
   );

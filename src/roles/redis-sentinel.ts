@@ -276,3 +276,30 @@ export function sentinelNodeProblem(r: RedisNodeReading, nodeCount: number): str
   if (itsMaster !== r.sentinelMaster) return `its sentinel names ${r.sentinelMaster} as master, the node itself ${itsMaster ?? 'nobody'}`;
   return undefined;
 }
+
+/** Sentinel's own log lines (`1:X 30 Nov 2026 19:44:08.367 # +promoted-slave …`) at or after `since` (epoch ms). */
+export function sentinelLogEvents(logs: readonly string[], since: number): { at: number; event: string }[] {
+  const out: { at: number; event: string }[] = [];
+  for (const text of logs) {
+    for (const line of text.split('\n')) {
+      const m = /^\d+:X (\d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d{3}) [#*] ([+-][\w-]+)/.exec(line.trim());
+      const at = m ? Date.parse(`${m[1]} UTC`) : NaN;
+      if (m && at >= since) out.push({ at, event: m[2]! });
+    }
+  }
+  return out;
+}
+
+/** The earliest time (epoch ms) a sentinel logged `event` (`+promoted-slave`) at or after `since`. */
+export function sentinelEventAt(logs: readonly string[], event: string, since: number): number | undefined {
+  const times = sentinelLogEvents(logs, since).flatMap((e) => (e.event === event ? [e.at] : []));
+  return times.length ? Math.min(...times) : undefined;
+}
+
+/**
+ * The sentinels' aborted failovers at or after `since`, by reason: `not-elected` (a split vote:
+ * no sentinel got a majority) or `no-good-slave`. Sentinel retries only after 2 × failover-timeout.
+ */
+export function sentinelAborts(logs: readonly string[], since: number): string[] {
+  return sentinelLogEvents(logs, since).flatMap((e) => (e.event.startsWith('-failover-abort-') ? [e.event.slice('-failover-abort-'.length)] : []));
+}

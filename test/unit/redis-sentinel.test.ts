@@ -5,7 +5,16 @@ import * as path from 'node:path';
 import { buildTopology, LabDefinition, TopologyError } from '../../src/engine/topology';
 import { renderHaproxyConfig } from '../../src/roles/haproxy';
 import { renderRedisListener } from '../../src/roles/redis-haproxy';
-import { nodeProbeCommand, parseNodeProbe, RedisNodeReading, sentinelNodeProblem, sentinelVerdict, sentinelsMaster } from '../../src/roles/redis-sentinel';
+import {
+  nodeProbeCommand,
+  parseNodeProbe,
+  RedisNodeReading,
+  sentinelAborts,
+  sentinelEventAt,
+  sentinelNodeProblem,
+  sentinelVerdict,
+  sentinelsMaster,
+} from '../../src/roles/redis-sentinel';
 import { roleModule } from '../../src/roles';
 import { composeRefusal } from '../../src/export/compose';
 import { collectStatus } from '../../src/engine/status';
@@ -412,5 +421,34 @@ describe('Redis Sentinel: the haproxy assert names a Redis node (it is behind HA
       /f\.yaml:4:\d+: .*redis/,
       'the ha lab: its lone Redis is not behind HAProxy',
     );
+  });
+});
+
+describe("Redis Sentinel: what the sentinels' own logs say about a failover", () => {
+  // Two survivors' logs after a master kill: a split vote (each voted for itself), then the retry.
+  const logs = [
+    [
+      '30:X 01 Dec 2026 09:54:31.100 # +sdown master lab redis3 6379',
+      '30:X 01 Dec 2026 09:54:32.221 # +try-failover master lab redis3 6379',
+      '30:X 01 Dec 2026 09:54:42.300 # -failover-abort-not-elected master lab redis3 6379',
+      '30:X 01 Dec 2026 09:54:52.900 # +try-failover master lab redis3 6379',
+      '30:X 01 Dec 2026 09:54:53.260 # +promoted-slave slave redis2:6379 redis2 6379 @ lab redis3 6379',
+    ].join('\n'),
+    [
+      '31:X 01 Dec 2026 09:54:20.000 # -failover-abort-no-good-slave master lab redis1 6379',
+      '31:X 01 Dec 2026 09:54:32.230 # +try-failover master lab redis3 6379',
+      '31:X 01 Dec 2026 09:54:42.310 # -failover-abort-not-elected master lab redis3 6379',
+      'not a sentinel line',
+    ].join('\n'),
+  ];
+  const since = Date.parse('2026-12-01T09:54:30.000Z');
+  it('the aborted attempts since the kill, by reason (an older abort is not counted)', () => {
+    assert.deepEqual(sentinelAborts(logs, since), ['not-elected', 'not-elected']);
+    assert.deepEqual(sentinelAborts(logs, Date.parse('2026-12-01T09:54:00.000Z')), ['not-elected', 'no-good-slave', 'not-elected']);
+  });
+  it('the first time an event was logged, over every log', () => {
+    assert.equal(sentinelEventAt(logs, '+try-failover', since), Date.parse('2026-12-01T09:54:32.221Z'));
+    assert.equal(sentinelEventAt(logs, '+promoted-slave', since), Date.parse('2026-12-01T09:54:53.260Z'));
+    assert.equal(sentinelEventAt(logs, '+switch-master', since), undefined);
   });
 });
