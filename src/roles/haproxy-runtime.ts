@@ -38,11 +38,12 @@ export function tcpRuntime(port: number, host = '127.0.0.1', timeoutMs = 2000): 
 
 /**
  * HAProxy puts a server whose name stops resolving (a killed container leaves Docker's DNS) in
- * "MAINT (resolution)". Nobody put it in maintenance: for the lab it is DOWN (rawStatus keeps
- * HAProxy's own words).
+ * "MAINT (resolution)". Nobody put it in maintenance: for the lab it is DOWN. A server its agent
+ * called down (a Galera node evicted from the Primary component) reads "DOWN (agent)": DOWN.
+ * rawStatus keeps HAProxy's own words.
  */
 export function normaliseStatus(status: string): string {
-  return /^MAINT \(resolution\)/.test(status) ? 'DOWN' : status;
+  return /^MAINT \(resolution\)/.test(status) || /^DOWN \(agent\)/.test(status) ? 'DOWN' : status;
 }
 
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));

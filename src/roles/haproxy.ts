@@ -48,6 +48,23 @@ function checkTiming(profile: HaproxyProfile, tier: 'web' | 'db'): string {
   return tier === 'web' ? 'inter 500ms fastinter 200ms downinter 1s fall 2 rise 2' : 'inter 500ms fastinter 200ms downinter 1s fall 2 rise 2';
 }
 
+/** The Galera listeners' agent beside HAProxy (lab/haproxy/lab-galera-agent), on loopback. */
+export const GALERA_AGENT_PORT = 9201;
+
+/**
+ * A DB server's agent check (tuned): the agent asks the node's peers whether Galera still counts
+ * it in the Primary component, and says `down` only when a Synced peer in that component says it
+ * does not. A hung node (paused: its kernel still accepts the check's TCP) is evicted by Galera
+ * after evs.suspect_timeout (1 s) but fails HAProxy's own check only after two 5 s read timeouts;
+ * the agent moves the writes when Galera has evicted it. An agent that cannot answer is no opinion
+ * (HAProxy ignores it), and without peers there is nobody to ask.
+ */
+function galeraAgent(node: string, db: readonly { name: string }[]): string {
+  const peers = db.filter((n) => n.name !== node).map((n) => n.name);
+  if (!peers.length) return '';
+  return ` agent-check agent-addr 127.0.0.1 agent-port ${GALERA_AGENT_PORT} agent-inter 500ms agent-send "${[node, ...peers].join(' ')}\\n"`;
+}
+
 /** `redisPassword`: the Redis listener's check authenticates (a Sentinel lab's only). */
 export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile = 'tuned', redisPassword = ''): string {
   const web = topology.nodes.filter((n) => n.role === 'web');
@@ -152,7 +169,9 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
     );
     // When the first node comes back, the writes move back to it: cut the backup's sessions so
     // there is never more than one writer.
-    db.forEach((n, i) => add(`    server ${n.name} ${n.name}:3306${i === 0 ? ' on-marked-up shutdown-backup-sessions' : ' backup'}`));
+    db.forEach((n, i) =>
+      add(`    server ${n.name} ${n.name}:3306${i === 0 ? ' on-marked-up shutdown-backup-sessions' : ' backup'}${tuned ? galeraAgent(n.name, db) : ''}`),
+    );
     add(
       '',
       `listen ${BACKENDS.dbReader}`,

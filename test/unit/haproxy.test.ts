@@ -36,7 +36,7 @@ describe('HAProxy configuration', () => {
   it('DB: a single writer with backups and a leastconn reader, both through the clustercheck', () => {
     const cfg = renderHaproxyConfig(buildTopology('ha'));
     const writer = section(cfg, 'listen db_writer');
-    assert.match(writer, /server galera1 galera1:3306 on-marked-up shutdown-backup-sessions\n/);
+    assert.match(writer, /server galera1 galera1:3306 on-marked-up shutdown-backup-sessions /);
     assert.match(writer, /server galera2 galera2:3306 backup/);
     assert.match(writer, /server galera3 galera3:3306 backup/);
     assert.match(writer, /check port 9200/);
@@ -60,6 +60,26 @@ describe('HAProxy configuration', () => {
     assert.match(cfg, /timeout connect 250ms/);
     // The defaults profile stays stock.
     assert.doesNotMatch(section(renderHaproxyConfig(buildTopology('ha'), 'defaults'), 'listen db_writer'), /timeout check/);
+  });
+
+  it("tuned DB servers: an agent asks the node's peers whether Galera still counts it (a hung writer moves when Galera evicts it)", () => {
+    const writer = section(renderHaproxyConfig(buildTopology('ha')), 'listen db_writer');
+    const agents = writer
+      .split('\n')
+      .filter((l) => /^\s*server /.test(l))
+      .map((l) => /agent-send "([^"]*)"/.exec(l)?.[1]);
+    assert.deepEqual(agents, ['galera1 galera2 galera3\\n', 'galera2 galera1 galera3\\n', 'galera3 galera1 galera2\\n']);
+    assert.match(writer, /server galera1 \S+ .*agent-check agent-addr 127\.0\.0\.1 agent-port 9201 agent-inter 500ms /);
+    // The reader's servers track the writer's (its agent's verdict included); the defaults profile has none.
+    assert.doesNotMatch(section(renderHaproxyConfig(buildTopology('ha')), 'listen db_reader'), /agent-check/);
+    assert.doesNotMatch(section(renderHaproxyConfig(buildTopology('ha'), 'defaults'), 'listen db_writer'), /agent-check/);
+    // One data node: nobody to ask.
+    const oneDb = buildTopology({
+      name: 'one-db',
+      description: 'one Galera node behind HAProxy',
+      roles: { lb: { count: 1 }, web: { count: 2 }, db: { count: 1 } },
+    });
+    assert.match(section(renderHaproxyConfig(oneDb), 'listen db_writer'), /server galera1 galera1:3306 on-marked-up shutdown-backup-sessions\n/);
   });
 
   it('defaults profile keeps HAProxy stock timing and no redispatch (for side-by-side lessons)', () => {
@@ -148,6 +168,7 @@ describe('show stat parsing', () => {
     );
     assert.equal(rows[1]!.status, 'DOWN');
     assert.equal(normaliseStatus('MAINT (resolution)'), 'DOWN');
+    assert.equal(normaliseStatus('DOWN (agent)'), 'DOWN');
     assert.equal(normaliseStatus('MAINT'), 'MAINT');
     assert.equal(normaliseStatus('DRAIN'), 'DRAIN');
     assert.equal(rows[1]!.checkStatus, 'L4CON');
