@@ -18,6 +18,8 @@ import { StateStore } from '../../src/engine/state';
 import type { LabSnapshot } from '../../src/protocol/snapshot';
 import type { LabStatus } from '../../src/protocol/status';
 import { SnapshotStore } from '../../src/state/snapshot-store';
+import { HaproxyRuntime, tcpRuntime } from '../../src/roles/haproxy-runtime';
+import { BACKENDS } from '../../src/roles/haproxy';
 
 const LAB = process.env.LAB_TEST_REACT_NAME ?? 'it-react';
 
@@ -157,6 +159,37 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
     assert.notEqual(afterHeal.json.sessionId, sid);
     console.log(
       `      session ${sid.slice(0, 8)}… held "${key}" before; after redis restart: value ${afterHeal.json.value}, new id ${String(afterHeal.json.sessionId).slice(0, 8)}…`,
+    );
+  });
+
+  it('pause galera1 (a hung writer) → HAProxy takes it out of the writer listener within 5 s, on its agent (Galera evicted it); heal → UP again', async () => {
+    const port = /:(\d+)$/.exec(status.endpoints.haproxyRuntime ?? '')?.[1];
+    assert.ok(port, 'the lab publishes its HAProxy runtime endpoint');
+    const runtime = new HaproxyRuntime(tcpRuntime(Number(port)));
+    const writer = async () => (await runtime.servers()).find((x) => x.backend === BACKENDS.dbWriter && x.server === 'galera1');
+    assert.equal((await writer())?.status, 'UP');
+    const pausedAt = Date.now();
+    await lab.cliOk(['fault', 'pause', 'galera1']);
+    // HAProxy's own check of a paused node connects (its kernel answers) and waits 2 × 5 s: 10 s.
+    const down = await waitFor(
+      async () => {
+        const w = await writer();
+        return w?.status === 'DOWN' ? ready(w) : notYet(`galera1 ${w?.rawStatus ?? w?.status}`);
+      },
+      { what: 'galera1 DOWN in the writer listener', timeoutMs: 20_000, intervalMs: 100 },
+    );
+    const downMs = Date.now() - pausedAt;
+    console.log(`      galera1 paused → ${down.rawStatus ?? down.status} after ${downMs} ms (check ${down.checkStatus})`);
+    assert.ok(downMs <= 5000, `galera1 DOWN after ${downMs} ms (want ≤ 5000: Galera evicts a silent node after 1 s)`);
+    assert.equal(down.rawStatus, 'DOWN (agent)', 'the agent (Galera membership) took it out, not the 2 × 5 s check');
+    await lab.cliOk(['heal']);
+    // Back when it has rejoined (Synced, a member again): its check and its agent both say so.
+    await waitFor(
+      async () => {
+        const w = await writer();
+        return w?.status === 'UP' ? ready(w) : notYet(`galera1 ${w?.rawStatus ?? w?.status}`);
+      },
+      { what: 'galera1 UP in the writer listener after heal', timeoutMs: 60_000, intervalMs: 250 },
     );
   });
 
