@@ -74,10 +74,15 @@ function putArchive(id: string, dir: string, tar: Buffer): Promise<void> {
 }
 
 /**
- * A unix socket that forwards to the engine's and can be cut: `cutAt(n)` closes every connection
- * and the socket itself at the n-th HTTP request (counted from request lines: the client keeps
- * connections alive) — the engine gone mid-command, for this client only: the engine itself and
- * every other lab keep running.
+ * A unix socket that forwards to the engine's and can be cut: at the n-th HTTP request (`cutAt(n)`,
+ * counted from request lines: the client keeps connections alive) the socket closes, that request
+ * and every later one are refused (their connection dropped, nothing forwarded) — the engine gone
+ * mid-command, for this client only: the engine itself and every other lab keep running.
+ * Requests the engine is already carrying out finish and answer: cutting them mid-way would be a
+ * client hanging up on a running engine, which Docker answers by cancelling the operation
+ * half-done (a container start cancelled that way left a network endpoint that no container
+ * owns, and the next `destroy` could not remove the network until the engine restarted) — not
+ * what a stopped engine does.
  */
 class EngineProxy {
   private server?: net.Server;
@@ -114,7 +119,7 @@ class EngineProxy {
       client.on('data', (chunk: Buffer) => {
         if (this.cut) return drop();
         this.requests += (chunk.toString('latin1').match(/^(GET|POST|PUT|DELETE|HEAD) \//gm) ?? []).length;
-        if (this.requests >= this.limit) return this.stop();
+        if (this.requests >= this.limit) return this.refuseFromNow(drop);
         upstream.write(chunk);
       });
       upstream.pipe(client);
@@ -125,6 +130,14 @@ class EngineProxy {
   cutAt(n: number): void {
     this.requests = 0;
     this.limit = n;
+  }
+
+  /** The cut: no new connection, this request and every later one dropped unforwarded. */
+  private refuseFromNow(drop: () => void): void {
+    this.cut = true;
+    this.server?.close();
+    fs.rmSync(this.socketPath, { force: true });
+    drop();
   }
 
   stop(): void {

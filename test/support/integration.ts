@@ -82,12 +82,12 @@ export class LabUnderTest {
   /** A suite's end: `destroy`, then nothing labelled for the lab is left (unless LAB_TEST_KEEP). */
   async destroyLeavingNothing(): Promise<void> {
     if (process.env.LAB_TEST_KEEP) return;
-    await this.cli(['destroy']);
+    const destroy = await this.cli(['destroy']);
     const left = await this.leftovers();
     assert.deepEqual(
       Object.values(left).filter((n) => n > 0),
       [],
-      `labelled objects left: ${JSON.stringify(left)}`,
+      `labelled objects left: ${JSON.stringify(left)}; destroy exited ${destroy.code}: ${destroy.stderr.slice(-2000)}`,
     );
   }
 }
