@@ -105,6 +105,54 @@ describe('audit', () => {
     assert.match(lost.reasons[0]!, /lost 1 writes/);
   });
 
+  it("green on a Sentinel lab: HAProxy's Redis listener has the master alone UP (its replicas DOWN is how it routes)", () => {
+    const base = withEntry();
+    const sentinel = (rows: [string, string][], master = 'redis1'): LabStatus => ({
+      ...base,
+      haproxy: { ...base.haproxy, servers: [...base.haproxy.servers, ...rows.map(([server, status]) => ({ backend: 'redis', server, status }))] },
+      redis: { ...base.redis, up: true, mode: 'sentinel', master },
+    });
+    assert.deepEqual(labProblems(base), []);
+    assert.deepEqual(
+      labProblems(
+        sentinel([
+          ['redis1', 'UP'],
+          ['redis2', 'DOWN'],
+          ['redis3', 'DOWN'],
+        ]),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      labProblems(
+        sentinel([
+          ['redis1', 'UP'],
+          ['redis2', 'UP'],
+          ['redis3', 'DOWN'],
+        ]),
+      ),
+      ['haproxy redis: UP redis1, redis2, want the master redis1 alone'],
+    );
+    assert.deepEqual(
+      labProblems(
+        sentinel([
+          ['redis1', 'DOWN'],
+          ['redis2', 'UP'],
+          ['redis3', 'DOWN'],
+        ]),
+      ),
+      ['haproxy redis: UP redis2, want the master redis1 alone'],
+    );
+    // A web server DOWN is still not green.
+    const webDown = sentinel([
+      ['redis1', 'UP'],
+      ['redis2', 'DOWN'],
+      ['redis3', 'DOWN'],
+    ]);
+    webDown.haproxy.servers = webDown.haproxy.servers.map((x) => (x.server === 'web2' ? { ...x, status: 'DOWN' } : x));
+    assert.deepEqual(labProblems(webDown), ['haproxy web/web2 DOWN']);
+  });
+
   it('runs each fault in its own paced load (fault, heal on schedule), waits for green, and reports per node', async () => {
     const status = withEntry();
     assert.deepEqual(labProblems(status), [], 'the synthetic lab is green');
