@@ -18,7 +18,7 @@
  */
 import * as http from 'node:http';
 import { BACKENDS, HaproxyProfile, HAPROXY_CONFIG_PATH, HAPROXY_PROFILES, renderHaproxyConfig, WEB_APACHE_WORKERS } from '../src/roles/haproxy';
-import { tcpRuntime } from '../src/roles/haproxy-runtime';
+import { runtimePort, tcpRuntime } from '../src/roles/haproxy-runtime';
 import { LABEL_NODE, labLabels } from '../src/docker/labels';
 import { StateStore } from '../src/engine/state';
 import { buildTopology } from '../src/engine/topology';
@@ -262,7 +262,7 @@ async function main() {
   if (!status.endpoints.moodle || !status.endpoints.haproxyRuntime) throw new Error(`lab ${args.lab} is not running (state ${status.state})`);
   const base = new URL(status.endpoints.moodle);
   const runtime = runtimeOf(status);
-  const rawRuntime = tcpRuntime(Number(/:(\d+)$/.exec(status.endpoints.haproxyRuntime)![1]));
+  const rawRuntime = tcpRuntime(runtimePort(status.endpoints.haproxyRuntime));
   const show = async () => parseStat(await rawRuntime('show stat'), BACKENDS.web);
   const webNodes = status.nodes.filter((n) => n.role === 'web').map((n) => n.name);
   if (args.kill && !webNodes.includes(args.kill.node)) usage(`--kill ${args.kill.node}: this lab's web nodes are ${webNodes.join(', ')}`);

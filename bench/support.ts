@@ -9,7 +9,7 @@ import type { LabController } from '../src/controller/lab-controller';
 import { createDockerClient } from '../src/docker/dockerode-client';
 import type { DockerClient } from '../src/docker/types';
 import { controllerFactory } from '../src/host/assemble';
-import { HaproxyRuntime, tcpRuntime } from '../src/roles/haproxy-runtime';
+import { HaproxyRuntime, runtimeAt } from '../src/roles/haproxy-runtime';
 import { LABEL_NODE, labLabels } from '../src/docker/labels';
 import { waitFor, ready, notYet } from '../src/core/wait';
 import type { FaultRequest } from '../src/protocol/faults';
@@ -81,9 +81,8 @@ export class DockerFaults implements FaultTarget {
 }
 
 export function runtimeOf(status: LabStatus): HaproxyRuntime {
-  const port = /:(\d+)$/.exec(status.endpoints.haproxyRuntime ?? '')?.[1];
-  if (!port) throw new Error('the lab has no HAProxy runtime endpoint');
-  return new HaproxyRuntime(tcpRuntime(Number(port)));
+  if (!status.endpoints.haproxyRuntime) throw new Error('the lab has no HAProxy runtime endpoint');
+  return runtimeAt(status.endpoints.haproxyRuntime);
 }
 
 /** Until every server of `backend` is UP in HAProxy. */

@@ -4,7 +4,7 @@
  * heavier, polled about once a second, only when a fault targets them).
  * Each snapshot is stamped when its poll completed.
  */
-import { HaproxyRuntime, tcpRuntime } from '../roles/haproxy-runtime';
+import { runtimeAt } from '../roles/haproxy-runtime';
 import type { ComponentSnapshot } from '../metrics/types';
 import type { LabStatus } from '../protocol/status';
 import { errText } from '../core/errors';
@@ -16,9 +16,7 @@ export interface SnapshotSource {
 }
 
 export function haproxySource(runtimeEndpoint: string, intervalMs = 100): SnapshotSource {
-  const m = /:(\d+)$/.exec(runtimeEndpoint);
-  if (!m) throw new Error(`unexpected HAProxy runtime endpoint "${runtimeEndpoint}"`);
-  const runtime = new HaproxyRuntime(tcpRuntime(Number(m[1])));
+  const runtime = runtimeAt(runtimeEndpoint);
   return {
     name: 'haproxy',
     intervalMs,

@@ -85,6 +85,18 @@ export function parseShowStat(csv: string): HaproxyServerStatus[] {
   return out;
 }
 
+/** The TCP port of a status's `endpoints.haproxyRuntime` (`tcp://127.0.0.1:PORT`). */
+export function runtimePort(endpoint: string): number {
+  const m = /:(\d+)$/.exec(endpoint);
+  if (!m) throw new Error(`unexpected HAProxy runtime endpoint "${endpoint}"`);
+  return Number(m[1]);
+}
+
+/** The runtime API at a status's `endpoints.haproxyRuntime`. */
+export function runtimeAt(endpoint: string): HaproxyRuntime {
+  return new HaproxyRuntime(tcpRuntime(runtimePort(endpoint)));
+}
+
 export class HaproxyRuntime {
   constructor(private readonly send: RuntimeTransport) {}
 

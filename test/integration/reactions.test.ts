@@ -18,7 +18,7 @@ import { StateStore } from '../../src/engine/state';
 import type { LabSnapshot } from '../../src/protocol/snapshot';
 import type { LabStatus } from '../../src/protocol/status';
 import { SnapshotStore } from '../../src/state/snapshot-store';
-import { HaproxyRuntime, tcpRuntime } from '../../src/roles/haproxy-runtime';
+import { runtimeAt } from '../../src/roles/haproxy-runtime';
 import { BACKENDS } from '../../src/roles/haproxy';
 
 const LAB = process.env.LAB_TEST_REACT_NAME ?? 'it-react';
@@ -163,9 +163,8 @@ describe(`the cluster's real reactions (lab "${LAB}")`, function () {
   });
 
   it('pause galera1 (a hung writer) → HAProxy takes it out of the writer listener within 5 s, on its agent (Galera evicted it); heal → UP again', async () => {
-    const port = /:(\d+)$/.exec(status.endpoints.haproxyRuntime ?? '')?.[1];
-    assert.ok(port, 'the lab publishes its HAProxy runtime endpoint');
-    const runtime = new HaproxyRuntime(tcpRuntime(Number(port)));
+    assert.ok(status.endpoints.haproxyRuntime, 'the lab publishes its HAProxy runtime endpoint');
+    const runtime = runtimeAt(status.endpoints.haproxyRuntime);
     const writer = async () => (await runtime.servers()).find((x) => x.backend === BACKENDS.dbWriter && x.server === 'galera1');
     assert.equal((await writer())?.status, 'UP');
     const pausedAt = Date.now();

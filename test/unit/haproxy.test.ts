@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderHaproxyConfig, WEB_APACHE_WORKERS, WEB_SERVER_MAXCONN } from '../../src/roles/haproxy';
-import { execRuntime, HaproxyRuntime, normaliseStatus, parseShowStat } from '../../src/roles/haproxy-runtime';
+import { execRuntime, HaproxyRuntime, normaliseStatus, parseShowStat, runtimePort } from '../../src/roles/haproxy-runtime';
 import { buildTopology } from '../../src/engine/topology';
 import { FakeDocker } from '../support/fake-docker';
 
@@ -169,6 +169,8 @@ describe('show stat parsing', () => {
     assert.equal(rows[1]!.status, 'DOWN');
     assert.equal(normaliseStatus('MAINT (resolution)'), 'DOWN');
     assert.equal(normaliseStatus('DOWN (agent)'), 'DOWN');
+    assert.equal(runtimePort('tcp://127.0.0.1:8405'), 8405);
+    assert.throws(() => runtimePort('unix:///run/haproxy/admin.sock'), /unexpected HAProxy runtime endpoint/);
     assert.equal(normaliseStatus('MAINT'), 'MAINT');
     assert.equal(normaliseStatus('DRAIN'), 'DRAIN');
     assert.equal(rows[1]!.checkStatus, 'L4CON');
