@@ -150,9 +150,10 @@ start_node() {
     log "joining '$GALERA_CLUSTER_NAME' at $GALERA_CLUSTER_ADDRESS as $GALERA_NODE_NAME"
   fi
 
-  # HTTP clustercheck on 9200 (one forked clustercheck per connection).
-  # -d0: errors only (HAProxy closes its check connections with a reset: no warnings for that).
-  socat -d0 -T 5 TCP-LISTEN:9200,reuseaddr,fork,backlog=64 EXEC:/usr/local/bin/clustercheck &
+  # The node's view, read every 250 ms by one connected client (lab-galera-view), and the HTTP
+  # clustercheck on 9200 answering from it in one process (lab-clustercheck-server).
+  /usr/local/bin/lab-galera-view &
+  /usr/local/bin/lab-clustercheck-server 9200 &
 
   exec mariadbd "${args[@]}"
 }

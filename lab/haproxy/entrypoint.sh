@@ -38,6 +38,6 @@ fi
 
 # The Galera listeners' agent (lab/haproxy/lab-galera-agent), on loopback only: HAProxy asks it
 # whether Galera has evicted a node. Unused (and harmless) in a lab without Galera.
-socat -d0 -T 3 TCP-LISTEN:9201,bind=127.0.0.1,reuseaddr,fork,backlog=64 EXEC:/usr/local/bin/lab-galera-agent &
+/usr/local/bin/lab-galera-agent 9201 &
 
 exec haproxy -W -db -f "$cfg"

@@ -41,7 +41,7 @@ export const BACKENDS = { web: 'web', dbWriter: 'db_writer', dbReader: 'db_reade
  * = 500 + 2 × 250 + 200 = 1200 ms. A connect on the lab's bridge takes well under a millisecond
  * even on a busy host (the kernel answers the SYN), so 250 ms only ever expires for a node that
  * is gone. DB servers are checked as often: the writer's detection is the DB-write blackout
- * (each clustercheck forks a client on the node: ~6 checks/s in all).
+ * (the node's clustercheck answers from a reading under 1 s old, lab/galera/lab-clustercheck-server).
  */
 function checkTiming(profile: HaproxyProfile, tier: 'web' | 'db'): string {
   if (profile === 'defaults') return 'inter 2s fall 3 rise 2';
@@ -149,7 +149,7 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
 
   // Galera behind a single writer (others backup) and a leastconn reader. Checked through the HTTP
   // clustercheck (200 only when Synced): a plain mysql-check passes on a non-Primary node.
-  // The reader's servers track the writer's checks (each clustercheck forks a client on the node).
+  // The reader's servers track the writer's checks (one check per node and HAProxy).
   if (db.length > 0) {
     add(
       '',
@@ -158,9 +158,9 @@ export function renderHaproxyConfig(topology: Topology, profile: HaproxyProfile 
       `    bind :${HAPROXY_PORTS.dbWriter}`,
       '    timeout client 30m',
       '    timeout server 30m',
-      // A clustercheck forks bash and a mariadb client: on a starved host it answers in over 2 s
-      // (bench/false-alarm.ts: all three nodes DOWN at once with 2 s). A slow answer is not a dead
-      // node; a killed one still fails its 250 ms connect, so the writer's detection is unchanged.
+      // When the node's saved reading is stale, its clustercheck forks bash and a mariadb client: on
+      // a starved host that answered in over 2 s (bench/false-alarm.ts: all three nodes DOWN at once
+      // with 2 s). A slow answer is not a dead node; a killed one still fails its 250 ms connect.
       ...(tuned ? [`    timeout check ${DB_CHECK_TIMEOUT}`] : []),
       '    option httpchk',
       '    http-check send meth GET uri /',
