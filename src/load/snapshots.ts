@@ -12,7 +12,21 @@ import { errText } from '../core/errors';
 export interface SnapshotSource {
   name: string;
   intervalMs: number;
+  /**
+   * The share of the time this source may spend polling (0–1; none: no limit). The cluster view
+   * runs a docker exec in most nodes; on a saturated host one poll took several seconds and the
+   * next started at once, so the observer itself kept the host saturated (and the heal's own
+   * reads timed out). A limit of 0.5 waits at least as long as the poll took.
+   */
+  maxDuty?: number;
   poll(): Promise<Omit<ComponentSnapshot, 'atMs'>>;
+}
+
+/** How long to wait after a poll that took `tookMs` before the next one. */
+export function pauseAfterPoll(src: Pick<SnapshotSource, 'intervalMs' | 'maxDuty'>, tookMs: number): number {
+  const byInterval = src.intervalMs - tookMs;
+  const byDuty = src.maxDuty && src.maxDuty > 0 && src.maxDuty < 1 ? (tookMs * (1 - src.maxDuty)) / src.maxDuty : 0;
+  return Math.max(0, byInterval, byDuty);
 }
 
 export function haproxySource(runtimeEndpoint: string, intervalMs = 100): SnapshotSource {
@@ -28,6 +42,7 @@ export function clusterSource(status: () => Promise<LabStatus>, intervalMs = 100
   return {
     name: 'cluster',
     intervalMs,
+    maxDuty: 0.5,
     poll: async () => {
       const s = await status();
       return { galeraSize: s.galera.clusterSize, bricks: s.gluster.bricks.map((b) => ({ name: b.name, online: b.online })) };
@@ -57,7 +72,7 @@ export class SnapshotPoller {
         } catch (err) {
           this.errors.set(src.name, errText(err));
         }
-        const wait = src.intervalMs - (this.now() - t0);
+        const wait = pauseAfterPoll(src, this.now() - t0);
         if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));
       }
     });

@@ -21,6 +21,7 @@ import { labLabels, objectName } from '../docker/labels';
 import type { RoleLabState } from './types';
 import type { NodeSpec } from './types';
 import { Clock, notYet, ready, waitFor } from '../core/wait';
+import { errText } from '../core/errors';
 
 export const NETWORK_SUFFIX = 'net';
 
@@ -114,15 +115,42 @@ export class GaleraStarter {
     ids: Map<string, string>,
     recovered: Map<string, GraState | undefined>,
   ): Promise<SurvivorVerdict> {
-    const rows = await Promise.all(
-      running.map(async (n) => ({
-        n,
-        w: await wsrepStatus(this.deps.docker.containers, ids.get(n.name)!, state.secrets.dbRootPassword).catch(() => undefined),
-      })),
-    );
-    const views: SurvivorView[] = rows
-      .filter((r) => r.w)
-      .map((r) => ({ node: r.n.name, primary: r.w!.wsrep_cluster_status === 'Primary', lastCommitted: Number(r.w!.wsrep_last_committed ?? -1) }));
+    // A read that fails is no verdict: on a saturated host (the audit's load) every node's docker
+    // exec timed out at once, and "no running node answers" failed a heal of a healthy cluster.
+    // Nodes that did not answer are asked again for 30 s, until one says Primary or all answered.
+    const answered = new Map<string, Record<string, string>>();
+    const problems = new Map<string, string>();
+    const readMissing = async (): Promise<void> => {
+      await Promise.all(
+        running
+          .filter((n) => !answered.has(n.name))
+          .map(async (n) => {
+            try {
+              answered.set(n.name, await wsrepStatus(this.deps.docker.containers, ids.get(n.name)!, state.secrets.dbRootPassword));
+              problems.delete(n.name);
+            } catch (err) {
+              problems.set(n.name, errText(err));
+            }
+          }),
+      );
+    };
+    const settled = () => answered.size === running.length || [...answered.values()].some((w) => w.wsrep_cluster_status === 'Primary');
+    await readMissing();
+    if (!settled())
+      await waitFor(
+        async () => {
+          await readMissing();
+          return settled() ? ready(undefined) : notYet([...problems].map(([n, e]) => `${n}: ${e}`).join('; '));
+        },
+        { what: 'the running Galera nodes to answer', timeoutMs: 30_000, intervalMs: 2000, clock: this.deps.clock },
+      ).catch(() => undefined);
+    if (answered.size === 0)
+      throw new Error(`no running Galera node answered its status read in 30 s: ${[...problems].map(([n, e]) => `${n}: ${e}`).join('; ')}`);
+    const views: SurvivorView[] = [...answered].map(([node, w]) => ({
+      node,
+      primary: w.wsrep_cluster_status === 'Primary',
+      lastCommitted: Number(w.wsrep_last_committed ?? -1),
+    }));
     if (views.some((v) => v.primary)) return { kind: 'primary' };
     // The stopped nodes' positions; a crashed one (seqno -1) is recovered, or it could hide the last commit.
     const others: BootstrapCandidate[] = await Promise.all(

@@ -1,5 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { chooseBootstrapNode, parseGrastate, parseStatusRows, survivorVerdict } from '../../src/roles/galera';
+import { GaleraStarter } from '../../src/roles/galera-start';
+import type { NodeSpec, RoleLabState } from '../../src/roles/types';
+import type { ContainerInfo } from '../../src/docker/types';
+import { FakeContainer, FakeDocker } from '../support/fake-docker';
+import { fakeClock } from '../support/clock';
 
 const grastate = (seqno: number, safe: 0 | 1) =>
   parseGrastate(`# GALERA saved state\nversion: 2.1\nuuid:    9acf4d34-acdb-11e6-bcc3-d3e36276629f\nseqno:   ${seqno}\nsafe_to_bootstrap: ${safe}\n`);
@@ -82,5 +87,44 @@ describe('Galera survivors without a Primary component', () => {
       survivorVerdict([{ node: 'galera1', primary: false, lastCommitted: 3 }], [{ node: 'galera2', grastate: g(-1) }, { node: 'galera3' }]).kind,
       'survivor',
     );
+  });
+});
+
+describe('Galera start order on a running cluster', () => {
+  const names = ['galera1', 'galera2', 'galera3'];
+  function cluster(answerAfter: number) {
+    const docker = new FakeDocker();
+    const tries = new Map<string, number>();
+    for (const name of names)
+      docker.containerMap.set(name, { id: name, name, state: 'running', labels: {}, spec: { hostname: name }, files: new Map() } as unknown as FakeContainer);
+    docker.execHandlers.push((c, argv) => {
+      if (argv[0] !== 'mariadb') return undefined;
+      const n = (tries.get(c.name) ?? 0) + 1;
+      tries.set(c.name, n);
+      // A saturated host: the exec times out (the client's error) until the answerAfter-th try.
+      if (n < answerAfter) return { stdout: '', stderr: 'exec mariadb timed out after 5000 ms', exitCode: 124 };
+      return { stdout: 'wsrep_cluster_status\tPrimary\nwsrep_last_committed\t42\n', stderr: '', exitCode: 0 };
+    });
+    const starter = new GaleraStarter({ docker, lab: 't', reporter: { step: () => undefined }, clock: fakeClock() });
+    const nodes = names.map((name) => ({ name }) as unknown as NodeSpec);
+    const ids = new Map(names.map((n) => [n, n]));
+    const existing = new Map(names.map((n) => [n, { state: 'running' } as unknown as ContainerInfo]));
+    const state = { secrets: { dbRootPassword: 'pw' } } as unknown as RoleLabState;
+    return { run: () => starter.startOrder(state, nodes, ids, existing, new Set()), tries };
+  }
+
+  it('a status read that times out is asked again, not taken for "no node answers" (a heal under load failed so)', async () => {
+    const { run, tries } = cluster(3);
+    const order = await run();
+    assert.deepEqual(
+      order.map((n) => n.name),
+      names,
+    );
+    assert.equal(tries.get('galera1'), 3);
+  });
+
+  it('no node answers for 30 s: one error that names each node and its problem', async () => {
+    const { run } = cluster(Infinity);
+    await assert.rejects(run(), /no running Galera node answered its status read in 30 s: galera1: exec mariadb timed out after 5000 ms; galera2: /);
   });
 });

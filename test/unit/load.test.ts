@@ -5,6 +5,7 @@ import { parseDuration, parseFaultSpec } from '../../src/load/faults';
 import { Outcome, runUsers } from '../../src/load/generator';
 import { IntegrityLedger } from '../../src/load/integrity';
 import { NodeProbes, ProbeSample } from '../../src/load/node-probes';
+import { clusterSource, haproxySource, pauseAfterPoll } from '../../src/load/snapshots';
 import { courseId, linkIds, pluginfileLinks, scrapeForm } from '../../src/load/scrape';
 import type { Sample } from '../../src/metrics/types';
 import type { LabStatus } from '../../src/protocol/status';
@@ -241,5 +242,22 @@ describe('node probes', () => {
     ]);
     assert.deepEqual(Object.keys(probes.summary()), ['haproxy', 'web1']);
     assert.equal(probes.summary().web1!.failures, 1);
+  });
+});
+
+describe('status snapshots during a run', () => {
+  it('the cluster view polls at its interval on a quick host, and never more than half the time on a slow one', () => {
+    const cluster = clusterSource(async () => {
+      throw new Error('not polled here');
+    });
+    assert.equal(cluster.maxDuty, 0.5);
+    assert.equal(pauseAfterPoll(cluster, 200), 800); // 1 s interval
+    assert.equal(pauseAfterPoll(cluster, 900), 900);
+    assert.equal(pauseAfterPoll(cluster, 3000), 3000); // was 0: the next poll at once
+    // HAProxy's runtime API (no exec): its interval only, even when a poll is slow.
+    const haproxy = haproxySource('tcp://127.0.0.1:9999');
+    assert.equal(haproxy.maxDuty, undefined);
+    assert.equal(pauseAfterPoll(haproxy, 40), 60);
+    assert.equal(pauseAfterPoll(haproxy, 500), 0);
   });
 });
