@@ -17,7 +17,7 @@ import { notYet, ready, waitFor } from '../core/wait';
 import { setMaintenance, WEB_PHP_VERSION } from '../moodle/install';
 import { checkPluginDependencies, resolveMoodleSource } from '../moodle/source';
 import type { MoodleSource } from '../moodle/types';
-import type { LabStatus } from '../protocol/status';
+import type { LabStatus, Role } from '../protocol/status';
 import type { ActiveFault, FaultRequest } from '../protocol/faults';
 import { FaultInjector } from '../faults/injector';
 import { errText } from '../core/errors';
@@ -72,6 +72,12 @@ export class LabController {
   async status(): Promise<LabStatus> {
     await this.deps.docker.ping();
     return collectStatus({ docker: this.deps.docker }, this.lab, this.engine.state());
+  }
+
+  /** The status with only these roles' slices read (see collectStatus): cheaper to poll. */
+  async componentStatus(roles: readonly Role[]): Promise<LabStatus> {
+    await this.deps.docker.ping();
+    return collectStatus({ docker: this.deps.docker }, this.lab, this.engine.state(), roles);
   }
 
   async up(req: UpRequest = {}): Promise<LabStatus> {

@@ -5,7 +5,7 @@
  * the rest of the status stays true.
  */
 import type { ContainerInfo, DockerClient } from '../docker/types';
-import type { ContainerStatus, FaultStatus, HaproxyServerStatus, ImpairmentStatus, LabStatus, NodeStatus } from '../protocol/status';
+import type { ContainerStatus, FaultStatus, HaproxyServerStatus, ImpairmentStatus, LabStatus, NodeStatus, Role } from '../protocol/status';
 import { faultEntry, IMPAIR_GROUP, isSchedule } from '../protocol/fault-catalog';
 import type { ActiveFault } from '../protocol/faults';
 import { roleModule, roleModules } from '../roles';
@@ -118,7 +118,13 @@ function containerStatus(c: ContainerInfo | undefined): ContainerStatus {
   return c.state;
 }
 
-export async function collectStatus(deps: StatusDeps, lab: string, state: LabState | undefined): Promise<LabStatus> {
+/**
+ * The lab's status, read from the cluster. `roles`: only those roles' slices (the rest stays as
+ * for a lab without them, and Moodle's maintenance flag and impairments are not read): a load run
+ * polls Galera and Gluster every second for failover detection, and the whole status is a docker
+ * exec into most nodes, which on a saturated 2-core host was a large part of the load.
+ */
+export async function collectStatus(deps: StatusDeps, lab: string, state: LabState | undefined, roles?: readonly Role[]): Promise<LabStatus> {
   const { docker } = deps;
   const http = deps.http ?? fetchGet;
   // The lab's own containers only: a look-alike carrying the lab's name but not its id gets no exec.
@@ -153,11 +159,13 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
   const nodeHealth = new Map<string, { healthy: boolean; detail?: string }>();
   // Each role fills the slice of the status it owns (src/roles), all at once.
   const ctx: StatusContext = { docker, http, runtime: deps.runtime, state, topology, status, byNode, running, health: nodeHealth };
-  const tasks: Promise<void>[] = roleModules().flatMap((m) => m.collectStatus?.(ctx, nodesOf(topology, m.role)) ?? []);
+  const tasks: Promise<void>[] = roleModules()
+    .filter((m) => !roles || roles.includes(m.role))
+    .flatMap((m) => m.collectStatus?.(ctx, nodesOf(topology, m.role)) ?? []);
 
   // Moodle: what the lab installed, and whether CLI maintenance mode is on (a file on the shared dataroot).
   const moodle = state.extra.moodle;
-  if (moodle?.installed) {
+  if (moodle?.installed && !roles) {
     status.moodle.installed = true;
     status.moodle.url = moodleUrl(state);
     status.moodle.release = moodle.release;
@@ -181,7 +189,7 @@ export async function collectStatus(deps: StatusDeps, lab: string, state: LabSta
   }
 
   const impairing = state.extra.faults ?? [];
-  if (impairing.some((f) => faultEntry(f.kind)?.netnsGroup === IMPAIR_GROUP))
+  if (!roles && impairing.some((f) => faultEntry(f.kind)?.netnsGroup === IMPAIR_GROUP))
     tasks.push(
       impairmentStatus(docker, impairing, list).then(
         (rows) => void (status.impairments = rows),

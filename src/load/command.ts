@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { formatSummary, toJtl } from '../metrics/export';
-import type { LabStatus } from '../protocol/status';
+import type { LabStatus, Role } from '../protocol/status';
 import { FaultTarget, parseDuration, parseFaultSpec } from './faults';
 import { probeTargets } from './node-probes';
 import { startMetricsServer } from '../metrics/server';
@@ -111,12 +111,20 @@ export function loadTarget(status: LabStatus): LoadTarget {
 }
 
 /** Status polled during a run for failover detection: HAProxy always; Galera/Gluster when asked (heavier). */
-export function statusSources(status: LabStatus, controller: { status(): Promise<LabStatus> }, cluster: boolean): SnapshotSource[] {
+export function statusSources(
+  status: LabStatus,
+  controller: { status(): Promise<LabStatus>; componentStatus?(roles: readonly Role[]): Promise<LabStatus> },
+  cluster: boolean,
+): SnapshotSource[] {
   const sources: SnapshotSource[] = [];
   if (status.endpoints.haproxyRuntime) sources.push(haproxySource(status.endpoints.haproxyRuntime));
-  if (cluster) sources.push(clusterSource(() => controller.status()));
+  // The cluster view reads Galera's size and Gluster's bricks: only those roles' slices when it can.
+  if (cluster) sources.push(clusterSource(() => controller.componentStatus?.(CLUSTER_VIEW_ROLES) ?? controller.status()));
   return sources;
 }
+
+/** The roles whose status the cluster snapshots read (src/load/snapshots.ts clusterSource). */
+export const CLUSTER_VIEW_ROLES: readonly Role[] = ['db', 'storage'];
 
 export async function loadCommand(
   controller: LoadController,

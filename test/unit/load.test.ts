@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { MoodleResponse } from '../../src/moodle/client';
-import { loadOptions } from '../../src/load/command';
+import { loadOptions, statusSources } from '../../src/load/command';
 import { parseDuration, parseFaultSpec } from '../../src/load/faults';
 import { Outcome, runUsers } from '../../src/load/generator';
 import { IntegrityLedger } from '../../src/load/integrity';
@@ -259,5 +259,29 @@ describe('status snapshots during a run', () => {
     assert.equal(haproxy.maxDuty, undefined);
     assert.equal(pauseAfterPoll(haproxy, 40), 60);
     assert.equal(pauseAfterPoll(haproxy, 500), 0);
+  });
+});
+
+describe('the cluster view polled during a run', () => {
+  it('asks only for the Galera and Gluster slices when the lab can give them (a whole status is an exec into most nodes)', async () => {
+    const asked: string[] = [];
+    const status = { endpoints: {}, galera: { clusterSize: 3 }, gluster: { bricks: [{ name: 'gluster1', online: true }] } } as unknown as LabStatus;
+    const lab = {
+      status: async () => {
+        asked.push('whole');
+        return status;
+      },
+      componentStatus: async (roles: readonly string[]) => {
+        asked.push(roles.join(','));
+        return status;
+      },
+    };
+    const [cluster] = statusSources(status, lab, true);
+    assert.deepEqual(await cluster!.poll(), { galeraSize: 3, bricks: [{ name: 'gluster1', online: true }] });
+    assert.deepEqual(asked, ['db,storage']);
+    // A lab without it (a fake, an older host): the whole status, as before.
+    const [fallback] = statusSources(status, { status: lab.status }, true);
+    await fallback!.poll();
+    assert.deepEqual(asked, ['db,storage', 'whole']);
   });
 });
