@@ -167,7 +167,7 @@ class Containers implements ContainerClient {
   }
 
   async unpause(id: string): Promise<void> {
-    await this.docker.getContainer(id).unpause();
+    await withDeadline(this.docker.getContainer(id).unpause(), UNPAUSE_LIMIT_MS, () => unpauseStuck(id));
   }
 
   async remove(id: string): Promise<void> {
@@ -466,4 +466,41 @@ export function createDockerClient(): DockerClient {
     },
     describeDockerHost(),
   );
+}
+
+/** How long `unpause` may take before it is reported stuck (it takes milliseconds when it works). */
+export const UNPAUSE_LIMIT_MS = 60_000;
+
+/**
+ * What to do when Docker never answers an unpause. Seen twice in the ha-full audit (cgroup v1,
+ * Docker 20.10, a saturated host): a `docker exec` (the image's HEALTHCHECK or a status read) had
+ * started just as the container was paused; its `runc init` was frozen inside the container, the
+ * exec waited for it, and Docker's unpause (and even `docker inspect`) waited behind the exec.
+ * Thawing the cgroup by hand released it; Docker then still called the container paused and
+ * refused to unpause it ("container not paused"): only a kill and a start clear that.
+ */
+export function unpauseStuck(id: string): Error {
+  return new Error(
+    `Docker did not unpause container ${id.slice(0, 12)} in ${UNPAUSE_LIMIT_MS / 1000} s. A docker exec (its HEALTHCHECK, a status read) ` +
+      'that started while it was being paused can be frozen inside it, and Docker waits for that exec (a runc race on cgroup v1 hosts). ' +
+      `As root: echo THAWED > /sys/fs/cgroup/freezer/docker/${id}/freezer.state; then docker kill ${id.slice(0, 12)} and run heal again ` +
+      '(or restart the Docker engine).',
+  );
+}
+
+/** `p`, or the error of `late()` once `ms` have passed (p is left to settle on its own). */
+export function withDeadline<T>(p: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(late()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
