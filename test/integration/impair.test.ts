@@ -153,10 +153,14 @@ describe(`link impairments on a real lab (lab "${LAB}")`, function () {
     lossy.sort((a, b) => a - b);
     // web3's kernel resends what was lost: about 30 % of what it sends are resends (the loss applies to those too).
     const resent = (c1.retrans - c0.retrans) / (c1.out - c0.out);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     console.log(
-      `    1 MB from web3: median ${(pct(base, 50) * 1000).toFixed(0)} ms → ${(pct(lossy, 50) * 1000).toFixed(0)} ms with 30 % loss; ${(resent * 100).toFixed(1)} % of web3's segments were resends`,
+      `    1 MB from web3: median ${(pct(base, 50) * 1000).toFixed(0)} ms → ${(pct(lossy, 50) * 1000).toFixed(0)} ms, five downloads ${(sum(base) * 1000).toFixed(0)} → ${(sum(lossy) * 1000).toFixed(0)} ms with 30 % loss; ${(resent * 100).toFixed(1)} % of web3's segments were resends`,
     );
-    assert.ok(pct(lossy, 50) >= 2 * pct(base, 50), `median ${pct(base, 50)} → ${pct(lossy, 50)} s`);
+    // The five downloads together: a lost segment that TCP's fast retransmit cannot cover costs a
+    // 200 ms timeout, which a median of five can dodge (CI once saw the median go 46 → 73 ms only,
+    // with 42 % resends: the loss was in force).
+    assert.ok(sum(lossy) >= 1.5 * sum(base), `five downloads ${sum(base).toFixed(3)} → ${sum(lossy).toFixed(3)} s`);
     // More than 30 %: TCP also resends segments that were not lost (a timeout resends the window
     // after the lost one); 39.9–43.8 % in nine runs here. 50 % loss would resend at least half.
     assert.ok(resent >= 0.2 && resent < 0.5, `resent ${(resent * 100).toFixed(1)} %`);
