@@ -135,17 +135,17 @@ export class GaleraStarter {
       );
     };
     const settled = () => answered.size === running.length || [...answered.values()].some((w) => w.wsrep_cluster_status === 'Primary');
-    await readMissing();
-    if (!settled())
-      await waitFor(
-        async () => {
-          await readMissing();
-          return settled() ? ready(undefined) : notYet([...problems].map(([n, e]) => `${n}: ${e}`).join('; '));
-        },
-        { what: 'the running Galera nodes to answer', timeoutMs: 30_000, intervalMs: 2000, clock: this.deps.clock },
-      ).catch(() => undefined);
-    if (answered.size === 0)
-      throw new Error(`no running Galera node answered its status read in 30 s: ${[...problems].map(([n, e]) => `${n}: ${e}`).join('; ')}`);
+    const told = () => [...problems].map(([n, e]) => `${n}: ${e}`).join('; ');
+    // waitFor's first probe reads at once (usually every node answers then); readMissing keeps each
+    // node's error, so the wait ends when settled or after 30 s.
+    await waitFor(
+      async () => {
+        await readMissing();
+        return settled() ? ready(undefined) : notYet(told());
+      },
+      { what: 'the running Galera nodes to answer', timeoutMs: 30_000, intervalMs: 2000, clock: this.deps.clock },
+    ).catch(() => undefined);
+    if (answered.size === 0) throw new Error(`no running Galera node answered its status read in 30 s: ${told()}`);
     const views: SurvivorView[] = [...answered].map(([node, w]) => ({
       node,
       primary: w.wsrep_cluster_status === 'Primary',
