@@ -4,7 +4,8 @@
  * Moodle from --moodle-source, else --no-moodle) and destroys it afterwards unless it existed.
  *
  *   node --import tsx bench/audit.ts [--moodle-source /path/to/moodle] [--lab audit-bench]
- *   (BENCH_USERS=30 BENCH_PER_FAULT=40s BENCH_FAULTS=kill,pause BENCH_NODES=web2,redis BENCH_REPORT=audit.html)
+ *   (BENCH_USERS=30 BENCH_PER_FAULT=40s BENCH_FAULTS=kill,pause BENCH_NODES=web2,redis BENCH_REPORT=audit.html
+ *    BENCH_JSON=audit.json)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -45,6 +46,7 @@ async function main() {
       { progress: log, nodeEvents: labNodeEvents(docker, lab) },
     );
     const wall = Date.now() - t0;
+    if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(report, null, 2));
     if (process.env.BENCH_REPORT)
       fs.writeFileSync(process.env.BENCH_REPORT, renderAuditHtml([{ report, nodes: status.nodes.map((n) => ({ name: n.name, role: n.role })) }]));
     process.stdout.write(

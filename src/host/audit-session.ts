@@ -168,7 +168,8 @@ export class AuditSession {
               v.done = e.index;
               const r = e.result;
               v.line = `fault ${e.index}/${e.total}: ${e.fault} — ${r.failedRequests}/${r.requests} failed, blackout ${(r.blackoutMs / 1000).toFixed(1)} s`;
-            } else v.line = `fault ${e.index}/${e.total}: ${e.fault} …`;
+            } else if (e.index === 0) v.line = `before the ${e.total} fault${e.total === 1 ? '' : 's'}: ${e.fault}, the lab's own gaps under the same load …`;
+            else v.line = `fault ${e.index}/${e.total}: ${e.fault} …`;
             this.publish();
           },
         },

@@ -39,7 +39,9 @@ function fakeLoads(o: { ms?: number; hold?: boolean } = {}) {
         faultEvents: [],
         ledger: new IntegrityLedger(),
       });
-    const timer = o.hold || !f ? undefined : setTimeout(end, o.ms ?? 5);
+    // A run without a fault is a plain load (runs until stopped), or an audit's baseline (the
+    // audit's runs have no probes): that one ends on its own like a fault's.
+    const timer = o.hold || (!f && opts.probeHz !== 0) ? undefined : setTimeout(end, o.ms ?? 5);
     let stopped = false;
     return {
       startedAt: Date.now(),
@@ -112,8 +114,9 @@ describe('audit from a UI', () => {
     const end = await done;
     assert.equal(end.error, undefined);
     assert.deepEqual(
-      loads.started.map((o) => [o.users, o.durationMs, o.faults[0]!.text]),
+      loads.started.map((o) => [o.users, o.durationMs, o.faults[0]?.text]),
       [
+        [3, 8000, undefined],
         [3, 8000, 'kill web2'],
         [3, 8000, 'pause web2'],
         [3, 8000, 'kill redis'],
@@ -121,6 +124,7 @@ describe('audit from a UI', () => {
       ],
     );
     assert.ok(store.audits.some((v) => v.running && v.line === 'fault 3/4: kill redis …'));
+    assert.ok(store.audits.some((v) => v.running && v.line === "before the 4 faults: no fault (baseline), the lab's own gaps under the same load …"));
     assert.ok(store.audits.some((v) => /^fault 2\/4: pause web2 — 2\/100 failed, blackout 0\.3 s$/.test(v.line)));
     const last = store.live.audit!;
     assert.equal(last.running, false);
@@ -219,7 +223,8 @@ describe('audit from a UI', () => {
           const p = work(
             (line) => {
               seen.lines.push(line);
-              if (o.cancel && /^fault 1\/\d+: .* …$/.test(line)) setTimeout(() => cancel?.(), 0);
+              // The first line of a run: the baseline's (the load is running then).
+              if (o.cancel && /^before the \d+ faults?: no fault \(baseline\).* …$/.test(line)) setTimeout(() => cancel?.(), 0);
             },
             (fn) => (cancel = fn),
           );

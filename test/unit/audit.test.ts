@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { auditPlan, AuditResult, parseKinds, runAudit, SPOF_BLACKOUT_MS, verdict } from '../../src/scenarios/audit/audit';
-import { auditArgs, compareCommand } from '../../src/scenarios/audit/command';
+import { auditArgs, compareCommand, formatAudit } from '../../src/scenarios/audit/command';
 import { auditJUnit, renderAuditHtml } from '../../src/scenarios/audit/report';
 import type { LoadHandle, LoadOptions, LoadRun } from '../../src/load/run';
 import { MetricsRecorder } from '../../src/metrics/recorder';
@@ -34,6 +34,41 @@ const res = (over: Partial<AuditResult>): AuditResult => ({
   reported: '',
   ...over,
 });
+
+/** A fault-free run (the audit's baseline): successes ending at 1, 3.5, 9, 14 s and one failure sent at 10 s. */
+function baselineRun(o: LoadOptions): LoadHandle {
+  const recorder = new MetricsRecorder();
+  const sample = (startMs: number, elapsedMs: number, success: boolean) =>
+    recorder.record({
+      label: 'front',
+      startMs,
+      intendedStartMs: startMs,
+      elapsedMs,
+      success,
+      status: success ? 200 : 0,
+      message: success ? 'OK' : 'timeout',
+      bytes: 1,
+      sentBytes: 1,
+      thread: 'vu 1',
+      url: '/',
+      activeThreads: o.users,
+    });
+  sample(900, 100, true);
+  sample(3200, 300, true);
+  sample(8500, 500, true);
+  sample(10_000, 400, false);
+  sample(13_600, 400, true);
+  const run: LoadRun = { result: result({ latencyMs: { p50: 300, p95: 480, p99: 500, max: 500 } }), recorder, faultEvents: [], ledger: new IntegrityLedger() };
+  return {
+    startedAt: 0,
+    recorder,
+    fault: async () => undefined,
+    heal: async () => undefined,
+    stop: () => undefined,
+    stopped: false,
+    done: Promise.resolve(run),
+  };
+}
 
 describe('audit', () => {
   it('bad input is a usage error before anything: an unknown fault kind, too short a window, --users', () => {
@@ -166,6 +201,7 @@ describe('audit', () => {
     const opts: LoadOptions[] = [];
     const startLoad = (_t: unknown, o: LoadOptions): LoadHandle => {
       opts.push(o);
+      if (!o.faults.length) return baselineRun(o);
       const redis = o.faults[0]!.req.nodes[0] === 'redis';
       const run: LoadRun = {
         result: result({
@@ -205,8 +241,9 @@ describe('audit', () => {
       { startLoad: startLoad as never, progress: (l) => lines.push(l) },
     );
     assert.deepEqual(
-      opts.map((o) => [o.users, o.durationMs, o.faults[0]!.req, o.faults[0]!.atMs, o.healAtMs]),
+      opts.map((o) => [o.users, o.durationMs, o.faults[0]?.req, o.faults[0]?.atMs, o.healAtMs]),
       [
+        [10, 15_000, undefined, undefined, undefined],
         [10, 15_000, { kind: 'kill', nodes: ['web2'] }, 3000, 10_500],
         [10, 15_000, { kind: 'kill', nodes: ['redis'] }, 3000, 10_500],
       ],
@@ -220,8 +257,18 @@ describe('audit', () => {
     );
     assert.deepEqual(a.results[1]!.lost, { writes: 0, files: 0, sessions: 3 });
     assert.ok(lines.some((l) => /\[1\/2\] kill web2/.test(l)));
+    // The fault-free run first, measured over a fault's window (3 s → the end): the sample before
+    // 3 s is not counted; the longest stretch without a success is 3.5 → 9 s.
+    assert.deepEqual(a.baseline, { blackoutMs: 5500, failedRequests: 1, requests: 4, p99Ms: a.baseline!.p99Ms });
+    assert.ok(a.baseline!.p99Ms! >= 400, `p99 ${a.baseline!.p99Ms}`);
+    assert.ok(
+      lines.some((l) => /baseline: 1\/4 failed, longest gap 5500 ms/.test(l)),
+      lines.join('\n'),
+    );
+    assert.match(formatAudit(a), /no fault \(baseline\)\s+detected\s+— ms\s+failed\s+1\/4\s+blackout\s+5500 ms/);
 
     const html = renderAuditHtml([{ report: a, nodes: status.nodes.map((n) => ({ name: n.name, role: n.role })) }]);
+    assert.match(html, /<tr class="row-baseline">.*?no fault \(baseline\).*?<td class="n">5,500<\/td>/);
     assert.match(html, /data-node="redis" data-verdict="spof"/);
     assert.match(html, /data-node="web2" data-verdict="ok"/);
     assert.doesNotMatch(html, /<script|src=|href="http/);
@@ -277,6 +324,7 @@ describe('audit', () => {
     };
     const statuses = [single, withEntry()];
     const startLoad = (_t: unknown, o: LoadOptions): LoadHandle => {
+      if (!o.faults.length) return baselineRun(o);
       const spof = o.faults[0]!.req.nodes[0] === 'galera1' && o.faults[0]!.req.kind === 'kill';
       const run: LoadRun = {
         result: result({

@@ -16,6 +16,7 @@
 import type { LoadFaultResult } from '../../metrics/export';
 import type { ActiveFault, FaultRequest } from '../../protocol/faults';
 import type { LabStatus } from '../../protocol/status';
+import { analyseFaults } from '../../metrics/failover';
 import { waitGreen } from '../../load/green';
 import type { NodeEventSource } from '../../load/external';
 import { statusSources, loadTarget } from '../../load/command';
@@ -50,6 +51,8 @@ export interface AuditOptions {
   journey: JourneyName;
   /** Per fault: until the lab is green again (then the audit gives up on it and stops). */
   greenTimeoutMs: number;
+  /** The fault-free run first (default true): the lab's own gaps under the same load. */
+  baseline?: boolean;
 }
 
 export interface AuditStep {
@@ -98,8 +101,17 @@ export interface AuditReport {
   thresholds: { blackoutMs: number; failedRatio: number };
   results: AuditResult[];
   nodes: AuditVerdict[];
-  /** Steady state before the first fault: p95 (ms) of the first run's requests before its fault. */
+  /**
+   * Steady state: p95 (ms) of the fault-free run's requests (without one: of the first run's
+   * requests before its fault).
+   */
   steady?: { p95Ms: number };
+  /**
+   * The fault-free run, measured over the window a fault's is (its fault time → the end): what the
+   * lab and the host do by themselves under the same load. A blackout near this one is not the
+   * fault's.
+   */
+  baseline?: { blackoutMs: number; failedRequests: number; requests: number; p99Ms: number | null; disturbed?: string[] };
   /** Idle memory of the lab's containers before the audit (Docker's stats), bytes: `--compare` fills it. */
   idleMemoryBytes?: number;
   cancelled?: boolean;
@@ -179,7 +191,7 @@ export interface AuditDeps {
   startLoad?: typeof realStartLoad;
   nodeEvents?: NodeEventSource;
   progress?: (line: string) => void;
-  /** The same progress, structured for a UI: each fault as it starts (index 1-based) and its result as it ends. */
+  /** The same progress, structured for a UI: each fault as it starts (index 1-based; 0 is the fault-free baseline run) and its result as it ends. */
   onStep?: (e: { index: number; total: number; fault: string; result?: AuditResult }) => void;
   signal?: AbortSignal;
   now?: () => number;
@@ -199,6 +211,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
   const { steps, exempt } = auditPlan(status, opts.kinds, opts.nodes);
   const results: AuditResult[] = [];
   let steady: AuditReport['steady'];
+  let baseline: AuditReport['baseline'];
   let cancelled = false;
   let current: LoadHandle | undefined;
   const onAbort = () => current?.stop();
@@ -208,6 +221,52 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
   try {
     const first = await waitGreen(lab, opts.greenTimeoutMs);
     if (first.problems.length) throw new Error(`the lab is not green before the audit: ${first.problems.join('; ')}`);
+    const runOpts = (faults: LoadOptions['faults']): LoadOptions => ({
+      ...DEFAULT_LOAD,
+      ...pacing(opts.journey),
+      journey: opts.journey,
+      users: opts.users,
+      durationMs: opts.perFaultMs,
+      rampUpMs: Math.min(1000, faultAt / 2),
+      faults,
+      ...(faults.length ? { healAtMs: healAt } : {}),
+      probeHz: 0,
+    });
+    if (opts.baseline !== false && steps.length) {
+      const text = 'no fault (baseline)';
+      deps.onStep?.({ index: 0, total: steps.length, fault: text });
+      progress(`[baseline] ${text}: load ${opts.users} users for ${opts.perFaultMs / 1000} s, measured from ${faultAt / 1000} s as a fault's would be`);
+      const st = await lab.status();
+      const handle = (current = startLoad(loadTarget(st), runOpts([]), {
+        injector: lab,
+        sources: statusSources(st, lab, true),
+        nodeEvents: deps.nodeEvents,
+        progress: (l) => (/^\[\s*\d+ s\]/.test(l) ? undefined : progress(`  ${l}`)),
+      }));
+      let run;
+      try {
+        run = await handle.done;
+      } finally {
+        current = undefined;
+      }
+      if (deps.signal?.aborted) cancelled = true;
+      else {
+        // The same figures as a fault's, over the same window: a mark at the fault's time, no node.
+        const [m] = analyseFaults(
+          run.recorder.samples,
+          [{ fault: text, kind: 'none', nodes: [], atMs: handle.startedAt + faultAt }],
+          [],
+          handle.startedAt + opts.perFaultMs,
+        );
+        baseline = { blackoutMs: m!.blackoutMs, failedRequests: m!.failedRequests, requests: m!.requests, p99Ms: m!.requests ? m!.p99Ms : null };
+        steady = { p95Ms: run.result.latencyMs.p95 };
+        const ext = run.result.faults.filter((f) => f.source === 'external');
+        if (ext.length) baseline.disturbed = ext.map((f) => f.fault);
+        progress(
+          `  baseline: ${baseline.failedRequests}/${baseline.requests} failed, longest gap ${baseline.blackoutMs} ms, p99 ${baseline.p99Ms ?? '—'} ms, p95 ${steady.p95Ms} ms${ext.length ? ` (external faults meanwhile: ${ext.map((f) => f.fault).join(', ')})` : ''}`,
+        );
+      }
+    }
     for (const [i, step] of steps.entries()) {
       if (deps.signal?.aborted) {
         cancelled = true;
@@ -219,17 +278,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
         `[${i + 1}/${steps.length}] ${text}: load ${opts.users} users for ${opts.perFaultMs / 1000} s, fault at ${faultAt / 1000} s, heal at ${healAt / 1000} s`,
       );
       const st = await lab.status();
-      const loadOpts: LoadOptions = {
-        ...DEFAULT_LOAD,
-        ...pacing(opts.journey),
-        journey: opts.journey,
-        users: opts.users,
-        durationMs: opts.perFaultMs,
-        rampUpMs: Math.min(1000, faultAt / 2),
-        faults: [{ req: step.req, atMs: faultAt, text }],
-        healAtMs: healAt,
-        probeHz: 0,
-      };
+      const loadOpts = runOpts([{ req: step.req, atMs: faultAt, text }]);
       let seenDuring = '';
       const snoop = setTimeout(
         () =>
@@ -252,7 +301,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
         clearTimeout(snoop);
         current = undefined;
       }
-      if (i === 0) {
+      if (i === 0 && !steady) {
         const faultMs = run.faultEvents.find((e) => e.source !== 'external')?.atMs ?? Infinity;
         const before = run.recorder.samples.filter((s) => s.startMs < faultMs);
         const sorted = before.map((s) => s.elapsedMs).sort((a, b) => a - b);
@@ -321,6 +370,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
     results,
     nodes: [...verdicts, ...exempt],
     ...(steady ? { steady } : {}),
+    ...(baseline ? { baseline } : {}),
     ...(cancelled ? { cancelled } : {}),
   };
 }

@@ -70,9 +70,16 @@ export function auditArgs(args: AuditArgs, usage: (m: string) => Error): Parsed 
 
 export function formatAudit(a: AuditReport): string {
   const out = [`audit of ${a.topology} (lab ${a.lab}): ${Math.round(a.durationMs / 1000)} s${a.cancelled ? ', CANCELLED' : ''}`, ''];
+  const figures = (fault: string, detected: number | null, failed: number, requests: number, blackout: number, p99: number | null) =>
+    `  ${fault.padEnd(28)} detected ${String(detected ?? '—').padStart(6)} ms  failed ${String(failed).padStart(5)}/${String(requests).padEnd(5)} blackout ${String(blackout).padStart(6)} ms  p99 ${String(p99 ?? '—').padStart(6)} ms`;
+  const b = a.baseline;
+  if (b)
+    out.push(
+      `${figures('no fault (baseline)', null, b.failedRequests, b.requests, b.blackoutMs, b.p99Ms)}  (the lab's own gaps under the same load)${b.disturbed ? `  external faults meanwhile: ${b.disturbed.join(', ')}` : ''}`,
+    );
   for (const r of a.results)
     out.push(
-      `  ${r.fault.padEnd(28)} detected ${String(r.detectedMs ?? '—').padStart(6)} ms  failed ${String(r.failedRequests).padStart(5)}/${String(r.requests).padEnd(5)} blackout ${String(r.blackoutMs).padStart(6)} ms  p99 ${String(r.p99Ms ?? '—').padStart(6)} ms  recovered ${String(r.recoveredMs ?? '—').padStart(6)} ms  lost ${r.lost.writes}/${r.lost.files}/${r.lost.sessions}${r.error ? `  ERROR ${r.error}` : ''}`,
+      `${figures(r.fault, r.detectedMs, r.failedRequests, r.requests, r.blackoutMs, r.p99Ms)}  recovered ${String(r.recoveredMs ?? '—').padStart(6)} ms  lost ${r.lost.writes}/${r.lost.files}/${r.lost.sessions}${r.error ? `  ERROR ${r.error}` : ''}`,
     );
   out.push('');
   for (const n of a.nodes) out.push(`  ${n.node.padEnd(10)} ${n.exempt ? 'exempt' : n.spof ? 'SINGLE POINT OF FAILURE' : 'survives'}: ${n.reasons.join('; ')}`);

@@ -27,8 +27,15 @@ function scorecard(a: AuditReport): string {
     `<tr class="${spof.has(r.node) ? 'row-spof' : 'row-ok'}"><td><strong>${esc(r.node)}</strong> <span class="muted">${esc(r.role)}</span></td><td>${esc(r.fault)}</td>` +
     [r.detectedMs, r.failedRequests, r.requests, r.blackoutMs, r.p99Ms, r.recoveredMs, r.greenMs].map((x) => `<td class="n">${num(x)}</td>`).join('') +
     `<td>${r.lost.writes}/${r.lost.files}/${r.lost.sessions}</td><td class="muted">${esc(r.reported)}${r.error ? ` <span class="err">${esc(r.error)}</span>` : ''}</td></tr>`;
+  const b = a.baseline;
+  const base = b
+    ? `<tr class="row-baseline"><td><strong>—</strong></td><td>no fault (baseline)</td><td class="n">—</td>` +
+      [b.failedRequests, b.requests, b.blackoutMs, b.p99Ms].map((x) => `<td class="n">${num(x)}</td>`).join('') +
+      `<td class="n">—</td><td class="n">—</td><td>—</td><td class="muted">the same load and window with no fault: the lab's own gaps${b.disturbed ? ` <span class="err">(external faults meanwhile: ${esc(b.disturbed.join(', '))})</span>` : ''}</td></tr>`
+    : '';
   return (
     '<table class="scorecard"><thead><tr><th>node</th><th>fault</th><th>detected ms</th><th>failed</th><th>requests</th><th>blackout ms</th><th>p99 ms</th><th>recovered ms</th><th>green again ms</th><th>lost writes/files/sessions</th><th>the cluster reported</th></tr></thead><tbody>' +
+    base +
     a.results.map(row).join('') +
     '</tbody></table>'
   );
@@ -56,7 +63,7 @@ export function renderAuditHtml(audits: { report: AuditReport; nodes: { name: st
     return (
       `<section class="audit" data-topology="${esc(a.topology)}"><h2>${esc(a.topology)} <span class="muted">(lab ${esc(a.lab)})</span></h2>` +
       `<div class="verdict ${spofs.length ? 'failed' : 'passed'}">${spofs.length ? `${spofs.length} single point${spofs.length > 1 ? 's' : ''} of failure` : 'no single point of failure'}<small>${esc(spofs.join(', '))}</small></div>` +
-      `<p class="meta"><span>faults <b>${esc(a.options.kinds.join(', '))}</b></span><span>users <b>${a.options.users}</b></span><span>per fault <b>${a.options.perFaultS} s</b></span><span>journey <b>${esc(a.options.journey)}</b></span><span>took <b>${Math.round(a.durationMs / 1000)} s</b></span>${a.steady ? `<span>steady p95 <b>${a.steady.p95Ms} ms</b></span>` : ''}${a.cancelled ? '<span class="err">cancelled</span>' : ''}</p>` +
+      `<p class="meta"><span>faults <b>${esc(a.options.kinds.join(', '))}</b></span><span>users <b>${a.options.users}</b></span><span>per fault <b>${a.options.perFaultS} s</b></span><span>journey <b>${esc(a.options.journey)}</b></span><span>took <b>${Math.round(a.durationMs / 1000)} s</b></span>${a.steady ? `<span>steady p95 <b>${a.steady.p95Ms} ms</b></span>` : ''}${a.baseline ? `<span>longest gap with no fault <b>${num(a.baseline.blackoutMs)} ms</b></span>` : ''}${a.cancelled ? '<span class="err">cancelled</span>' : ''}</p>` +
       diagram(a, nodes) +
       '<h3>Verdicts</h3>' +
       verdictTable(a) +
