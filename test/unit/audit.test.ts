@@ -117,6 +117,15 @@ describe('audit', () => {
     assert.equal(verdict('x', 'lb', [res({ blackoutMs: SPOF_BLACKOUT_MS - 1 })]).spof, false);
     assert.equal(verdict('x', 'lb', [res({ failedRequests: 21, requests: 200 })]).spof, true);
     assert.equal(verdict('x', 'lb', [res({ failedRequests: 20, requests: 200 })]).spof, false);
+    // With the fault-free baseline, both limits count from what the lab does by itself.
+    const own = { blackoutMs: 4000, failedRequests: 10, requests: 100, p99Ms: 900 };
+    assert.equal(verdict('x', 'lb', [res({ blackoutMs: SPOF_BLACKOUT_MS + 3999 })], own).spof, false);
+    const gap = verdict('x', 'lb', [res({ fault: 'kill x', blackoutMs: SPOF_BLACKOUT_MS + 4000 })], own);
+    assert.deepEqual(gap.reasons, ['kill x: no request succeeded for 9.0 s (with no fault: 4.0 s)']);
+    assert.equal(verdict('x', 'lb', [res({ failedRequests: 40, requests: 200 })], own).spof, false);
+    const failed = verdict('x', 'lb', [res({ fault: 'kill x', failedRequests: 41, requests: 200 })], own);
+    assert.deepEqual(failed.reasons, ['kill x: 41 of 200 requests failed (21 %; with no fault: 10 %)']);
+    assert.match(verdict('x', 'lb', [res({ blackoutMs: 6000 })], own).reasons[0]!, /blackout ≤ 6\.0 s \(with no fault: 4\.0 s\), nothing lost/);
   });
 
   it('verdict: a fault that could not be applied measured nothing: not a SPOF on its failures, said as not measured; lost data still counts', () => {

@@ -6,8 +6,10 @@
  *
  * Single point of failure (SPOF), decided here and documented in README.md: a node whose fault
  * - lost acknowledged data (a DB write, a file, a session), or
- * - left users without any successful answer for SPOF_BLACKOUT_MS or more, or
- * - failed more than SPOF_FAILED_RATIO of the requests sent while it was faulted.
+ * - left users without any successful answer for SPOF_BLACKOUT_MS or more beyond the lab's own
+ *   longest gap (the fault-free baseline run first: the same load, the same window), or
+ * - failed more than SPOF_FAILED_RATIO of the requests sent while it was faulted, beyond the
+ *   baseline's own failure share.
  * A redundant tier loses a few in-flight requests until the health checks notice (web: ~2 s of
  * one node's share): well below both limits.
  *
@@ -147,10 +149,18 @@ export function parseKinds(text: string | undefined): AuditKind[] {
   return [...new Set(kinds)] as AuditKind[];
 }
 
-/** The verdict of one node from its results. */
-export function verdict(node: string, role: string, results: AuditResult[]): AuditVerdict {
+/**
+ * The verdict of one node from its results. With a baseline (the fault-free run), both limits
+ * apply to what the fault added to it: a blackout counts from the lab's own longest gap under the
+ * same load, and failed requests from its own failure share (without one: from 0).
+ */
+export function verdict(node: string, role: string, results: AuditResult[], baseline?: AuditReport['baseline']): AuditVerdict {
   const reasons: string[] = [];
   const unmeasured: string[] = [];
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const ownGap = baseline?.blackoutMs ?? 0;
+  const ownShare = baseline?.requests ? baseline.failedRequests / baseline.requests : 0;
+  const pct = (x: number) => `${Math.round(100 * x)} %`;
   for (const r of results) {
     const lost = Object.entries(r.lost).filter(([, v]) => v > 0);
     if (lost.length) reasons.push(`${r.fault}: lost ${lost.map(([k, v]) => `${v} ${k}`).join(', ')}`);
@@ -158,9 +168,11 @@ export function verdict(node: string, role: string, results: AuditResult[]): Aud
       unmeasured.push(`${r.fault}: not measured, the fault could not be applied (${r.error})`);
       continue;
     }
-    if (r.blackoutMs >= SPOF_BLACKOUT_MS) reasons.push(`${r.fault}: no request succeeded for ${(r.blackoutMs / 1000).toFixed(1)} s`);
-    if (r.requests > 0 && r.failedRequests / r.requests > SPOF_FAILED_RATIO)
-      reasons.push(`${r.fault}: ${r.failedRequests} of ${r.requests} requests failed (${Math.round((100 * r.failedRequests) / r.requests)} %)`);
+    if (r.blackoutMs - ownGap >= SPOF_BLACKOUT_MS)
+      reasons.push(`${r.fault}: no request succeeded for ${s(r.blackoutMs)}${baseline ? ` (with no fault: ${s(ownGap)})` : ''}`);
+    const share = r.requests > 0 ? r.failedRequests / r.requests : 0;
+    if (share - ownShare > SPOF_FAILED_RATIO)
+      reasons.push(`${r.fault}: ${r.failedRequests} of ${r.requests} requests failed (${pct(share)}${ownShare ? `; with no fault: ${pct(ownShare)}` : ''})`);
     if (r.error) reasons.push(`${r.fault}: ${r.error}`);
   }
   const spof = reasons.length > 0;
@@ -168,7 +180,7 @@ export function verdict(node: string, role: string, results: AuditResult[]): Aud
   const measured = results.filter((r) => r.applied !== false);
   if (!spof && (measured.length || !results.length))
     reasons.push(
-      `survived ${measured.map((r) => r.kind).join(', ') || 'nothing (no fault ran)'}: at most ${Math.max(0, ...measured.map((r) => r.failedRequests))} failed requests, blackout ≤ ${(Math.max(0, ...measured.map((r) => r.blackoutMs)) / 1000).toFixed(1)} s, nothing lost`,
+      `survived ${measured.map((r) => r.kind).join(', ') || 'nothing (no fault ran)'}: at most ${Math.max(0, ...measured.map((r) => r.failedRequests))} failed requests, blackout ≤ ${s(Math.max(0, ...measured.map((r) => r.blackoutMs)))}${baseline ? ` (with no fault: ${s(ownGap)})` : ''}, nothing lost`,
     );
   return { node, role, spof, reasons };
 }
@@ -258,7 +270,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
           [],
           handle.startedAt + opts.perFaultMs,
         );
-        baseline = { blackoutMs: m!.blackoutMs, failedRequests: m!.failedRequests, requests: m!.requests, p99Ms: m!.requests ? m!.p99Ms : null };
+        baseline = { blackoutMs: m!.blackoutMs, failedRequests: m!.failedRequests, requests: m!.requests, p99Ms: m!.requests ? Math.round(m!.p99Ms) : null };
         steady = { p95Ms: run.result.latencyMs.p95 };
         const ext = run.result.faults.filter((f) => f.source === 'external');
         if (ext.length) baseline.disturbed = ext.map((f) => f.fault);
@@ -358,6 +370,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
         n.name,
         n.role,
         results.filter((r) => r.node === n.name),
+        baseline,
       ),
     );
   return {

@@ -76,7 +76,7 @@ export function renderAuditHtml(audits: { report: AuditReport; nodes: { name: st
   return (
     `${pageHead(esc(title), CSS + AUDIT_CSS)}<body><main>` +
     `<h1>${esc(title)}</h1>` +
-    `<p class="muted">Each node faulted in turn under the same load, healed, and the lab waited for until green before the next fault. A node is a <strong>single point of failure</strong> when its fault lost acknowledged data (DB writes, files, sessions), left users without any successful answer for ${t.blackoutMs / 1000} s or more, or failed more than ${Math.round(t.failedRatio * 100)} % of the requests sent meanwhile. detected: until the cluster showed the fault · blackout: the longest stretch with no request succeeding · recovered: heal → component healthy · green again: heal → the whole lab green.</p>` +
+    `<p class="muted">Each node faulted in turn under the same load, healed, and the lab waited for until green before the next fault. A node is a <strong>single point of failure</strong> when its fault lost acknowledged data (DB writes, files, sessions), left users without any successful answer for ${t.blackoutMs / 1000} s or more, or failed more than ${Math.round(t.failedRatio * 100)} % of the requests sent meanwhile — both beyond what the lab does with no fault (the baseline row: the same load and window, no fault). detected: until the cluster showed the fault · blackout: the longest stretch with no request succeeding · recovered: heal → component healthy · green again: heal → the whole lab green.</p>` +
     compare +
     (audits.length > 1 ? `<div class="side">${sections.join('')}</div>` : sections.join('')) +
     '</main></body></html>\n'
