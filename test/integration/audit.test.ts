@@ -113,8 +113,13 @@ describe('audit and external faults (real lab)', function () {
         lost: { writes: number; files: number; sessions: number };
       }[];
       nodes: { node: string; spof: boolean; reasons: string[] }[];
+      baseline?: { blackoutMs: number; failedRequests: number; requests: number };
     };
     assert.equal(a.topology, 'ha');
+    // The fault-free run first, over a fault's window: the lab's own gaps at this load.
+    assert.ok(a.baseline && a.baseline.requests > 0, `a measured baseline: ${JSON.stringify(a.baseline)}`);
+    assert.match(r.stderr, /\[baseline\] no fault \(baseline\)/);
+    assert.match(r.stderr, /baseline: \d+\/\d+ failed, longest gap \d+ ms/);
     assert.deepEqual(
       a.results.map((x) => [x.node, x.fault]),
       [

@@ -247,7 +247,7 @@ describe('audit', () => {
     const a = await runAudit(
       lab,
       { kinds: ['kill'], nodes: ['web2', 'redis'], users: 10, perFaultMs: 15_000, journey: 'probe', greenTimeoutMs: 5000 },
-      { startLoad: startLoad as never, progress: (l) => lines.push(l) },
+      { startLoad: startLoad as never, progress: (l) => lines.push(l), host: () => ({ load: 1.26 + opts.length, cpus: 2 }) },
     );
     assert.deepEqual(
       opts.map((o) => [o.users, o.durationMs, o.faults[0]?.req, o.faults[0]?.atMs, o.healAtMs]),
@@ -268,7 +268,13 @@ describe('audit', () => {
     assert.ok(lines.some((l) => /\[1\/2\] kill web2/.test(l)));
     // The fault-free run first, measured over a fault's window (3 s → the end): the sample before
     // 3 s is not counted; the longest stretch without a success is 3.5 → 9 s.
-    assert.deepEqual(a.baseline, { blackoutMs: 5500, failedRequests: 1, requests: 4, p99Ms: a.baseline!.p99Ms });
+    assert.deepEqual(a.baseline, { blackoutMs: 5500, failedRequests: 1, requests: 4, p99Ms: a.baseline!.p99Ms, hostLoad: 2.3 });
+    // The host's load average as each run ended, and its cores: whether the figures are the host's.
+    assert.deepEqual(
+      a.results.map((r) => r.hostLoad),
+      [3.3, 4.3],
+    );
+    assert.deepEqual(a.host, { cpus: 2 });
     assert.ok(a.baseline!.p99Ms! >= 400, `p99 ${a.baseline!.p99Ms}`);
     assert.ok(
       lines.some((l) => /baseline: 1\/4 failed, longest gap 5500 ms/.test(l)),
@@ -278,6 +284,7 @@ describe('audit', () => {
 
     const html = renderAuditHtml([{ report: a, nodes: status.nodes.map((n) => ({ name: n.name, role: n.role })) }]);
     assert.match(html, /<tr class="row-baseline">.*?no fault \(baseline\).*?<td class="n">5,500<\/td>/);
+    assert.match(html, /<td class="n">4\.3<\/td><td>0\/0\/3<\/td>/, 'the host load beside the lost counts');
     assert.match(html, /data-node="redis" data-verdict="spof"/);
     assert.match(html, /data-node="web2" data-verdict="ok"/);
     assert.doesNotMatch(html, /<script|src=|href="http/);

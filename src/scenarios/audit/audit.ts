@@ -15,6 +15,7 @@
  *
  * Exempt: nodes of a role in EXEMPT_ROLES are not faulted (the reason goes in the verdict).
  */
+import * as os from 'node:os';
 import type { LoadFaultResult } from '../../metrics/export';
 import type { ActiveFault, FaultRequest } from '../../protocol/faults';
 import type { LabStatus } from '../../protocol/status';
@@ -81,6 +82,8 @@ export interface AuditResult {
   lost: { writes: number; files: number; sessions: number };
   /** What the cluster itself reported, in a few words (the status after the fault was applied). */
   reported: string;
+  /** The 1-minute load average of the machine running the audit as the fault's run ended (see AuditReport.host). */
+  hostLoad?: number;
   error?: string;
   /** false when the fault could not be applied (`error` says why): nothing of the node was measured. */
   applied?: boolean;
@@ -113,7 +116,12 @@ export interface AuditReport {
    * lab and the host do by themselves under the same load. A blackout near this one is not the
    * fault's.
    */
-  baseline?: { blackoutMs: number; failedRequests: number; requests: number; p99Ms: number | null; disturbed?: string[] };
+  baseline?: { blackoutMs: number; failedRequests: number; requests: number; p99Ms: number | null; hostLoad?: number; disturbed?: string[] };
+  /**
+   * The machine the audit ran on (its cores): with `hostLoad`, whether the figures are the
+   * design's or a saturated host's. The lab's containers share it when Docker runs there (Linux).
+   */
+  host?: { cpus: number };
   /** Idle memory of the lab's containers before the audit (Docker's stats), bytes: `--compare` fills it. */
   idleMemoryBytes?: number;
   cancelled?: boolean;
@@ -207,6 +215,8 @@ export interface AuditDeps {
   onStep?: (e: { index: number; total: number; fault: string; result?: AuditResult }) => void;
   signal?: AbortSignal;
   now?: () => number;
+  /** The host's 1-minute load average and its cores (default: node:os). */
+  host?: () => { load: number; cpus: number };
 }
 
 /**
@@ -217,6 +227,8 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
   const now = deps.now ?? Date.now;
   const progress = deps.progress ?? (() => undefined);
   const startLoad = deps.startLoad ?? realStartLoad;
+  const host = deps.host ?? (() => ({ load: os.loadavg()[0]!, cpus: os.cpus().length }));
+  const hostLoad = () => Math.round(host().load * 10) / 10;
   const t0 = now();
   const status = await lab.status();
   if (status.state === 'absent') throw new Error(`lab "${status.lab}" does not exist: run \`up\` first`);
@@ -270,12 +282,18 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
           [],
           handle.startedAt + opts.perFaultMs,
         );
-        baseline = { blackoutMs: m!.blackoutMs, failedRequests: m!.failedRequests, requests: m!.requests, p99Ms: m!.requests ? Math.round(m!.p99Ms) : null };
+        baseline = {
+          blackoutMs: m!.blackoutMs,
+          failedRequests: m!.failedRequests,
+          requests: m!.requests,
+          p99Ms: m!.requests ? Math.round(m!.p99Ms) : null,
+          hostLoad: hostLoad(),
+        };
         steady = { p95Ms: run.result.latencyMs.p95 };
         const ext = run.result.faults.filter((f) => f.source === 'external');
         if (ext.length) baseline.disturbed = ext.map((f) => f.fault);
         progress(
-          `  baseline: ${baseline.failedRequests}/${baseline.requests} failed, longest gap ${baseline.blackoutMs} ms, p99 ${baseline.p99Ms ?? '—'} ms, p95 ${steady.p95Ms} ms${ext.length ? ` (external faults meanwhile: ${ext.map((f) => f.fault).join(', ')})` : ''}`,
+          `  baseline: ${baseline.failedRequests}/${baseline.requests} failed, longest gap ${baseline.blackoutMs} ms, p99 ${baseline.p99Ms ?? '—'} ms, p95 ${steady.p95Ms} ms, host load ${baseline.hostLoad}${ext.length ? ` (external faults meanwhile: ${ext.map((f) => f.fault).join(', ')})` : ''}`,
         );
       }
     }
@@ -324,6 +342,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
         break;
       }
       const f: LoadFaultResult | undefined = run.result.faults.find((x) => x.source !== 'external') ?? run.result.faults[0];
+      const loadAtEnd = hostLoad();
       const healedAt = now();
       progress(`  waiting for the lab to be green again…`);
       const green = await waitGreen(lab, opts.greenTimeoutMs);
@@ -342,13 +361,14 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
         greenMs: green.problems.length ? null : now() - healedAt,
         lost: { writes: integ?.lostDbWrites.length ?? 0, files: integ?.lostFiles.length ?? 0, sessions: integ?.lostSessions.length ?? 0 },
         reported: seenDuring,
+        hostLoad: loadAtEnd,
         ...(f?.applied === false ? { applied: false } : {}),
         ...(f?.error ? { error: f.error } : green.problems.length ? { error: `not green again: ${green.problems.join('; ')}` } : {}),
       };
       results.push(r);
       deps.onStep?.({ index: i + 1, total: steps.length, fault: text, result: r });
       progress(
-        `  ${text}: detected ${r.detectedMs ?? '—'} ms, ${r.failedRequests}/${r.requests} failed, blackout ${r.blackoutMs} ms, p99 ${r.p99Ms ?? '—'} ms, recovered ${r.recoveredMs ?? '—'} ms, lost ${r.lost.writes} writes/${r.lost.files} files/${r.lost.sessions} sessions`,
+        `  ${text}: detected ${r.detectedMs ?? '—'} ms, ${r.failedRequests}/${r.requests} failed, blackout ${r.blackoutMs} ms, p99 ${r.p99Ms ?? '—'} ms, recovered ${r.recoveredMs ?? '—'} ms, lost ${r.lost.writes} writes/${r.lost.files} files/${r.lost.sessions} sessions, host load ${r.hostLoad}`,
       );
       if (green.problems.length) {
         progress(`  the lab did not come back to green: the audit stops here`);
@@ -384,6 +404,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
     nodes: [...verdicts, ...exempt],
     ...(steady ? { steady } : {}),
     ...(baseline ? { baseline } : {}),
+    host: { cpus: host().cpus },
     ...(cancelled ? { cancelled } : {}),
   };
 }

@@ -69,17 +69,20 @@ export function auditArgs(args: AuditArgs, usage: (m: string) => Error): Parsed 
 }
 
 export function formatAudit(a: AuditReport): string {
-  const out = [`audit of ${a.topology} (lab ${a.lab}): ${Math.round(a.durationMs / 1000)} s${a.cancelled ? ', CANCELLED' : ''}`, ''];
-  const figures = (fault: string, detected: number | null, failed: number, requests: number, blackout: number, p99: number | null) =>
-    `  ${fault.padEnd(28)} detected ${String(detected ?? '—').padStart(6)} ms  failed ${String(failed).padStart(5)}/${String(requests).padEnd(5)} blackout ${String(blackout).padStart(6)} ms  p99 ${String(p99 ?? '—').padStart(6)} ms`;
+  const out = [
+    `audit of ${a.topology} (lab ${a.lab}): ${Math.round(a.durationMs / 1000)} s${a.host ? `; load: the host's 1-minute load average at the end of each run (${a.host.cpus} cores)` : ''}${a.cancelled ? ', CANCELLED' : ''}`,
+    '',
+  ];
+  const figures = (fault: string, detected: number | null, failed: number, requests: number, blackout: number, p99: number | null, load?: number) =>
+    `  ${fault.padEnd(28)} detected ${String(detected ?? '—').padStart(6)} ms  failed ${String(failed).padStart(5)}/${String(requests).padEnd(5)} blackout ${String(blackout).padStart(6)} ms  p99 ${String(p99 ?? '—').padStart(6)} ms  load ${String(load ?? '—').padStart(5)}`;
   const b = a.baseline;
   if (b)
     out.push(
-      `${figures('no fault (baseline)', null, b.failedRequests, b.requests, b.blackoutMs, b.p99Ms)}  (the lab's own gaps under the same load)${b.disturbed ? `  external faults meanwhile: ${b.disturbed.join(', ')}` : ''}`,
+      `${figures('no fault (baseline)', null, b.failedRequests, b.requests, b.blackoutMs, b.p99Ms, b.hostLoad)}  (the lab's own gaps under the same load)${b.disturbed ? `  external faults meanwhile: ${b.disturbed.join(', ')}` : ''}`,
     );
   for (const r of a.results)
     out.push(
-      `${figures(r.fault, r.detectedMs, r.failedRequests, r.requests, r.blackoutMs, r.p99Ms)}  recovered ${String(r.recoveredMs ?? '—').padStart(6)} ms  lost ${r.lost.writes}/${r.lost.files}/${r.lost.sessions}${r.error ? `  ERROR ${r.error}` : ''}`,
+      `${figures(r.fault, r.detectedMs, r.failedRequests, r.requests, r.blackoutMs, r.p99Ms, r.hostLoad)}  recovered ${String(r.recoveredMs ?? '—').padStart(6)} ms  lost ${r.lost.writes}/${r.lost.files}/${r.lost.sessions}${r.error ? `  ERROR ${r.error}` : ''}`,
     );
   out.push('');
   for (const n of a.nodes) out.push(`  ${n.node.padEnd(10)} ${n.exempt ? 'exempt' : n.spof ? 'SINGLE POINT OF FAILURE' : 'survives'}: ${n.reasons.join('; ')}`);

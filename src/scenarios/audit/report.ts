@@ -9,6 +9,7 @@ table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border-bottom:1px
 .side{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:2rem}.side .scorecard{font-size:.75rem}
 tr.row-spof td:first-child{border-left:6px solid var(--fail)}tr.row-ok td:first-child{border-left:6px solid var(--ok)}`;
 
+const load = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
 const num = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
 
 function verdictsOf(a: AuditReport): NodeVerdicts {
@@ -26,15 +27,16 @@ function scorecard(a: AuditReport): string {
   const row = (r: AuditResult) =>
     `<tr class="${spof.has(r.node) ? 'row-spof' : 'row-ok'}"><td><strong>${esc(r.node)}</strong> <span class="muted">${esc(r.role)}</span></td><td>${esc(r.fault)}</td>` +
     [r.detectedMs, r.failedRequests, r.requests, r.blackoutMs, r.p99Ms, r.recoveredMs, r.greenMs].map((x) => `<td class="n">${num(x)}</td>`).join('') +
+    `<td class="n">${load(r.hostLoad)}</td>` +
     `<td>${r.lost.writes}/${r.lost.files}/${r.lost.sessions}</td><td class="muted">${esc(r.reported)}${r.error ? ` <span class="err">${esc(r.error)}</span>` : ''}</td></tr>`;
   const b = a.baseline;
   const base = b
     ? `<tr class="row-baseline"><td><strong>—</strong></td><td>no fault (baseline)</td><td class="n">—</td>` +
       [b.failedRequests, b.requests, b.blackoutMs, b.p99Ms].map((x) => `<td class="n">${num(x)}</td>`).join('') +
-      `<td class="n">—</td><td class="n">—</td><td>—</td><td class="muted">the same load and window with no fault: the lab's own gaps${b.disturbed ? ` <span class="err">(external faults meanwhile: ${esc(b.disturbed.join(', '))})</span>` : ''}</td></tr>`
+      `<td class="n">—</td><td class="n">—</td><td class="n">${load(b.hostLoad)}</td><td>—</td><td class="muted">the same load and window with no fault: the lab's own gaps${b.disturbed ? ` <span class="err">(external faults meanwhile: ${esc(b.disturbed.join(', '))})</span>` : ''}</td></tr>`
     : '';
   return (
-    '<table class="scorecard"><thead><tr><th>node</th><th>fault</th><th>detected ms</th><th>failed</th><th>requests</th><th>blackout ms</th><th>p99 ms</th><th>recovered ms</th><th>green again ms</th><th>lost writes/files/sessions</th><th>the cluster reported</th></tr></thead><tbody>' +
+    '<table class="scorecard"><thead><tr><th>node</th><th>fault</th><th>detected ms</th><th>failed</th><th>requests</th><th>blackout ms</th><th>p99 ms</th><th>recovered ms</th><th>green again ms</th><th>host load</th><th>lost writes/files/sessions</th><th>the cluster reported</th></tr></thead><tbody>' +
     base +
     a.results.map(row).join('') +
     '</tbody></table>'
@@ -63,7 +65,7 @@ export function renderAuditHtml(audits: { report: AuditReport; nodes: { name: st
     return (
       `<section class="audit" data-topology="${esc(a.topology)}"><h2>${esc(a.topology)} <span class="muted">(lab ${esc(a.lab)})</span></h2>` +
       `<div class="verdict ${spofs.length ? 'failed' : 'passed'}">${spofs.length ? `${spofs.length} single point${spofs.length > 1 ? 's' : ''} of failure` : 'no single point of failure'}<small>${esc(spofs.join(', '))}</small></div>` +
-      `<p class="meta"><span>faults <b>${esc(a.options.kinds.join(', '))}</b></span><span>users <b>${a.options.users}</b></span><span>per fault <b>${a.options.perFaultS} s</b></span><span>journey <b>${esc(a.options.journey)}</b></span><span>took <b>${Math.round(a.durationMs / 1000)} s</b></span>${a.steady ? `<span>steady p95 <b>${a.steady.p95Ms} ms</b></span>` : ''}${a.baseline ? `<span>longest gap with no fault <b>${num(a.baseline.blackoutMs)} ms</b></span>` : ''}${a.cancelled ? '<span class="err">cancelled</span>' : ''}</p>` +
+      `<p class="meta"><span>faults <b>${esc(a.options.kinds.join(', '))}</b></span><span>users <b>${a.options.users}</b></span><span>per fault <b>${a.options.perFaultS} s</b></span><span>journey <b>${esc(a.options.journey)}</b></span><span>took <b>${Math.round(a.durationMs / 1000)} s</b></span>${a.steady ? `<span>steady p95 <b>${a.steady.p95Ms} ms</b></span>` : ''}${a.baseline ? `<span>longest gap with no fault <b>${num(a.baseline.blackoutMs)} ms</b></span>` : ''}${a.host ? `<span>host <b>${a.host.cpus} cores</b></span>` : ''}${a.cancelled ? '<span class="err">cancelled</span>' : ''}</p>` +
       diagram(a, nodes) +
       '<h3>Verdicts</h3>' +
       verdictTable(a) +
@@ -76,7 +78,7 @@ export function renderAuditHtml(audits: { report: AuditReport; nodes: { name: st
   return (
     `${pageHead(esc(title), CSS + AUDIT_CSS)}<body><main>` +
     `<h1>${esc(title)}</h1>` +
-    `<p class="muted">Each node faulted in turn under the same load, healed, and the lab waited for until green before the next fault. A node is a <strong>single point of failure</strong> when its fault lost acknowledged data (DB writes, files, sessions), left users without any successful answer for ${t.blackoutMs / 1000} s or more, or failed more than ${Math.round(t.failedRatio * 100)} % of the requests sent meanwhile — both beyond what the lab does with no fault (the baseline row: the same load and window, no fault). detected: until the cluster showed the fault · blackout: the longest stretch with no request succeeding · recovered: heal → component healthy · green again: heal → the whole lab green.</p>` +
+    `<p class="muted">Each node faulted in turn under the same load, healed, and the lab waited for until green before the next fault. A node is a <strong>single point of failure</strong> when its fault lost acknowledged data (DB writes, files, sessions), left users without any successful answer for ${t.blackoutMs / 1000} s or more, or failed more than ${Math.round(t.failedRatio * 100)} % of the requests sent meanwhile — both beyond what the lab does with no fault (the baseline row: the same load and window, no fault). detected: until the cluster showed the fault · blackout: the longest stretch with no request succeeding · recovered: heal → component healthy · green again: heal → the whole lab green · host load: the 1-minute load average of the machine that ran the audit as the fault's run ended (above its cores, the host was saturated: the figures are partly the host's).</p>` +
     compare +
     (audits.length > 1 ? `<div class="side">${sections.join('')}</div>` : sections.join('')) +
     '</main></body></html>\n'
