@@ -5,14 +5,14 @@
  *
  *   node --import tsx bench/audit.ts [--moodle-source /path/to/moodle] [--lab audit-bench]
  *   (BENCH_USERS=30 BENCH_PER_FAULT=40s BENCH_FAULTS=kill,pause BENCH_NODES=web2,redis BENCH_REPORT=audit.html
- *    BENCH_JSON=audit.json)
+ *    BENCH_JSON=audit.json BENCH_JOURNEY=moodle|probe)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/load/faults';
 import { labNodeEvents } from '../src/load/external';
-import { journeyFor } from '../src/load/run';
+import { journeyFor, JourneyName } from '../src/load/run';
 import { parseKinds, runAudit } from '../src/scenarios/audit/audit';
 import { formatAudit } from '../src/scenarios/audit/command';
 import { renderAuditHtml } from '../src/scenarios/audit/report';
@@ -40,7 +40,7 @@ async function main() {
         nodes: process.env.BENCH_NODES?.split(','),
         users: Number(process.env.BENCH_USERS ?? 30),
         perFaultMs: parseDuration(process.env.BENCH_PER_FAULT ?? '40s'),
-        journey: journeyFor('auto', status.moodle.installed),
+        journey: journeyFor((process.env.BENCH_JOURNEY as JourneyName | undefined) ?? 'auto', status.moodle.installed),
         greenTimeoutMs: 300_000,
       },
       { progress: log, nodeEvents: labNodeEvents(docker, lab) },

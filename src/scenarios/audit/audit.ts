@@ -54,8 +54,6 @@ export interface AuditOptions {
   journey: JourneyName;
   /** Per fault: until the lab is green again (then the audit gives up on it and stops). */
   greenTimeoutMs: number;
-  /** The fault-free run first (default true): the lab's own gaps under the same load. */
-  baseline?: boolean;
 }
 
 export interface AuditStep {
@@ -256,7 +254,8 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
       ...(faults.length ? { healAtMs: healAt } : {}),
       probeHz: 0,
     });
-    if (opts.baseline !== false && steps.length) {
+    // The fault-free run first: the lab's own gaps under the same load.
+    if (steps.length) {
       const text = 'no fault (baseline)';
       deps.onStep?.({ index: 0, total: steps.length, fault: text });
       progress(`[baseline] ${text}: load ${opts.users} users for ${opts.perFaultMs / 1000} s, measured from ${faultAt / 1000} s as a fault's would be`);
