@@ -23,7 +23,7 @@ import { analyseFaults } from '../../metrics/failover';
 import { waitGreen } from '../../load/green';
 import type { NodeEventSource } from '../../load/external';
 import { statusSources, loadTarget } from '../../load/command';
-import { DEFAULT_LOAD, JourneyName, LoadHandle, LoadOptions, pacing, startLoad as realStartLoad } from '../../load/run';
+import { DEFAULT_LOAD, JourneyName, LoadHandle, LoadOptions, LoadRun, pacing, startLoad as realStartLoad } from '../../load/run';
 
 import { AUDIT_KINDS, AuditKind } from '../../protocol/audit';
 
@@ -104,10 +104,7 @@ export interface AuditReport {
   thresholds: { blackoutMs: number; failedRatio: number };
   results: AuditResult[];
   nodes: AuditVerdict[];
-  /**
-   * Steady state: p95 (ms) of the fault-free run's requests (without one: of the first run's
-   * requests before its fault).
-   */
+  /** Steady state: p95 (ms) of the fault-free run's requests. */
   steady?: { p95Ms: number };
   /**
    * The fault-free run, measured over the window a fault's is (its fault time → the end): what the
@@ -254,33 +251,32 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
       ...(faults.length ? { healAtMs: healAt } : {}),
       probeHz: 0,
     });
-    // The fault-free run first: the lab's own gaps under the same load.
-    if (steps.length) {
-      const text = 'no fault (baseline)';
-      deps.onStep?.({ index: 0, total: steps.length, fault: text });
-      progress(`[baseline] ${text}: load ${opts.users} users for ${opts.perFaultMs / 1000} s, measured from ${faultAt / 1000} s as a fault's would be`);
+    /** One load run with these faults; `started` runs as its users start (the load's own clock). */
+    const runLoad = async (faults: LoadOptions['faults'], started?: () => void): Promise<{ run: LoadRun; startedAt: number }> => {
       const st = await lab.status();
-      const handle = (current = startLoad(loadTarget(st), runOpts([]), {
+      const handle = (current = startLoad(loadTarget(st), runOpts(faults), {
         injector: lab,
         sources: statusSources(st, lab, true),
         nodeEvents: deps.nodeEvents,
         progress: (l) => (/^\[\s*\d+ s\]/.test(l) ? undefined : progress(`  ${l}`)),
       }));
-      let run;
+      started?.();
       try {
-        run = await handle.done;
+        return { run: await handle.done, startedAt: handle.startedAt };
       } finally {
         current = undefined;
       }
+    };
+    // The fault-free run first: the lab's own gaps under the same load.
+    if (steps.length) {
+      const text = 'no fault (baseline)';
+      deps.onStep?.({ index: 0, total: steps.length, fault: text });
+      progress(`[baseline] ${text}: load ${opts.users} users for ${opts.perFaultMs / 1000} s, measured from ${faultAt / 1000} s as a fault's would be`);
+      const { run, startedAt } = await runLoad([]);
       if (deps.signal?.aborted) cancelled = true;
       else {
         // The same figures as a fault's, over the same window: a mark at the fault's time, no node.
-        const [m] = analyseFaults(
-          run.recorder.samples,
-          [{ fault: text, kind: 'none', nodes: [], atMs: handle.startedAt + faultAt }],
-          [],
-          handle.startedAt + opts.perFaultMs,
-        );
+        const [m] = analyseFaults(run.recorder.samples, [{ fault: text, kind: 'none', nodes: [], atMs: startedAt + faultAt }], [], startedAt + opts.perFaultMs);
         baseline = {
           blackoutMs: m!.blackoutMs,
           failedRequests: m!.failedRequests,
@@ -306,35 +302,23 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
       progress(
         `[${i + 1}/${steps.length}] ${text}: load ${opts.users} users for ${opts.perFaultMs / 1000} s, fault at ${faultAt / 1000} s, heal at ${healAt / 1000} s`,
       );
-      const st = await lab.status();
-      const loadOpts = runOpts([{ req: step.req, atMs: faultAt, text }]);
       let seenDuring = '';
-      const snoop = setTimeout(
-        () =>
-          void lab.status().then(
-            (s) => (seenDuring = reported(s, step.node)),
-            () => undefined,
-          ),
-        faultAt + Math.min(3000, (healAt - faultAt) / 2),
-      );
-      current = startLoad(loadTarget(st), loadOpts, {
-        injector: lab,
-        sources: statusSources(st, lab, true),
-        nodeEvents: deps.nodeEvents,
-        progress: (l) => (/^\[\s*\d+ s\]/.test(l) ? undefined : progress(`  ${l}`)),
-      });
-      let run;
+      let snoop: NodeJS.Timeout | undefined;
+      const snoopAt = faultAt + Math.min(3000, (healAt - faultAt) / 2);
+      let run: LoadRun;
       try {
-        run = await current.done;
+        ({ run } = await runLoad([{ req: step.req, atMs: faultAt, text }], () => {
+          snoop = setTimeout(
+            () =>
+              void lab.status().then(
+                (s) => (seenDuring = reported(s, step.node)),
+                () => undefined,
+              ),
+            snoopAt,
+          );
+        }));
       } finally {
         clearTimeout(snoop);
-        current = undefined;
-      }
-      if (i === 0 && !steady) {
-        const faultMs = run.faultEvents.find((e) => e.source !== 'external')?.atMs ?? Infinity;
-        const before = run.recorder.samples.filter((s) => s.startMs < faultMs);
-        const sorted = before.map((s) => s.elapsedMs).sort((a, b) => a - b);
-        if (sorted.length) steady = { p95Ms: Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!) };
       }
       if (deps.signal?.aborted) {
         cancelled = true;
