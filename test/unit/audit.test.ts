@@ -12,6 +12,7 @@ import type { FaultRequest } from '../../src/protocol/faults';
 import type { LabStatus } from '../../src/protocol/status';
 import { labStatus } from '../support/lab-snapshot';
 import { result } from '../support/scenario-lab';
+import { sample } from '../support/samples';
 import { labProblems } from '../../src/roles/green';
 
 class UsageError extends Error {}
@@ -36,28 +37,14 @@ const res = (over: Partial<AuditResult>): AuditResult => ({
 });
 
 /** A fault-free run (the audit's baseline): successes ending at 1, 3.5, 9, 14 s and one failure sent at 10 s. */
-function baselineRun(o: LoadOptions): LoadHandle {
+function baselineRun(): LoadHandle {
   const recorder = new MetricsRecorder();
-  const sample = (startMs: number, elapsedMs: number, success: boolean) =>
-    recorder.record({
-      label: 'front',
-      startMs,
-      intendedStartMs: startMs,
-      elapsedMs,
-      success,
-      status: success ? 200 : 0,
-      message: success ? 'OK' : 'timeout',
-      bytes: 1,
-      sentBytes: 1,
-      thread: 'vu 1',
-      url: '/',
-      activeThreads: o.users,
-    });
-  sample(900, 100, true);
-  sample(3200, 300, true);
-  sample(8500, 500, true);
-  sample(10_000, 400, false);
-  sample(13_600, 400, true);
+  const at = (startMs: number, elapsedMs: number, success: boolean) => recorder.record(sample({ startMs, elapsedMs, success }));
+  at(900, 100, true);
+  at(3200, 300, true);
+  at(8500, 500, true);
+  at(10_000, 400, false);
+  at(13_600, 400, true);
   const run: LoadRun = { result: result({ latencyMs: { p50: 300, p95: 480, p99: 500, max: 500 } }), recorder, faultEvents: [], ledger: new IntegrityLedger() };
   return {
     startedAt: 0,
@@ -210,7 +197,7 @@ describe('audit', () => {
     const opts: LoadOptions[] = [];
     const startLoad = (_t: unknown, o: LoadOptions): LoadHandle => {
       opts.push(o);
-      if (!o.faults.length) return baselineRun(o);
+      if (!o.faults.length) return baselineRun();
       const redis = o.faults[0]!.req.nodes[0] === 'redis';
       const run: LoadRun = {
         result: result({
@@ -340,7 +327,7 @@ describe('audit', () => {
     };
     const statuses = [single, withEntry()];
     const startLoad = (_t: unknown, o: LoadOptions): LoadHandle => {
-      if (!o.faults.length) return baselineRun(o);
+      if (!o.faults.length) return baselineRun();
       const spof = o.faults[0]!.req.nodes[0] === 'galera1' && o.faults[0]!.req.kind === 'kill';
       const run: LoadRun = {
         result: result({

@@ -13,7 +13,6 @@ import { LoadSession, LiveSink, StartLoadFn } from '../../src/host/load-session'
 import type { LoadDeps, LoadHandle, LoadOptions, LoadRun } from '../../src/load/run';
 import type { LoadResult } from '../../src/metrics/export';
 import { MetricsRecorder } from '../../src/metrics/recorder';
-import type { Sample } from '../../src/metrics/types';
 import type { FaultRequest } from '../../src/protocol/faults';
 import {
   ExportReportIntent,
@@ -36,26 +35,10 @@ import { loadLine } from '../../webview/live-text';
 import { tileValues } from '../../webview/panels';
 import { FakeDocker } from '../support/fake-docker';
 import { labSnapshot, labStatus } from '../support/lab-snapshot';
+import { sample } from '../support/samples';
 
 const settle = () => new Promise((r) => setImmediate(r));
 const T0 = 1_700_000_000_000;
-
-function sample(at: number, elapsedMs: number, success = true): Sample {
-  return {
-    label: 'front',
-    startMs: at,
-    intendedStartMs: at,
-    elapsedMs,
-    success,
-    status: success ? 200 : 0,
-    message: success ? 'OK' : 'refused',
-    bytes: 10,
-    sentBytes: 10,
-    thread: 'vu 1',
-    url: '/',
-    activeThreads: 10,
-  };
-}
 
 const RESULT: LoadResult = {
   users: 10,
@@ -148,8 +131,8 @@ describe('LoadSession', () => {
     assert.equal(out.metrics.at(-1)?.running, true);
     assert.equal(out.metrics.at(-1)?.requests, 0);
     // one second of traffic: 9 fine, 1 failed
-    for (let i = 0; i < 9; i++) load.recorder.record(sample(T0 + i * 50, 100 + i));
-    load.recorder.record(sample(T0 + 600, 5, false));
+    for (let i = 0; i < 9; i++) load.recorder.record(sample({ label: 'front', startMs: T0 + i * 50, elapsedMs: 100 + i, activeThreads: 10 }));
+    load.recorder.record(sample({ label: 'front', startMs: T0 + 600, elapsedMs: 5, success: false, activeThreads: 10 }));
     load.window(0)({ atMs: T0, requests: 10, failures: 1, p50: 104, p95: 108, max: 108 });
     const m = out.metrics.at(-1)!;
     assert.equal(m.running, true);

@@ -5,23 +5,7 @@ import { formatSummary, JTL_HEADER, loadResult, toJtl } from '../../src/metrics/
 import { LatencyHistogram } from '../../src/metrics/histogram';
 import { MetricsRecorder, WindowStats } from '../../src/metrics/recorder';
 import type { ComponentSnapshot, Sample } from '../../src/metrics/types';
-
-function sample(p: Partial<Sample> & { startMs: number }): Sample {
-  return {
-    label: 'x',
-    intendedStartMs: p.startMs,
-    elapsedMs: 100,
-    success: true,
-    status: 200,
-    message: 'OK',
-    bytes: 10,
-    sentBytes: 0,
-    thread: 'vu 1',
-    url: 'http://localhost/',
-    activeThreads: 1,
-    ...p,
-  };
-}
+import { sample } from '../support/samples';
 
 /** Nearest-rank percentile of a sorted array (and its neighbours: HDR rounds the rank to nearest). */
 function reference(sorted: number[], p: number): number[] {
