@@ -113,6 +113,7 @@ describe('audit', () => {
     const failed = verdict('x', 'lb', [res({ fault: 'kill x', failedRequests: 41, requests: 200 })], own);
     assert.deepEqual(failed.reasons, ['kill x: 41 of 200 requests failed (21 %; with no fault: 10 %)']);
     assert.match(verdict('x', 'lb', [res({ blackoutMs: 6000 })], own).reasons[0]!, /blackout ≤ 6\.0 s \(with no fault: 4\.0 s\), nothing lost/);
+    assert.match(verdict('x', 'lb', [res({ failedRequests: 1 })]).reasons[0]!, /at most 1 failed request, /);
   });
 
   it('verdict: a fault that could not be applied measured nothing: not a SPOF on its failures, said as not measured; lost data still counts', () => {

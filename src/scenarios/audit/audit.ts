@@ -181,9 +181,10 @@ export function verdict(node: string, role: string, results: AuditResult[], base
   const spof = reasons.length > 0;
   reasons.push(...unmeasured);
   const measured = results.filter((r) => r.applied !== false);
+  const mostFailed = Math.max(0, ...measured.map((r) => r.failedRequests));
   if (!spof && (measured.length || !results.length))
     reasons.push(
-      `survived ${measured.map((r) => r.kind).join(', ') || 'nothing (no fault ran)'}: at most ${Math.max(0, ...measured.map((r) => r.failedRequests))} failed requests, blackout ≤ ${s(Math.max(0, ...measured.map((r) => r.blackoutMs)))}${baseline ? ` (with no fault: ${s(ownGap)})` : ''}, nothing lost`,
+      `survived ${measured.map((r) => r.kind).join(', ') || 'nothing (no fault ran)'}: at most ${mostFailed} failed request${mostFailed === 1 ? '' : 's'}, blackout ≤ ${s(Math.max(0, ...measured.map((r) => r.blackoutMs)))}${baseline ? ` (with no fault: ${s(ownGap)})` : ''}, nothing lost`,
     );
   return { node, role, spof, reasons };
 }
