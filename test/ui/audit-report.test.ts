@@ -44,6 +44,8 @@ const REPORT: AuditReport = {
     { node: 'redis', role: 'cache', spof: true, reasons: ['kill redis: 23 of 120 requests failed (19 %)'] },
   ],
   steady: { p95Ms: 40 },
+  baseline: { blackoutMs: 515, failedRequests: 0, requests: 398, p99Ms: 417, hostLoad: 1.2 },
+  host: { cpus: 2 },
 };
 
 describe('audit report in Chromium, offline', function () {
@@ -85,7 +87,9 @@ describe('audit report in Chromium, offline', function () {
     const okFill = await page.locator('svg.topology g.verdict-ok[data-node="web2"] rect').evaluate((el) => getComputedStyle(el).stroke);
     assert.notEqual(fill, okFill, 'SPOF and survivor drawn differently');
     assert.match(await page.locator('.verdict').innerText(), /1 single point of failure/);
-    assert.equal(await page.locator('table.scorecard tbody tr').count(), 2);
+    assert.equal(await page.locator('table.scorecard tbody tr').count(), 3, 'the baseline row and the two faults');
+    assert.match(await page.locator('table.scorecard tr.row-baseline').innerText(), /no fault \(baseline\)\s+—\s+0\s+398\s+515\s+417/);
+    assert.match(await page.locator('p.meta').innerText(), /longest gap with no fault 515 ms[\s\S]*host 2 cores/);
     assert.match(await page.locator('table.verdicts').innerText(), /redis[\s\S]*single point of failure[\s\S]*19 %/);
     await screenshot(page, 'audit-report.png');
     assert.deepEqual(blocked, [], 'no request other than file:');
