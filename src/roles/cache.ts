@@ -182,6 +182,9 @@ export const cacheRole: RoleModule = {
       })(),
     ];
   },
+  greenProblems(s) {
+    return s.redis.up ? [] : [`redis ${s.redis.error ?? 'down'}`];
+  },
   diff(prev, next): DerivedEvent[] {
     if (!prev.nodes.length) return [];
     const out: DerivedEvent[] = [];

@@ -122,6 +122,12 @@ export const dbRole: RoleModule = {
       })(),
     ];
   },
+  greenProblems(s, count) {
+    const synced = s.galera.nodes.filter((n) => n.state === 'Synced').length;
+    return s.galera.status !== 'Primary' || s.galera.clusterSize !== count || synced !== count
+      ? [`galera ${s.galera.status} size ${s.galera.clusterSize}, ${synced}/${count} Synced`]
+      : [];
+  },
   diff(prev, next) {
     const out: DerivedEvent[] = [];
     if (prev.galera.nodes.length || next.galera.nodes.length) {

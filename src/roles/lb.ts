@@ -9,6 +9,7 @@ import { BACKENDS, HAPROXY_CONFIG_PATH, HAPROXY_PORTS, HAPROXY_STATS_PATH, rende
 import { HaproxyRuntime, tcpRuntime } from './haproxy-runtime';
 import { KEEPALIVED_CONFIG_PATH, parseVrrpStatus, renderKeepalivedConfig, VrrpReading } from './keepalived';
 import { prefixLength, VIP_ADDRESS } from './lab-network';
+import { REDIS_BACKEND } from './redis-haproxy';
 import type { EventSeverity } from '../protocol/snapshot';
 import type { LbNodeStatus, LbStatus } from '../protocol/status';
 import type { DerivedEvent, NodeSpec, RoleHookContext, StatusContext } from './types';
@@ -291,6 +292,19 @@ export const lbRole: RoleModule = {
         }
       })(),
     ];
+  },
+  greenProblems(s) {
+    const out: string[] = [];
+    if (!s.haproxy.up) out.push(`haproxy runtime ${s.haproxy.error ?? 'down'}`);
+    const notUp = s.haproxy.servers.filter((x) => x.backend !== REDIS_BACKEND && !/^UP/.test(x.status));
+    if (notUp.length) out.push(`haproxy ${notUp.map((x) => `${x.backend}/${x.server} ${x.status}`).join(', ')}`);
+    // A Sentinel group behind HAProxy's Redis listener: its check passes only on the node answering
+    // role:master, so green is the master alone UP (a replica UP too would be a second master).
+    const redis = s.haproxy.servers.filter((x) => x.backend === REDIS_BACKEND);
+    const redisUp = redis.filter((x) => /^UP/.test(x.status)).map((x) => x.server);
+    if (redis.length && (redisUp.length !== 1 || redisUp[0] !== s.redis.master))
+      out.push(`haproxy ${REDIS_BACKEND}: UP ${redisUp.join(', ') || 'none'}, want the master ${s.redis.master ?? '(none named)'} alone`);
+    return out;
   },
   diff(prev, next) {
     const out: DerivedEvent[] = [];

@@ -125,6 +125,14 @@ export const storageRole: RoleModule = {
       })(),
     ];
   },
+  greenProblems(s, count) {
+    const out: string[] = [];
+    const online = s.gluster.bricks.filter((b) => b.online).length;
+    if (online !== count) out.push(`gluster ${online}/${count} bricks online`);
+    if (s.gluster.healPending) out.push(`gluster ${s.gluster.healPending} pending heal`);
+    if (s.gluster.writable === false) out.push(`gluster not writable: ${s.gluster.writeError ?? '?'}`);
+    return out;
+  },
   diff(prev, next) {
     const out: DerivedEvent[] = [];
     const prevB = new Map(prev.gluster.bricks.map((b) => [b.name, b]));

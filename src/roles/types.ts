@@ -152,6 +152,11 @@ export interface RoleModule {
   directUrlPort?: number;
   /** Timeline entries from two consecutive statuses, for the section it owns. */
   diff?(prev: LabStatus, next: LabStatus): DerivedEvent[];
+  /**
+   * What keeps the section of the status it owns from green, in a few words each ([] = green);
+   * asked only when the lab has nodes of the role (`count` of them). The whole definition: ./green.ts.
+   */
+  greenProblems?(s: LabStatus, count: number): string[];
   failover?: FailoverSignal;
   display: RoleDisplay;
   /** Most nodes a definition may give the role (default 1). */

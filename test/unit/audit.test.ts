@@ -183,6 +183,20 @@ describe('audit', () => {
     ]);
     webDown.haproxy.servers = webDown.haproxy.servers.map((x) => (x.server === 'web2' ? { ...x, status: 'DOWN' } : x));
     assert.deepEqual(labProblems(webDown), ['haproxy web/web2 DOWN']);
+    // Every role's own section at once: the lab-wide part first, then each role's in display order.
+    const all = withEntry();
+    all.haproxy.servers = all.haproxy.servers.map((x) => (x.server === 'web2' ? { ...x, status: 'MAINT' } : x));
+    all.galera = { ...all.galera, status: 'non-Primary', clusterSize: 1 };
+    all.gluster = { ...all.gluster, healPending: 2, writable: false, writeError: 'EROFS' };
+    all.redis = { ...all.redis, up: false, error: 'ECONNREFUSED' };
+    assert.deepEqual(labProblems(all, [{ id: 'f1', kind: 'pause', nodes: ['web1'], detail: 'pause web1', appliedAt: '' }]), [
+      'haproxy web/web2 MAINT',
+      'galera non-Primary size 1, 3/3 Synced',
+      'gluster 2 pending heal',
+      'gluster not writable: EROFS',
+      'redis ECONNREFUSED',
+      'faults still active: pause web1',
+    ]);
   });
 
   it('runs each fault in its own paced load (fault, heal on schedule), waits for green, and reports per node', async () => {
