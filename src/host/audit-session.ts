@@ -50,6 +50,13 @@ export function auditSummary(r: AuditReport): string {
   }`;
 }
 
+/** The progress line's head for run `index` of the audit (0: the fault-free baseline before the faults). */
+function stepHead(index: number, total: number, fault: string): string {
+  return index === 0
+    ? `before the ${total} fault${total === 1 ? '' : 's'}: ${fault}, the lab's own gaps under the same load`
+    : `fault ${index}/${total}: ${fault}`;
+}
+
 /** What is wrong with an audit request (bounds, kinds), or undefined: the same rules whichever UI sent it. */
 export function auditParamsProblem(p: AuditStartParams): string | undefined {
   if (!p.kinds?.length) return 'pick at least one fault kind';
@@ -167,9 +174,8 @@ export class AuditSession {
             if (e.result) {
               v.done = e.index;
               const r = e.result;
-              v.line = `fault ${e.index}/${e.total}: ${e.fault} — ${r.failedRequests}/${r.requests} failed, blackout ${(r.blackoutMs / 1000).toFixed(1)} s`;
-            } else if (e.index === 0) v.line = `before the ${e.total} fault${e.total === 1 ? '' : 's'}: ${e.fault}, the lab's own gaps under the same load …`;
-            else v.line = `fault ${e.index}/${e.total}: ${e.fault} …`;
+              v.line = `${stepHead(e.index, e.total, e.fault)} — ${r.failedRequests}/${r.requests} failed, blackout ${(r.blackoutMs / 1000).toFixed(1)} s`;
+            } else v.line = `${stepHead(e.index, e.total, e.fault)} …`;
             this.publish();
           },
         },
@@ -189,8 +195,8 @@ export class AuditSession {
     const v = this.view;
     if (!v) return;
     const text = line.trim();
-    if (/^\[\d+\/\d+\]/.test(text)) return; // the fault's start: onStep said it
-    const head = v.current ? `fault ${v.current.index}/${v.total}: ${v.current.fault}` : 'audit';
+    if (/^\[(\d+\/\d+|baseline)\]/.test(text)) return; // a run's start: onStep said it
+    const head = v.current ? stepHead(v.current.index, v.total, v.current.fault) : 'audit';
     v.line = `${head} — ${text}`;
     this.publish();
   }

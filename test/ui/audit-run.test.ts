@@ -23,17 +23,19 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, screenshot } from '../support/ui';
 import { renderHtml } from '../../src/scenarios/report';
 import { paperFailoverResult } from '../fixtures/scenario-result';
 
-/** Each fault's load: ends after 1.5 s (real time) with its fault measured, or when stopped (cancel). */
+/** Each run's load (the baseline's, then each fault's): ends after 1.5 s (real time) with its fault measured, or when stopped (cancel). */
 const started: LoadOptions[] = [];
 function startLoad(_t: unknown, o: LoadOptions): LoadHandle {
   started.push(o);
   let finish!: (r: LoadRun) => void;
   const done = new Promise<LoadRun>((r) => (finish = r));
-  const f = o.faults[0]!;
+  const f = o.faults[0];
   const end = () =>
     finish({
       result: result({
-        faults: [{ fault: f.text, source: 'injected', atMs: f.atMs, detectedMs: 900, failedRequests: 1, requests: 80, blackoutMs: 400, recoveredMs: 1200 }],
+        faults: f
+          ? [{ fault: f.text, source: 'injected', atMs: f.atMs, detectedMs: 900, failedRequests: 1, requests: 80, blackoutMs: 400, recoveredMs: 1200 }]
+          : [],
       }),
       recorder: new MetricsRecorder(),
       faultEvents: [],
@@ -124,13 +126,17 @@ describe('dashboard: the audit dialog, its live progress, Cancel and the report 
     await screenshot(page, 'audit-dialog.png', true);
     await dialog.locator('vscode-button[data-action="audit-start"]').click();
 
-    // live progress, fault by fault
+    // live progress: the fault-free baseline run, then fault by fault
+    await page.waitForFunction(() => /before the 3 faults: no fault \(baseline\)/.test(document.querySelector('.audit-line')?.textContent ?? ''), undefined, {
+      timeout: 30_000,
+    });
     await page.waitForFunction(() => /fault 1\/3: kill web2/.test(document.querySelector('.audit-line')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.waitForFunction(() => /fault 2\/3: kill web3/.test(document.querySelector('.audit-line')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await screenshot(page, 'audit-progress.png', true);
     assert.deepEqual(
-      started.map((o) => [o.faults[0]!.text, o.durationMs]),
+      started.map((o) => [o.faults[0]?.text, o.durationMs]),
       [
+        [undefined, 8000],
         ['kill web2', 8000],
         ['kill web3', 8000],
       ],
@@ -143,7 +149,7 @@ describe('dashboard: the audit dialog, its live progress, Cancel and the report 
     assert.ok(lab.calls.includes('heal'), 'healed by the audit’s cancel path');
     assert.match((await page.locator('.audit-line').textContent()) ?? '', /\(cancelled\).*no single point of failure/);
     assert.match((await page.locator('.audit-result').textContent()) ?? '', /cancelled: the lab was healed/);
-    assert.equal(started.length, 2, 'no fault after the cancel');
+    assert.equal(started.length, 3, 'no fault after the cancel (the baseline and two faults ran)');
 
     // the report link serves the self-contained page the host wrote
     const href = await page.locator('a.audit-report').getAttribute('href');
