@@ -114,6 +114,8 @@ export interface LoadRun {
   faultEvents: FaultEvent[];
   /** Every acknowledged write of the run (to read back again later, e.g. after a node rejoined). */
   ledger: IntegrityLedger;
+  /** The users' own clock (epoch ms): their start, and when the last request ended (a fault's window ends there). */
+  window: { startMs: number; endMs: number };
 }
 
 /** A load run under way: faults and heals applied through it land on its timeline. */
@@ -294,7 +296,7 @@ export function startLoad(target: LoadTarget, opts: LoadOptions, deps: LoadDeps 
       journey: opts.journey,
       integrity: integrityReport,
     });
-    return { result, recorder, probes, faultEvents: [...faultEvents, ...external].sort((a, b) => a.atMs - b.atMs), ledger };
+    return { result, recorder, probes, faultEvents: [...faultEvents, ...external].sort((a, b) => a.atMs - b.atMs), ledger, window: { startMs, endMs } };
   })();
 
   return {

@@ -76,7 +76,7 @@ export function fakeLoads(results: LoadResult[], clock = virtualClock()) {
     let finish!: (r: LoadRun) => void;
     const done = new Promise<LoadRun>((r) => (finish = r));
     const r = results.shift() ?? result();
-    const end = () => finish({ result: r, recorder: new MetricsRecorder(), faultEvents: [], ledger: new IntegrityLedger() });
+    const end = () => finish({ result: r, recorder: new MetricsRecorder(), faultEvents: [], ledger: new IntegrityLedger(), window: { startMs: 0, endMs: 0 } });
     void clock.sleep(o.durationMs).then(end);
     return {
       startedAt: clock.now(),

@@ -40,6 +40,7 @@ function startLoad(_t: unknown, o: LoadOptions): LoadHandle {
       recorder: new MetricsRecorder(),
       faultEvents: [],
       ledger: new IntegrityLedger(),
+      window: { startMs: 0, endMs: 0 },
     });
   const timer = setTimeout(end, 1500);
   let stopped = false;

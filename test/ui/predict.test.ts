@@ -57,6 +57,7 @@ function startLoad(_t: unknown, o: { durationMs: number }): LoadHandle {
       recorder: new MetricsRecorder(),
       faultEvents: [],
       ledger: new IntegrityLedger(),
+      window: { startMs: 0, endMs: 0 },
     });
   const timer = setTimeout(end, o.durationMs);
   return {

@@ -38,6 +38,7 @@ function fakeLoads(o: { ms?: number; hold?: boolean } = {}) {
         recorder: new MetricsRecorder(),
         faultEvents: [],
         ledger: new IntegrityLedger(),
+        window: { startMs: 0, endMs: 0 },
       });
     // A run without a fault is a plain load (runs until stopped), or an audit's baseline (the
     // audit's runs have no probes): that one ends on its own like a fault's.

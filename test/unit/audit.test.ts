@@ -36,8 +36,11 @@ const res = (over: Partial<AuditResult>): AuditResult => ({
   ...over,
 });
 
-/** A fault-free run (the audit's baseline): successes ending at 1, 3.5, 9, 14 s and one failure sent at 10 s. */
-function baselineRun(): LoadHandle {
+/**
+ * A fault-free run (the audit's baseline): successes ending at 1, 3.5, 9, 14 s and one failure sent
+ * at 10 s; `late` adds a success that ends after the run's nominal 15 s, at the run's own end.
+ */
+function baselineRun(late?: number): LoadHandle {
   const recorder = new MetricsRecorder();
   const at = (startMs: number, elapsedMs: number, success: boolean) => recorder.record(sample({ startMs, elapsedMs, success }));
   at(900, 100, true);
@@ -45,7 +48,14 @@ function baselineRun(): LoadHandle {
   at(8500, 500, true);
   at(10_000, 400, false);
   at(13_600, 400, true);
-  const run: LoadRun = { result: result({ latencyMs: { p50: 300, p95: 480, p99: 500, max: 500 } }), recorder, faultEvents: [], ledger: new IntegrityLedger() };
+  if (late) at(14_500, late - 14_500, true);
+  const run: LoadRun = {
+    result: result({ latencyMs: { p50: 300, p95: 480, p99: 500, max: 500 } }),
+    recorder,
+    faultEvents: [],
+    ledger: new IntegrityLedger(),
+    window: { startMs: 0, endMs: late ?? 15_000 },
+  };
   return {
     startedAt: 0,
     recorder,
@@ -234,6 +244,7 @@ describe('audit', () => {
         recorder: new MetricsRecorder(),
         faultEvents: [],
         ledger: new IntegrityLedger(),
+        window: { startMs: 0, endMs: 0 },
       };
       return {
         startedAt: 0,
@@ -295,6 +306,30 @@ describe('audit', () => {
     assert.match(junit, /name="redis \(cache\)"><failure message="single point of failure: kill redis: lost 3 sessions/);
   });
 
+  it('the baseline is measured over a fault’s window on the run’s own clock: a request that ends after the nominal end counts, as in a fault’s', async () => {
+    const status = withEntry();
+    const lab = { lab: 'audit-t', status: async () => status, fault: async () => undefined, heal: async () => undefined };
+    const startLoad = (_t: unknown, o: LoadOptions): LoadHandle => {
+      if (!o.faults.length) return baselineRun(20_600);
+      const run: LoadRun = {
+        result: result(),
+        recorder: new MetricsRecorder(),
+        faultEvents: [],
+        ledger: new IntegrityLedger(),
+        window: { startMs: 0, endMs: 0 },
+      };
+      return { ...baselineRun(), done: Promise.resolve(run) };
+    };
+    const a = await runAudit(
+      lab,
+      { kinds: ['kill'], nodes: ['web2'], users: 1, perFaultMs: 15_000, journey: 'probe', greenTimeoutMs: 5000 },
+      { startLoad: startLoad as never, host: () => ({ load: 0.5, cpus: 2 }) },
+    );
+    // 14 s → 20.6 s without a success: the run ended at 20.6 s (the nominal end, 15 s, would hide it).
+    assert.equal(a.baseline?.blackoutMs, 6600);
+    assert.equal(a.baseline?.requests, 5);
+  });
+
   it('cancelled: the run stops, the lab is healed, the report says so', async () => {
     const status = withEntry();
     const calls: string[] = [];
@@ -309,7 +344,8 @@ describe('audit', () => {
         recorder: new MetricsRecorder(),
         fault: async () => undefined,
         heal: async () => undefined,
-        stop: () => finish({ result: result(), recorder: new MetricsRecorder(), faultEvents: [], ledger: new IntegrityLedger() }),
+        stop: () =>
+          finish({ result: result(), recorder: new MetricsRecorder(), faultEvents: [], ledger: new IntegrityLedger(), window: { startMs: 0, endMs: 0 } }),
         stopped: false,
         done,
       };
@@ -362,6 +398,7 @@ describe('audit', () => {
         recorder: new MetricsRecorder(),
         faultEvents: [],
         ledger: new IntegrityLedger(),
+        window: { startMs: 0, endMs: 0 },
       };
       return {
         startedAt: 0,

@@ -112,6 +112,7 @@ describe('external faults drawn apart from injected ones', () => {
       result: result({ faults: [INJECTED, EXTERNAL] }),
       recorder: new MetricsRecorder(),
       ledger: new IntegrityLedger(),
+      window: { startMs: 0, endMs: 0 },
       faultEvents: [
         { fault: 'kill web2', kind: 'kill', nodes: ['web2'], atMs: startedAt + 2000, source: 'injected' as const },
         { fault: 'kill web3', kind: 'kill', nodes: ['web3'], atMs: startedAt + 4000, source: 'external' as const },

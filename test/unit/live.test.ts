@@ -80,7 +80,7 @@ function fakeLoad() {
     };
     return handle;
   };
-  const end = () => resolveDone?.({ result: RESULT, recorder, faultEvents: [], ledger: undefined as never });
+  const end = () => resolveDone?.({ result: RESULT, recorder, faultEvents: [], ledger: undefined as never, window: { startMs: 0, endMs: 0 } });
   return { startLoad, calls, injected, recorder, end, window: (_i: number) => calls.at(-1)!.deps.onWindow! };
 }
 

@@ -253,7 +253,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
       probeHz: 0,
     });
     /** One load run with these faults; `started` runs as its users start (the load's own clock). */
-    const runLoad = async (faults: LoadOptions['faults'], started?: () => void): Promise<{ run: LoadRun; startedAt: number }> => {
+    const runLoad = async (faults: LoadOptions['faults'], started?: () => void): Promise<LoadRun> => {
       const st = await lab.status();
       const handle = (current = startLoad(loadTarget(st), runOpts(faults), {
         injector: lab,
@@ -263,7 +263,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
       }));
       started?.();
       try {
-        return { run: await handle.done, startedAt: handle.startedAt };
+        return await handle.done;
       } finally {
         current = undefined;
       }
@@ -273,11 +273,12 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
       const text = 'no fault (baseline)';
       deps.onStep?.({ index: 0, total: steps.length, fault: text });
       progress(`[baseline] ${text}: load ${opts.users} users for ${opts.perFaultMs / 1000} s, measured from ${faultAt / 1000} s as a fault's would be`);
-      const { run, startedAt } = await runLoad([]);
+      const run = await runLoad([]);
       if (deps.signal?.aborted) cancelled = true;
       else {
-        // The same figures as a fault's, over the same window: a mark at the fault's time, no node.
-        const [m] = analyseFaults(run.recorder.samples, [{ fault: text, kind: 'none', nodes: [], atMs: startedAt + faultAt }], [], startedAt + opts.perFaultMs);
+        // The same figures as a fault's, over the same window (the fault's time → the run's end on
+        // its own clock): a mark at the fault's time, no node.
+        const [m] = analyseFaults(run.recorder.samples, [{ fault: text, kind: 'none', nodes: [], atMs: run.window.startMs + faultAt }], [], run.window.endMs);
         baseline = {
           blackoutMs: m!.blackoutMs,
           failedRequests: m!.failedRequests,
@@ -308,7 +309,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
       const snoopAt = faultAt + Math.min(3000, (healAt - faultAt) / 2);
       let run: LoadRun;
       try {
-        ({ run } = await runLoad([{ req: step.req, atMs: faultAt, text }], () => {
+        run = await runLoad([{ req: step.req, atMs: faultAt, text }], () => {
           snoop = setTimeout(
             () =>
               void lab.status().then(
@@ -317,7 +318,7 @@ export async function runAudit(lab: AuditLab, opts: AuditOptions, deps: AuditDep
               ),
             snoopAt,
           );
-        }));
+        });
       } finally {
         clearTimeout(snoop);
       }
