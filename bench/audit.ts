@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/audit.ts [--moodle-source /path/to/moodle] [--lab audit-bench]
  *   (BENCH_USERS=30 BENCH_PER_FAULT=40s BENCH_FAULTS=kill,pause BENCH_NODES=web2,redis BENCH_REPORT=audit.html
- *    BENCH_JSON=audit.json BENCH_JOURNEY=moodle|probe)
+ *    BENCH_JSON=audit.json BENCH_JOURNEY=moodle|probe|auto)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,6 +22,8 @@ const log = (m: string) => process.stderr.write(`  ${m}\n`);
 
 async function main() {
   const { values } = parseArgs({ options: { 'moodle-source': { type: 'string' }, lab: { type: 'string' } } });
+  const journey = process.env.BENCH_JOURNEY ?? 'auto';
+  if (!['moodle', 'probe', 'auto'].includes(journey)) throw new Error(`BENCH_JOURNEY must be moodle, probe or auto (got "${journey}")`);
   const lab = values.lab ?? process.env.BENCH_LAB ?? 'audit-bench';
   const { controller, docker } = openLab(lab);
   let status = await controller.status();
@@ -40,7 +42,7 @@ async function main() {
         nodes: process.env.BENCH_NODES?.split(','),
         users: Number(process.env.BENCH_USERS ?? 30),
         perFaultMs: parseDuration(process.env.BENCH_PER_FAULT ?? '40s'),
-        journey: journeyFor((process.env.BENCH_JOURNEY as JourneyName | undefined) ?? 'auto', status.moodle.installed),
+        journey: journeyFor(journey as JourneyName | 'auto', status.moodle.installed),
         greenTimeoutMs: 300_000,
       },
       { progress: log, nodeEvents: labNodeEvents(docker, lab) },
